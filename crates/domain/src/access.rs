@@ -1,0 +1,251 @@
+//! Who may do what where. A grant is (user, role, org unit) and covers that unit's whole
+//! subtree. This module decides; the web edge asks it once per request and hands handlers a
+//! [`Scope`], which repositories turn into their `org_path` filter.
+
+use crate::org::subtree_bounds;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Staff,
+    Finance,
+    Reviewer,
+    /// Reads everything in scope, changes nothing.
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Staff,
+        Role::Finance,
+        Role::Reviewer,
+        Role::Auditor,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Staff => "staff",
+            Role::Finance => "finance",
+            Role::Reviewer => "reviewer",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.key() == s.trim())
+    }
+
+    /// The permission table. One place; every route names the permission it needs.
+    pub fn allows(self, p: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Admin => true,
+            Role::Staff => matches!(p, ViewOrg | EditOrgFacts),
+            Role::Finance | Role::Reviewer => matches!(p, ViewOrg),
+            Role::Auditor => matches!(p, ViewOrg | ViewAudit),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// See units, their facts and coverage.
+    ViewOrg,
+    /// Change a unit's contact and "三有" facts.
+    EditOrgFacts,
+    /// Read the audit trail.
+    ViewAudit,
+    /// Create users and grants.
+    ManageUsers,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 4] = [
+        Permission::ViewOrg,
+        Permission::EditOrgFacts,
+        Permission::ViewAudit,
+        Permission::ManageUsers,
+    ];
+
+    /// Changes data (so an auditor must never hold it).
+    pub fn writes(self) -> bool {
+        matches!(self, Permission::EditOrgFacts | Permission::ManageUsers)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    pub role: Role,
+    pub org_code: String,
+    pub org_path: String,
+}
+
+/// A subtree the holder may act on with one permission. Made only by [`authorize`] (or, for
+/// the command line and system jobs, [`Scope::whole_network`]), so a repository that takes a
+/// `&Scope` cannot be called with a filter someone forgot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    root_path: String,
+    permission: Option<Permission>,
+}
+
+impl Scope {
+    /// Everything: for the operator at the command line and for system jobs, never for a
+    /// request.
+    pub fn whole_network() -> Scope {
+        Scope {
+            root_path: "/".into(),
+            permission: None,
+        }
+    }
+
+    pub fn root_path(&self) -> &str {
+        &self.root_path
+    }
+
+    /// `[lo, hi)` on `org_path` for SQL range filters.
+    pub fn path_bounds(&self) -> (String, String) {
+        if self.root_path == "/" {
+            // Every path starts with '/' and holds only digits and '/': all sort below "0".
+            ("/".into(), "0".into())
+        } else {
+            subtree_bounds(&self.root_path)
+        }
+    }
+
+    pub fn contains(&self, path: &str) -> bool {
+        path.starts_with(&self.root_path)
+    }
+
+    pub fn permission(&self) -> Option<Permission> {
+        self.permission
+    }
+}
+
+/// May a holder of `grants` use `permission` on the unit at `target_path`? The answer is the
+/// widest granted subtree that covers the target.
+pub fn authorize(grants: &[Grant], permission: Permission, target_path: &str) -> Option<Scope> {
+    grants
+        .iter()
+        .filter(|g| g.role.allows(permission) && target_path.starts_with(&g.org_path))
+        .min_by_key(|g| g.org_path.len())
+        .map(|g| Scope {
+            root_path: g.org_path.clone(),
+            permission: Some(permission),
+        })
+}
+
+/// The unit a user lands on after login: the top of their widest grant.
+pub fn home_grant(grants: &[Grant]) -> Option<&Grant> {
+    grants
+        .iter()
+        .min_by_key(|g| (g.org_path.len(), g.org_path.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn grant(role: Role, path: &str) -> Grant {
+        Grant {
+            role,
+            org_code: path
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .into(),
+            org_path: path.into(),
+        }
+    }
+
+    #[test]
+    fn a_county_grant_covers_its_villages_and_nothing_beside_or_above() {
+        let g = [grant(Role::Staff, "/41/4103/410323/")];
+        assert!(
+            authorize(
+                &g,
+                Permission::EditOrgFacts,
+                "/41/4103/410323/410323100/410323100201/"
+            )
+            .is_some()
+        );
+        assert!(authorize(&g, Permission::ViewOrg, "/41/4103/410323/").is_some());
+        assert!(authorize(&g, Permission::ViewOrg, "/41/4103/").is_none());
+        assert!(authorize(&g, Permission::ViewOrg, "/41/4103/410324/").is_none());
+        assert!(authorize(&g, Permission::ViewAudit, "/41/4103/410323/").is_none());
+    }
+
+    #[test]
+    fn auditors_never_write() {
+        for p in Permission::ALL {
+            assert_eq!(
+                Role::Auditor.allows(p),
+                !p.writes()
+                    && p != Permission::ManageUsers
+                    && (p == Permission::ViewOrg || p == Permission::ViewAudit)
+            );
+            if p.writes() {
+                assert!(!Role::Auditor.allows(p));
+            }
+        }
+    }
+
+    #[test]
+    fn the_widest_covering_grant_wins() {
+        let g = [
+            grant(Role::Staff, "/41/4103/410323/"),
+            grant(Role::Staff, "/41/4103/"),
+        ];
+        let s = authorize(&g, Permission::ViewOrg, "/41/4103/410323/410323100/").unwrap();
+        assert_eq!(s.root_path(), "/41/4103/");
+        assert!(s.contains("/41/4103/410302/"));
+        assert_eq!(home_grant(&g).unwrap().org_path, "/41/4103/");
+    }
+
+    fn any_path() -> impl Strategy<Value = String> {
+        proptest::collection::vec(0u8..3, 1..5).prop_map(|digits| {
+            let mut p = String::from("/");
+            let mut code = String::new();
+            for d in digits {
+                code.push(char::from(b'1' + d));
+                p.push_str(&code);
+                p.push('/');
+            }
+            p
+        })
+    }
+
+    fn any_role() -> impl Strategy<Value = Role> {
+        proptest::sample::select(Role::ALL.to_vec())
+    }
+
+    fn any_permission() -> impl Strategy<Value = Permission> {
+        proptest::sample::select(Permission::ALL.to_vec())
+    }
+
+    proptest! {
+        #[test]
+        fn granted_exactly_when_a_grant_with_the_permission_covers_the_target(
+            grants in proptest::collection::vec((any_role(), any_path()), 0..4),
+            p in any_permission(),
+            target in any_path(),
+        ) {
+            let grants: Vec<Grant> = grants.iter().map(|(r, path)| grant(*r, path)).collect();
+            let expected = grants.iter().any(|g| g.role.allows(p) && target.starts_with(&g.org_path));
+            let scope = authorize(&grants, p, &target);
+            prop_assert_eq!(scope.is_some(), expected);
+            if let Some(s) = scope {
+                prop_assert!(s.contains(&target));
+                let (lo, hi) = s.path_bounds();
+                prop_assert!(lo.as_str() <= target.as_str() && target.as_str() < hi.as_str());
+            }
+        }
+    }
+}

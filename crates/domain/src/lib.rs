@@ -1,0 +1,23 @@
+//! shanwang's domain: the types and rules every other crate builds on.
+//! Pure: no I/O, no clock, no database.
+
+pub mod access;
+pub mod audit;
+pub mod org;
+pub mod text;
+pub mod time;
+
+/// A rule broken by user input: which field, and a stable code the edge turns into a message
+/// (`err.<code>` in the locale files).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {code}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub code: &'static str,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, code: &'static str) -> Self {
+        FieldError { field, code }
+    }
+}

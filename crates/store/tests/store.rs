@@ -1,0 +1,625 @@
+//! Storage tests. Every test runs on SQLite and on PostgreSQL (`both_backends!`).
+
+use domain::access::{Grant, Permission, Role, Scope, authorize};
+use domain::org::{DivisionCode, Level, UnitFacts};
+use store::audit::{self, AuditFilter, Verdict};
+use store::org_units::{self, DivisionInput};
+use store::users::{self, LoginRefused, SessionKind};
+use store::{Actor, Db, StoreError, both_backends};
+
+fn row(code: &str, name: &str, line: usize) -> DivisionInput {
+    DivisionInput {
+        code: DivisionCode::parse(code).unwrap(),
+        name: name.into(),
+        file: "test.csv".into(),
+        row: line,
+    }
+}
+
+/// A small slice of Luoyang: the city, two counties, three townships, five villages.
+fn luoyang_slice() -> Vec<DivisionInput> {
+    vec![
+        row("4103", "洛阳市", 2),
+        row("410302", "老城区", 3),
+        row("410323", "新安县", 4),
+        row("410302001", "西关街道", 5),
+        row("410302002", "西南隅街道", 6),
+        row("410323100", "城关镇", 7),
+        row("410302001001", "承福门社区居民委员会", 8),
+        row("410302001002", "应天门社区居民委员会", 9),
+        row("410302002001", "九都路社区居民委员会", 10),
+        row("410323100201", "河北村民委员会", 11),
+        row("410323100202", "西沃村民委员会", 12),
+    ]
+}
+
+fn no_progress(_: u64, _: u64) {}
+
+async fn seeded(db: &Db) {
+    org_units::import_divisions(db, &Actor::cli("test"), luoyang_slice(), &no_progress)
+        .await
+        .unwrap();
+}
+
+async fn unit_count(db: &Db) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM org_units")
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+}
+
+async fn audit_count(db: &Db) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+}
+
+fn facts(teams: i64) -> UnitFacts {
+    UnitFacts {
+        site_address: "村委会二楼".into(),
+        leader_name: "王芳".into(),
+        leader_phone: "13903791234".into(),
+        service_teams: teams,
+        contact_phone: String::new(),
+    }
+}
+
+fn scope_of(role: Role, code: &str, permission: Permission, target: &str) -> Option<Scope> {
+    let grant = Grant {
+        role,
+        org_code: code.into(),
+        org_path: DivisionCode::parse(code).unwrap().path(),
+    };
+    authorize(
+        &[grant],
+        permission,
+        &DivisionCode::parse(target).unwrap().path(),
+    )
+}
+
+both_backends!(
+    import_builds_the_tree_with_levels_and_paths,
+    |db: Db| async move {
+        let report =
+            org_units::import_divisions(&db, &Actor::cli("test"), luoyang_slice(), &no_progress)
+                .await
+                .unwrap();
+        assert_eq!(report.levels[&Level::City].added, 1);
+        assert_eq!(report.levels[&Level::County].added, 2);
+        assert_eq!(report.levels[&Level::Township].added, 3);
+        assert_eq!(report.levels[&Level::Village].added, 5);
+        let all = Scope::whole_network();
+        let v = org_units::get(&db, &all, "410323100201")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(v.level, Level::Village);
+        assert_eq!(v.parent_code.as_deref(), Some("410323100"));
+        assert_eq!(v.org_path, "/41/4103/410323/410323100/410323100201/");
+        let city = org_units::get(&db, &all, "4103").await.unwrap().unwrap();
+        let kids = org_units::children(&db, &all, &city).await.unwrap();
+        assert_eq!(
+            kids.iter()
+                .map(|k| (k.unit.code.as_str(), k.units))
+                .collect::<Vec<_>>(),
+            vec![("410302", 6), ("410323", 4)]
+        );
+        let crumbs = org_units::ancestors(&db, &all, &v).await.unwrap();
+        assert_eq!(
+            crumbs.iter().map(|u| u.code.as_str()).collect::<Vec<_>>(),
+            vec!["4103", "410323", "410323100"]
+        );
+        // Importing the same table again changes nothing.
+        let again =
+            org_units::import_divisions(&db, &Actor::cli("test"), luoyang_slice(), &no_progress)
+                .await
+                .unwrap();
+        assert!(
+            again
+                .levels
+                .values()
+                .all(|c| c.added + c.renamed + c.deactivated == 0)
+        );
+        assert_eq!(unit_count(&db).await, 11);
+    }
+);
+
+both_backends!(
+    reimport_renames_adds_and_deactivates_never_deletes,
+    |db: Db| async move {
+        seeded(&db).await;
+        let mut newer: Vec<DivisionInput> = luoyang_slice()
+            .into_iter()
+            // 西南隅街道 and its village vanish; a village of 西关街道 vanishes
+            .filter(|r| {
+                !r.code.as_str().starts_with("410302002") && r.code.as_str() != "410302001002"
+            })
+            .collect();
+        newer
+            .iter_mut()
+            .find(|r| r.code.as_str() == "410323100202")
+            .unwrap()
+            .name = "西沃村村民委员会".into();
+        newer.push(row("410323100203", "新村民委员会", 20));
+        let report =
+            org_units::import_divisions(&db, &Actor::cli("test"), newer.clone(), &no_progress)
+                .await
+                .unwrap();
+        assert_eq!(report.levels[&Level::Village].added, 1);
+        assert_eq!(report.levels[&Level::Village].renamed, 1);
+        assert_eq!(report.levels[&Level::Village].deactivated, 1);
+        assert_eq!(report.levels[&Level::Township].deactivated, 1);
+        assert_eq!(unit_count(&db).await, 12, "nothing deleted");
+        let all = Scope::whole_network();
+        for code in ["410302002", "410302002001", "410302001002"] {
+            let u = org_units::get(&db, &all, code).await.unwrap().unwrap();
+            assert!(!u.active, "{code} inactive");
+        }
+        let renamed = org_units::get(&db, &all, "410323100202")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(renamed.name, "西沃村村民委员会");
+        // Inactive units leave coverage.
+        let city = org_units::get(&db, &all, "4103").await.unwrap().unwrap();
+        let cov = org_units::coverage(&db, &all, &city).await.unwrap();
+        let villages = cov.iter().find(|c| c.level == Level::Village).unwrap();
+        assert_eq!(villages.units, 4);
+        // A table that covers only one township leaves the others alone; re-listing revives.
+        let report = org_units::import_divisions(
+            &db,
+            &Actor::cli("test"),
+            vec![row("410302001002", "应天门社区居民委员会", 2)],
+            &no_progress,
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.levels[&Level::Village].reactivated, 1);
+        assert_eq!(
+            report.levels[&Level::Village].deactivated,
+            0,
+            "a table without the township deactivates none of its villages"
+        );
+    }
+);
+
+both_backends!(
+    a_bad_row_stops_the_import_and_changes_nothing,
+    |db: Db| async move {
+        seeded(&db).await;
+        let units = unit_count(&db).await;
+        let entries = audit_count(&db).await;
+        let mut rows = vec![
+            row("410323100299", "好村", 2),
+            row("410399001001", "孤村", 3),
+        ];
+        let err = org_units::import_divisions(&db, &Actor::cli("test"), rows.clone(), &no_progress)
+            .await
+            .unwrap_err();
+        let StoreError::Import(msg) = err else {
+            panic!("{err:?}")
+        };
+        assert!(
+            msg.contains("test.csv 第 3 行") && msg.contains("410399001"),
+            "{msg}"
+        );
+        rows[1] = row("410323100299", "坏村", 3);
+        let err = org_units::import_divisions(&db, &Actor::cli("test"), rows, &no_progress)
+            .await
+            .unwrap_err();
+        let StoreError::Import(msg) = err else {
+            panic!("{err:?}")
+        };
+        assert!(msg.contains("第 3 行") && msg.contains("重复"), "{msg}");
+        assert_eq!(unit_count(&db).await, units);
+        assert_eq!(audit_count(&db).await, entries);
+        assert!(
+            org_units::get(&db, &Scope::whole_network(), "410323100299")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+);
+
+both_backends!(a_province_on_top_joins_the_tree, |db: Db| async move {
+    seeded(&db).await;
+    org_units::import_divisions(
+        &db,
+        &Actor::cli("test"),
+        vec![row("41", "河南省", 2)],
+        &no_progress,
+    )
+    .await
+    .unwrap();
+    let all = Scope::whole_network();
+    org_units::import_divisions(
+        &db,
+        &Actor::cli("test"),
+        vec![row("4101", "郑州市", 2), row("410102", "中原区", 3)],
+        &no_progress,
+    )
+    .await
+    .unwrap();
+    let province = org_units::get(&db, &all, "41").await.unwrap().unwrap();
+    let kids = org_units::children(&db, &all, &province).await.unwrap();
+    assert_eq!(
+        kids.iter()
+            .map(|k| k.unit.code.as_str())
+            .collect::<Vec<_>>(),
+        vec!["4101", "4103"]
+    );
+    let cov = org_units::coverage(&db, &all, &province).await.unwrap();
+    assert_eq!(cov.iter().map(|c| c.units).sum::<i64>(), 14);
+    // Luoyang is still there and still whole: Zhengzhou's table does not list Luoyang's parent
+    // unit's other children, so it says nothing about them.
+    assert!(
+        org_units::get(&db, &all, "4103")
+            .await
+            .unwrap()
+            .unwrap()
+            .active
+    );
+});
+
+both_backends!(
+    facts_raise_coverage_at_every_level_with_an_audit_entry,
+    |db: Db| async move {
+        seeded(&db).await;
+        let all = Scope::whole_network();
+        let scope = scope_of(
+            Role::Staff,
+            "410323",
+            Permission::EditOrgFacts,
+            "410323100201",
+        )
+        .unwrap();
+        let before = audit_count(&db).await;
+        let actor = Actor::user(1, "xinan.staff");
+        let unit = org_units::update_facts(&db, &actor, &scope, "410323100201", &facts(2))
+            .await
+            .unwrap();
+        assert!(unit.set_up);
+        assert_eq!(audit_count(&db).await, before + 1);
+        for code in ["410323100", "410323", "4103"] {
+            let u = org_units::get(&db, &all, code).await.unwrap().unwrap();
+            let cov = org_units::coverage(&db, &all, &u).await.unwrap();
+            let v = cov.iter().find(|c| c.level == Level::Village).unwrap();
+            assert_eq!(v.set_up, 1, "{code} sees the village set up");
+        }
+        // Same facts again: no write, no entry.
+        org_units::update_facts(&db, &actor, &scope, "410323100201", &facts(2))
+            .await
+            .unwrap();
+        assert_eq!(audit_count(&db).await, before + 1);
+        // Out of scope: not found, nothing written.
+        let err = org_units::update_facts(&db, &actor, &scope, "410302001001", &facts(1))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotFound));
+        assert!(
+            org_units::get(&db, &scope, "410302001001")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let entries = audit::list(&db, &scope, &AuditFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].action, "org_unit.update_facts");
+        assert!(
+            entries[0]
+                .before_json
+                .as_deref()
+                .unwrap()
+                .contains("\"set_up\":false")
+        );
+        assert!(
+            entries[0]
+                .after_json
+                .as_deref()
+                .unwrap()
+                .contains("\"set_up\":true")
+        );
+        let none = audit::list(
+            &db,
+            &scope_of(Role::Auditor, "410302", Permission::ViewAudit, "410302").unwrap(),
+            &AuditFilter::default(),
+        )
+        .await
+        .unwrap();
+        assert!(
+            none.is_empty(),
+            "another county's auditor sees nothing of it"
+        );
+    }
+);
+
+both_backends!(
+    search_finds_by_name_and_code_within_scope,
+    |db: Db| async move {
+        seeded(&db).await;
+        let scope = scope_of(Role::Staff, "410323", Permission::ViewOrg, "410323").unwrap();
+        let county = org_units::get(&db, &scope, "410323")
+            .await
+            .unwrap()
+            .unwrap();
+        let hits = org_units::search(&db, &scope, &county, "西沃", 50)
+            .await
+            .unwrap();
+        assert_eq!(hits.len(), 1);
+        let hits = org_units::search(&db, &scope, &county, "410323100", 50)
+            .await
+            .unwrap();
+        assert_eq!(hits.len(), 3);
+        let hits = org_units::search(&db, &scope, &county, "承福门", 50)
+            .await
+            .unwrap();
+        assert!(hits.is_empty(), "other county is out of scope");
+        let hits = org_units::search(&db, &scope, &county, "%", 50)
+            .await
+            .unwrap();
+        assert!(hits.is_empty(), "wildcards are literal");
+    }
+);
+
+both_backends!(
+    concurrent_writes_keep_the_audit_chain_whole,
+    |db: Db| async move {
+        seeded(&db).await;
+        let mut tasks = Vec::new();
+        for (i, code) in [
+            "410302001001",
+            "410302001002",
+            "410302002001",
+            "410323100201",
+            "410323100202",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for teams in 1..=4 {
+                let db = db.clone();
+                tasks.push(tokio::spawn(async move {
+                    org_units::update_facts(
+                        &db,
+                        &Actor::user(i as i64, "t"),
+                        &Scope::whole_network(),
+                        code,
+                        &facts(teams),
+                    )
+                    .await
+                    .unwrap();
+                }));
+            }
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let entries = audit_count(&db).await;
+        assert_eq!(
+            audit::verify(&db).await.unwrap(),
+            Verdict::Intact { entries }
+        );
+        assert_eq!(entries, 1 + 20);
+    }
+);
+
+both_backends!(
+    tampering_is_found_at_the_first_broken_entry,
+    |db: Db| async move {
+        seeded(&db).await;
+        for code in ["410302001001", "410302001002", "410302002001"] {
+            org_units::update_facts(
+                &db,
+                &Actor::cli("t"),
+                &Scope::whole_network(),
+                code,
+                &facts(1),
+            )
+            .await
+            .unwrap();
+        }
+        assert_eq!(
+            audit::verify(&db).await.unwrap(),
+            Verdict::Intact { entries: 4 }
+        );
+        sqlx::query("UPDATE audit_log SET after_json = '{}' WHERE seq = 3")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(
+            audit::verify(&db).await.unwrap(),
+            Verdict::Broken {
+                seq: 3,
+                reason: "hash"
+            }
+        );
+        sqlx::query("DELETE FROM audit_log WHERE seq = 3")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(
+            audit::verify(&db).await.unwrap(),
+            Verdict::Broken {
+                seq: 3,
+                reason: "missing"
+            }
+        );
+    }
+);
+
+both_backends!(users_log_in_lock_out_and_reset, |db: Db| async move {
+    seeded(&db).await;
+    let cli = Actor::cli("admin");
+    let user = users::create(
+        &db,
+        &cli,
+        "xinan.admin",
+        "新安县管理员",
+        "correct horse",
+        Role::Admin,
+        "410323",
+    )
+    .await
+    .unwrap();
+    assert_eq!(user.grants[0].org_path, "/41/4103/410323/");
+    let dup = users::create(
+        &db,
+        &cli,
+        "xinan.admin",
+        "",
+        "correct horse",
+        Role::Staff,
+        "410323",
+    )
+    .await;
+    assert!(matches!(dup, Err(StoreError::Conflict("username"))));
+    let short = users::create(&db, &cli, "someone", "", "short", Role::Staff, "410323").await;
+    assert!(matches!(short, Err(StoreError::Invalid(_))));
+    let nowhere = users::create(
+        &db,
+        &cli,
+        "someone",
+        "",
+        "long enough",
+        Role::Staff,
+        "419999",
+    )
+    .await;
+    assert!(matches!(nowhere, Err(StoreError::Invalid(_))));
+
+    assert!(
+        users::check_login(&db, "xinan.admin", "correct horse")
+            .await
+            .unwrap()
+            .is_ok()
+    );
+    assert_eq!(
+        users::check_login(&db, "nobody", "correct horse")
+            .await
+            .unwrap()
+            .unwrap_err(),
+        LoginRefused::BadCredentials
+    );
+    for _ in 0..4 {
+        assert_eq!(
+            users::check_login(&db, "xinan.admin", "wrong")
+                .await
+                .unwrap()
+                .unwrap_err(),
+            LoginRefused::BadCredentials
+        );
+    }
+    let fifth = users::check_login(&db, "xinan.admin", "wrong")
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(fifth, LoginRefused::Locked { .. }));
+    // Locked: even the right password is refused.
+    assert!(matches!(
+        users::check_login(&db, "xinan.admin", "correct horse")
+            .await
+            .unwrap(),
+        Err(LoginRefused::Locked { .. })
+    ));
+    users::reset_password(&db, &cli, "xinan.admin", "battery staple")
+        .await
+        .unwrap();
+    let user = users::check_login(&db, "xinan.admin", "battery staple")
+        .await
+        .unwrap()
+        .unwrap();
+
+    let (token, csrf) = users::start_session(&db, &user, SessionKind::Web)
+        .await
+        .unwrap();
+    let s = users::session(&db, &token, SessionKind::Web)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.user.username, "xinan.admin");
+    assert_eq!(s.csrf_token, csrf);
+    assert!(
+        users::session(&db, &token, SessionKind::Api)
+            .await
+            .unwrap()
+            .is_none(),
+        "a session is not a token"
+    );
+    let stored: String = sqlx::query_scalar("SELECT token_hash FROM sessions LIMIT 1")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_ne!(stored, token, "only the hash is stored");
+    assert!(users::end_session(&db, &token).await.unwrap());
+    assert!(
+        users::session(&db, &token, SessionKind::Web)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        audit::verify(&db).await.unwrap(),
+        Verdict::Intact { .. }
+    ));
+});
+
+/// Both migration trees create the same tables with the same columns, in the same order.
+#[test]
+fn migration_trees_are_in_step() {
+    fn shape(dir: &str) -> Vec<(String, Vec<String>)> {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        let mut out = Vec::new();
+        for f in files {
+            let sql = std::fs::read_to_string(&f).unwrap();
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            out.push((format!("file {name}"), Vec::new()));
+            for stmt in sql.split(';') {
+                let stmt: String = stmt
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("--"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let s = stmt.trim();
+                if let Some(rest) = s.strip_prefix("CREATE TABLE ") {
+                    let (table, body) = rest.split_once('(').unwrap();
+                    let cols = body
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| {
+                            !l.is_empty() && !l.starts_with(')') && !l.starts_with("UNIQUE")
+                        })
+                        .map(|l| l.split_whitespace().next().unwrap().to_string())
+                        .collect();
+                    out.push((format!("table {}", table.trim()), cols));
+                } else if let Some(rest) = s.strip_prefix("CREATE INDEX ") {
+                    out.push((
+                        format!(
+                            "index {}",
+                            rest.split_whitespace().collect::<Vec<_>>().join(" ")
+                        ),
+                        Vec::new(),
+                    ));
+                } else if s.starts_with("INSERT") {
+                    out.push((
+                        s.split_whitespace().collect::<Vec<_>>().join(" "),
+                        Vec::new(),
+                    ));
+                }
+            }
+        }
+        out
+    }
+    let root = env!("CARGO_MANIFEST_DIR");
+    let sqlite = shape(&format!("{root}/migrations/sqlite"));
+    let postgres = shape(&format!("{root}/migrations/postgres"));
+    assert!(sqlite.iter().any(|(n, _)| n == "table org_units"));
+    assert_eq!(sqlite, postgres);
+}
