@@ -1,0 +1,124 @@
+//! The JSON API under `/api/v1`, described by `/api/openapi.json`.
+
+pub mod auth;
+pub mod orgs;
+
+use crate::error::AppError;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "shanwang 善网 API",
+        description = "The city charity network's API. Authenticate with POST /api/v1/auth/token, \
+                       then send `Authorization: Bearer <token>`. Every error is \
+                       `{\"code\",\"message\",\"field\"}` JSON.",
+        version = "1"
+    ),
+    paths(auth::create_token, auth::revoke_token, orgs::show, orgs::children),
+    components(schemas(
+        auth::TokenRequest,
+        auth::TokenResponse,
+        orgs::OrgJson,
+        orgs::CoverageJson,
+        orgs::FactsJson,
+        ApiErrorJson
+    )),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The shape of every API error.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ApiErrorJson {
+    /// Stable machine-readable code, e.g. `forbidden`, `invalid_json`, `bad_credentials`.
+    pub code: String,
+    /// Human-readable, in zh-CN unless `Accept-Language: en`.
+    pub message: String,
+    /// The offending field, if one is to blame.
+    pub field: Option<String>,
+}
+
+pub async fn openapi_json() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        ApiDoc::openapi().to_pretty_json().unwrap_or_default(),
+    )
+        .into_response()
+}
+
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// A JSON body, with every rejection (wrong content type, malformed JSON, wrong field type,
+/// missing field) turned into an error that names the field.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !is_json {
+            return Err(AppError::UnsupportedMediaType);
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| AppError::PayloadTooLarge)?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize(de) {
+            Ok(v) => Ok(ApiJson(v)),
+            Err(e) => {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                let code = if inner.is_syntax() || inner.is_eof() {
+                    "invalid_json"
+                } else {
+                    "invalid_field"
+                };
+                let field = if path == "." || code == "invalid_json" {
+                    missing_field(&inner.to_string())
+                } else {
+                    Some(path)
+                };
+                Err(AppError::BadRequest {
+                    code: if field.is_some() && code == "invalid_json" {
+                        "invalid_field"
+                    } else {
+                        code
+                    },
+                    field,
+                    detail: None,
+                })
+            }
+        }
+    }
+}
+
+/// serde names a missing field only in its message: "missing field `password`".
+fn missing_field(msg: &str) -> Option<String> {
+    let rest = msg.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_string())
+}

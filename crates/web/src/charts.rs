@@ -1,0 +1,85 @@
+//! Charts as SVG we draw ourselves: light, printable, no script. Every chart is shown next to
+//! a table of the same numbers.
+
+use domain::org::fmt_permille;
+use std::fmt::Write;
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// One bar: a label and a share in per mille.
+pub struct Bar<'a> {
+    pub label: &'a str,
+    pub permille: i64,
+}
+
+const WIDTH: i64 = 400;
+const LABEL_W: i64 = 132;
+const PCT_W: i64 = 56;
+const ROW_H: i64 = 26;
+
+/// Horizontal percentage bars, 0–100 %. Bars under half are drawn in the warning colour so the
+/// worst-covered units stand out.
+pub fn percent_bars(title: &str, bars: &[Bar<'_>]) -> String {
+    let height = ROW_H * bars.len() as i64 + 6;
+    let track = WIDTH - LABEL_W - PCT_W;
+    let mut svg = format!(
+        r#"<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">"#,
+        escape(title)
+    );
+    for (i, b) in bars.iter().enumerate() {
+        let y = i as i64 * ROW_H + 4;
+        let w = track * b.permille.clamp(0, 1000) / 1000;
+        let class = if b.permille < 500 { "bar low" } else { "bar" };
+        let label: String = b.label.chars().take(9).collect();
+        let label = if label.chars().count() < b.label.chars().count() {
+            format!("{label}…")
+        } else {
+            label
+        };
+        let _ = write!(
+            svg,
+            r#"<text x="0" y="{ty}" class="lbl">{}</text><rect x="{LABEL_W}" y="{y}" width="{track}" height="18" class="track"/><rect x="{LABEL_W}" y="{y}" width="{w}" height="18" class="{class}"/><text x="{px}" y="{ty}" class="pct">{}</text>"#,
+            escape(&label),
+            fmt_permille(b.permille),
+            ty = y + 14,
+            px = WIDTH - PCT_W + 6,
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_scale_to_the_track_and_escape_labels() {
+        let svg = percent_bars(
+            "覆盖率",
+            &[
+                Bar {
+                    label: "老城区",
+                    permille: 1000,
+                },
+                Bar {
+                    label: "<b>&",
+                    permille: 250,
+                },
+            ],
+        );
+        let track = WIDTH - LABEL_W - PCT_W;
+        assert!(svg.contains(&format!(r#"width="{track}" height="18" class="bar""#)));
+        assert!(svg.contains(&format!(
+            r#"width="{}" height="18" class="bar low""#,
+            track / 4
+        )));
+        assert!(svg.contains("&lt;b&gt;&amp;"));
+        assert!(svg.contains("100.0%") && svg.contains("25.0%"));
+    }
+}

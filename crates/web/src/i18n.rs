@@ -1,0 +1,112 @@
+//! The language of one request: zh-CN unless the visitor chose English (a cookie) or, for the
+//! API, asked for it (`Accept-Language: en`). Never process-global.
+
+use crate::auth::{LANG_COOKIE, cookie};
+use axum::http::{HeaderMap, header};
+use std::borrow::Cow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    ZhCn,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::ZhCn => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "zh-CN" | "zh" => Some(Lang::ZhCn),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn from_headers(headers: &HeaderMap) -> Lang {
+        if let Some(l) = cookie(headers, LANG_COOKIE).and_then(Lang::parse) {
+            return l;
+        }
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if accept.trim_start().starts_with("en") {
+            Lang::En
+        } else {
+            Lang::ZhCn
+        }
+    }
+
+    /// The text for `key` in this language.
+    pub fn t(self, key: &str) -> Cow<'static, str> {
+        Cow::Owned(crate::_rust_i18n_translate(self.code(), key).into_owned())
+    }
+
+    /// The text for `key` with `%{name}` placeholders filled in.
+    pub fn tf(self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut s = self.t(key).into_owned();
+        for (name, value) in args {
+            s = s.replace(&format!("%{{{name}}}"), value);
+        }
+        s
+    }
+
+    /// The message for a field error code (`err.<code>`).
+    pub fn error(self, code: &str) -> String {
+        self.t(&format!("err.{code}")).into_owned()
+    }
+
+    /// The other language, for the switch link.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::ZhCn => Lang::En,
+            Lang::En => Lang::ZhCn,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(file: &str) -> Vec<String> {
+        let text =
+            std::fs::read_to_string(format!("{}/locales/{file}", env!("CARGO_MANIFEST_DIR")))
+                .unwrap();
+        let mut keys: Vec<String> = text
+            .lines()
+            .filter(|l| {
+                !l.trim_start().starts_with('#')
+                    && !l.trim().is_empty()
+                    && !l.starts_with("_version")
+            })
+            .map(|l| l.split_once(':').expect("key: value").0.trim().to_string())
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn both_languages_have_the_same_keys() {
+        let zh = keys("zh-CN.yml");
+        let en = keys("en.yml");
+        assert!(zh.len() > 50);
+        assert_eq!(zh, en);
+        let mut dedup = zh.clone();
+        dedup.dedup();
+        assert_eq!(dedup, zh, "no key twice");
+    }
+
+    #[test]
+    fn lookups_are_per_call_not_global() {
+        assert_eq!(Lang::ZhCn.t("action.login"), "登录");
+        assert_eq!(Lang::En.t("action.login"), "Sign in");
+        assert_eq!(Lang::ZhCn.t("action.login"), "登录");
+    }
+}

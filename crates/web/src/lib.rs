@@ -1,0 +1,176 @@
+//! shanwang's web edge: server-rendered pages (zh-CN first, English second), the JSON API under
+//! `/api/v1` with its OpenAPI file, sign-in, CSRF and the one place where access is decided.
+
+pub mod api;
+pub mod auth;
+pub mod charts;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+
+use axum::Router;
+use axum::http::Method;
+use axum::routing::MethodRouter;
+use domain::access::Permission;
+use std::time::Duration;
+use store::Db;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+rust_i18n::i18n!("locales", fallback = "zh-CN");
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+}
+
+/// Who may reach a route. The route walk test checks every entry against an outsider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No login (sign-in page, health check, assets, OpenAPI file).
+    Public,
+    /// Any signed-in user, acting only on themselves (sign-out, revoke own token).
+    SignedIn,
+    /// A permission on the unit named by `{code}` in the path.
+    Unit(Permission),
+}
+
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    pub handler: MethodRouter<AppState>,
+}
+
+fn spec(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    handler: MethodRouter<AppState>,
+) -> RouteSpec {
+    RouteSpec {
+        method,
+        path,
+        access,
+        handler,
+    }
+}
+
+/// Every route of the platform, with who may reach it.
+pub fn route_specs() -> Vec<RouteSpec> {
+    use Access::*;
+    use Permission::*;
+    use axum::routing::{delete, get, post};
+    vec![
+        spec(Method::GET, "/", Public, get(pages::home)),
+        spec(Method::GET, "/healthz", Public, get(pages::healthz)),
+        spec(Method::GET, "/assets/{file}", Public, get(pages::asset)),
+        spec(Method::GET, "/lang/{lang}", Public, get(pages::set_lang)),
+        spec(Method::GET, "/login", Public, get(pages::login::show)),
+        spec(Method::POST, "/login", Public, post(pages::login::create)),
+        spec(
+            Method::POST,
+            "/logout",
+            SignedIn,
+            post(pages::login::destroy),
+        ),
+        spec(
+            Method::GET,
+            "/orgs/{code}",
+            Unit(ViewOrg),
+            get(pages::orgs::show),
+        ),
+        spec(
+            Method::GET,
+            "/orgs/{code}/edit",
+            Unit(EditOrgFacts),
+            get(pages::orgs::edit),
+        ),
+        spec(
+            Method::POST,
+            "/orgs/{code}/edit",
+            Unit(EditOrgFacts),
+            post(pages::orgs::update),
+        ),
+        spec(
+            Method::GET,
+            "/orgs/{code}/coverage",
+            Unit(ViewOrg),
+            get(pages::orgs::coverage),
+        ),
+        spec(
+            Method::GET,
+            "/orgs/{code}/search",
+            Unit(ViewOrg),
+            get(pages::orgs::search),
+        ),
+        spec(
+            Method::GET,
+            "/orgs/{code}/audit",
+            Unit(ViewAudit),
+            get(pages::audit::list),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/auth/token",
+            Public,
+            post(api::auth::create_token),
+        ),
+        spec(
+            Method::DELETE,
+            "/api/v1/auth/token",
+            SignedIn,
+            delete(api::auth::revoke_token),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/orgs/{code}",
+            Unit(ViewOrg),
+            get(api::orgs::show),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/orgs/{code}/children",
+            Unit(ViewOrg),
+            get(api::orgs::children),
+        ),
+        spec(
+            Method::GET,
+            "/api/openapi.json",
+            Public,
+            get(api::openapi_json),
+        ),
+    ]
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let mut pages_router = Router::new();
+    let mut api_router = Router::new();
+    for r in route_specs() {
+        if let Some(api_path) = r.path.strip_prefix("/api") {
+            api_router = api_router.route(api_path, r.handler);
+        } else {
+            pages_router = pages_router.route(r.path, r.handler);
+        }
+    }
+    let pages_router = pages_router
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::page_session,
+        ))
+        .layer(axum::middleware::from_fn(error::render_page_errors));
+    let api_router = api_router
+        .fallback(api::not_found)
+        .layer(axum::middleware::from_fn(error::api_errors_as_json));
+    pages_router
+        .nest("/api", api_router)
+        .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

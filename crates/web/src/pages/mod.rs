@@ -1,0 +1,181 @@
+//! Server-rendered pages.
+
+pub mod audit;
+pub mod login;
+pub mod orgs;
+
+use crate::auth::{LANG_COOKIE, PageContext, set_cookie};
+use crate::error::AppError;
+use crate::i18n::Lang;
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use domain::access::home_grant;
+use serde::Deserialize;
+use std::borrow::Cow;
+
+/// What every page's frame needs: language, who is signed in, the CSRF token for the sign-out
+/// form, the user's home unit, and the current path for the language switch.
+pub struct Layout {
+    pub lang: Lang,
+    pub user: Option<String>,
+    pub csrf: String,
+    pub home: Option<String>,
+    pub path: String,
+}
+
+impl Layout {
+    pub fn new(ctx: &PageContext, path: &str) -> Layout {
+        Layout {
+            lang: ctx.lang,
+            user: ctx.session.as_ref().map(|s| s.user.display_name.clone()),
+            csrf: ctx
+                .session
+                .as_ref()
+                .map(|s| s.csrf_token.clone())
+                .unwrap_or_default(),
+            home: ctx
+                .session
+                .as_ref()
+                .and_then(|s| home_grant(&s.user.grants).map(|g| g.org_code.clone())),
+            path: path.to_string(),
+        }
+    }
+
+    pub fn t(&self, key: &str) -> Cow<'static, str> {
+        self.lang.t(key)
+    }
+
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    pub fn switch_href(&self) -> String {
+        format!(
+            "/lang/{}?next={}",
+            self.lang.other().code(),
+            form_urlencoded::byte_serialize(self.path.as_bytes()).collect::<String>()
+        )
+    }
+
+    pub fn switch_label(&self) -> &'static str {
+        match self.lang {
+            Lang::ZhCn => "English",
+            Lang::En => "中文",
+        }
+    }
+
+    pub fn level_name(&self, level: &domain::org::Level) -> Cow<'static, str> {
+        self.t(&format!("level.{}", level.key()))
+    }
+
+    pub fn china_time(&self, ms: &i64) -> String {
+        domain::time::fmt_china(*ms)
+    }
+}
+
+/// Renders a template to an HTML response.
+pub fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    layout: Layout,
+    title: Cow<'static, str>,
+    message: &'a str,
+}
+
+/// The page for an error, in the visitor's language.
+pub fn error_page(lang: Lang, err: &AppError) -> Response {
+    let layout = Layout {
+        lang,
+        user: None,
+        csrf: String::new(),
+        home: None,
+        path: "/".into(),
+    };
+    let title = lang.t(&format!("status.{}", err.status().as_u16()));
+    let message = err.message(lang);
+    let mut r = render(&ErrorPage {
+        layout,
+        title,
+        message: &message,
+    });
+    *r.status_mut() = err.status();
+    r
+}
+
+pub async fn home(ctx: PageContext) -> Response {
+    match ctx
+        .session
+        .as_ref()
+        .and_then(|s| home_grant(&s.user.grants))
+    {
+        Some(g) => Redirect::to(&format!("/orgs/{}", g.org_code)).into_response(),
+        None => Redirect::to("/login").into_response(),
+    }
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+#[derive(rust_embed::Embed)]
+#[folder = "assets/"]
+struct Assets;
+
+pub async fn asset(Path(file): Path<String>) -> Response {
+    let Some(content) = Assets::get(&file) else {
+        return AppError::NotFound.into_response();
+    };
+    let mime = if file.ends_with(".css") {
+        "text/css; charset=utf-8"
+    } else if file.ends_with(".svg") {
+        "image/svg+xml"
+    } else {
+        "application/octet-stream"
+    };
+    (
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        content.data,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// Only same-site paths may be redirected to.
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        _ => "/",
+    }
+}
+
+pub async fn set_lang(Path(lang): Path<String>, Query(q): Query<NextQuery>) -> Response {
+    let lang = Lang::parse(&lang).unwrap_or_default();
+    let mut r = Redirect::to(safe_next(q.next.as_deref())).into_response();
+    if let Ok(v) = set_cookie(LANG_COOKIE, lang.code(), Some(365 * 86400)).parse() {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}

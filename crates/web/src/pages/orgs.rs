@@ -1,0 +1,278 @@
+//! The network: a unit's page (drill down), its "三有" facts form, coverage, search.
+
+use super::{Layout, render};
+use crate::AppState;
+use crate::auth::{Viewer, may, scoped_unit};
+use crate::charts::{Bar, percent_bars};
+use crate::error::AppError;
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::access::Permission;
+use domain::org::{LevelCoverage, UnitFactsInput, fmt_permille};
+use serde::Deserialize;
+use std::collections::HashMap;
+use store::Actor;
+use store::org_units::{self, ChildCoverage, OrgUnit};
+
+#[derive(Template)]
+#[template(path = "org_show.html")]
+struct ShowPage {
+    layout: Layout,
+    unit: OrgUnit,
+    crumbs: Vec<OrgUnit>,
+    children: Vec<ChildCoverage>,
+    coverage: Vec<LevelCoverage>,
+    can_edit: bool,
+    can_audit: bool,
+    saved: bool,
+}
+
+impl ShowPage {
+    fn pct(&self, c: &ChildCoverage) -> String {
+        fmt_permille(c.permille())
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    saved: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response, AppError> {
+    let unit = scoped_unit(&state, &viewer.session, Permission::ViewOrg, &code).await?;
+    let crumbs = org_units::ancestors(&state.db, &unit.scope, &unit.value).await?;
+    let children = org_units::children(&state.db, &unit.scope, &unit.value).await?;
+    let coverage = org_units::coverage(&state.db, &unit.scope, &unit.value).await?;
+    let page = ShowPage {
+        layout: Layout::new(&viewer.ctx, &format!("/orgs/{}", unit.value.code)),
+        can_edit: may(
+            &viewer.session,
+            Permission::EditOrgFacts,
+            &unit.value.org_path,
+        ),
+        can_audit: may(&viewer.session, Permission::ViewAudit, &unit.value.org_path),
+        unit: unit.value,
+        crumbs,
+        children,
+        coverage,
+        saved: q.saved.is_some(),
+    };
+    Ok(render(&page))
+}
+
+#[derive(Template)]
+#[template(path = "org_edit.html")]
+struct EditPage {
+    layout: Layout,
+    unit: OrgUnit,
+    form: FactsForm,
+    errors: HashMap<&'static str, String>,
+}
+
+impl EditPage {
+    fn error(&self, field: &str) -> String {
+        self.errors.get(field).cloned().unwrap_or_default()
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct FactsForm {
+    #[serde(default)]
+    site_address: String,
+    #[serde(default)]
+    leader_name: String,
+    #[serde(default)]
+    leader_phone: String,
+    #[serde(default)]
+    service_teams: String,
+    #[serde(default)]
+    contact_phone: String,
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let unit = scoped_unit(&state, &viewer.session, Permission::EditOrgFacts, &code)
+        .await?
+        .value;
+    let f = &unit.facts;
+    let form = FactsForm {
+        site_address: f.site_address.clone(),
+        leader_name: f.leader_name.clone(),
+        leader_phone: f.leader_phone.clone(),
+        service_teams: if f.service_teams > 0 {
+            f.service_teams.to_string()
+        } else {
+            String::new()
+        },
+        contact_phone: f.contact_phone.clone(),
+    };
+    Ok(render(&EditPage {
+        layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/edit", unit.code)),
+        unit,
+        form,
+        errors: HashMap::new(),
+    }))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    Form(form): Form<FactsForm>,
+) -> Result<Response, AppError> {
+    let scoped = scoped_unit(&state, &viewer.session, Permission::EditOrgFacts, &code).await?;
+    let input = UnitFactsInput {
+        site_address: form.site_address.clone(),
+        leader_name: form.leader_name.clone(),
+        leader_phone: form.leader_phone.clone(),
+        service_teams: form.service_teams.clone(),
+        contact_phone: form.contact_phone.clone(),
+    };
+    match input.validate() {
+        Ok(facts) => {
+            let user = &viewer.session.user;
+            org_units::update_facts(
+                &state.db,
+                &Actor::user(user.id, &user.username),
+                &scoped.scope,
+                &scoped.value.code,
+                &facts,
+            )
+            .await?;
+            Ok(Redirect::to(&format!("/orgs/{}?saved=1", scoped.value.code)).into_response())
+        }
+        Err(errs) => {
+            let lang = viewer.ctx.lang;
+            let mut errors = HashMap::new();
+            for e in errs {
+                errors.entry(e.field).or_insert_with(|| lang.error(e.code));
+            }
+            let mut r = render(&EditPage {
+                layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/edit", scoped.value.code)),
+                unit: scoped.value,
+                form,
+                errors,
+            });
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "org_coverage.html")]
+struct CoveragePage {
+    layout: Layout,
+    unit: OrgUnit,
+    levels: Vec<LevelCoverage>,
+    levels_chart: String,
+    ranked: Vec<ChildCoverage>,
+    ranked_chart: String,
+}
+
+impl CoveragePage {
+    fn pct_level(&self, c: &LevelCoverage) -> String {
+        fmt_permille(c.permille())
+    }
+    fn pct(&self, c: &ChildCoverage) -> String {
+        fmt_permille(c.permille())
+    }
+}
+
+pub async fn coverage(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let scoped = scoped_unit(&state, &viewer.session, Permission::ViewOrg, &code).await?;
+    let layout = Layout::new(
+        &viewer.ctx,
+        &format!("/orgs/{}/coverage", scoped.value.code),
+    );
+    let levels = org_units::coverage(&state.db, &scoped.scope, &scoped.value).await?;
+    let mut ranked: Vec<ChildCoverage> =
+        org_units::children(&state.db, &scoped.scope, &scoped.value)
+            .await?
+            .into_iter()
+            .filter(|c| c.unit.active)
+            .collect();
+    // Worst first; among equals, the bigger gap (more units missing) first.
+    ranked.sort_by_key(|c| (c.permille(), -(c.units - c.set_up), c.unit.code.clone()));
+    let level_names: Vec<String> = levels
+        .iter()
+        .map(|l| layout.level_name(&l.level).into_owned())
+        .collect();
+    let levels_chart = percent_bars(
+        &layout.t("coverage.by_level"),
+        &levels
+            .iter()
+            .zip(&level_names)
+            .map(|(l, name)| Bar {
+                label: name,
+                permille: l.permille(),
+            })
+            .collect::<Vec<_>>(),
+    );
+    let ranked_chart = percent_bars(
+        &layout.t("coverage.ranked"),
+        &ranked
+            .iter()
+            .map(|c| Bar {
+                label: &c.unit.name,
+                permille: c.permille(),
+            })
+            .collect::<Vec<_>>(),
+    );
+    Ok(render(&CoveragePage {
+        layout,
+        unit: scoped.value,
+        levels,
+        levels_chart,
+        ranked,
+        ranked_chart,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "org_search.html")]
+struct SearchPage {
+    layout: Layout,
+    unit: OrgUnit,
+    q: String,
+    hits: Vec<OrgUnit>,
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+pub const SEARCH_LIMIT: i64 = 50;
+
+pub async fn search(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    Query(q): Query<SearchQuery>,
+) -> Result<Response, AppError> {
+    let scoped = scoped_unit(&state, &viewer.session, Permission::ViewOrg, &code).await?;
+    let hits =
+        org_units::search(&state.db, &scoped.scope, &scoped.value, &q.q, SEARCH_LIMIT).await?;
+    Ok(render(&SearchPage {
+        layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/search", scoped.value.code)),
+        unit: scoped.value,
+        q: q.q,
+        hits,
+    }))
+}

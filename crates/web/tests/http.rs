@@ -1,0 +1,757 @@
+//! HTTP tests through the whole router (`oneshot`), on SQLite and on PostgreSQL.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use domain::access::Role;
+use domain::org::DivisionCode;
+use http_body_util::BodyExt;
+use store::org_units::{self, DivisionInput};
+use store::users::{self, SessionKind};
+use store::{Actor, Backend, Db};
+use tower::ServiceExt;
+use web::{Access, AppState, route_specs};
+
+struct App {
+    router: Router,
+    db: Db,
+    _guard: store::testing::TestDbGuard,
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Resp {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+    fn cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+/// A signed-in browser: its session cookie and CSRF token.
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+const PASSWORD: &str = "correct horse";
+
+fn row(code: &str, name: &str) -> DivisionInput {
+    DivisionInput {
+        code: DivisionCode::parse(code).unwrap(),
+        name: name.into(),
+        file: "t.csv".into(),
+        row: 2,
+    }
+}
+
+impl App {
+    async fn new(backend: Backend) -> App {
+        let (db, guard) = store::testing::fresh_db(backend).await;
+        let rows = vec![
+            row("4103", "洛阳市"),
+            row("410302", "老城区"),
+            row("410323", "新安县"),
+            row("410302001", "西关街道"),
+            row("410323101", "石寺镇"),
+            row("410302001001", "承福门社区居民委员会"),
+            row("410323101001", "石寺社区居民委员会"),
+            row("410323101002", "新融社区居民委员会"),
+        ];
+        org_units::import_divisions(&db, &Actor::cli("test"), rows, &|_, _| {})
+            .await
+            .unwrap();
+        for (u, role, org) in [
+            ("city.admin", Role::Admin, "4103"),
+            ("city.auditor", Role::Auditor, "4103"),
+            ("xinan.staff", Role::Staff, "410323"),
+            ("laocheng.staff", Role::Staff, "410302"),
+            ("laocheng.admin", Role::Admin, "410302"),
+            ("shisi.village", Role::Staff, "410323101001"),
+        ] {
+            users::create(&db, &Actor::cli("test"), u, "", PASSWORD, role, org)
+                .await
+                .unwrap();
+        }
+        App {
+            router: web::router(AppState { db: db.clone() }),
+            db,
+            _guard: guard,
+        }
+    }
+
+    async fn browser(&self, username: &str) -> Browser {
+        let user = users::find(&self.db, username).await.unwrap().unwrap();
+        let (token, csrf) = users::start_session(&self.db, &user, SessionKind::Web)
+            .await
+            .unwrap();
+        Browser {
+            cookie: format!("sw_session={token}"),
+            csrf,
+        }
+    }
+
+    async fn api_token(&self, username: &str) -> String {
+        let user = users::find(&self.db, username).await.unwrap().unwrap();
+        users::start_session(&self.db, &user, SessionKind::Api)
+            .await
+            .unwrap()
+            .0
+    }
+
+    async fn send(&self, req: Request<Body>) -> Resp {
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Resp {
+        let mut b = Request::get(path);
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::empty()).unwrap()).await
+    }
+
+    async fn post_form(&self, path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Resp {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let mut b =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::from(body)).unwrap()).await
+    }
+
+    async fn api(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        json: Option<&str>,
+    ) -> Resp {
+        let mut b = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        if json.is_some() {
+            b = b.header(header::CONTENT_TYPE, "application/json");
+        }
+        self.send(b.body(Body::from(json.unwrap_or("").to_string())).unwrap())
+            .await
+    }
+
+    async fn facts_of(&self, code: &str) -> (String, i64) {
+        let u = org_units::get(&self.db, &domain::access::Scope::whole_network(), code)
+            .await
+            .unwrap()
+            .unwrap();
+        (u.facts.leader_phone, u.facts.service_teams)
+    }
+}
+
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)(App::new(Backend::Sqlite).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                ($body)(App::new(Backend::Postgres).await).await;
+            }
+        }
+    };
+}
+
+/// One request as a browser (pages, with the CSRF token) or an API client (bearer token).
+async fn call(app: &App, method: &Method, path: &str, who: Option<(&Browser, &str)>) -> Resp {
+    if path.starts_with("/api/") {
+        let body = (method == Method::POST).then_some("{}");
+        app.api(method.clone(), path, who.map(|w| w.1), body).await
+    } else if method == Method::POST {
+        let csrf = who.map(|w| w.0.csrf.clone()).unwrap_or_default();
+        app.post_form(path, who.map(|w| w.0.cookie.as_str()), &[("csrf", &csrf)])
+            .await
+    } else {
+        app.get(path, who.map(|w| w.0.cookie.as_str())).await
+    }
+}
+
+fn concrete(path: &str, code: &str) -> String {
+    path.replace("{code}", code)
+        .replace("{file}", "app.css")
+        .replace("{lang}", "en")
+}
+
+// Every route, walked by a stranger, by a user of another county, and by the right user.
+both!(every_route_refuses_outsiders, |app: App| async move {
+    let outsider = app.browser("laocheng.admin").await;
+    let outsider_token = app.api_token("laocheng.admin").await;
+    let insider = app.browser("city.admin").await;
+    let insider_token = app.api_token("city.admin").await;
+    let target = "410323101001"; // in 新安县, outside 老城区
+    let mut walked = 0;
+    for spec in route_specs() {
+        let path = concrete(spec.path, target);
+        let is_api = spec.path.starts_with("/api/");
+        let method = spec.method.clone();
+        match spec.access {
+            Access::Public => {
+                let r = call(&app, &method, &path, None).await;
+                assert_ne!(
+                    r.status,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "{} {path}",
+                    spec.method
+                );
+            }
+            Access::SignedIn | Access::Unit(_) => {
+                let anon = call(&app, &method, &path, None).await;
+                if is_api {
+                    assert_eq!(
+                        anon.status,
+                        StatusCode::UNAUTHORIZED,
+                        "anonymous {} {path}",
+                        spec.method
+                    );
+                    assert_eq!(anon.json()["code"], "unauthorized");
+                } else if spec.method == Method::POST {
+                    assert_eq!(
+                        anon.status,
+                        StatusCode::FORBIDDEN,
+                        "anonymous POST without CSRF {path}"
+                    );
+                } else {
+                    assert_eq!(
+                        anon.status,
+                        StatusCode::SEE_OTHER,
+                        "anonymous {} {path}",
+                        spec.method
+                    );
+                    assert!(anon.location().starts_with("/login?next="), "{path}");
+                }
+                if let Access::Unit(_) = spec.access {
+                    let r = call(&app, &method, &path, Some((&outsider, &outsider_token))).await;
+                    assert!(
+                        r.status == StatusCode::FORBIDDEN || r.status == StatusCode::NOT_FOUND,
+                        "outsider got {} on {} {path}",
+                        r.status,
+                        spec.method
+                    );
+                    if is_api {
+                        assert_eq!(r.json()["code"], "forbidden");
+                    }
+                    let r = call(&app, &method, &path, Some((&insider, &insider_token))).await;
+                    assert!(
+                        r.status.is_success()
+                            || r.status.is_redirection()
+                            || r.status == StatusCode::UNPROCESSABLE_ENTITY,
+                        "insider got {} on {} {path}",
+                        r.status,
+                        spec.method
+                    );
+                }
+            }
+        }
+        walked += 1;
+    }
+    assert_eq!(walked, route_specs().len());
+    assert!(walked >= 18);
+    // Nothing the outsider did changed the unit.
+    assert_eq!(app.facts_of(target).await, (String::new(), 0));
+});
+
+both!(
+    editing_facts_raises_coverage_everywhere,
+    |app: App| async move {
+        let b = app.browser("xinan.staff").await;
+        let page = app.get("/orgs/410323101001/edit", Some(&b.cookie)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains(&format!("value=\"{}\"", b.csrf)));
+        let r = app
+            .post_form(
+                "/orgs/410323101001/edit",
+                Some(&b.cookie),
+                &[
+                    ("csrf", &b.csrf),
+                    ("site_address", "石寺社区党群服务中心"),
+                    ("leader_name", "王芳"),
+                    ("leader_phone", "１３９０３７９１２３４"),
+                    ("service_teams", "2"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location(), "/orgs/410323101001?saved=1");
+        assert_eq!(
+            app.facts_of("410323101001").await,
+            ("13903791234".into(), 2)
+        );
+        let admin = app.browser("city.admin").await;
+        for code in ["410323101", "410323", "4103"] {
+            let page = app.get(&format!("/orgs/{code}"), Some(&admin.cookie)).await;
+            assert!(
+            page.body.contains(r#"<tr data-level="village"><td>村（社区）工作站</td><td class="num set-up">1</td>"#),
+            "{code}: {}",
+            page.body
+        );
+        }
+        let cov = app.get("/orgs/4103/coverage", Some(&admin.cookie)).await;
+        assert_eq!(cov.status, StatusCode::OK);
+        assert!(cov.body.contains("<svg class=\"chart\""));
+        // Worst first: 老城区 (nothing set up) before 新安县.
+        let laocheng = cov.body.find("/orgs/410302/coverage").unwrap();
+        let xinan = cov.body.find("/orgs/410323/coverage").unwrap();
+        assert!(laocheng < xinan);
+    }
+);
+
+both!(
+    bad_input_is_explained_next_to_the_field_and_changes_nothing,
+    |app: App| async move {
+        let b = app.browser("xinan.staff").await;
+        let r = app
+            .post_form(
+                "/orgs/410323101001/edit",
+                Some(&b.cookie),
+                &[
+                    ("csrf", &b.csrf),
+                    ("site_address", "村委会"),
+                    ("leader_name", "王芳"),
+                    ("leader_phone", "12345"),
+                    ("service_teams", "三"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.body
+                .contains(r#"<p class="field-error" id="leader_phone-error">电话号码格式不对"#),
+            "{}",
+            r.body
+        );
+        assert!(
+            r.body
+                .contains(r#"<p class="field-error" id="service_teams-error">请填写数字"#)
+        );
+        assert!(
+            r.body.contains(r#"value="村委会""#),
+            "what was typed is kept"
+        );
+        assert_eq!(app.facts_of("410323101001").await, (String::new(), 0));
+        // A wrong CSRF token: refused, nothing stored.
+        let r = app
+            .post_form(
+                "/orgs/410323101001/edit",
+                Some(&b.cookie),
+                &[
+                    ("csrf", "forged"),
+                    ("site_address", "x"),
+                    ("leader_name", "x"),
+                    ("leader_phone", "13903791234"),
+                    ("service_teams", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("表单已过期"));
+        assert_eq!(app.facts_of("410323101001").await, (String::new(), 0));
+    }
+);
+
+both!(
+    api_answers_in_scope_and_every_error_is_json,
+    |app: App| async move {
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/auth/token",
+                None,
+                Some(r#"{"username":"xinan.staff","password":"correct horse"}"#),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let token = r.json()["token"].as_str().unwrap().to_string();
+        let r = app
+            .api(Method::GET, "/api/v1/orgs/410323", Some(&token), None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let j = r.json();
+        assert_eq!(j["code"], "410323");
+        assert_eq!(j["name"], "新安县");
+        assert_eq!(j["level"], "county");
+        assert_eq!(j["parent_code"], "4103");
+        assert_eq!(j["active"], true);
+        assert_eq!(j["set_up"], false);
+        assert_eq!(j["coverage"][2]["level"], "village");
+        assert_eq!(j["coverage"][2]["units"], 2);
+        let r = app
+            .api(
+                Method::GET,
+                "/api/v1/orgs/410323101/children",
+                Some(&token),
+                None,
+            )
+            .await;
+        let kids = r.json();
+        assert_eq!(kids.as_array().unwrap().len(), 2);
+        assert_eq!(kids[0]["code"], "410323101001");
+
+        for (path, status, code) in [
+            ("/api/v1/orgs/410302", StatusCode::FORBIDDEN, "forbidden"),
+            ("/api/v1/orgs/4103", StatusCode::FORBIDDEN, "forbidden"),
+            ("/api/v1/orgs/410323999", StatusCode::NOT_FOUND, "not_found"),
+            (
+                "/api/v1/orgs/not-a-code",
+                StatusCode::NOT_FOUND,
+                "not_found",
+            ),
+            ("/api/v1/nothing-here", StatusCode::NOT_FOUND, "not_found"),
+        ] {
+            let r = app.api(Method::GET, path, Some(&token), None).await;
+            assert_eq!(r.status, status, "{path}");
+            assert_eq!(r.json()["code"], code, "{path}");
+            assert!(!r.json()["message"].as_str().unwrap().is_empty());
+        }
+        let r = app
+            .api(Method::GET, "/api/v1/orgs/410323", Some("wrong"), None)
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(r.json()["code"], "unauthorized");
+
+        for (body, code, field) in [
+            ("{not json", "invalid_json", serde_json::Value::Null),
+            (
+                r#"{"username": 12, "password": "x"}"#,
+                "invalid_field",
+                "username".into(),
+            ),
+            (
+                r#"{"username": "xinan.staff"}"#,
+                "invalid_field",
+                "password".into(),
+            ),
+            (
+                r#"{"username":"xinan.staff","password":"wrong password"}"#,
+                "bad_credentials",
+                serde_json::Value::Null,
+            ),
+        ] {
+            let r = app
+                .api(Method::POST, "/api/v1/auth/token", None, Some(body))
+                .await;
+            assert!(r.status.is_client_error(), "{body}");
+            let j = r.json();
+            assert_eq!(j["code"], code, "{body}: {j}");
+            assert_eq!(j["field"], field, "{body}");
+            assert!(
+                !j["message"].as_str().unwrap().contains("line 1"),
+                "no parser text: {j}"
+            );
+        }
+        let r = app
+            .send(
+                Request::post("/api/v1/auth/token")
+                    .header(header::CONTENT_TYPE, "text/plain")
+                    .body(Body::from("x"))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(r.json()["code"], "unsupported_media_type");
+        let r = app
+            .api(Method::PUT, "/api/v1/orgs/410323", Some(&token), None)
+            .await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(r.json()["code"], "method_not_allowed");
+
+        let r = app
+            .api(Method::DELETE, "/api/v1/auth/token", Some(&token), None)
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        let r = app
+            .api(Method::GET, "/api/v1/orgs/410323", Some(&token), None)
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "revoked");
+    }
+);
+
+#[tokio::test]
+async fn sign_in_sets_safe_cookies_and_locks_after_five_failures() {
+    let app = App::new(Backend::Sqlite).await;
+    let page = app.get("/login?next=/orgs/410323", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let pre = page
+        .cookies()
+        .into_iter()
+        .find(|c| c.starts_with("sw_pre="))
+        .unwrap();
+    assert!(pre.contains("HttpOnly") && pre.contains("SameSite=Lax"));
+    let token = pre
+        .trim_start_matches("sw_pre=")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        page.body
+            .contains(&format!("name=\"csrf\" value=\"{token}\""))
+    );
+    let cookie = format!("sw_pre={token}");
+
+    // Without the token: refused before the password is even looked at.
+    let r = app
+        .post_form(
+            "/login",
+            Some(&cookie),
+            &[("username", "xinan.staff"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let r = app
+        .post_form(
+            "/login",
+            Some(&cookie),
+            &[
+                ("csrf", &token),
+                ("username", "xinan.staff"),
+                ("password", PASSWORD),
+                ("next", "/orgs/410323"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/orgs/410323");
+    let session = r
+        .cookies()
+        .into_iter()
+        .find(|c| c.starts_with("sw_session="))
+        .unwrap();
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+        "{session}"
+    );
+    let session_cookie = session.split(';').next().unwrap().to_string();
+    let home = app.get("/orgs/410323", Some(&session_cookie)).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("新安县"));
+    assert!(home.body.len() < 100 * 1024);
+
+    // Off-site redirects are not followed.
+    let r = app
+        .post_form(
+            "/login",
+            Some(&cookie),
+            &[
+                ("csrf", &token),
+                ("username", "xinan.staff"),
+                ("password", PASSWORD),
+                ("next", "//evil.example"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/");
+
+    for i in 1..=5 {
+        let r = app
+            .post_form(
+                "/login",
+                Some(&cookie),
+                &[
+                    ("csrf", &token),
+                    ("username", "laocheng.staff"),
+                    ("password", "wrong password"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        if i < 5 {
+            assert!(r.body.contains("用户名或密码不正确"), "{i}");
+        } else {
+            assert!(r.body.contains("账号已锁定"), "{}", r.body);
+        }
+    }
+    let r = app
+        .post_form(
+            "/login",
+            Some(&cookie),
+            &[
+                ("csrf", &token),
+                ("username", "laocheng.staff"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "locked even with the right password"
+    );
+
+    // Sign out ends the session.
+    let csrf = {
+        let user = users::find(&app.db, "xinan.staff").await.unwrap().unwrap();
+        let _ = user;
+        let page = app.get("/orgs/410323", Some(&session_cookie)).await;
+        let i = page.body.find("name=\"csrf\" value=\"").unwrap() + 19;
+        page.body[i..i + 64].to_string()
+    };
+    let r = app
+        .post_form("/logout", Some(&session_cookie), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = app.get("/orgs/410323", Some(&session_cookie)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn roles_decide_what_each_user_may_do() {
+    let app = App::new(Backend::Sqlite).await;
+    let auditor = app.browser("city.auditor").await;
+    let r = app
+        .get("/orgs/410323101001/edit", Some(&auditor.cookie))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "auditors change nothing");
+    assert!(r.body.contains("没有访问这个单位的权限"));
+    let r = app
+        .post_form(
+            "/orgs/410323101001/edit",
+            Some(&auditor.cookie),
+            &[
+                ("csrf", &auditor.csrf),
+                ("site_address", "x"),
+                ("leader_name", "x"),
+                ("leader_phone", "13903791234"),
+                ("service_teams", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let village = app.browser("shisi.village").await;
+    let r = app
+        .post_form(
+            "/orgs/410323101001/edit",
+            Some(&village.cookie),
+            &[
+                ("csrf", &village.csrf),
+                ("site_address", "石寺社区党群服务中心"),
+                ("leader_name", "李强"),
+                ("leader_phone", "0379-65123456"),
+                ("service_teams", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/orgs/410323101002", Some(&village.cookie))
+            .await
+            .status,
+        StatusCode::FORBIDDEN,
+        "a village sees no neighbour"
+    );
+    assert_eq!(
+        app.get("/orgs/410323101", Some(&village.cookie))
+            .await
+            .status,
+        StatusCode::FORBIDDEN,
+        "nor the township above"
+    );
+
+    let audit = app.get("/orgs/4103/audit", Some(&auditor.cookie)).await;
+    assert_eq!(audit.status, StatusCode::OK);
+    assert!(
+        audit.body.contains("修改“三有”信息") && audit.body.contains("shisi.village"),
+        "{}",
+        audit.body
+    );
+    let filtered = app
+        .get("/orgs/4103/audit?user=nobody", Some(&auditor.cookie))
+        .await;
+    assert!(!filtered.body.contains("shisi.village"));
+    let by_unit = app.get("/orgs/410302/audit", Some(&auditor.cookie)).await;
+    assert!(
+        !by_unit.body.contains("修改“三有”信息"),
+        "another county's trail"
+    );
+    let bad_date = app
+        .get("/orgs/4103/audit?from=2026-13-40", Some(&auditor.cookie))
+        .await;
+    assert!(bad_date.body.contains("日期格式不对"));
+    let staff = app.browser("xinan.staff").await;
+    assert_eq!(
+        app.get("/orgs/410323/audit", Some(&staff.cookie))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    let search = app
+        .get("/orgs/410323/search?q=石寺", Some(&staff.cookie))
+        .await;
+    assert!(search.body.contains("石寺社区居民委员会"));
+    let search = app
+        .get("/orgs/410323/search?q=承福门", Some(&staff.cookie))
+        .await;
+    assert!(!search.body.contains("承福门社区"), "search stays in scope");
+}
+
+#[tokio::test]
+async fn english_is_one_click_away_and_openapi_lists_the_api() {
+    let app = App::new(Backend::Sqlite).await;
+    let r = app.get("/lang/en?next=/login", None).await;
+    assert_eq!(r.location(), "/login");
+    let c = r
+        .cookies()
+        .into_iter()
+        .find(|c| c.starts_with("sw_lang=en"))
+        .unwrap();
+    let page = app.get("/login", Some(c.split(';').next().unwrap())).await;
+    assert!(page.body.contains("Sign in to Shanwang"));
+    assert!(page.body.contains("<html lang=\"en\">"));
+    let zh = app.get("/login", None).await;
+    assert!(zh.body.contains("登录善网"), "zh-CN by default");
+
+    let spec = app.get("/api/openapi.json", None).await.json();
+    assert_eq!(spec["openapi"].as_str().unwrap().chars().next(), Some('3'));
+    for path in [
+        "/api/v1/auth/token",
+        "/api/v1/orgs/{code}",
+        "/api/v1/orgs/{code}/children",
+    ] {
+        assert!(spec["paths"][path].is_object(), "{path}");
+    }
+    let css = app.get("/assets/app.css", None).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(css.body.len() < 20 * 1024);
+    let missing = app.get("/no/such/page", None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains("找不到"));
+    assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
+}
