@@ -1,0 +1,286 @@
+//! `shanwang demo`: a fresh database with the real Luoyang network, demo staff at every level,
+//! and a realistic share of units set up — so a newcomer sees the product working at once.
+
+use crate::DbArgs;
+use domain::access::{Role, Scope};
+use domain::org::{Level, UnitFacts};
+use std::net::SocketAddr;
+use store::org_units::{self, OrgUnit};
+use store::{Actor, Db};
+
+/// The Luoyang division tables shipped in the repository (`data/divisions-luoyang/`).
+pub const LUOYANG: [(&str, &[u8]); 4] = [
+    (
+        "cities.csv",
+        include_bytes!("../../../data/divisions-luoyang/cities.csv"),
+    ),
+    (
+        "areas.csv",
+        include_bytes!("../../../data/divisions-luoyang/areas.csv"),
+    ),
+    (
+        "streets.csv",
+        include_bytes!("../../../data/divisions-luoyang/streets.csv"),
+    ),
+    (
+        "villages.csv",
+        include_bytes!("../../../data/divisions-luoyang/villages.csv"),
+    ),
+];
+
+pub const DEMO_PASSWORD: &str = "shanwang-demo";
+
+/// (username, display name, role, unit code, what they see)
+pub const DEMO_USERS: [(&str, &str, Role, &str, &str); 8] = [
+    (
+        "city.admin",
+        "市总会管理员",
+        Role::Admin,
+        "4103",
+        "全市，可改",
+    ),
+    (
+        "city.auditor",
+        "市审计员",
+        Role::Auditor,
+        "4103",
+        "全市，只读，含审计日志",
+    ),
+    (
+        "city.finance",
+        "市总会财务",
+        Role::Finance,
+        "4103",
+        "全市，只读",
+    ),
+    (
+        "xinan.admin",
+        "新安县慈善会管理员",
+        Role::Admin,
+        "410323",
+        "新安县，可改",
+    ),
+    (
+        "xinan.staff",
+        "新安县工作人员",
+        Role::Staff,
+        "410323",
+        "新安县，可改",
+    ),
+    (
+        "shisi.staff",
+        "石寺镇分会工作人员",
+        Role::Staff,
+        "410323101",
+        "石寺镇，可改",
+    ),
+    (
+        "shisi.village",
+        "石寺社区联络员",
+        Role::Staff,
+        "410323101001",
+        "石寺社区工作站，可改",
+    ),
+    (
+        "laocheng.reviewer",
+        "老城区评审员",
+        Role::Reviewer,
+        "410302",
+        "老城区，只读",
+    ),
+];
+
+/// A fresh demo database: `<data-dir>/demo/` is wiped and rebuilt; a `--database-url` must
+/// point at an empty database.
+pub async fn build(args: &DbArgs) -> Result<Db, String> {
+    let db = match &args.database_url {
+        Some(url) => Db::connect(url)
+            .await
+            .map_err(|e| format!("无法打开数据库：{e}"))?,
+        None => {
+            let dir = args.data_dir.join("demo");
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)
+                    .map_err(|e| format!("无法清理 {}：{e}", dir.display()))?;
+            }
+            let url = store::sqlite_url_in(&dir).map_err(|e| e.to_string())?;
+            Db::connect(&url)
+                .await
+                .map_err(|e| format!("无法打开数据库：{e}"))?
+        }
+    };
+    if has_demo_city(&db).await? {
+        return Err("演示需要一个空数据库：这个数据库里已经有单位了。".into());
+    }
+    seed(&db).await?;
+    Ok(db)
+}
+
+async fn has_demo_city(db: &Db) -> Result<bool, String> {
+    Ok(org_units::get(db, &Scope::whole_network(), "4103")
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some())
+}
+
+/// Imports Luoyang, creates the demo staff, fills in a realistic share of "三有" facts.
+pub async fn seed(db: &Db) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let mut rows = Vec::new();
+    for (name, bytes) in LUOYANG {
+        rows.extend(
+            xfer::read_divisions_bytes(name, bytes)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(crate::to_input),
+        );
+    }
+    let report = org_units::import_divisions(db, &Actor::cli("demo"), rows, &|_, _| {})
+        .await
+        .map_err(|e| e.to_string())?;
+    crate::print_report(&report);
+    for (username, display, role, org, _) in DEMO_USERS {
+        store::users::create(
+            db,
+            &Actor::cli("demo"),
+            username,
+            display,
+            DEMO_PASSWORD,
+            role,
+            org,
+        )
+        .await
+        .map_err(|e| format!("{username}: {e}"))?;
+    }
+    let set_up = fill_facts(db).await?;
+    println!(
+        "演示数据已就绪：{} 个单位中 {} 个已建成“三有”（用时 {:.1} 秒）。",
+        report.levels.values().map(|c| c.added).sum::<u64>(),
+        set_up,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// FNV-1a: a stable pseudo-random number per unit, so every demo looks the same.
+fn hash(s: &str, salt: u64) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ salt;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn pick<'a>(items: &[&'a str], h: u64) -> &'a str {
+    items[(h % items.len() as u64) as usize]
+}
+
+const SURNAMES: [&str; 40] = [
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾",
+    "田", "董", "袁", "潘", "贾", "乔", "贺", "段",
+];
+const GIVEN: [&str; 30] = [
+    "建国", "秀英", "海燕", "志强", "丽", "敏", "伟", "芳", "军", "磊", "洋", "勇", "艳", "杰",
+    "娟", "涛", "明", "超", "霞", "平", "刚", "桂英", "红梅", "卫东", "建华", "国强", "晓燕",
+    "春花", "宏伟", "文祥",
+];
+
+fn demo_facts(unit: &OrgUnit, complete: bool, h: u64) -> UnitFacts {
+    let site = match unit.level {
+        Level::Province | Level::City => "洛阳市洛龙区开元大道市民之家 B 区四楼".to_string(),
+        Level::County => format!("{}民政服务中心三楼", unit.name),
+        Level::Township => format!("{}便民服务中心二楼", unit.name.trim_end_matches("办事处")),
+        Level::Village => format!(
+            "{}党群服务中心一楼",
+            unit.name
+                .trim_end_matches("居民委员会")
+                .trim_end_matches("村民委员会")
+        ),
+    };
+    let name = format!("{}{}", pick(&SURNAMES, h >> 8), pick(&GIVEN, h >> 16));
+    let phone = format!(
+        "1{}{:09}",
+        pick(&["3", "5", "7", "8", "9"], h >> 24),
+        (h >> 28) % 1_000_000_000
+    );
+    let teams = 1 + ((h >> 40) % if unit.level == Level::Village { 3 } else { 8 }) as i64;
+    if complete {
+        UnitFacts {
+            site_address: site,
+            leader_name: name,
+            leader_phone: phone,
+            service_teams: teams,
+            contact_phone: String::new(),
+        }
+    } else {
+        // Half-done: the site is known, the rest still to come.
+        UnitFacts {
+            site_address: site,
+            ..Default::default()
+        }
+    }
+}
+
+/// Each county has its own pace (some nearly done, some far behind); townships run a little
+/// ahead of their villages. Returns the number of units set up.
+async fn fill_facts(db: &Db) -> Result<u64, String> {
+    let all = Scope::whole_network();
+    let actor = Actor::cli("demo");
+    let city = org_units::get(db, &all, "4103")
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("演示数据缺少洛阳市")?;
+    let mut stack = vec![(city, 100u64)];
+    // Reading children one unit at a time is fine for a city (3,458 units) and keeps one way
+    // of reading the tree.
+    let mut updates: Vec<(String, UnitFacts)> = Vec::new();
+    while let Some((unit, pace)) = stack.pop() {
+        let h = hash(&unit.code, 7);
+        let complete = match unit.level {
+            Level::Province | Level::City => true,
+            Level::County => h % 100 < 87,
+            Level::Township => h % 100 < (pace + 15).min(97),
+            Level::Village => h % 100 < pace,
+        };
+        // The demo village workstation and its township stay unfinished so the newcomer fills them in.
+        let leave_for_user = unit.code == "410323101001";
+        if !leave_for_user && (complete || h % 3 == 0) {
+            updates.push((unit.code.clone(), demo_facts(&unit, complete, h)));
+        }
+        for child in org_units::children(db, &all, &unit)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            // A county sets its pace (30–94 % of villages); everything below keeps it.
+            let child_pace = if child.unit.level == Level::County {
+                30 + hash(&child.unit.code, 11) % 65
+            } else {
+                pace
+            };
+            stack.push((child.unit, child_pace));
+        }
+    }
+    let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
+    let mut set_up = 0;
+    for (code, facts) in &updates {
+        set_up += u64::from(facts.is_set_up());
+        org_units::update_facts_in(&mut tx, &actor, &all, code, facts)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    tx.commit().await.map_err(|e| e.to_string())?;
+    Ok(set_up)
+}
+
+pub fn print_logins(listen: SocketAddr) {
+    println!();
+    println!("善网演示地址：http://{listen}/");
+    println!("所有演示账号的密码都是：{DEMO_PASSWORD}");
+    println!("{:<20} {:<8} {:<14} 可见范围", "用户名", "角色", "单位代码");
+    for (username, _, role, org, sees) in DEMO_USERS {
+        println!("{username:<22} {:<10} {org:<16} {sees}", role.key());
+    }
+    println!();
+}

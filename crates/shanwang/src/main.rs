@@ -1,0 +1,372 @@
+//! `shanwang`: the platform in one binary.
+
+mod bench;
+mod demo;
+
+use clap::{Args, Parser, Subcommand};
+use domain::access::Role;
+use std::io::{IsTerminal, Read};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use store::audit::Verdict;
+use store::{Actor, Db};
+
+#[derive(Parser)]
+#[command(
+    name = "shanwang",
+    version,
+    about = "善网 · 慈善一张网 — the city charity federation's four-level network in one program"
+)]
+struct Cli {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// PostgreSQL (postgres://…) or SQLite (sqlite://…) URL; default: SQLite in --data-dir
+    #[arg(long, global = true, env = "SHANWANG_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Where the embedded SQLite database lives
+    #[arg(
+        long,
+        global = true,
+        env = "SHANWANG_DATA_DIR",
+        default_value = "./shanwang-data"
+    )]
+    data_dir: PathBuf,
+}
+
+impl DbArgs {
+    fn url(&self) -> Result<String, String> {
+        match &self.database_url {
+            Some(u) => Ok(u.clone()),
+            None => store::sqlite_url_in(&self.data_dir)
+                .map_err(|e| format!("无法创建数据目录 {}：{e}", self.data_dir.display())),
+        }
+    }
+
+    async fn connect(&self) -> Result<Db, String> {
+        let url = self.url()?;
+        Db::connect(&url)
+            .await
+            .map_err(|e| format!("无法打开数据库：{e}"))
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the platform (web pages and API)
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Build a fresh demo database (real Luoyang network, demo staff, realistic coverage) and serve it
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Build the demo database, print the logins, and exit without serving
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Create or upgrade the database schema, then exit
+    Migrate,
+    /// Import data from files
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Manage user accounts
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Check the audit trail
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Measure performance and print figures
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import statistical division tables (CSV or XLSX, UTF-8 or GB18030): all files in one transaction
+    Divisions {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user with a role at an org unit (password from stdin, or prompted)
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        /// Division code of the unit the grant covers (with everything below it)
+        #[arg(long)]
+        org: String,
+        /// admin, staff, finance, reviewer or auditor
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "")]
+        display_name: String,
+    },
+    /// Set a new password (from stdin, or prompted) and lift any lock
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain; exit non-zero naming the first broken entry
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Import a generated national-size division table into a fresh SQLite database; time the coverage page
+    Import {
+        /// Villages to generate (townships and counties scale with it)
+        #[arg(long, default_value_t = 620_000)]
+        villages: usize,
+        /// Runs of the coverage page to take the median of
+        #[arg(long, default_value_t = 50)]
+        page_runs: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SHANWANG_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("无法启动：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("错误：{msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, String> {
+    match cli.command {
+        Command::Serve { listen } => {
+            let db = cli.db.connect().await?;
+            serve(db, listen).await?;
+        }
+        Command::Demo { listen, no_serve } => {
+            let db = demo::build(&cli.db).await?;
+            demo::print_logins(listen);
+            if !no_serve {
+                serve(db, listen).await?;
+            }
+        }
+        Command::Migrate => {
+            cli.db.connect().await?;
+            println!("数据库已是最新结构。");
+        }
+        Command::Import(ImportCommand::Divisions { files }) => {
+            let db = cli.db.connect().await?;
+            import_divisions(&db, &files).await?;
+        }
+        Command::Admin(cmd) => admin(&cli.db, cmd).await?,
+        Command::Audit(AuditCommand::Verify) => {
+            let db = cli.db.connect().await?;
+            match store::audit::verify(&db).await.map_err(|e| e.to_string())? {
+                Verdict::Intact { entries } => println!("审计链完好：共 {entries} 条记录。"),
+                Verdict::Broken { seq, reason } => {
+                    let why = match reason {
+                        "missing" => "记录缺失",
+                        "link" => "与上一条的链接不符",
+                        "head" => "链尾与最后一条记录不符",
+                        _ => "内容与哈希不符（被改动过）",
+                    };
+                    eprintln!("审计链断裂：第 {seq} 条记录{why}。");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Bench(BenchCommand::Import {
+            villages,
+            page_runs,
+        }) => {
+            bench::import(villages, page_runs).await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(db: Db, listen: SocketAddr) -> Result<(), String> {
+    let app = web::router(web::AppState { db });
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("无法监听 {listen}：{e}"))?;
+    tracing::info!("shanwang serving on http://{listen}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Reads every file first (the first bad row stops everything), then imports in one transaction.
+pub async fn import_divisions(db: &Db, files: &[PathBuf]) -> Result<(), String> {
+    let mut rows = Vec::new();
+    for f in files {
+        let read = xfer::read_divisions(f).map_err(|e| e.to_string())?;
+        println!("已读取 {}：{} 行", f.display(), read.len());
+        rows.extend(read.into_iter().map(to_input));
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 行 {per_sec} 剩余 {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let report = store::org_units::import_divisions(
+        db,
+        &Actor::cli("import divisions"),
+        rows,
+        &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        store::StoreError::Import(msg) => format!("{msg}。未导入任何数据。"),
+        other => other.to_string(),
+    })?;
+    bar.finish_and_clear();
+    print_report(&report);
+    Ok(())
+}
+
+pub fn to_input(r: xfer::DivisionRow) -> store::org_units::DivisionInput {
+    store::org_units::DivisionInput {
+        code: r.code,
+        name: r.name,
+        file: r.file,
+        row: r.row,
+    }
+}
+
+pub fn print_report(report: &store::org_units::ImportReport) {
+    println!(
+        "{:<16}{:>8}{:>8}{:>8}{:>8}{:>8}",
+        "层级", "读取", "新增", "改名", "恢复", "撤销"
+    );
+    for (level, c) in &report.levels {
+        println!(
+            "{:<14}{:>10}{:>8}{:>8}{:>8}{:>8}",
+            web::i18n::Lang::ZhCn.t(&format!("level.{}", level.key())),
+            c.read,
+            c.added,
+            c.renamed,
+            c.reactivated,
+            c.deactivated
+        );
+    }
+}
+
+fn read_password(confirm: bool) -> Result<String, String> {
+    if std::io::stdin().is_terminal() {
+        let p = rpassword::prompt_password("密码：").map_err(|e| e.to_string())?;
+        if confirm {
+            let again = rpassword::prompt_password("再输一次：").map_err(|e| e.to_string())?;
+            if again != p {
+                return Err("两次输入的密码不一致。".into());
+            }
+        }
+        Ok(p)
+    } else {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| e.to_string())?;
+        Ok(s.lines().next().unwrap_or("").to_string())
+    }
+}
+
+async fn admin(db_args: &DbArgs, cmd: AdminCommand) -> Result<(), String> {
+    let lang = web::i18n::Lang::ZhCn;
+    let explain = |e: store::StoreError| match e {
+        store::StoreError::Invalid(errs) => errs
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}：{}",
+                    lang.t(&format!("field.{}", e.field)),
+                    lang.error(e.code)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("；"),
+        store::StoreError::Conflict(_) => "这个用户名已经有人用了。".to_string(),
+        store::StoreError::NotFound => "没有这个用户。".to_string(),
+        other => other.to_string(),
+    };
+    match cmd {
+        AdminCommand::CreateUser {
+            username,
+            org,
+            role,
+            display_name,
+        } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                format!("角色“{role}”不存在，可用：admin、staff、finance、reviewer、auditor。")
+            })?;
+            let db = db_args.connect().await?;
+            let password = read_password(true)?;
+            let user = store::users::create(
+                &db,
+                &Actor::cli("admin create-user"),
+                &username,
+                &display_name,
+                &password,
+                role,
+                &org,
+            )
+            .await
+            .map_err(explain)?;
+            println!(
+                "已创建用户 {}（{} @ {}）。",
+                user.username,
+                role.key(),
+                user.grants[0].org_code
+            );
+        }
+        AdminCommand::ResetPassword { username } => {
+            let db = db_args.connect().await?;
+            let password = read_password(true)?;
+            store::users::reset_password(
+                &db,
+                &Actor::cli("admin reset-password"),
+                &username,
+                &password,
+            )
+            .await
+            .map_err(explain)?;
+            println!("已重置 {username} 的密码，并解除锁定；该用户的旧会话已失效。");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,185 @@
+// Browser test: a real headless Chromium (Debian's) against `shanwang demo`.
+// A county worker signs in, drills from the county to a village workstation, fills in its
+// "三有" facts (first with a wrong phone number) and sees coverage rise at township and county;
+// the city admin sees it at city level. Run at desktop and at phone width.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const bin = process.env.SHANWANG_BIN || join(here, '../../target/debug/shanwang');
+const port = 18000 + Math.floor(Math.random() * 2000);
+const base = `http://127.0.0.1:${port}`;
+const out = join(here, 'out');
+const password = 'shanwang-demo';
+let server, browser, dataDir, cityVillagesBefore;
+
+/** Set-up village workstations of the whole city, read through the API. */
+async function cityVillagesSetUp() {
+  const t = await fetch(`${base}/api/v1/auth/token`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'city.admin', password }),
+  });
+  assert.equal(t.status, 200);
+  const { token } = await t.json();
+  const org = await (await fetch(`${base}/api/v1/orgs/4103`, { headers: { authorization: `Bearer ${token}` } })).json();
+  return org.coverage.find((c) => c.level === 'village').set_up;
+}
+
+async function waitForHealth(ms) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try {
+      const r = await fetch(`${base}/healthz`);
+      if (r.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('demo server did not come up');
+}
+
+before(async () => {
+  mkdirSync(out, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), 'shanwang-e2e-'));
+  server = spawn(bin, ['demo', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let printed = '';
+  server.stdout.on('data', (d) => { printed += d; });
+  await waitForHealth(180_000);
+  assert.match(printed, /city\.admin/, 'demo prints its logins');
+  assert.match(printed, new RegExp(`http://127.0.0.1:${port}/`), 'demo prints its URL');
+  cityVillagesBefore = await cityVillagesSetUp();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function signIn(page, username) {
+  await page.goto(`${base}/`);
+  await page.waitForURL(/\/login/);
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(/\/orgs\//), page.click('form.form button[type=submit]')]);
+}
+
+/** Set-up village workstations shown in a unit page's coverage table. */
+async function villagesSetUp(page, code) {
+  await page.goto(`${base}/orgs/${code}`);
+  const cell = page.locator('#coverage tr[data-level="village"] td.set-up');
+  return Number(await cell.textContent());
+}
+
+async function noSideways(page, width) {
+  const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(sw <= width, `page is ${sw}px wide at a ${width}px viewport`);
+}
+
+async function pageWeight(page) {
+  return page.evaluate(() => performance.getEntriesByType('resource')
+    .concat(performance.getEntriesByType('navigation'))
+    .reduce((n, e) => n + (e.decodedBodySize || 0), 0));
+}
+
+for (const [label, viewport, village] of [
+  ['desktop', { width: 1280, height: 800 }, '石寺社区居民委员会'],
+  ['phone', { width: 360, height: 740 }, null],
+]) {
+  test(`county worker fills in a workstation and coverage rises (${label})`, async () => {
+    const context = await browser.newContext({ viewport, locale: 'zh-CN', deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    await signIn(page, 'xinan.staff');
+    assert.match(page.url(), /\/orgs\/410323$/, 'a county worker lands on their county');
+    await page.screenshot({ path: join(out, `${label}-county.png`), fullPage: true });
+    await noSideways(page, viewport.width);
+    assert.ok(await pageWeight(page) < 100 * 1024, 'page under 100 KB');
+
+    // Only their county: the city is refused.
+    const city = await page.goto(`${base}/orgs/4103`);
+    assert.equal(city.status(), 403);
+    assert.match(await page.textContent('main'), /没有访问这个单位的权限/);
+
+    const township = '410323101';
+    const beforeTownship = await villagesSetUp(page, township);
+    const beforeCounty = await villagesSetUp(page, '410323');
+
+    // Drill down: county → 石寺镇 → a workstation not yet set up.
+    await page.goto(`${base}/orgs/410323`);
+    await Promise.all([page.waitForURL(/\/orgs\/410323101$/), page.click('ul.units a:text-is("石寺镇")')]);
+    const link = village
+      ? page.locator(`ul.units a:text-is("${village}")`)
+      : page.locator('ul.units li:has(.dot.warn) a').first();
+    const villageName = (await link.textContent()).trim();
+    await Promise.all([page.waitForURL(/\/orgs\/410323101\d{3}$/), link.click()]);
+    const villageUrl = page.url();
+    assert.match(await page.textContent('.badge'), /未建成/);
+    await page.click('a:text("填写“三有”信息")');
+    await page.waitForURL(/\/edit$/);
+
+    // A wrong phone number: a clear message beside the field, nothing saved.
+    await page.fill('#site_address', `${villageName.replace(/居民委员会|村民委员会/, '')}党群服务中心一楼`);
+    await page.fill('#leader_name', '王芳');
+    await page.fill('#leader_phone', '12345');
+    await page.fill('#service_teams', '2');
+    await page.click('form.form button[type=submit]');
+    await page.waitForSelector('#leader_phone-error');
+    assert.match(await page.textContent('#leader_phone-error'), /电话号码格式不对/);
+    await page.screenshot({ path: join(out, `${label}-form-error.png`), fullPage: true });
+    await noSideways(page, viewport.width);
+
+    await page.fill('#leader_phone', '13903791234');
+    await Promise.all([page.waitForURL(/saved=1/), page.click('form.form button[type=submit]')]);
+    assert.match(await page.textContent('.notice'), /已保存/);
+    assert.match(await page.textContent('.badge'), /已建成/);
+    assert.ok(page.url().startsWith(villageUrl));
+    await page.screenshot({ path: join(out, `${label}-village-saved.png`), fullPage: true });
+
+    assert.equal(await villagesSetUp(page, township), beforeTownship + 1, 'township coverage rose');
+    assert.equal(await villagesSetUp(page, '410323'), beforeCounty + 1, 'county coverage rose');
+    await page.goto(`${base}/orgs/410323/coverage`);
+    assert.ok(await page.locator('svg.chart').count() >= 2, 'coverage is drawn as charts');
+    await page.screenshot({ path: join(out, `${label}-coverage.png`), fullPage: true });
+    await noSideways(page, viewport.width);
+    await context.close();
+  });
+}
+
+test('the city sees every county, worst covered first, and the change at city level', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await signIn(page, 'city.admin');
+  assert.match(page.url(), /\/orgs\/4103$/);
+  const counties = await page.locator('ul.units li').count();
+  assert.equal(counties, 15, 'the 15 county-level associations of Luoyang');
+  const villages = Number(await page.locator('#coverage tr[data-level="village"] td:nth-child(3)').textContent());
+  assert.equal(villages, 3244, 'all 3,244 village workstations');
+  assert.equal(await villagesSetUp(page, '4103'), cityVillagesBefore + 2, 'both edits show at city level');
+  await page.goto(`${base}/orgs/4103/coverage`);
+  const rates = await page.locator('#ranked tbody tr td:nth-child(4)').allTextContents();
+  const nums = rates.map((r) => parseFloat(r));
+  assert.deepEqual([...nums].sort((a, b) => a - b), nums, 'worst covered first');
+  await page.screenshot({ path: join(out, 'desktop-city-coverage.png'), fullPage: true });
+  // Search by name from the city.
+  await page.goto(`${base}/orgs/4103`);
+  await page.fill('input[name=q]', '石寺');
+  await Promise.all([page.waitForURL(/search/), page.press('input[name=q]', 'Enter')]);
+  assert.ok(await page.locator('ul.units li').count() >= 2);
+  // English is one click away.
+  await page.click('a:text("English")');
+  await page.waitForURL(/search/);
+  assert.match(await page.textContent('header'), /Sign out/);
+  await context.close();
+});
