@@ -232,7 +232,7 @@ async fn serve(db: Db, listen: SocketAddr) -> Result<(), String> {
 pub async fn import_divisions(db: &Db, files: &[PathBuf]) -> Result<(), String> {
     let mut rows = Vec::new();
     for f in files {
-        let read = xfer::read_divisions(f).map_err(|e| e.to_string())?;
+        let read = xfer::read_divisions(f).map_err(|e| format!("{e}。未导入任何数据。"))?;
         println!("已读取 {}：{} 行", f.display(), read.len());
         rows.extend(read.into_iter().map(to_input));
     }

@@ -6,12 +6,18 @@ use crate::{Backend, Db};
 
 /// A new, empty, migrated database. Keep the returned guard alive as long as the database.
 pub async fn fresh_db(backend: Backend) -> (Db, TestDbGuard) {
+    let (url, guard) = fresh_database_url(backend).await;
+    let db = Db::connect(&url).await.expect("test database");
+    (db, guard)
+}
+
+/// The URL of a new, empty database (not yet migrated), for tests that run the binary.
+pub async fn fresh_database_url(backend: Backend) -> (String, TestDbGuard) {
     match backend {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join(format!("shanwang-test-{}", unique_suffix()));
             let url = crate::sqlite_url_in(&dir).expect("temp dir");
-            let db = Db::connect(&url).await.expect("sqlite test database");
-            (db, TestDbGuard { dir: Some(dir) })
+            (url, TestDbGuard { dir: Some(dir) })
         }
         Backend::Postgres => {
             let server = std::env::var("TEST_DATABASE_URL").expect(
@@ -28,10 +34,7 @@ pub async fn fresh_db(backend: Backend) -> (Db, TestDbGuard) {
                 .await
                 .expect("create test database");
             let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server);
-            let db = Db::connect(&format!("{base}/{name}"))
-                .await
-                .expect("postgres test database");
-            (db, TestDbGuard { dir: None })
+            (format!("{base}/{name}"), TestDbGuard { dir: None })
         }
     }
 }

@@ -41,7 +41,8 @@ pub struct ImportError {
     pub file: String,
     pub row: Option<usize>,
     pub field: Option<String>,
-    pub kind: ImportErrorKind,
+    /// Boxed: errors travel up through every row's `Result`, which should stay small.
+    pub kind: Box<ImportErrorKind>,
 }
 
 impl std::fmt::Display for ImportError {
@@ -54,7 +55,7 @@ impl std::fmt::Display for ImportError {
             write!(f, "，{field} 列")?;
         }
         f.write_str("：")?;
-        match &self.kind {
+        match self.kind.as_ref() {
             ImportErrorKind::Io(e) => write!(f, "无法读取文件（{e}）"),
             ImportErrorKind::UnknownFormat => f.write_str("只支持 .csv 和 .xlsx 文件"),
             ImportErrorKind::MissingColumn(c) => {
@@ -98,7 +99,7 @@ pub fn read_divisions(path: &Path) -> Result<Vec<DivisionRow>, ImportError> {
         file: file.clone(),
         row: None,
         field: None,
-        kind: ImportErrorKind::Io(e.to_string()),
+        kind: Box::new(ImportErrorKind::Io(e.to_string())),
     })?;
     read_divisions_bytes(&file, &bytes)
 }
@@ -147,7 +148,7 @@ impl TableReader {
             file: self.file.clone(),
             row,
             field: field.map(str::to_string),
-            kind,
+            kind: Box::new(kind),
         }
     }
 
@@ -383,7 +384,7 @@ mod tests {
         assert_eq!(codes(&rows), ["410302001001", "410302001002"]);
         assert_eq!(rows[1].row, 3);
         let err = read_divisions_bytes("broken.xlsx", b"not a zip").unwrap_err();
-        assert!(matches!(err.kind, ImportErrorKind::BadXlsx(_)));
+        assert!(matches!(*err.kind, ImportErrorKind::BadXlsx(_)));
     }
 
     #[test]
@@ -397,12 +398,14 @@ mod tests {
         assert_eq!(rows[0].file, "areas.csv");
         std::fs::remove_dir_all(&dir).unwrap();
         let missing = read_divisions(&dir.join("nope.csv")).unwrap_err();
-        assert!(matches!(missing.kind, ImportErrorKind::Io(_)));
+        assert!(matches!(*missing.kind, ImportErrorKind::Io(_)));
     }
 
     #[test]
     fn each_bad_row_names_file_row_and_column_in_chinese() {
-        let cases: [(&str, &str, Option<usize>, Option<&str>, &str); 7] = [
+        // (file, content, row, column, what the message says)
+        type Case<'a> = (&'a str, &'a str, Option<usize>, Option<&'a str>, &'a str);
+        let cases: [Case; 7] = [
             (
                 "v.csv",
                 "code,name\n410302001001,甲\n4103x2001001,乙\n",

@@ -1,0 +1,258 @@
+//! The binary as an operator uses it, on SQLite and on PostgreSQL.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use store::Backend;
+
+fn shanwang(url: &str, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shanwang"))
+        .args(args)
+        .env("SHANWANG_DATABASE_URL", url)
+        .env("SHANWANG_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run shanwang");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn luoyang(file: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/divisions-luoyang")
+        .join(file)
+        .display()
+        .to_string()
+}
+
+fn temp_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "shanwang-cli-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn rand_suffix() -> u64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+async fn units(url: &str) -> i64 {
+    let db = store::Db::connect(url).await.unwrap();
+    let n = sqlx::query_scalar("SELECT COUNT(*) FROM org_units")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    db.close().await;
+    n
+}
+
+async fn import_tamper_and_verify(backend: Backend) {
+    let (url, _guard) = store::testing::fresh_database_url(backend).await;
+    let files = ["cities.csv", "areas.csv", "streets.csv", "villages.csv"].map(luoyang);
+    let mut args = vec!["import", "divisions"];
+    args.extend(files.iter().map(String::as_str));
+    let out = shanwang(&url, &args, "");
+    assert!(out.status.success(), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains("3244") && said.contains("194"),
+        "counts per level: {said}"
+    );
+    assert_eq!(units(&url).await, 1 + 15 + 194 + 3244);
+
+    // A newer table with one bad row in the middle (GB18030, as Excel saves it): nothing changes.
+    let dir = temp_dir();
+    let bad = "code,name,streetCode\n410302001001,承福门社区,410302001\n410302001999,新社区,410302001\n4103020019x9,坏代码,410302001\n";
+    let (gb, _, _) = encoding_rs::GB18030.encode(bad);
+    let bad_file = dir.join("newer-villages.csv");
+    std::fs::write(&bad_file, &gb).unwrap();
+    let out = shanwang(
+        &url,
+        &["import", "divisions", bad_file.to_str().unwrap()],
+        "",
+    );
+    assert!(!out.status.success());
+    let said = text(&out);
+    assert!(
+        said.contains("newer-villages.csv 第 4 行")
+            && said.contains("只能是数字")
+            && said.contains("未导入任何数据"),
+        "{said}"
+    );
+    assert_eq!(units(&url).await, 3454, "not even the good rows before it");
+
+    // An unknown parent is named too.
+    let orphan = dir.join("orphans.csv");
+    std::fs::write(&orphan, "code,name\n410399001001,无主村\n").unwrap();
+    let out = shanwang(&url, &["import", "divisions", orphan.to_str().unwrap()], "");
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("orphans.csv 第 2 行") && text(&out).contains("410399001"),
+        "{}",
+        text(&out)
+    );
+
+    // Users from the command line, password on stdin.
+    let out = shanwang(
+        &url,
+        &[
+            "admin",
+            "create-user",
+            "--username",
+            "xinan.admin",
+            "--org",
+            "410323",
+            "--role",
+            "admin",
+        ],
+        "long enough\n",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = shanwang(
+        &url,
+        &[
+            "admin",
+            "create-user",
+            "--username",
+            "x.y",
+            "--org",
+            "410323",
+            "--role",
+            "boss",
+        ],
+        "long enough\n",
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("角色“boss”不存在"), "{}", text(&out));
+    let out = shanwang(
+        &url,
+        &[
+            "admin",
+            "create-user",
+            "--username",
+            "x.y",
+            "--org",
+            "410323",
+            "--role",
+            "staff",
+        ],
+        "short\n",
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("密码至少要 8 位"), "{}", text(&out));
+    let out = shanwang(
+        &url,
+        &["admin", "reset-password", "--username", "xinan.admin"],
+        "another long one\n",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = shanwang(
+        &url,
+        &["admin", "reset-password", "--username", "nobody"],
+        "another long one\n",
+    );
+    assert!(!out.status.success());
+
+    // The audit chain: intact, then tampered with.
+    let out = shanwang(&url, &["audit", "verify"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("审计链完好：共 3 条记录"),
+        "{}",
+        text(&out)
+    );
+    let db = store::Db::connect(&url).await.unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'someone else' WHERE seq = 2")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    db.close().await;
+    let out = shanwang(&url, &["audit", "verify"], "");
+    assert!(!out.status.success());
+    assert!(text(&out).contains("第 2 条记录"), "{}", text(&out));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_users_and_audit_on_sqlite() {
+    import_tamper_and_verify(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_users_and_audit_on_postgres() {
+    import_tamper_and_verify(Backend::Postgres).await;
+}
+
+#[test]
+fn help_lists_every_command_with_its_purpose() {
+    let out = Command::new(env!("CARGO_BIN_EXE_shanwang"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for cmd in [
+        "serve", "demo", "migrate", "import", "admin", "audit", "bench",
+    ] {
+        assert!(
+            help.lines()
+                .any(|l| l.trim_start().starts_with(cmd) && l.len() > cmd.len() + 10),
+            "{cmd}: {help}"
+        );
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_shanwang"))
+        .args(["admin", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("create-user") && help.contains("reset-password"));
+}
+
+#[test]
+fn demo_builds_the_luoyang_network_and_prints_logins() {
+    let dir = temp_dir();
+    let out = Command::new(env!("CARGO_BIN_EXE_shanwang"))
+        .args([
+            "demo",
+            "--no-serve",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:18080",
+        ])
+        .env_remove("SHANWANG_DATABASE_URL")
+        .output()
+        .unwrap();
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("http://127.0.0.1:18080/"));
+    assert!(
+        said.contains("city.admin")
+            && said.contains("xinan.staff")
+            && said.contains("shanwang-demo")
+    );
+    assert!(said.contains("3244"));
+    assert!(dir.join("demo/shanwang.db").exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
