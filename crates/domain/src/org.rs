@@ -125,26 +125,33 @@ impl DivisionCode {
         Level::from_code_len(self.0.len()).expect("checked in parse")
     }
 
-    /// The code one level up, if any.
-    pub fn parent(&self) -> Option<DivisionCode> {
-        self.level()
-            .above()
-            .map(|l| DivisionCode(self.0[..l.code_len()].to_string()))
+    /// The ancestor's code at `level` (itself at its own level), if there is a unit at that
+    /// level: cities without counties (东莞 4419, 中山 4420, 儋州 4604, 嘉峪关 6202) have
+    /// townships whose county group is `00`, and no county.
+    pub fn ancestor_at(&self, level: Level) -> Option<DivisionCode> {
+        if level > self.level() {
+            return None;
+        }
+        let start = level.above().map_or(0, Level::code_len);
+        let own = &self.0[start..level.code_len()];
+        (!own.bytes().all(|b| b == b'0'))
+            .then(|| DivisionCode(self.0[..level.code_len()].to_string()))
     }
 
-    /// The code of this unit's ancestor at `level` (itself at its own level).
-    pub fn ancestor_at(&self, level: Level) -> Option<DivisionCode> {
-        (level <= self.level()).then(|| DivisionCode(self.0[..level.code_len()].to_string()))
+    /// The nearest unit above, if any.
+    pub fn parent(&self) -> Option<DivisionCode> {
+        Level::ALL
+            .into_iter()
+            .rev()
+            .filter(|l| *l < self.level())
+            .find_map(|l| self.ancestor_at(l))
     }
 
     /// `/41/4103/410302/`: every ancestor's code, then this one's.
     pub fn path(&self) -> String {
         let mut path = String::from("/");
-        for level in Level::ALL {
-            if level > self.level() {
-                break;
-            }
-            path.push_str(&self.0[..level.code_len()]);
+        for code in Level::ALL.into_iter().filter_map(|l| self.ancestor_at(l)) {
+            path.push_str(code.as_str());
             path.push('/');
         }
         path
@@ -326,6 +333,19 @@ mod tests {
         assert!(DivisionCode::parse("41").unwrap().parent().is_none());
         assert_eq!(v.ancestor_at(Level::County).unwrap().as_str(), "410302");
         assert!(c.ancestor_at(Level::Village).is_none());
+    }
+
+    #[test]
+    fn cities_without_counties_hold_townships_directly() {
+        // 东莞市 4419: towns such as 441900003 have no county above them.
+        let town = DivisionCode::parse("441900003").unwrap();
+        assert_eq!(town.level(), Level::Township);
+        assert_eq!(town.parent().unwrap().as_str(), "4419");
+        assert!(town.ancestor_at(Level::County).is_none());
+        assert_eq!(town.path(), "/44/4419/441900003/");
+        let village = DivisionCode::parse("441900003001").unwrap();
+        assert_eq!(village.parent().unwrap().as_str(), "441900003");
+        assert_eq!(village.path(), "/44/4419/441900003/441900003001/");
     }
 
     #[test]

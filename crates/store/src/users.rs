@@ -281,29 +281,39 @@ pub async fn check_login(
     .bind(id)
     .fetch_one(&mut *tx)
     .await?;
-    let mut refused = LoginRefused::BadCredentials;
-    if failed >= MAX_FAILED_LOGINS {
+    let (refused, action, after) = if failed >= MAX_FAILED_LOGINS {
         let until_ms = now + LOCKOUT_MS;
         sqlx::query("UPDATE users SET failed_logins = 0, locked_until_ms = $1 WHERE id = $2")
             .bind(until_ms)
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        audit::append(
-            &mut tx,
-            &Actor::user(id, username),
-            Change {
-                action: "user.locked",
-                org_code: None,
-                org_path: org_path.as_deref(),
-                entity: format!("user:{id}"),
-                before: None,
-                after: Some(json!({"failed_logins": failed, "locked_until_ms": until_ms})),
-            },
+        (
+            LoginRefused::Locked { until_ms },
+            "user.locked",
+            json!({"failed_logins": failed, "locked_until_ms": until_ms}),
         )
-        .await?;
-        refused = LoginRefused::Locked { until_ms };
-    }
+    } else {
+        (
+            LoginRefused::BadCredentials,
+            "user.login_failed",
+            json!({"failed_logins": failed}),
+        )
+    };
+    // The failure count is a write like any other: it goes into the trail.
+    audit::append(
+        &mut tx,
+        &Actor::user(id, username),
+        Change {
+            action,
+            org_code: None,
+            org_path: org_path.as_deref(),
+            entity: format!("user:{id}"),
+            before: None,
+            after: Some(after),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(Err(refused))
 }

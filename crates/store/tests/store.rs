@@ -525,6 +525,23 @@ both_backends!(users_log_in_lock_out_and_reset, |db: Db| async move {
             .unwrap(),
         Err(LoginRefused::Locked { .. })
     ));
+    // Every failure is in the trail, the fifth as the lock.
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE action LIKE 'user.lo%' ORDER BY seq",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "user.login_failed",
+            "user.login_failed",
+            "user.login_failed",
+            "user.login_failed",
+            "user.locked"
+        ]
+    );
     users::reset_password(&db, &cli, "xinan.admin", "battery staple")
         .await
         .unwrap();
@@ -623,3 +640,32 @@ fn migration_trees_are_in_step() {
     assert!(sqlite.iter().any(|(n, _)| n == "table org_units"));
     assert_eq!(sqlite, postgres);
 }
+
+both_backends!(
+    a_city_without_counties_holds_its_towns,
+    |db: Db| async move {
+        let rows = vec![
+            row("4419", "东莞市", 2),
+            row("441900003", "东城街道", 3),
+            row("441900003001", "东城社区居民委员会", 4),
+            row("441900004", "南城街道", 5),
+        ];
+        org_units::import_divisions(&db, &Actor::cli("test"), rows, &no_progress)
+            .await
+            .unwrap();
+        let all = Scope::whole_network();
+        let city = org_units::get(&db, &all, "4419").await.unwrap().unwrap();
+        let kids = org_units::children(&db, &all, &city).await.unwrap();
+        assert_eq!(
+            kids.iter()
+                .map(|k| (k.unit.code.as_str(), k.units))
+                .collect::<Vec<_>>(),
+            vec![("441900003", 2), ("441900004", 1)]
+        );
+        let cov = org_units::coverage(&db, &all, &city).await.unwrap();
+        assert_eq!(
+            cov.iter().map(|c| c.level).collect::<Vec<_>>(),
+            vec![Level::City, Level::Township, Level::Village]
+        );
+    }
+);

@@ -17,9 +17,9 @@ pub struct Bar<'a> {
     pub permille: i64,
 }
 
-const WIDTH: i64 = 400;
-const LABEL_W: i64 = 132;
-const PCT_W: i64 = 56;
+const WIDTH: i64 = 320;
+const LABEL_W: i64 = 112;
+const PCT_W: i64 = 50;
 const ROW_H: i64 = 26;
 
 /// Horizontal percentage bars, 0–100 %. Bars under half are drawn in the warning colour so the
@@ -35,7 +35,7 @@ pub fn percent_bars(title: &str, bars: &[Bar<'_>]) -> String {
         let y = i as i64 * ROW_H + 4;
         let w = track * b.permille.clamp(0, 1000) / 1000;
         let class = if b.permille < 500 { "bar low" } else { "bar" };
-        let label: String = b.label.chars().take(9).collect();
+        let label: String = b.label.chars().take(8).collect();
         let label = if label.chars().count() < b.label.chars().count() {
             format!("{label}…")
         } else {
