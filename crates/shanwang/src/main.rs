@@ -311,13 +311,7 @@ async fn admin(db_args: &DbArgs, cmd: AdminCommand) -> Result<(), String> {
     let explain = |e: store::StoreError| match e {
         store::StoreError::Invalid(errs) => errs
             .iter()
-            .map(|e| {
-                format!(
-                    "{}：{}",
-                    lang.t(&format!("field.{}", e.field)),
-                    lang.error(e.code)
-                )
-            })
+            .map(|e| lang.field_error(e))
             .collect::<Vec<_>>()
             .join("；"),
         store::StoreError::Conflict(_) => "这个用户名已经有人用了。".to_string(),

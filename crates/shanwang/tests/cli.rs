@@ -24,6 +24,21 @@ fn shanwang(url: &str, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// `admin create-user` at 新安县 with the password on stdin.
+fn create_user(url: &str, username: &str, role: &str, password: &str) -> Output {
+    let args = [
+        "admin",
+        "create-user",
+        "--username",
+        username,
+        "--org",
+        "410323",
+        "--role",
+        role,
+    ];
+    shanwang(url, &args, &format!("{password}\n"))
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -115,51 +130,12 @@ async fn import_tamper_and_verify(backend: Backend) {
     );
 
     // Users from the command line, password on stdin.
-    let out = shanwang(
-        &url,
-        &[
-            "admin",
-            "create-user",
-            "--username",
-            "xinan.admin",
-            "--org",
-            "410323",
-            "--role",
-            "admin",
-        ],
-        "long enough\n",
-    );
+    let out = create_user(&url, "xinan.admin", "admin", "long enough");
     assert!(out.status.success(), "{}", text(&out));
-    let out = shanwang(
-        &url,
-        &[
-            "admin",
-            "create-user",
-            "--username",
-            "x.y",
-            "--org",
-            "410323",
-            "--role",
-            "boss",
-        ],
-        "long enough\n",
-    );
+    let out = create_user(&url, "x.y", "boss", "long enough");
     assert!(!out.status.success());
     assert!(text(&out).contains("角色“boss”不存在"), "{}", text(&out));
-    let out = shanwang(
-        &url,
-        &[
-            "admin",
-            "create-user",
-            "--username",
-            "x.y",
-            "--org",
-            "410323",
-            "--role",
-            "staff",
-        ],
-        "short\n",
-    );
+    let out = create_user(&url, "x.y", "staff", "short");
     assert!(!out.status.success());
     assert!(text(&out).contains("密码至少要 8 位"), "{}", text(&out));
     let out = shanwang(

@@ -88,13 +88,7 @@ impl AppError {
         match self {
             AppError::Invalid(errs) => errs
                 .iter()
-                .map(|e| {
-                    format!(
-                        "{}：{}",
-                        lang.t(&format!("field.{}", e.field)),
-                        lang.error(e.code)
-                    )
-                })
+                .map(|e| lang.field_error(e))
                 .collect::<Vec<_>>()
                 .join("；"),
             AppError::BadRequest {

@@ -62,6 +62,15 @@ impl Lang {
         self.t(&format!("err.{code}")).into_owned()
     }
 
+    /// "负责人电话：电话号码格式不对…" — the field's label, then what is wrong with it.
+    pub fn field_error(self, e: &domain::FieldError) -> String {
+        format!(
+            "{}：{}",
+            self.t(&format!("field.{}", e.field)),
+            self.error(e.code)
+        )
+    }
+
     /// The other language, for the switch link.
     pub fn other(self) -> Lang {
         match self {

@@ -71,14 +71,7 @@ pub async fn list(
         match (domain::time::china_day_range_ms(value), field) {
             (Some((start, _)), "from") => filter.from_ms = Some(start),
             (Some((_, end)), _) => filter.until_ms = Some(end),
-            (None, _) => {
-                let e = FieldError::new(field, "date_invalid");
-                error = Some(format!(
-                    "{}：{}",
-                    lang.t(&format!("field.{}", e.field)),
-                    lang.error(e.code)
-                ));
-            }
+            (None, _) => error = Some(lang.field_error(&FieldError::new(field, "date_invalid"))),
         }
     }
     let entries = if error.is_none() {
