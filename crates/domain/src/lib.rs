@@ -3,6 +3,8 @@
 
 pub mod access;
 pub mod audit;
+pub mod ledger;
+pub mod money;
 pub mod org;
 pub mod text;
 pub mod time;

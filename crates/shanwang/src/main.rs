@@ -83,6 +83,9 @@ enum Command {
     /// Check the audit trail
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Check the ledger
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// Measure performance and print figures
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -122,6 +125,12 @@ enum AdminCommand {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute the hash chain; exit non-zero naming the first broken entry
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Recompute every balance from the postings; exit non-zero on any difference
     Verify,
 }
 
@@ -200,6 +209,45 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                         _ => "内容与哈希不符（被改动过）",
                     };
                     eprintln!("审计链断裂：第 {seq} 条记录{why}。");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Ledger(LedgerCommand::Verify) => {
+            use store::ledger::LedgerVerdict;
+            let db = cli.db.connect().await?;
+            match store::ledger::verify(&db)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                LedgerVerdict::Intact {
+                    transactions,
+                    accounts,
+                } => {
+                    println!(
+                        "账目相符：{transactions} 笔记账，{accounts} 个账户的余额都与明细一致。"
+                    )
+                }
+                LedgerVerdict::Unbalanced {
+                    transaction_id,
+                    sum,
+                } => {
+                    eprintln!("第 {transaction_id} 笔记账借贷不平衡（差额 {sum}）。");
+                    return Ok(ExitCode::FAILURE);
+                }
+                LedgerVerdict::BalanceMismatch {
+                    fund_code,
+                    account,
+                    kept,
+                    computed,
+                } => {
+                    eprintln!(
+                        "基金 {fund_code} 的 {account} 账户余额为 {kept}，按明细应为 {computed}。"
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+                LedgerVerdict::NegativeCash { fund_code, balance } => {
+                    eprintln!("基金 {fund_code} 的资金余额为负：{balance}。");
                     return Ok(ExitCode::FAILURE);
                 }
             }

@@ -168,6 +168,40 @@ async fn import_tamper_and_verify(backend: Backend) {
     let out = shanwang(&url, &["audit", "verify"], "");
     assert!(!out.status.success());
     assert!(text(&out).contains("第 2 条记录"), "{}", text(&out));
+
+    // The ledger: consistent after real postings, a doctored balance is named.
+    let db = store::Db::connect(&url).await.unwrap();
+    let all = domain::access::Scope::whole_network();
+    let cli = store::Actor::cli("test");
+    store::ledger::create_fund(
+        &db,
+        &cli,
+        &all,
+        "XA-1",
+        "新安县慈善会非限定性资金",
+        "410323",
+        domain::ledger::FundKind::Unrestricted,
+    )
+    .await
+    .unwrap();
+    let gift =
+        domain::ledger::TxDraft::donation("XA-1", domain::money::Fen(12345), "捐赠").unwrap();
+    store::ledger::record(&db, &cli, &all, &gift).await.unwrap();
+    let out = shanwang(&url, &["ledger", "verify"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("1 笔记账"), "{}", text(&out));
+    sqlx::query("UPDATE ledger_accounts SET balance_fen = 99 WHERE kind = 'cash'")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    db.close().await;
+    let out = shanwang(&url, &["ledger", "verify"], "");
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("基金 XA-1 的 cash 账户余额为 ¥0.99，按明细应为 ¥123.45"),
+        "{}",
+        text(&out)
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

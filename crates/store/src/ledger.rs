@@ -1,0 +1,400 @@
+//! The ledger: funds, postings and kept balances. Every transaction is checked to balance
+//! before it is stored, stored with its postings and balance updates in one database
+//! transaction, never changed afterwards, and corrected only by a reversal.
+
+use crate::audit::{self, Actor, Change};
+use crate::{Db, Result, StoreError, conflict_as, now_ms};
+use domain::FieldError;
+use domain::access::Scope;
+use domain::ledger::{AccountKind, FundKind, Posting, TxDraft, TxKind, legal_entity_of};
+use domain::money::Fen;
+use domain::org::DivisionCode;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fund {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub org_code: String,
+    pub org_path: String,
+    /// The legal entity whose books hold this fund.
+    pub entity_code: String,
+    pub kind: FundKind,
+    pub active: bool,
+}
+
+fn valid_fund_code(code: &str) -> bool {
+    (2..=40).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+}
+
+/// Opens a fund at a unit inside the scope.
+pub async fn create_fund(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    code: &str,
+    name: &str,
+    org_code: &str,
+    kind: FundKind,
+) -> Result<Fund> {
+    let code = code.trim();
+    let name = domain::text::normalize(name);
+    let mut errors = Vec::new();
+    if !valid_fund_code(code) {
+        errors.push(FieldError::new("code", "fund_code_invalid"));
+    }
+    if name.is_empty() || name.chars().count() > 60 {
+        errors.push(FieldError::new("name", "fund_name_invalid"));
+    }
+    let org = DivisionCode::parse(org_code).map_err(|_| FieldError::new("org_code", "org_unknown"));
+    let org = match org {
+        Ok(o) if scope.contains(&o.path()) => Some(o),
+        Ok(_) => {
+            errors.push(FieldError::new("org_code", "org_out_of_scope"));
+            None
+        }
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let Some(org) = org.filter(|_| errors.is_empty()) else {
+        return Err(StoreError::Invalid(errors));
+    };
+    let mut tx = db.begin_write().await?;
+    let org_path: Option<String> =
+        sqlx::query_scalar("SELECT org_path FROM org_units WHERE code = $1 AND active = 1")
+            .bind(org.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+    let org_path = org_path.ok_or(FieldError::new("org_code", "org_unknown"))?;
+    let entity = legal_entity_of(&org);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO funds (code, name, org_code, org_path, entity_code, kind, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(code)
+    .bind(&name)
+    .bind(org.as_str())
+    .bind(&org_path)
+    .bind(entity.as_str())
+    .bind(kind.key())
+    .bind(now_ms())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(conflict_as("code"))?;
+    let fund = Fund {
+        id,
+        code: code.to_string(),
+        name,
+        org_code: org.to_string(),
+        org_path,
+        entity_code: entity.to_string(),
+        kind,
+        active: true,
+    };
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "fund.create",
+            org_code: Some(org.as_str()),
+            org_path: Some(&fund.org_path),
+            entity: format!("fund:{code}"),
+            before: None,
+            after: Some(json!(fund)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(fund)
+}
+
+const FUND_COLUMNS: &str = "id, code, name, org_code, org_path, entity_code, kind, active";
+
+fn fund_from_row(r: &sqlx::any::AnyRow) -> Result<Fund> {
+    let kind: String = r.try_get(6)?;
+    let active: i64 = r.try_get(7)?;
+    Ok(Fund {
+        id: r.try_get(0)?,
+        code: r.try_get(1)?,
+        name: r.try_get(2)?,
+        org_code: r.try_get(3)?,
+        org_path: r.try_get(4)?,
+        entity_code: r.try_get(5)?,
+        kind: FundKind::parse(&kind).ok_or(StoreError::NotFound)?,
+        active: active != 0,
+    })
+}
+
+/// A fund, if it exists inside the scope.
+pub async fn fund(db: &Db, scope: &Scope, code: &str) -> Result<Option<Fund>> {
+    let mut conn = db.pool().acquire().await?;
+    fund_in(&mut conn, scope, code).await
+}
+
+async fn fund_in(conn: &mut AnyConnection, scope: &Scope, code: &str) -> Result<Option<Fund>> {
+    let (lo, hi) = scope.path_bounds();
+    let sql = format!(
+        "SELECT {FUND_COLUMNS} FROM funds WHERE code = $1 AND org_path >= $2 AND org_path < $3"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(code)
+        .bind(lo)
+        .bind(hi)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(fund_from_row)
+        .transpose()
+}
+
+/// Stores a balanced transaction in its own database transaction.
+pub async fn record(db: &Db, actor: &Actor, scope: &Scope, draft: &TxDraft) -> Result<i64> {
+    let mut tx = db.begin_write().await?;
+    let id = post_in(&mut tx, actor, scope, draft, None).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Stores a transaction inside the caller's database transaction (so a donation and its match,
+/// or a payment and its state change, commit together). Refuses unknown or closed funds and any
+/// fund's cash going below zero; the caller's transaction must then be dropped.
+pub async fn post_in(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    scope: &Scope,
+    draft: &TxDraft,
+    reverses: Option<i64>,
+) -> Result<i64> {
+    let draft = draft
+        .clone()
+        .checked()
+        .map_err(|_| FieldError::new("amount", "ledger_unbalanced"))?;
+    let mut funds: HashMap<String, Fund> = HashMap::new();
+    for p in &draft.postings {
+        if funds.contains_key(&p.fund_code) {
+            continue;
+        }
+        let f = fund_in(conn, scope, &p.fund_code)
+            .await?
+            .ok_or(FieldError::new("fund", "fund_unknown"))?;
+        if !f.active && reverses.is_none() {
+            return Err(FieldError::new("fund", "fund_closed").into());
+        }
+        funds.insert(p.fund_code.clone(), f);
+    }
+    let first = &funds[&draft.postings[0].fund_code];
+    let tx_id: i64 = sqlx::query_scalar(
+        "INSERT INTO ledger_transactions (kind, memo, entity_code, org_path, reverses_id, actor, \
+         created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(draft.kind.key())
+    .bind(&draft.memo)
+    .bind(&first.entity_code)
+    .bind(&first.org_path)
+    .bind(reverses)
+    .bind(&actor.name)
+    .bind(now_ms())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(conflict_as("reverses"))?;
+    for p in &draft.postings {
+        let fund = &funds[&p.fund_code];
+        let kind = p.account.key();
+        sqlx::query(
+            "INSERT INTO ledger_accounts (fund_id, kind) VALUES ($1, $2) \
+             ON CONFLICT (fund_id, kind) DO NOTHING",
+        )
+        .bind(fund.id)
+        .bind(&kind)
+        .execute(&mut *conn)
+        .await?;
+        let row = sqlx::query(
+            "UPDATE ledger_accounts SET balance_fen = balance_fen + $1 \
+             WHERE fund_id = $2 AND kind = $3 RETURNING id, balance_fen",
+        )
+        .bind(p.amount.0)
+        .bind(fund.id)
+        .bind(&kind)
+        .fetch_one(&mut *conn)
+        .await?;
+        let account_id: i64 = row.try_get(0)?;
+        let balance: i64 = row.try_get(1)?;
+        if p.account == AccountKind::Cash && balance < 0 {
+            return Err(FieldError::new("amount", "insufficient_funds").into());
+        }
+        sqlx::query(
+            "INSERT INTO ledger_postings (transaction_id, account_id, amount_fen) VALUES ($1, $2, $3)",
+        )
+        .bind(tx_id)
+        .bind(account_id)
+        .bind(p.amount.0)
+        .execute(&mut *conn)
+        .await?;
+    }
+    audit::append(
+        conn,
+        actor,
+        Change {
+            action: match draft.kind {
+                TxKind::Donation => "ledger.donation",
+                TxKind::Matching => "ledger.matching",
+                TxKind::Disbursement => "ledger.disbursement",
+                TxKind::Reversal => "ledger.reversal",
+            },
+            org_code: Some(&first.org_code),
+            org_path: Some(&first.org_path),
+            entity: format!("ledger_transaction:{tx_id}"),
+            before: None,
+            after: Some(json!({"draft": draft, "reverses": reverses})),
+        },
+    )
+    .await?;
+    Ok(tx_id)
+}
+
+/// The postings of a stored transaction, and what it reversed, if anything.
+pub async fn postings_of(conn: &mut AnyConnection, tx_id: i64) -> Result<(TxKind, Vec<Posting>)> {
+    let kind: String = sqlx::query_scalar("SELECT kind FROM ledger_transactions WHERE id = $1")
+        .bind(tx_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let rows = sqlx::query(
+        "SELECT f.code, a.kind, p.amount_fen FROM ledger_postings p \
+         JOIN ledger_accounts a ON a.id = p.account_id JOIN funds f ON f.id = a.fund_id \
+         WHERE p.transaction_id = $1 ORDER BY p.id",
+    )
+    .bind(tx_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut postings = Vec::with_capacity(rows.len());
+    for r in rows {
+        let account: String = r.try_get(1)?;
+        postings.push(Posting {
+            fund_code: r.try_get(0)?,
+            account: AccountKind::parse(&account).ok_or(StoreError::NotFound)?,
+            amount: Fen(r.try_get(2)?),
+        });
+    }
+    Ok((TxKind::parse(&kind).ok_or(StoreError::NotFound)?, postings))
+}
+
+/// Reverses a stored transaction (once; a reversal itself is not reversed).
+pub async fn reverse(db: &Db, actor: &Actor, scope: &Scope, tx_id: i64, memo: &str) -> Result<i64> {
+    let mut tx = db.begin_write().await?;
+    let (kind, postings) = postings_of(&mut tx, tx_id).await?;
+    if kind == TxKind::Reversal {
+        return Err(StoreError::Conflict("reverses"));
+    }
+    let draft = TxDraft::reversal_of(&postings, memo)
+        .map_err(|_| FieldError::new("amount", "ledger_unbalanced"))?;
+    let id = post_in(&mut tx, actor, scope, &draft, Some(tx_id)).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Every account balance of a fund (absent accounts are zero).
+pub async fn balances(db: &Db, fund: &Fund) -> Result<HashMap<AccountKind, Fen>> {
+    let rows = sqlx::query("SELECT kind, balance_fen FROM ledger_accounts WHERE fund_id = $1")
+        .bind(fund.id)
+        .fetch_all(db.pool())
+        .await?;
+    let mut out = HashMap::new();
+    for r in rows {
+        let kind: String = r.try_get(0)?;
+        if let Some(k) = AccountKind::parse(&kind) {
+            out.insert(k, Fen(r.try_get(1)?));
+        }
+    }
+    Ok(out)
+}
+
+/// What `shanwang ledger verify` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LedgerVerdict {
+    Intact {
+        transactions: i64,
+        accounts: i64,
+    },
+    /// A transaction whose postings do not sum to zero.
+    Unbalanced {
+        transaction_id: i64,
+        sum: Fen,
+    },
+    /// A kept balance that differs from the sum of its postings.
+    BalanceMismatch {
+        fund_code: String,
+        account: String,
+        kept: Fen,
+        computed: Fen,
+    },
+    /// A fund holding less than nothing.
+    NegativeCash {
+        fund_code: String,
+        balance: Fen,
+    },
+}
+
+/// Recomputes every balance from the postings and checks every transaction balances.
+pub async fn verify(db: &Db) -> Result<LedgerVerdict> {
+    let unbalanced = sqlx::query(
+        "SELECT transaction_id, CAST(SUM(amount_fen) AS BIGINT) FROM ledger_postings \
+         GROUP BY transaction_id HAVING SUM(amount_fen) <> 0 ORDER BY transaction_id LIMIT 1",
+    )
+    .fetch_optional(db.pool())
+    .await?;
+    if let Some(r) = unbalanced {
+        return Ok(LedgerVerdict::Unbalanced {
+            transaction_id: r.try_get(0)?,
+            sum: Fen(r.try_get(1)?),
+        });
+    }
+    let mismatch = sqlx::query(
+        "SELECT f.code, a.kind, a.balance_fen, CAST(COALESCE(SUM(p.amount_fen), 0) AS BIGINT) \
+         FROM ledger_accounts a JOIN funds f ON f.id = a.fund_id \
+         LEFT JOIN ledger_postings p ON p.account_id = a.id \
+         GROUP BY a.id, f.code, a.kind, a.balance_fen \
+         HAVING a.balance_fen <> COALESCE(SUM(p.amount_fen), 0) ORDER BY a.id LIMIT 1",
+    )
+    .fetch_optional(db.pool())
+    .await?;
+    if let Some(r) = mismatch {
+        return Ok(LedgerVerdict::BalanceMismatch {
+            fund_code: r.try_get(0)?,
+            account: r.try_get(1)?,
+            kept: Fen(r.try_get(2)?),
+            computed: Fen(r.try_get(3)?),
+        });
+    }
+    let negative = sqlx::query(
+        "SELECT f.code, a.balance_fen FROM ledger_accounts a JOIN funds f ON f.id = a.fund_id \
+         WHERE a.kind = 'cash' AND a.balance_fen < 0 ORDER BY a.id LIMIT 1",
+    )
+    .fetch_optional(db.pool())
+    .await?;
+    if let Some(r) = negative {
+        return Ok(LedgerVerdict::NegativeCash {
+            fund_code: r.try_get(0)?,
+            balance: Fen(r.try_get(1)?),
+        });
+    }
+    let transactions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_transactions")
+        .fetch_one(db.pool())
+        .await?;
+    let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_accounts")
+        .fetch_one(db.pool())
+        .await?;
+    Ok(LedgerVerdict::Intact {
+        transactions,
+        accounts,
+    })
+}
