@@ -140,7 +140,11 @@ pub async fn fund(db: &Db, scope: &Scope, code: &str) -> Result<Option<Fund>> {
     fund_in(&mut conn, scope, code).await
 }
 
-async fn fund_in(conn: &mut AnyConnection, scope: &Scope, code: &str) -> Result<Option<Fund>> {
+pub(crate) async fn fund_in(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    code: &str,
+) -> Result<Option<Fund>> {
     let (lo, hi) = scope.path_bounds();
     let sql = format!(
         "SELECT {FUND_COLUMNS} FROM funds WHERE code = $1 AND org_path >= $2 AND org_path < $3"

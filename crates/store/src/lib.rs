@@ -3,6 +3,7 @@
 //! transaction.
 
 pub mod audit;
+pub mod donations;
 pub mod ledger;
 pub mod org_units;
 pub mod testing;

@@ -173,8 +173,14 @@ pub struct Scoped<T> {
     pub value: T,
 }
 
-/// The one authorization decision for unit routes: may this session use `permission` on the
-/// unit `code`? Out of scope is 403; a code that names no unit is 404.
+/// The one authorization decision: may this session use `permission` on the unit at `path`?
+/// Every route that acts on a unit — named in the path or in the body — comes through here.
+pub fn scope_at(session: &Session, permission: Permission, path: &str) -> Result<Scope, AppError> {
+    authorize(&session.user.grants, permission, path).ok_or(AppError::Forbidden)
+}
+
+/// The unit named by a route's `{code}`, with the scope the decision granted. Out of scope is
+/// 403; a code that names no unit is 404.
 pub async fn scoped_unit(
     state: &AppState,
     session: &Session,
@@ -182,15 +188,33 @@ pub async fn scoped_unit(
     code: &str,
 ) -> Result<Scoped<OrgUnit>, AppError> {
     let code = DivisionCode::parse(code).map_err(|_| AppError::NotFound)?;
-    let scope =
-        authorize(&session.user.grants, permission, &code.path()).ok_or(AppError::Forbidden)?;
+    let scope = scope_at(session, permission, &code.path())?;
     let unit = org_units::get(&state.db, &scope, code.as_str())
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Scoped { scope, value: unit })
 }
 
+/// The fund named in a request, with the scope granted on its unit.
+pub async fn scoped_fund(
+    state: &AppState,
+    session: &Session,
+    permission: Permission,
+    fund_code: &str,
+    field: &'static str,
+) -> Result<Scoped<store::ledger::Fund>, AppError> {
+    // Where the fund sits is needed to decide; nothing of it is returned before the decision.
+    let fund = store::ledger::fund(&state.db, &Scope::whole_network(), fund_code)
+        .await?
+        .ok_or(AppError::Invalid(vec![domain::FieldError::new(
+            field,
+            "fund_unknown",
+        )]))?;
+    let scope = scope_at(session, permission, &fund.org_path)?;
+    Ok(Scoped { scope, value: fund })
+}
+
 /// For showing or hiding a link or button only; access itself is decided by [`scoped_unit`].
 pub fn may(session: &Session, permission: Permission, path: &str) -> bool {
-    authorize(&session.user.grants, permission, path).is_some()
+    scope_at(session, permission, path).is_ok()
 }

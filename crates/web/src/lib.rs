@@ -33,6 +33,8 @@ pub enum Access {
     SignedIn,
     /// A permission on the unit named by `{code}` in the path.
     Unit(Permission),
+    /// A permission on the unit named in the JSON body (directly, or through a fund).
+    Body(Permission),
 }
 
 pub struct RouteSpec {
@@ -133,6 +135,24 @@ pub fn route_specs() -> Vec<RouteSpec> {
             "/api/v1/orgs/{code}/children",
             Unit(ViewOrg),
             get(api::orgs::children),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/funds",
+            Body(ManageFunds),
+            post(api::funds::create),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/donations",
+            Body(ManageFunds),
+            post(api::donations::create),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/public/funds/{code}",
+            Public,
+            get(api::public::fund),
         ),
         spec(
             Method::GET,

@@ -190,9 +190,20 @@ macro_rules! both {
 }
 
 /// One request as a browser (pages, with the CSRF token) or an API client (bearer token).
+/// A body that names the walked unit, for routes whose unit comes in the body.
+fn probe_body(path: &str) -> &'static str {
+    match path {
+        "/api/v1/funds" => {
+            r#"{"org_code":"410323101001","code":"WALK-1","name":"走查基金","restricted":true}"#
+        }
+        "/api/v1/donations" => r#"{"fund_code":"WALK-FUND","amount_fen":100,"channel":"cash"}"#,
+        _ => "{}",
+    }
+}
+
 async fn call(app: &App, method: &Method, path: &str, who: Option<(&Browser, &str)>) -> Resp {
     if path.starts_with("/api/") {
-        let body = (method == Method::POST).then_some("{}");
+        let body = (method == Method::POST).then(|| probe_body(path));
         app.api(method.clone(), path, who.map(|w| w.1), body).await
     } else if method == Method::POST {
         let csrf = who.map(|w| w.0.csrf.clone()).unwrap_or_default();
@@ -216,6 +227,17 @@ both!(every_route_refuses_outsiders, |app: App| async move {
     let insider = app.browser("city.admin").await;
     let insider_token = app.api_token("city.admin").await;
     let target = "410323101001"; // in 新安县, outside 老城区
+    store::ledger::create_fund(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::Scope::whole_network(),
+        "WALK-FUND",
+        "走查用项目资金",
+        target,
+        domain::ledger::FundKind::Project,
+    )
+    .await
+    .unwrap();
     let mut walked = 0;
     for spec in route_specs() {
         let path = concrete(spec.path, target);
@@ -231,7 +253,7 @@ both!(every_route_refuses_outsiders, |app: App| async move {
                     spec.method
                 );
             }
-            Access::SignedIn | Access::Unit(_) => {
+            Access::SignedIn | Access::Unit(_) | Access::Body(_) => {
                 let anon = call(&app, &method, &path, None).await;
                 if is_api {
                     assert_eq!(
@@ -256,7 +278,7 @@ both!(every_route_refuses_outsiders, |app: App| async move {
                     );
                     assert!(anon.location().starts_with("/login?next="), "{path}");
                 }
-                if let Access::Unit(_) = spec.access {
+                if let Access::Unit(_) | Access::Body(_) = spec.access {
                     let r = call(&app, &method, &path, Some((&outsider, &outsider_token))).await;
                     assert!(
                         r.status == StatusCode::FORBIDDEN || r.status == StatusCode::NOT_FOUND,
@@ -282,7 +304,26 @@ both!(every_route_refuses_outsiders, |app: App| async move {
         walked += 1;
     }
     assert_eq!(walked, route_specs().len());
-    assert!(walked >= 18);
+    assert!(walked >= 21);
+    // The outsider booked nothing.
+    let fund = store::ledger::fund(
+        &app.db,
+        &domain::access::Scope::whole_network(),
+        "WALK-FUND",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let booked = store::ledger::balances(&app.db, &fund).await.unwrap();
+    assert_eq!(
+        booked
+            .get(&domain::ledger::AccountKind::Cash)
+            .copied()
+            .unwrap_or_default()
+            .0,
+        100,
+        "only the insider's gift"
+    );
     // Nothing the outsider did changed the unit.
     assert_eq!(app.facts_of(target).await, (String::new(), 0));
 });
@@ -755,3 +796,149 @@ async fn english_is_one_click_away_and_openapi_lists_the_api() {
     assert!(missing.body.contains("找不到"));
     assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
 }
+
+both!(
+    funds_and_donations_through_the_api_show_on_the_public_feed,
+    |app: App| async move {
+        // A finance officer of 新安县 opens a village project fund and books gifts.
+        users::create(
+            &app.db,
+            &Actor::cli("test"),
+            "xinan.finance",
+            "",
+            PASSWORD,
+            Role::Finance,
+            "410323",
+        )
+        .await
+        .unwrap();
+        let token = app.api_token("xinan.finance").await;
+        let r = app
+        .api(Method::POST, "/api/v1/funds", Some(&token), Some(r#"{"org_code":"410323101001","code":"XA-SS-P1","name":"石寺社区幸福家园","restricted":true}"#))
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.json()["entity_code"], "410323");
+        assert_eq!(r.json()["kind"], "project");
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/funds",
+                Some(&token),
+                Some(r#"{"org_code":"410302","code":"LC-1","name":"老城区","restricted":false}"#),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "another county");
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/funds",
+                Some(&token),
+                Some(r#"{"org_code":"410323","code":"XA-SS-P1","name":"again","restricted":true}"#),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT);
+        assert_eq!(r.json()["field"], "code");
+        let staff = app.api_token("xinan.staff").await;
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/funds",
+                Some(&staff),
+                Some(r#"{"org_code":"410323","code":"XA-2","name":"x","restricted":false}"#),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "staff hold no money rights"
+        );
+
+        let gift = r#"{"fund_code":"XA-SS-P1","amount_fen":12345,"donor_name":"张三丰","donor_phone":"13903791234","publish_name":false,"channel":"bank_transfer"}"#;
+        let send = |key: &'static str, body: &'static str| {
+            let mut b = Request::post("/api/v1/donations")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json");
+            if !key.is_empty() {
+                b = b.header("idempotency-key", key);
+            }
+            b.body(Body::from(body)).unwrap()
+        };
+        let first = app.send(send("k-1", gift)).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+        assert!(first.json()["receipt_number"].is_null());
+        let again = app.send(send("k-1", gift)).await;
+        assert_eq!(
+            again.json()["id"],
+            first.json()["id"],
+            "a retry books one gift"
+        );
+        let named = r#"{"fund_code":"XA-SS-P1","amount_fen":500,"donor_name":"李四","publish_name":true,"channel":"cash"}"#;
+        assert_eq!(app.send(send("", named)).await.status, StatusCode::CREATED);
+
+        for (body, status, field) in [
+            (
+                r#"{"fund_code":"XA-SS-P1","amount_fen":0,"channel":"cash"}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "amount_fen",
+            ),
+            (
+                r#"{"fund_code":"XA-SS-P1","amount_fen":-5,"channel":"cash"}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "amount_fen",
+            ),
+            (
+                r#"{"fund_code":"XA-SS-P1","amount_fen":"12.50","channel":"cash"}"#,
+                StatusCode::BAD_REQUEST,
+                "amount_fen",
+            ),
+            (
+                r#"{"fund_code":"XA-SS-P1","amount_fen":1.5,"channel":"cash"}"#,
+                StatusCode::BAD_REQUEST,
+                "amount_fen",
+            ),
+            (
+                r#"{"fund_code":"XA-SS-P1","amount_fen":100,"channel":"cheque"}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "channel",
+            ),
+            (
+                r#"{"fund_code":"NOPE","amount_fen":100,"channel":"cash"}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "fund_code",
+            ),
+            (
+                r#"{"fund_code":"XA-SS-P1","amount_fen":100,"donor_phone":"123","channel":"cash"}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "donor_phone",
+            ),
+        ] {
+            let r = app.send(send("", body)).await;
+            assert_eq!(r.status, status, "{body}: {}", r.body);
+            assert_eq!(r.json()["field"], field, "{body}");
+        }
+
+        // The public feed: no login, totals and lines, the donor masked unless they agreed.
+        let r = app.get("/api/v1/public/funds/XA-SS-P1", None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let j = r.json();
+        assert_eq!(j["raised_fen"], 12845);
+        assert_eq!(j["balance_fen"], 12845);
+        assert_eq!(j["spent_fen"], 0);
+        let donors: Vec<&str> = j["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["donor"].as_str().unwrap())
+            .collect();
+        assert_eq!(donors, ["李四", "张*"]);
+        assert!(
+            !r.body.contains("13903791234") && !r.body.contains("张三丰"),
+            "nothing private: {}",
+            r.body
+        );
+        assert_eq!(
+            app.get("/api/v1/public/funds/NOPE", None).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+);

@@ -1,7 +1,10 @@
 //! The JSON API under `/api/v1`, described by `/api/openapi.json`.
 
 pub mod auth;
+pub mod donations;
+pub mod funds;
 pub mod orgs;
+pub mod public;
 
 use crate::error::AppError;
 use axum::extract::{FromRequest, Request};
@@ -19,13 +22,27 @@ use utoipa::OpenApi;
                        `{\"code\",\"message\",\"field\"}` JSON.",
         version = "1"
     ),
-    paths(auth::create_token, auth::revoke_token, orgs::show, orgs::children),
+    paths(
+        auth::create_token,
+        auth::revoke_token,
+        orgs::show,
+        orgs::children,
+        funds::create,
+        donations::create,
+        public::fund
+    ),
     components(schemas(
         auth::TokenRequest,
         auth::TokenResponse,
         orgs::OrgJson,
         orgs::CoverageJson,
         orgs::FactsJson,
+        funds::FundRequest,
+        funds::FundJson,
+        donations::DonationRequest,
+        donations::DonationJson,
+        public::PublicFundJson,
+        public::PublicEntryJson,
         ApiErrorJson
     )),
     modifiers(&BearerAuth)

@@ -1,0 +1,284 @@
+//! Donations: who gave what to which fund, booked in the ledger in the same transaction, and
+//! the public view of a fund (totals and every line, donors masked unless they agreed).
+
+use crate::audit::{self, Actor, Change};
+use crate::ledger::{self, Fund};
+use crate::{Db, Result, StoreError, now_ms};
+use domain::FieldError;
+use domain::access::Scope;
+use domain::ledger::{AccountKind, TxDraft};
+use domain::money::{Fen, MAX_AMOUNT};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+
+/// How the money came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Cash,
+    BankTransfer,
+    Online,
+    InKind,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [
+        Channel::Cash,
+        Channel::BankTransfer,
+        Channel::Online,
+        Channel::InKind,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Channel::Cash => "cash",
+            Channel::BankTransfer => "bank_transfer",
+            Channel::Online => "online",
+            Channel::InKind => "in_kind",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.key() == s.trim())
+    }
+}
+
+/// A gift as recorded by staff or sent through the API.
+#[derive(Debug, Clone)]
+pub struct NewDonation {
+    pub fund_code: String,
+    pub amount: Fen,
+    pub donor_name: String,
+    pub donor_phone: String,
+    pub publish_name: bool,
+    pub channel: Channel,
+    /// The same key twice books one gift (API retries, double-submitted forms).
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Donation {
+    pub id: i64,
+    pub ledger_transaction_id: i64,
+    /// None until receipt ranges are registered (not built yet) or when no receipt is wanted.
+    pub receipt_number: Option<String>,
+}
+
+pub const MAX_DONOR_NAME_CHARS: usize = 60;
+
+fn validate(d: &NewDonation) -> Result<(String, String)> {
+    let mut errors = Vec::new();
+    if !d.amount.is_positive() {
+        errors.push(FieldError::new("amount_fen", "amount_zero"));
+    } else if d.amount > MAX_AMOUNT {
+        errors.push(FieldError::new("amount_fen", "amount_too_large"));
+    }
+    let name = domain::text::normalize(&d.donor_name);
+    if name.chars().count() > MAX_DONOR_NAME_CHARS {
+        errors.push(FieldError::new("donor_name", "too_long"));
+    }
+    let phone = domain::text::normalize(&d.donor_phone);
+    if !phone.is_empty() && !domain::org::is_phone(&phone) {
+        errors.push(FieldError::new("donor_phone", "phone_invalid"));
+    }
+    if errors.is_empty() {
+        Ok((name, phone))
+    } else {
+        Err(StoreError::Invalid(errors))
+    }
+}
+
+/// Records a gift and books it, in one database transaction. A known phone number is the same
+/// donor; a gift without a phone gets a donor record of its own.
+pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> Result<Donation> {
+    let (name, phone) = validate(d)?;
+    let mut tx = db.begin_write().await?;
+    if let Some(key) = &d.idempotency_key {
+        let existing = sqlx::query(
+            "SELECT id, ledger_transaction_id, receipt_number FROM donations WHERE idempotency_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(r) = existing {
+            return Ok(Donation {
+                id: r.try_get(0)?,
+                ledger_transaction_id: r.try_get(1)?,
+                receipt_number: r.try_get(2)?,
+            });
+        }
+    }
+    let fund: Fund = ledger::fund_in(&mut tx, scope, &d.fund_code)
+        .await?
+        .ok_or(FieldError::new("fund_code", "fund_unknown"))?;
+    let now = now_ms();
+    let known: Option<i64> = if phone.is_empty() {
+        None
+    } else {
+        sqlx::query_scalar("SELECT id FROM donors WHERE phone = $1 ORDER BY id LIMIT 1")
+            .bind(&phone)
+            .fetch_optional(&mut *tx)
+            .await?
+    };
+    let donor_id = match known {
+        Some(id) => id,
+        None => {
+            sqlx::query_scalar(
+                "INSERT INTO donors (kind, name, phone, publish_name, org_code, org_path, created_at_ms) \
+                 VALUES ('individual', $1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(if name.is_empty() { "匿名" } else { name.as_str() })
+            .bind(&phone)
+            .bind(i16::from(d.publish_name))
+            .bind(&fund.org_code)
+            .bind(&fund.org_path)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
+    let memo = if name.is_empty() {
+        "匿名捐赠".to_string()
+    } else {
+        format!("{name} 捐赠")
+    };
+    let draft = TxDraft::donation(&fund.code, d.amount, &memo)
+        .map_err(|_| FieldError::new("amount_fen", "amount_zero"))?;
+    let ledger_id = ledger::post_in(&mut tx, actor, scope, &draft, None).await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO donations (fund_id, donor_id, amount_fen, channel, publish_name, \
+         ledger_transaction_id, idempotency_key, org_path, received_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(fund.id)
+    .bind(donor_id)
+    .bind(d.amount.0)
+    .bind(d.channel.key())
+    .bind(i16::from(d.publish_name))
+    .bind(ledger_id)
+    .bind(&d.idempotency_key)
+    .bind(&fund.org_path)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(crate::conflict_as("idempotency_key"))?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "donation.create",
+            org_code: Some(&fund.org_code),
+            org_path: Some(&fund.org_path),
+            entity: format!("donation:{id}"),
+            before: None,
+            // The phone is personal data: the trail keeps only that one was given.
+            after: Some(
+                json!({"fund": fund.code, "amount_fen": d.amount.0, "donor_id": donor_id,
+                               "channel": d.channel.key(), "publish_name": d.publish_name,
+                               "has_phone": !phone.is_empty()}),
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Donation {
+        id,
+        ledger_transaction_id: ledger_id,
+        receipt_number: None,
+    })
+}
+
+/// "张*": the first character and a star, unless the donor agreed to be named.
+pub fn masked_name(name: &str, publish: bool) -> String {
+    if publish {
+        return name.to_string();
+    }
+    match name.chars().next() {
+        Some(first) if name != "匿名" => format!("{first}*"),
+        _ => "匿名".to_string(),
+    }
+}
+
+/// One public line of a fund: money in or out, never a beneficiary's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicEntry {
+    pub at_ms: i64,
+    /// `donation`, `matching`, `disbursement` or `reversal`.
+    pub kind: String,
+    /// Positive in, negative out.
+    pub amount_fen: i64,
+    /// The donor as the public may see them (masked unless they agreed), for gifts.
+    pub donor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FundPublic {
+    pub fund_code: String,
+    pub fund_name: String,
+    pub raised_fen: i64,
+    pub matched_fen: i64,
+    pub spent_fen: i64,
+    pub balance_fen: i64,
+    pub entries: Vec<PublicEntry>,
+}
+
+/// The public view of a fund: anyone may read it, so it is read over the whole network and
+/// carries nothing private.
+pub async fn public_fund(db: &Db, code: &str, limit: i64) -> Result<Option<FundPublic>> {
+    let Some(fund) = ledger::fund(db, &Scope::whole_network(), code).await? else {
+        return Ok(None);
+    };
+    let balances = ledger::balances(db, &fund).await?;
+    let get = |k: AccountKind| balances.get(&k).copied().unwrap_or_default().0;
+    let spent: i64 = domain::ledger::FunctionCode::ALL
+        .into_iter()
+        .map(|f| get(AccountKind::Expense(f)))
+        .sum();
+    let rows = sqlx::query(
+        "SELECT t.created_at_ms, t.kind, p.amount_fen, d.name, dn.publish_name \
+         FROM ledger_postings p \
+         JOIN ledger_accounts a ON a.id = p.account_id \
+         JOIN ledger_transactions t ON t.id = p.transaction_id \
+         LEFT JOIN donations dn ON dn.ledger_transaction_id = t.id \
+         LEFT JOIN donors d ON d.id = dn.donor_id \
+         WHERE a.fund_id = $1 AND a.kind = 'cash' ORDER BY p.id DESC LIMIT $2",
+    )
+    .bind(fund.id)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for r in rows {
+        let name: Option<String> = r.try_get(3)?;
+        let publish: Option<i64> = r.try_get(4)?;
+        entries.push(PublicEntry {
+            at_ms: r.try_get(0)?,
+            kind: r.try_get(1)?,
+            amount_fen: r.try_get(2)?,
+            donor: name.map(|n| masked_name(&n, publish == Some(1))),
+        });
+    }
+    Ok(Some(FundPublic {
+        fund_code: fund.code,
+        fund_name: fund.name,
+        raised_fen: -get(AccountKind::Income),
+        matched_fen: (-get(AccountKind::Transfer)).max(0),
+        spent_fen: spent,
+        balance_fen: get(AccountKind::Cash),
+        entries,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn donors_are_masked_unless_they_agreed() {
+        assert_eq!(masked_name("张三丰", false), "张*");
+        assert_eq!(masked_name("张三丰", true), "张三丰");
+        assert_eq!(masked_name("匿名", false), "匿名");
+        assert_eq!(masked_name("", false), "匿名");
+    }
+}

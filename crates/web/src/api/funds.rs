@@ -1,0 +1,106 @@
+//! Opening funds.
+
+use super::ApiJson;
+use crate::AppState;
+use crate::auth::{ApiCaller, scope_at};
+use crate::error::AppError;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use domain::FieldError;
+use domain::access::Permission;
+use domain::ledger::FundKind;
+use domain::org::DivisionCode;
+use serde::{Deserialize, Serialize};
+use store::Actor;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct FundRequest {
+    /// The unit the fund belongs to (division code).
+    pub org_code: String,
+    /// A code of your choosing, unique in the network: letters, digits, `-`, `_`.
+    pub code: String,
+    pub name: String,
+    /// 限定性 (restricted to a purpose) or 非限定性.
+    pub restricted: bool,
+    /// For restricted funds: `project` (default), `special` (e.g. a 1:1 matching fund) or
+    /// `village`.
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FundJson {
+    pub code: String,
+    pub name: String,
+    pub org_code: String,
+    /// The legal entity whose books hold the fund (a township's or village's funds are kept by
+    /// the county association above it).
+    pub entity_code: String,
+    pub kind: String,
+    pub restricted: bool,
+}
+
+/// Open a fund at a unit (needs `finance` or `admin` over it).
+#[utoipa::path(
+    post, path = "/api/v1/funds", tag = "funds",
+    request_body = FundRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = FundJson),
+        (status = 400, body = super::ApiErrorJson),
+        (status = 401, body = super::ApiErrorJson),
+        (status = 403, body = super::ApiErrorJson),
+        (status = 409, description = "Fund code taken", body = super::ApiErrorJson),
+        (status = 422, body = super::ApiErrorJson),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(req): ApiJson<FundRequest>,
+) -> Result<(StatusCode, Json<FundJson>), AppError> {
+    let org = DivisionCode::parse(&req.org_code)
+        .map_err(|_| AppError::Invalid(vec![FieldError::new("org_code", "org_unknown")]))?;
+    let kind = match (req.restricted, req.kind.as_deref()) {
+        (false, None | Some("unrestricted")) => FundKind::Unrestricted,
+        (true, None) => FundKind::Project,
+        (true, Some(k)) => {
+            FundKind::parse(k)
+                .filter(|k| k.restricted())
+                .ok_or(AppError::Invalid(vec![FieldError::new(
+                    "kind",
+                    "fund_kind_invalid",
+                )]))?
+        }
+        (false, Some(_)) => {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "kind",
+                "fund_kind_invalid",
+            )]));
+        }
+    };
+    let scope = scope_at(&caller.session, Permission::ManageFunds, &org.path())?;
+    let user = &caller.session.user;
+    let fund = store::ledger::create_fund(
+        &state.db,
+        &Actor::user(user.id, &user.username),
+        &scope,
+        &req.code,
+        &req.name,
+        org.as_str(),
+        kind,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(FundJson {
+            restricted: fund.kind.restricted(),
+            kind: fund.kind.key().to_string(),
+            code: fund.code,
+            name: fund.name,
+            org_code: fund.org_code,
+            entity_code: fund.entity_code,
+        }),
+    ))
+}
