@@ -4,6 +4,7 @@
 pub mod access;
 pub mod audit;
 pub mod ledger;
+pub mod matching;
 pub mod money;
 pub mod org;
 pub mod text;

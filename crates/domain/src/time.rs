@@ -22,6 +22,13 @@ pub fn fmt_china(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The China-time calendar day `YYYY-MM-DD` of a UTC millisecond time.
+pub fn china_day(ms: i64) -> String {
+    china(ms)
+        .and_then(|t| t.format(format_description!("[year]-[month]-[day]")).ok())
+        .unwrap_or_default()
+}
+
 /// The China-time calendar day `YYYY-MM-DD` as a half-open UTC millisecond range.
 pub fn china_day_range_ms(day: &str) -> Option<(i64, i64)> {
     let date = Date::parse(day, format_description!("[year]-[month]-[day]")).ok()?;
@@ -38,6 +45,11 @@ mod tests {
     fn utc_midnight_is_eight_in_the_morning_in_china() {
         // 2026-11-29T00:00:00Z = 1_795_910_400 s
         assert_eq!(fmt_china(1_795_910_400_000), "2026-11-29 08:00:00");
+        assert_eq!(china_day(1_795_910_400_000 - 8 * 3_600_000), "2026-11-29");
+        assert_eq!(
+            china_day(1_795_910_400_000 - 8 * 3_600_000 - 1),
+            "2026-11-28"
+        );
     }
 
     #[test]

@@ -61,6 +61,8 @@ pub struct NewDonation {
 pub struct Donation {
     pub id: i64,
     pub ledger_transaction_id: i64,
+    /// What the special funds matched of this gift, in the same transaction.
+    pub matched: Fen,
     /// None until receipt ranges are registered (not built yet) or when no receipt is wanted.
     pub receipt_number: Option<String>,
 }
@@ -102,9 +104,17 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(r) = existing {
+            let id: i64 = r.try_get(0)?;
+            let matched: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM matches WHERE donation_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
             return Ok(Donation {
-                id: r.try_get(0)?,
+                id,
                 ledger_transaction_id: r.try_get(1)?,
+                matched: Fen(matched),
                 receipt_number: r.try_get(2)?,
             });
         }
@@ -163,6 +173,8 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
     .fetch_one(&mut *tx)
     .await
     .map_err(crate::conflict_as("idempotency_key"))?;
+    let matched =
+        crate::matching::apply_in(&mut tx, actor, id, donor_id, &fund, d.amount, now).await?;
     audit::append(
         &mut tx,
         actor,
@@ -185,8 +197,60 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
     Ok(Donation {
         id,
         ledger_transaction_id: ledger_id,
+        matched,
         receipt_number: None,
     })
+}
+
+/// Reverses a gift and its matches together (a refund, or a gift booked to the wrong fund).
+/// Refused when the money has already been spent.
+pub async fn reverse(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    donation_id: i64,
+    memo: &str,
+) -> Result<i64> {
+    let mut tx = db.begin_write().await?;
+    let (lo, hi) = scope.path_bounds();
+    let row = sqlx::query(
+        "SELECT ledger_transaction_id, reversed_by_id, org_path FROM donations \
+         WHERE id = $1 AND org_path >= $2 AND org_path < $3",
+    )
+    .bind(donation_id)
+    .bind(lo)
+    .bind(hi)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let ledger_id: i64 = row.try_get(0)?;
+    let reversed_by: Option<i64> = row.try_get(1)?;
+    if reversed_by.is_some() {
+        return Err(StoreError::Conflict("reverses"));
+    }
+    crate::matching::reverse_for_donation_in(&mut tx, actor, donation_id).await?;
+    let reversal = ledger::reverse_in(&mut tx, actor, scope, ledger_id, memo).await?;
+    sqlx::query("UPDATE donations SET reversed_by_id = $1 WHERE id = $2")
+        .bind(reversal)
+        .bind(donation_id)
+        .execute(&mut *tx)
+        .await?;
+    let org_path: String = row.try_get(2)?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "donation.reverse",
+            org_code: None,
+            org_path: Some(&org_path),
+            entity: format!("donation:{donation_id}"),
+            before: None,
+            after: Some(json!({"reversal": reversal, "memo": memo})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(reversal)
 }
 
 /// "张*": the first character and a star, unless the donor agreed to be named.

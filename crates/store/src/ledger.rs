@@ -295,15 +295,26 @@ pub async fn postings_of(conn: &mut AnyConnection, tx_id: i64) -> Result<(TxKind
 /// Reverses a stored transaction (once; a reversal itself is not reversed).
 pub async fn reverse(db: &Db, actor: &Actor, scope: &Scope, tx_id: i64, memo: &str) -> Result<i64> {
     let mut tx = db.begin_write().await?;
-    let (kind, postings) = postings_of(&mut tx, tx_id).await?;
+    let id = reverse_in(&mut tx, actor, scope, tx_id, memo).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The same, inside the caller's database transaction.
+pub async fn reverse_in(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    scope: &Scope,
+    tx_id: i64,
+    memo: &str,
+) -> Result<i64> {
+    let (kind, postings) = postings_of(conn, tx_id).await?;
     if kind == TxKind::Reversal {
         return Err(StoreError::Conflict("reverses"));
     }
     let draft = TxDraft::reversal_of(&postings, memo)
         .map_err(|_| FieldError::new("amount", "ledger_unbalanced"))?;
-    let id = post_in(&mut tx, actor, scope, &draft, Some(tx_id)).await?;
-    tx.commit().await?;
-    Ok(id)
+    post_in(conn, actor, scope, &draft, Some(tx_id)).await
 }
 
 /// Every account balance of a fund (absent accounts are zero).

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod donations;
 pub mod ledger;
+pub mod matching;
 pub mod org_units;
 pub mod testing;
 pub mod users;

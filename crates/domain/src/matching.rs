@@ -1,0 +1,241 @@
+//! 1:1 配套 (M10): a special fund matches qualifying gifts to village projects at a ratio, up
+//! to a cap per project and a cap per donor per day, inside a time window, and never beyond
+//! what the special fund holds — a partial match when a limit is nearly reached.
+
+use crate::money::Fen;
+use crate::org::Level;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MatchingRule {
+    /// Match `ratio_num / ratio_den` of each gift (1/1 by default).
+    pub ratio_num: i64,
+    pub ratio_den: i64,
+    /// Project funds at this level qualify (village projects: 村级小微项目).
+    pub eligible_level: Level,
+    pub cap_per_project: Fen,
+    pub cap_per_donor_day: Fen,
+    /// China-time dates, inclusive, `YYYY-MM-DD` (they compare as text).
+    pub starts_on: String,
+    pub ends_on: String,
+}
+
+/// What is known when a gift arrives.
+#[derive(Debug, Clone, Copy)]
+pub struct MatchContext<'a> {
+    pub gift: Fen,
+    pub project_level: Level,
+    /// China-time date of the gift.
+    pub day: &'a str,
+    /// Already matched for this project under this rule.
+    pub project_matched: Fen,
+    /// Already matched for this donor today under this rule.
+    pub donor_day_matched: Fen,
+    /// What the special fund holds now.
+    pub special_balance: Fen,
+}
+
+impl MatchingRule {
+    /// Checks a rule as typed; the field codes name what is wrong.
+    pub fn validate(&self) -> Result<(), crate::FieldError> {
+        use crate::FieldError;
+        if self.ratio_num <= 0
+            || self.ratio_den <= 0
+            || self.ratio_num > 100
+            || self.ratio_den > 100
+        {
+            return Err(FieldError::new("ratio", "ratio_invalid"));
+        }
+        if !self.cap_per_project.is_positive() {
+            return Err(FieldError::new("cap_per_project_fen", "amount_zero"));
+        }
+        if !self.cap_per_donor_day.is_positive() {
+            return Err(FieldError::new("cap_per_donor_day_fen", "amount_zero"));
+        }
+        let date = |s: &str| crate::time::china_day_range_ms(s).is_some();
+        if !date(&self.starts_on) {
+            return Err(FieldError::new("starts_on", "date_invalid"));
+        }
+        if !date(&self.ends_on) || self.ends_on < self.starts_on {
+            return Err(FieldError::new("ends_on", "date_invalid"));
+        }
+        Ok(())
+    }
+
+    /// The amount to match: the ratio of the gift, cut down to every limit; zero when the gift
+    /// does not qualify.
+    pub fn match_amount(&self, c: &MatchContext<'_>) -> Fen {
+        if c.project_level != self.eligible_level
+            || c.day < self.starts_on.as_str()
+            || c.day > self.ends_on.as_str()
+            || !c.gift.is_positive()
+        {
+            return Fen::ZERO;
+        }
+        let wanted = i128::from(c.gift.0) * i128::from(self.ratio_num) / i128::from(self.ratio_den);
+        let room = [
+            wanted,
+            i128::from(self.cap_per_project.0 - c.project_matched.0),
+            i128::from(self.cap_per_donor_day.0 - c.donor_day_matched.0),
+            i128::from(c.special_balance.0),
+        ]
+        .into_iter()
+        .min()
+        .unwrap_or(0)
+        .max(0);
+        Fen(i64::try_from(room).unwrap_or(0))
+    }
+}
+
+// Amounts in tests are written yuan_fen: 50_000_00 is ¥50,000.00.
+#[cfg(test)]
+#[allow(clippy::inconsistent_digit_grouping)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rule() -> MatchingRule {
+        MatchingRule {
+            ratio_num: 1,
+            ratio_den: 1,
+            eligible_level: Level::Village,
+            cap_per_project: Fen(50_000_00),
+            cap_per_donor_day: Fen(10_000_00),
+            starts_on: "2026-01-01".into(),
+            ends_on: "2026-12-31".into(),
+        }
+    }
+
+    fn ctx(gift: i64) -> MatchContext<'static> {
+        MatchContext {
+            gift: Fen(gift),
+            project_level: Level::Village,
+            day: "2026-11-29",
+            project_matched: Fen::ZERO,
+            donor_day_matched: Fen::ZERO,
+            special_balance: Fen(1_000_000_00),
+        }
+    }
+
+    #[test]
+    fn one_to_one_then_partial_at_each_limit() {
+        let r = rule();
+        assert_eq!(r.match_amount(&ctx(200_00)), Fen(200_00));
+        assert_eq!(
+            r.match_amount(&MatchContext {
+                project_matched: Fen(49_900_00),
+                ..ctx(200_00)
+            }),
+            Fen(100_00)
+        );
+        assert_eq!(
+            r.match_amount(&MatchContext {
+                donor_day_matched: Fen(9_950_00),
+                ..ctx(200_00)
+            }),
+            Fen(50_00)
+        );
+        assert_eq!(
+            r.match_amount(&MatchContext {
+                special_balance: Fen(30_00),
+                ..ctx(200_00)
+            }),
+            Fen(30_00)
+        );
+        assert_eq!(
+            r.match_amount(&MatchContext {
+                project_matched: Fen(50_000_00),
+                ..ctx(200_00)
+            }),
+            Fen::ZERO
+        );
+    }
+
+    #[test]
+    fn only_eligible_projects_inside_the_window() {
+        let r = rule();
+        assert_eq!(
+            r.match_amount(&MatchContext {
+                project_level: Level::County,
+                ..ctx(100)
+            }),
+            Fen::ZERO
+        );
+        assert_eq!(
+            r.match_amount(&MatchContext {
+                day: "2027-01-01",
+                ..ctx(100)
+            }),
+            Fen::ZERO
+        );
+        assert_eq!(
+            r.match_amount(&MatchContext {
+                day: "2025-12-31",
+                ..ctx(100)
+            }),
+            Fen::ZERO
+        );
+        let half = MatchingRule {
+            ratio_num: 1,
+            ratio_den: 2,
+            ..rule()
+        };
+        assert_eq!(
+            half.match_amount(&ctx(101)),
+            Fen(50),
+            "fractions of a fen round down"
+        );
+    }
+
+    #[test]
+    fn bad_rules_are_named() {
+        assert_eq!(
+            MatchingRule {
+                ratio_den: 0,
+                ..rule()
+            }
+            .validate()
+            .unwrap_err()
+            .field,
+            "ratio"
+        );
+        assert_eq!(
+            MatchingRule {
+                ends_on: "2025-01-01".into(),
+                ..rule()
+            }
+            .validate()
+            .unwrap_err()
+            .field,
+            "ends_on"
+        );
+        assert_eq!(
+            MatchingRule {
+                cap_per_project: Fen(0),
+                ..rule()
+            }
+            .validate()
+            .unwrap_err()
+            .field,
+            "cap_per_project_fen"
+        );
+        assert!(rule().validate().is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn a_match_never_exceeds_any_limit(
+            gift in 1i64..10_000_000, pm in 0i64..6_000_000, dm in 0i64..2_000_000,
+            bal in 0i64..10_000_000, num in 1i64..4, den in 1i64..4,
+        ) {
+            let r = MatchingRule { ratio_num: num, ratio_den: den, ..rule() };
+            let c = MatchContext { gift: Fen(gift), project_matched: Fen(pm), donor_day_matched: Fen(dm), special_balance: Fen(bal), ..ctx(0) };
+            let m = r.match_amount(&c).0;
+            prop_assert!(m >= 0);
+            prop_assert!(m <= gift * num / den);
+            prop_assert!(pm + m <= r.cap_per_project.0.max(pm));
+            prop_assert!(dm + m <= r.cap_per_donor_day.0.max(dm));
+            prop_assert!(m <= bal);
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! 1:1 matching: rules on special funds, applied to each qualifying gift inside the gift's own
+//! database transaction, and undone with it.
+
+use crate::audit::{self, Actor, Change};
+use crate::ledger::{self, Fund};
+use crate::{Db, Result, StoreError, now_ms};
+use domain::FieldError;
+use domain::access::Scope;
+use domain::ledger::{FundKind, TxDraft};
+use domain::matching::{MatchContext, MatchingRule};
+use domain::money::Fen;
+use domain::org::{DivisionCode, Level};
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+/// Puts a matching rule on a special fund. It covers project funds in the special fund's
+/// unit's subtree.
+pub async fn create_rule(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    special_fund_code: &str,
+    rule: &MatchingRule,
+) -> Result<i64> {
+    rule.validate()?;
+    let special = ledger::fund(db, scope, special_fund_code)
+        .await?
+        .ok_or(FieldError::new("fund_code", "fund_unknown"))?;
+    if special.kind != FundKind::Special {
+        return Err(FieldError::new("fund_code", "fund_not_special").into());
+    }
+    let mut tx = db.begin_write().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO matching_rules (special_fund_id, ratio_num, ratio_den, eligible_level, \
+         cap_per_project_fen, cap_per_donor_day_fen, starts_on, ends_on, org_path, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(special.id)
+    .bind(rule.ratio_num)
+    .bind(rule.ratio_den)
+    .bind(rule.eligible_level as i64)
+    .bind(rule.cap_per_project.0)
+    .bind(rule.cap_per_donor_day.0)
+    .bind(&rule.starts_on)
+    .bind(&rule.ends_on)
+    .bind(&special.org_path)
+    .bind(now_ms())
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "matching.rule_create",
+            org_code: Some(&special.org_code),
+            org_path: Some(&special.org_path),
+            entity: format!("matching_rule:{id}"),
+            before: None,
+            after: Some(json!({"special_fund": special.code, "rule": rule})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Matches a just-booked gift under every rule that covers its fund. The rule, set by the
+/// special fund's owners, is what authorises the transfer, so it is posted over the whole
+/// network rather than the gift recorder's scope.
+pub(crate) async fn apply_in(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    donation_id: i64,
+    donor_id: i64,
+    project: &Fund,
+    gift: Fen,
+    at_ms: i64,
+) -> Result<Fen> {
+    if project.kind != FundKind::Project {
+        return Ok(Fen::ZERO);
+    }
+    let Some(level) = DivisionCode::parse(&project.org_code)
+        .ok()
+        .map(|c| c.level())
+    else {
+        return Ok(Fen::ZERO);
+    };
+    let day = domain::time::china_day(at_ms);
+    let rules = sqlx::query(
+        "SELECT r.id, r.ratio_num, r.ratio_den, r.eligible_level, r.cap_per_project_fen, \
+         r.cap_per_donor_day_fen, r.starts_on, r.ends_on, f.code, r.org_path \
+         FROM matching_rules r JOIN funds f ON f.id = r.special_fund_id \
+         WHERE r.starts_on <= $1 AND r.ends_on >= $1 AND f.active = 1 ORDER BY r.id",
+    )
+    .bind(&day)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut total = Fen::ZERO;
+    let whole = Scope::whole_network();
+    for r in rules {
+        let rule_id: i64 = r.try_get(0)?;
+        let rule_path: String = r.try_get(9)?;
+        if !project.org_path.starts_with(&rule_path) {
+            continue;
+        }
+        let eligible: i64 = r.try_get(3)?;
+        let rule = MatchingRule {
+            ratio_num: r.try_get(1)?,
+            ratio_den: r.try_get(2)?,
+            eligible_level: Level::from_i64(eligible).unwrap_or(Level::Village),
+            cap_per_project: Fen(r.try_get(4)?),
+            cap_per_donor_day: Fen(r.try_get(5)?),
+            starts_on: r.try_get(6)?,
+            ends_on: r.try_get(7)?,
+        };
+        let special_code: String = r.try_get(8)?;
+        let project_matched: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM matches \
+             WHERE rule_id = $1 AND project_fund_id = $2 AND reversed = 0",
+        )
+        .bind(rule_id)
+        .bind(project.id)
+        .fetch_one(&mut *conn)
+        .await?;
+        let donor_day_matched: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM matches \
+             WHERE rule_id = $1 AND donor_id = $2 AND china_day = $3 AND reversed = 0",
+        )
+        .bind(rule_id)
+        .bind(donor_id)
+        .bind(&day)
+        .fetch_one(&mut *conn)
+        .await?;
+        let special = ledger::fund_in(conn, &whole, &special_code)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let balance: Option<i64> = sqlx::query_scalar(
+            "SELECT balance_fen FROM ledger_accounts WHERE fund_id = $1 AND kind = 'cash'",
+        )
+        .bind(special.id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let amount = rule.match_amount(&MatchContext {
+            gift,
+            project_level: level,
+            day: &day,
+            project_matched: Fen(project_matched),
+            donor_day_matched: Fen(donor_day_matched),
+            special_balance: Fen(balance.unwrap_or(0)),
+        });
+        if !amount.is_positive() {
+            continue;
+        }
+        let draft = TxDraft::matching(
+            &special.code,
+            &project.code,
+            amount,
+            &format!("配套捐赠 #{donation_id}"),
+        )
+        .map_err(|_| FieldError::new("amount", "ledger_unbalanced"))?;
+        let ledger_id = ledger::post_in(conn, actor, &whole, &draft, None).await?;
+        sqlx::query(
+            "INSERT INTO matches (rule_id, donation_id, project_fund_id, donor_id, china_day, \
+             amount_fen, ledger_transaction_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(rule_id)
+        .bind(donation_id)
+        .bind(project.id)
+        .bind(donor_id)
+        .bind(&day)
+        .bind(amount.0)
+        .bind(ledger_id)
+        .execute(&mut *conn)
+        .await?;
+        total = total
+            .checked_add(amount)
+            .ok_or(StoreError::Conflict("amount"))?;
+    }
+    Ok(total)
+}
+
+/// Reverses the matches of a gift (before the gift itself is reversed).
+pub(crate) async fn reverse_for_donation_in(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    donation_id: i64,
+) -> Result<()> {
+    let rows = sqlx::query(
+        "SELECT id, ledger_transaction_id FROM matches WHERE donation_id = $1 AND reversed = 0",
+    )
+    .bind(donation_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in rows {
+        let id: i64 = r.try_get(0)?;
+        let ledger_id: i64 = r.try_get(1)?;
+        ledger::reverse_in(
+            conn,
+            actor,
+            &Scope::whole_network(),
+            ledger_id,
+            "随捐赠冲销",
+        )
+        .await?;
+        sqlx::query("UPDATE matches SET reversed = 1 WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Matched so far for a project fund (all rules, not reversed).
+pub async fn matched_for(db: &Db, fund: &Fund) -> Result<Fen> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM matches \
+         WHERE project_fund_id = $1 AND reversed = 0",
+    )
+    .bind(fund.id)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(Fen(n))
+}
