@@ -183,3 +183,19 @@ test('the city sees every county, worst covered first, and the change at city le
   assert.match(await page.textContent('header'), /Sign out/);
   await context.close();
 });
+
+test('anyone sees a project\'s money on the public portal, donors masked (phone)', async () => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await page.goto(`${base}/public`);
+  assert.match(await page.textContent('h1'), /公开账目/);
+  await Promise.all([page.waitForURL(/\/public\/funds\/P-/), page.locator('#funds a[href^="/public/funds/P-"]').first().click()]);
+  const raised = await page.textContent('#raised');
+  assert.match(raised, /^¥[\d,]+\.\d\d$/);
+  const donors = await page.locator('#entries td.donor').allTextContents();
+  assert.ok(donors.some((d) => /^.\*$/.test(d)), 'masked donors shown as 张*');
+  assert.ok(await page.locator('svg.chart').count() >= 1);
+  await noSideways(page, 360);
+  await page.screenshot({ path: join(out, 'phone-public-fund.png'), fullPage: true });
+  await context.close();
+});

@@ -153,6 +153,8 @@ pub async fn seed(db: &Db) -> Result<(), String> {
         .map_err(|e| format!("{username}: {e}"))?;
     }
     let set_up = fill_facts(db).await?;
+    let money = seed_money(db).await?;
+    println!("{money}");
     println!(
         "演示数据已就绪：{} 个单位中 {} 个已建成“三有”（用时 {:.1} 秒）。",
         report.levels.values().map(|c| c.added).sum::<u64>(),
@@ -274,9 +276,204 @@ async fn fill_facts(db: &Db) -> Result<u64, String> {
     Ok(set_up)
 }
 
+/// The demo's money: a city 1:1 matching fund, general funds at the city and every county,
+/// 幸福家园 projects in two villages of every county, a year of gifts (matched where they
+/// qualify) and some payments. Returns a one-line summary.
+async fn seed_money(db: &Db) -> Result<String, String> {
+    use domain::ledger::{FunctionCode, FundKind, TxDraft};
+    use domain::matching::MatchingRule;
+    use domain::money::Fen;
+    use store::donations::{Channel, NewDonation};
+    let e = |e: store::StoreError| e.to_string();
+    let all = Scope::whole_network();
+    let actor = Actor::cli("demo");
+    let now = store::now_ms();
+    let day_ms = 86_400_000i64;
+    store::ledger::create_fund(
+        db,
+        &actor,
+        &all,
+        "LY-GEN",
+        "洛阳市慈善联合总会非限定性资金",
+        "4103",
+        FundKind::Unrestricted,
+    )
+    .await
+    .map_err(e)?;
+    store::ledger::create_fund(
+        db,
+        &actor,
+        &all,
+        DEMO_MATCH_FUND,
+        "村级小微项目1:1配套专项基金",
+        "4103",
+        FundKind::Special,
+    )
+    .await
+    .map_err(e)?;
+    // The special fund's own money: a grant at the start of the year.
+    store::ledger::record(
+        db,
+        &actor,
+        &all,
+        &TxDraft::donation(DEMO_MATCH_FUND, Fen(80_000_000), "市级财政及爱心企业注资")
+            .map_err(|e| e.to_string())?,
+    )
+    .await
+    .map_err(e)?;
+    store::matching::create_rule(
+        db,
+        &actor,
+        &all,
+        DEMO_MATCH_FUND,
+        &MatchingRule {
+            ratio_num: 1,
+            ratio_den: 1,
+            eligible_level: Level::Village,
+            cap_per_project: Fen(2_000_000),
+            cap_per_donor_day: Fen(500_000),
+            starts_on: domain::time::china_day(now - 366 * day_ms),
+            ends_on: domain::time::china_day(now + 180 * day_ms),
+        },
+    )
+    .await
+    .map_err(e)?;
+    let city = org_units::get(db, &all, "4103")
+        .await
+        .map_err(e)?
+        .ok_or("no city")?;
+    let mut general = vec!["LY-GEN".to_string()];
+    let mut projects = Vec::new();
+    for county in org_units::children(db, &all, &city).await.map_err(e)? {
+        let code = format!("{}-GEN", county.unit.code);
+        store::ledger::create_fund(
+            db,
+            &actor,
+            &all,
+            &code,
+            &format!("{}慈善会非限定性资金", county.unit.name),
+            &county.unit.code,
+            FundKind::Unrestricted,
+        )
+        .await
+        .map_err(e)?;
+        general.push(code);
+        for township in org_units::children(db, &all, &county.unit)
+            .await
+            .map_err(e)?
+            .into_iter()
+            .take(2)
+        {
+            let Some(village) = org_units::children(db, &all, &township.unit)
+                .await
+                .map_err(e)?
+                .into_iter()
+                .next()
+            else {
+                continue;
+            };
+            let v = village.unit;
+            let short = v
+                .name
+                .trim_end_matches("居民委员会")
+                .trim_end_matches("村民委员会")
+                .to_string();
+            let code = format!("P-{}", v.code);
+            store::ledger::create_fund(
+                db,
+                &actor,
+                &all,
+                &code,
+                &format!("{short}幸福家园项目"),
+                &v.code,
+                FundKind::Project,
+            )
+            .await
+            .map_err(e)?;
+            projects.push(code);
+        }
+    }
+    // A year of gifts, oldest first: 300 donors, some giving again and again.
+    let gifts = 900u64;
+    let mut matched = Fen::ZERO;
+    for i in 0..gifts {
+        let h = hash(&i.to_string(), 31);
+        let donor = h % 300;
+        let dh = hash(&donor.to_string(), 37);
+        let fund = match h % 10 {
+            0..=6 => &projects[(h >> 8) as usize % projects.len()],
+            7 | 8 => &general[1 + (h >> 8) as usize % (general.len() - 1)],
+            _ => &general[0],
+        };
+        let yuan = match (h >> 20) % 20 {
+            0 => 10_000 + (h >> 28) % 5 * 10_000,
+            1..=4 => 1_000 + (h >> 28) % 40 * 100,
+            _ => 20 + (h >> 28) % 50 * 10,
+        };
+        let at = now - 365 * day_ms
+            + (i as i64) * (365 * day_ms / gifts as i64)
+            + (h % 3_600_000) as i64;
+        let d = store::donations::record(
+            db,
+            &actor,
+            &all,
+            &NewDonation {
+                fund_code: fund.clone(),
+                amount: Fen(yuan as i64 * 100),
+                donor_name: format!("{}{}", pick(&SURNAMES, dh >> 8), pick(&GIVEN, dh >> 16)),
+                donor_phone: format!("139{:08}", dh % 100_000_000),
+                publish_name: dh % 10 < 3,
+                channel: [Channel::BankTransfer, Channel::Online, Channel::Cash]
+                    [(h >> 40) as usize % 3],
+                idempotency_key: None,
+                received_at_ms: Some(at),
+            },
+        )
+        .await
+        .map_err(e)?;
+        matched = matched.checked_add(d.matched).unwrap_or(matched);
+    }
+    // Payments: materials for half of the projects, and the counties' running costs.
+    let mut paid = 0;
+    for (i, code) in projects.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
+        let amount = Fen(300_000 + (i as i64 % 5) * 50_000);
+        let pay = TxDraft::disbursement(
+            code,
+            amount,
+            FunctionCode::Program,
+            "幸福家园适老化改造材料款",
+        )
+        .map_err(|e| e.to_string())?;
+        if store::ledger::record(db, &actor, &all, &pay).await.is_ok() {
+            paid += 1;
+        }
+    }
+    for code in &general[1..] {
+        let pay = TxDraft::disbursement(
+            code,
+            Fen(80_000),
+            FunctionCode::Management,
+            "办公及宣传费用",
+        )
+        .map_err(|e| e.to_string())?;
+        if store::ledger::record(db, &actor, &all, &pay).await.is_ok() {
+            paid += 1;
+        }
+    }
+    Ok(format!(
+        "资金：{} 个基金，{gifts} 笔捐赠（近一年），1:1 配套 {}，{paid} 笔支出。",
+        general.len() + projects.len() + 1,
+        matched.display()
+    ))
+}
+
+/// The city's 1:1 matching fund in the demo.
+pub const DEMO_MATCH_FUND: &str = "LY-MATCH";
+
 pub fn print_logins(listen: SocketAddr) {
     println!();
     println!("善网演示地址：http://{listen}/");
+    println!("公开账目（无需登录）：http://{listen}/api/v1/public/funds/{DEMO_MATCH_FUND}");
     println!("所有演示账号的密码都是：{DEMO_PASSWORD}");
     println!("{:<20} {:<8} {:<14} 可见范围", "用户名", "角色", "单位代码");
     for (username, _, role, org, sees) in DEMO_USERS {

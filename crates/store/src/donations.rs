@@ -55,6 +55,8 @@ pub struct NewDonation {
     pub channel: Channel,
     /// The same key twice books one gift (API retries, double-submitted forms).
     pub idempotency_key: Option<String>,
+    /// When the money arrived (a bank statement's date); now if not given.
+    pub received_at_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -122,7 +124,7 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
     let fund: Fund = ledger::fund_in(&mut tx, scope, &d.fund_code)
         .await?
         .ok_or(FieldError::new("fund_code", "fund_unknown"))?;
-    let now = now_ms();
+    let now = d.received_at_ms.unwrap_or_else(now_ms);
     let known: Option<i64> = if phone.is_empty() {
         None
     } else {
@@ -293,19 +295,17 @@ pub async fn public_fund(db: &Db, code: &str, limit: i64) -> Result<Option<FundP
     let Some(fund) = ledger::fund(db, &Scope::whole_network(), code).await? else {
         return Ok(None);
     };
-    let balances = ledger::balances(db, &fund).await?;
-    let get = |k: AccountKind| balances.get(&k).copied().unwrap_or_default().0;
-    let spent: i64 = domain::ledger::FunctionCode::ALL
-        .into_iter()
-        .map(|f| get(AccountKind::Expense(f)))
-        .sum();
+    let totals = FundTotals::from_balances(&ledger::balances(db, &fund).await?);
     let rows = sqlx::query(
-        "SELECT t.created_at_ms, t.kind, p.amount_fen, d.name, dn.publish_name \
+        "SELECT COALESCE(dn.received_at_ms, dm.received_at_ms, t.created_at_ms), t.kind, \
+         p.amount_fen, d.name, dn.publish_name \
          FROM ledger_postings p \
          JOIN ledger_accounts a ON a.id = p.account_id \
          JOIN ledger_transactions t ON t.id = p.transaction_id \
          LEFT JOIN donations dn ON dn.ledger_transaction_id = t.id \
          LEFT JOIN donors d ON d.id = dn.donor_id \
+         LEFT JOIN matches m ON m.ledger_transaction_id = t.id \
+         LEFT JOIN donations dm ON dm.id = m.donation_id \
          WHERE a.fund_id = $1 AND a.kind = 'cash' ORDER BY p.id DESC LIMIT $2",
     )
     .bind(fund.id)
@@ -326,12 +326,77 @@ pub async fn public_fund(db: &Db, code: &str, limit: i64) -> Result<Option<FundP
     Ok(Some(FundPublic {
         fund_code: fund.code,
         fund_name: fund.name,
-        raised_fen: -get(AccountKind::Income),
-        matched_fen: (-get(AccountKind::Transfer)).max(0),
-        spent_fen: spent,
-        balance_fen: get(AccountKind::Cash),
+        raised_fen: totals.raised_fen,
+        matched_fen: totals.matched_fen,
+        spent_fen: totals.spent_fen,
+        balance_fen: totals.balance_fen,
         entries,
     }))
+}
+
+/// A fund's public totals, from its account balances.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FundTotals {
+    /// Gifts received.
+    pub raised_fen: i64,
+    /// Matching money received from special funds.
+    pub matched_fen: i64,
+    /// Paid out, all functions.
+    pub spent_fen: i64,
+    /// Held now.
+    pub balance_fen: i64,
+}
+
+impl FundTotals {
+    pub fn from_balances(b: &std::collections::HashMap<AccountKind, Fen>) -> FundTotals {
+        let get = |k: AccountKind| b.get(&k).copied().unwrap_or_default().0;
+        FundTotals {
+            raised_fen: -get(AccountKind::Income),
+            matched_fen: (-get(AccountKind::Transfer)).max(0),
+            spent_fen: domain::ledger::FunctionCode::ALL
+                .into_iter()
+                .map(|f| get(AccountKind::Expense(f)))
+                .sum(),
+            balance_fen: get(AccountKind::Cash),
+        }
+    }
+}
+
+/// Every active fund with its unit's name and totals, for the public portal's index.
+pub async fn public_funds(db: &Db) -> Result<Vec<(Fund, String, FundTotals)>> {
+    use std::collections::HashMap;
+    let funds = ledger::active_funds(db, &Scope::whole_network()).await?;
+    let rows = sqlx::query(
+        "SELECT f.code, u.name, a.kind, a.balance_fen FROM funds f \
+         JOIN org_units u ON u.code = f.org_code \
+         LEFT JOIN ledger_accounts a ON a.fund_id = f.id WHERE f.active = 1",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let mut units: HashMap<String, String> = HashMap::new();
+    let mut balances: HashMap<String, HashMap<AccountKind, Fen>> = HashMap::new();
+    for r in rows {
+        let code: String = r.try_get(0)?;
+        units.insert(code.clone(), r.try_get(1)?);
+        let kind: Option<String> = r.try_get(2)?;
+        if let Some(k) = kind.as_deref().and_then(AccountKind::parse) {
+            balances
+                .entry(code)
+                .or_default()
+                .insert(k, Fen(r.try_get(3)?));
+        }
+    }
+    Ok(funds
+        .into_iter()
+        .map(|f| {
+            let totals = balances
+                .get(&f.code)
+                .map(FundTotals::from_balances)
+                .unwrap_or_default();
+            let unit = units.get(&f.code).cloned().unwrap_or_default();
+            (f, unit, totals)
+        })
+        .collect())
 }
 
 #[cfg(test)]

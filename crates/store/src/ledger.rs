@@ -160,6 +160,23 @@ pub(crate) async fn fund_in(
         .transpose()
 }
 
+/// Active funds in the scope, by place in the tree.
+pub async fn active_funds(db: &Db, scope: &Scope) -> Result<Vec<Fund>> {
+    let (lo, hi) = scope.path_bounds();
+    let sql = format!(
+        "SELECT {FUND_COLUMNS} FROM funds WHERE active = 1 AND org_path >= $1 AND org_path < $2 \
+         ORDER BY org_path, code"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(fund_from_row)
+        .collect()
+}
+
 /// Stores a balanced transaction in its own database transaction.
 pub async fn record(db: &Db, actor: &Actor, scope: &Scope, draft: &TxDraft) -> Result<i64> {
     let mut tx = db.begin_write().await?;

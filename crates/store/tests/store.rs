@@ -1033,6 +1033,7 @@ mod matching_tests {
             publish_name: false,
             channel: Channel::BankTransfer,
             idempotency_key: None,
+            received_at_ms: None,
         }
     }
 

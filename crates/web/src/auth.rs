@@ -161,7 +161,7 @@ impl FromRequestParts<AppState> for ApiCaller {
         Ok(ApiCaller {
             session,
             token,
-            lang: Lang::from_headers(&parts.headers),
+            lang: Lang::for_api(&parts.headers),
         })
     }
 }

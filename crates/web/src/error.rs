@@ -171,7 +171,7 @@ pub async fn render_page_errors(req: Request, next: Next) -> Response {
 
 /// Makes every API error JSON, including the framework's own rejections and unknown routes.
 pub async fn api_errors_as_json(req: Request, next: Next) -> Response {
-    let lang = Lang::from_headers(req.headers());
+    let lang = Lang::for_api(req.headers());
     let response = next.run(req).await;
     if let Some(err) = response.extensions().get::<AppError>().cloned() {
         return api_error_response(lang, &err);

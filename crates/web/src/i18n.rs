@@ -28,7 +28,15 @@ impl Lang {
         }
     }
 
+    /// Pages: zh-CN unless the visitor chose English with the switch (a cookie).
     pub fn from_headers(headers: &HeaderMap) -> Lang {
+        cookie(headers, LANG_COOKIE)
+            .and_then(Lang::parse)
+            .unwrap_or_default()
+    }
+
+    /// The API: the cookie if any, else `Accept-Language: en…` for English, else zh-CN.
+    pub fn for_api(headers: &HeaderMap) -> Lang {
         if let Some(l) = cookie(headers, LANG_COOKIE).and_then(Lang::parse) {
             return l;
         }

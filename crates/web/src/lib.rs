@@ -69,6 +69,13 @@ pub fn route_specs() -> Vec<RouteSpec> {
         spec(Method::GET, "/assets/{file}", Public, get(pages::asset)),
         spec(Method::GET, "/lang/{lang}", Public, get(pages::set_lang)),
         spec(Method::GET, "/login", Public, get(pages::login::show)),
+        spec(Method::GET, "/public", Public, get(pages::public::index)),
+        spec(
+            Method::GET,
+            "/public/funds/{code}",
+            Public,
+            get(pages::public::fund),
+        ),
         spec(Method::POST, "/login", Public, post(pages::login::create)),
         spec(
             Method::POST,

@@ -940,5 +940,21 @@ both!(
             app.get("/api/v1/public/funds/NOPE", None).await.status,
             StatusCode::NOT_FOUND
         );
+        // The same on the portal's pages, for anyone.
+        let page = app.get("/public/funds/XA-SS-P1", None).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains("<td class=\"donor\">张*</td>")
+                && page.body.contains("<td class=\"donor\">李四</td>"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("¥128.45"));
+        assert!(!page.body.contains("张三丰") && !page.body.contains("13903791234"));
+        let index = app.get("/public", None).await;
+        assert!(
+            index.body.contains("/public/funds/XA-SS-P1")
+                && index.body.contains("石寺社区幸福家园")
+        );
     }
 );

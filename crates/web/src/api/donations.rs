@@ -95,6 +95,7 @@ pub async fn create(
             publish_name: req.publish_name,
             channel,
             idempotency_key,
+            received_at_ms: None,
         },
     )
     .await?;

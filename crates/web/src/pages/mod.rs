@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod login;
 pub mod orgs;
+pub mod public;
 
 use crate::auth::{LANG_COOKIE, PageContext, set_cookie};
 use crate::error::AppError;
