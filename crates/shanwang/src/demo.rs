@@ -342,6 +342,10 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         .await
         .map_err(e)?
         .ok_or("no city")?;
+    // Receipt numbers: one range for the city federation and one per county association.
+    store::receipts::register_range(db, &actor, &all, "4103", "41030026", 1, 99_999)
+        .await
+        .map_err(e)?;
     let mut general = vec!["LY-GEN".to_string()];
     let mut projects = Vec::new();
     for county in org_units::children(db, &all, &city).await.map_err(e)? {
@@ -358,6 +362,18 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         .await
         .map_err(e)?;
         general.push(code);
+        let receipt_code = format!("{}26", county.unit.code);
+        store::receipts::register_range(
+            db,
+            &actor,
+            &all,
+            &county.unit.code,
+            &receipt_code,
+            1,
+            99_999,
+        )
+        .await
+        .map_err(e)?;
         for township in org_units::children(db, &all, &county.unit)
             .await
             .map_err(e)?
@@ -396,6 +412,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
     // A year of gifts, oldest first: 300 donors, some giving again and again.
     let gifts = 900u64;
     let mut matched = Fen::ZERO;
+    let mut traceable: Option<String> = None;
     for i in 0..gifts {
         let h = hash(&i.to_string(), 31);
         let donor = h % 300;
@@ -427,11 +444,18 @@ async fn seed_money(db: &Db) -> Result<String, String> {
                     [(h >> 40) as usize % 3],
                 idempotency_key: None,
                 received_at_ms: Some(at),
+                receipt_wanted: !dh.is_multiple_of(7),
             },
         )
         .await
         .map_err(e)?;
         matched = matched.checked_add(d.matched).unwrap_or(matched);
+        if let (None, Some(number)) = (&traceable, &d.receipt_number) {
+            traceable = Some(format!(
+                "/public/trace?receipt={number}&phone4={:04}",
+                dh % 10_000
+            ));
+        }
     }
     // Payments: materials for half of the projects, and the counties' running costs.
     let mut paid = 0;
@@ -461,9 +485,10 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         }
     }
     Ok(format!(
-        "资金：{} 个基金，{gifts} 笔捐赠（近一年），1:1 配套 {}，{paid} 笔支出。",
+        "资金：{} 个基金，{gifts} 笔捐赠（近一年），1:1 配套 {}，{paid} 笔支出。\n捐赠人自查示例：{}",
         general.len() + projects.len() + 1,
-        matched.display()
+        matched.display(),
+        traceable.unwrap_or_default()
     ))
 }
 

@@ -57,6 +57,8 @@ pub struct NewDonation {
     pub idempotency_key: Option<String>,
     /// When the money arrived (a bank statement's date); now if not given.
     pub received_at_ms: Option<i64>,
+    /// The donor wants a receipt (recorded either way; anonymous gifts get none).
+    pub receipt_wanted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -65,7 +67,7 @@ pub struct Donation {
     pub ledger_transaction_id: i64,
     /// What the special funds matched of this gift, in the same transaction.
     pub matched: Fen,
-    /// None until receipt ranges are registered (not built yet) or when no receipt is wanted.
+    /// None when the entity has no open receipt range, the donor wants none, or gave no name.
     pub receipt_number: Option<String>,
 }
 
@@ -160,8 +162,8 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
     let ledger_id = ledger::post_in(&mut tx, actor, scope, &draft, None).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO donations (fund_id, donor_id, amount_fen, channel, publish_name, \
-         ledger_transaction_id, idempotency_key, org_path, received_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+         ledger_transaction_id, idempotency_key, org_path, received_at_ms, receipt_wanted) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(fund.id)
     .bind(donor_id)
@@ -172,11 +174,18 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
     .bind(&d.idempotency_key)
     .bind(&fund.org_path)
     .bind(now)
+    .bind(i16::from(d.receipt_wanted))
     .fetch_one(&mut *tx)
     .await
     .map_err(crate::conflict_as("idempotency_key"))?;
     let matched =
         crate::matching::apply_in(&mut tx, actor, id, donor_id, &fund, d.amount, now).await?;
+    let receipt_number = if d.receipt_wanted && !name.is_empty() {
+        crate::receipts::issue_in(&mut tx, actor, &fund.entity_code, id, &fund.org_path, None)
+            .await?
+    } else {
+        None
+    };
     audit::append(
         &mut tx,
         actor,
@@ -200,7 +209,7 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
         id,
         ledger_transaction_id: ledger_id,
         matched,
-        receipt_number: None,
+        receipt_number,
     })
 }
 
@@ -253,6 +262,55 @@ pub async fn reverse(
     .await?;
     tx.commit().await?;
     Ok(reversal)
+}
+
+/// What a donor sees when tracing their own gift.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Trace {
+    pub fund_code: String,
+    pub fund_name: String,
+    pub amount: Fen,
+    pub matched: Fen,
+    pub received_at_ms: i64,
+    pub reversed: bool,
+}
+
+/// A donor traces their gift with the receipt number and the last four digits of their phone.
+/// A wrong pair finds nothing, and says no more than that.
+pub async fn trace(db: &Db, receipt_number: &str, phone_last4: &str) -> Result<Option<Trace>> {
+    let last4 = phone_last4.trim();
+    if last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "SELECT f.code, f.name, dn.amount_fen, dn.received_at_ms, dn.reversed_by_id, d.phone, dn.id \
+         FROM donations dn JOIN funds f ON f.id = dn.fund_id JOIN donors d ON d.id = dn.donor_id \
+         WHERE dn.receipt_number = $1",
+    )
+    .bind(receipt_number.trim())
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let phone: String = r.try_get(5)?;
+    if !phone.ends_with(last4) {
+        return Ok(None);
+    }
+    let id: i64 = r.try_get(6)?;
+    let matched: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM matches WHERE donation_id = $1 AND reversed = 0",
+    )
+    .bind(id)
+    .fetch_one(db.pool())
+    .await?;
+    let reversed: Option<i64> = r.try_get(4)?;
+    Ok(Some(Trace {
+        fund_code: r.try_get(0)?,
+        fund_name: r.try_get(1)?,
+        amount: Fen(r.try_get(2)?),
+        matched: Fen(matched),
+        received_at_ms: r.try_get(3)?,
+        reversed: reversed.is_some(),
+    }))
 }
 
 /// "张*": the first character and a star, unless the donor agreed to be named.

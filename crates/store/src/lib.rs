@@ -7,6 +7,7 @@ pub mod donations;
 pub mod ledger;
 pub mod matching;
 pub mod org_units;
+pub mod receipts;
 pub mod testing;
 pub mod users;
 

@@ -1034,6 +1034,7 @@ mod matching_tests {
             channel: Channel::BankTransfer,
             idempotency_key: None,
             received_at_ms: None,
+            receipt_wanted: true,
         }
     }
 
@@ -1191,6 +1192,208 @@ mod matching_tests {
                 ledger::verify(&db).await.unwrap(),
                 LedgerVerdict::Intact { .. }
             ));
+            assert!(matches!(
+                audit::verify(&db).await.unwrap(),
+                Verdict::Intact { .. }
+            ));
+        }
+    );
+}
+
+mod receipt_tests {
+    use super::*;
+    use domain::ledger::FundKind;
+    use domain::money::Fen;
+    use store::donations::{self, Channel, NewDonation};
+    use store::{ledger, receipts};
+
+    fn gift(name: &str, wanted: bool) -> NewDonation {
+        NewDonation {
+            fund_code: "XA-GEN".into(),
+            amount: Fen(12345),
+            donor_name: name.into(),
+            donor_phone: String::new(),
+            publish_name: false,
+            channel: Channel::Cash,
+            idempotency_key: None,
+            received_at_ms: None,
+            receipt_wanted: wanted,
+        }
+    }
+
+    fn code_of(e: StoreError) -> &'static str {
+        match e {
+            StoreError::Invalid(errs) => errs[0].code,
+            StoreError::Conflict(f) => f,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    both_backends!(
+        each_receipt_takes_the_next_unused_number,
+        |db: Db| async move {
+            seeded(&db).await;
+            let all = Scope::whole_network();
+            let cli = Actor::cli("test");
+            ledger::create_fund(
+                &db,
+                &cli,
+                &all,
+                "XA-GEN",
+                "新安县慈善会非限定性资金",
+                "410323",
+                FundKind::Unrestricted,
+            )
+            .await
+            .unwrap();
+            // No range yet: no number, and the gift is still booked.
+            assert_eq!(
+                donations::record(&db, &cli, &all, &gift("王芳", true))
+                    .await
+                    .unwrap()
+                    .receipt_number,
+                None
+            );
+            assert_eq!(
+                code_of(
+                    receipts::register_range(&db, &cli, &all, "410323", "4103012", 1, 10)
+                        .await
+                        .unwrap_err()
+                ),
+                "receipt_code_invalid"
+            );
+            assert_eq!(
+                code_of(
+                    receipts::register_range(&db, &cli, &all, "410323", "41030126", 10, 1)
+                        .await
+                        .unwrap_err()
+                ),
+                "receipt_range_reversed"
+            );
+            receipts::register_range(&db, &cli, &all, "410323", "41030126", 1, 25)
+                .await
+                .unwrap();
+            assert_eq!(
+                code_of(
+                    receipts::register_range(&db, &cli, &all, "410323", "41030126", 20, 30)
+                        .await
+                        .unwrap_err()
+                ),
+                "receipt_range_overlap"
+            );
+            let other_county =
+                scope_of(Role::Finance, "410302", Permission::ManageFunds, "410302").unwrap();
+            assert_eq!(
+                code_of(
+                    receipts::register_range(&db, &cli, &other_county, "410323", "41030127", 1, 5)
+                        .await
+                        .unwrap_err()
+                ),
+                "org_out_of_scope"
+            );
+
+            let first = donations::record(&db, &cli, &all, &gift("王芳", true))
+                .await
+                .unwrap();
+            assert_eq!(first.receipt_number.as_deref(), Some("41030126-0000000001"));
+            assert_eq!(
+                donations::record(&db, &cli, &all, &gift("李强", false))
+                    .await
+                    .unwrap()
+                    .receipt_number,
+                None,
+                "no receipt wanted"
+            );
+            assert_eq!(
+                donations::record(&db, &cli, &all, &gift("", true))
+                    .await
+                    .unwrap()
+                    .receipt_number,
+                None,
+                "anonymous"
+            );
+
+            // Twenty at once: twenty different numbers, no gaps.
+            let mut tasks = Vec::new();
+            for i in 0..20 {
+                let db = db.clone();
+                tasks.push(tokio::spawn(async move {
+                    donations::record(
+                        &db,
+                        &Actor::cli("t"),
+                        &Scope::whole_network(),
+                        &gift(&format!("捐赠人{i}"), true),
+                    )
+                    .await
+                    .unwrap()
+                    .receipt_number
+                    .unwrap()
+                }));
+            }
+            let mut numbers = Vec::new();
+            for t in tasks {
+                numbers.push(t.await.unwrap());
+            }
+            numbers.sort();
+            numbers.dedup();
+            assert_eq!(numbers.len(), 20);
+            assert_eq!(numbers.last().unwrap(), "41030126-0000000021");
+
+            // Void and re-issue: the old number stays void, the gift gets the next one.
+            let view = receipts::view(&db, &all, "41030126-0000000001")
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                (
+                    view.donor_name.as_str(),
+                    view.amount,
+                    view.entity_name.as_str()
+                ),
+                ("王芳", Fen(12345), "新安县")
+            );
+            assert_eq!(
+                code_of(
+                    receipts::void_and_reissue(&db, &cli, &all, "41030126-0000000001", " ")
+                        .await
+                        .unwrap_err()
+                ),
+                "void_reason_missing"
+            );
+            let new =
+                receipts::void_and_reissue(&db, &cli, &all, "41030126-0000000001", "姓名写错")
+                    .await
+                    .unwrap();
+            assert_eq!(new.as_deref(), Some("41030126-0000000022"));
+            assert_eq!(
+                receipts::view(&db, &all, "41030126-0000000001")
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .status,
+                "void"
+            );
+            assert_eq!(
+                code_of(
+                    receipts::void_and_reissue(&db, &cli, &all, "41030126-0000000001", "again")
+                        .await
+                        .unwrap_err()
+                ),
+                "receipt_number"
+            );
+            // The range runs out: gifts are still booked, without a number.
+            for i in 0..3 {
+                donations::record(&db, &cli, &all, &gift(&format!("补{i}"), true))
+                    .await
+                    .unwrap();
+            }
+            assert_eq!(
+                donations::record(&db, &cli, &all, &gift("最后", true))
+                    .await
+                    .unwrap()
+                    .receipt_number,
+                None
+            );
             assert!(matches!(
                 audit::verify(&db).await.unwrap(),
                 Verdict::Intact { .. }

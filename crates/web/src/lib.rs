@@ -72,6 +72,18 @@ pub fn route_specs() -> Vec<RouteSpec> {
         spec(Method::GET, "/public", Public, get(pages::public::index)),
         spec(
             Method::GET,
+            "/public/trace",
+            Public,
+            get(pages::receipts::trace),
+        ),
+        spec(
+            Method::GET,
+            "/orgs/{code}/receipts/{number}",
+            Unit(ManageFunds),
+            get(pages::receipts::show),
+        ),
+        spec(
+            Method::GET,
             "/public/funds/{code}",
             Public,
             get(pages::public::fund),

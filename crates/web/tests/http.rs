@@ -218,6 +218,7 @@ fn concrete(path: &str, code: &str) -> String {
     path.replace("{code}", code)
         .replace("{file}", "app.css")
         .replace("{lang}", "en")
+        .replace("{number}", "41030126-0000000001")
 }
 
 // Every route, walked by a stranger, by a user of another county, and by the right user.
@@ -235,6 +236,37 @@ both!(every_route_refuses_outsiders, |app: App| async move {
         "走查用项目资金",
         target,
         domain::ledger::FundKind::Project,
+    )
+    .await
+    .unwrap();
+    // A receipt to walk to: the range belongs to 新安县, the gift to the walked village.
+    store::receipts::register_range(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::Scope::whole_network(),
+        "410323",
+        "41030126",
+        1,
+        100,
+    )
+    .await
+    .unwrap();
+    let walk_gift = store::donations::NewDonation {
+        fund_code: "WALK-FUND".into(),
+        amount: domain::money::Fen(100),
+        donor_name: "走查".into(),
+        donor_phone: String::new(),
+        publish_name: false,
+        channel: store::donations::Channel::Cash,
+        idempotency_key: None,
+        received_at_ms: None,
+        receipt_wanted: true,
+    };
+    store::donations::record(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::Scope::whole_network(),
+        &walk_gift,
     )
     .await
     .unwrap();
@@ -304,7 +336,7 @@ both!(every_route_refuses_outsiders, |app: App| async move {
         walked += 1;
     }
     assert_eq!(walked, route_specs().len());
-    assert!(walked >= 21);
+    assert!(walked >= 24);
     // The outsider booked nothing.
     let fund = store::ledger::fund(
         &app.db,
@@ -321,8 +353,8 @@ both!(every_route_refuses_outsiders, |app: App| async move {
             .copied()
             .unwrap_or_default()
             .0,
-        100,
-        "only the insider's gift"
+        200,
+        "the walk's own gift and the insider's, nothing from the outsider"
     );
     // Nothing the outsider did changed the unit.
     assert_eq!(app.facts_of(target).await, (String::new(), 0));
@@ -853,6 +885,17 @@ both!(
             "staff hold no money rights"
         );
 
+        store::receipts::register_range(
+            &app.db,
+            &Actor::cli("test"),
+            &domain::access::Scope::whole_network(),
+            "410323",
+            "41030126",
+            1,
+            100,
+        )
+        .await
+        .unwrap();
         let gift = r#"{"fund_code":"XA-SS-P1","amount_fen":12345,"donor_name":"张三丰","donor_phone":"13903791234","publish_name":false,"channel":"bank_transfer"}"#;
         let send = |key: &'static str, body: &'static str| {
             let mut b = Request::post("/api/v1/donations")
@@ -865,7 +908,7 @@ both!(
         };
         let first = app.send(send("k-1", gift)).await;
         assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
-        assert!(first.json()["receipt_number"].is_null());
+        assert_eq!(first.json()["receipt_number"], "41030126-0000000001");
         let again = app.send(send("k-1", gift)).await;
         assert_eq!(
             again.json()["id"],
@@ -951,6 +994,48 @@ both!(
         );
         assert!(page.body.contains("¥128.45"));
         assert!(!page.body.contains("张三丰") && !page.body.contains("13903791234"));
+        // The printable receipt, for finance; the donor's own trace, for anyone with the pair.
+        let finance = app.browser("xinan.finance").await;
+        let receipt = app
+            .get(
+                "/orgs/410323/receipts/41030126-0000000001",
+                Some(&finance.cookie),
+            )
+            .await;
+        assert_eq!(receipt.status, StatusCode::OK);
+        assert!(
+            receipt.body.contains("壹佰贰拾叁元肆角伍分")
+                && receipt.body.contains("¥123.45")
+                && receipt.body.contains("张三丰")
+        );
+        let staff = app.browser("xinan.staff").await;
+        assert_eq!(
+            app.get(
+                "/orgs/410323/receipts/41030126-0000000001",
+                Some(&staff.cookie)
+            )
+            .await
+            .status,
+            StatusCode::FORBIDDEN
+        );
+        let traced = app
+            .get(
+                "/public/trace?receipt=41030126-0000000001&phone4=1234",
+                None,
+            )
+            .await;
+        assert!(
+            traced.body.contains("石寺社区幸福家园") && traced.body.contains("¥123.45"),
+            "{}",
+            traced.body
+        );
+        let wrong = app
+            .get(
+                "/public/trace?receipt=41030126-0000000001&phone4=0000",
+                None,
+            )
+            .await;
+        assert!(wrong.body.contains("没有找到") && !wrong.body.contains("石寺社区幸福家园"));
         let index = app.get("/public", None).await;
         assert!(
             index.body.contains("/public/funds/XA-SS-P1")

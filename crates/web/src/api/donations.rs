@@ -29,12 +29,20 @@ pub struct DonationRequest {
     pub publish_name: bool,
     /// `cash`, `bank_transfer`, `online` or `in_kind`.
     pub channel: String,
+    /// false when the donor wants no receipt (default true; gifts without a name get none).
+    #[serde(default = "yes")]
+    pub receipt_wanted: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DonationJson {
     pub id: i64,
-    /// The 公益事业捐赠票据 number; null while no receipt range is open.
+    /// The 公益事业捐赠票据 number (`票据代码-票据号码`); null when no receipt range is open,
+    /// the donor wants none, or the gift is anonymous.
     pub receipt_number: Option<String>,
 }
 
@@ -96,6 +104,7 @@ pub async fn create(
             channel,
             idempotency_key,
             received_at_ms: None,
+            receipt_wanted: req.receipt_wanted,
         },
     )
     .await?;

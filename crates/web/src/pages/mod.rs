@@ -4,6 +4,7 @@ pub mod audit;
 pub mod login;
 pub mod orgs;
 pub mod public;
+pub mod receipts;
 
 use crate::auth::{LANG_COOKIE, PageContext, set_cookie};
 use crate::error::AppError;
