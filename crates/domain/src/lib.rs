@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod disbursement;
 pub mod ledger;
 pub mod matching;
 pub mod money;

@@ -31,7 +31,7 @@ pub const LUOYANG: [(&str, &[u8]); 4] = [
 pub const DEMO_PASSWORD: &str = "shanwang-demo";
 
 /// (username, display name, role, unit code, what they see)
-pub const DEMO_USERS: [(&str, &str, Role, &str, &str); 8] = [
+pub const DEMO_USERS: [(&str, &str, Role, &str, &str); 9] = [
     (
         "city.admin",
         "市总会管理员",
@@ -51,7 +51,14 @@ pub const DEMO_USERS: [(&str, &str, Role, &str, &str); 8] = [
         "市总会财务",
         Role::Finance,
         "4103",
-        "全市，只读",
+        "全市，管资金",
+    ),
+    (
+        "city.cashier",
+        "市总会出纳",
+        Role::Finance,
+        "4103",
+        "全市，管资金（第二审批人）",
     ),
     (
         "xinan.admin",
@@ -457,31 +464,81 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             ));
         }
     }
-    // Payments: materials for half of the projects, and the counties' running costs.
+    // Payments through the approval workflow, at every stage: requested, awaiting the level
+    // above, approved, paid, rejected.
+    use domain::disbursement::Action;
+    use store::disbursements::{self, Person};
+    let person = |username: &str| {
+        let username = username.to_string();
+        async move {
+            let u = store::users::find(db, &username)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or(format!("demo user {username}"))?;
+            Ok::<Person, String>(Person {
+                user_id: u.id,
+                username: u.username,
+            })
+        }
+    };
+    // Who makes, approves, and approves from the level above: 新安县's own people for its
+    // projects, the city's for the others; the city gives every second approval.
+    let city_team = [
+        person("city.finance").await?,
+        person("city.admin").await?,
+        person("city.cashier").await?,
+    ];
+    let xinan_team = [
+        person("xinan.staff").await?,
+        person("xinan.admin").await?,
+        person("city.admin").await?,
+    ];
     let mut paid = 0;
-    for (i, code) in projects.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
-        let amount = Fen(300_000 + (i as i64 % 5) * 50_000);
-        let pay = TxDraft::disbursement(
+    for (i, code) in projects.iter().enumerate() {
+        let [maker, approver, upper] = if code.starts_with("P-410323") {
+            &xinan_team
+        } else {
+            &city_team
+        };
+        let large = i % 6 == 2 || i % 6 == 5;
+        let (amount, purpose) = if large {
+            (Fen(5_500_000), "村史馆及活动室改建")
+        } else {
+            (
+                Fen(300_000 + (i as i64 % 5) * 50_000),
+                "幸福家园适老化改造材料款",
+            )
+        };
+        let id = disbursements::request(
+            db,
+            maker,
+            &all,
             code,
+            "新安县宏达建材商行",
             amount,
             FunctionCode::Program,
-            "幸福家园适老化改造材料款",
+            purpose,
         )
-        .map_err(|e| e.to_string())?;
-        if store::ledger::record(db, &actor, &all, &pay).await.is_ok() {
-            paid += 1;
-        }
-    }
-    for code in &general[1..] {
-        let pay = TxDraft::disbursement(
-            code,
-            Fen(80_000),
-            FunctionCode::Management,
-            "办公及宣传费用",
-        )
-        .map_err(|e| e.to_string())?;
-        if store::ledger::record(db, &actor, &all, &pay).await.is_ok() {
-            paid += 1;
+        .await
+        .map_err(e)?;
+        let steps: &[(Action, &Person)] = match i % 6 {
+            0 => &[(Action::Approve, approver), (Action::Pay, approver)],
+            1 => &[],
+            2 | 3 => &[(Action::Approve, approver)],
+            4 => &[(Action::Reject, approver)],
+            _ => &[
+                (Action::Approve, approver),
+                (Action::ApproveUpper, upper),
+                (Action::Pay, approver),
+            ],
+        };
+        for (step, who) in steps {
+            match disbursements::act(db, who, &all, id, *step, "").await {
+                Ok(d) if d.state == domain::disbursement::State::Paid => paid += 1,
+                Ok(_) => {}
+                // Not enough money yet: it stays approved, as in life.
+                Err(_) => break,
+            }
         }
     }
     Ok(format!(

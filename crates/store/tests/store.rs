@@ -1401,3 +1401,265 @@ mod receipt_tests {
         }
     );
 }
+
+// Amounts are written yuan_fen.
+#[allow(clippy::inconsistent_digit_grouping)]
+mod disbursement_tests {
+    use super::*;
+    use domain::disbursement::{Action, State};
+    use domain::ledger::{FunctionCode, FundKind, TxDraft};
+    use domain::money::Fen;
+    use store::disbursements::{self, Person};
+    use store::ledger::{self, LedgerVerdict};
+
+    fn code_of(e: StoreError) -> &'static str {
+        match e {
+            StoreError::Invalid(errs) => errs[0].code,
+            StoreError::Conflict(f) => f,
+            StoreError::NotFound => "not_found",
+            other => panic!("{other:?}"),
+        }
+    }
+
+    both_backends!(
+        money_leaves_only_with_a_second_person,
+        |db: Db| async move {
+            seeded(&db).await;
+            let all = Scope::whole_network();
+            let cli = Actor::cli("test");
+            ledger::create_fund(
+                &db,
+                &cli,
+                &all,
+                "HB-P1",
+                "河北村幸福家园",
+                "410323100201",
+                FundKind::Project,
+            )
+            .await
+            .unwrap();
+            ledger::record(
+                &db,
+                &cli,
+                &all,
+                &TxDraft::donation("HB-P1", Fen(80_000_00), "").unwrap(),
+            )
+            .await
+            .unwrap();
+            let maker = Person {
+                user_id: 1,
+                username: "xinan.staff".into(),
+            };
+            let finance = Person {
+                user_id: 2,
+                username: "xinan.finance".into(),
+            };
+            let city = Person {
+                user_id: 3,
+                username: "city.finance".into(),
+            };
+            let county = scope_of(
+                Role::Finance,
+                "410323",
+                Permission::ManageFunds,
+                "410323100201",
+            )
+            .unwrap();
+            let city_scope =
+                scope_of(Role::Finance, "4103", Permission::ManageFunds, "4103").unwrap();
+
+            let bad = disbursements::request(
+                &db,
+                &maker,
+                &county,
+                "HB-P1",
+                " ",
+                Fen(0),
+                FunctionCode::Program,
+                "",
+            )
+            .await
+            .unwrap_err();
+            assert!(
+                matches!(&bad, StoreError::Invalid(errs) if errs.len() == 3),
+                "{bad:?}"
+            );
+
+            // Small: one approval by someone else, then payment.
+            let small = disbursements::request(
+                &db,
+                &maker,
+                &county,
+                "HB-P1",
+                "新安县建材商店",
+                Fen(3_000_00),
+                FunctionCode::Program,
+                "适老化改造材料",
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                code_of(
+                    disbursements::act(&db, &maker, &county, small, Action::Approve, "")
+                        .await
+                        .unwrap_err()
+                ),
+                "own_request"
+            );
+            assert_eq!(
+                code_of(
+                    disbursements::act(&db, &finance, &county, small, Action::Pay, "")
+                        .await
+                        .unwrap_err()
+                ),
+                "state"
+            );
+            assert_eq!(
+                disbursements::act(&db, &finance, &county, small, Action::Approve, "同意")
+                    .await
+                    .unwrap()
+                    .state,
+                State::Approved
+            );
+            let paid = disbursements::act(&db, &finance, &county, small, Action::Pay, "")
+                .await
+                .unwrap();
+            assert_eq!(paid.state, State::Paid);
+            assert!(paid.ledger_transaction_id.is_some());
+
+            // Large: the county approves, then the city; the county cannot give the second approval.
+            let large = disbursements::request(
+                &db,
+                &maker,
+                &county,
+                "HB-P1",
+                "洛阳某建筑公司",
+                Fen(60_000_00),
+                FunctionCode::Program,
+                "活动室改建",
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                disbursements::act(&db, &finance, &county, large, Action::Approve, "")
+                    .await
+                    .unwrap()
+                    .state,
+                State::AwaitingUpper
+            );
+            assert_eq!(
+                code_of(
+                    disbursements::act(&db, &finance, &county, large, Action::ApproveUpper, "")
+                        .await
+                        .unwrap_err()
+                ),
+                "not_found"
+            );
+            assert_eq!(
+                code_of(
+                    disbursements::act(&db, &finance, &city_scope, large, Action::ApproveUpper, "")
+                        .await
+                        .unwrap_err()
+                ),
+                "same_approver"
+            );
+            assert_eq!(
+                disbursements::act(&db, &city, &city_scope, large, Action::ApproveUpper, "")
+                    .await
+                    .unwrap()
+                    .state,
+                State::Approved
+            );
+            // The fund holds ¥77,000: paying ¥60,000 works once, a second such payment does not.
+            disbursements::act(&db, &finance, &county, large, Action::Pay, "")
+                .await
+                .unwrap();
+            disbursements::set_upper_threshold(&db, &cli, Fen(100_000_00))
+                .await
+                .unwrap();
+            let too_much = disbursements::request(
+                &db,
+                &maker,
+                &county,
+                "HB-P1",
+                "某公司",
+                Fen(60_000_00),
+                FunctionCode::Program,
+                "再改建",
+            )
+            .await
+            .unwrap();
+            disbursements::act(&db, &finance, &county, too_much, Action::Approve, "")
+                .await
+                .unwrap();
+            assert_eq!(
+                code_of(
+                    disbursements::act(&db, &finance, &county, too_much, Action::Pay, "")
+                        .await
+                        .unwrap_err()
+                ),
+                "insufficient_funds"
+            );
+            assert_eq!(
+                disbursements::act(&db, &finance, &county, too_much, Action::Reject, "余额不足")
+                    .await
+                    .unwrap_err()
+                    .to_string(),
+                StoreError::Conflict("state").to_string(),
+                "approved cannot be rejected"
+            );
+
+            let other = disbursements::request(
+                &db,
+                &maker,
+                &county,
+                "HB-P1",
+                "某公司",
+                Fen(1_00),
+                FunctionCode::Management,
+                "办公",
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                code_of(
+                    disbursements::act(&db, &finance, &county, other, Action::Cancel, "")
+                        .await
+                        .unwrap_err()
+                ),
+                "not_maker"
+            );
+            assert_eq!(
+                disbursements::act(&db, &maker, &county, other, Action::Cancel, "")
+                    .await
+                    .unwrap()
+                    .state,
+                State::Cancelled
+            );
+            let outside =
+                scope_of(Role::Finance, "410302", Permission::ManageFunds, "410302").unwrap();
+            assert_eq!(
+                code_of(
+                    disbursements::act(&db, &city, &outside, other, Action::Approve, "")
+                        .await
+                        .unwrap_err()
+                ),
+                "not_found"
+            );
+
+            let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM disbursement_events")
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+            assert_eq!(events, 3 + 4 + 2 + 2);
+            assert!(matches!(
+                ledger::verify(&db).await.unwrap(),
+                LedgerVerdict::Intact { .. }
+            ));
+            assert!(matches!(
+                audit::verify(&db).await.unwrap(),
+                Verdict::Intact { .. }
+            ));
+        }
+    );
+}

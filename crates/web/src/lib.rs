@@ -168,6 +168,18 @@ pub fn route_specs() -> Vec<RouteSpec> {
             post(api::donations::create),
         ),
         spec(
+            Method::POST,
+            "/api/v1/disbursements",
+            Body(ManageFunds),
+            post(api::disbursements::create),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/disbursements/{id}/actions",
+            Body(ManageFunds),
+            post(api::disbursements::act),
+        ),
+        spec(
             Method::GET,
             "/api/v1/public/funds/{code}",
             Public,

@@ -197,6 +197,10 @@ fn probe_body(path: &str) -> &'static str {
             r#"{"org_code":"410323101001","code":"WALK-1","name":"走查基金","restricted":true}"#
         }
         "/api/v1/donations" => r#"{"fund_code":"WALK-FUND","amount_fen":100,"channel":"cash"}"#,
+        "/api/v1/disbursements" => {
+            r#"{"fund_code":"WALK-FUND","payee":"走查商户","amount_fen":1,"function_code":"program","purpose":"走查"}"#
+        }
+        "/api/v1/disbursements/1/actions" => r#"{"action":"approve","note":"走查"}"#,
         _ => "{}",
     }
 }
@@ -219,6 +223,7 @@ fn concrete(path: &str, code: &str) -> String {
         .replace("{file}", "app.css")
         .replace("{lang}", "en")
         .replace("{number}", "41030126-0000000001")
+        .replace("{id}", "1")
 }
 
 // Every route, walked by a stranger, by a user of another county, and by the right user.
@@ -267,6 +272,26 @@ both!(every_route_refuses_outsiders, |app: App| async move {
         &Actor::cli("test"),
         &domain::access::Scope::whole_network(),
         &walk_gift,
+    )
+    .await
+    .unwrap();
+    // A payment request to walk to (id 1), made by the village's own staff.
+    let maker = users::find(&app.db, "shisi.village")
+        .await
+        .unwrap()
+        .unwrap();
+    store::disbursements::request(
+        &app.db,
+        &store::disbursements::Person {
+            user_id: maker.id,
+            username: maker.username.clone(),
+        },
+        &domain::access::Scope::whole_network(),
+        "WALK-FUND",
+        "走查商户",
+        domain::money::Fen(50),
+        domain::ledger::FunctionCode::Program,
+        "走查",
     )
     .await
     .unwrap();
@@ -336,7 +361,12 @@ both!(every_route_refuses_outsiders, |app: App| async move {
         walked += 1;
     }
     assert_eq!(walked, route_specs().len());
-    assert!(walked >= 24);
+    assert!(walked >= 26);
+    let state: String = sqlx::query_scalar("SELECT state FROM disbursements WHERE id = 1")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(state, "approved", "approved by the insider only");
     // The outsider booked nothing.
     let fund = store::ledger::fund(
         &app.db,

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by `/api/openapi.json`.
 
 pub mod auth;
+pub mod disbursements;
 pub mod donations;
 pub mod funds;
 pub mod orgs;
@@ -29,6 +30,8 @@ use utoipa::OpenApi;
         orgs::children,
         funds::create,
         donations::create,
+        disbursements::create,
+        disbursements::act,
         public::fund
     ),
     components(schemas(
@@ -41,6 +44,9 @@ use utoipa::OpenApi;
         funds::FundJson,
         donations::DonationRequest,
         donations::DonationJson,
+        disbursements::DisbursementRequest,
+        disbursements::ActionRequest,
+        disbursements::DisbursementJson,
         public::PublicFundJson,
         public::PublicEntryJson,
         ApiErrorJson

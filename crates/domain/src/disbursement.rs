@@ -1,0 +1,210 @@
+//! Money leaves only with a second person's approval (M19 四眼): a request by one person, approval
+//! by a finance officer who is not the maker, a second approval from the level above for large
+//! amounts, then payment. The transition table is data; every pair is tested.
+
+use crate::money::Fen;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// 待审批
+    Requested,
+    /// 待上级审批: over the threshold, approved at its own level.
+    AwaitingUpper,
+    /// 已审批, to be paid.
+    Approved,
+    /// 已支付: booked in the ledger.
+    Paid,
+    Rejected,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Approve,
+    ApproveUpper,
+    Pay,
+    Reject,
+    Cancel,
+}
+
+impl State {
+    pub const ALL: [State; 6] = [
+        State::Requested,
+        State::AwaitingUpper,
+        State::Approved,
+        State::Paid,
+        State::Rejected,
+        State::Cancelled,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            State::Requested => "requested",
+            State::AwaitingUpper => "awaiting_upper",
+            State::Approved => "approved",
+            State::Paid => "paid",
+            State::Rejected => "rejected",
+            State::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<State> {
+        State::ALL.into_iter().find(|x| x.key() == s)
+    }
+}
+
+impl Action {
+    pub const ALL: [Action; 5] = [
+        Action::Approve,
+        Action::ApproveUpper,
+        Action::Pay,
+        Action::Reject,
+        Action::Cancel,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Action::Approve => "approve",
+            Action::ApproveUpper => "approve_upper",
+            Action::Pay => "pay",
+            Action::Reject => "reject",
+            Action::Cancel => "cancel",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|x| x.key() == s.trim())
+    }
+}
+
+/// The transition table. `over_threshold`: the amount needs the level above as well.
+pub fn next(state: State, action: Action, over_threshold: bool) -> Option<State> {
+    use Action::*;
+    use State::*;
+    match (state, action) {
+        (Requested, Approve) if over_threshold => Some(AwaitingUpper),
+        (Requested, Approve) => Some(Approved),
+        (AwaitingUpper, ApproveUpper) => Some(Approved),
+        (Approved, Pay) => Some(Paid),
+        (Requested | AwaitingUpper, Reject) => Some(Rejected),
+        (Requested, Cancel) => Some(Cancelled),
+        _ => None,
+    }
+}
+
+/// Who may take an action, given who made the request and who approved it first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("not allowed in this state")]
+    WrongState,
+    #[error("the maker cannot approve their own request")]
+    OwnRequest,
+    #[error("the second approval needs a different person")]
+    SamePerson,
+    #[error("only the maker can cancel")]
+    NotMaker,
+}
+
+pub fn check(
+    state: State,
+    action: Action,
+    over_threshold: bool,
+    actor: i64,
+    maker: i64,
+    first_approver: Option<i64>,
+) -> Result<State, Refusal> {
+    let to = next(state, action, over_threshold).ok_or(Refusal::WrongState)?;
+    match action {
+        Action::Approve | Action::ApproveUpper if actor == maker => Err(Refusal::OwnRequest),
+        Action::ApproveUpper if Some(actor) == first_approver => Err(Refusal::SamePerson),
+        Action::Cancel if actor != maker => Err(Refusal::NotMaker),
+        _ => Ok(to),
+    }
+}
+
+/// Large amounts need the level above too.
+pub fn over_threshold(amount: Fen, threshold: Fen) -> bool {
+    amount > threshold
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_and_action_pair() {
+        use Action::*;
+        use State::*;
+        let allowed = [
+            (Requested, Approve, false, Approved),
+            (Requested, Approve, true, AwaitingUpper),
+            (AwaitingUpper, ApproveUpper, false, Approved),
+            (AwaitingUpper, ApproveUpper, true, Approved),
+            (Approved, Pay, false, Paid),
+            (Approved, Pay, true, Paid),
+            (Requested, Reject, false, Rejected),
+            (Requested, Reject, true, Rejected),
+            (AwaitingUpper, Reject, false, Rejected),
+            (AwaitingUpper, Reject, true, Rejected),
+            (Requested, Cancel, false, Cancelled),
+            (Requested, Cancel, true, Cancelled),
+        ];
+        for s in State::ALL {
+            for a in Action::ALL {
+                for over in [false, true] {
+                    let expected = allowed
+                        .iter()
+                        .find(|(fs, fa, fo, _)| *fs == s && *fa == a && *fo == over)
+                        .map(|t| t.3);
+                    assert_eq!(next(s, a, over), expected, "{s:?} {a:?} {over}");
+                }
+            }
+        }
+        // Paid, rejected and cancelled are final.
+        for s in [Paid, Rejected, Cancelled] {
+            assert!(Action::ALL.iter().all(|a| next(s, *a, false).is_none()));
+        }
+    }
+
+    #[test]
+    fn four_eyes() {
+        use Action::*;
+        use State::*;
+        assert_eq!(
+            check(Requested, Approve, false, 1, 1, None),
+            Err(Refusal::OwnRequest)
+        );
+        assert_eq!(
+            check(Requested, Approve, true, 2, 1, None),
+            Ok(AwaitingUpper)
+        );
+        assert_eq!(
+            check(AwaitingUpper, ApproveUpper, true, 2, 1, Some(2)),
+            Err(Refusal::SamePerson)
+        );
+        assert_eq!(
+            check(AwaitingUpper, ApproveUpper, true, 1, 1, Some(2)),
+            Err(Refusal::OwnRequest)
+        );
+        assert_eq!(
+            check(AwaitingUpper, ApproveUpper, true, 3, 1, Some(2)),
+            Ok(Approved)
+        );
+        assert_eq!(
+            check(Requested, Cancel, false, 2, 1, None),
+            Err(Refusal::NotMaker)
+        );
+        assert_eq!(
+            check(Paid, Pay, false, 2, 1, None),
+            Err(Refusal::WrongState)
+        );
+        assert!(over_threshold(Fen(5_000_001), Fen(5_000_000)));
+        assert!(!over_threshold(Fen(5_000_000), Fen(5_000_000)));
+        for s in State::ALL {
+            assert_eq!(State::parse(s.key()), Some(s));
+        }
+    }
+}

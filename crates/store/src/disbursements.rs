@@ -1,0 +1,331 @@
+//! Disbursements: money leaves a fund only after a finance officer other than the maker
+//! approves it, and — above the threshold — an officer of the level above as well; payment is
+//! booked in the ledger in the same transaction as the state change.
+
+use crate::audit::{self, Actor, Change};
+use crate::{Db, Result, StoreError, now_ms};
+use domain::FieldError;
+use domain::access::Scope;
+use domain::disbursement::{Action, Refusal, State, check, over_threshold};
+use domain::ledger::{FunctionCode, TxDraft};
+use domain::money::{Fen, MAX_AMOUNT};
+use domain::org::DivisionCode;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+
+/// Amounts above this need the level above too, unless the `disbursement.upper_threshold_fen`
+/// setting says otherwise: ¥50,000.00.
+pub const DEFAULT_UPPER_THRESHOLD: Fen = Fen(5_000_000);
+pub const THRESHOLD_SETTING: &str = "disbursement.upper_threshold_fen";
+
+/// The threshold in force.
+pub async fn upper_threshold(db: &Db) -> Result<Fen> {
+    let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+        .bind(THRESHOLD_SETTING)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(v.and_then(|v| v.parse().ok())
+        .map(Fen)
+        .unwrap_or(DEFAULT_UPPER_THRESHOLD))
+}
+
+/// Sets the threshold (whole network; the operator's or a city admin's decision).
+pub async fn set_upper_threshold(db: &Db, actor: &Actor, threshold: Fen) -> Result<()> {
+    if !threshold.is_positive() {
+        return Err(FieldError::new("threshold", "amount_zero").into());
+    }
+    let before = upper_threshold(db).await?;
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO settings (name, value, updated_at_ms) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at_ms = excluded.updated_at_ms",
+    )
+    .bind(THRESHOLD_SETTING)
+    .bind(threshold.0.to_string())
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "setting.update",
+            org_code: None,
+            org_path: Some("/"),
+            entity: format!("setting:{THRESHOLD_SETTING}"),
+            before: Some(json!(before.0)),
+            after: Some(json!(threshold.0)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Disbursement {
+    pub id: i64,
+    pub fund_code: String,
+    pub org_path: String,
+    pub entity_code: String,
+    pub payee: String,
+    pub amount: Fen,
+    pub function: String,
+    pub purpose: String,
+    pub state: State,
+    pub threshold: Fen,
+    pub maker_id: i64,
+    pub approver_id: Option<i64>,
+    pub ledger_transaction_id: Option<i64>,
+}
+
+/// The person acting: disbursements need a real user (four eyes are people, not processes).
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub user_id: i64,
+    pub username: String,
+}
+
+impl Person {
+    fn actor(&self) -> Actor {
+        Actor::user(self.user_id, &self.username)
+    }
+}
+
+/// A payment request from a fund inside the scope.
+#[allow(clippy::too_many_arguments)]
+pub async fn request(
+    db: &Db,
+    maker: &Person,
+    scope: &Scope,
+    fund_code: &str,
+    payee: &str,
+    amount: Fen,
+    function: FunctionCode,
+    purpose: &str,
+) -> Result<i64> {
+    let payee = domain::text::normalize(payee);
+    let purpose = domain::text::normalize(purpose);
+    let mut errors = Vec::new();
+    if payee.is_empty() || payee.chars().count() > 100 {
+        errors.push(FieldError::new("payee", "payee_invalid"));
+    }
+    if !amount.is_positive() {
+        errors.push(FieldError::new("amount_fen", "amount_zero"));
+    } else if amount > MAX_AMOUNT {
+        errors.push(FieldError::new("amount_fen", "amount_too_large"));
+    }
+    if purpose.is_empty() || purpose.chars().count() > 200 {
+        errors.push(FieldError::new("purpose", "purpose_invalid"));
+    }
+    if !errors.is_empty() {
+        return Err(StoreError::Invalid(errors));
+    }
+    let threshold = upper_threshold(db).await?;
+    let mut tx = db.begin_write().await?;
+    let fund = crate::ledger::fund_in(&mut tx, scope, fund_code)
+        .await?
+        .ok_or(FieldError::new("fund_code", "fund_unknown"))?;
+    if !fund.active {
+        return Err(FieldError::new("fund_code", "fund_closed").into());
+    }
+    let now = now_ms();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO disbursements (fund_id, org_path, entity_code, payee, amount_fen, function_code, \
+         purpose, state, threshold_fen, maker_id, maker, created_at_ms, updated_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+    )
+    .bind(fund.id)
+    .bind(&fund.org_path)
+    .bind(&fund.entity_code)
+    .bind(&payee)
+    .bind(amount.0)
+    .bind(function.key())
+    .bind(&purpose)
+    .bind(State::Requested.key())
+    .bind(threshold.0)
+    .bind(maker.user_id)
+    .bind(&maker.username)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    event(&mut tx, id, "", State::Requested, &maker.username, "").await?;
+    audit::append(
+        &mut tx,
+        &maker.actor(),
+        Change {
+            action: "disbursement.request",
+            org_code: Some(&fund.org_code),
+            org_path: Some(&fund.org_path),
+            entity: format!("disbursement:{id}"),
+            before: None,
+            after: Some(
+                json!({"fund": fund.code, "payee": payee, "amount_fen": amount.0,
+                               "function": function.key(), "purpose": purpose,
+                               "threshold_fen": threshold.0}),
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn event(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+    from: &str,
+    to: State,
+    actor: &str,
+    note: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO disbursement_events (disbursement_id, from_state, to_state, actor, note, at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(from)
+    .bind(to.key())
+    .bind(actor)
+    .bind(note)
+    .bind(now_ms())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+const COLUMNS: &str = "d.id, f.code, d.org_path, d.entity_code, d.payee, d.amount_fen, d.function_code, \
+     d.purpose, d.state, d.threshold_fen, d.maker_id, d.approver_id, d.ledger_transaction_id";
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Disbursement> {
+    let state: String = r.try_get(8)?;
+    Ok(Disbursement {
+        id: r.try_get(0)?,
+        fund_code: r.try_get(1)?,
+        org_path: r.try_get(2)?,
+        entity_code: r.try_get(3)?,
+        payee: r.try_get(4)?,
+        amount: Fen(r.try_get(5)?),
+        function: r.try_get(6)?,
+        purpose: r.try_get(7)?,
+        state: State::parse(&state).ok_or(StoreError::NotFound)?,
+        threshold: Fen(r.try_get(9)?),
+        maker_id: r.try_get(10)?,
+        approver_id: r.try_get(11)?,
+        ledger_transaction_id: r.try_get(12)?,
+    })
+}
+
+/// Where a disbursement sits (unit path, legal entity), to decide who may act on it.
+pub async fn place_of(db: &Db, id: i64) -> Result<Option<(String, String)>> {
+    let row = sqlx::query("SELECT org_path, entity_code FROM disbursements WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+}
+
+/// Takes one step. `scope` is the one granted for this step: the fund's unit, or for
+/// `approve_upper` the level above the fund's legal entity.
+pub async fn act(
+    db: &Db,
+    person: &Person,
+    scope: &Scope,
+    id: i64,
+    action: Action,
+    note: &str,
+) -> Result<Disbursement> {
+    let mut tx = db.begin_write().await?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM disbursements d JOIN funds f ON f.id = d.fund_id WHERE d.id = $1"
+    );
+    let d = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()?
+        .ok_or(StoreError::NotFound)?;
+    // The second approval comes from the level above the legal entity that keeps the fund.
+    let allowed_here = if action == Action::ApproveUpper {
+        DivisionCode::parse(&d.entity_code)
+            .ok()
+            .and_then(|e| e.parent())
+            .is_some_and(|above| scope.contains(&above.path()))
+    } else {
+        scope.contains(&d.org_path)
+    };
+    if !allowed_here {
+        return Err(StoreError::NotFound);
+    }
+    let over = over_threshold(d.amount, d.threshold);
+    let to = check(
+        d.state,
+        action,
+        over,
+        person.user_id,
+        d.maker_id,
+        d.approver_id,
+    )
+    .map_err(|r| match r {
+        Refusal::WrongState => StoreError::Conflict("state"),
+        Refusal::OwnRequest => FieldError::new("action", "own_request").into(),
+        Refusal::SamePerson => FieldError::new("action", "same_approver").into(),
+        Refusal::NotMaker => FieldError::new("action", "not_maker").into(),
+    })?;
+    let mut ledger_id = d.ledger_transaction_id;
+    if action == Action::Pay {
+        let function = FunctionCode::parse(&d.function).unwrap_or(FunctionCode::Other);
+        let draft = TxDraft::disbursement(
+            &d.fund_code,
+            d.amount,
+            function,
+            &format!("{}：{}", d.payee, d.purpose),
+        )
+        .map_err(|_| FieldError::new("amount_fen", "amount_zero"))?;
+        ledger_id =
+            Some(crate::ledger::post_in(&mut tx, &person.actor(), scope, &draft, None).await?);
+    }
+    let note = domain::text::normalize(note);
+    sqlx::query(
+        "UPDATE disbursements SET state = $1, updated_at_ms = $2, ledger_transaction_id = $3, \
+         approver_id = CASE WHEN $4 = 'approve' THEN $5 ELSE approver_id END, \
+         upper_approver_id = CASE WHEN $4 = 'approve_upper' THEN $5 ELSE upper_approver_id END \
+         WHERE id = $6 AND state = $7",
+    )
+    .bind(to.key())
+    .bind(now_ms())
+    .bind(ledger_id)
+    .bind(action.key())
+    .bind(person.user_id)
+    .bind(id)
+    .bind(d.state.key())
+    .execute(&mut *tx)
+    .await?;
+    event(&mut tx, id, d.state.key(), to, &person.username, &note).await?;
+    audit::append(
+        &mut tx,
+        &person.actor(),
+        Change {
+            action: "disbursement.transition",
+            org_code: None,
+            org_path: Some(&d.org_path),
+            entity: format!("disbursement:{id}"),
+            before: Some(json!({"state": d.state.key()})),
+            after: Some(
+                json!({"state": to.key(), "action": action.key(), "note": note,
+                               "ledger_transaction_id": ledger_id}),
+            ),
+        },
+    )
+    .await?;
+    let updated = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let updated = from_row(&updated)?;
+    tx.commit().await?;
+    Ok(updated)
+}

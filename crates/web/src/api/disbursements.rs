@@ -1,0 +1,148 @@
+//! Disbursement requests and their approval steps.
+
+use super::ApiJson;
+use crate::AppState;
+use crate::auth::{ApiCaller, scope_at, scoped_fund};
+use crate::error::AppError;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use domain::FieldError;
+use domain::access::Permission;
+use domain::disbursement::Action;
+use domain::ledger::FunctionCode;
+use domain::money::Fen;
+use domain::org::DivisionCode;
+use serde::{Deserialize, Serialize};
+use store::disbursements::{self, Person};
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DisbursementRequest {
+    pub fund_code: String,
+    /// An organisation or business (never a beneficiary's name).
+    pub payee: String,
+    pub amount_fen: i64,
+    /// `program` (业务活动成本), `management`, `fundraising` or `other`.
+    pub function_code: String,
+    pub purpose: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ActionRequest {
+    /// `approve`, `approve_upper` (level above, over the threshold), `pay`, `reject`, `cancel`.
+    pub action: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DisbursementJson {
+    pub id: i64,
+    /// `requested`, `awaiting_upper`, `approved`, `paid`, `rejected` or `cancelled`.
+    pub state: String,
+}
+
+fn person(caller: &ApiCaller) -> Person {
+    Person {
+        user_id: caller.session.user.id,
+        username: caller.session.user.username.clone(),
+    }
+}
+
+/// Ask to pay money out of a fund (needs `finance` or `admin` over the fund's unit).
+#[utoipa::path(
+    post, path = "/api/v1/disbursements", tag = "disbursements",
+    request_body = DisbursementRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = DisbursementJson),
+        (status = 400, body = super::ApiErrorJson),
+        (status = 401, body = super::ApiErrorJson),
+        (status = 403, body = super::ApiErrorJson),
+        (status = 422, body = super::ApiErrorJson),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(req): ApiJson<DisbursementRequest>,
+) -> Result<(StatusCode, Json<DisbursementJson>), AppError> {
+    let function =
+        FunctionCode::parse(&req.function_code).ok_or(AppError::Invalid(vec![FieldError::new(
+            "function_code",
+            "function_invalid",
+        )]))?;
+    let fund = scoped_fund(
+        &state,
+        &caller.session,
+        Permission::ManageFunds,
+        &req.fund_code,
+        "fund_code",
+    )
+    .await?;
+    let id = disbursements::request(
+        &state.db,
+        &person(&caller),
+        &fund.scope,
+        &fund.value.code,
+        &req.payee,
+        Fen(req.amount_fen),
+        function,
+        &req.purpose,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(DisbursementJson {
+            id,
+            state: "requested".into(),
+        }),
+    ))
+}
+
+/// Take a step: approve (not one's own request), approve at the level above, pay, reject,
+/// or cancel (the maker only).
+#[utoipa::path(
+    post, path = "/api/v1/disbursements/{id}/actions", tag = "disbursements",
+    params(("id" = i64, Path, description = "Disbursement id")),
+    request_body = ActionRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = DisbursementJson),
+        (status = 401, body = super::ApiErrorJson),
+        (status = 403, body = super::ApiErrorJson),
+        (status = 404, body = super::ApiErrorJson),
+        (status = 409, description = "Not allowed in the current state", body = super::ApiErrorJson),
+        (status = 422, description = "Own request, same approver, or not enough money", body = super::ApiErrorJson),
+    )
+)]
+pub async fn act(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<ActionRequest>,
+) -> Result<Json<DisbursementJson>, AppError> {
+    let action = Action::parse(&req.action).ok_or(AppError::Invalid(vec![FieldError::new(
+        "action",
+        "action_invalid",
+    )]))?;
+    let (org_path, entity) = disbursements::place_of(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // The second approval is decided at the level above the legal entity keeping the fund.
+    let path = if action == Action::ApproveUpper {
+        DivisionCode::parse(&entity)
+            .ok()
+            .and_then(|e| e.parent())
+            .map(|p| p.path())
+            .ok_or(AppError::Forbidden)?
+    } else {
+        org_path
+    };
+    let scope = scope_at(&caller.session, Permission::ManageFunds, &path)?;
+    let d = disbursements::act(&state.db, &person(&caller), &scope, id, action, &req.note).await?;
+    Ok(Json(DisbursementJson {
+        id: d.id,
+        state: d.state.key().to_string(),
+    }))
+}
