@@ -35,6 +35,31 @@ fn luoyang_slice() -> Vec<DivisionInput> {
 
 fn no_progress(_: u64, _: u64) {}
 
+/// A fund's cash (what it holds), in fen.
+async fn cash(db: &Db, code: &str) -> i64 {
+    let f = store::ledger::fund(db, &Scope::whole_network(), code)
+        .await
+        .unwrap()
+        .unwrap();
+    store::ledger::balances(db, &f)
+        .await
+        .unwrap()
+        .get(&domain::ledger::AccountKind::Cash)
+        .copied()
+        .unwrap_or_default()
+        .0
+}
+
+/// The code a refusal carries: the field error's code, the conflicting field, or not_found.
+fn error_code(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::Invalid(errs) => errs[0].code,
+        StoreError::Conflict(f) => f,
+        StoreError::NotFound => "not_found",
+        other => panic!("{other:?}"),
+    }
+}
+
 async fn seeded(db: &Db) {
     org_units::import_divisions(db, &Actor::cli("test"), luoyang_slice(), &no_progress)
         .await
@@ -672,34 +697,12 @@ both_backends!(
 
 mod ledger_tests {
     use super::*;
-    use domain::ledger::{AccountKind, FunctionCode, FundKind, TxDraft};
+    use domain::ledger::{FunctionCode, FundKind, TxDraft};
     use domain::money::Fen;
     use proptest::prelude::*;
     use proptest::test_runner::{Config, TestCaseError, TestRunner};
     use std::collections::HashMap;
     use store::ledger::{self, LedgerVerdict};
-
-    async fn cash(db: &Db, code: &str) -> i64 {
-        let f = ledger::fund(db, &Scope::whole_network(), code)
-            .await
-            .unwrap()
-            .unwrap();
-        ledger::balances(db, &f)
-            .await
-            .unwrap()
-            .get(&AccountKind::Cash)
-            .copied()
-            .unwrap_or_default()
-            .0
-    }
-
-    fn invalid_code(e: &StoreError) -> &'static str {
-        match e {
-            StoreError::Invalid(errs) => errs[0].code,
-            StoreError::Conflict(f) => f,
-            _ => "other",
-        }
-    }
 
     both_backends!(
         money_moves_only_in_balanced_transactions,
@@ -745,7 +748,7 @@ mod ledger_tests {
             )
             .await
             .unwrap_err();
-            assert_eq!(invalid_code(&dup), "code");
+            assert_eq!(error_code(&dup), "code");
             let county_scope =
                 scope_of(Role::Finance, "410302", Permission::ManageFunds, "410302").unwrap();
             let outside = ledger::create_fund(
@@ -759,7 +762,7 @@ mod ledger_tests {
             )
             .await
             .unwrap_err();
-            assert_eq!(invalid_code(&outside), "org_out_of_scope");
+            assert_eq!(error_code(&outside), "org_out_of_scope");
 
             ledger::record(
                 &db,
@@ -798,7 +801,7 @@ mod ledger_tests {
             )
             .await
             .unwrap_err();
-            assert_eq!(invalid_code(&over), "insufficient_funds");
+            assert_eq!(error_code(&over), "insufficient_funds");
             assert_eq!(cash(&db, "XA-HB-P1").await, 40_000);
             assert_eq!(audit_count(&db).await, entries);
             let paid = ledger::record(
@@ -815,12 +818,12 @@ mod ledger_tests {
             let err = ledger::reverse(&db, &cli, &all, gift, "退款")
                 .await
                 .unwrap_err();
-            assert_eq!(invalid_code(&err), "insufficient_funds");
+            assert_eq!(error_code(&err), "insufficient_funds");
             let back = ledger::reverse(&db, &cli, &all, paid, "付错")
                 .await
                 .unwrap();
             assert_eq!(
-                invalid_code(
+                error_code(
                     &ledger::reverse(&db, &cli, &all, paid, "again")
                         .await
                         .unwrap_err()
@@ -828,7 +831,7 @@ mod ledger_tests {
                 "reverses"
             );
             assert_eq!(
-                invalid_code(
+                error_code(
                     &ledger::reverse(&db, &cli, &all, back, "undo")
                         .await
                         .unwrap_err()
@@ -849,7 +852,7 @@ mod ledger_tests {
             )
             .await
             .unwrap_err();
-            assert_eq!(invalid_code(&err), "fund_unknown");
+            assert_eq!(error_code(&err), "fund_unknown");
 
             assert_eq!(
                 ledger::verify(&db).await.unwrap(),
@@ -1017,7 +1020,7 @@ mod ledger_tests {
 #[allow(clippy::inconsistent_digit_grouping)]
 mod matching_tests {
     use super::*;
-    use domain::ledger::{AccountKind, FundKind, TxDraft};
+    use domain::ledger::{FundKind, TxDraft};
     use domain::matching::MatchingRule;
     use domain::money::Fen;
     use store::donations::{self, Channel, NewDonation};
@@ -1036,20 +1039,6 @@ mod matching_tests {
             received_at_ms: None,
             receipt_wanted: true,
         }
-    }
-
-    async fn cash(db: &Db, code: &str) -> i64 {
-        let f = ledger::fund(db, &Scope::whole_network(), code)
-            .await
-            .unwrap()
-            .unwrap();
-        ledger::balances(db, &f)
-            .await
-            .unwrap()
-            .get(&AccountKind::Cash)
-            .copied()
-            .unwrap_or_default()
-            .0
     }
 
     both_backends!(
@@ -1221,14 +1210,6 @@ mod receipt_tests {
         }
     }
 
-    fn code_of(e: StoreError) -> &'static str {
-        match e {
-            StoreError::Invalid(errs) => errs[0].code,
-            StoreError::Conflict(f) => f,
-            other => panic!("{other:?}"),
-        }
-    }
-
     both_backends!(
         each_receipt_takes_the_next_unused_number,
         |db: Db| async move {
@@ -1255,16 +1236,16 @@ mod receipt_tests {
                 None
             );
             assert_eq!(
-                code_of(
-                    receipts::register_range(&db, &cli, &all, "410323", "4103012", 1, 10)
+                error_code(
+                    &receipts::register_range(&db, &cli, &all, "410323", "4103012", 1, 10)
                         .await
                         .unwrap_err()
                 ),
                 "receipt_code_invalid"
             );
             assert_eq!(
-                code_of(
-                    receipts::register_range(&db, &cli, &all, "410323", "41030126", 10, 1)
+                error_code(
+                    &receipts::register_range(&db, &cli, &all, "410323", "41030126", 10, 1)
                         .await
                         .unwrap_err()
                 ),
@@ -1274,8 +1255,8 @@ mod receipt_tests {
                 .await
                 .unwrap();
             assert_eq!(
-                code_of(
-                    receipts::register_range(&db, &cli, &all, "410323", "41030126", 20, 30)
+                error_code(
+                    &receipts::register_range(&db, &cli, &all, "410323", "41030126", 20, 30)
                         .await
                         .unwrap_err()
                 ),
@@ -1284,8 +1265,8 @@ mod receipt_tests {
             let other_county =
                 scope_of(Role::Finance, "410302", Permission::ManageFunds, "410302").unwrap();
             assert_eq!(
-                code_of(
-                    receipts::register_range(&db, &cli, &other_county, "410323", "41030127", 1, 5)
+                error_code(
+                    &receipts::register_range(&db, &cli, &other_county, "410323", "41030127", 1, 5)
                         .await
                         .unwrap_err()
                 ),
@@ -1353,8 +1334,8 @@ mod receipt_tests {
                 ("王芳", Fen(12345), "新安县")
             );
             assert_eq!(
-                code_of(
-                    receipts::void_and_reissue(&db, &cli, &all, "41030126-0000000001", " ")
+                error_code(
+                    &receipts::void_and_reissue(&db, &cli, &all, "41030126-0000000001", " ")
                         .await
                         .unwrap_err()
                 ),
@@ -1374,8 +1355,8 @@ mod receipt_tests {
                 "void"
             );
             assert_eq!(
-                code_of(
-                    receipts::void_and_reissue(&db, &cli, &all, "41030126-0000000001", "again")
+                error_code(
+                    &receipts::void_and_reissue(&db, &cli, &all, "41030126-0000000001", "again")
                         .await
                         .unwrap_err()
                 ),
@@ -1411,15 +1392,6 @@ mod disbursement_tests {
     use domain::money::Fen;
     use store::disbursements::{self, Person};
     use store::ledger::{self, LedgerVerdict};
-
-    fn code_of(e: StoreError) -> &'static str {
-        match e {
-            StoreError::Invalid(errs) => errs[0].code,
-            StoreError::Conflict(f) => f,
-            StoreError::NotFound => "not_found",
-            other => panic!("{other:?}"),
-        }
-    }
 
     both_backends!(
         money_leaves_only_with_a_second_person,
@@ -1499,16 +1471,16 @@ mod disbursement_tests {
             .await
             .unwrap();
             assert_eq!(
-                code_of(
-                    disbursements::act(&db, &maker, &county, small, Action::Approve, "")
+                error_code(
+                    &disbursements::act(&db, &maker, &county, small, Action::Approve, "")
                         .await
                         .unwrap_err()
                 ),
                 "own_request"
             );
             assert_eq!(
-                code_of(
-                    disbursements::act(&db, &finance, &county, small, Action::Pay, "")
+                error_code(
+                    &disbursements::act(&db, &finance, &county, small, Action::Pay, "")
                         .await
                         .unwrap_err()
                 ),
@@ -1548,18 +1520,25 @@ mod disbursement_tests {
                 State::AwaitingUpper
             );
             assert_eq!(
-                code_of(
-                    disbursements::act(&db, &finance, &county, large, Action::ApproveUpper, "")
+                error_code(
+                    &disbursements::act(&db, &finance, &county, large, Action::ApproveUpper, "")
                         .await
                         .unwrap_err()
                 ),
                 "not_found"
             );
             assert_eq!(
-                code_of(
-                    disbursements::act(&db, &finance, &city_scope, large, Action::ApproveUpper, "")
-                        .await
-                        .unwrap_err()
+                error_code(
+                    &disbursements::act(
+                        &db,
+                        &finance,
+                        &city_scope,
+                        large,
+                        Action::ApproveUpper,
+                        ""
+                    )
+                    .await
+                    .unwrap_err()
                 ),
                 "same_approver"
             );
@@ -1593,8 +1572,8 @@ mod disbursement_tests {
                 .await
                 .unwrap();
             assert_eq!(
-                code_of(
-                    disbursements::act(&db, &finance, &county, too_much, Action::Pay, "")
+                error_code(
+                    &disbursements::act(&db, &finance, &county, too_much, Action::Pay, "")
                         .await
                         .unwrap_err()
                 ),
@@ -1622,8 +1601,8 @@ mod disbursement_tests {
             .await
             .unwrap();
             assert_eq!(
-                code_of(
-                    disbursements::act(&db, &finance, &county, other, Action::Cancel, "")
+                error_code(
+                    &disbursements::act(&db, &finance, &county, other, Action::Cancel, "")
                         .await
                         .unwrap_err()
                 ),
@@ -1639,8 +1618,8 @@ mod disbursement_tests {
             let outside =
                 scope_of(Role::Finance, "410302", Permission::ManageFunds, "410302").unwrap();
             assert_eq!(
-                code_of(
-                    disbursements::act(&db, &city, &outside, other, Action::Approve, "")
+                error_code(
+                    &disbursements::act(&db, &city, &outside, other, Action::Approve, "")
                         .await
                         .unwrap_err()
                 ),
