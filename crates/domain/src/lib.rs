@@ -4,6 +4,7 @@
 pub mod access;
 pub mod audit;
 pub mod disbursement;
+pub mod donor;
 pub mod ledger;
 pub mod matching;
 pub mod money;

@@ -444,6 +444,8 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             &NewDonation {
                 fund_code: fund.clone(),
                 amount: Fen(yuan as i64 * 100),
+                donor_kind: domain::donor::DonorKind::Individual,
+                credit_code: String::new(),
                 donor_name: format!("{}{}", pick(&SURNAMES, dh >> 8), pick(&GIVEN, dh >> 16)),
                 donor_phone: format!("139{:08}", dh % 100_000_000),
                 publish_name: dh % 10 < 3,
@@ -463,6 +465,42 @@ async fn seed_money(db: &Db) -> Result<String, String> {
                 dh % 10_000
             ));
         }
+    }
+    // Enterprise partners: a few large gifts from companies, named with their consent.
+    for (i, name) in [
+        "洛阳龙门建设集团有限公司",
+        "河南伊川电力实业有限公司",
+        "洛阳栾川钼业爱心基金会",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let stem = format!("914103{:02}MA{:07}", 2 + i, 4_417_000 + i * 13);
+        let code = (b'0'..=b'9')
+            .chain(b'A'..=b'Z')
+            .map(|c| format!("{stem}{}", c as char))
+            .find(|c| domain::donor::credit_code("credit_code", c).is_ok())
+            .ok_or("no check character")?;
+        store::donations::record(
+            db,
+            &actor,
+            &all,
+            &NewDonation {
+                fund_code: general[0].clone(),
+                amount: Fen(10_000_000 * (i as i64 + 1)),
+                donor_kind: domain::donor::DonorKind::Enterprise,
+                credit_code: code,
+                donor_name: name.to_string(),
+                donor_phone: String::new(),
+                publish_name: true,
+                channel: Channel::BankTransfer,
+                idempotency_key: None,
+                received_at_ms: Some(now - (30 * (i as i64 + 1)) * day_ms),
+                receipt_wanted: true,
+            },
+        )
+        .await
+        .map_err(e)?;
     }
     // Payments through the approval workflow, at every stage: requested, awaiting the level
     // above, approved, paid, rejected.

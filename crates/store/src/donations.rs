@@ -6,6 +6,7 @@ use crate::ledger::{self, Fund};
 use crate::{Db, Result, StoreError, now_ms};
 use domain::FieldError;
 use domain::access::Scope;
+use domain::donor::DonorKind;
 use domain::ledger::{AccountKind, TxDraft};
 use domain::money::{Fen, MAX_AMOUNT};
 use serde::Serialize;
@@ -49,6 +50,9 @@ impl Channel {
 pub struct NewDonation {
     pub fund_code: String,
     pub amount: Fen,
+    pub donor_kind: DonorKind,
+    /// Enterprises only: their 统一社会信用代码 (checked, and the key that finds them again).
+    pub credit_code: String,
     pub donor_name: String,
     pub donor_phone: String,
     pub publish_name: bool,
@@ -73,7 +77,14 @@ pub struct Donation {
 
 pub const MAX_DONOR_NAME_CHARS: usize = 60;
 
-fn validate(d: &NewDonation) -> Result<(String, String)> {
+/// The donor's name, phone and credit code, checked and normalised.
+struct DonorFacts {
+    name: String,
+    phone: String,
+    credit_code: String,
+}
+
+fn validate(d: &NewDonation) -> Result<DonorFacts> {
     let mut errors = Vec::new();
     if !d.amount.is_positive() {
         errors.push(FieldError::new("amount_fen", "amount_zero"));
@@ -88,8 +99,28 @@ fn validate(d: &NewDonation) -> Result<(String, String)> {
     if !phone.is_empty() && !domain::org::is_phone(&phone) {
         errors.push(FieldError::new("donor_phone", "phone_invalid"));
     }
+    let credit_code = match d.donor_kind {
+        DonorKind::Enterprise => {
+            if name.is_empty() {
+                errors.push(FieldError::new("donor_name", "enterprise_name_missing"));
+            }
+            domain::donor::credit_code("credit_code", &d.credit_code).unwrap_or_else(|e| {
+                errors.push(e);
+                String::new()
+            })
+        }
+        DonorKind::Individual if !d.credit_code.trim().is_empty() => {
+            errors.push(FieldError::new("credit_code", "credit_code_for_person"));
+            String::new()
+        }
+        DonorKind::Individual => String::new(),
+    };
     if errors.is_empty() {
-        Ok((name, phone))
+        Ok(DonorFacts {
+            name,
+            phone,
+            credit_code,
+        })
     } else {
         Err(StoreError::Invalid(errors))
     }
@@ -98,7 +129,11 @@ fn validate(d: &NewDonation) -> Result<(String, String)> {
 /// Records a gift and books it, in one database transaction. A known phone number is the same
 /// donor; a gift without a phone gets a donor record of its own.
 pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> Result<Donation> {
-    let (name, phone) = validate(d)?;
+    let DonorFacts {
+        name,
+        phone,
+        credit_code,
+    } = validate(d)?;
     let mut tx = db.begin_write().await?;
     if let Some(key) = &d.idempotency_key {
         let existing = sqlx::query(
@@ -127,27 +162,41 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
         .await?
         .ok_or(FieldError::new("fund_code", "fund_unknown"))?;
     let now = d.received_at_ms.unwrap_or_else(now_ms);
-    let known: Option<i64> = if phone.is_empty() {
-        None
-    } else {
-        sqlx::query_scalar("SELECT id FROM donors WHERE phone = $1 ORDER BY id LIMIT 1")
-            .bind(&phone)
+    // The same enterprise is found by its credit code, the same person by their phone.
+    let known: Option<i64> = if !credit_code.is_empty() {
+        sqlx::query_scalar("SELECT id FROM donors WHERE credit_code = $1 ORDER BY id LIMIT 1")
+            .bind(&credit_code)
             .fetch_optional(&mut *tx)
             .await?
+    } else if !phone.is_empty() {
+        sqlx::query_scalar(
+            "SELECT id FROM donors WHERE phone = $1 AND credit_code = '' ORDER BY id LIMIT 1",
+        )
+        .bind(&phone)
+        .fetch_optional(&mut *tx)
+        .await?
+    } else {
+        None
     };
     let donor_id = match known {
         Some(id) => id,
         None => {
             sqlx::query_scalar(
-                "INSERT INTO donors (kind, name, phone, publish_name, org_code, org_path, created_at_ms) \
-                 VALUES ('individual', $1, $2, $3, $4, $5, $6) RETURNING id",
+                "INSERT INTO donors (kind, name, phone, publish_name, org_code, org_path, \
+                 created_at_ms, credit_code) VALUES ($7, $1, $2, $3, $4, $5, $6, $8) RETURNING id",
             )
-            .bind(if name.is_empty() { "匿名" } else { name.as_str() })
+            .bind(if name.is_empty() {
+                "匿名"
+            } else {
+                name.as_str()
+            })
             .bind(&phone)
             .bind(i16::from(d.publish_name))
             .bind(&fund.org_code)
             .bind(&fund.org_path)
             .bind(now)
+            .bind(d.donor_kind.key())
+            .bind(&credit_code)
             .fetch_one(&mut *tx)
             .await?
         }

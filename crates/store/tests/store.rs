@@ -1031,6 +1031,8 @@ mod matching_tests {
         NewDonation {
             fund_code: fund.into(),
             amount: Fen(yuan * 100),
+            donor_kind: domain::donor::DonorKind::Individual,
+            credit_code: String::new(),
             donor_name: "王芳".into(),
             donor_phone: phone.into(),
             publish_name: false,
@@ -1200,6 +1202,8 @@ mod receipt_tests {
         NewDonation {
             fund_code: "XA-GEN".into(),
             amount: Fen(12345),
+            donor_kind: domain::donor::DonorKind::Individual,
+            credit_code: String::new(),
             donor_name: name.into(),
             donor_phone: String::new(),
             publish_name: false,

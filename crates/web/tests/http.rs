@@ -259,6 +259,8 @@ both!(every_route_refuses_outsiders, |app: App| async move {
     let walk_gift = store::donations::NewDonation {
         fund_code: "WALK-FUND".into(),
         amount: domain::money::Fen(100),
+        donor_kind: domain::donor::DonorKind::Individual,
+        credit_code: String::new(),
         donor_name: "走查".into(),
         donor_phone: String::new(),
         publish_name: false,
@@ -990,12 +992,34 @@ both!(
             assert_eq!(r.json()["field"], field, "{body}");
         }
 
+        // Enterprises: the credit code is checked, and finds the same donor again.
+        let bad_code = r#"{"fund_code":"XA-SS-P1","amount_fen":100000,"donor_name":"洛阳某某实业有限公司","donor_kind":"enterprise","credit_code":"91350100M000100Y44","channel":"bank_transfer"}"#;
+        let r = app.send(send("", bad_code)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json()["field"], "credit_code");
+        assert!(r.json()["message"].as_str().unwrap().contains("校验不通过"));
+        let good = r#"{"fund_code":"XA-SS-P1","amount_fen":100000,"donor_name":"洛阳某某实业有限公司","donor_kind":"enterprise","credit_code":"91350100m000100y43","publish_name":true,"channel":"bank_transfer"}"#;
+        let company = app.send(send("", good)).await;
+        assert_eq!(company.status, StatusCode::CREATED, "{}", company.body);
+        assert_eq!(app.send(send("", good)).await.status, StatusCode::CREATED);
+        let donors: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM donors WHERE credit_code = '91350100M000100Y43'",
+        )
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(donors, 1, "one enterprise, two gifts");
+        let company_receipt = company.json()["receipt_number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+
         // The public feed: no login, totals and lines, the donor masked unless they agreed.
         let r = app.get("/api/v1/public/funds/XA-SS-P1", None).await;
         assert_eq!(r.status, StatusCode::OK);
         let j = r.json();
-        assert_eq!(j["raised_fen"], 12845);
-        assert_eq!(j["balance_fen"], 12845);
+        assert_eq!(j["raised_fen"], 12845 + 200000);
+        assert_eq!(j["balance_fen"], 12845 + 200000);
         assert_eq!(j["spent_fen"], 0);
         let donors: Vec<&str> = j["entries"]
             .as_array()
@@ -1003,7 +1027,15 @@ both!(
             .iter()
             .map(|e| e["donor"].as_str().unwrap())
             .collect();
-        assert_eq!(donors, ["李四", "张*"]);
+        assert_eq!(
+            donors,
+            [
+                "洛阳某某实业有限公司",
+                "洛阳某某实业有限公司",
+                "李四",
+                "张*"
+            ]
+        );
         assert!(
             !r.body.contains("13903791234") && !r.body.contains("张三丰"),
             "nothing private: {}",
@@ -1022,7 +1054,7 @@ both!(
             "{}",
             page.body
         );
-        assert!(page.body.contains("¥128.45"));
+        assert!(page.body.contains("¥2,128.45"));
         assert!(!page.body.contains("张三丰") && !page.body.contains("13903791234"));
         // The printable receipt, for finance; the donor's own trace, for anyone with the pair.
         let finance = app.browser("xinan.finance").await;
@@ -1038,6 +1070,20 @@ both!(
                 && receipt.body.contains("¥123.45")
                 && receipt.body.contains("张三丰")
         );
+        let printed = app
+            .get(
+                &format!("/orgs/410323/receipts/{company_receipt}"),
+                Some(&finance.cookie),
+            )
+            .await;
+        assert!(
+            printed
+                .body
+                .contains("<td id=\"credit-code\">91350100M000100Y43</td>"),
+            "{}",
+            printed.body
+        );
+        assert!(printed.body.contains("壹仟元整"));
         let staff = app.browser("xinan.staff").await;
         assert_eq!(
             app.get(

@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use domain::FieldError;
 use domain::access::Permission;
+use domain::donor::DonorKind;
 use domain::money::Fen;
 use serde::{Deserialize, Serialize};
 use store::Actor;
@@ -21,6 +22,12 @@ pub struct DonationRequest {
     pub amount_fen: i64,
     #[serde(default)]
     pub donor_name: String,
+    /// `individual` (default) or `enterprise`.
+    #[serde(default)]
+    pub donor_kind: Option<String>,
+    /// Enterprises: the 18-character 统一社会信用代码 (its check character is verified).
+    #[serde(default)]
+    pub credit_code: String,
     /// Mainland mobile or landline; the same phone is the same donor.
     #[serde(default)]
     pub donor_phone: String,
@@ -67,6 +74,13 @@ pub async fn create(
     headers: HeaderMap,
     ApiJson(req): ApiJson<DonationRequest>,
 ) -> Result<(StatusCode, Json<DonationJson>), AppError> {
+    let donor_kind = match req.donor_kind.as_deref() {
+        None => DonorKind::Individual,
+        Some(k) => DonorKind::parse(k).ok_or(AppError::Invalid(vec![FieldError::new(
+            "donor_kind",
+            "donor_kind_invalid",
+        )]))?,
+    };
     let channel = Channel::parse(&req.channel).ok_or(AppError::Invalid(vec![FieldError::new(
         "channel",
         "channel_invalid",
@@ -98,6 +112,8 @@ pub async fn create(
         &NewDonation {
             fund_code: fund.value.code,
             amount: Fen(req.amount_fen),
+            donor_kind,
+            credit_code: req.credit_code,
             donor_name: req.donor_name,
             donor_phone: req.donor_phone,
             publish_name: req.publish_name,
