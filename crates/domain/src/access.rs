@@ -45,9 +45,9 @@ impl Role {
         match self {
             Role::Admin => true,
             Role::Staff => matches!(p, ViewOrg | EditOrgFacts),
-            Role::Finance => matches!(p, ViewOrg | ManageFunds),
+            Role::Finance => matches!(p, ViewOrg | ManageFunds | ViewMoney),
             Role::Reviewer => matches!(p, ViewOrg),
-            Role::Auditor => matches!(p, ViewOrg | ViewAudit),
+            Role::Auditor => matches!(p, ViewOrg | ViewAudit | ViewMoney),
         }
     }
 }
@@ -65,15 +65,18 @@ pub enum Permission {
     ManageUsers,
     /// Open funds and record money in the ledger.
     ManageFunds,
+    /// Read and export the books (donations with donors' names, ledger, payments).
+    ViewMoney,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 5] = [
+    pub const ALL: [Permission; 6] = [
         Permission::ViewOrg,
         Permission::EditOrgFacts,
         Permission::ViewAudit,
         Permission::ManageUsers,
         Permission::ManageFunds,
+        Permission::ViewMoney,
     ];
 
     /// Changes data (so an auditor must never hold it).

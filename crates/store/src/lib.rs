@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod disbursements;
 pub mod donations;
+pub mod exports;
 pub mod ledger;
 pub mod matching;
 pub mod org_units;

@@ -69,6 +69,12 @@ pub fn route_specs() -> Vec<RouteSpec> {
         spec(Method::GET, "/assets/{file}", Public, get(pages::asset)),
         spec(Method::GET, "/lang/{lang}", Public, get(pages::set_lang)),
         spec(Method::GET, "/login", Public, get(pages::login::show)),
+        spec(
+            Method::GET,
+            "/orgs/{code}/export",
+            Unit(ViewMoney),
+            get(pages::exports::download),
+        ),
         spec(Method::GET, "/public", Public, get(pages::public::index)),
         spec(
             Method::GET,

@@ -1084,7 +1084,68 @@ both!(
             printed.body
         );
         assert!(printed.body.contains("壹仟元整"));
+        // Exports: finance and auditors take the books away; staff do not.
+        let csv = app
+            .get(
+                "/orgs/410323/export?what=donations&format=csv",
+                Some(&finance.cookie),
+            )
+            .await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert!(csv.body.starts_with('\u{feff}'), "BOM for Excel");
+        assert!(
+            csv.body.contains("洛阳某某实业有限公司")
+                && csv.body.contains("91350100M000100Y43")
+                && csv.body.contains(",123.45,"),
+            "{}",
+            csv.body
+        );
+        assert_eq!(
+            csv.body.lines().count(),
+            1 + 4,
+            "header and four gifts (the retry booked none)"
+        );
+        let xlsx = app
+            .get(
+                "/orgs/410323/export?what=ledger&format=xlsx",
+                Some(&finance.cookie),
+            )
+            .await;
+        assert_eq!(xlsx.status, StatusCode::OK);
+        assert!(
+            xlsx.headers[header::CONTENT_DISPOSITION]
+                .to_str()
+                .unwrap()
+                .contains("ledger-410323-")
+        );
+        assert!(xlsx.body.starts_with("PK"), "an xlsx is a zip");
+        let bad = app
+            .get(
+                "/orgs/410323/export?what=everything&format=xlsx",
+                Some(&finance.cookie),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let auditor = app.browser("city.auditor").await;
+        assert_eq!(
+            app.get(
+                "/orgs/410323/export?what=disbursements&format=csv",
+                Some(&auditor.cookie)
+            )
+            .await
+            .status,
+            StatusCode::OK
+        );
         let staff = app.browser("xinan.staff").await;
+        assert_eq!(
+            app.get(
+                "/orgs/410323/export?what=donations&format=csv",
+                Some(&staff.cookie)
+            )
+            .await
+            .status,
+            StatusCode::FORBIDDEN
+        );
         assert_eq!(
             app.get(
                 "/orgs/410323/receipts/41030126-0000000001",

@@ -26,6 +26,7 @@ struct ShowPage {
     coverage: Vec<LevelCoverage>,
     can_edit: bool,
     can_audit: bool,
+    can_export: bool,
     saved: bool,
 }
 
@@ -58,6 +59,7 @@ pub async fn show(
             &unit.value.org_path,
         ),
         can_audit: may(&viewer.session, Permission::ViewAudit, &unit.value.org_path),
+        can_export: may(&viewer.session, Permission::ViewMoney, &unit.value.org_path),
         unit: unit.value,
         crumbs,
         children,

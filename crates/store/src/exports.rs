@@ -1,0 +1,145 @@
+//! What finance takes away: donations, ledger lines and disbursements of a subtree, as rows.
+//! (The file formats are `xfer`'s business.)
+
+use crate::Db;
+use crate::Result;
+use domain::access::Scope;
+use domain::money::Fen;
+use sqlx::Row;
+
+pub struct DonationLine {
+    pub id: i64,
+    pub received_at_ms: i64,
+    pub fund_code: String,
+    pub fund_name: String,
+    pub donor_name: String,
+    pub donor_kind: String,
+    pub credit_code: String,
+    pub amount: Fen,
+    pub channel: String,
+    pub receipt_number: String,
+    pub reversed: bool,
+}
+
+pub struct LedgerLine {
+    pub transaction_id: i64,
+    pub at_ms: i64,
+    pub kind: String,
+    pub memo: String,
+    pub fund_code: String,
+    pub account: String,
+    pub amount: Fen,
+    pub reverses_id: Option<i64>,
+}
+
+pub struct DisbursementLine {
+    pub id: i64,
+    pub created_at_ms: i64,
+    pub fund_code: String,
+    pub payee: String,
+    pub amount: Fen,
+    pub function: String,
+    pub purpose: String,
+    pub state: String,
+    pub maker: String,
+}
+
+/// Donations in the subtree of `path` (inside the scope), oldest first.
+pub async fn donations(db: &Db, scope: &Scope, path: &str) -> Result<Vec<DonationLine>> {
+    let (lo, hi) = bounds(scope, path);
+    let rows = sqlx::query(
+        "SELECT dn.id, dn.received_at_ms, f.code, f.name, d.name, d.kind, d.credit_code, dn.amount_fen, \
+         dn.channel, COALESCE(dn.receipt_number, ''), dn.reversed_by_id \
+         FROM donations dn JOIN funds f ON f.id = dn.fund_id JOIN donors d ON d.id = dn.donor_id \
+         WHERE dn.org_path >= $1 AND dn.org_path < $2 ORDER BY dn.received_at_ms, dn.id",
+    )
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let reversed: Option<i64> = r.try_get(10)?;
+            Ok(DonationLine {
+                id: r.try_get(0)?,
+                received_at_ms: r.try_get(1)?,
+                fund_code: r.try_get(2)?,
+                fund_name: r.try_get(3)?,
+                donor_name: r.try_get(4)?,
+                donor_kind: r.try_get(5)?,
+                credit_code: r.try_get(6)?,
+                amount: Fen(r.try_get(7)?),
+                channel: r.try_get(8)?,
+                receipt_number: r.try_get(9)?,
+                reversed: reversed.is_some(),
+            })
+        })
+        .collect()
+}
+
+/// Every posting on funds in the subtree of `path`, in booking order.
+pub async fn ledger(db: &Db, scope: &Scope, path: &str) -> Result<Vec<LedgerLine>> {
+    let (lo, hi) = bounds(scope, path);
+    let rows = sqlx::query(
+        "SELECT t.id, t.created_at_ms, t.kind, t.memo, f.code, a.kind, p.amount_fen, t.reverses_id \
+         FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id \
+         JOIN funds f ON f.id = a.fund_id JOIN ledger_transactions t ON t.id = p.transaction_id \
+         WHERE f.org_path >= $1 AND f.org_path < $2 ORDER BY p.id",
+    )
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(LedgerLine {
+                transaction_id: r.try_get(0)?,
+                at_ms: r.try_get(1)?,
+                kind: r.try_get(2)?,
+                memo: r.try_get(3)?,
+                fund_code: r.try_get(4)?,
+                account: r.try_get(5)?,
+                amount: Fen(r.try_get(6)?),
+                reverses_id: r.try_get(7)?,
+            })
+        })
+        .collect()
+}
+
+/// Disbursements in the subtree of `path`, oldest first.
+pub async fn disbursements(db: &Db, scope: &Scope, path: &str) -> Result<Vec<DisbursementLine>> {
+    let (lo, hi) = bounds(scope, path);
+    let rows = sqlx::query(
+        "SELECT d.id, d.created_at_ms, f.code, d.payee, d.amount_fen, d.function_code, d.purpose, \
+         d.state, d.maker FROM disbursements d JOIN funds f ON f.id = d.fund_id \
+         WHERE d.org_path >= $1 AND d.org_path < $2 ORDER BY d.id",
+    )
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DisbursementLine {
+                id: r.try_get(0)?,
+                created_at_ms: r.try_get(1)?,
+                fund_code: r.try_get(2)?,
+                payee: r.try_get(3)?,
+                amount: Fen(r.try_get(4)?),
+                function: r.try_get(5)?,
+                purpose: r.try_get(6)?,
+                state: r.try_get(7)?,
+                maker: r.try_get(8)?,
+            })
+        })
+        .collect()
+}
+
+/// The subtree of `path` if it lies inside the scope; otherwise an empty range (no rows).
+fn bounds(scope: &Scope, path: &str) -> (String, String) {
+    if scope.contains(path) {
+        domain::org::subtree_bounds(path)
+    } else {
+        (String::new(), String::new())
+    }
+}
