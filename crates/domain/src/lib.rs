@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod compliance;
 pub mod disbursement;
 pub mod donor;
 pub mod ledger;

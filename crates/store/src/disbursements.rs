@@ -285,8 +285,9 @@ pub async fn act(
             &format!("{}：{}", d.payee, d.purpose),
         )
         .map_err(|_| FieldError::new("amount_fen", "amount_zero"))?;
-        ledger_id =
-            Some(crate::ledger::post_in(&mut tx, &person.actor(), scope, &draft, None).await?);
+        ledger_id = Some(
+            crate::ledger::post_in(&mut tx, &person.actor(), scope, &draft, None, now_ms()).await?,
+        );
     }
     let note = domain::text::normalize(note);
     sqlx::query(

@@ -208,7 +208,7 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
     };
     let draft = TxDraft::donation(&fund.code, d.amount, &memo)
         .map_err(|_| FieldError::new("amount_fen", "amount_zero"))?;
-    let ledger_id = ledger::post_in(&mut tx, actor, scope, &draft, None).await?;
+    let ledger_id = ledger::post_in(&mut tx, actor, scope, &draft, None, now).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO donations (fund_id, donor_id, amount_fen, channel, publish_name, \
          ledger_transaction_id, idempotency_key, org_path, received_at_ms, receipt_wanted) \

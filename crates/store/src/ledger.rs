@@ -180,20 +180,22 @@ pub async fn active_funds(db: &Db, scope: &Scope) -> Result<Vec<Fund>> {
 /// Stores a balanced transaction in its own database transaction.
 pub async fn record(db: &Db, actor: &Actor, scope: &Scope, draft: &TxDraft) -> Result<i64> {
     let mut tx = db.begin_write().await?;
-    let id = post_in(&mut tx, actor, scope, draft, None).await?;
+    let id = post_in(&mut tx, actor, scope, draft, None, now_ms()).await?;
     tx.commit().await?;
     Ok(id)
 }
 
 /// Stores a transaction inside the caller's database transaction (so a donation and its match,
 /// or a payment and its state change, commit together). Refuses unknown or closed funds and any
-/// fund's cash going below zero; the caller's transaction must then be dropped.
+/// fund's cash going below zero; the caller's transaction must then be dropped. `at_ms` is when
+/// the money moved (a gift's date), which the year's figures are counted by.
 pub async fn post_in(
     conn: &mut AnyConnection,
     actor: &Actor,
     scope: &Scope,
     draft: &TxDraft,
     reverses: Option<i64>,
+    at_ms: i64,
 ) -> Result<i64> {
     let draft = draft
         .clone()
@@ -223,7 +225,7 @@ pub async fn post_in(
     .bind(&first.org_path)
     .bind(reverses)
     .bind(&actor.name)
-    .bind(now_ms())
+    .bind(at_ms)
     .fetch_one(&mut *conn)
     .await
     .map_err(conflict_as("reverses"))?;
@@ -331,7 +333,7 @@ pub async fn reverse_in(
     }
     let draft = TxDraft::reversal_of(&postings, memo)
         .map_err(|_| FieldError::new("amount", "ledger_unbalanced"))?;
-    post_in(conn, actor, scope, &draft, Some(tx_id)).await
+    post_in(conn, actor, scope, &draft, Some(tx_id), now_ms()).await
 }
 
 /// Every account balance of a fund (absent accounts are zero).

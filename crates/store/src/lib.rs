@@ -3,6 +3,7 @@
 //! transaction.
 
 pub mod audit;
+pub mod compliance;
 pub mod disbursements;
 pub mod donations;
 pub mod exports;

@@ -158,7 +158,7 @@ pub(crate) async fn apply_in(
             &format!("配套捐赠 #{donation_id}"),
         )
         .map_err(|_| FieldError::new("amount", "ledger_unbalanced"))?;
-        let ledger_id = ledger::post_in(conn, actor, &whole, &draft, None).await?;
+        let ledger_id = ledger::post_in(conn, actor, &whole, &draft, None, at_ms).await?;
         sqlx::query(
             "INSERT INTO matches (rule_id, donation_id, project_fund_id, donor_id, china_day, \
              amount_fen, ledger_transaction_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -71,6 +71,12 @@ pub fn route_specs() -> Vec<RouteSpec> {
         spec(Method::GET, "/login", Public, get(pages::login::show)),
         spec(
             Method::GET,
+            "/orgs/{code}/compliance",
+            Unit(ViewMoney),
+            get(pages::compliance::show),
+        ),
+        spec(
+            Method::GET,
             "/orgs/{code}/export",
             Unit(ViewMoney),
             get(pages::exports::download),

@@ -1,6 +1,7 @@
 //! Server-rendered pages.
 
 pub mod audit;
+pub mod compliance;
 pub mod exports;
 pub mod login;
 pub mod orgs;

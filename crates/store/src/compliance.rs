@@ -1,0 +1,88 @@
+//! The year's figures of a legal entity, from its ledger, for the compliance rules.
+
+use crate::{Db, Result};
+use domain::compliance::{Base, OrgType, Rule, YearFigures, rule_for};
+use domain::money::Fen;
+use sqlx::Row;
+
+/// How an entity is registered; a 慈善会 with public fundraising unless recorded otherwise.
+pub async fn profile(db: &Db, entity_code: &str) -> Result<(OrgType, bool)> {
+    let row = sqlx::query(
+        "SELECT org_type, public_fundraising FROM entity_profiles WHERE entity_code = $1",
+    )
+    .bind(entity_code)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(match row {
+        Some(r) => {
+            let t: String = r.try_get(0)?;
+            let p: i64 = r.try_get(1)?;
+            (OrgType::parse(&t).unwrap_or(OrgType::SocialGroup), p != 0)
+        }
+        None => (OrgType::SocialGroup, true),
+    })
+}
+
+/// Sum of postings on the entity's accounts of a kind (`LIKE` pattern) in `[from, until)`.
+async fn sum(db: &Db, entity: &str, kind_like: &str, from: i64, until: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(p.amount_fen), 0) AS BIGINT) FROM ledger_postings p \
+         JOIN ledger_accounts a ON a.id = p.account_id JOIN funds f ON f.id = a.fund_id \
+         JOIN ledger_transactions t ON t.id = p.transaction_id \
+         WHERE f.entity_code = $1 AND a.kind LIKE $2 AND t.created_at_ms >= $3 AND t.created_at_ms < $4",
+    )
+    .bind(entity)
+    .bind(kind_like)
+    .bind(from)
+    .bind(until)
+    .fetch_one(db.pool())
+    .await?)
+}
+
+/// The rule in force and this year's figures, as of `now_ms`, China calendar year.
+pub async fn year_figures(
+    db: &Db,
+    entity_code: &str,
+    now_ms: i64,
+) -> Result<Option<(Rule, YearFigures, i32)>> {
+    let today = domain::time::china_day(now_ms);
+    let year: i32 = today[..4].parse().unwrap_or(1970);
+    let start = |y: i32| {
+        domain::time::china_day_range_ms(&format!("{y:04}-01-01"))
+            .map(|r| r.0)
+            .unwrap_or(0)
+    };
+    let (this_year, next_year) = (start(year), start(year + 1));
+    let (org_type, public) = profile(db, entity_code).await?;
+    // Net assets at a year's end: what the entity's funds held (cash) then.
+    let mut year_end_assets = Vec::new();
+    for y in [year - 3, year - 2, year - 1] {
+        year_end_assets.push(sum(db, entity_code, "cash", 0, start(y + 1)).await?);
+    }
+    let net_assets_last = Fen(year_end_assets[2]);
+    let Some(rule) = rule_for(
+        &domain::compliance::RULES,
+        org_type,
+        public,
+        net_assets_last,
+        &today,
+    ) else {
+        return Ok(None);
+    };
+    let base = match rule.base {
+        // Income is a credit: minus the income accounts' postings.
+        Base::LastYearIncome => -sum(db, entity_code, "income", start(year - 1), this_year).await?,
+        Base::AverageNetAssets => year_end_assets.iter().sum::<i64>() / 3,
+    };
+    let figures = YearFigures {
+        base: Fen(base),
+        charitable_spending: Fen(
+            sum(db, entity_code, "expense:program", this_year, next_year).await?,
+        ),
+        management: Fen(sum(db, entity_code, "expense:management", this_year, next_year).await?),
+        total_spending: Fen(sum(db, entity_code, "expense:%", this_year, next_year).await?),
+        days_elapsed: ((now_ms - this_year) / 86_400_000 + 1).max(1),
+        days_in_year: (next_year - this_year) / 86_400_000,
+    };
+    Ok(Some((rule, figures, year)))
+}
