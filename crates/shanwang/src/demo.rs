@@ -454,6 +454,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
                 idempotency_key: None,
                 received_at_ms: Some(at),
                 receipt_wanted: !dh.is_multiple_of(7),
+                in_kind_description: String::new(),
             },
         )
         .await
@@ -497,6 +498,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
                 idempotency_key: None,
                 received_at_ms: Some(now - (30 * (i as i64 + 1)) * day_ms),
                 receipt_wanted: true,
+                in_kind_description: String::new(),
             },
         )
         .await

@@ -63,6 +63,8 @@ pub struct NewDonation {
     pub received_at_ms: Option<i64>,
     /// The donor wants a receipt (recorded either way; anonymous gifts get none).
     pub receipt_wanted: bool,
+    /// In-kind gifts: what the goods are (the amount is their valuation).
+    pub in_kind_description: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -98,6 +100,12 @@ fn validate(d: &NewDonation) -> Result<DonorFacts> {
     let phone = domain::text::normalize(&d.donor_phone);
     if !phone.is_empty() && !domain::org::is_phone(&phone) {
         errors.push(FieldError::new("donor_phone", "phone_invalid"));
+    }
+    if d.channel == Channel::InKind && domain::text::normalize(&d.in_kind_description).is_empty() {
+        errors.push(FieldError::new(
+            "in_kind_description",
+            "in_kind_description_missing",
+        ));
     }
     let credit_code = match d.donor_kind {
         DonorKind::Enterprise => {
@@ -211,8 +219,8 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
     let ledger_id = ledger::post_in(&mut tx, actor, scope, &draft, None, now).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO donations (fund_id, donor_id, amount_fen, channel, publish_name, \
-         ledger_transaction_id, idempotency_key, org_path, received_at_ms, receipt_wanted) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+         ledger_transaction_id, idempotency_key, org_path, received_at_ms, receipt_wanted, \
+         in_kind_description) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(fund.id)
     .bind(donor_id)
@@ -224,6 +232,7 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
     .bind(&fund.org_path)
     .bind(now)
     .bind(i16::from(d.receipt_wanted))
+    .bind(domain::text::normalize(&d.in_kind_description))
     .fetch_one(&mut *tx)
     .await
     .map_err(crate::conflict_as("idempotency_key"))?;

@@ -1040,6 +1040,7 @@ mod matching_tests {
             idempotency_key: None,
             received_at_ms: None,
             receipt_wanted: true,
+            in_kind_description: String::new(),
         }
     }
 
@@ -1211,6 +1212,7 @@ mod receipt_tests {
             idempotency_key: None,
             received_at_ms: None,
             receipt_wanted: wanted,
+            in_kind_description: String::new(),
         }
     }
 

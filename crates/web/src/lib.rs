@@ -71,6 +71,18 @@ pub fn route_specs() -> Vec<RouteSpec> {
         spec(Method::GET, "/login", Public, get(pages::login::show)),
         spec(
             Method::GET,
+            "/orgs/{code}/donations/new",
+            Unit(ManageFunds),
+            get(pages::donations::new),
+        ),
+        spec(
+            Method::POST,
+            "/orgs/{code}/donations",
+            Unit(ManageFunds),
+            post(pages::donations::create),
+        ),
+        spec(
+            Method::GET,
             "/orgs/{code}/compliance",
             Unit(ViewMoney),
             get(pages::compliance::show),

@@ -268,6 +268,7 @@ both!(every_route_refuses_outsiders, |app: App| async move {
         idempotency_key: None,
         received_at_ms: None,
         receipt_wanted: true,
+        in_kind_description: String::new(),
     };
     store::donations::record(
         &app.db,
@@ -1214,6 +1215,7 @@ both!(
             idempotency_key: None,
             received_at_ms: Some(last_year),
             receipt_wanted: false,
+            in_kind_description: String::new(),
         };
         store::donations::record(&app.db, &cli, &all, &gift)
             .await
@@ -1279,5 +1281,144 @@ both!(
                 .status,
             StatusCode::FORBIDDEN
         );
+    }
+);
+
+both!(
+    the_donation_form_refuses_bad_amounts_and_books_a_double_click_once,
+    |app: App| async move {
+        let all = domain::access::Scope::whole_network();
+        store::ledger::create_fund(
+            &app.db,
+            &Actor::cli("test"),
+            &all,
+            "XA-GEN",
+            "新安县慈善会非限定性资金",
+            "410323",
+            domain::ledger::FundKind::Unrestricted,
+        )
+        .await
+        .unwrap();
+        users::create(
+            &app.db,
+            &Actor::cli("test"),
+            "xinan.finance",
+            "",
+            PASSWORD,
+            Role::Finance,
+            "410323",
+        )
+        .await
+        .unwrap();
+        let b = app.browser("xinan.finance").await;
+        let page = app.get("/orgs/410323/donations/new", Some(&b.cookie)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let i = page.body.find("name=\"token\" value=\"").unwrap() + 20;
+        let token = page.body[i..].split('"').next().unwrap().to_string();
+        assert!(token.starts_with("form-"));
+        let count = || async {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM donations")
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap();
+            n
+        };
+        for (amount, says) in [
+            ("0", "不能为 0"),
+            ("-5", "不能是负数"),
+            ("1.234", "最多两位小数"),
+            ("１００", "半角数字"),
+            ("100元", "不要带“元”"),
+            ("20000000000", "过大"),
+            ("一百", "应是数字"),
+        ] {
+            let r = app
+                .post_form(
+                    "/orgs/410323/donations",
+                    Some(&b.cookie),
+                    &[
+                        ("csrf", &b.csrf),
+                        ("token", &token),
+                        ("fund_code", "XA-GEN"),
+                        ("amount", amount),
+                        ("channel", "cash"),
+                        ("donor_name", "王芳"),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{amount}");
+            assert!(
+                r.body
+                    .contains("<p class=\"field-error\" id=\"amount-error\">")
+                    && r.body.contains(says),
+                "{amount}: {}",
+                r.body
+            );
+            assert!(
+                r.body.contains(&format!("value=\"{amount}\"")),
+                "what was typed is kept"
+            );
+        }
+        let r = app
+            .post_form(
+                "/orgs/410323/donations",
+                Some(&b.cookie),
+                &[
+                    ("csrf", &b.csrf),
+                    ("token", &token),
+                    ("fund_code", "XA-GEN"),
+                    ("amount", "500"),
+                    ("channel", "in_kind"),
+                    ("donor_name", "王芳"),
+                ],
+            )
+            .await;
+        assert!(r.body.contains("id=\"in_kind_description-error\""));
+        let r = app
+            .post_form(
+                "/orgs/410323/donations",
+                Some(&b.cookie),
+                &[
+                    ("csrf", &b.csrf),
+                    ("token", &token),
+                    ("fund_code", "LY-OTHER"),
+                    ("amount", "500"),
+                    ("channel", "cash"),
+                ],
+            )
+            .await;
+        assert!(r.body.contains("id=\"fund_code-error\""));
+        assert_eq!(count().await, 0, "nothing stored");
+
+        let good = [
+            ("csrf", b.csrf.as_str()),
+            ("token", token.as_str()),
+            ("fund_code", "XA-GEN"),
+            ("amount", "1,234.50"),
+            ("channel", "in_kind"),
+            ("in_kind_description", "大米 50 袋"),
+            ("donor_name", "王芳"),
+            ("publish_name", "1"),
+        ];
+        let first = app
+            .post_form("/orgs/410323/donations", Some(&b.cookie), &good)
+            .await;
+        assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+        let again = app
+            .post_form("/orgs/410323/donations", Some(&b.cookie), &good)
+            .await;
+        assert_eq!(
+            again.location(),
+            first.location(),
+            "the second click lands on the same gift"
+        );
+        assert_eq!(count().await, 1);
+        let amount: i64 = sqlx::query_scalar("SELECT amount_fen FROM donations")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(amount, 123450);
+        let shown = app.get(first.location(), Some(&b.cookie)).await;
+        assert!(shown.body.contains("id=\"recorded\""));
     }
 );

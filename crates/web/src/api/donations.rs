@@ -39,6 +39,9 @@ pub struct DonationRequest {
     /// false when the donor wants no receipt (default true; gifts without a name get none).
     #[serde(default = "yes")]
     pub receipt_wanted: bool,
+    /// For `in_kind` gifts: what the goods are (`amount_fen` is their valuation).
+    #[serde(default)]
+    pub in_kind_description: String,
 }
 
 fn yes() -> bool {
@@ -121,6 +124,7 @@ pub async fn create(
             idempotency_key,
             received_at_ms: None,
             receipt_wanted: req.receipt_wanted,
+            in_kind_description: req.in_kind_description,
         },
     )
     .await?;

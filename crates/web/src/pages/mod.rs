@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod compliance;
+pub mod donations;
 pub mod exports;
 pub mod login;
 pub mod orgs;

@@ -27,7 +27,10 @@ struct ShowPage {
     can_edit: bool,
     can_audit: bool,
     can_export: bool,
+    can_record: bool,
     saved: bool,
+    /// Just recorded: the gift's receipt number (empty when none was issued).
+    recorded: Option<String>,
 }
 
 impl ShowPage {
@@ -39,6 +42,8 @@ impl ShowPage {
 #[derive(Deserialize)]
 pub struct ShowQuery {
     saved: Option<String>,
+    recorded: Option<String>,
+    receipt: Option<String>,
 }
 
 pub async fn show(
@@ -60,6 +65,12 @@ pub async fn show(
         ),
         can_audit: may(&viewer.session, Permission::ViewAudit, &unit.value.org_path),
         can_export: may(&viewer.session, Permission::ViewMoney, &unit.value.org_path),
+        can_record: may(
+            &viewer.session,
+            Permission::ManageFunds,
+            &unit.value.org_path,
+        ),
+        recorded: q.recorded.map(|_| q.receipt.unwrap_or_default()),
         unit: unit.value,
         crumbs,
         children,
