@@ -136,7 +136,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
 pub struct ApiCaller {
     pub session: Session,
     pub token: String,
-    pub lang: Lang,
 }
 
 impl FromRequestParts<AppState> for ApiCaller {
@@ -158,11 +157,7 @@ impl FromRequestParts<AppState> for ApiCaller {
         let session = store::users::session(&state.db, &token, SessionKind::Api)
             .await?
             .ok_or(AppError::Unauthorized)?;
-        Ok(ApiCaller {
-            session,
-            token,
-            lang: Lang::for_api(&parts.headers),
-        })
+        Ok(ApiCaller { session, token })
     }
 }
 
