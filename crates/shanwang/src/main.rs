@@ -98,6 +98,13 @@ enum ImportCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Import a bank statement (CSV or XLSX): gifts from known donors are booked to the fund, the others listed
+    Statement {
+        file: PathBuf,
+        /// The fund the money came into
+        #[arg(long)]
+        fund: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -195,6 +202,10 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Import(ImportCommand::Divisions { files }) => {
             let db = cli.db.connect().await?;
             import_divisions(&db, &files).await?;
+        }
+        Command::Import(ImportCommand::Statement { file, fund }) => {
+            let db = cli.db.connect().await?;
+            import_statement(&db, &file, &fund).await?;
         }
         Command::Admin(cmd) => admin(&cli.db, cmd).await?,
         Command::Audit(AuditCommand::Verify) => {
@@ -305,6 +316,61 @@ pub async fn import_divisions(db: &Db, files: &[PathBuf]) -> Result<(), String> 
     })?;
     bar.finish_and_clear();
     print_report(&report);
+    Ok(())
+}
+
+/// Books a bank statement's gifts from known donors; lists what it could not place.
+async fn import_statement(db: &Db, file: &std::path::Path, fund: &str) -> Result<(), String> {
+    use sha2::{Digest, Sha256};
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let bytes = std::fs::read(file).map_err(|e| format!("{name}：无法读取文件（{e}）"))?;
+    let statement = xfer::statement::read_statement_bytes(&name, &bytes)
+        .map_err(|e| format!("{e}。未导入任何数据。"))?;
+    let lines: Vec<store::donations::StatementInput> = statement
+        .incoming
+        .iter()
+        .map(|l| store::donations::StatementInput {
+            row: l.row,
+            at_ms: domain::time::china_day_range_ms(&l.date)
+                .map(|r| r.0)
+                .unwrap_or(0),
+            amount: l.amount,
+            payer: l.payer.clone(),
+            reference: l.reference.clone(),
+        })
+        .collect();
+    let digest = hex::encode(Sha256::digest(&bytes));
+    let report = store::donations::import_statement(
+        db,
+        &Actor::cli("import statement"),
+        &domain::access::Scope::whole_network(),
+        fund,
+        &digest[..16],
+        &lines,
+    )
+    .await
+    .map_err(|e| match e {
+        store::StoreError::Invalid(_) => format!("没有基金 {fund}。未导入任何数据。"),
+        other => other.to_string(),
+    })?;
+    println!(
+        "已入账 {} 笔；此前已导入 {} 笔；支出行 {} 行未处理；未能对应捐赠人 {} 笔{}",
+        report.booked.len(),
+        report.already.len(),
+        statement.outgoing_rows.len(),
+        report.unmatched.len(),
+        if report.unmatched.is_empty() {
+            "。"
+        } else {
+            "（未入账，请核对后手工登记）："
+        }
+    );
+    for (row, payer, amount) in &report.unmatched {
+        println!("  第 {row} 行  {payer}  {amount}");
+    }
     Ok(())
 }
 

@@ -202,6 +202,71 @@ async fn import_tamper_and_verify(backend: Backend) {
         "{}",
         text(&out)
     );
+
+    // A bank statement: the known donor's gift is booked once, the stranger's is listed.
+    let db = store::Db::connect(&url).await.unwrap();
+    let known = store::donations::NewDonation {
+        fund_code: "XA-1".into(),
+        amount: domain::money::Fen(100),
+        donor_kind: domain::donor::DonorKind::Individual,
+        credit_code: String::new(),
+        donor_name: "王芳".into(),
+        donor_phone: "13903791234".into(),
+        publish_name: false,
+        channel: store::donations::Channel::Cash,
+        idempotency_key: None,
+        received_at_ms: None,
+        receipt_wanted: false,
+        in_kind_description: String::new(),
+    };
+    store::donations::record(&db, &cli, &all, &known)
+        .await
+        .unwrap();
+    let statement = dir.join("流水.csv");
+    std::fs::write(
+        &statement,
+        "交易日期,对方户名,收入金额,摘要\n2026-11-27,王芳,500.00,助学 13903791234\n2026-11-27,李某,80.00,捐款\n2026-11-28,电费,-30.00,代扣\n",
+    )
+    .unwrap();
+    let out = shanwang(
+        &url,
+        &[
+            "import",
+            "statement",
+            statement.to_str().unwrap(),
+            "--fund",
+            "XA-1",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("已入账 1 笔") && text(&out).contains("第 3 行  李某  ¥80.00"),
+        "{}",
+        text(&out)
+    );
+    let out = shanwang(
+        &url,
+        &[
+            "import",
+            "statement",
+            statement.to_str().unwrap(),
+            "--fund",
+            "XA-1",
+        ],
+        "",
+    );
+    assert!(
+        text(&out).contains("已入账 0 笔；此前已导入 1 笔"),
+        "{}",
+        text(&out)
+    );
+    let donors: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM donors")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(donors, 1, "the statement found 王芳 and made no new donor");
+    db.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -322,6 +322,142 @@ pub async fn reverse(
     Ok(reversal)
 }
 
+/// One incoming line of a bank statement.
+#[derive(Debug, Clone)]
+pub struct StatementInput {
+    pub row: usize,
+    pub at_ms: i64,
+    pub amount: Fen,
+    pub payer: String,
+    pub reference: String,
+}
+
+/// What a statement import did, line by line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StatementReport {
+    /// (row, donation id, donor name)
+    pub booked: Vec<(usize, i64, String)>,
+    /// Rows booked by an earlier import of the same file.
+    pub already: Vec<usize>,
+    /// (row, payer, amount): no known donor; nothing booked for them.
+    pub unmatched: Vec<(usize, String, Fen)>,
+}
+
+/// The known donor a statement line comes from: a credit code or a mobile number in the
+/// reference, or else the payer's name when exactly one donor with a phone or code bears it.
+async fn donor_for_line(
+    db: &Db,
+    line: &StatementInput,
+) -> Result<Option<(DonorKind, String, String, String, bool)>> {
+    let text = format!("{} {}", line.payer, line.reference);
+    let tokens: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let select = "SELECT kind, name, phone, credit_code, publish_name FROM donors ";
+    let mut found = None;
+    for t in &tokens {
+        if let Ok(code) = domain::donor::credit_code("credit_code", t) {
+            found = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{select} WHERE credit_code = $1 ORDER BY id LIMIT 1"
+            )))
+            .bind(code)
+            .fetch_optional(db.pool())
+            .await?;
+        } else if t.len() == 11 && t.starts_with('1') && domain::org::is_phone(t) {
+            found = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{select} WHERE phone = $1 AND credit_code = '' ORDER BY id LIMIT 1"
+            )))
+            .bind(*t)
+            .fetch_optional(db.pool())
+            .await?;
+        }
+        if found.is_some() {
+            break;
+        }
+    }
+    if found.is_none() && !line.payer.is_empty() {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{select} WHERE name = $1 AND (phone <> '' OR credit_code <> '') ORDER BY id LIMIT 2"
+        )))
+        .bind(&line.payer)
+        .fetch_all(db.pool())
+        .await?;
+        if rows.len() == 1 {
+            found = rows.into_iter().next();
+        }
+    }
+    let Some(r) = found else { return Ok(None) };
+    let kind: String = r.try_get(0)?;
+    let publish: i64 = r.try_get(4)?;
+    Ok(Some((
+        DonorKind::parse(&kind).unwrap_or(DonorKind::Individual),
+        r.try_get(1)?,
+        r.try_get(2)?,
+        r.try_get(3)?,
+        publish != 0,
+    )))
+}
+
+/// Books the statement's incoming lines that come from known donors into a fund; reports the
+/// others. Each line is keyed by the file's digest and row, so importing the same statement
+/// again books nothing twice.
+pub async fn import_statement(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    fund_code: &str,
+    file_digest: &str,
+    lines: &[StatementInput],
+) -> Result<StatementReport> {
+    ledger::fund(db, scope, fund_code)
+        .await?
+        .ok_or(FieldError::new("fund_code", "fund_unknown"))?;
+    let mut report = StatementReport::default();
+    for line in lines {
+        let Some((donor_kind, name, phone, credit_code, publish_name)) =
+            donor_for_line(db, line).await?
+        else {
+            report
+                .unmatched
+                .push((line.row, line.payer.clone(), line.amount));
+            continue;
+        };
+        let key = format!("bank:{file_digest}:{}", line.row);
+        let seen: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM donations WHERE idempotency_key = $1")
+                .bind(&key)
+                .fetch_optional(db.pool())
+                .await?;
+        if seen.is_some() {
+            report.already.push(line.row);
+            continue;
+        }
+        let d = record(
+            db,
+            actor,
+            scope,
+            &NewDonation {
+                fund_code: fund_code.to_string(),
+                amount: line.amount,
+                donor_kind,
+                credit_code,
+                donor_name: name.clone(),
+                donor_phone: phone,
+                publish_name,
+                channel: Channel::BankTransfer,
+                idempotency_key: Some(key),
+                received_at_ms: Some(line.at_ms),
+                receipt_wanted: true,
+                in_kind_description: String::new(),
+            },
+        )
+        .await?;
+        report.booked.push((line.row, d.id, name));
+    }
+    Ok(report)
+}
+
 /// What a donor sees when tracing their own gift.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Trace {

@@ -4,10 +4,6 @@
 //! Reading is strict: the first bad row stops it, and the error names the file, the row as a
 //! spreadsheet shows it (header = row 1) and the column, in words a village clerk understands.
 
-// An error is built at most once per file (it ends the read), so its size does not matter; the
-// kind stays unboxed so callers can `match err.kind`.
-#![allow(clippy::result_large_err)]
-
 use domain::org::{CodeError, DivisionCode, Level};
 use domain::text::normalize;
 use std::fmt::Write as _;
@@ -49,6 +45,14 @@ pub enum ImportErrorKind {
         code: String,
     },
     BadXlsx(String),
+    /// A bank statement's date cell that is not a date.
+    BadDate {
+        value: String,
+    },
+    /// A bank statement's amount cell that is not an amount.
+    BadAmount {
+        value: String,
+    },
     /// No data rows (or nothing at all).
     Empty,
 }
@@ -111,6 +115,12 @@ impl std::fmt::Display for ImportError {
             ImportErrorKind::EmptyName => f.write_str("名称为空"),
             ImportErrorKind::AncestorMismatch { .. } => unreachable!("written above"),
             ImportErrorKind::BadXlsx(e) => write!(f, "不是有效的 Excel（.xlsx）文件（{e}）"),
+            ImportErrorKind::BadDate { value } => {
+                write!(f, "“{value}”不是日期（应写成 2026-01-31 这样）")
+            }
+            ImportErrorKind::BadAmount { value } => {
+                write!(f, "“{value}”不是金额（应写成 1234.50 这样的数字）")
+            }
             ImportErrorKind::Empty => f.write_str("文件中没有任何数据行"),
         }
     }
@@ -183,12 +193,37 @@ pub fn read_divisions_bytes(
     bytes: &[u8],
 ) -> Result<Vec<DivisionRow>, ImportError> {
     let mut table = Table::new(file_name);
-    match format_of(file_name) {
-        Some(Format::Csv) => read_csv(&mut table, bytes)?,
-        Some(Format::Xlsx) => read_xlsx(&mut table, bytes)?,
-        None => return Err(table.error(None, None, ImportErrorKind::UnknownFormat)),
-    }
+    read_table(file_name, bytes, &mut table)?;
     table.finish()
+}
+
+/// What reads a table's rows, whichever the file format: the header first, then each row.
+pub(crate) trait RowSink {
+    fn has_header(&self) -> bool;
+    fn header<'a>(&mut self, cells: impl Iterator<Item = &'a str>) -> Result<(), ImportError>;
+    /// `row` is the spreadsheet row number; `blank` says whether every cell is blank.
+    fn row<'a>(
+        &mut self,
+        row: usize,
+        blank: impl FnOnce() -> bool,
+        cell: impl Fn(usize) -> &'a str,
+    ) -> Result<(), ImportError>;
+    fn error(&self, row: Option<usize>, field: Option<&str>, kind: ImportErrorKind) -> ImportError;
+    /// Room for about this many rows.
+    fn reserve(&mut self, _rows: usize) {}
+}
+
+/// Reads a CSV or XLSX table into a sink; the extension of `file_name` picks the format.
+pub(crate) fn read_table<S: RowSink>(
+    file_name: &str,
+    bytes: &[u8],
+    sink: &mut S,
+) -> Result<(), ImportError> {
+    match format_of(file_name) {
+        Some(Format::Csv) => read_csv(sink, bytes),
+        Some(Format::Xlsx) => read_xlsx(sink, bytes),
+        None => Err(sink.error(None, None, ImportErrorKind::UnknownFormat)),
+    }
 }
 
 /// Where the columns are, once the header has been read.
@@ -213,6 +248,23 @@ impl Table {
             columns: None,
             rows: Vec::new(),
         }
+    }
+
+    fn finish(self) -> Result<Vec<DivisionRow>, ImportError> {
+        if self.rows.is_empty() {
+            return Err(self.error(None, None, ImportErrorKind::Empty));
+        }
+        Ok(self.rows)
+    }
+}
+
+impl RowSink for Table {
+    fn has_header(&self) -> bool {
+        self.columns.is_some()
+    }
+
+    fn reserve(&mut self, rows: usize) {
+        self.rows.reserve(rows);
     }
 
     fn error(&self, row: Option<usize>, field: Option<&str>, kind: ImportErrorKind) -> ImportError {
@@ -297,13 +349,6 @@ impl Table {
         });
         Ok(())
     }
-
-    fn finish(self) -> Result<Vec<DivisionRow>, ImportError> {
-        if self.rows.is_empty() {
-            return Err(self.error(None, None, ImportErrorKind::Empty));
-        }
-        Ok(self.rows)
-    }
 }
 
 /// Whether `value` (trimmed, non-empty) names `code`'s ancestor at `level`.
@@ -338,11 +383,11 @@ fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn read_csv(table: &mut Table, bytes: &[u8]) -> Result<(), ImportError> {
+fn read_csv<S: RowSink>(table: &mut S, bytes: &[u8]) -> Result<(), ImportError> {
     let text = decode(bytes);
     // One row per line at most: reserving up front saves copying a growing table.
     let lines = text.bytes().filter(|&b| b == b'\n').count();
-    table.rows.reserve(lines);
+    table.reserve(lines);
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -367,7 +412,7 @@ fn read_csv(table: &mut Table, bytes: &[u8]) -> Result<(), ImportError> {
                 .count();
             p.line() as usize + skipped
         });
-        if table.columns.is_none() {
+        if !table.has_header() {
             table.header(record.iter())?;
             continue;
         }
@@ -377,7 +422,7 @@ fn read_csv(table: &mut Table, bytes: &[u8]) -> Result<(), ImportError> {
     Ok(())
 }
 
-fn read_xlsx(table: &mut Table, bytes: &[u8]) -> Result<(), ImportError> {
+fn read_xlsx<S: RowSink>(table: &mut S, bytes: &[u8]) -> Result<(), ImportError> {
     use calamine::{Data, Reader, Xlsx};
     let bad =
         |e: calamine::XlsxError| table.error(None, None, ImportErrorKind::BadXlsx(e.to_string()));
@@ -388,7 +433,7 @@ fn read_xlsx(table: &mut Table, bytes: &[u8]) -> Result<(), ImportError> {
     };
     // Rows of a range start at its first used cell; report rows as the spreadsheet numbers them.
     let first_row = range.start().map_or(0, |(r, _)| r as usize);
-    table.rows.reserve(range.height().saturating_sub(1));
+    table.reserve(range.height().saturating_sub(1));
     // Cell texts of the current row, reused from row to row.
     let mut texts: Vec<String> = Vec::new();
     for (i, cells) in range.rows().enumerate() {
@@ -415,7 +460,7 @@ fn read_xlsx(table: &mut Table, bytes: &[u8]) -> Result<(), ImportError> {
             }
             blank &= text.trim().is_empty();
         }
-        if table.columns.is_none() {
+        if !table.has_header() {
             table.header(texts.iter().map(String::as_str))?;
             continue;
         }
