@@ -129,6 +129,16 @@ impl Scope {
         path.starts_with(&self.root_path)
     }
 
+    /// `[lo, hi)` of the subtree at `path`, if it lies inside the scope: for reads about one
+    /// unit's subtree rather than the whole grant. Outside the scope: an empty range.
+    pub fn bounds_within(&self, path: &str) -> (String, String) {
+        if self.contains(path) {
+            subtree_bounds(path)
+        } else {
+            (String::new(), String::new())
+        }
+    }
+
     pub fn permission(&self) -> Option<Permission> {
         self.permission
     }

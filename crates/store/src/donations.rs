@@ -172,13 +172,16 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
     let now = d.received_at_ms.unwrap_or_else(now_ms);
     // The same enterprise is found by its credit code, the same person by their phone.
     let known: Option<i64> = if !credit_code.is_empty() {
-        sqlx::query_scalar("SELECT id FROM donors WHERE credit_code = $1 ORDER BY id LIMIT 1")
+        sqlx::query_scalar(
+            "SELECT id FROM donors WHERE credit_code = $1 AND merged_into_id IS NULL ORDER BY id LIMIT 1",
+        )
             .bind(&credit_code)
             .fetch_optional(&mut *tx)
             .await?
     } else if !phone.is_empty() {
         sqlx::query_scalar(
-            "SELECT id FROM donors WHERE phone = $1 AND credit_code = '' ORDER BY id LIMIT 1",
+            "SELECT id FROM donors WHERE phone = $1 AND credit_code = '' AND merged_into_id IS NULL \
+             ORDER BY id LIMIT 1",
         )
         .bind(&phone)
         .fetch_optional(&mut *tx)
@@ -354,19 +357,20 @@ async fn donor_for_line(
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|t| !t.is_empty())
         .collect();
-    let select = "SELECT kind, name, phone, credit_code, publish_name FROM donors ";
+    let select = "SELECT kind, name, phone, credit_code, publish_name FROM donors \
+                  WHERE merged_into_id IS NULL AND";
     let mut found = None;
     for t in &tokens {
         if let Ok(code) = domain::donor::credit_code("credit_code", t) {
             found = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{select} WHERE credit_code = $1 ORDER BY id LIMIT 1"
+                "{select} credit_code = $1 ORDER BY id LIMIT 1"
             )))
             .bind(code)
             .fetch_optional(db.pool())
             .await?;
         } else if t.len() == 11 && t.starts_with('1') && domain::org::is_phone(t) {
             found = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{select} WHERE phone = $1 AND credit_code = '' ORDER BY id LIMIT 1"
+                "{select} phone = $1 AND credit_code = '' ORDER BY id LIMIT 1"
             )))
             .bind(*t)
             .fetch_optional(db.pool())
@@ -378,7 +382,7 @@ async fn donor_for_line(
     }
     if found.is_none() && !line.payer.is_empty() {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{select} WHERE name = $1 AND (phone <> '' OR credit_code <> '') ORDER BY id LIMIT 2"
+            "{select} name = $1 AND (phone <> '' OR credit_code <> '') ORDER BY id LIMIT 2"
         )))
         .bind(&line.payer)
         .fetch_all(db.pool())

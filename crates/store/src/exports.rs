@@ -46,7 +46,7 @@ pub struct DisbursementLine {
 
 /// Donations in the subtree of `path` (inside the scope), oldest first.
 pub async fn donations(db: &Db, scope: &Scope, path: &str) -> Result<Vec<DonationLine>> {
-    let (lo, hi) = bounds(scope, path);
+    let (lo, hi) = scope.bounds_within(path);
     let rows = sqlx::query(
         "SELECT dn.id, dn.received_at_ms, f.code, f.name, d.name, d.kind, d.credit_code, dn.amount_fen, \
          dn.channel, COALESCE(dn.receipt_number, ''), dn.reversed_by_id \
@@ -79,7 +79,7 @@ pub async fn donations(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Donatio
 
 /// Every posting on funds in the subtree of `path`, in booking order.
 pub async fn ledger(db: &Db, scope: &Scope, path: &str) -> Result<Vec<LedgerLine>> {
-    let (lo, hi) = bounds(scope, path);
+    let (lo, hi) = scope.bounds_within(path);
     let rows = sqlx::query(
         "SELECT t.id, t.created_at_ms, t.kind, t.memo, f.code, a.kind, p.amount_fen, t.reverses_id \
          FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id \
@@ -108,7 +108,7 @@ pub async fn ledger(db: &Db, scope: &Scope, path: &str) -> Result<Vec<LedgerLine
 
 /// Disbursements in the subtree of `path`, oldest first.
 pub async fn disbursements(db: &Db, scope: &Scope, path: &str) -> Result<Vec<DisbursementLine>> {
-    let (lo, hi) = bounds(scope, path);
+    let (lo, hi) = scope.bounds_within(path);
     let rows = sqlx::query(
         "SELECT d.id, d.created_at_ms, f.code, d.payee, d.amount_fen, d.function_code, d.purpose, \
          d.state, d.maker FROM disbursements d JOIN funds f ON f.id = d.fund_id \
@@ -133,13 +133,4 @@ pub async fn disbursements(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Dis
             })
         })
         .collect()
-}
-
-/// The subtree of `path` if it lies inside the scope; otherwise an empty range (no rows).
-fn bounds(scope: &Scope, path: &str) -> (String, String) {
-    if scope.contains(path) {
-        domain::org::subtree_bounds(path)
-    } else {
-        (String::new(), String::new())
-    }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod compliance;
 pub mod disbursements;
 pub mod donations;
+pub mod donors;
 pub mod exports;
 pub mod ledger;
 pub mod matching;

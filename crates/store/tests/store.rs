@@ -1648,3 +1648,141 @@ mod disbursement_tests {
         }
     );
 }
+
+mod donor_tests {
+    use super::*;
+    use domain::donor::DonorKind;
+    use domain::ledger::FundKind;
+    use domain::money::Fen;
+    use store::donations::{self, Channel, NewDonation};
+    use store::{donors, ledger};
+
+    fn gift(yuan: i64) -> NewDonation {
+        NewDonation {
+            fund_code: "XA-GEN".into(),
+            amount: Fen(yuan * 100),
+            donor_kind: DonorKind::Individual,
+            credit_code: String::new(),
+            donor_name: "王芳".into(),
+            donor_phone: "13903791234".into(),
+            publish_name: false,
+            channel: Channel::Cash,
+            idempotency_key: None,
+            received_at_ms: None,
+            receipt_wanted: false,
+            in_kind_description: String::new(),
+        }
+    }
+
+    both_backends!(
+        duplicate_donors_merge_without_losing_a_gift,
+        |db: Db| async move {
+            seeded(&db).await;
+            let all = Scope::whole_network();
+            let cli = Actor::cli("test");
+            ledger::create_fund(
+                &db,
+                &cli,
+                &all,
+                "XA-GEN",
+                "新安县慈善会非限定性资金",
+                "410323",
+                FundKind::Unrestricted,
+            )
+            .await
+            .unwrap();
+            donations::record(&db, &cli, &all, &gift(100))
+                .await
+                .unwrap();
+            let second = donations::record(&db, &cli, &all, &gift(200))
+                .await
+                .unwrap();
+            // A second record of the same person, as an old list would bring in.
+            let dup: i64 = sqlx::query_scalar(
+            "INSERT INTO donors (kind, name, phone, publish_name, org_code, org_path, created_at_ms, credit_code) \
+             SELECT kind, '王 芳', phone, publish_name, org_code, org_path, created_at_ms, credit_code FROM donors LIMIT 1 RETURNING id",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+            sqlx::query("UPDATE donations SET donor_id = $1 WHERE id = $2")
+                .bind(dup)
+                .bind(second.id)
+                .execute(db.pool())
+                .await
+                .unwrap();
+
+            let county =
+                scope_of(Role::Finance, "410323", Permission::ManageFunds, "410323").unwrap();
+            let groups = donors::duplicates(&db, &county, "/41/4103/410323/")
+                .await
+                .unwrap();
+            assert_eq!(groups.len(), 1);
+            assert_eq!(
+                groups[0]
+                    .iter()
+                    .map(|d| d.phone_last4.as_str())
+                    .collect::<Vec<_>>(),
+                ["1234", "1234"]
+            );
+            let other =
+                scope_of(Role::Finance, "410302", Permission::ManageFunds, "410302").unwrap();
+            assert!(
+                donors::duplicates(&db, &other, "/41/4103/410302/")
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "not in another county"
+            );
+            assert_eq!(
+                error_code(
+                    &donors::merge(&db, &cli, &other, "/41/4103/410302/", groups[0][0].id, dup)
+                        .await
+                        .unwrap_err()
+                ),
+                "not_found"
+            );
+            assert_eq!(
+                error_code(
+                    &donors::merge(&db, &cli, &county, "/41/4103/410323/", dup, dup)
+                        .await
+                        .unwrap_err()
+                ),
+                "merge_same_donor"
+            );
+
+            let keep = groups[0][0].id;
+            assert_eq!(
+                donors::merge(&db, &cli, &county, "/41/4103/410323/", keep, dup)
+                    .await
+                    .unwrap(),
+                1
+            );
+            assert!(
+                donors::duplicates(&db, &county, "/41/4103/410323/")
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+            let (gifts, total): (i64, i64) = sqlx::query_as("SELECT COUNT(*), CAST(SUM(amount_fen) AS BIGINT) FROM donations WHERE donor_id = $1")
+            .bind(keep)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+            assert_eq!((gifts, total), (2, 30000), "both gifts, every fen");
+            // The merged record is never chosen again.
+            donations::record(&db, &cli, &all, &gift(5)).await.unwrap();
+            let on_dup: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM donations WHERE donor_id = $1")
+                    .bind(dup)
+                    .fetch_one(db.pool())
+                    .await
+                    .unwrap();
+            assert_eq!(on_dup, 0);
+            assert!(matches!(
+                audit::verify(&db).await.unwrap(),
+                Verdict::Intact { .. }
+            ));
+        }
+    );
+}

@@ -192,6 +192,18 @@ pub fn route_specs() -> Vec<RouteSpec> {
             post(api::donations::create),
         ),
         spec(
+            Method::GET,
+            "/api/v1/orgs/{code}/donors/duplicates",
+            Unit(ViewMoney),
+            get(api::donors::duplicates),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/orgs/{code}/donors/merge",
+            Unit(ManageFunds),
+            post(api::donors::merge),
+        ),
+        spec(
             Method::POST,
             "/api/v1/disbursements",
             Body(ManageFunds),

@@ -201,6 +201,7 @@ fn probe_body(path: &str) -> &'static str {
             r#"{"fund_code":"WALK-FUND","payee":"走查商户","amount_fen":1,"function_code":"program","purpose":"走查"}"#
         }
         "/api/v1/disbursements/1/actions" => r#"{"action":"approve","note":"走查"}"#,
+        "/api/v1/orgs/410323101001/donors/merge" => r#"{"keep_id":1,"merge_id":2}"#,
         _ => "{}",
     }
 }
@@ -364,7 +365,7 @@ both!(every_route_refuses_outsiders, |app: App| async move {
         walked += 1;
     }
     assert_eq!(walked, route_specs().len());
-    assert!(walked >= 26);
+    assert!(walked >= 28);
     let state: String = sqlx::query_scalar("SELECT state FROM disbursements WHERE id = 1")
         .fetch_one(app.db.pool())
         .await

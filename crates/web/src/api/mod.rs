@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod disbursements;
 pub mod donations;
+pub mod donors;
 pub mod funds;
 pub mod orgs;
 pub mod public;
@@ -32,6 +33,8 @@ use utoipa::OpenApi;
         donations::create,
         disbursements::create,
         disbursements::act,
+        donors::duplicates,
+        donors::merge,
         public::fund
     ),
     components(schemas(
@@ -47,6 +50,9 @@ use utoipa::OpenApi;
         disbursements::DisbursementRequest,
         disbursements::ActionRequest,
         disbursements::DisbursementJson,
+        donors::DonorJson,
+        donors::MergeRequest,
+        donors::MergeJson,
         public::PublicFundJson,
         public::PublicEntryJson,
         ApiErrorJson
