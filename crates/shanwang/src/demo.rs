@@ -467,7 +467,8 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             ));
         }
     }
-    // Enterprise partners: a few large gifts from companies, named with their consent.
+    // Enterprise partners (慈善合伙人): a pledge with the city for this year, and gifts towards it.
+    let year: i64 = domain::time::china_day(now)[..4].parse().unwrap_or(2026);
     for (i, name) in [
         "洛阳龙门建设集团有限公司",
         "河南伊川电力实业有限公司",
@@ -482,6 +483,9 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             .map(|c| format!("{stem}{}", c as char))
             .find(|c| domain::donor::credit_code("credit_code", c).is_ok())
             .ok_or("no check character")?;
+        store::donors::pledge(db, &actor, &all, "4103", name, &code, year, Fen(50_000_000))
+            .await
+            .map_err(e)?;
         store::donations::record(
             db,
             &actor,
@@ -490,7 +494,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
                 fund_code: general[0].clone(),
                 amount: Fen(10_000_000 * (i as i64 + 1)),
                 donor_kind: domain::donor::DonorKind::Enterprise,
-                credit_code: code,
+                credit_code: code.clone(),
                 donor_name: name.to_string(),
                 donor_phone: String::new(),
                 publish_name: true,

@@ -130,3 +130,149 @@ pub async fn merge(
     tx.commit().await?;
     Ok(moved as i64)
 }
+
+/// A partner's pledge for a year and what they have given towards it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Partnership {
+    pub donor_id: i64,
+    pub name: String,
+    pub credit_code: String,
+    pub year: i64,
+    pub pledge: Fen,
+    pub fulfilled: Fen,
+}
+
+#[allow(clippy::too_many_arguments)]
+/// Signs (or updates) an enterprise partner's annual pledge with a unit. The enterprise is found
+/// by its credit code, or registered.
+pub async fn pledge(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    org_code: &str,
+    name: &str,
+    credit_code: &str,
+    year: i64,
+    amount: Fen,
+) -> Result<i64> {
+    let mut errors = Vec::new();
+    let code = domain::donor::credit_code("credit_code", credit_code).unwrap_or_else(|e| {
+        errors.push(e);
+        String::new()
+    });
+    let name = domain::text::normalize(name);
+    if name.is_empty() {
+        errors.push(FieldError::new("name", "enterprise_name_missing"));
+    }
+    if !(2000..=2100).contains(&year) {
+        errors.push(FieldError::new("year", "year_invalid"));
+    }
+    if !amount.is_positive() || amount > domain::money::MAX_AMOUNT {
+        errors.push(FieldError::new("pledge_fen", "amount_zero"));
+    }
+    if !errors.is_empty() {
+        return Err(StoreError::Invalid(errors));
+    }
+    let org = domain::org::DivisionCode::parse(org_code)
+        .map_err(|_| FieldError::new("org_code", "org_unknown"))?;
+    let path = org.path();
+    if !scope.contains(&path) {
+        return Err(StoreError::NotFound);
+    }
+    let mut tx = db.begin_write().await?;
+    let existing: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM donors WHERE credit_code = $1 AND merged_into_id IS NULL ORDER BY id LIMIT 1")
+            .bind(&code)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let donor_id = match existing {
+        Some(id) => id,
+        None => {
+            sqlx::query_scalar(
+                "INSERT INTO donors (kind, name, phone, publish_name, org_code, org_path, created_at_ms, credit_code) \
+                 VALUES ('enterprise', $1, '', 1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(&name)
+            .bind(org.as_str())
+            .bind(&path)
+            .bind(crate::now_ms())
+            .bind(&code)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
+    sqlx::query(
+        "INSERT INTO partner_agreements (donor_id, org_code, org_path, year, pledge_fen, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (donor_id, org_code, year) DO UPDATE SET pledge_fen = excluded.pledge_fen",
+    )
+    .bind(donor_id)
+    .bind(org.as_str())
+    .bind(&path)
+    .bind(year)
+    .bind(amount.0)
+    .bind(crate::now_ms())
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "partner.pledge",
+            org_code: Some(org.as_str()),
+            org_path: Some(&path),
+            entity: format!("donor:{donor_id}"),
+            before: None,
+            after: Some(json!({"year": year, "pledge_fen": amount.0, "credit_code": code})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(donor_id)
+}
+
+/// The pledges made with units in the subtree of `path` for a year, with what each partner gave
+/// (to any fund of that subtree) in that China-time year.
+pub async fn partnerships(
+    db: &Db,
+    scope: &Scope,
+    path: &str,
+    year: i64,
+) -> Result<Vec<Partnership>> {
+    let (lo, hi) = scope.bounds_within(path);
+    let from = domain::time::china_day_range_ms(&format!("{year:04}-01-01"))
+        .map(|r| r.0)
+        .unwrap_or(0);
+    let until = domain::time::china_day_range_ms(&format!("{:04}-01-01", year + 1))
+        .map(|r| r.0)
+        .unwrap_or(0);
+    let rows = sqlx::query(
+        "SELECT p.donor_id, d.name, d.credit_code, p.year, CAST(SUM(p.pledge_fen) AS BIGINT), \
+         (SELECT CAST(COALESCE(SUM(dn.amount_fen), 0) AS BIGINT) FROM donations dn \
+          WHERE dn.donor_id = p.donor_id AND dn.reversed_by_id IS NULL \
+            AND dn.received_at_ms >= $3 AND dn.received_at_ms < $4 \
+            AND dn.org_path >= $1 AND dn.org_path < $2) \
+         FROM partner_agreements p JOIN donors d ON d.id = p.donor_id \
+         WHERE p.org_path >= $1 AND p.org_path < $2 AND p.year = $5 \
+         GROUP BY p.donor_id, d.name, d.credit_code, p.year ORDER BY p.donor_id",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .bind(from)
+    .bind(until)
+    .bind(year)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Partnership {
+                donor_id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                credit_code: r.try_get(2)?,
+                year: r.try_get(3)?,
+                pledge: Fen(r.try_get(4)?),
+                fulfilled: Fen(r.try_get(5)?),
+            })
+        })
+        .collect()
+}

@@ -1785,4 +1785,114 @@ mod donor_tests {
             ));
         }
     );
+
+    both_backends!(
+        partners_pledge_and_fulfil_by_the_year,
+        |db: Db| async move {
+            seeded(&db).await;
+            let all = Scope::whole_network();
+            let cli = Actor::cli("test");
+            ledger::create_fund(
+                &db,
+                &cli,
+                &all,
+                "XA-GEN",
+                "新安县慈善会非限定性资金",
+                "410323",
+                FundKind::Unrestricted,
+            )
+            .await
+            .unwrap();
+            let county =
+                scope_of(Role::Finance, "410323", Permission::ManageFunds, "410323").unwrap();
+            let year: i64 = domain::time::china_day(store::now_ms())[..4]
+                .parse()
+                .unwrap();
+            let bad = donors::pledge(
+                &db,
+                &cli,
+                &county,
+                "410323",
+                "某公司",
+                "91350100M000100Y44",
+                year,
+                Fen(1),
+            )
+            .await
+            .unwrap_err();
+            assert_eq!(error_code(&bad), "credit_code_check");
+            let id = donors::pledge(
+                &db,
+                &cli,
+                &county,
+                "410323",
+                "洛阳某某实业有限公司",
+                "91350100M000100Y43",
+                year,
+                Fen(50_000_000),
+            )
+            .await
+            .unwrap();
+            // A gift from the same enterprise counts towards the pledge.
+            let mut g = gift(120_000);
+            g.donor_kind = DonorKind::Enterprise;
+            g.credit_code = "91350100M000100Y43".into();
+            g.donor_name = "洛阳某某实业有限公司".into();
+            g.donor_phone = String::new();
+            donations::record(&db, &cli, &all, &g).await.unwrap();
+            let list = donors::partnerships(&db, &county, "/41/4103/410323/", year)
+                .await
+                .unwrap();
+            assert_eq!(list.len(), 1);
+            assert_eq!(
+                (list[0].donor_id, list[0].pledge, list[0].fulfilled),
+                (id, Fen(50_000_000), Fen(12_000_000))
+            );
+            // Signing again updates the pledge; last year has none.
+            donors::pledge(
+                &db,
+                &cli,
+                &county,
+                "410323",
+                "洛阳某某实业有限公司",
+                "91350100M000100Y43",
+                year,
+                Fen(60_000_000),
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                donors::partnerships(&db, &county, "/41/4103/410323/", year)
+                    .await
+                    .unwrap()[0]
+                    .pledge,
+                Fen(60_000_000)
+            );
+            assert!(
+                donors::partnerships(&db, &county, "/41/4103/410323/", year - 1)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+            let other =
+                scope_of(Role::Finance, "410302", Permission::ManageFunds, "410302").unwrap();
+            assert_eq!(
+                error_code(
+                    &donors::pledge(
+                        &db,
+                        &cli,
+                        &other,
+                        "410323",
+                        "x",
+                        "91350100M000100Y43",
+                        year,
+                        Fen(1)
+                    )
+                    .await
+                    .unwrap_err()
+                ),
+                "not_found"
+            );
+        }
+    );
 }

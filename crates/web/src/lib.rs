@@ -192,6 +192,18 @@ pub fn route_specs() -> Vec<RouteSpec> {
             post(api::donations::create),
         ),
         spec(
+            Method::POST,
+            "/api/v1/orgs/{code}/partners",
+            Unit(ManageFunds),
+            post(api::donors::pledge),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/orgs/{code}/partners",
+            Unit(ViewMoney),
+            get(api::donors::partners),
+        ),
+        spec(
             Method::GET,
             "/api/v1/orgs/{code}/donors/duplicates",
             Unit(ViewMoney),

@@ -95,3 +95,92 @@ pub async fn merge(
     .await?;
     Ok(Json(MergeJson { gifts_moved: moved }))
 }
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PledgeRequest {
+    pub name: String,
+    /// The enterprise's 统一社会信用代码.
+    pub credit_code: String,
+    pub year: i64,
+    pub pledge_fen: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PartnerJson {
+    pub donor_id: i64,
+    pub name: String,
+    pub credit_code: String,
+    pub year: i64,
+    pub pledge_fen: i64,
+    pub fulfilled_fen: i64,
+}
+
+#[derive(Deserialize)]
+pub struct YearQuery {
+    pub year: Option<i64>,
+}
+
+/// Sign or update a 慈善合伙人's annual pledge with the unit.
+#[utoipa::path(
+    post, path = "/api/v1/orgs/{code}/partners", tag = "donors",
+    params(("code" = String, Path, description = "Division code")),
+    request_body = PledgeRequest,
+    security(("bearer" = [])),
+    responses((status = 200, description = "{\"donor_id\"}"), (status = 403, body = super::ApiErrorJson), (status = 422, body = super::ApiErrorJson))
+)]
+pub async fn pledge(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(code): Path<String>,
+    ApiJson(req): ApiJson<PledgeRequest>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let unit = scoped_unit(&state, &caller.session, Permission::ManageFunds, &code).await?;
+    let user = &caller.session.user;
+    let donor_id = store::donors::pledge(
+        &state.db,
+        &Actor::user(user.id, &user.username),
+        &unit.scope,
+        &unit.value.code,
+        &req.name,
+        &req.credit_code,
+        req.year,
+        domain::money::Fen(req.pledge_fen),
+    )
+    .await?;
+    Ok(Json(serde_json::json!({ "donor_id": donor_id })))
+}
+
+/// Partners' pledges for a year (default: this year) and what each has given.
+#[utoipa::path(
+    get, path = "/api/v1/orgs/{code}/partners", tag = "donors",
+    params(("code" = String, Path, description = "Division code"), ("year" = Option<i64>, Query, description = "China-time year")),
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<PartnerJson>), (status = 403, body = super::ApiErrorJson))
+)]
+pub async fn partners(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(code): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<YearQuery>,
+) -> Result<Json<Vec<PartnerJson>>, AppError> {
+    let unit = scoped_unit(&state, &caller.session, Permission::ViewMoney, &code).await?;
+    let year = q.year.unwrap_or_else(|| {
+        domain::time::china_day(store::now_ms())[..4]
+            .parse()
+            .unwrap_or(2026)
+    });
+    let list =
+        store::donors::partnerships(&state.db, &unit.scope, &unit.value.org_path, year).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|p| PartnerJson {
+                donor_id: p.donor_id,
+                name: p.name,
+                credit_code: p.credit_code,
+                year: p.year,
+                pledge_fen: p.pledge.0,
+                fulfilled_fen: p.fulfilled.0,
+            })
+            .collect(),
+    ))
+}

@@ -35,6 +35,8 @@ use utoipa::OpenApi;
         disbursements::act,
         donors::duplicates,
         donors::merge,
+        donors::pledge,
+        donors::partners,
         public::fund
     ),
     components(schemas(
@@ -53,6 +55,8 @@ use utoipa::OpenApi;
         donors::DonorJson,
         donors::MergeRequest,
         donors::MergeJson,
+        donors::PledgeRequest,
+        donors::PartnerJson,
         public::PublicFundJson,
         public::PublicEntryJson,
         ApiErrorJson
