@@ -35,6 +35,24 @@ fn luoyang_slice() -> Vec<DivisionInput> {
 
 fn no_progress(_: u64, _: u64) {}
 
+/// A person's cash gift with a receipt wanted; tests change what they need.
+fn gift_of(fund: &str, fen: i64, name: &str, phone: &str) -> store::donations::NewDonation {
+    store::donations::NewDonation {
+        fund_code: fund.into(),
+        amount: domain::money::Fen(fen),
+        donor_kind: domain::donor::DonorKind::Individual,
+        credit_code: String::new(),
+        donor_name: name.into(),
+        donor_phone: phone.into(),
+        publish_name: false,
+        channel: store::donations::Channel::Cash,
+        idempotency_key: None,
+        received_at_ms: None,
+        receipt_wanted: true,
+        in_kind_description: String::new(),
+    }
+}
+
 /// A fund's cash (what it holds), in fen.
 async fn cash(db: &Db, code: &str) -> i64 {
     let f = store::ledger::fund(db, &Scope::whole_network(), code)
@@ -1023,25 +1041,12 @@ mod matching_tests {
     use domain::ledger::{FundKind, TxDraft};
     use domain::matching::MatchingRule;
     use domain::money::Fen;
-    use store::donations::{self, Channel, NewDonation};
+    use store::donations::{self, NewDonation};
     use store::ledger::{self, LedgerVerdict};
     use store::matching;
 
     fn gift(fund: &str, yuan: i64, phone: &str) -> NewDonation {
-        NewDonation {
-            fund_code: fund.into(),
-            amount: Fen(yuan * 100),
-            donor_kind: domain::donor::DonorKind::Individual,
-            credit_code: String::new(),
-            donor_name: "王芳".into(),
-            donor_phone: phone.into(),
-            publish_name: false,
-            channel: Channel::BankTransfer,
-            idempotency_key: None,
-            received_at_ms: None,
-            receipt_wanted: true,
-            in_kind_description: String::new(),
-        }
+        gift_of(fund, yuan * 100, "王芳", phone)
     }
 
     both_backends!(
@@ -1196,23 +1201,13 @@ mod receipt_tests {
     use super::*;
     use domain::ledger::FundKind;
     use domain::money::Fen;
-    use store::donations::{self, Channel, NewDonation};
+    use store::donations::{self, NewDonation};
     use store::{ledger, receipts};
 
     fn gift(name: &str, wanted: bool) -> NewDonation {
         NewDonation {
-            fund_code: "XA-GEN".into(),
-            amount: Fen(12345),
-            donor_kind: domain::donor::DonorKind::Individual,
-            credit_code: String::new(),
-            donor_name: name.into(),
-            donor_phone: String::new(),
-            publish_name: false,
-            channel: Channel::Cash,
-            idempotency_key: None,
-            received_at_ms: None,
             receipt_wanted: wanted,
-            in_kind_description: String::new(),
+            ..gift_of("XA-GEN", 12345, name, "")
         }
     }
 
@@ -1654,23 +1649,13 @@ mod donor_tests {
     use domain::donor::DonorKind;
     use domain::ledger::FundKind;
     use domain::money::Fen;
-    use store::donations::{self, Channel, NewDonation};
+    use store::donations::{self, NewDonation};
     use store::{donors, ledger};
 
     fn gift(yuan: i64) -> NewDonation {
         NewDonation {
-            fund_code: "XA-GEN".into(),
-            amount: Fen(yuan * 100),
-            donor_kind: DonorKind::Individual,
-            credit_code: String::new(),
-            donor_name: "王芳".into(),
-            donor_phone: "13903791234".into(),
-            publish_name: false,
-            channel: Channel::Cash,
-            idempotency_key: None,
-            received_at_ms: None,
             receipt_wanted: false,
-            in_kind_description: String::new(),
+            ..gift_of("XA-GEN", yuan * 100, "王芳", "13903791234")
         }
     }
 
