@@ -84,6 +84,22 @@ async fn seeded(db: &Db) {
         .unwrap();
 }
 
+/// The slice of Luoyang, with 新安县's general fund `XA-GEN`.
+async fn seeded_with_county_fund(db: &Db) {
+    seeded(db).await;
+    store::ledger::create_fund(
+        db,
+        &Actor::cli("test"),
+        &Scope::whole_network(),
+        "XA-GEN",
+        "新安县慈善会非限定性资金",
+        "410323",
+        domain::ledger::FundKind::Unrestricted,
+    )
+    .await
+    .unwrap();
+}
+
 async fn unit_count(db: &Db) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM org_units")
         .fetch_one(db.pool())
@@ -1199,10 +1215,9 @@ mod matching_tests {
 
 mod receipt_tests {
     use super::*;
-    use domain::ledger::FundKind;
     use domain::money::Fen;
     use store::donations::{self, NewDonation};
-    use store::{ledger, receipts};
+    use store::receipts;
 
     fn gift(name: &str, wanted: bool) -> NewDonation {
         NewDonation {
@@ -1214,20 +1229,9 @@ mod receipt_tests {
     both_backends!(
         each_receipt_takes_the_next_unused_number,
         |db: Db| async move {
-            seeded(&db).await;
+            seeded_with_county_fund(&db).await;
             let all = Scope::whole_network();
             let cli = Actor::cli("test");
-            ledger::create_fund(
-                &db,
-                &cli,
-                &all,
-                "XA-GEN",
-                "新安县慈善会非限定性资金",
-                "410323",
-                FundKind::Unrestricted,
-            )
-            .await
-            .unwrap();
             // No range yet: no number, and the gift is still booked.
             assert_eq!(
                 donations::record(&db, &cli, &all, &gift("王芳", true))
@@ -1647,10 +1651,9 @@ mod disbursement_tests {
 mod donor_tests {
     use super::*;
     use domain::donor::DonorKind;
-    use domain::ledger::FundKind;
     use domain::money::Fen;
     use store::donations::{self, NewDonation};
-    use store::{donors, ledger};
+    use store::donors;
 
     fn gift(yuan: i64) -> NewDonation {
         NewDonation {
@@ -1662,20 +1665,9 @@ mod donor_tests {
     both_backends!(
         duplicate_donors_merge_without_losing_a_gift,
         |db: Db| async move {
-            seeded(&db).await;
+            seeded_with_county_fund(&db).await;
             let all = Scope::whole_network();
             let cli = Actor::cli("test");
-            ledger::create_fund(
-                &db,
-                &cli,
-                &all,
-                "XA-GEN",
-                "新安县慈善会非限定性资金",
-                "410323",
-                FundKind::Unrestricted,
-            )
-            .await
-            .unwrap();
             donations::record(&db, &cli, &all, &gift(100))
                 .await
                 .unwrap();
@@ -1774,20 +1766,9 @@ mod donor_tests {
     both_backends!(
         partners_pledge_and_fulfil_by_the_year,
         |db: Db| async move {
-            seeded(&db).await;
+            seeded_with_county_fund(&db).await;
             let all = Scope::whole_network();
             let cli = Actor::cli("test");
-            ledger::create_fund(
-                &db,
-                &cli,
-                &all,
-                "XA-GEN",
-                "新安县慈善会非限定性资金",
-                "410323",
-                FundKind::Unrestricted,
-            )
-            .await
-            .unwrap();
             let county =
                 scope_of(Role::Finance, "410323", Permission::ManageFunds, "410323").unwrap();
             let year: i64 = domain::time::china_day(store::now_ms())[..4]
