@@ -1178,6 +1178,19 @@ both!(
             )
             .await;
         assert!(wrong.body.contains("没有找到") && !wrong.body.contains("石寺社区幸福家园"));
+        // Rolled up per unit: the city shows 新安县's total; 老城区 has none of it.
+        let city = app.get("/public?org=4103", None).await;
+        assert!(
+            city.body.contains("href=\"/public?org=410323\"") && city.body.contains("¥2,128.45"),
+            "{}",
+            city.body
+        );
+        let laocheng = app.get("/public?org=410302", None).await;
+        assert!(!laocheng.body.contains("XA-SS-P1"));
+        assert_eq!(
+            app.get("/public?org=419999", None).await.status,
+            StatusCode::NOT_FOUND
+        );
         let index = app.get("/public", None).await;
         assert!(
             index.body.contains("/public/funds/XA-SS-P1")
