@@ -310,10 +310,7 @@ pub async fn import_divisions(db: &Db, files: &[PathBuf]) -> Result<(), String> 
         },
     )
     .await
-    .map_err(|e| match e {
-        store::StoreError::Import(msg) => format!("{msg}。未导入任何数据。"),
-        other => other.to_string(),
-    })?;
+    .map_err(|e| format!("{}。未导入任何数据。", explain(e)))?;
     bar.finish_and_clear();
     print_report(&report);
     Ok(())
@@ -352,9 +349,12 @@ async fn import_statement(db: &Db, file: &std::path::Path, fund: &str) -> Result
         &lines,
     )
     .await
-    .map_err(|e| match e {
-        store::StoreError::Invalid(_) => format!("没有基金 {fund}。未导入任何数据。"),
-        other => other.to_string(),
+    // Lines are booked one by one, each keyed by the file: a rerun never books one twice.
+    .map_err(|e| {
+        format!(
+            "{}。修正后可重新导入同一文件，已入账的行不会重复入账。",
+            explain(e)
+        )
     })?;
     println!(
         "已入账 {} 笔；此前已导入 {} 笔；支出行 {} 行未处理；未能对应捐赠人 {} 笔{}",
@@ -401,6 +401,16 @@ pub fn print_report(report: &store::org_units::ImportReport) {
     }
 }
 
+/// What the operator reads when the store refuses: the same Chinese wording as the pages
+/// (field and reason), and an import's own row message. No closing 。, so callers can go on.
+fn explain(e: store::StoreError) -> String {
+    let text = match e {
+        store::StoreError::Import(msg) => msg,
+        other => web::error::AppError::from(other).message(web::i18n::Lang::ZhCn),
+    };
+    text.trim_end_matches('。').to_string()
+}
+
 fn read_password(confirm: bool) -> Result<String, String> {
     if std::io::stdin().is_terminal() {
         let p = rpassword::prompt_password("密码：").map_err(|e| e.to_string())?;
@@ -421,17 +431,6 @@ fn read_password(confirm: bool) -> Result<String, String> {
 }
 
 async fn admin(db_args: &DbArgs, cmd: AdminCommand) -> Result<(), String> {
-    let lang = web::i18n::Lang::ZhCn;
-    let explain = |e: store::StoreError| match e {
-        store::StoreError::Invalid(errs) => errs
-            .iter()
-            .map(|e| lang.field_error(e))
-            .collect::<Vec<_>>()
-            .join("；"),
-        store::StoreError::Conflict(_) => "这个用户名已经有人用了。".to_string(),
-        store::StoreError::NotFound => "没有这个用户。".to_string(),
-        other => other.to_string(),
-    };
     match cmd {
         AdminCommand::CreateUser {
             username,
@@ -454,7 +453,7 @@ async fn admin(db_args: &DbArgs, cmd: AdminCommand) -> Result<(), String> {
                 &org,
             )
             .await
-            .map_err(explain)?;
+            .map_err(|e| format!("{}。", explain(e)))?;
             println!(
                 "已创建用户 {}（{} @ {}）。",
                 user.username,
@@ -472,7 +471,10 @@ async fn admin(db_args: &DbArgs, cmd: AdminCommand) -> Result<(), String> {
                 &password,
             )
             .await
-            .map_err(explain)?;
+            .map_err(|e| match e {
+                store::StoreError::NotFound => "没有这个用户。".to_string(),
+                other => format!("{}。", explain(other)),
+            })?;
             println!("已重置 {username} 的密码，并解除锁定；该用户的旧会话已失效。");
         }
     }
