@@ -403,7 +403,7 @@ pub async fn start_session(db: &Db, user: &User, kind: SessionKind) -> Result<(S
 pub async fn session(db: &Db, token: &str, kind: SessionKind) -> Result<Option<Session>> {
     let now = now_ms();
     let row = sqlx::query(
-        "SELECT s.user_id, s.csrf_token, s.expires_at_ms, u.username FROM sessions s \
+        "SELECT s.user_id, s.csrf_token, s.expires_at_ms, u.username, u.display_name FROM sessions s \
          JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.kind = $2 AND s.revoked = 0 AND s.expires_at_ms > $3 \
            AND u.active = 1",
@@ -414,7 +414,7 @@ pub async fn session(db: &Db, token: &str, kind: SessionKind) -> Result<Option<S
     .fetch_optional(db.pool())
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let username: String = row.try_get(3)?;
+    let user_id: i64 = row.try_get(0)?;
     let expires_at_ms: i64 = row.try_get(2)?;
     if kind == SessionKind::Web && expires_at_ms - now < WEB_SESSION_MS / 2 {
         // Slide only now and then: a write on every request would serialise readers.
@@ -424,8 +424,12 @@ pub async fn session(db: &Db, token: &str, kind: SessionKind) -> Result<Option<S
             .execute(db.pool())
             .await?;
     }
-    let Some(user) = find(db, &username).await? else {
-        return Ok(None);
+    // The user came with the session row: only the grants are left to read.
+    let user = User {
+        id: user_id,
+        username: row.try_get(3)?,
+        display_name: row.try_get(4)?,
+        grants: grants_of(db, user_id).await?,
     };
     Ok(Some(Session {
         user,
