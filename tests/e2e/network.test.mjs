@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { createHash } from 'node:crypto';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = process.env.SHANWANG_BIN || join(here, '../../target/debug/shanwang');
@@ -198,4 +199,52 @@ test('anyone sees a project\'s money on the public portal, donors masked (phone)
   await noSideways(page, 360);
   await page.screenshot({ path: join(out, 'phone-public-fund.png'), fullPage: true });
   await context.close();
+});
+
+test('a payment needs its evidence and a second person: request with an invoice, approve, pay', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await signIn(page, 'xinan.finance');
+  await page.goto(`${base}/orgs/410323`);
+  await Promise.all([page.waitForURL(/\/disbursements$/), page.click('a:text("支出审批")')]);
+  assert.ok(await page.locator('#disbursements tbody tr').count() >= 1, 'the demo shows requests at every stage');
+  const fund = await page.locator('#fund_code option[value^="P-410323"]').first().getAttribute('value');
+  await page.selectOption('#fund_code', fund);
+  await page.fill('#payee', '新安县宏达建材商行');
+  await page.fill('#amount', '1200.50');
+  await page.fill('#purpose', '活动室门窗维修');
+  // A program renamed to .pdf is refused by its content; nothing is stored.
+  await page.setInputFiles('#evidence', { name: '发票.pdf', mimeType: 'application/pdf', buffer: Buffer.from('MZ not really a pdf') });
+  await page.click('form.form button[type=submit]');
+  await page.waitForSelector('#evidence-error');
+  assert.match(await page.textContent('#evidence-error'), /只能是 PDF、PNG 或 JPG/);
+  assert.equal(await page.inputValue('#payee'), '新安县宏达建材商行', 'what was typed is kept');
+  const invoice = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+  await page.setInputFiles('#evidence', { name: '维修发票.pdf', mimeType: 'application/pdf', buffer: invoice });
+  await Promise.all([page.waitForURL(/\/disbursements\/\d+\?done=request$/), page.click('form.form button[type=submit]')]);
+  const url = page.url().replace(/\?.*$/, '');
+  assert.match(await page.textContent('#state'), /待审批/);
+  assert.match(await page.textContent('#evidence'), /维修发票\.pdf/);
+  const sha = createHash('sha256').update(invoice).digest('hex');
+  assert.match(await page.textContent('#evidence'), new RegExp(sha), 'the page shows the file\'s SHA-256');
+  assert.equal(await page.locator('button[value=approve]').count(), 0, 'the maker cannot approve their own request');
+  await page.screenshot({ path: join(out, 'desktop-disbursement-requested.png'), fullPage: true });
+  await context.close();
+
+  // Another officer of the county approves and pays it.
+  const second = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+  const p2 = await second.newPage();
+  await signIn(p2, 'xinan.admin');
+  await p2.goto(url);
+  const download = await p2.request.get(base + await p2.locator('#evidence a').first().getAttribute('href'));
+  assert.equal(createHash('sha256').update(await download.body()).digest('hex'), sha, 'the download is the uploaded file');
+  await p2.fill('#note', '材料齐全，同意');
+  await Promise.all([p2.waitForURL(/done=approve$/), p2.click('button[value=approve]')]);
+  assert.match(await p2.textContent('#state'), /已审批/);
+  await Promise.all([p2.waitForURL(/done=pay$/), p2.click('button[value=pay]')]);
+  assert.match(await p2.textContent('#state'), /已支付/);
+  assert.match(await p2.textContent('#history'), /材料齐全[，,]同意/);
+  await p2.screenshot({ path: join(out, 'phone-disbursement-paid.png'), fullPage: true });
+  await noSideways(p2, 360);
+  await second.close();
 });

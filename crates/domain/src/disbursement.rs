@@ -118,7 +118,10 @@ pub fn check(
 ) -> Result<State, Refusal> {
     let to = next(state, action, over_threshold).ok_or(Refusal::WrongState)?;
     match action {
-        Action::Approve | Action::ApproveUpper if actor == maker => Err(Refusal::OwnRequest),
+        // The maker withdraws (cancel); deciding on the request is for someone else.
+        Action::Approve | Action::ApproveUpper | Action::Reject if actor == maker => {
+            Err(Refusal::OwnRequest)
+        }
         Action::ApproveUpper if Some(actor) == first_approver => Err(Refusal::SamePerson),
         Action::Cancel if actor != maker => Err(Refusal::NotMaker),
         _ => Ok(to),
@@ -181,6 +184,12 @@ mod tests {
             check(Requested, Approve, true, 2, 1, None),
             Ok(AwaitingUpper)
         );
+        assert_eq!(
+            check(Requested, Reject, false, 1, 1, None),
+            Err(Refusal::OwnRequest),
+            "the maker withdraws, and does not reject their own request"
+        );
+        assert_eq!(check(Requested, Reject, false, 2, 1, None), Ok(Rejected));
         assert_eq!(
             check(AwaitingUpper, ApproveUpper, true, 2, 1, Some(2)),
             Err(Refusal::SamePerson)

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod compliance;
 pub mod disbursement;
 pub mod donor;
+pub mod evidence;
 pub mod ledger;
 pub mod matching;
 pub mod money;

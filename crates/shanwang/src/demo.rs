@@ -31,7 +31,7 @@ pub const LUOYANG: [(&str, &[u8]); 4] = [
 pub const DEMO_PASSWORD: &str = "shanwang-demo";
 
 /// (username, display name, role, unit code, what they see)
-pub const DEMO_USERS: [(&str, &str, Role, &str, &str); 9] = [
+pub const DEMO_USERS: [(&str, &str, Role, &str, &str); 10] = [
     (
         "city.admin",
         "市总会管理员",
@@ -68,6 +68,13 @@ pub const DEMO_USERS: [(&str, &str, Role, &str, &str); 9] = [
         "新安县，可改",
     ),
     (
+        "xinan.finance",
+        "新安县慈善会财务",
+        Role::Finance,
+        "410323",
+        "新安县，管资金（提出支出申请）",
+    ),
+    (
         "xinan.staff",
         "新安县工作人员",
         Role::Staff,
@@ -101,9 +108,7 @@ pub const DEMO_USERS: [(&str, &str, Role, &str, &str); 9] = [
 /// point at an empty database.
 pub async fn build(args: &DbArgs) -> Result<Db, String> {
     let db = match &args.database_url {
-        Some(url) => Db::connect(url)
-            .await
-            .map_err(|e| format!("无法打开数据库：{e}"))?,
+        Some(url) => args.open(url).await?,
         None => {
             let dir = args.data_dir.join("demo");
             if dir.exists() {
@@ -111,9 +116,7 @@ pub async fn build(args: &DbArgs) -> Result<Db, String> {
                     .map_err(|e| format!("无法清理 {}：{e}", dir.display()))?;
             }
             let url = store::sqlite_url_in(&dir).map_err(|e| e.to_string())?;
-            Db::connect(&url)
-                .await
-                .map_err(|e| format!("无法打开数据库：{e}"))?
+            args.open(&url).await?
         }
     };
     if has_demo_city(&db).await? {
@@ -455,6 +458,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
                 received_at_ms: Some(at),
                 receipt_wanted: !dh.is_multiple_of(7),
                 in_kind_description: String::new(),
+                donor_id_number: String::new(),
             },
         )
         .await
@@ -503,6 +507,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
                 received_at_ms: Some(now - (30 * (i as i64 + 1)) * day_ms),
                 receipt_wanted: true,
                 in_kind_description: String::new(),
+                donor_id_number: String::new(),
             },
         )
         .await
@@ -533,7 +538,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         person("city.cashier").await?,
     ];
     let xinan_team = [
-        person("xinan.staff").await?,
+        person("xinan.finance").await?,
         person("xinan.admin").await?,
         person("city.admin").await?,
     ];
@@ -562,6 +567,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             amount,
             FunctionCode::Program,
             purpose,
+            &[demo_invoice(i, amount)],
         )
         .await
         .map_err(e)?;
@@ -606,4 +612,46 @@ pub fn print_logins(listen: SocketAddr) {
         println!("{username:<22} {:<10} {org:<16} {sees}", role.key());
     }
     println!();
+}
+
+/// A one-page PDF invoice for a demo payment request: a real, viewable file, so the evidence
+/// list, its digest and its download can be tried out.
+fn demo_invoice(i: usize, amount: domain::money::Fen) -> store::disbursements::EvidenceUpload {
+    let text = format!(
+        "BT /F1 18 Tf 72 760 Td (Invoice No. LY-2026-{:05}) Tj 0 -32 Td /F1 12 Tf \
+         (Xin'an Hongda Building Materials) Tj 0 -20 Td (Amount: CNY {}) Tj ET",
+        1000 + i,
+        amount.display().replace(['¥', ','], "")
+    );
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_string(),
+        format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut pdf = String::from("%PDF-1.4\n");
+    let mut offsets = Vec::new();
+    for (n, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.push_str(&format!("{} 0 obj\n{body}\nendobj\n", n + 1));
+    }
+    let xref = pdf.len();
+    pdf.push_str(&format!(
+        "xref\n0 {}\n0000000000 65535 f \n",
+        objects.len() + 1
+    ));
+    for o in offsets {
+        pdf.push_str(&format!("{o:010} 00000 n \n"));
+    }
+    pdf.push_str(&format!(
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    ));
+    store::disbursements::EvidenceUpload {
+        file_name: format!("发票-{:05}.pdf", 1000 + i),
+        bytes: pdf.into_bytes(),
+    }
 }

@@ -50,10 +50,42 @@ impl DbArgs {
     }
 
     async fn connect(&self) -> Result<Db, String> {
-        let url = self.url()?;
-        Db::connect(&url)
+        self.open(&self.url()?).await
+    }
+
+    /// Opens the database at `url` with the installation's data key.
+    async fn open(&self, url: &str) -> Result<Db, String> {
+        let key = self.data_key()?;
+        Ok(Db::connect(url)
             .await
-            .map_err(|e| format!("无法打开数据库：{e}"))
+            .map_err(|e| format!("无法打开数据库：{e}"))?
+            .with_data_key(key))
+    }
+
+    /// The key sealing personal ID numbers: `SHANWANG_DATA_KEY` (64 hex digits; every app server
+    /// of one installation needs the same), else `<data-dir>/data.key`, made on first use.
+    fn data_key(&self) -> Result<store::secrets::DataKey, String> {
+        if let Ok(hex_key) = std::env::var("SHANWANG_DATA_KEY") {
+            return store::secrets::DataKey::from_hex(&hex_key);
+        }
+        let file = self.data_dir.join("data.key");
+        if !file.exists() {
+            std::fs::create_dir_all(&self.data_dir)
+                .map_err(|e| format!("无法创建数据目录 {}：{e}", self.data_dir.display()))?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut f = options
+                .open(&file)
+                .map_err(|e| format!("无法创建数据密钥 {}：{e}", file.display()))?;
+            std::io::Write::write_all(&mut f, store::secrets::DataKey::generate_hex().as_bytes())
+                .map_err(|e| format!("无法写入数据密钥 {}：{e}", file.display()))?;
+        }
+        let hex_key = std::fs::read_to_string(&file)
+            .map_err(|e| format!("无法读取数据密钥 {}：{e}", file.display()))?;
+        store::secrets::DataKey::from_hex(&hex_key)
+            .map_err(|e| format!("{e}（{}）", file.display()))
     }
 }
 

@@ -218,6 +218,7 @@ async fn import_tamper_and_verify(backend: Backend) {
         received_at_ms: None,
         receipt_wanted: false,
         in_kind_description: String::new(),
+        donor_id_number: String::new(),
     };
     store::donations::record(&db, &cli, &all, &known)
         .await

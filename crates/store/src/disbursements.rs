@@ -80,6 +80,26 @@ pub struct Disbursement {
     pub ledger_transaction_id: Option<i64>,
 }
 
+/// A file handed in as evidence, not yet checked.
+#[derive(Debug, Clone)]
+pub struct EvidenceUpload {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A stored evidence file (its content is fetched separately).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub id: i64,
+    pub disbursement_id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub uploaded_by: String,
+    pub uploaded_at_ms: i64,
+}
+
 /// The person acting: disbursements need a real user (four eyes are people, not processes).
 #[derive(Debug, Clone)]
 pub struct Person {
@@ -104,6 +124,7 @@ pub async fn request(
     amount: Fen,
     function: FunctionCode,
     purpose: &str,
+    evidence: &[EvidenceUpload],
 ) -> Result<i64> {
     let payee = domain::text::normalize(payee);
     let purpose = domain::text::normalize(purpose);
@@ -119,6 +140,7 @@ pub async fn request(
     if purpose.is_empty() || purpose.chars().count() > 200 {
         errors.push(FieldError::new("purpose", "purpose_invalid"));
     }
+    let checked = check_uploads(evidence, &mut errors);
     if !errors.is_empty() {
         return Err(StoreError::Invalid(errors));
     }
@@ -151,6 +173,7 @@ pub async fn request(
     .fetch_one(&mut *tx)
     .await?;
     event(&mut tx, id, "", State::Requested, &maker.username, "").await?;
+    let files = store_evidence(&mut tx, maker, id, evidence, &checked).await?;
     audit::append(
         &mut tx,
         &maker.actor(),
@@ -163,7 +186,7 @@ pub async fn request(
             after: Some(
                 json!({"fund": fund.code, "payee": payee, "amount_fen": amount.0,
                                "function": function.key(), "purpose": purpose,
-                               "threshold_fen": threshold.0}),
+                               "threshold_fen": threshold.0, "evidence": files}),
             ),
         },
     )
@@ -329,4 +352,276 @@ pub async fn act(
     let updated = from_row(&updated)?;
     tx.commit().await?;
     Ok(updated)
+}
+
+/// Checks every file, adding what is wrong with each to `errors`.
+fn check_uploads(
+    uploads: &[EvidenceUpload],
+    errors: &mut Vec<FieldError>,
+) -> Vec<domain::evidence::CheckedFile> {
+    if uploads.len() > domain::evidence::MAX_FILES {
+        errors.push(FieldError::new("evidence", "evidence_too_many"));
+    }
+    uploads
+        .iter()
+        .filter_map(|f| match domain::evidence::check(&f.file_name, &f.bytes) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        })
+        .collect()
+}
+
+/// Stores checked files; the same content twice on one request is kept once. Returns what the
+/// audit trail records of them (name and digest).
+async fn store_evidence(
+    conn: &mut sqlx::AnyConnection,
+    person: &Person,
+    id: i64,
+    uploads: &[EvidenceUpload],
+    checked: &[domain::evidence::CheckedFile],
+) -> Result<Vec<serde_json::Value>> {
+    let mut recorded = Vec::new();
+    for (u, c) in uploads.iter().zip(checked) {
+        let stored = sqlx::query(
+            "INSERT INTO disbursement_evidence (disbursement_id, file_name, content_type, \
+             size_bytes, sha256, content, uploaded_by, uploaded_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (disbursement_id, sha256) DO NOTHING",
+        )
+        .bind(id)
+        .bind(&c.file_name)
+        .bind(c.content_type)
+        .bind(u.bytes.len() as i64)
+        .bind(&c.sha256)
+        .bind(u.bytes.as_slice())
+        .bind(&person.username)
+        .bind(now_ms())
+        .execute(&mut *conn)
+        .await?;
+        if stored.rows_affected() == 1 {
+            recorded.push(json!({"file_name": c.file_name, "sha256": c.sha256,
+                                 "size_bytes": u.bytes.len()}));
+        }
+    }
+    Ok(recorded)
+}
+
+/// Adds evidence to a request that is not yet paid, rejected or cancelled.
+pub async fn attach_evidence(
+    db: &Db,
+    person: &Person,
+    scope: &Scope,
+    id: i64,
+    uploads: &[EvidenceUpload],
+) -> Result<Vec<Evidence>> {
+    let mut errors = Vec::new();
+    if uploads.is_empty() {
+        errors.push(FieldError::new("evidence", "evidence_empty"));
+    }
+    let checked = check_uploads(uploads, &mut errors);
+    if !errors.is_empty() {
+        return Err(StoreError::Invalid(errors));
+    }
+    let (lo, hi) = scope.path_bounds();
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query(
+        "SELECT state, org_path FROM disbursements WHERE id = $1 AND org_path >= $2 AND org_path < $3",
+    )
+    .bind(id)
+    .bind(lo)
+    .bind(hi)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let state: String = row.try_get(0)?;
+    let org_path: String = row.try_get(1)?;
+    if matches!(
+        State::parse(&state),
+        Some(State::Paid | State::Rejected | State::Cancelled)
+    ) {
+        return Err(StoreError::Conflict("state"));
+    }
+    let files = store_evidence(&mut tx, person, id, uploads, &checked).await?;
+    audit::append(
+        &mut tx,
+        &person.actor(),
+        Change {
+            action: "disbursement.evidence",
+            org_code: None,
+            org_path: Some(&org_path),
+            entity: format!("disbursement:{id}"),
+            before: None,
+            after: Some(json!({ "evidence": files })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    evidence(db, scope, id).await
+}
+
+const EVIDENCE_COLUMNS: &str = "e.id, e.disbursement_id, e.file_name, e.content_type, e.size_bytes, \
+     e.sha256, e.uploaded_by, e.uploaded_at_ms";
+
+fn evidence_from_row(r: &sqlx::any::AnyRow) -> Result<Evidence> {
+    Ok(Evidence {
+        id: r.try_get(0)?,
+        disbursement_id: r.try_get(1)?,
+        file_name: r.try_get(2)?,
+        content_type: r.try_get(3)?,
+        size_bytes: r.try_get(4)?,
+        sha256: r.try_get(5)?,
+        uploaded_by: r.try_get(6)?,
+        uploaded_at_ms: r.try_get(7)?,
+    })
+}
+
+/// The evidence of a disbursement inside the scope, oldest first.
+pub async fn evidence(db: &Db, scope: &Scope, id: i64) -> Result<Vec<Evidence>> {
+    let (lo, hi) = scope.path_bounds();
+    let sql = format!(
+        "SELECT {EVIDENCE_COLUMNS} FROM disbursement_evidence e \
+         JOIN disbursements d ON d.id = e.disbursement_id \
+         WHERE e.disbursement_id = $1 AND d.org_path >= $2 AND d.org_path < $3 ORDER BY e.id"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(evidence_from_row)
+        .collect()
+}
+
+/// One evidence file with its content, if it belongs to a disbursement inside the scope.
+pub async fn evidence_file(
+    db: &Db,
+    scope: &Scope,
+    evidence_id: i64,
+) -> Result<Option<(Evidence, Vec<u8>)>> {
+    let (lo, hi) = scope.path_bounds();
+    let sql = format!(
+        "SELECT {EVIDENCE_COLUMNS}, e.content FROM disbursement_evidence e \
+         JOIN disbursements d ON d.id = e.disbursement_id \
+         WHERE e.id = $1 AND d.org_path >= $2 AND d.org_path < $3"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(evidence_id)
+        .bind(lo)
+        .bind(hi)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|r| Ok((evidence_from_row(&r)?, r.try_get::<Vec<u8>, _>(8)?)))
+        .transpose()
+}
+
+/// A disbursement as the list shows it: who asked, when, and how many files back it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listed {
+    pub disbursement: Disbursement,
+    pub fund_name: String,
+    pub maker: String,
+    pub created_at_ms: i64,
+    pub evidence_count: i64,
+}
+
+/// The list's columns: the disbursement, then fund name, maker, time, evidence count.
+fn listed_select() -> String {
+    format!(
+        "SELECT {COLUMNS}, f.name, d.maker, d.created_at_ms, \
+         (SELECT COUNT(*) FROM disbursement_evidence e WHERE e.disbursement_id = d.id) \
+         FROM disbursements d JOIN funds f ON f.id = d.fund_id"
+    )
+}
+
+/// Disbursements inside the scope, open ones first, newest first, at most `limit`.
+pub async fn list(db: &Db, scope: &Scope, limit: i64) -> Result<Vec<Listed>> {
+    let (lo, hi) = scope.path_bounds();
+    let sql = format!(
+        "{} WHERE d.org_path >= $1 AND d.org_path < $2 \
+         ORDER BY CASE WHEN d.state IN ('paid', 'rejected', 'cancelled') THEN 1 ELSE 0 END, d.id DESC \
+         LIMIT $3",
+        listed_select()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(lo)
+        .bind(hi)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(listed_from_row)
+        .collect()
+}
+
+fn listed_from_row(r: &sqlx::any::AnyRow) -> Result<Listed> {
+    Ok(Listed {
+        disbursement: from_row(r)?,
+        fund_name: r.try_get(13)?,
+        maker: r.try_get(14)?,
+        created_at_ms: r.try_get(15)?,
+        evidence_count: r.try_get(16)?,
+    })
+}
+
+/// One step in a disbursement's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    pub from_state: String,
+    pub to_state: String,
+    pub actor: String,
+    pub note: String,
+    pub at_ms: i64,
+}
+
+/// Everything the detail page shows of one disbursement inside the scope.
+#[derive(Debug, Clone, Serialize)]
+pub struct Detail {
+    pub listed: Listed,
+    pub events: Vec<Event>,
+    pub evidence: Vec<Evidence>,
+}
+
+pub async fn detail(db: &Db, scope: &Scope, id: i64) -> Result<Option<Detail>> {
+    let (lo, hi) = scope.path_bounds();
+    let sql = format!(
+        "{} WHERE d.id = $1 AND d.org_path >= $2 AND d.org_path < $3",
+        listed_select()
+    );
+    let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(lo)
+        .bind(hi)
+        .fetch_optional(db.pool())
+        .await?
+    else {
+        return Ok(None);
+    };
+    let listed = listed_from_row(&r)?;
+    let events = sqlx::query(
+        "SELECT from_state, to_state, actor, note, at_ms FROM disbursement_events \
+         WHERE disbursement_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Event {
+            from_state: r.try_get(0)?,
+            to_state: r.try_get(1)?,
+            actor: r.try_get(2)?,
+            note: r.try_get(3)?,
+            at_ms: r.try_get(4)?,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    Ok(Some(Detail {
+        listed,
+        events,
+        evidence: evidence(db, scope, id).await?,
+    }))
 }

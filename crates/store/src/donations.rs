@@ -65,6 +65,8 @@ pub struct NewDonation {
     pub receipt_wanted: bool,
     /// In-kind gifts: what the goods are (the amount is their valuation).
     pub in_kind_description: String,
+    /// A person's 身份证号, if given (for tax-deductible receipts): sealed at rest, shown masked.
+    pub donor_id_number: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -84,6 +86,7 @@ struct DonorFacts {
     name: String,
     phone: String,
     credit_code: String,
+    id_number: String,
 }
 
 fn validate(d: &NewDonation) -> Result<DonorFacts> {
@@ -123,11 +126,27 @@ fn validate(d: &NewDonation) -> Result<DonorFacts> {
         }
         DonorKind::Individual => String::new(),
     };
+    let id_number = match d.donor_kind {
+        _ if d.donor_id_number.trim().is_empty() => String::new(),
+        DonorKind::Individual => domain::donor::id_number("donor_id_number", &d.donor_id_number)
+            .unwrap_or_else(|e| {
+                errors.push(e);
+                String::new()
+            }),
+        DonorKind::Enterprise => {
+            errors.push(FieldError::new(
+                "donor_id_number",
+                "id_number_for_enterprise",
+            ));
+            String::new()
+        }
+    };
     if errors.is_empty() {
         Ok(DonorFacts {
             name,
             phone,
             credit_code,
+            id_number,
         })
     } else {
         Err(StoreError::Invalid(errors))
@@ -141,7 +160,19 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
         name,
         phone,
         credit_code,
+        id_number,
     } = validate(d)?;
+    // Sealed before the transaction: a missing key refuses the gift before anything is written.
+    let sealed_id = if id_number.is_empty() {
+        None
+    } else {
+        let key = db.data_key()?;
+        Some((
+            key.seal(&id_number),
+            key.blind_index(&id_number),
+            domain::donor::mask_id_number(&id_number),
+        ))
+    };
     let mut tx = db.begin_write().await?;
     if let Some(key) = &d.idempotency_key {
         let existing = sqlx::query(
@@ -170,8 +201,23 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
         .await?
         .ok_or(FieldError::new("fund_code", "fund_unknown"))?;
     let now = d.received_at_ms.unwrap_or_else(now_ms);
-    // The same enterprise is found by its credit code, the same person by their phone.
-    let known: Option<i64> = if !credit_code.is_empty() {
+    // The same enterprise is found by its credit code, the same person by their ID number or
+    // else their phone.
+    let by_id_number: Option<i64> = match &sealed_id {
+        Some((_, index, _)) => {
+            sqlx::query_scalar(
+                "SELECT id FROM donors WHERE id_number_index = $1 AND merged_into_id IS NULL \
+                 ORDER BY id LIMIT 1",
+            )
+            .bind(index)
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+        None => None,
+    };
+    let known: Option<i64> = if by_id_number.is_some() {
+        by_id_number
+    } else if !credit_code.is_empty() {
         sqlx::query_scalar(
             "SELECT id FROM donors WHERE credit_code = $1 AND merged_into_id IS NULL ORDER BY id LIMIT 1",
         )
@@ -190,11 +236,27 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
         None
     };
     let donor_id = match known {
-        Some(id) => id,
+        Some(id) => {
+            if let (Some((sealed, index, masked)), None) = (&sealed_id, by_id_number) {
+                // A known person gives their ID number for the first time.
+                sqlx::query(
+                    "UPDATE donors SET id_number_sealed = $1, id_number_index = $2, \
+                     id_number_masked = $3 WHERE id = $4 AND id_number_index = ''",
+                )
+                .bind(sealed)
+                .bind(index)
+                .bind(masked)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            id
+        }
         None => {
             sqlx::query_scalar(
                 "INSERT INTO donors (kind, name, phone, publish_name, org_code, org_path, \
-                 created_at_ms, credit_code) VALUES ($7, $1, $2, $3, $4, $5, $6, $8) RETURNING id",
+                 created_at_ms, credit_code, id_number_sealed, id_number_index, id_number_masked) \
+                 VALUES ($7, $1, $2, $3, $4, $5, $6, $8, $9, $10, $11) RETURNING id",
             )
             .bind(if name.is_empty() {
                 "匿名"
@@ -208,6 +270,9 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
             .bind(now)
             .bind(d.donor_kind.key())
             .bind(&credit_code)
+            .bind(sealed_id.as_ref().map(|s| s.0.as_str()).unwrap_or(""))
+            .bind(sealed_id.as_ref().map(|s| s.1.as_str()).unwrap_or(""))
+            .bind(sealed_id.as_ref().map(|s| s.2.as_str()).unwrap_or(""))
             .fetch_one(&mut *tx)
             .await?
         }
@@ -260,7 +325,8 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
             after: Some(
                 json!({"fund": fund.code, "amount_fen": d.amount.0, "donor_id": donor_id,
                                "channel": d.channel.key(), "publish_name": d.publish_name,
-                               "has_phone": !phone.is_empty()}),
+                               "has_phone": !phone.is_empty(),
+                               "has_id_number": sealed_id.is_some()}),
             ),
         },
     )
@@ -454,6 +520,7 @@ pub async fn import_statement(
                 received_at_ms: Some(line.at_ms),
                 receipt_wanted: true,
                 in_kind_description: String::new(),
+                donor_id_number: String::new(),
             },
         )
         .await?;

@@ -276,3 +276,53 @@ pub async fn partnerships(
         })
         .collect()
 }
+
+/// A donor's full ID number, for a receipt that must carry it (tax deduction). Every read is
+/// written to the audit trail, with who read it; None if the donor gave none.
+pub async fn reveal_id_number(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    donor_id: i64,
+    reason: &str,
+) -> Result<Option<String>> {
+    let reason = domain::text::normalize(reason);
+    if reason.is_empty() || reason.chars().count() > 200 {
+        return Err(FieldError::new("reason", "reveal_reason_missing").into());
+    }
+    let key = db.data_key()?;
+    let (lo, hi) = scope.path_bounds();
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query(
+        "SELECT id_number_sealed, org_code, org_path FROM donors \
+         WHERE id = $1 AND org_path >= $2 AND org_path < $3",
+    )
+    .bind(donor_id)
+    .bind(lo)
+    .bind(hi)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let sealed: String = row.try_get(0)?;
+    if sealed.is_empty() {
+        return Ok(None);
+    }
+    let plain = key.open(&sealed).ok_or(StoreError::NoDataKey)?;
+    let org_code: String = row.try_get(1)?;
+    let org_path: String = row.try_get(2)?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "donor.reveal_id_number",
+            org_code: Some(&org_code),
+            org_path: Some(&org_path),
+            entity: format!("donor:{donor_id}"),
+            before: None,
+            after: Some(json!({ "reason": reason })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(plain))
+}

@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod matching;
 pub mod org_units;
 pub mod receipts;
+pub mod secrets;
 pub mod testing;
 pub mod users;
 
@@ -46,6 +47,9 @@ pub enum StoreError {
     Invalid(Vec<FieldError>),
     #[error("{0}")]
     Import(String),
+    /// ID numbers cannot be stored or read: the installation has no data key configured.
+    #[error("no data key configured (SHANWANG_DATA_KEY or <data-dir>/data.key)")]
+    NoDataKey,
 }
 
 impl From<FieldError> for StoreError {
@@ -61,6 +65,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    data_key: Option<std::sync::Arc<secrets::DataKey>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -109,7 +114,11 @@ impl Db {
                     .await?
             }
         };
-        let db = Db { pool, backend };
+        let db = Db {
+            pool,
+            backend,
+            data_key: None,
+        };
         db.migrate().await?;
         Ok(db)
     }
@@ -120,6 +129,16 @@ impl Db {
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
         Ok(())
+    }
+
+    /// The key that seals personal ID numbers (see [`secrets`]).
+    pub fn with_data_key(mut self, key: secrets::DataKey) -> Db {
+        self.data_key = Some(std::sync::Arc::new(key));
+        self
+    }
+
+    pub(crate) fn data_key(&self) -> Result<&secrets::DataKey> {
+        self.data_key.as_deref().ok_or(StoreError::NoDataKey)
     }
 
     pub fn backend(&self) -> Backend {

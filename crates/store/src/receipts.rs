@@ -220,6 +220,8 @@ pub struct ReceiptView {
     pub donor_name: String,
     /// Enterprises' 统一社会信用代码, empty for people.
     pub credit_code: String,
+    /// A person's ID number, masked ("110***********002X"), empty if not given.
+    pub id_number_masked: String,
     pub fund_name: String,
     pub amount: Fen,
     pub channel: String,
@@ -241,7 +243,7 @@ pub async fn view(db: &Db, scope: &Scope, number: &str) -> Result<Option<Receipt
     };
     let row = sqlx::query(
         "SELECT r.status, d.name, f.name, dn.amount_fen, dn.channel, r.handler, r.issued_at_ms, \
-         rr.entity_code, u.name, r.org_path, d.credit_code \
+         rr.entity_code, u.name, r.org_path, d.credit_code, d.id_number_masked \
          FROM receipts r JOIN receipt_ranges rr ON rr.id = r.range_id \
          JOIN donations dn ON dn.id = r.donation_id JOIN donors d ON d.id = dn.donor_id \
          JOIN funds f ON f.id = dn.fund_id JOIN org_units u ON u.code = rr.entity_code \
@@ -267,5 +269,6 @@ pub async fn view(db: &Db, scope: &Scope, number: &str) -> Result<Option<Receipt
         entity_name: r.try_get(8)?,
         org_path: r.try_get(9)?,
         credit_code: r.try_get(10)?,
+        id_number_masked: r.try_get(11)?,
     }))
 }

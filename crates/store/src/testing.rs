@@ -7,7 +7,10 @@ use crate::{Backend, Db};
 /// A new, empty, migrated database. Keep the returned guard alive as long as the database.
 pub async fn fresh_db(backend: Backend) -> (Db, TestDbGuard) {
     let (url, guard) = fresh_database_url(backend).await;
-    let db = Db::connect(&url).await.expect("test database");
+    let db = Db::connect(&url)
+        .await
+        .expect("test database")
+        .with_data_key(crate::secrets::DataKey::from_master(rand::random()));
     (db, guard)
 }
 

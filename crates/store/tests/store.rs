@@ -50,6 +50,7 @@ fn gift_of(fund: &str, fen: i64, name: &str, phone: &str) -> store::donations::N
         received_at_ms: None,
         receipt_wanted: true,
         in_kind_description: String::new(),
+        donor_id_number: String::new(),
     }
 }
 
@@ -1395,7 +1396,7 @@ mod disbursement_tests {
     use domain::disbursement::{Action, State};
     use domain::ledger::{FunctionCode, FundKind, TxDraft};
     use domain::money::Fen;
-    use store::disbursements::{self, Person};
+    use store::disbursements::{self, EvidenceUpload, Person};
     use store::ledger::{self, LedgerVerdict};
 
     both_backends!(
@@ -1454,6 +1455,7 @@ mod disbursement_tests {
                 Fen(0),
                 FunctionCode::Program,
                 "",
+                &[],
             )
             .await
             .unwrap_err();
@@ -1472,6 +1474,7 @@ mod disbursement_tests {
                 Fen(3_000_00),
                 FunctionCode::Program,
                 "适老化改造材料",
+                &[],
             )
             .await
             .unwrap();
@@ -1514,6 +1517,7 @@ mod disbursement_tests {
                 Fen(60_000_00),
                 FunctionCode::Program,
                 "活动室改建",
+                &[],
             )
             .await
             .unwrap();
@@ -1570,6 +1574,7 @@ mod disbursement_tests {
                 Fen(60_000_00),
                 FunctionCode::Program,
                 "再改建",
+                &[],
             )
             .await
             .unwrap();
@@ -1602,6 +1607,7 @@ mod disbursement_tests {
                 Fen(1_00),
                 FunctionCode::Management,
                 "办公",
+                &[],
             )
             .await
             .unwrap();
@@ -1646,6 +1652,149 @@ mod disbursement_tests {
             ));
         }
     );
+
+    both_backends!(
+        evidence_is_kept_with_its_digest_and_bad_files_store_nothing,
+        |db: Db| async move {
+            seeded(&db).await;
+            let all = Scope::whole_network();
+            let cli = Actor::cli("test");
+            ledger::create_fund(
+                &db,
+                &cli,
+                &all,
+                "HB-P2",
+                "河北村",
+                "410323100201",
+                FundKind::Project,
+            )
+            .await
+            .unwrap();
+            let maker = Person {
+                user_id: 1,
+                username: "xinan.staff".into(),
+            };
+            let county =
+                scope_of(Role::Finance, "410323", Permission::ManageFunds, "410323").unwrap();
+            let pdf = EvidenceUpload {
+                file_name: "发票.pdf".into(),
+                bytes: b"%PDF-1.4 invoice 0001".to_vec(),
+            };
+            let disguised = EvidenceUpload {
+                file_name: "合同.pdf".into(),
+                bytes: b"MZ\x90 an executable".to_vec(),
+            };
+            let audit_before = audit::verify(&db).await.unwrap();
+            let refused = disbursements::request(
+                &db,
+                &maker,
+                &county,
+                "HB-P2",
+                "宏达建材",
+                Fen(100_00),
+                FunctionCode::Program,
+                "材料款",
+                &[pdf.clone(), disguised.clone()],
+            )
+            .await
+            .unwrap_err();
+            assert_eq!(error_code(&refused), "evidence_type");
+            let stored: i64 = sqlx::query_scalar(
+                "SELECT (SELECT COUNT(*) FROM disbursements) + (SELECT COUNT(*) FROM disbursement_evidence)",
+            )
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+            assert_eq!(
+                stored, 0,
+                "a bad file stores nothing, not even the good one"
+            );
+            assert_eq!(audit::verify(&db).await.unwrap(), audit_before);
+
+            let id = disbursements::request(
+                &db,
+                &maker,
+                &county,
+                "HB-P2",
+                "宏达建材",
+                Fen(100_00),
+                FunctionCode::Program,
+                "材料款",
+                std::slice::from_ref(&pdf),
+            )
+            .await
+            .unwrap();
+            let photo = EvidenceUpload {
+                file_name: "C:\\照片\\现场.png".into(),
+                bytes: b"\x89PNG\r\n\x1a\n site photo".to_vec(),
+            };
+            // The same invoice again is kept once; the photo is added.
+            let files = disbursements::attach_evidence(
+                &db,
+                &maker,
+                &county,
+                id,
+                &[pdf.clone(), photo.clone()],
+            )
+            .await
+            .unwrap();
+            assert_eq!(files.len(), 2);
+            assert_eq!(files[1].file_name, "现场.png");
+            assert_eq!(files[1].content_type, "image/png");
+            assert_eq!(files[0].sha256, domain::evidence::sha256_hex(&pdf.bytes));
+            let (meta, bytes) = disbursements::evidence_file(&db, &county, files[1].id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(bytes, photo.bytes, "the bytes come back as uploaded");
+            assert_eq!(meta.sha256, domain::evidence::sha256_hex(&bytes));
+            let elsewhere =
+                scope_of(Role::Finance, "410302", Permission::ManageFunds, "410302").unwrap();
+            assert!(
+                disbursements::evidence_file(&db, &elsewhere, files[1].id)
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "another county cannot fetch it"
+            );
+            let detail = disbursements::detail(&db, &county, id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(detail.listed.evidence_count, 2);
+            assert_eq!(detail.events.len(), 1);
+            assert_eq!(
+                disbursements::list(&db, &county, 10).await.unwrap().len(),
+                1
+            );
+
+            disbursements::act(&db, &maker, &county, id, Action::Cancel, "")
+                .await
+                .unwrap();
+            assert_eq!(
+                disbursements::attach_evidence(&db, &maker, &county, id, &[photo])
+                    .await
+                    .unwrap_err()
+                    .to_string(),
+                StoreError::Conflict("state").to_string(),
+                "a closed request takes no more files"
+            );
+            let trail: Vec<String> =
+                sqlx::query_scalar("SELECT action FROM audit_log WHERE entity = $1 ORDER BY seq")
+                    .bind(format!("disbursement:{id}"))
+                    .fetch_all(db.pool())
+                    .await
+                    .unwrap();
+            assert_eq!(
+                trail,
+                [
+                    "disbursement.request",
+                    "disbursement.evidence",
+                    "disbursement.transition"
+                ]
+            );
+        }
+    );
 }
 
 mod donor_tests {
@@ -1661,6 +1810,103 @@ mod donor_tests {
             ..gift_of("XA-GEN", yuan * 100, "王芳", "13903791234")
         }
     }
+
+    both_backends!(
+        id_numbers_are_sealed_masked_and_every_read_is_audited,
+        |db: Db| async move {
+            seeded_with_county_fund(&db).await;
+            let all = Scope::whole_network();
+            let cli = Actor::cli("test");
+            let before = audit::verify(&db).await.unwrap();
+            let typo = NewDonation {
+                donor_id_number: "110105194912310021".into(),
+                ..gift(100)
+            };
+            let e = donations::record(&db, &cli, &all, &typo).await.unwrap_err();
+            assert_eq!(error_code(&e), "id_number_check");
+            assert_eq!(audit::verify(&db).await.unwrap(), before, "nothing stored");
+            let with_id = NewDonation {
+                donor_id_number: "11010519491231002x".into(),
+                donor_phone: String::new(),
+                receipt_wanted: true,
+                ..gift(100)
+            };
+            store::receipts::register_range(&db, &cli, &all, "410323", "41030126", 1, 100)
+                .await
+                .unwrap();
+            let first = donations::record(&db, &cli, &all, &with_id).await.unwrap();
+            // The same person again, with the ID number only: the same donor.
+            let again = donations::record(
+                &db,
+                &cli,
+                &all,
+                &NewDonation {
+                    donor_name: "王芳".into(),
+                    ..with_id.clone()
+                },
+            )
+            .await
+            .unwrap();
+            let donors_of: Vec<i64> =
+                sqlx::query_scalar("SELECT DISTINCT donor_id FROM donations WHERE id IN ($1, $2)")
+                    .bind(first.id)
+                    .bind(again.id)
+                    .fetch_all(db.pool())
+                    .await
+                    .unwrap();
+            assert_eq!(donors_of.len(), 1, "found again by the blind index");
+            let donor_id = donors_of[0];
+            // Nowhere in the donor row, the trail or the receipts is the number in plain.
+            let (sealed, masked): (String, String) = sqlx::query_as(
+                "SELECT id_number_sealed, id_number_masked FROM donors WHERE id = $1",
+            )
+            .bind(donor_id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+            assert_eq!(masked, "110***********002X");
+            assert!(!sealed.is_empty() && !sealed.contains("1949"));
+            let dump: Vec<String> =
+                sqlx::query_scalar("SELECT COALESCE(after_json, '') FROM audit_log")
+                    .fetch_all(db.pool())
+                    .await
+                    .unwrap();
+            assert!(
+                dump.iter().all(|a| !a.contains("19491231")),
+                "no ID number in the trail"
+            );
+            let n = first.receipt_number.as_ref().expect("a receipt");
+            let view = store::receipts::view(&db, &all, n).await.unwrap().unwrap();
+            assert_eq!(view.id_number_masked, "110***********002X");
+            // Reading it in full needs a reason and leaves a trace.
+            assert_eq!(
+                error_code(
+                    &donors::reveal_id_number(&db, &cli, &all, donor_id, " ")
+                        .await
+                        .unwrap_err()
+                ),
+                "reveal_reason_missing"
+            );
+            let plain = donors::reveal_id_number(&db, &cli, &all, donor_id, "开具抵税票据")
+                .await
+                .unwrap();
+            assert_eq!(plain.as_deref(), Some("11010519491231002X"));
+            let reads: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'donor.reveal_id_number'",
+            )
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+            assert_eq!(reads, 1);
+            let elsewhere =
+                scope_of(Role::Finance, "410302", Permission::ManageFunds, "410302").unwrap();
+            assert!(
+                donors::reveal_id_number(&db, &cli, &elsewhere, donor_id, "x")
+                    .await
+                    .is_err()
+            );
+        }
+    );
 
     both_backends!(
         duplicate_donors_merge_without_losing_a_gift,

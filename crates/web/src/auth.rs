@@ -8,6 +8,7 @@
 use crate::AppState;
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::pages::form_data;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
@@ -65,7 +66,17 @@ pub async fn page_session(State(state): State<AppState>, req: Request, next: Nex
     };
     let (parts, body) = req.into_parts();
     let mut req = if parts.method == Method::POST {
-        let bytes = match axum::body::to_bytes(body, 256 * 1024).await {
+        let multipart = form_data::is_multipart(&parts.headers);
+        // Only signed-in users upload files: nobody else gets to make the server buffer them.
+        if multipart && session.is_none() {
+            return AppError::Csrf.into_page(lang);
+        }
+        let limit = if multipart {
+            form_data::MAX_UPLOAD_BYTES
+        } else {
+            form_data::MAX_FORM_BYTES
+        };
+        let bytes = match axum::body::to_bytes(body, limit).await {
             Ok(b) => b,
             Err(_) => return AppError::PayloadTooLarge.into_page(lang),
         };
@@ -73,7 +84,11 @@ pub async fn page_session(State(state): State<AppState>, req: Request, next: Nex
             Some(s) => Some(s.csrf_token.as_str()),
             None => cookie(&parts.headers, PRE_SESSION_COOKIE),
         };
-        let given = form_field(&bytes, CSRF_FIELD);
+        let given = if multipart {
+            form_data::multipart_field(&parts.headers, bytes.clone(), CSRF_FIELD).await
+        } else {
+            form_field(&bytes, CSRF_FIELD)
+        };
         let ok = matches!((expected, given.as_deref()), (Some(e), Some(g)) if !e.is_empty() && constant_eq(e, g));
         if !ok {
             return AppError::Csrf.into_page(lang);
@@ -212,4 +227,27 @@ pub async fn scoped_fund(
 /// For showing or hiding a link or button only; access itself is decided by [`scoped_unit`].
 pub fn may(session: &Session, permission: Permission, path: &str) -> bool {
     scope_at(session, permission, path).is_ok()
+}
+
+/// Where a disbursement step is decided: at the fund's unit, except the second approval, which
+/// belongs to the level above the legal entity keeping the fund. The API and the pages ask here.
+pub async fn disbursement_scope(
+    state: &AppState,
+    session: &Session,
+    id: i64,
+    action: domain::disbursement::Action,
+) -> Result<Scope, AppError> {
+    let (org_path, entity) = store::disbursements::place_of(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let path = if action == domain::disbursement::Action::ApproveUpper {
+        DivisionCode::parse(&entity)
+            .ok()
+            .and_then(|e| e.parent())
+            .map(|p| p.path())
+            .ok_or(AppError::Forbidden)?
+    } else {
+        org_path
+    };
+    scope_at(session, Permission::ManageFunds, &path)
 }

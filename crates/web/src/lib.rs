@@ -83,6 +83,42 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         spec(
             Method::GET,
+            "/orgs/{code}/disbursements",
+            Unit(ViewMoney),
+            get(pages::disbursements::list),
+        ),
+        spec(
+            Method::POST,
+            "/orgs/{code}/disbursements",
+            Unit(ManageFunds),
+            post(pages::disbursements::create),
+        ),
+        spec(
+            Method::GET,
+            "/orgs/{code}/disbursements/{id}",
+            Unit(ViewMoney),
+            get(pages::disbursements::show),
+        ),
+        spec(
+            Method::POST,
+            "/orgs/{code}/disbursements/{id}/actions",
+            Unit(ManageFunds),
+            post(pages::disbursements::act),
+        ),
+        spec(
+            Method::POST,
+            "/orgs/{code}/disbursements/{id}/evidence",
+            Unit(ManageFunds),
+            post(pages::disbursements::attach),
+        ),
+        spec(
+            Method::GET,
+            "/orgs/{code}/evidence/{id}",
+            Unit(ViewMoney),
+            get(pages::disbursements::evidence_file),
+        ),
+        spec(
+            Method::GET,
             "/orgs/{code}/compliance",
             Unit(ViewMoney),
             get(pages::compliance::show),
@@ -217,6 +253,12 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         spec(
             Method::POST,
+            "/api/v1/orgs/{code}/donors/{id}/id-number",
+            Unit(ManageFunds),
+            post(api::donors::reveal_id_number),
+        ),
+        spec(
+            Method::POST,
             "/api/v1/disbursements",
             Body(ManageFunds),
             post(api::disbursements::create),
@@ -255,6 +297,8 @@ pub fn router(state: AppState) -> Router {
     }
     let pages_router = pages_router
         .fallback(pages::not_found)
+        // page_session has already bounded the body (uploads may be larger than forms).
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::page_session,
@@ -262,10 +306,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(error::render_page_errors));
     let api_router = api_router
         .fallback(api::not_found)
+        .layer(RequestBodyLimitLayer::new(1024 * 1024))
         .layer(axum::middleware::from_fn(error::api_errors_as_json));
     pages_router
         .nest("/api", api_router)
-        .layer(RequestBodyLimitLayer::new(1024 * 1024))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),

@@ -202,6 +202,7 @@ fn probe_body(path: &str) -> &'static str {
         }
         "/api/v1/disbursements/1/actions" => r#"{"action":"approve","note":"走查"}"#,
         "/api/v1/orgs/410323101001/donors/merge" => r#"{"keep_id":1,"merge_id":2}"#,
+        "/api/v1/orgs/410323101001/donors/1/id-number" => r#"{"reason":"走查"}"#,
         "/api/v1/orgs/410323101001/partners" => {
             r#"{"name":"走查实业","credit_code":"91350100M000100Y43","year":2026,"pledge_fen":100}"#
         }
@@ -273,6 +274,7 @@ both!(every_route_refuses_outsiders, |app: App| async move {
         received_at_ms: None,
         receipt_wanted: true,
         in_kind_description: String::new(),
+        donor_id_number: String::new(),
     };
     store::donations::record(
         &app.db,
@@ -299,6 +301,11 @@ both!(every_route_refuses_outsiders, |app: App| async move {
         domain::money::Fen(50),
         domain::ledger::FunctionCode::Program,
         "走查",
+        // Evidence to walk to (id 1).
+        &[store::disbursements::EvidenceUpload {
+            file_name: "发票.pdf".into(),
+            bytes: b"%PDF-1.4 walk".to_vec(),
+        }],
     )
     .await
     .unwrap();
@@ -1233,6 +1240,7 @@ both!(
             received_at_ms: Some(last_year),
             receipt_wanted: false,
             in_kind_description: String::new(),
+            donor_id_number: String::new(),
         };
         store::donations::record(&app.db, &cli, &all, &gift)
             .await

@@ -2,7 +2,7 @@
 
 use super::ApiJson;
 use crate::AppState;
-use crate::auth::{ApiCaller, scope_at, scoped_fund};
+use crate::auth::{ApiCaller, disbursement_scope, scoped_fund};
 use crate::error::AppError;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -12,7 +12,6 @@ use domain::access::Permission;
 use domain::disbursement::Action;
 use domain::ledger::FunctionCode;
 use domain::money::Fen;
-use domain::org::DivisionCode;
 use serde::{Deserialize, Serialize};
 use store::disbursements::{self, Person};
 
@@ -89,6 +88,7 @@ pub async fn create(
         Fen(req.amount_fen),
         function,
         &req.purpose,
+        &[],
     )
     .await?;
     Ok((
@@ -126,20 +126,7 @@ pub async fn act(
         "action",
         "action_invalid",
     )]))?;
-    let (org_path, entity) = disbursements::place_of(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    // The second approval is decided at the level above the legal entity keeping the fund.
-    let path = if action == Action::ApproveUpper {
-        DivisionCode::parse(&entity)
-            .ok()
-            .and_then(|e| e.parent())
-            .map(|p| p.path())
-            .ok_or(AppError::Forbidden)?
-    } else {
-        org_path
-    };
-    let scope = scope_at(&caller.session, Permission::ManageFunds, &path)?;
+    let scope = disbursement_scope(&state, &caller.session, id, action).await?;
     let d = disbursements::act(&state.db, &person(&caller), &scope, id, action, &req.note).await?;
     Ok(Json(DisbursementJson {
         id: d.id,

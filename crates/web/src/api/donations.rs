@@ -42,6 +42,9 @@ pub struct DonationRequest {
     /// For `in_kind` gifts: what the goods are (`amount_fen` is their valuation).
     #[serde(default)]
     pub in_kind_description: String,
+    /// A person's 身份证号 (optional, for tax-deductible receipts): stored encrypted, shown masked.
+    #[serde(default)]
+    pub donor_id_number: String,
 }
 
 fn yes() -> bool {
@@ -125,6 +128,7 @@ pub async fn create(
             received_at_ms: None,
             receipt_wanted: req.receipt_wanted,
             in_kind_description: req.in_kind_description,
+            donor_id_number: req.donor_id_number.clone(),
         },
     )
     .await?;

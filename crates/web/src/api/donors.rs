@@ -97,6 +97,51 @@ pub async fn merge(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+pub struct RevealRequest {
+    /// Why the full number is needed (e.g. "开具个人所得税扣除票据"); kept in the audit trail.
+    pub reason: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RevealJson {
+    /// The full 身份证号, or null when the donor gave none.
+    pub id_number: Option<String>,
+}
+
+/// A donor's full ID number. Stored encrypted; every read is written to the audit trail with
+/// the reason given.
+#[utoipa::path(
+    post, path = "/api/v1/orgs/{code}/donors/{id}/id-number", tag = "donors",
+    params(("code" = String, Path, description = "Division code"), ("id" = i64, Path, description = "Donor id")),
+    request_body = RevealRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = RevealJson),
+        (status = 403, body = super::ApiErrorJson),
+        (status = 404, body = super::ApiErrorJson),
+        (status = 422, description = "No reason given", body = super::ApiErrorJson),
+    )
+)]
+pub async fn reveal_id_number(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((code, id)): Path<(String, i64)>,
+    ApiJson(req): ApiJson<RevealRequest>,
+) -> Result<Json<RevealJson>, AppError> {
+    let unit = scoped_unit(&state, &caller.session, Permission::ManageFunds, &code).await?;
+    let user = &caller.session.user;
+    let id_number = store::donors::reveal_id_number(
+        &state.db,
+        &Actor::user(user.id, &user.username),
+        &unit.scope,
+        id,
+        &req.reason,
+    )
+    .await?;
+    Ok(Json(RevealJson { id_number }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PledgeRequest {
     pub name: String,
     /// The enterprise's 统一社会信用代码.

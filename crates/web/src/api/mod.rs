@@ -35,12 +35,15 @@ use utoipa::OpenApi;
         disbursements::act,
         donors::duplicates,
         donors::merge,
+        donors::reveal_id_number,
         donors::pledge,
         donors::partners,
         public::fund
     ),
     components(schemas(
         auth::TokenRequest,
+        donors::RevealRequest,
+        donors::RevealJson,
         auth::TokenResponse,
         orgs::OrgJson,
         orgs::CoverageJson,

@@ -43,6 +43,8 @@ pub struct DonationForm {
     #[serde(default)]
     in_kind_description: String,
     #[serde(default)]
+    donor_id_number: String,
+    #[serde(default)]
     no_receipt: Option<String>,
 }
 
@@ -153,6 +155,7 @@ pub async fn create(
                 received_at_ms: None,
                 receipt_wanted: form.no_receipt.is_none(),
                 in_kind_description: form.in_kind_description.clone(),
+                donor_id_number: form.donor_id_number.clone(),
             },
         )
         .await;

@@ -5,8 +5,7 @@ use crate::AppState;
 use crate::auth::{Viewer, scoped_unit};
 use crate::error::AppError;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use domain::FieldError;
 use domain::access::Permission;
 use domain::time::{china_day, fmt_china};
@@ -165,15 +164,5 @@ pub async fn download(
         china_day(store::now_ms()),
         format.extension()
     );
-    Ok((
-        [
-            (header::CONTENT_TYPE, format.content_type().to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(super::download(format.content_type(), &file, &file, bytes))
 }

@@ -2,8 +2,10 @@
 
 pub mod audit;
 pub mod compliance;
+pub mod disbursements;
 pub mod donations;
 pub mod exports;
+pub mod form_data;
 pub mod login;
 pub mod orgs;
 pub mod public;
@@ -89,6 +91,27 @@ pub fn render(t: &impl Template) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
         }
     }
+}
+
+/// A file to save, never shown inline as one of our pages: `ascii_name` for old clients, `name`
+/// (UTF-8) for the rest.
+pub fn download(content_type: &str, ascii_name: &str, name: &str, bytes: Vec<u8>) -> Response {
+    let encoded = form_urlencoded::byte_serialize(name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    let disposition = format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}");
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    for (k, v) in [
+        (header::CONTENT_TYPE, content_type),
+        (header::CONTENT_DISPOSITION, disposition.as_str()),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    ] {
+        if let Ok(v) = header::HeaderValue::from_str(v) {
+            h.insert(k, v);
+        }
+    }
+    r
 }
 
 #[derive(Template)]

@@ -1,0 +1,117 @@
+//! Personal ID numbers at rest: sealed with XChaCha20-Poly1305 under the installation's data
+//! key, and found again through a keyed blind index (HMAC-SHA256), so the database alone — a
+//! backup, a stolen disk — reveals no ID number and cannot be searched by one.
+//!
+//! The key is 32 random bytes given by the operator (`SHANWANG_DATA_KEY`, 64 hex digits) or
+//! kept in `<data-dir>/data.key`; every app server of one installation needs the same key.
+
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+#[derive(Clone)]
+pub struct DataKey {
+    seal: [u8; 32],
+    index: [u8; 32],
+}
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey(…)")
+    }
+}
+
+fn derive(master: &[u8; 32], purpose: &[u8]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(master).expect("any key length");
+    mac.update(purpose);
+    mac.finalize().into_bytes().into()
+}
+
+impl DataKey {
+    /// Separate keys for sealing and for the index, both derived from the one master key.
+    pub fn from_master(master: [u8; 32]) -> DataKey {
+        DataKey {
+            seal: derive(&master, b"shanwang seal v1"),
+            index: derive(&master, b"shanwang blind index v1"),
+        }
+    }
+
+    /// A key from 64 hex digits.
+    pub fn from_hex(hex_key: &str) -> Result<DataKey, String> {
+        let bytes =
+            hex::decode(hex_key.trim()).map_err(|_| "数据密钥应为 64 位十六进制数".to_string())?;
+        let master: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| "数据密钥应为 64 位十六进制数（32 字节）".to_string())?;
+        Ok(DataKey::from_master(master))
+    }
+
+    /// A new random master key, as 64 hex digits (for a new installation's key file).
+    pub fn generate_hex() -> String {
+        use rand::RngCore;
+        let mut master = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut master);
+        hex::encode(master)
+    }
+
+    /// `hex(nonce ‖ ciphertext)`; a fresh random nonce each time.
+    pub fn seal(&self, plain: &str) -> String {
+        let cipher = XChaCha20Poly1305::new((&self.seal).into());
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let sealed = cipher
+            .encrypt(&nonce, plain.as_bytes())
+            .expect("encryption of a short text cannot fail");
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        hex::encode(out)
+    }
+
+    /// The plain text, or None when the value was not sealed under this key or was altered.
+    pub fn open(&self, sealed: &str) -> Option<String> {
+        let bytes = hex::decode(sealed).ok()?;
+        if bytes.len() < 24 {
+            return None;
+        }
+        let (nonce, body) = bytes.split_at(24);
+        let cipher = XChaCha20Poly1305::new((&self.seal).into());
+        let plain = cipher.decrypt(XNonce::from_slice(nonce), body).ok()?;
+        String::from_utf8(plain).ok()
+    }
+
+    /// The same value always gives the same index under one key; without the key the index
+    /// says nothing about the value.
+    pub fn blind_index(&self, value: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.index).expect("any key length");
+        mac.update(value.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_values_open_only_under_their_key_and_unaltered() {
+        let key = DataKey::from_hex(&DataKey::generate_hex()).unwrap();
+        let other = DataKey::from_hex(&DataKey::generate_hex()).unwrap();
+        let id = "11010519491231002X";
+        let a = key.seal(id);
+        let b = key.seal(id);
+        assert_ne!(a, b, "a fresh nonce each time");
+        assert!(
+            !a.contains("3130313035"),
+            "no plain digits in the sealed text"
+        );
+        assert_eq!(key.open(&a).as_deref(), Some(id));
+        assert_eq!(other.open(&a), None);
+        let mut tampered = a.clone().into_bytes();
+        let last = tampered.len() - 1;
+        tampered[last] = if tampered[last] == b'0' { b'1' } else { b'0' };
+        assert_eq!(key.open(&String::from_utf8(tampered).unwrap()), None);
+        assert_eq!(key.blind_index(id), key.blind_index(id));
+        assert_ne!(key.blind_index(id), other.blind_index(id));
+        assert!(DataKey::from_hex("abc").is_err());
+    }
+}
