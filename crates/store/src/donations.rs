@@ -13,6 +13,8 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 
+pub use crate::donation_batch::record_batch;
+
 /// How the money came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -82,14 +84,14 @@ pub struct Donation {
 pub const MAX_DONOR_NAME_CHARS: usize = 60;
 
 /// The donor's name, phone and credit code, checked and normalised.
-struct DonorFacts {
-    name: String,
-    phone: String,
-    credit_code: String,
-    id_number: String,
+pub(crate) struct DonorFacts {
+    pub name: String,
+    pub phone: String,
+    pub credit_code: String,
+    pub id_number: String,
 }
 
-fn validate(d: &NewDonation) -> Result<DonorFacts> {
+pub(crate) fn validate(d: &NewDonation) -> Result<DonorFacts> {
     let mut errors = Vec::new();
     if !d.amount.is_positive() {
         errors.push(FieldError::new("amount_fen", "amount_zero"));

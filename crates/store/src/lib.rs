@@ -3,8 +3,10 @@
 //! transaction.
 
 pub mod audit;
+pub mod bulk;
 pub mod compliance;
 pub mod disbursements;
+pub mod donation_batch;
 pub mod donations;
 pub mod donors;
 pub mod exports;
@@ -45,6 +47,9 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("invalid input: {0:?}")]
     Invalid(Vec<FieldError>),
+    /// A batch refused for one of its rows (0-based).
+    #[error("row {row}: {errors:?}")]
+    InvalidRow { row: usize, errors: Vec<FieldError> },
     #[error("{0}")]
     Import(String),
     /// ID numbers cannot be stored or read: the installation has no data key configured.

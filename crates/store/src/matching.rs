@@ -67,6 +67,50 @@ pub async fn create_rule(
 /// Matches a just-booked gift under every rule that covers its fund. The rule, set by the
 /// special fund's owners, is what authorises the transfer, so it is posted over the whole
 /// network rather than the gift recorder's scope.
+/// A rule in force, with the special fund that pays its matches.
+pub(crate) struct ActiveRule {
+    pub id: i64,
+    pub rule: MatchingRule,
+    pub special_fund_code: String,
+    /// The rule covers projects in this subtree.
+    pub org_path: String,
+}
+
+/// Rules whose special fund is open; on `day` only, if given.
+pub(crate) async fn rules_on(
+    conn: &mut AnyConnection,
+    day: Option<&str>,
+) -> Result<Vec<ActiveRule>> {
+    let rows = sqlx::query(
+        "SELECT r.id, r.ratio_num, r.ratio_den, r.eligible_level, r.cap_per_project_fen, \
+         r.cap_per_donor_day_fen, r.starts_on, r.ends_on, f.code, r.org_path \
+         FROM matching_rules r JOIN funds f ON f.id = r.special_fund_id \
+         WHERE ($1 = '' OR (r.starts_on <= $1 AND r.ends_on >= $1)) AND f.active = 1 ORDER BY r.id",
+    )
+    .bind(day.unwrap_or(""))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let eligible: i64 = r.try_get(3)?;
+            Ok(ActiveRule {
+                id: r.try_get(0)?,
+                rule: MatchingRule {
+                    ratio_num: r.try_get(1)?,
+                    ratio_den: r.try_get(2)?,
+                    eligible_level: Level::from_i64(eligible).unwrap_or(Level::Village),
+                    cap_per_project: Fen(r.try_get(4)?),
+                    cap_per_donor_day: Fen(r.try_get(5)?),
+                    starts_on: r.try_get(6)?,
+                    ends_on: r.try_get(7)?,
+                },
+                special_fund_code: r.try_get(8)?,
+                org_path: r.try_get(9)?,
+            })
+        })
+        .collect()
+}
+
 pub(crate) async fn apply_in(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -86,34 +130,18 @@ pub(crate) async fn apply_in(
         return Ok(Fen::ZERO);
     };
     let day = domain::time::china_day(at_ms);
-    let rules = sqlx::query(
-        "SELECT r.id, r.ratio_num, r.ratio_den, r.eligible_level, r.cap_per_project_fen, \
-         r.cap_per_donor_day_fen, r.starts_on, r.ends_on, f.code, r.org_path \
-         FROM matching_rules r JOIN funds f ON f.id = r.special_fund_id \
-         WHERE r.starts_on <= $1 AND r.ends_on >= $1 AND f.active = 1 ORDER BY r.id",
-    )
-    .bind(&day)
-    .fetch_all(&mut *conn)
-    .await?;
     let mut total = Fen::ZERO;
     let whole = Scope::whole_network();
-    for r in rules {
-        let rule_id: i64 = r.try_get(0)?;
-        let rule_path: String = r.try_get(9)?;
+    for ActiveRule {
+        id: rule_id,
+        rule,
+        special_fund_code: special_code,
+        org_path: rule_path,
+    } in rules_on(conn, Some(&day)).await?
+    {
         if !project.org_path.starts_with(&rule_path) {
             continue;
         }
-        let eligible: i64 = r.try_get(3)?;
-        let rule = MatchingRule {
-            ratio_num: r.try_get(1)?,
-            ratio_den: r.try_get(2)?,
-            eligible_level: Level::from_i64(eligible).unwrap_or(Level::Village),
-            cap_per_project: Fen(r.try_get(4)?),
-            cap_per_donor_day: Fen(r.try_get(5)?),
-            starts_on: r.try_get(6)?,
-            ends_on: r.try_get(7)?,
-        };
-        let special_code: String = r.try_get(8)?;
         let project_matched: i64 = sqlx::query_scalar(
             "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM matches \
              WHERE rule_id = $1 AND project_fund_id = $2 AND reversed = 0",

@@ -124,7 +124,9 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(f) => AppError::Conflict(f),
-            StoreError::Invalid(errs) => AppError::Invalid(errs),
+            StoreError::Invalid(errs) | StoreError::InvalidRow { errors: errs, .. } => {
+                AppError::Invalid(errs)
+            }
             other => {
                 tracing::error!(error = %other, "storage error");
                 AppError::Internal(other.to_string())

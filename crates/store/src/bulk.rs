@@ -1,0 +1,140 @@
+//! Set-based writing for batches: many rows per INSERT, ids reserved up front. One helper for
+//! both backends, so a batch of gifts and the bare-insert baseline of the bench write rows the
+//! same way.
+
+use crate::{Backend, Result};
+use sqlx::AnyConnection;
+
+/// One value of a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    Int(i64),
+    Text(String),
+    /// NULL in an integer column.
+    Null,
+    /// NULL in a text column (PostgreSQL wants the type right).
+    NullText,
+}
+
+impl From<i64> for Cell {
+    fn from(v: i64) -> Cell {
+        Cell::Int(v)
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(v: &str) -> Cell {
+        Cell::Text(v.to_string())
+    }
+}
+
+impl From<String> for Cell {
+    fn from(v: String) -> Cell {
+        Cell::Text(v)
+    }
+}
+
+impl From<Option<String>> for Cell {
+    fn from(v: Option<String>) -> Cell {
+        v.map(Cell::Text).unwrap_or(Cell::NullText)
+    }
+}
+
+impl From<Option<i64>> for Cell {
+    fn from(v: Option<i64>) -> Cell {
+        v.map(Cell::Int).unwrap_or(Cell::Null)
+    }
+}
+
+/// Values per statement. SQLite gets plain `?` placeholders: sqlx looks `$n` names up one by
+/// one, which makes a statement cost O(params²) there, while `?` binds by position.
+const MAX_PARAMS: usize = 960;
+
+/// Inserts `rows` (each with one value per column) in as few statements as the parameter limit
+/// allows.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Cell>],
+) -> Result<()> {
+    let per_statement = (MAX_PARAMS / columns.len()).max(1);
+    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    for chunk in rows.chunks(per_statement) {
+        let mut sql = String::with_capacity(head.len() + chunk.len() * columns.len() * 6);
+        sql.push_str(&head);
+        let mut n = 0;
+        for (i, row) in chunk.iter().enumerate() {
+            debug_assert_eq!(row.len(), columns.len());
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            for j in 0..row.len() {
+                if j > 0 {
+                    sql.push_str(", ");
+                }
+                n += 1;
+                match backend {
+                    Backend::Sqlite => sql.push('?'),
+                    Backend::Postgres => {
+                        sql.push('$');
+                        sql.push_str(&n.to_string());
+                    }
+                }
+            }
+            sql.push(')');
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in chunk {
+            for cell in row {
+                q = match cell {
+                    Cell::Int(v) => q.bind(*v),
+                    Cell::Text(v) => q.bind(v.as_str()),
+                    Cell::Null => q.bind(None::<i64>),
+                    Cell::NullText => q.bind(None::<String>),
+                };
+            }
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// `n` new ids for `table`, inside the caller's write transaction: on SQLite the write lock
+/// makes MAX(id) safe; on PostgreSQL the identity sequence hands them out.
+pub async fn reserve_ids(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    table: &str,
+    n: usize,
+) -> Result<Vec<i64>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    Ok(match backend {
+        Backend::Sqlite => {
+            let max: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM {table}"
+            )))
+            .fetch_one(&mut *conn)
+            .await?;
+            (max + 1..=max + n as i64).collect()
+        }
+        Backend::Postgres => {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) \
+                 FROM generate_series(1, $1)"
+            )))
+            .bind(n as i64)
+            .fetch_all(&mut *conn)
+            .await?
+        }
+    })
+}
+
+/// Placeholders for an `IN (…)` list of `n` values starting at `$first`.
+pub fn in_list(backend: Backend, first: usize, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => vec!["?"; n].join(", "),
+        Backend::Postgres => crate::placeholders(first, n),
+    }
+}

@@ -1,0 +1,733 @@
+//! Many gifts at once — an online platform's day, a year's ledger brought over — booked with the
+//! same rules as one gift at the desk (donor found again, double entry, 1:1 matches within every
+//! cap, receipts, the audit trail), but set-based: the rules run in memory over state read once,
+//! and the rows go in with a few multi-row INSERTs. All or nothing.
+
+use crate::audit::{self, Actor, Change};
+use crate::bulk::{self, Cell};
+use crate::donations::{Donation, DonorFacts, NewDonation, validate};
+use crate::ledger::{self, Fund};
+use crate::matching::rules_on;
+use crate::{Backend, Db, Result, StoreError, now_ms};
+use domain::FieldError;
+use domain::access::Scope;
+use domain::ledger::{AccountKind, FundKind};
+use domain::matching::MatchContext;
+use domain::money::Fen;
+use domain::org::DivisionCode;
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
+
+/// Values per `IN (…)` lookup.
+const LOOKUP_CHUNK: usize = 500;
+
+/// `SELECT key, id FROM donors WHERE <column> IN (…)` for the given keys, oldest donor first.
+async fn donors_by(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    column: &str,
+    extra: &str,
+    keys: &[&str],
+) -> Result<HashMap<String, i64>> {
+    let mut found = HashMap::new();
+    for chunk in keys.chunks(LOOKUP_CHUNK) {
+        let sql = format!(
+            "SELECT {column}, id FROM donors WHERE {column} IN ({}) {extra} \
+             AND merged_into_id IS NULL ORDER BY id",
+            bulk::in_list(backend, 1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for k in chunk {
+            q = q.bind(*k);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            found.entry(r.try_get(0)?).or_insert(r.try_get(1)?);
+        }
+    }
+    Ok(found)
+}
+
+/// One gift as the batch plans it.
+struct Planned {
+    donor_id: i64,
+    fund: usize,
+    day: String,
+    at_ms: i64,
+    matches: Vec<(i64, usize, Fen)>,
+}
+
+/// The error for gift `row` (0-based): the row, then what is wrong with it.
+fn row_error(row: usize, e: StoreError) -> StoreError {
+    match e {
+        StoreError::Invalid(errors) => StoreError::InvalidRow { row, errors },
+        other => other,
+    }
+}
+
+/// Records `gifts` in one database transaction; the result is in the same order. Gifts whose
+/// idempotency key is already booked are not booked again (their earlier result is returned).
+/// Any invalid gift refuses the whole batch, naming its row, and nothing is stored.
+pub async fn record_batch(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    gifts: &[NewDonation],
+) -> Result<Vec<Donation>> {
+    let backend = db.backend();
+    let facts: Vec<DonorFacts> = gifts
+        .iter()
+        .enumerate()
+        .map(|(i, g)| validate(g).map_err(|e| row_error(i, e)))
+        .collect::<Result<_>>()?;
+    let sealed: Vec<Option<(String, String, String)>> = facts
+        .iter()
+        .map(|f| {
+            if f.id_number.is_empty() {
+                return Ok(None);
+            }
+            let key = db.data_key()?;
+            Ok(Some((
+                key.seal(&f.id_number),
+                key.blind_index(&f.id_number),
+                domain::donor::mask_id_number(&f.id_number),
+            )))
+        })
+        .collect::<Result<_>>()?;
+    let now = now_ms();
+    let mut tx = db.begin_write().await?;
+
+    // Gifts already booked under their idempotency key (by an earlier call, or earlier in
+    // this batch) are answered, not booked.
+    let keys: Vec<&str> = gifts
+        .iter()
+        .filter_map(|g| g.idempotency_key.as_deref())
+        .collect();
+    let mut booked: HashMap<String, Donation> = HashMap::new();
+    for chunk in keys.chunks(LOOKUP_CHUNK) {
+        let sql = format!(
+            "SELECT d.idempotency_key, d.id, d.ledger_transaction_id, d.receipt_number, \
+             CAST(COALESCE((SELECT SUM(m.amount_fen) FROM matches m WHERE m.donation_id = d.id), 0) AS BIGINT) \
+             FROM donations d WHERE d.idempotency_key IN ({})",
+            bulk::in_list(backend, 1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for k in chunk {
+            q = q.bind(*k);
+        }
+        for r in q.fetch_all(&mut *tx).await? {
+            booked.insert(
+                r.try_get(0)?,
+                Donation {
+                    id: r.try_get(1)?,
+                    ledger_transaction_id: r.try_get(2)?,
+                    receipt_number: r.try_get(3)?,
+                    matched: Fen(r.try_get(4)?),
+                },
+            );
+        }
+    }
+
+    // Funds, each looked up once.
+    let mut funds: Vec<Fund> = Vec::new();
+    let mut fund_index: HashMap<&str, usize> = HashMap::new();
+    for (i, g) in gifts.iter().enumerate() {
+        if fund_index.contains_key(g.fund_code.as_str()) {
+            continue;
+        }
+        let fund = ledger::fund_in(&mut tx, scope, &g.fund_code)
+            .await?
+            .ok_or(row_error(
+                i,
+                FieldError::new("fund_code", "fund_unknown").into(),
+            ))?;
+        if !fund.active {
+            return Err(row_error(
+                i,
+                FieldError::new("fund_code", "fund_closed").into(),
+            ));
+        }
+        fund_index.insert(g.fund_code.as_str(), funds.len());
+        funds.push(fund);
+    }
+
+    // Donors: the same person by ID number, else the same enterprise by credit code, else the
+    // same person by phone — among those stored and those new in this batch.
+    let indexes: Vec<&str> = sealed
+        .iter()
+        .filter_map(|s| s.as_ref().map(|s| s.1.as_str()))
+        .collect();
+    let codes: Vec<&str> = facts
+        .iter()
+        .filter(|f| !f.credit_code.is_empty())
+        .map(|f| f.credit_code.as_str())
+        .collect();
+    let phones: Vec<&str> = facts
+        .iter()
+        .filter(|f| f.credit_code.is_empty() && !f.phone.is_empty())
+        .map(|f| f.phone.as_str())
+        .collect();
+    let mut by_index = donors_by(&mut tx, backend, "id_number_index", "", &indexes).await?;
+    let mut by_code = donors_by(&mut tx, backend, "credit_code", "", &codes).await?;
+    let mut by_phone =
+        donors_by(&mut tx, backend, "phone", "AND credit_code = ''", &phones).await?;
+    let mut new_donors: Vec<usize> = Vec::new();
+    let mut is_new_donor = vec![false; gifts.len()];
+    let mut donor_of: Vec<i64> = Vec::with_capacity(gifts.len());
+    let already_booked = |g: &NewDonation| {
+        g.idempotency_key
+            .as_ref()
+            .is_some_and(|k| booked.contains_key(k))
+    };
+    let new_count = gifts
+        .iter()
+        .enumerate()
+        .filter(|(i, g)| {
+            !already_booked(g)
+                && sealed[*i]
+                    .as_ref()
+                    .is_none_or(|s| !by_index.contains_key(&s.1))
+        })
+        .count();
+    // At most one new donor per gift: reserve that many, use what is needed.
+    let mut spare_ids = bulk::reserve_ids(&mut tx, backend, "donors", new_count)
+        .await?
+        .into_iter();
+    let mut first_id_numbers: Vec<(i64, usize)> = Vec::new();
+    for (i, f) in facts.iter().enumerate() {
+        if already_booked(&gifts[i]) {
+            donor_of.push(0);
+            continue;
+        }
+        let index = sealed[i].as_ref().map(|s| s.1.clone());
+        let known = index
+            .as_ref()
+            .and_then(|k| by_index.get(k))
+            .or_else(|| {
+                if !f.credit_code.is_empty() {
+                    by_code.get(&f.credit_code)
+                } else if !f.phone.is_empty() {
+                    by_phone.get(&f.phone)
+                } else {
+                    None
+                }
+            })
+            .copied();
+        let id = match known {
+            Some(id) => {
+                if index.as_ref().is_some_and(|k| !by_index.contains_key(k)) {
+                    first_id_numbers.push((id, i));
+                }
+                id
+            }
+            None => {
+                let id = spare_ids.next().ok_or(StoreError::NotFound)?;
+                new_donors.push(i);
+                is_new_donor[i] = true;
+                if !f.credit_code.is_empty() {
+                    by_code.insert(f.credit_code.clone(), id);
+                } else if !f.phone.is_empty() {
+                    by_phone.insert(f.phone.clone(), id);
+                }
+                id
+            }
+        };
+        if let Some(k) = index {
+            by_index.entry(k).or_insert(id);
+        }
+        donor_of.push(id);
+    }
+
+    // Which gifts are new, and their matches under the rules in force, against state read once.
+    let rules = rules_on(&mut tx, None).await?;
+    let mut plans: Vec<Option<Planned>> = Vec::with_capacity(gifts.len());
+    let mut seen_keys: HashMap<&str, usize> = HashMap::new();
+    let project_ids: Vec<i64> = funds
+        .iter()
+        .filter(|f| f.kind == FundKind::Project)
+        .map(|f| f.id)
+        .collect();
+    let mut special_funds: Vec<Fund> = Vec::new();
+    let mut special_index: HashMap<String, usize> = HashMap::new();
+    for r in &rules {
+        if !special_index.contains_key(&r.special_fund_code) {
+            let f = ledger::fund_in(&mut tx, &Scope::whole_network(), &r.special_fund_code)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            special_index.insert(r.special_fund_code.clone(), special_funds.len());
+            special_funds.push(f);
+        }
+    }
+    let mut project_matched: HashMap<(i64, i64), Fen> = HashMap::new();
+    let mut donor_day_matched: HashMap<(i64, i64, String), Fen> = HashMap::new();
+    let mut special_cash: HashMap<i64, Fen> = HashMap::new();
+    if !rules.is_empty() && !project_ids.is_empty() {
+        for chunk in project_ids.chunks(LOOKUP_CHUNK) {
+            let sql = format!(
+                "SELECT rule_id, project_fund_id, CAST(SUM(amount_fen) AS BIGINT) FROM matches \
+                 WHERE reversed = 0 AND project_fund_id IN ({}) GROUP BY rule_id, project_fund_id",
+                bulk::in_list(backend, 1, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&mut *tx).await? {
+                project_matched.insert((r.try_get(0)?, r.try_get(1)?), Fen(r.try_get(2)?));
+            }
+        }
+        let days: Vec<String> = gifts
+            .iter()
+            .map(|g| domain::time::china_day(g.received_at_ms.unwrap_or(now)))
+            .collect();
+        let (first_day, last_day) = (
+            days.iter().min().cloned().unwrap_or_default(),
+            days.iter().max().cloned().unwrap_or_default(),
+        );
+        let known_donors: Vec<i64> = {
+            let mut v: Vec<i64> = donor_of
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !is_new_donor[*i])
+                .map(|(_, d)| *d)
+                .filter(|d| *d > 0)
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        for chunk in known_donors.chunks(LOOKUP_CHUNK) {
+            // The day range is bound as text literals' parameters only on PostgreSQL; SQLite
+            // takes `?` throughout, so both go into the list in order.
+            let sql = format!(
+                "SELECT rule_id, donor_id, china_day, CAST(SUM(amount_fen) AS BIGINT) FROM matches \
+                 WHERE reversed = 0 AND donor_id IN ({}) AND china_day >= {} AND china_day <= {} \
+                 GROUP BY rule_id, donor_id, china_day",
+                bulk::in_list(backend, 1, chunk.len()),
+                bulk::in_list(backend, chunk.len() + 1, 1),
+                bulk::in_list(backend, chunk.len() + 2, 1),
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q = q.bind(&first_day).bind(&last_day);
+            for r in q.fetch_all(&mut *tx).await? {
+                donor_day_matched.insert(
+                    (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?),
+                    Fen(r.try_get(3)?),
+                );
+            }
+        }
+        // What the special funds hold; on PostgreSQL the rows stay locked until commit, so a
+        // concurrent batch elsewhere cannot spend the same money twice.
+        let lock = if backend == Backend::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        for f in &special_funds {
+            let balance: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT balance_fen FROM ledger_accounts WHERE fund_id = $1 AND kind = 'cash'{lock}"
+            )))
+            .bind(f.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            special_cash.insert(f.id, Fen(balance.unwrap_or(0)));
+        }
+    }
+    for (i, g) in gifts.iter().enumerate() {
+        let already = g.idempotency_key.as_deref().and_then(|k| {
+            booked
+                .contains_key(k)
+                .then_some(usize::MAX)
+                .or_else(|| seen_keys.get(k).copied())
+        });
+        if already.is_some() {
+            plans.push(None);
+            continue;
+        }
+        if let Some(k) = g.idempotency_key.as_deref() {
+            seen_keys.insert(k, i);
+        }
+        let fund_i = fund_index[g.fund_code.as_str()];
+        let fund = &funds[fund_i];
+        let at_ms = g.received_at_ms.unwrap_or(now);
+        let day = domain::time::china_day(at_ms);
+        let level = DivisionCode::parse(&fund.org_code).ok().map(|c| c.level());
+        let mut matches = Vec::new();
+        if let (FundKind::Project, Some(level)) = (fund.kind, level) {
+            for r in rules
+                .iter()
+                .filter(|r| fund.org_path.starts_with(&r.org_path))
+            {
+                let special = special_index[&r.special_fund_code];
+                let special_id = special_funds[special].id;
+                let pm = project_matched.entry((r.id, fund.id)).or_default();
+                let dm = donor_day_matched
+                    .entry((r.id, donor_of[i], day.clone()))
+                    .or_default();
+                let cash = special_cash.entry(special_id).or_default();
+                let amount = r.rule.match_amount(&MatchContext {
+                    gift: g.amount,
+                    project_level: level,
+                    day: &day,
+                    project_matched: *pm,
+                    donor_day_matched: *dm,
+                    special_balance: *cash,
+                });
+                if amount.is_positive() {
+                    *pm = Fen(pm.0 + amount.0);
+                    *dm = Fen(dm.0 + amount.0);
+                    *cash = Fen(cash.0 - amount.0);
+                    matches.push((r.id, special, amount));
+                }
+            }
+        }
+        plans.push(Some(Planned {
+            donor_id: donor_of[i],
+            fund: fund_i,
+            day,
+            at_ms,
+            matches,
+        }));
+    }
+
+    // Ids for the new rows, then the rows.
+    let new_gifts: Vec<usize> = (0..gifts.len()).filter(|i| plans[*i].is_some()).collect();
+    let match_count: usize = plans.iter().flatten().map(|p| p.matches.len()).sum();
+    let mut tx_ids = bulk::reserve_ids(
+        &mut tx,
+        backend,
+        "ledger_transactions",
+        new_gifts.len() + match_count,
+    )
+    .await?
+    .into_iter();
+    let mut donation_ids = bulk::reserve_ids(&mut tx, backend, "donations", new_gifts.len())
+        .await?
+        .into_iter();
+
+    // Accounts: made if missing, then their ids.
+    let mut account_keys: Vec<(i64, AccountKind)> = Vec::new();
+    for f in &funds {
+        account_keys.push((f.id, AccountKind::Cash));
+        account_keys.push((f.id, AccountKind::Income));
+        if f.kind == FundKind::Project {
+            account_keys.push((f.id, AccountKind::Transfer));
+        }
+    }
+    for f in &special_funds {
+        account_keys.push((f.id, AccountKind::Cash));
+        account_keys.push((f.id, AccountKind::Transfer));
+    }
+    account_keys.sort_by_key(|(id, k)| (*id, k.key()));
+    account_keys.dedup();
+    let mut accounts: HashMap<(i64, AccountKind), i64> = HashMap::new();
+    for (fund_id, kind) in &account_keys {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO ledger_accounts (fund_id, kind) VALUES ($1, $2) \
+             ON CONFLICT (fund_id, kind) DO UPDATE SET kind = excluded.kind RETURNING id",
+        )
+        .bind(fund_id)
+        .bind(kind.key())
+        .fetch_one(&mut *tx)
+        .await?;
+        accounts.insert((*fund_id, *kind), id);
+    }
+
+    let mut donor_rows = Vec::with_capacity(new_donors.len());
+    for i in &new_donors {
+        let (f, g) = (&facts[*i], &gifts[*i]);
+        let fund = &funds[fund_index[g.fund_code.as_str()]];
+        let s = sealed[*i].clone().unwrap_or_default();
+        donor_rows.push(vec![
+            Cell::Int(donor_of[*i]),
+            g.donor_kind.key().into(),
+            Cell::Text(if f.name.is_empty() {
+                "匿名".into()
+            } else {
+                f.name.clone()
+            }),
+            f.phone.clone().into(),
+            Cell::Int(i64::from(g.publish_name)),
+            fund.org_code.clone().into(),
+            fund.org_path.clone().into(),
+            Cell::Int(g.received_at_ms.unwrap_or(now)),
+            f.credit_code.clone().into(),
+            s.0.into(),
+            s.1.into(),
+            s.2.into(),
+        ]);
+    }
+    let mut tx_rows = Vec::with_capacity(new_gifts.len() + match_count);
+    let mut posting_rows = Vec::with_capacity(2 * new_gifts.len() + 4 * match_count);
+    let mut donation_rows = Vec::with_capacity(new_gifts.len());
+    let mut match_rows = Vec::with_capacity(match_count);
+    let mut deltas: HashMap<i64, i64> = HashMap::new();
+    let mut results: Vec<Option<Donation>> = vec![None; gifts.len()];
+    let mut listed = Vec::with_capacity(new_gifts.len());
+    let mut post = |tx_id: i64, fund_id: i64, kind: AccountKind, amount: i64| {
+        let account = accounts[&(fund_id, kind)];
+        *deltas.entry(account).or_default() += amount;
+        posting_rows.push(vec![
+            Cell::Int(tx_id),
+            Cell::Int(account),
+            Cell::Int(amount),
+        ]);
+    };
+    for i in &new_gifts {
+        let (g, f) = (&gifts[*i], &facts[*i]);
+        let plan = plans[*i].as_ref().expect("new gift");
+        let fund = &funds[plan.fund];
+        let tx_id = tx_ids.next().ok_or(StoreError::NotFound)?;
+        let donation_id = donation_ids.next().ok_or(StoreError::NotFound)?;
+        let memo = if f.name.is_empty() {
+            "匿名捐赠".to_string()
+        } else {
+            format!("{} 捐赠", f.name)
+        };
+        tx_rows.push(vec![
+            Cell::Int(tx_id),
+            "donation".into(),
+            memo.into(),
+            fund.entity_code.clone().into(),
+            fund.org_path.clone().into(),
+            actor.name.clone().into(),
+            Cell::Int(plan.at_ms),
+        ]);
+        post(tx_id, fund.id, AccountKind::Cash, g.amount.0);
+        post(tx_id, fund.id, AccountKind::Income, -g.amount.0);
+        donation_rows.push(vec![
+            Cell::Int(donation_id),
+            Cell::Int(fund.id),
+            Cell::Int(plan.donor_id),
+            Cell::Int(g.amount.0),
+            g.channel.key().into(),
+            Cell::Int(i64::from(g.publish_name)),
+            Cell::Int(tx_id),
+            g.idempotency_key.clone().into(),
+            fund.org_path.clone().into(),
+            Cell::Int(plan.at_ms),
+            Cell::Int(i64::from(g.receipt_wanted)),
+            domain::text::normalize(&g.in_kind_description).into(),
+        ]);
+        let mut matched = Fen::ZERO;
+        for (rule_id, special, amount) in &plan.matches {
+            let special = &special_funds[*special];
+            let match_tx = tx_ids.next().ok_or(StoreError::NotFound)?;
+            tx_rows.push(vec![
+                Cell::Int(match_tx),
+                "matching".into(),
+                format!("配套捐赠 #{donation_id}").into(),
+                special.entity_code.clone().into(),
+                special.org_path.clone().into(),
+                actor.name.clone().into(),
+                Cell::Int(plan.at_ms),
+            ]);
+            post(match_tx, special.id, AccountKind::Transfer, amount.0);
+            post(match_tx, special.id, AccountKind::Cash, -amount.0);
+            post(match_tx, fund.id, AccountKind::Cash, amount.0);
+            post(match_tx, fund.id, AccountKind::Transfer, -amount.0);
+            match_rows.push(vec![
+                Cell::Int(*rule_id),
+                Cell::Int(donation_id),
+                Cell::Int(fund.id),
+                Cell::Int(plan.donor_id),
+                plan.day.clone().into(),
+                Cell::Int(amount.0),
+                Cell::Int(match_tx),
+            ]);
+            matched = Fen(matched.0 + amount.0);
+        }
+        listed.push(json!([
+            donation_id,
+            fund.code,
+            g.amount.0,
+            plan.donor_id,
+            matched.0
+        ]));
+        results[*i] = Some(Donation {
+            id: donation_id,
+            ledger_transaction_id: tx_id,
+            matched,
+            receipt_number: None,
+        });
+    }
+    bulk::insert(
+        &mut tx,
+        backend,
+        "donors",
+        &[
+            "id",
+            "kind",
+            "name",
+            "phone",
+            "publish_name",
+            "org_code",
+            "org_path",
+            "created_at_ms",
+            "credit_code",
+            "id_number_sealed",
+            "id_number_index",
+            "id_number_masked",
+        ],
+        &donor_rows,
+    )
+    .await?;
+    for (donor_id, i) in &first_id_numbers {
+        let s = sealed[*i].as_ref().expect("sealed");
+        sqlx::query(
+            "UPDATE donors SET id_number_sealed = $1, id_number_index = $2, \
+             id_number_masked = $3 WHERE id = $4 AND id_number_index = ''",
+        )
+        .bind(&s.0)
+        .bind(&s.1)
+        .bind(&s.2)
+        .bind(donor_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    bulk::insert(
+        &mut tx,
+        backend,
+        "ledger_transactions",
+        &[
+            "id",
+            "kind",
+            "memo",
+            "entity_code",
+            "org_path",
+            "actor",
+            "created_at_ms",
+        ],
+        &tx_rows,
+    )
+    .await?;
+    bulk::insert(
+        &mut tx,
+        backend,
+        "ledger_postings",
+        &["transaction_id", "account_id", "amount_fen"],
+        &posting_rows,
+    )
+    .await?;
+    bulk::insert(
+        &mut tx,
+        backend,
+        "donations",
+        &[
+            "id",
+            "fund_id",
+            "donor_id",
+            "amount_fen",
+            "channel",
+            "publish_name",
+            "ledger_transaction_id",
+            "idempotency_key",
+            "org_path",
+            "received_at_ms",
+            "receipt_wanted",
+            "in_kind_description",
+        ],
+        &donation_rows,
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Db(d) => crate::conflict_as("idempotency_key")(d),
+        other => other,
+    })?;
+    bulk::insert(
+        &mut tx,
+        backend,
+        "matches",
+        &[
+            "rule_id",
+            "donation_id",
+            "project_fund_id",
+            "donor_id",
+            "china_day",
+            "amount_fen",
+            "ledger_transaction_id",
+        ],
+        &match_rows,
+    )
+    .await?;
+    // Balances move in the same transaction; no fund's cash may end below zero.
+    let mut deltas: Vec<(i64, i64)> = deltas.into_iter().collect();
+    deltas.sort_unstable();
+    for (account, delta) in deltas {
+        let (kind, balance): (String, i64) = sqlx::query_as(
+            "UPDATE ledger_accounts SET balance_fen = balance_fen + $1 WHERE id = $2 \
+             RETURNING kind, balance_fen",
+        )
+        .bind(delta)
+        .bind(account)
+        .fetch_one(&mut *tx)
+        .await?;
+        if kind == AccountKind::Cash.key() && balance < 0 {
+            return Err(FieldError::new("amount", "insufficient_funds").into());
+        }
+    }
+    // Receipts, for the donors who want one and gave a name.
+    for i in &new_gifts {
+        let (g, f) = (&gifts[*i], &facts[*i]);
+        if !g.receipt_wanted || f.name.is_empty() {
+            continue;
+        }
+        let fund = &funds[fund_index[g.fund_code.as_str()]];
+        let d = results[*i].as_mut().expect("new gift");
+        d.receipt_number = crate::receipts::issue_in(
+            &mut tx,
+            actor,
+            &fund.entity_code,
+            d.id,
+            &fund.org_path,
+            None,
+        )
+        .await?;
+    }
+    // One trail entry for the batch lists every gift: [id, fund, amount, donor, matched].
+    if !listed.is_empty() {
+        let first = &funds[0];
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action: "donation.batch",
+                org_code: None,
+                org_path: Some(scope.root_path()),
+                entity: format!(
+                    "donation_batch:{}",
+                    results.iter().flatten().map(|d| d.id).min().unwrap_or(0)
+                ),
+                before: None,
+                after: Some(json!({
+                    "count": listed.len(),
+                    "total_fen": new_gifts.iter().map(|i| gifts[*i].amount.0).sum::<i64>(),
+                    "matched_fen": results.iter().flatten().map(|d| d.matched.0).sum::<i64>(),
+                    "first_fund": first.code,
+                    "donations": listed,
+                })),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    // Gifts answered rather than booked: the earlier result, from the store or this batch.
+    let mut out = Vec::with_capacity(gifts.len());
+    for (i, g) in gifts.iter().enumerate() {
+        let d = match &results[i] {
+            Some(d) => d.clone(),
+            None => {
+                let k = g.idempotency_key.as_deref().unwrap_or_default();
+                match booked.get(k) {
+                    Some(d) => d.clone(),
+                    None => results[seen_keys[k]].clone().ok_or(StoreError::NotFound)?,
+                }
+            }
+        };
+        out.push(d);
+    }
+    Ok(out)
+}
