@@ -190,6 +190,11 @@ test('anyone sees a project\'s money on the public portal, donors masked (phone)
   const page = await context.newPage();
   await page.goto(`${base}/public`);
   assert.match(await page.textContent('h1'), /公开账目/);
+  // Drill down the rolled-up totals: city → 新安县 → its township → the village with a project.
+  assert.ok(await page.locator('#below tbody tr').count() >= 15, 'every county rolled up');
+  for (const org of ['410323', '410323001', '410323001001']) {
+    await Promise.all([page.waitForURL(new RegExp(`org=${org}$`)), page.click(`#below a[href="/public?org=${org}"]`)]);
+  }
   await Promise.all([page.waitForURL(/\/public\/funds\/P-/), page.locator('#funds a[href^="/public/funds/P-"]').first().click()]);
   const raised = await page.textContent('#raised');
   assert.match(raised, /^¥[\d,]+\.\d\d$/);

@@ -179,3 +179,407 @@ async fn coverage_page(runs: usize) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// A small deterministic generator, so every run books the same gifts.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const SURNAMES: [&str; 12] = [
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "孙", "马",
+];
+const GIVEN: [&str; 10] = ["芳", "伟", "敏", "静", "丽", "强", "磊", "洋", "艳", "军"];
+
+/// Ids before and after one batch, per table: the rows the batch wrote.
+#[derive(Clone, Copy)]
+struct Ranges {
+    donors: (i64, i64),
+    transactions: (i64, i64),
+    postings: (i64, i64),
+    donations: (i64, i64),
+    matches: (i64, i64),
+}
+
+async fn max_ids(db: &Db) -> Result<[i64; 5], String> {
+    let mut out = [0; 5];
+    for (i, t) in [
+        "donors",
+        "ledger_transactions",
+        "ledger_postings",
+        "donations",
+        "matches",
+    ]
+    .iter()
+    .enumerate()
+    {
+        out[i] = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM {t}"
+        )))
+        .fetch_one(db.pool())
+        .await
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// `shanwang bench donations`: gifts across the whole Luoyang tree (a project fund in every
+/// village, general funds at city and counties, the city's 1:1 special fund), recorded in
+/// batches with their matches; then the same rows inserted bare into a copy of the database
+/// taken before, in transactions of the same size; then the public pages and `ledger verify`.
+pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(), String> {
+    use domain::access::Scope;
+    use domain::ledger::{FundKind, TxDraft};
+    use domain::money::Fen;
+    use store::donations::{Channel, NewDonation};
+    let e = |e: store::StoreError| e.to_string();
+    let dir = std::env::temp_dir().join(format!("shanwang-bench-gifts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let db = Db::connect(&store::sqlite_url_in(&dir.join("a")).map_err(|e| e.to_string())?)
+        .await
+        .map_err(e)?;
+    let t = Instant::now();
+    crate::demo::seed(&db).await?;
+    let (all, cli) = (Scope::whole_network(), Actor::cli("bench"));
+    let villages: Vec<String> = sqlx::query_scalar(
+        "SELECT code FROM org_units WHERE level = 5 AND code LIKE '4103%' ORDER BY code",
+    )
+    .fetch_all(db.pool())
+    .await
+    .map_err(|e| e.to_string())?;
+    let mut funds = Vec::new();
+    for v in &villages {
+        let code = format!("V-{v}");
+        store::ledger::create_fund(
+            &db,
+            &cli,
+            &all,
+            &code,
+            "村级幸福家园项目",
+            v,
+            FundKind::Project,
+        )
+        .await
+        .map_err(e)?;
+        funds.push(code);
+    }
+    let counties: Vec<String> =
+        sqlx::query_scalar("SELECT code FROM funds WHERE kind = 'unrestricted' ORDER BY code")
+            .fetch_all(db.pool())
+            .await
+            .map_err(|e| e.to_string())?;
+    store::ledger::record(
+        &db,
+        &cli,
+        &all,
+        &TxDraft::donation(
+            crate::demo::DEMO_MATCH_FUND,
+            Fen(50_000_000_00),
+            "市财政配套资金",
+        )
+        .map_err(|e| e.to_string())?,
+    )
+    .await
+    .map_err(e)?;
+    println!(
+        "set-up: Luoyang tree, {} village project funds, {} general funds, 1:1 special fund ({:.1} s)",
+        funds.len(),
+        counties.len(),
+        t.elapsed().as_secs_f64()
+    );
+    // Every fund's accounts exist before the copy (gifts would open them as they come), so
+    // the bare rows find them.
+    sqlx::query(
+        "INSERT INTO ledger_accounts (fund_id, kind) SELECT f.id, k.kind FROM funds f, \
+         (SELECT 'cash' AS kind UNION ALL SELECT 'income' UNION ALL SELECT 'transfer') k \
+         WHERE true ON CONFLICT (fund_id, kind) DO NOTHING",
+    )
+    .execute(db.pool())
+    .await
+    .map_err(|e| e.to_string())?;
+    // The copy the bare inserts go into: the same database as it was before any gift.
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(db.pool())
+        .await
+        .map_err(|e| e.to_string())?;
+    let bare_dir = dir.join("b");
+    std::fs::create_dir_all(&bare_dir).map_err(|e| e.to_string())?;
+    std::fs::copy(dir.join("a/shanwang.db"), bare_dir.join("shanwang.db"))
+        .map_err(|e| e.to_string())?;
+
+    // A year of gifts: 200,000 people giving again and again, some enterprises, some anonymous.
+    let year_start = 1_735_660_800_000i64; // 2025-01-01 00:00 China time
+    let mut rng = Rng(0x5eed_1234_abcd_9876);
+    let mut recorded = Duration::ZERO;
+    let mut ranges = Vec::new();
+    let mut matched = 0i64;
+    let postings_before = max_ids(&db).await?[2];
+    let mut done = 0;
+    while done < count {
+        let n = batch.min(count - done);
+        let mut gifts = Vec::with_capacity(n);
+        for i in 0..n {
+            let k = (done + i) as i64;
+            let person = rng.below(200_000);
+            let anonymous = rng.below(10) == 0;
+            let fund = if rng.below(10) < 7 {
+                funds[rng.below(funds.len() as u64) as usize].clone()
+            } else {
+                counties[rng.below(counties.len() as u64) as usize].clone()
+            };
+            gifts.push(NewDonation {
+                fund_code: fund,
+                amount: Fen(100 * (1 + rng.below(500) as i64) + rng.below(100) as i64),
+                donor_kind: domain::donor::DonorKind::Individual,
+                credit_code: String::new(),
+                donor_name: if anonymous {
+                    String::new()
+                } else {
+                    format!(
+                        "{}{}",
+                        SURNAMES[(person % 12) as usize],
+                        GIVEN[(person / 12 % 10) as usize]
+                    )
+                },
+                donor_phone: if anonymous {
+                    String::new()
+                } else {
+                    format!("139{:08}", person)
+                },
+                publish_name: person % 3 == 0,
+                channel: Channel::Online,
+                idempotency_key: Some(format!("bench-{k}")),
+                received_at_ms: Some(year_start + k * (365 * 86_400_000 / count.max(1) as i64)),
+                receipt_wanted: false,
+                in_kind_description: String::new(),
+                donor_id_number: String::new(),
+            });
+        }
+        let before = max_ids(&db).await?;
+        let t = Instant::now();
+        let booked = store::donations::record_batch(&db, &cli, &all, &gifts)
+            .await
+            .map_err(e)?;
+        recorded += t.elapsed();
+        let after = max_ids(&db).await?;
+        matched += booked.iter().map(|d| d.matched.0).sum::<i64>();
+        ranges.push(Ranges {
+            donors: (before[0], after[0]),
+            transactions: (before[1], after[1]),
+            postings: (before[2], after[2]),
+            donations: (before[3], after[3]),
+            matches: (before[4], after[4]),
+        });
+        done += n;
+        if done % (batch * 100) == 0 || done == count {
+            eprint!("\r  recorded {done}/{count}");
+        }
+    }
+    eprintln!();
+    let postings = max_ids(&db).await?[2] - postings_before;
+    let recording_rate = postings as f64 / recorded.as_secs_f64();
+    println!(
+        "recording: {count} gifts in batches of {batch}, {} matched; {postings} postings in {:.2} s = {:.0} postings/s ({:.0} gifts/s)",
+        Fen(matched).display(),
+        recorded.as_secs_f64(),
+        recording_rate,
+        count as f64 / recorded.as_secs_f64()
+    );
+
+    // The same rows, bare: read from the booked database (not timed), inserted as they are.
+    let bare = Db::connect(&store::sqlite_url_in(&bare_dir).map_err(|e| e.to_string())?)
+        .await
+        .map_err(e)?;
+    let tables: [(&str, &[&str], fn(&Ranges) -> (i64, i64)); 5] = [
+        (
+            "donors",
+            &[
+                "id",
+                "kind",
+                "name",
+                "phone",
+                "publish_name",
+                "org_code",
+                "org_path",
+                "created_at_ms",
+                "credit_code",
+            ],
+            |r| r.donors,
+        ),
+        (
+            "ledger_transactions",
+            &[
+                "id",
+                "kind",
+                "memo",
+                "entity_code",
+                "org_path",
+                "actor",
+                "created_at_ms",
+            ],
+            |r| r.transactions,
+        ),
+        (
+            "ledger_postings",
+            &["id", "transaction_id", "account_id", "amount_fen"],
+            |r| r.postings,
+        ),
+        (
+            "donations",
+            &[
+                "id",
+                "fund_id",
+                "donor_id",
+                "amount_fen",
+                "channel",
+                "publish_name",
+                "ledger_transaction_id",
+                "idempotency_key",
+                "org_path",
+                "received_at_ms",
+                "receipt_wanted",
+                "in_kind_description",
+            ],
+            |r| r.donations,
+        ),
+        (
+            "matches",
+            &[
+                "id",
+                "rule_id",
+                "donation_id",
+                "project_fund_id",
+                "donor_id",
+                "china_day",
+                "amount_fen",
+                "ledger_transaction_id",
+            ],
+            |r| r.matches,
+        ),
+    ];
+    let mut bare_time = Duration::ZERO;
+    for r in &ranges {
+        let mut rows_by_table = Vec::new();
+        for (table, columns, range) in &tables {
+            let (lo, hi) = range(r);
+            rows_by_table.push(read_rows(&db, table, columns, lo, hi).await?);
+        }
+        let t = Instant::now();
+        let mut tx = bare.begin_write().await.map_err(e)?;
+        for ((table, columns, _), rows) in tables.iter().zip(&rows_by_table) {
+            store::bulk::insert(&mut tx, store::Backend::Sqlite, table, columns, rows)
+                .await
+                .map_err(e)?;
+        }
+        tx.commit().await.map_err(|e| e.to_string())?;
+        bare_time += t.elapsed();
+    }
+    let bare_rate = postings as f64 / bare_time.as_secs_f64();
+    println!(
+        "bare insert of the same rows: {:.2} s = {:.0} postings/s; recording reaches {:.0} % of it (target: at least 50 %)",
+        bare_time.as_secs_f64(),
+        bare_rate,
+        100.0 * recording_rate / bare_rate
+    );
+    bare.close().await;
+
+    // Public pages and the ledger check, on the booked database.
+    use tower::ServiceExt;
+    let busiest: String = sqlx::query_scalar(
+        "SELECT f.code FROM funds f JOIN donations d ON d.fund_id = f.id WHERE f.kind = 'project' \
+         GROUP BY f.code ORDER BY COUNT(*) DESC LIMIT 1",
+    )
+    .fetch_one(db.pool())
+    .await
+    .map_err(|e| e.to_string())?;
+    let app = web::router(web::AppState { db: db.clone() });
+    for path in [
+        format!("/public/funds/{busiest}"),
+        "/public?org=4103".to_string(),
+        format!("/api/v1/public/funds/{busiest}"),
+    ] {
+        let mut times = Vec::with_capacity(page_runs);
+        for _ in 0..page_runs.max(1) {
+            let req = axum::http::Request::get(&path)
+                .body(axum::body::Body::empty())
+                .map_err(|e| e.to_string())?;
+            let t = Instant::now();
+            let resp = app.clone().oneshot(req).await.map_err(|e| e.to_string())?;
+            let status = resp.status();
+            axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .map_err(|e| e.to_string())?;
+            times.push(t.elapsed());
+            if !status.is_success() {
+                return Err(format!("{path} answered {status}"));
+            }
+        }
+        println!(
+            "{path}: median {:.2} ms, p90 {:.2} ms over {} runs (target: under 20 ms)",
+            median(times.clone()).as_secs_f64() * 1e3,
+            pct(&times, 0.9).as_secs_f64() * 1e3,
+            times.len()
+        );
+    }
+    let t = Instant::now();
+    let verdict = store::ledger::verify(&db).await.map_err(e)?;
+    println!(
+        "ledger verify: {:.2} s ({verdict:?})",
+        t.elapsed().as_secs_f64()
+    );
+    db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Rows of `table` with ids in (lo, hi], as cells.
+async fn read_rows(
+    db: &Db,
+    table: &str,
+    columns: &[&str],
+    lo: i64,
+    hi: i64,
+) -> Result<Vec<Vec<store::bulk::Cell>>, String> {
+    use sqlx::{Column, Row, TypeInfo, ValueRef};
+    use store::bulk::Cell;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {} FROM {table} WHERE id > $1 AND id <= $2 ORDER BY id",
+        columns.join(", ")
+    )))
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(db.pool())
+    .await
+    .map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut cells = Vec::with_capacity(columns.len());
+        for (i, c) in r.columns().iter().enumerate() {
+            let raw = r.try_get_raw(i).map_err(|e| e.to_string())?;
+            let cell = if raw.is_null() {
+                if c.type_info().name().contains("INT") {
+                    Cell::Null
+                } else {
+                    Cell::NullText
+                }
+            } else if let Ok(v) = r.try_get::<i64, _>(i) {
+                Cell::Int(v)
+            } else {
+                Cell::Text(r.try_get::<String, _>(i).map_err(|e| e.to_string())?)
+            };
+            cells.push(cell);
+        }
+        out.push(cells);
+    }
+    Ok(out)
+}

@@ -175,6 +175,18 @@ enum LedgerCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Record gifts across the Luoyang tree in batches, with 1:1 matches; compare with a bare insert of the same rows; time the public pages and ledger verify
+    Donations {
+        /// Gifts to record
+        #[arg(long, default_value_t = 1_000_000)]
+        count: usize,
+        /// Gifts per batch (one database transaction each)
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+        /// Runs of each public page to take the median of
+        #[arg(long, default_value_t = 50)]
+        page_runs: usize,
+    },
     /// Import a generated national-size division table into a fresh SQLite database; time the coverage page
     Import {
         /// Villages to generate (townships and counties scale with it)
@@ -294,6 +306,13 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                     return Ok(ExitCode::FAILURE);
                 }
             }
+        }
+        Command::Bench(BenchCommand::Donations {
+            count,
+            batch,
+            page_runs,
+        }) => {
+            bench::donations(count, batch.max(1), page_runs).await?;
         }
         Command::Bench(BenchCommand::Import {
             villages,

@@ -59,6 +59,30 @@ pub async fn insert(
     columns: &[&str],
     rows: &[Vec<Cell>],
 ) -> Result<()> {
+    insert_with(conn, backend, table, columns, rows, "").await
+}
+
+/// The same, leaving out rows that would break the unique key `conflict_target`.
+pub async fn insert_new(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    table: &str,
+    columns: &[&str],
+    conflict_target: &str,
+    rows: &[Vec<Cell>],
+) -> Result<()> {
+    let suffix = format!(" ON CONFLICT ({conflict_target}) DO NOTHING");
+    insert_with(conn, backend, table, columns, rows, &suffix).await
+}
+
+async fn insert_with(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Cell>],
+    suffix: &str,
+) -> Result<()> {
     let per_statement = (MAX_PARAMS / columns.len()).max(1);
     let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
     for chunk in rows.chunks(per_statement) {
@@ -83,6 +107,7 @@ pub async fn insert(
             }
             sql.push(')');
         }
+        sql.push_str(suffix);
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for row in chunk {
             for cell in row {
@@ -137,4 +162,33 @@ pub fn in_list(backend: Backend, first: usize, n: usize) -> String {
         Backend::Sqlite => vec!["?"; n].join(", "),
         Backend::Postgres => crate::placeholders(first, n),
     }
+}
+
+/// `(SELECT ? AS a, ? AS b UNION ALL SELECT ?, ? …)`: a literal table of `rows` × `columns`
+/// placeholders to join against, starting at `$first`.
+pub fn values_table(backend: Backend, first: usize, rows: usize, columns: &[&str]) -> String {
+    let mut n = first;
+    let mut next = || {
+        let p = match backend {
+            Backend::Sqlite => "?".to_string(),
+            Backend::Postgres => format!("${n}"),
+        };
+        n += 1;
+        p
+    };
+    let mut parts = Vec::with_capacity(rows);
+    for r in 0..rows {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                if r == 0 {
+                    format!("{} AS {c}", next())
+                } else {
+                    next()
+                }
+            })
+            .collect();
+        parts.push(format!("SELECT {}", cells.join(", ")));
+    }
+    format!("({})", parts.join(" UNION ALL "))
 }

@@ -128,19 +128,21 @@ pub async fn record_batch(
         }
     }
 
-    // Funds, each looked up once.
+    // Funds, looked up together.
+    let mut codes: Vec<&str> = gifts.iter().map(|g| g.fund_code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut by_code = ledger::funds_by_codes(&mut tx, backend, scope, &codes).await?;
     let mut funds: Vec<Fund> = Vec::new();
     let mut fund_index: HashMap<&str, usize> = HashMap::new();
     for (i, g) in gifts.iter().enumerate() {
         if fund_index.contains_key(g.fund_code.as_str()) {
             continue;
         }
-        let fund = ledger::fund_in(&mut tx, scope, &g.fund_code)
-            .await?
-            .ok_or(row_error(
-                i,
-                FieldError::new("fund_code", "fund_unknown").into(),
-            ))?;
+        let fund = by_code.remove(&g.fund_code).ok_or(row_error(
+            i,
+            FieldError::new("fund_code", "fund_unknown").into(),
+        ))?;
         if !fund.active {
             return Err(row_error(
                 i,
@@ -157,7 +159,7 @@ pub async fn record_batch(
         .iter()
         .filter_map(|s| s.as_ref().map(|s| s.1.as_str()))
         .collect();
-    let codes: Vec<&str> = facts
+    let credit_codes: Vec<&str> = facts
         .iter()
         .filter(|f| !f.credit_code.is_empty())
         .map(|f| f.credit_code.as_str())
@@ -168,7 +170,7 @@ pub async fn record_batch(
         .map(|f| f.phone.as_str())
         .collect();
     let mut by_index = donors_by(&mut tx, backend, "id_number_index", "", &indexes).await?;
-    let mut by_code = donors_by(&mut tx, backend, "credit_code", "", &codes).await?;
+    let mut by_credit_code = donors_by(&mut tx, backend, "credit_code", "", &credit_codes).await?;
     let mut by_phone =
         donors_by(&mut tx, backend, "phone", "AND credit_code = ''", &phones).await?;
     let mut new_donors: Vec<usize> = Vec::new();
@@ -205,7 +207,7 @@ pub async fn record_batch(
             .and_then(|k| by_index.get(k))
             .or_else(|| {
                 if !f.credit_code.is_empty() {
-                    by_code.get(&f.credit_code)
+                    by_credit_code.get(&f.credit_code)
                 } else if !f.phone.is_empty() {
                     by_phone.get(&f.phone)
                 } else {
@@ -225,7 +227,7 @@ pub async fn record_batch(
                 new_donors.push(i);
                 is_new_donor[i] = true;
                 if !f.credit_code.is_empty() {
-                    by_code.insert(f.credit_code.clone(), id);
+                    by_credit_code.insert(f.credit_code.clone(), id);
                 } else if !f.phone.is_empty() {
                     by_phone.insert(f.phone.clone(), id);
                 }
@@ -423,18 +425,7 @@ pub async fn record_batch(
     }
     account_keys.sort_by_key(|(id, k)| (*id, k.key()));
     account_keys.dedup();
-    let mut accounts: HashMap<(i64, AccountKind), i64> = HashMap::new();
-    for (fund_id, kind) in &account_keys {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO ledger_accounts (fund_id, kind) VALUES ($1, $2) \
-             ON CONFLICT (fund_id, kind) DO UPDATE SET kind = excluded.kind RETURNING id",
-        )
-        .bind(fund_id)
-        .bind(kind.key())
-        .fetch_one(&mut *tx)
-        .await?;
-        accounts.insert((*fund_id, *kind), id);
-    }
+    let accounts = ledger::open_accounts(&mut tx, backend, &account_keys).await?;
 
     let mut donor_rows = Vec::with_capacity(new_donors.len());
     for i in &new_donors {
@@ -656,19 +647,7 @@ pub async fn record_batch(
     // Balances move in the same transaction; no fund's cash may end below zero.
     let mut deltas: Vec<(i64, i64)> = deltas.into_iter().collect();
     deltas.sort_unstable();
-    for (account, delta) in deltas {
-        let (kind, balance): (String, i64) = sqlx::query_as(
-            "UPDATE ledger_accounts SET balance_fen = balance_fen + $1 WHERE id = $2 \
-             RETURNING kind, balance_fen",
-        )
-        .bind(delta)
-        .bind(account)
-        .fetch_one(&mut *tx)
-        .await?;
-        if kind == AccountKind::Cash.key() && balance < 0 {
-            return Err(FieldError::new("amount", "insufficient_funds").into());
-        }
-    }
+    ledger::move_balances(&mut tx, backend, &deltas).await?;
     // Receipts, for the donors who want one and gave a name.
     for i in &new_gifts {
         let (g, f) = (&gifts[*i], &facts[*i]);

@@ -687,39 +687,67 @@ impl FundTotals {
     }
 }
 
-/// Every active fund with its unit's name and totals, for the public portal's index.
-pub async fn public_funds(db: &Db) -> Result<Vec<(Fund, String, FundTotals)>> {
-    use std::collections::HashMap;
-    let funds = ledger::active_funds(db, &Scope::whole_network()).await?;
-    let rows = sqlx::query(
-        "SELECT f.code, u.name, a.kind, a.balance_fen FROM funds f \
-         JOIN org_units u ON u.code = f.org_code \
-         LEFT JOIN ledger_accounts a ON a.fund_id = f.id WHERE f.active = 1",
-    )
-    .fetch_all(db.pool())
-    .await?;
-    let mut units: HashMap<String, String> = HashMap::new();
-    let mut balances: HashMap<String, HashMap<AccountKind, Fen>> = HashMap::new();
+/// Totals over `account rows` of (group, kind, balance).
+fn totals_by_group(
+    rows: Vec<sqlx::any::AnyRow>,
+) -> Result<std::collections::BTreeMap<String, FundTotals>> {
+    use std::collections::{BTreeMap, HashMap};
+    let mut balances: BTreeMap<String, HashMap<AccountKind, Fen>> = BTreeMap::new();
     for r in rows {
-        let code: String = r.try_get(0)?;
-        units.insert(code.clone(), r.try_get(1)?);
-        let kind: Option<String> = r.try_get(2)?;
+        let group: String = r.try_get(0)?;
+        let kind: Option<String> = r.try_get(1)?;
+        let entry = balances.entry(group).or_default();
         if let Some(k) = kind.as_deref().and_then(AccountKind::parse) {
-            balances
-                .entry(code)
-                .or_default()
-                .insert(k, Fen(r.try_get(3)?));
+            let sum: i64 = r.try_get(2)?;
+            entry.insert(k, Fen(sum));
         }
     }
+    Ok(balances
+        .into_iter()
+        .map(|(g, b)| (g, FundTotals::from_balances(&b)))
+        .collect())
+}
+
+/// The public totals of a subtree, rolled up per unit one level below (by the next division
+/// code on the path), from kept balances: the same cost with a thousand gifts or a million.
+/// Funds held by the unit itself are under the empty code.
+pub async fn public_rollup(
+    db: &Db,
+    base_path: &str,
+    child_code_len: usize,
+) -> Result<std::collections::BTreeMap<String, FundTotals>> {
+    let (lo, hi) = domain::org::subtree_bounds(base_path);
+    let rows = sqlx::query(
+        "SELECT substr(f.org_path, $1, $2) AS child, a.kind, CAST(SUM(a.balance_fen) AS BIGINT) \
+         FROM funds f JOIN ledger_accounts a ON a.fund_id = f.id \
+         WHERE f.active = 1 AND f.org_path >= $3 AND f.org_path < $4 \
+         GROUP BY substr(f.org_path, $1, $2), a.kind",
+    )
+    .bind((base_path.len() + 1) as i32)
+    .bind(child_code_len as i32)
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(db.pool())
+    .await?;
+    totals_by_group(rows)
+}
+
+/// The active funds a unit holds itself, with their totals, for the public portal.
+pub async fn public_funds_at(db: &Db, org_path: &str) -> Result<Vec<(Fund, FundTotals)>> {
+    let funds = ledger::active_funds_at(db, org_path).await?;
+    let rows = sqlx::query(
+        "SELECT f.code, a.kind, a.balance_fen FROM funds f \
+         JOIN ledger_accounts a ON a.fund_id = f.id WHERE f.active = 1 AND f.org_path = $1",
+    )
+    .bind(org_path)
+    .fetch_all(db.pool())
+    .await?;
+    let totals = totals_by_group(rows)?;
     Ok(funds
         .into_iter()
         .map(|f| {
-            let totals = balances
-                .get(&f.code)
-                .map(FundTotals::from_balances)
-                .unwrap_or_default();
-            let unit = units.get(&f.code).cloned().unwrap_or_default();
-            (f, unit, totals)
+            let t = totals.get(&f.code).copied().unwrap_or_default();
+            (f, t)
         })
         .collect())
 }

@@ -160,6 +160,131 @@ pub(crate) async fn fund_in(
         .transpose()
 }
 
+/// Many funds by code (those inside the scope), for batches.
+pub(crate) async fn funds_by_codes(
+    conn: &mut AnyConnection,
+    backend: crate::Backend,
+    scope: &Scope,
+    codes: &[&str],
+) -> Result<HashMap<String, Fund>> {
+    let mut found = HashMap::new();
+    for chunk in codes.chunks(500) {
+        let sql = format!(
+            "SELECT {FUND_COLUMNS} FROM funds WHERE code IN ({})",
+            crate::bulk::in_list(backend, 1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for c in chunk {
+            q = q.bind(*c);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            let f = fund_from_row(&r)?;
+            if scope.contains(&f.org_path) {
+                found.insert(f.code.clone(), f);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The accounts `(fund id, kind)`, opened where missing, by their ids.
+pub(crate) async fn open_accounts(
+    conn: &mut AnyConnection,
+    backend: crate::Backend,
+    keys: &[(i64, AccountKind)],
+) -> Result<HashMap<(i64, AccountKind), i64>> {
+    use crate::bulk::{self, Cell};
+    let rows: Vec<Vec<Cell>> = keys
+        .iter()
+        .map(|(f, k)| vec![Cell::Int(*f), Cell::Text(k.key())])
+        .collect();
+    bulk::insert_new(
+        conn,
+        backend,
+        "ledger_accounts",
+        &["fund_id", "kind"],
+        "fund_id, kind",
+        &rows,
+    )
+    .await?;
+    let mut fund_ids: Vec<i64> = keys.iter().map(|(f, _)| *f).collect();
+    fund_ids.dedup();
+    let mut found = HashMap::new();
+    for chunk in fund_ids.chunks(500) {
+        let sql = format!(
+            "SELECT fund_id, kind, id FROM ledger_accounts WHERE fund_id IN ({})",
+            bulk::in_list(backend, 1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for f in chunk {
+            q = q.bind(*f);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            let kind: String = r.try_get(1)?;
+            if let Some(kind) = AccountKind::parse(&kind) {
+                found.insert((r.try_get(0)?, kind), r.try_get(2)?);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Adds `(account id, delta)` to the kept balances, set-based; refuses (and the caller's
+/// transaction must be dropped) if any fund's cash would end below zero.
+pub(crate) async fn move_balances(
+    conn: &mut AnyConnection,
+    backend: crate::Backend,
+    deltas: &[(i64, i64)],
+) -> Result<()> {
+    use crate::bulk;
+    for chunk in deltas.chunks(480) {
+        if backend == crate::Backend::Postgres {
+            // Rows locked in id order, so two batches never wait on each other in a circle.
+            let sql = format!(
+                "SELECT id FROM ledger_accounts WHERE id IN ({}) ORDER BY id FOR UPDATE",
+                bulk::in_list(backend, 1, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (id, _) in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *conn).await?;
+        }
+        let sql = format!(
+            "UPDATE ledger_accounts SET balance_fen = ledger_accounts.balance_fen + d.delta \
+             FROM {} d WHERE ledger_accounts.id = d.id \
+             RETURNING ledger_accounts.kind, ledger_accounts.balance_fen",
+            bulk::values_table(backend, 1, chunk.len(), &["id", "delta"])
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (id, delta) in chunk {
+            q = q.bind(*id).bind(*delta);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            let kind: String = r.try_get(0)?;
+            let balance: i64 = r.try_get(1)?;
+            if kind == AccountKind::Cash.key() && balance < 0 {
+                return Err(FieldError::new("amount", "insufficient_funds").into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Active funds held by the unit at `org_path` itself (not below it), by code.
+pub async fn active_funds_at(db: &Db, org_path: &str) -> Result<Vec<Fund>> {
+    let sql = format!(
+        "SELECT {FUND_COLUMNS} FROM funds WHERE active = 1 AND org_path = $1 ORDER BY code"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(org_path)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(fund_from_row)
+        .collect()
+}
+
 /// Active funds in the scope, by place in the tree.
 pub async fn active_funds(db: &Db, scope: &Scope) -> Result<Vec<Fund>> {
     let (lo, hi) = scope.path_bounds();

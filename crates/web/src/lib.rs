@@ -277,6 +277,12 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         spec(
             Method::GET,
+            "/api/v1/public/rollup",
+            Public,
+            get(api::public::rollup),
+        ),
+        spec(
+            Method::GET,
             "/api/openapi.json",
             Public,
             get(api::openapi_json),

@@ -1192,16 +1192,38 @@ both!(
             "{}",
             city.body
         );
+        // The same rolled up as JSON, no login.
+        let feed = app
+            .api(Method::GET, "/api/v1/public/rollup?org=4103", None, None)
+            .await;
+        assert_eq!(feed.status, StatusCode::OK, "{}", feed.body);
+        let feed = feed.json();
+        assert_eq!(feed["total"]["code"], "4103");
+        let xinan = feed["below"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["code"] == "410323")
+            .expect("新安县 rolled up");
+        assert_eq!(xinan["raised_fen"], feed["total"]["raised_fen"]);
+        assert_eq!(xinan["raised_fen"], 212_845);
         let laocheng = app.get("/public?org=410302", None).await;
         assert!(!laocheng.body.contains("XA-SS-P1"));
         assert_eq!(
             app.get("/public?org=419999", None).await.status,
             StatusCode::NOT_FOUND
         );
+        // The whole network opens at the city's counties (one city on top); each fund is
+        // listed by the unit that holds it.
         let index = app.get("/public", None).await;
+        assert!(index.body.contains("href=\"/public?org=410323\""));
+        assert!(!index.body.contains("/public/funds/XA-SS-P1"));
+        let village = app.get("/public?org=410323101001", None).await;
         assert!(
-            index.body.contains("/public/funds/XA-SS-P1")
-                && index.body.contains("石寺社区幸福家园")
+            village.body.contains("/public/funds/XA-SS-P1")
+                && village.body.contains("石寺社区幸福家园"),
+            "{}",
+            village.body
         );
     }
 );

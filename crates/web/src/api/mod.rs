@@ -38,10 +38,13 @@ use utoipa::OpenApi;
         donors::reveal_id_number,
         donors::pledge,
         donors::partners,
-        public::fund
+        public::fund,
+        public::rollup
     ),
     components(schemas(
         auth::TokenRequest,
+        public::PublicTotalsJson,
+        public::PublicUnitJson,
         donors::RevealRequest,
         donors::RevealJson,
         auth::TokenResponse,

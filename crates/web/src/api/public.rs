@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::error::AppError;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use serde::Serialize;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -61,6 +61,68 @@ pub async fn fund(
                 amount_fen: e.amount_fen,
                 donor: e.donor,
             })
+            .collect(),
+    }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PublicTotalsJson {
+    /// Division code (empty for the whole network).
+    pub code: String,
+    pub name: String,
+    pub raised_fen: i64,
+    pub matched_fen: i64,
+    pub spent_fen: i64,
+    pub balance_fen: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PublicUnitJson {
+    /// The unit's subtree in total.
+    pub total: PublicTotalsJson,
+    /// The same per unit one level below.
+    pub below: Vec<PublicTotalsJson>,
+    /// Funds the unit holds itself (`code` is the fund code).
+    pub funds: Vec<PublicTotalsJson>,
+}
+
+fn totals_json(code: &str, name: &str, t: &store::donations::FundTotals) -> PublicTotalsJson {
+    PublicTotalsJson {
+        code: code.to_string(),
+        name: name.to_string(),
+        raised_fen: t.raised_fen,
+        matched_fen: t.matched_fen,
+        spent_fen: t.spent_fen,
+        balance_fen: t.balance_fen,
+    }
+}
+
+/// A unit's subtree rolled up: totals, per unit one level below, and its own funds — the same
+/// as the public page. Without `org`, the whole network.
+#[utoipa::path(
+    get, path = "/api/v1/public/rollup", tag = "public",
+    params(("org" = Option<String>, Query, description = "Division code; omit for the whole network")),
+    responses((status = 200, body = PublicUnitJson), (status = 404, body = super::ApiErrorJson))
+)]
+pub async fn rollup(
+    State(state): State<AppState>,
+    Query(q): Query<crate::pages::public::IndexQuery>,
+) -> Result<Json<PublicUnitJson>, AppError> {
+    let v = crate::pages::public::unit_view(&state, q.org.as_deref()).await?;
+    let (code, name) = v.unit.as_ref().map_or((String::new(), String::new()), |u| {
+        (u.code.clone(), u.name.clone())
+    });
+    Ok(Json(PublicUnitJson {
+        total: totals_json(&code, &name, &v.total),
+        below: v
+            .below
+            .iter()
+            .map(|(u, t)| totals_json(&u.code, &u.name, t))
+            .collect(),
+        funds: v
+            .funds
+            .iter()
+            .map(|(f, t)| totals_json(&f.code, &f.name, t))
             .collect(),
     }))
 }

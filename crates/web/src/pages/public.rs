@@ -23,7 +23,8 @@ struct IndexPage {
     layout: Layout,
     /// The unit whose subtree is shown (None: the whole network).
     unit: Option<OrgUnit>,
-    funds: Vec<(Fund, String, FundTotals)>,
+    /// Funds the unit holds itself (below it: see `below`).
+    funds: Vec<(Fund, FundTotals)>,
     total: FundTotals,
     /// The same totals rolled up per unit one level below.
     below: Vec<(OrgUnit, FundTotals)>,
@@ -54,7 +55,80 @@ fn add(total: &mut FundTotals, t: &FundTotals) {
 
 #[derive(Deserialize)]
 pub struct IndexQuery {
-    org: Option<String>,
+    pub org: Option<String>,
+}
+
+/// What the public sees of a unit's subtree (or the whole network): totals, the same rolled up
+/// per unit one level below, and the funds the unit holds itself. The page and the JSON feed
+/// both read it here.
+pub struct UnitView {
+    pub unit: Option<OrgUnit>,
+    pub total: FundTotals,
+    pub below: Vec<(OrgUnit, FundTotals)>,
+    pub funds: Vec<(Fund, FundTotals)>,
+}
+
+pub async fn unit_view(state: &AppState, org: Option<&str>) -> Result<UnitView, AppError> {
+    // Unit names and places are public facts; the portal reads them over the whole network.
+    let all = Scope::whole_network();
+    let unit = match org.filter(|c| !c.trim().is_empty()) {
+        Some(code) => Some(
+            store::org_units::get(&state.db, &all, code.trim())
+                .await?
+                .ok_or(AppError::NotFound)?,
+        ),
+        None => None,
+    };
+    // Where the page starts: the unit, or the top of the tree — stepping down while the tree
+    // has a single branch there (the province above an imported city, the city itself).
+    let mut base = unit
+        .as_ref()
+        .map_or("/".to_string(), |u| u.org_path.clone());
+    let mut level = unit.as_ref().map(|u| u.level);
+    let mut below: Vec<(OrgUnit, FundTotals)> = Vec::new();
+    let mut total = FundTotals::default();
+    let mut opened_top = false;
+    loop {
+        let next = match level {
+            None => Some(domain::org::Level::Province),
+            Some(l) => l.below(),
+        };
+        let Some(next) = next else {
+            let own = store::donations::public_rollup(&state.db, &base, 1).await?;
+            for t in own.values() {
+                add(&mut total, t);
+            }
+            break;
+        };
+        let groups = store::donations::public_rollup(&state.db, &base, next.code_len()).await?;
+        total = FundTotals::default();
+        for t in groups.values() {
+            add(&mut total, t);
+        }
+        let mut units = Vec::new();
+        for (code, sum) in groups.iter().filter(|(c, _)| !c.is_empty()) {
+            if let Some(u) = store::org_units::get(&state.db, &all, code).await? {
+                units.push((u, *sum));
+            }
+        }
+        let children: Vec<&String> = groups.keys().filter(|c| !c.is_empty()).collect();
+        // The whole network with one unit on top (one city): open at that unit's children.
+        if unit.is_none() && children.len() == 1 && !groups.contains_key("") && !opened_top {
+            opened_top = !units.is_empty();
+            base = format!("{base}{}/", children[0]);
+            level = Some(next);
+            continue;
+        }
+        below = units;
+        break;
+    }
+    let funds = store::donations::public_funds_at(&state.db, &base).await?;
+    Ok(UnitView {
+        unit,
+        total,
+        below,
+        funds,
+    })
 }
 
 /// Every fund (or those of one unit's subtree), with totals rolled up per unit below.
@@ -63,70 +137,13 @@ pub async fn index(
     ctx: PageContext,
     Query(q): Query<IndexQuery>,
 ) -> Result<Response, AppError> {
-    // Unit names and places are public facts; the portal reads them over the whole network.
-    let all = Scope::whole_network();
-    let unit = match q.org.as_deref().filter(|c| !c.trim().is_empty()) {
-        Some(code) => Some(
-            store::org_units::get(&state.db, &all, code.trim())
-                .await?
-                .ok_or(AppError::NotFound)?,
-        ),
-        None => None,
-    };
-    let base = unit
-        .as_ref()
-        .map_or("/".to_string(), |u| u.org_path.clone());
-    let funds: Vec<_> = store::donations::public_funds(&state.db)
-        .await?
-        .into_iter()
-        .filter(|(f, _, _)| f.org_path.starts_with(&base))
-        .collect();
-    let mut total = FundTotals::default();
-    for (_, _, t) in &funds {
-        add(&mut total, t);
-    }
-    // One level below the base: the next code on each fund's path. Where every fund shares it
-    // and no such unit exists (a province above the imported city), step down.
-    let mut below_base = base.clone();
-    let mut below: Vec<(OrgUnit, FundTotals)> = Vec::new();
-    for _ in 0..5 {
-        let mut groups: Vec<(String, FundTotals)> = Vec::new();
-        for (f, _, t) in &funds {
-            let Some(next) = f.org_path[below_base.len()..]
-                .split('/')
-                .next()
-                .filter(|c| !c.is_empty())
-            else {
-                continue;
-            };
-            match groups.iter_mut().find(|(c, _)| c == next) {
-                Some((_, sum)) => add(sum, t),
-                None => {
-                    let mut sum = FundTotals::default();
-                    add(&mut sum, t);
-                    groups.push((next.to_string(), sum));
-                }
-            }
-        }
-        let mut units = Vec::new();
-        for (code, sum) in groups.iter() {
-            if let Some(u) = store::org_units::get(&state.db, &all, code).await? {
-                units.push((u, *sum));
-            }
-        }
-        if units.is_empty() && groups.len() == 1 {
-            below_base = format!("{below_base}{}/", groups[0].0);
-            continue;
-        }
-        below = units;
-        break;
-    }
+    let v = unit_view(&state, q.org.as_deref()).await?;
     Ok(render(&IndexPage {
         layout: Layout::new(&ctx, "/public"),
-        unit,
-        funds,
-        total,
-        below,
+        unit: v.unit,
+        funds: v.funds,
+        total: v.total,
+        below: v.below,
     }))
 }
 
