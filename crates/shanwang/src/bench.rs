@@ -284,7 +284,7 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
         &all,
         &TxDraft::donation(
             crate::demo::DEMO_MATCH_FUND,
-            Fen(50_000_000_00),
+            Fen(5_000_000_000),
             "市财政配套资金",
         )
         .map_err(|e| e.to_string())?,
@@ -356,7 +356,7 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
                 } else {
                     format!("139{:08}", person)
                 },
-                publish_name: person % 3 == 0,
+                publish_name: person.is_multiple_of(3),
                 channel: Channel::Online,
                 idempotency_key: Some(format!("bench-{k}")),
                 received_at_ms: Some(year_start + k * (365 * 86_400_000 / count.max(1) as i64)),
