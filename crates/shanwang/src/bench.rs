@@ -201,6 +201,9 @@ const SURNAMES: [&str; 12] = [
 ];
 const GIVEN: [&str; 10] = ["芳", "伟", "敏", "静", "丽", "强", "磊", "洋", "艳", "军"];
 
+/// A table the bare insert copies: its name, columns, and which id range a batch wrote.
+type BareTable = (&'static str, &'static [&'static str], fn(&Ranges) -> (i64, i64));
+
 /// Ids before and after one batch, per table: the rows the batch wrote.
 #[derive(Clone, Copy)]
 struct Ranges {
@@ -400,7 +403,7 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
     let bare = Db::connect(&store::sqlite_url_in(&bare_dir).map_err(|e| e.to_string())?)
         .await
         .map_err(e)?;
-    let tables: [(&str, &[&str], fn(&Ranges) -> (i64, i64)); 5] = [
+    let tables: [BareTable; 5] = [
         (
             "donors",
             &[
