@@ -202,7 +202,11 @@ const SURNAMES: [&str; 12] = [
 const GIVEN: [&str; 10] = ["芳", "伟", "敏", "静", "丽", "强", "磊", "洋", "艳", "军"];
 
 /// A table the bare insert copies: its name, columns, and which id range a batch wrote.
-type BareTable = (&'static str, &'static [&'static str], fn(&Ranges) -> (i64, i64));
+type BareTable = (
+    &'static str,
+    &'static [&'static str],
+    fn(&Ranges) -> (i64, i64),
+);
 
 /// Ids before and after one batch, per table: the rows the batch wrote.
 #[derive(Clone, Copy)]

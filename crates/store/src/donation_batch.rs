@@ -27,22 +27,31 @@ async fn donors_by(
     conn: &mut AnyConnection,
     backend: Backend,
     column: &str,
-    extra: &str,
     keys: &[&str],
 ) -> Result<HashMap<String, i64>> {
     let mut found = HashMap::new();
     for chunk in keys.chunks(LOOKUP_CHUNK) {
         let sql = format!(
-            "SELECT {column}, id FROM donors WHERE {column} IN ({}) {extra} \
-             AND merged_into_id IS NULL ORDER BY id",
+            "SELECT {column}, id, credit_code FROM donors WHERE {column} IN ({}) \
+             AND merged_into_id IS NULL",
             bulk::in_list(backend, 1, chunk.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for k in chunk {
             q = q.bind(*k);
         }
+        // The oldest record is the donor (no ORDER BY: it would steer SQLite off the index).
         for r in q.fetch_all(&mut *conn).await? {
-            found.entry(r.try_get(0)?).or_insert(r.try_get(1)?);
+            let id: i64 = r.try_get(1)?;
+            let credit_code: String = r.try_get(2)?;
+            // By phone, only people: an enterprise's contact number is not a person.
+            if column == "phone" && !credit_code.is_empty() {
+                continue;
+            }
+            found
+                .entry(r.try_get(0)?)
+                .and_modify(|v: &mut i64| *v = (*v).min(id))
+                .or_insert(id);
         }
     }
     Ok(found)
@@ -169,10 +178,9 @@ pub async fn record_batch(
         .filter(|f| f.credit_code.is_empty() && !f.phone.is_empty())
         .map(|f| f.phone.as_str())
         .collect();
-    let mut by_index = donors_by(&mut tx, backend, "id_number_index", "", &indexes).await?;
-    let mut by_credit_code = donors_by(&mut tx, backend, "credit_code", "", &credit_codes).await?;
-    let mut by_phone =
-        donors_by(&mut tx, backend, "phone", "AND credit_code = ''", &phones).await?;
+    let mut by_index = donors_by(&mut tx, backend, "id_number_index", &indexes).await?;
+    let mut by_credit_code = donors_by(&mut tx, backend, "credit_code", &credit_codes).await?;
+    let mut by_phone = donors_by(&mut tx, backend, "phone", &phones).await?;
     let mut new_donors: Vec<usize> = Vec::new();
     let mut is_new_donor = vec![false; gifts.len()];
     let mut donor_of: Vec<i64> = Vec::with_capacity(gifts.len());
@@ -264,18 +272,23 @@ pub async fn record_batch(
     let mut donor_day_matched: HashMap<(i64, i64, String), Fen> = HashMap::new();
     let mut special_cash: HashMap<i64, Fen> = HashMap::new();
     if !rules.is_empty() && !project_ids.is_empty() {
-        for chunk in project_ids.chunks(LOOKUP_CHUNK) {
-            let sql = format!(
-                "SELECT rule_id, project_fund_id, CAST(SUM(amount_fen) AS BIGINT) FROM matches \
-                 WHERE reversed = 0 AND project_fund_id IN ({}) GROUP BY rule_id, project_fund_id",
-                bulk::in_list(backend, 1, chunk.len())
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            for r in q.fetch_all(&mut *tx).await? {
-                project_matched.insert((r.try_get(0)?, r.try_get(1)?), Fen(r.try_get(2)?));
+        // Per rule, so the lookups use the (rule, project) and (rule, donor, day) indexes.
+        for r in &rules {
+            for chunk in project_ids.chunks(LOOKUP_CHUNK) {
+                let sql = format!(
+                    "SELECT project_fund_id, CAST(SUM(amount_fen) AS BIGINT) FROM matches \
+                     WHERE rule_id = {} AND project_fund_id IN ({}) AND reversed = 0 \
+                     GROUP BY project_fund_id",
+                    bulk::in_list(backend, 1, 1),
+                    bulk::in_list(backend, 2, chunk.len())
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(r.id);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                for row in q.fetch_all(&mut *tx).await? {
+                    project_matched.insert((r.id, row.try_get(0)?), Fen(row.try_get(1)?));
+                }
             }
         }
         let days: Vec<String> = gifts
@@ -298,27 +311,28 @@ pub async fn record_batch(
             v.dedup();
             v
         };
-        for chunk in known_donors.chunks(LOOKUP_CHUNK) {
-            // The day range is bound as text literals' parameters only on PostgreSQL; SQLite
-            // takes `?` throughout, so both go into the list in order.
-            let sql = format!(
-                "SELECT rule_id, donor_id, china_day, CAST(SUM(amount_fen) AS BIGINT) FROM matches \
-                 WHERE reversed = 0 AND donor_id IN ({}) AND china_day >= {} AND china_day <= {} \
-                 GROUP BY rule_id, donor_id, china_day",
-                bulk::in_list(backend, 1, chunk.len()),
-                bulk::in_list(backend, chunk.len() + 1, 1),
-                bulk::in_list(backend, chunk.len() + 2, 1),
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q = q.bind(&first_day).bind(&last_day);
-            for r in q.fetch_all(&mut *tx).await? {
-                donor_day_matched.insert(
-                    (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?),
-                    Fen(r.try_get(3)?),
+        for r in &rules {
+            for chunk in known_donors.chunks(LOOKUP_CHUNK) {
+                let sql = format!(
+                    "SELECT donor_id, china_day, CAST(SUM(amount_fen) AS BIGINT) FROM matches \
+                     WHERE rule_id = {} AND donor_id IN ({}) AND china_day >= {} \
+                     AND china_day <= {} AND reversed = 0 GROUP BY donor_id, china_day",
+                    bulk::in_list(backend, 1, 1),
+                    bulk::in_list(backend, 2, chunk.len()),
+                    bulk::in_list(backend, chunk.len() + 2, 1),
+                    bulk::in_list(backend, chunk.len() + 3, 1),
                 );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(r.id);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q = q.bind(&first_day).bind(&last_day);
+                for row in q.fetch_all(&mut *tx).await? {
+                    donor_day_matched.insert(
+                        (r.id, row.try_get(0)?, row.try_get(1)?),
+                        Fen(row.try_get(2)?),
+                    );
+                }
             }
         }
         // What the special funds hold; on PostgreSQL the rows stay locked until commit, so a

@@ -194,26 +194,41 @@ pub(crate) async fn open_accounts(
     keys: &[(i64, AccountKind)],
 ) -> Result<HashMap<(i64, AccountKind), i64>> {
     use crate::bulk::{self, Cell};
-    let rows: Vec<Vec<Cell>> = keys
+    let mut fund_ids: Vec<i64> = keys.iter().map(|(f, _)| *f).collect();
+    fund_ids.sort_unstable();
+    fund_ids.dedup();
+    let mut found = accounts_of(conn, backend, &fund_ids).await?;
+    // Accounts open on first use: only the missing ones are made, then read back.
+    let missing: Vec<Vec<Cell>> = keys
         .iter()
+        .filter(|k| !found.contains_key(k))
         .map(|(f, k)| vec![Cell::Int(*f), Cell::Text(k.key())])
         .collect();
-    bulk::insert_new(
-        conn,
-        backend,
-        "ledger_accounts",
-        &["fund_id", "kind"],
-        "fund_id, kind",
-        &rows,
-    )
-    .await?;
-    let mut fund_ids: Vec<i64> = keys.iter().map(|(f, _)| *f).collect();
-    fund_ids.dedup();
+    if !missing.is_empty() {
+        bulk::insert_new(
+            conn,
+            backend,
+            "ledger_accounts",
+            &["fund_id", "kind"],
+            "fund_id, kind",
+            &missing,
+        )
+        .await?;
+        found = accounts_of(conn, backend, &fund_ids).await?;
+    }
+    Ok(found)
+}
+
+async fn accounts_of(
+    conn: &mut AnyConnection,
+    backend: crate::Backend,
+    fund_ids: &[i64],
+) -> Result<HashMap<(i64, AccountKind), i64>> {
     let mut found = HashMap::new();
     for chunk in fund_ids.chunks(500) {
         let sql = format!(
             "SELECT fund_id, kind, id FROM ledger_accounts WHERE fund_id IN ({})",
-            bulk::in_list(backend, 1, chunk.len())
+            crate::bulk::in_list(backend, 1, chunk.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for f in chunk {
@@ -252,20 +267,26 @@ pub(crate) async fn move_balances(
         }
         let sql = format!(
             "UPDATE ledger_accounts SET balance_fen = ledger_accounts.balance_fen + d.delta \
-             FROM {} d WHERE ledger_accounts.id = d.id \
-             RETURNING ledger_accounts.kind, ledger_accounts.balance_fen",
+             FROM {} d WHERE ledger_accounts.id = d.id",
             bulk::values_table(backend, 1, chunk.len(), &["id", "delta"])
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (id, delta) in chunk {
             q = q.bind(*id).bind(*delta);
         }
-        for r in q.fetch_all(&mut *conn).await? {
-            let kind: String = r.try_get(0)?;
-            let balance: i64 = r.try_get(1)?;
-            if kind == AccountKind::Cash.key() && balance < 0 {
-                return Err(FieldError::new("amount", "insufficient_funds").into());
-            }
+        q.execute(&mut *conn).await?;
+        let sql = format!(
+            "SELECT COUNT(*) FROM ledger_accounts WHERE id IN ({}) AND kind = 'cash' \
+             AND balance_fen < 0",
+            bulk::in_list(backend, 1, chunk.len())
+        );
+        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+        for (id, _) in chunk {
+            q = q.bind(*id);
+        }
+        let below_zero: i64 = q.fetch_one(&mut *conn).await?;
+        if below_zero > 0 {
+            return Err(FieldError::new("amount", "insufficient_funds").into());
         }
     }
     Ok(())
