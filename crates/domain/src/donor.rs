@@ -10,20 +10,39 @@ use serde::Serialize;
 pub enum DonorKind {
     Individual,
     Enterprise,
+    /// 乡贤理事会: people from the village who give together; a group with members.
+    XiangxianCouncil,
+    /// 企业联盟 / 爱心企业联盟: enterprises giving together; a group with members.
+    EnterpriseAlliance,
 }
 
 impl DonorKind {
+    pub const ALL: [DonorKind; 4] = [
+        DonorKind::Individual,
+        DonorKind::Enterprise,
+        DonorKind::XiangxianCouncil,
+        DonorKind::EnterpriseAlliance,
+    ];
+
     pub fn key(self) -> &'static str {
         match self {
             DonorKind::Individual => "individual",
             DonorKind::Enterprise => "enterprise",
+            DonorKind::XiangxianCouncil => "xiangxian_council",
+            DonorKind::EnterpriseAlliance => "enterprise_alliance",
         }
     }
 
     pub fn parse(s: &str) -> Option<DonorKind> {
-        [DonorKind::Individual, DonorKind::Enterprise]
-            .into_iter()
-            .find(|k| k.key() == s.trim())
+        DonorKind::ALL.into_iter().find(|k| k.key() == s.trim())
+    }
+
+    /// A group gives as one donor and has members of its own.
+    pub fn is_group(self) -> bool {
+        matches!(
+            self,
+            DonorKind::XiangxianCouncil | DonorKind::EnterpriseAlliance
+        )
     }
 }
 

@@ -369,44 +369,29 @@ pub async fn import_divisions(db: &Db, files: &[PathBuf]) -> Result<(), String> 
 
 /// Books a bank statement's gifts from known donors; lists what it could not place.
 async fn import_statement(db: &Db, file: &std::path::Path, fund: &str) -> Result<(), String> {
-    use sha2::{Digest, Sha256};
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let bytes = std::fs::read(file).map_err(|e| format!("{name}：无法读取文件（{e}）"))?;
-    let statement = xfer::statement::read_statement_bytes(&name, &bytes)
-        .map_err(|e| format!("{e}。未导入任何数据。"))?;
-    let lines: Vec<store::donations::StatementInput> = statement
-        .incoming
-        .iter()
-        .map(|l| store::donations::StatementInput {
-            row: l.row,
-            at_ms: domain::time::china_day_range_ms(&l.date)
-                .map(|r| r.0)
-                .unwrap_or(0),
-            amount: l.amount,
-            payer: l.payer.clone(),
-            reference: l.reference.clone(),
-        })
-        .collect();
-    let digest = hex::encode(Sha256::digest(&bytes));
-    let report = store::donations::import_statement(
+    let imported = web::statements::import(
         db,
         &Actor::cli("import statement"),
         &domain::access::Scope::whole_network(),
         fund,
-        &digest[..16],
-        &lines,
+        &name,
+        &bytes,
     )
     .await
-    // Lines are booked one by one, each keyed by the file: a rerun never books one twice.
-    .map_err(|e| {
-        format!(
+    .map_err(|e| match e {
+        web::statements::StatementError::File(e) => format!("{e}。未导入任何数据。"),
+        // Lines are booked one by one, each keyed by the file: a rerun never books one twice.
+        web::statements::StatementError::Store(e) => format!(
             "{}。修正后可重新导入同一文件，已入账的行不会重复入账。",
             explain(e)
-        )
+        ),
     })?;
+    let (statement, report) = (imported.statement, imported.report);
     println!(
         "已入账 {} 笔；此前已导入 {} 笔；支出行 {} 行未处理；未能对应捐赠人 {} 笔{}",
         report.booked.len(),

@@ -21,6 +21,14 @@ impl Actor {
         }
     }
 
+    /// A member of the public on the portal (no account; nothing personal is kept).
+    pub fn visitor() -> Actor {
+        Actor {
+            user_id: None,
+            name: "public".to_string(),
+        }
+    }
+
     /// The operator running a `shanwang` command (named so the trail says how it happened).
     pub fn cli(command: &str) -> Actor {
         Actor {

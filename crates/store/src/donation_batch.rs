@@ -11,6 +11,7 @@ use crate::matching::rules_on;
 use crate::{Backend, Db, Result, StoreError, now_ms};
 use domain::FieldError;
 use domain::access::Scope;
+use domain::donor::DonorKind;
 use domain::ledger::{AccountKind, FundKind};
 use domain::matching::MatchContext;
 use domain::money::Fen;
@@ -22,17 +23,19 @@ use std::collections::HashMap;
 /// Values per `IN (…)` lookup.
 const LOOKUP_CHUNK: usize = 500;
 
-/// `SELECT key, id FROM donors WHERE <column> IN (…)` for the given keys, oldest donor first.
+/// Live donors whose `column` is one of `values`, by the key `key_of(value, credit code, kind)`
+/// gives them (None: not a match for this lookup); the oldest donor wins.
 async fn donors_by(
     conn: &mut AnyConnection,
     backend: Backend,
     column: &str,
-    keys: &[&str],
+    values: &[&str],
+    key_of: fn(&str, &str, &str) -> Option<String>,
 ) -> Result<HashMap<String, i64>> {
     let mut found = HashMap::new();
-    for chunk in keys.chunks(LOOKUP_CHUNK) {
+    for chunk in values.chunks(LOOKUP_CHUNK) {
         let sql = format!(
-            "SELECT {column}, id, credit_code FROM donors WHERE {column} IN ({}) \
+            "SELECT {column}, id, credit_code, kind FROM donors WHERE {column} IN ({}) \
              AND merged_into_id IS NULL",
             bulk::in_list(backend, 1, chunk.len())
         );
@@ -40,21 +43,27 @@ async fn donors_by(
         for k in chunk {
             q = q.bind(*k);
         }
-        // The oldest record is the donor (no ORDER BY: it would steer SQLite off the index).
+        // No ORDER BY: it would steer SQLite off the index; the smallest id is kept here.
         for r in q.fetch_all(&mut *conn).await? {
+            let value: String = r.try_get(0)?;
             let id: i64 = r.try_get(1)?;
             let credit_code: String = r.try_get(2)?;
-            // By phone, only people: an enterprise's contact number is not a person.
-            if column == "phone" && !credit_code.is_empty() {
+            let kind: String = r.try_get(3)?;
+            let Some(key) = key_of(&value, &credit_code, &kind) else {
                 continue;
-            }
+            };
             found
-                .entry(r.try_get(0)?)
+                .entry(key)
                 .and_modify(|v: &mut i64| *v = (*v).min(id))
                 .or_insert(id);
         }
     }
     Ok(found)
+}
+
+/// The key an informal group is known by.
+fn group_key(kind: &str, name: &str) -> String {
+    format!("{kind}|{name}")
 }
 
 /// One gift as the batch plans it.
@@ -175,12 +184,32 @@ pub async fn record_batch(
         .collect();
     let phones: Vec<&str> = facts
         .iter()
-        .filter(|f| f.credit_code.is_empty() && !f.phone.is_empty())
-        .map(|f| f.phone.as_str())
+        .zip(gifts)
+        .filter(|(f, g)| {
+            f.credit_code.is_empty() && !f.phone.is_empty() && !g.donor_kind.is_group()
+        })
+        .map(|(f, _)| f.phone.as_str())
         .collect();
-    let mut by_index = donors_by(&mut tx, backend, "id_number_index", &indexes).await?;
-    let mut by_credit_code = donors_by(&mut tx, backend, "credit_code", &credit_codes).await?;
-    let mut by_phone = donors_by(&mut tx, backend, "phone", &phones).await?;
+    let group_names: Vec<&str> = facts
+        .iter()
+        .zip(gifts)
+        .filter(|(f, g)| f.credit_code.is_empty() && g.donor_kind.is_group())
+        .map(|(f, _)| f.name.as_str())
+        .collect();
+    let same = |v: &str, _: &str, _: &str| Some(v.to_string());
+    let mut by_index = donors_by(&mut tx, backend, "id_number_index", &indexes, same).await?;
+    let mut by_credit_code =
+        donors_by(&mut tx, backend, "credit_code", &credit_codes, same).await?;
+    // By phone, only people: a group's contact number is not a person.
+    let mut by_phone = donors_by(&mut tx, backend, "phone", &phones, |v, code, kind| {
+        (code.is_empty() && kind == DonorKind::Individual.key()).then(|| v.to_string())
+    })
+    .await?;
+    let mut by_group = donors_by(&mut tx, backend, "name", &group_names, |v, code, kind| {
+        (code.is_empty() && DonorKind::parse(kind).is_some_and(DonorKind::is_group))
+            .then(|| group_key(kind, v))
+    })
+    .await?;
     let mut new_donors: Vec<usize> = Vec::new();
     let mut is_new_donor = vec![false; gifts.len()];
     let mut donor_of: Vec<i64> = Vec::with_capacity(gifts.len());
@@ -216,6 +245,8 @@ pub async fn record_batch(
             .or_else(|| {
                 if !f.credit_code.is_empty() {
                     by_credit_code.get(&f.credit_code)
+                } else if gifts[i].donor_kind.is_group() {
+                    by_group.get(&group_key(gifts[i].donor_kind.key(), &f.name))
                 } else if !f.phone.is_empty() {
                     by_phone.get(&f.phone)
                 } else {
@@ -236,6 +267,8 @@ pub async fn record_batch(
                 is_new_donor[i] = true;
                 if !f.credit_code.is_empty() {
                     by_credit_code.insert(f.credit_code.clone(), id);
+                } else if gifts[i].donor_kind.is_group() {
+                    by_group.insert(group_key(gifts[i].donor_kind.key(), &f.name), id);
                 } else if !f.phone.is_empty() {
                     by_phone.insert(f.phone.clone(), id);
                 }

@@ -127,6 +127,20 @@ pub(crate) fn validate(d: &NewDonation) -> Result<DonorFacts> {
             String::new()
         }
         DonorKind::Individual => String::new(),
+        DonorKind::XiangxianCouncil | DonorKind::EnterpriseAlliance => {
+            if name.is_empty() {
+                errors.push(FieldError::new("donor_name", "group_name_missing"));
+            }
+            // A registered council or alliance has a credit code; an informal one has none.
+            if d.credit_code.trim().is_empty() {
+                String::new()
+            } else {
+                domain::donor::credit_code("credit_code", &d.credit_code).unwrap_or_else(|e| {
+                    errors.push(e);
+                    String::new()
+                })
+            }
+        }
     };
     let id_number = match d.donor_kind {
         _ if d.donor_id_number.trim().is_empty() => String::new(),
@@ -135,7 +149,7 @@ pub(crate) fn validate(d: &NewDonation) -> Result<DonorFacts> {
                 errors.push(e);
                 String::new()
             }),
-        DonorKind::Enterprise => {
+        DonorKind::Enterprise | DonorKind::XiangxianCouncil | DonorKind::EnterpriseAlliance => {
             errors.push(FieldError::new(
                 "donor_id_number",
                 "id_number_for_enterprise",
@@ -226,9 +240,20 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
             .bind(&credit_code)
             .fetch_optional(&mut *tx)
             .await?
+    } else if d.donor_kind.is_group() {
+        // An informal group is known by its kind and name.
+        sqlx::query_scalar(
+            "SELECT id FROM donors WHERE kind = $1 AND name = $2 AND merged_into_id IS NULL \
+             ORDER BY id LIMIT 1",
+        )
+        .bind(d.donor_kind.key())
+        .bind(&name)
+        .fetch_optional(&mut *tx)
+        .await?
     } else if !phone.is_empty() {
         sqlx::query_scalar(
-            "SELECT id FROM donors WHERE phone = $1 AND credit_code = '' AND merged_into_id IS NULL \
+            "SELECT id FROM donors WHERE phone = $1 AND credit_code = '' AND kind = 'individual' \
+             AND merged_into_id IS NULL \
              ORDER BY id LIMIT 1",
         )
         .bind(&phone)

@@ -326,3 +326,214 @@ pub async fn reveal_id_number(
     tx.commit().await?;
     Ok(Some(plain))
 }
+
+/// A 乡贤理事会 or enterprise alliance with its members and what each has given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DonorGroup {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    /// What the group gave as a group.
+    pub given: Fen,
+    pub members: Vec<GroupMember>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupMember {
+    pub id: i64,
+    pub name: String,
+    /// What the member gave in their own name.
+    pub given: Fen,
+}
+
+/// Registers a group (before its first gift; a gift in its name finds it again).
+pub async fn create_group(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    org_code: &str,
+    kind: domain::donor::DonorKind,
+    name: &str,
+    credit_code: &str,
+) -> Result<i64> {
+    let name = domain::text::normalize(name);
+    let mut errors = Vec::new();
+    if !kind.is_group() {
+        errors.push(FieldError::new("kind", "group_kind_invalid"));
+    }
+    if name.is_empty() || name.chars().count() > 60 {
+        errors.push(FieldError::new("name", "group_name_missing"));
+    }
+    let credit_code = if credit_code.trim().is_empty() {
+        String::new()
+    } else {
+        domain::donor::credit_code("credit_code", credit_code).unwrap_or_else(|e| {
+            errors.push(e);
+            String::new()
+        })
+    };
+    if !errors.is_empty() {
+        return Err(StoreError::Invalid(errors));
+    }
+    let mut tx = db.begin_write().await?;
+    let org_path: Option<String> =
+        sqlx::query_scalar("SELECT org_path FROM org_units WHERE code = $1 AND active = 1")
+            .bind(org_code)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let org_path = org_path
+        .filter(|p| scope.contains(p))
+        .ok_or(FieldError::new("org_code", "org_unknown"))?;
+    let taken: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM donors WHERE kind = $1 AND name = $2 AND merged_into_id IS NULL LIMIT 1",
+    )
+    .bind(kind.key())
+    .bind(&name)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if taken.is_some() {
+        return Err(StoreError::Conflict("name"));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO donors (kind, name, phone, publish_name, org_code, org_path, created_at_ms, \
+         credit_code) VALUES ($1, $2, '', 1, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(kind.key())
+    .bind(&name)
+    .bind(org_code)
+    .bind(&org_path)
+    .bind(crate::now_ms())
+    .bind(&credit_code)
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "donor.group_create",
+            org_code: Some(org_code),
+            org_path: Some(&org_path),
+            entity: format!("donor:{id}"),
+            before: None,
+            after: Some(json!({"kind": kind.key(), "name": name, "credit_code": credit_code})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Adds a donor (a person or an enterprise) to a group; both inside the subtree of `path`.
+pub async fn add_member(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    path: &str,
+    group_id: i64,
+    member_id: i64,
+) -> Result<()> {
+    let (lo, hi) = scope.bounds_within(path);
+    let mut tx = db.begin_write().await?;
+    let kinds = sqlx::query(
+        "SELECT id, kind, org_path FROM donors WHERE id IN ($1, $2) AND merged_into_id IS NULL \
+         AND org_path >= $3 AND org_path < $4",
+    )
+    .bind(group_id)
+    .bind(member_id)
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_all(&mut *tx)
+    .await?;
+    let kind_of = |id: i64| -> Option<domain::donor::DonorKind> {
+        kinds.iter().find_map(|r| {
+            let rid: i64 = r.try_get(0).ok()?;
+            let k: String = r.try_get(1).ok()?;
+            (rid == id)
+                .then(|| domain::donor::DonorKind::parse(&k))
+                .flatten()
+        })
+    };
+    match (kind_of(group_id), kind_of(member_id)) {
+        (Some(g), Some(m)) if g.is_group() && !m.is_group() => {}
+        (Some(g), _) if !g.is_group() => {
+            return Err(FieldError::new("group_id", "group_kind_invalid").into());
+        }
+        (Some(_), Some(_)) => {
+            return Err(FieldError::new("member_id", "member_is_group").into());
+        }
+        _ => return Err(StoreError::NotFound),
+    }
+    sqlx::query(
+        "INSERT INTO donor_group_members (group_id, member_id, joined_at_ms) VALUES ($1, $2, $3)",
+    )
+    .bind(group_id)
+    .bind(member_id)
+    .bind(crate::now_ms())
+    .execute(&mut *tx)
+    .await
+    .map_err(crate::conflict_as("member_id"))?;
+    let org_path: String = kinds
+        .iter()
+        .find(|r| r.try_get::<i64, _>(0).ok() == Some(group_id))
+        .and_then(|r| r.try_get(2).ok())
+        .unwrap_or_default();
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "donor.group_member_add",
+            org_code: None,
+            org_path: Some(&org_path),
+            entity: format!("donor:{group_id}"),
+            before: None,
+            after: Some(json!({ "member_id": member_id })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The groups registered in the subtree of `path`, with members and what each gave.
+pub async fn groups(db: &Db, scope: &Scope, path: &str) -> Result<Vec<DonorGroup>> {
+    let (lo, hi) = scope.bounds_within(path);
+    let given = "CAST(COALESCE((SELECT SUM(dn.amount_fen) FROM donations dn \
+                 WHERE dn.donor_id = d.id AND dn.reversed_by_id IS NULL), 0) AS BIGINT)";
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT d.id, d.kind, d.name, {given} FROM donors d \
+         WHERE d.kind IN ('xiangxian_council', 'enterprise_alliance') \
+         AND d.merged_into_id IS NULL AND d.org_path >= $1 AND d.org_path < $2 ORDER BY d.name"
+    )))
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: i64 = r.try_get(0)?;
+        let members = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT d.id, d.name, {given} FROM donor_group_members m \
+             JOIN donors d ON d.id = m.member_id WHERE m.group_id = $1 ORDER BY m.id"
+        )))
+        .bind(id)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|m| {
+            Ok(GroupMember {
+                id: m.try_get(0)?,
+                name: m.try_get(1)?,
+                given: Fen(m.try_get(2)?),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        out.push(DonorGroup {
+            id,
+            kind: r.try_get(1)?,
+            name: r.try_get(2)?,
+            given: Fen(r.try_get(3)?),
+            members,
+        });
+    }
+    Ok(out)
+}

@@ -10,6 +10,7 @@ pub mod donation_batch;
 pub mod donations;
 pub mod donors;
 pub mod exports;
+pub mod feedback;
 pub mod ledger;
 pub mod matching;
 pub mod org_units;

@@ -1909,6 +1909,107 @@ mod donor_tests {
     );
 
     both_backends!(
+        councils_and_alliances_give_as_one_and_list_their_members,
+        |db: Db| async move {
+            seeded_with_county_fund(&db).await;
+            let all = Scope::whole_network();
+            let cli = Actor::cli("test");
+            let council = donors::create_group(
+                &db,
+                &cli,
+                &all,
+                "410323100",
+                DonorKind::XiangxianCouncil,
+                "城关镇乡贤理事会",
+                "",
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                donors::create_group(
+                    &db,
+                    &cli,
+                    &all,
+                    "410323100",
+                    DonorKind::XiangxianCouncil,
+                    "城关镇乡贤理事会",
+                    ""
+                )
+                .await
+                .unwrap_err()
+                .to_string(),
+                StoreError::Conflict("name").to_string()
+            );
+            assert_eq!(
+                error_code(
+                    &donors::create_group(
+                        &db,
+                        &cli,
+                        &all,
+                        "410323100",
+                        DonorKind::Individual,
+                        "x",
+                        ""
+                    )
+                    .await
+                    .unwrap_err()
+                ),
+                "group_kind_invalid"
+            );
+            // A gift in the council's name is the council's, not its contact person's.
+            let member = donations::record(&db, &cli, &all, &gift(100))
+                .await
+                .unwrap();
+            let by_council = NewDonation {
+                donor_kind: DonorKind::XiangxianCouncil,
+                donor_name: "城关镇乡贤理事会".into(),
+                ..gift(500)
+            };
+            donations::record(&db, &cli, &all, &by_council)
+                .await
+                .unwrap();
+            let member_id: i64 = sqlx::query_scalar("SELECT donor_id FROM donations WHERE id = $1")
+                .bind(member.id)
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+            assert_ne!(member_id, council);
+            let township = "/41/4103/410323/410323100/";
+            donors::add_member(&db, &cli, &all, "/41/4103/410323/", council, member_id)
+                .await
+                .unwrap();
+            assert_eq!(
+                donors::add_member(&db, &cli, &all, "/41/4103/410323/", council, member_id)
+                    .await
+                    .unwrap_err()
+                    .to_string(),
+                StoreError::Conflict("member_id").to_string(),
+                "a member once"
+            );
+            assert_eq!(
+                error_code(
+                    &donors::add_member(&db, &cli, &all, "/41/4103/410323/", member_id, council)
+                        .await
+                        .unwrap_err()
+                ),
+                "group_kind_invalid"
+            );
+            let groups = donors::groups(&db, &all, "/41/4103/410323/").await.unwrap();
+            assert_eq!(groups.len(), 1);
+            assert_eq!(groups[0].given, Fen(500_00));
+            assert_eq!(groups[0].members.len(), 1);
+            assert_eq!(groups[0].members[0].given, Fen(100_00));
+            assert!(donors::groups(&db, &all, township).await.unwrap().len() == 1);
+            assert!(
+                donors::groups(&db, &all, "/41/4103/410302/")
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+    );
+
+    both_backends!(
         duplicate_donors_merge_without_losing_a_gift,
         |db: Db| async move {
             seeded_with_county_fund(&db).await;
@@ -2193,6 +2294,14 @@ mod batch_tests {
             g.idempotency_key = Some(format!("batch-{i}"));
             v.push(g);
         }
+        // A 乡贤理事会 gives twice, and has a phone someone else also has.
+        for (i, fen) in [(40, 88_00), (41, 66_00)] {
+            let mut g = gift_of("HB-P1", fen, "石寺乡贤理事会", "13903791234");
+            g.donor_kind = DonorKind::XiangxianCouncil;
+            g.received_at_ms = Some(day2);
+            g.idempotency_key = Some(format!("batch-{i}"));
+            v.push(g);
+        }
         // A retry of gift 7, in the same batch.
         let retry = v[7].clone();
         v.push(retry);
@@ -2263,7 +2372,7 @@ mod batch_tests {
                 .unwrap();
             assert_eq!(batch.len(), gifts.len());
             assert_eq!(
-                batch[7], batch[40],
+                batch[7], batch[42],
                 "the retry is answered with the first booking"
             );
             let matched: Vec<Fen> = batch.iter().map(|d| d.matched).collect();

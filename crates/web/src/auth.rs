@@ -251,3 +251,24 @@ pub async fn disbursement_scope(
     };
     scope_at(session, Permission::ManageFunds, &path)
 }
+
+/// The visitor's pre-session token for a form before sign-in (the sign-in form, the public
+/// feedback form): the one their browser already holds, so two open tabs both work, or new.
+pub fn pre_session_token(headers: &HeaderMap) -> String {
+    cookie(headers, PRE_SESSION_COOKIE)
+        .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            use rand::RngCore;
+            let mut b = [0u8; 32];
+            rand::thread_rng().fill_bytes(&mut b);
+            hex::encode(b)
+        })
+}
+
+/// Gives the browser its pre-session token (double submit: the form carries it too).
+pub fn set_pre_session_cookie(r: &mut Response, token: &str) {
+    if let Ok(v) = set_cookie(PRE_SESSION_COOKIE, token, Some(3600)).parse() {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+}

@@ -7,6 +7,7 @@ pub mod charts;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod statements;
 
 use axum::Router;
 use axum::http::Method;
@@ -83,6 +84,18 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         spec(
             Method::GET,
+            "/orgs/{code}/statements",
+            Unit(ManageFunds),
+            get(pages::statements::show),
+        ),
+        spec(
+            Method::POST,
+            "/orgs/{code}/statements",
+            Unit(ManageFunds),
+            post(pages::statements::upload),
+        ),
+        spec(
+            Method::GET,
             "/orgs/{code}/disbursements",
             Unit(ViewMoney),
             get(pages::disbursements::list),
@@ -147,6 +160,12 @@ pub fn route_specs() -> Vec<RouteSpec> {
             "/public/funds/{code}",
             Public,
             get(pages::public::fund),
+        ),
+        spec(
+            Method::POST,
+            "/public/funds/{code}/feedback",
+            Public,
+            post(pages::public::feedback),
         ),
         spec(Method::POST, "/login", Public, post(pages::login::create)),
         spec(
@@ -250,6 +269,24 @@ pub fn route_specs() -> Vec<RouteSpec> {
             "/api/v1/orgs/{code}/donors/merge",
             Unit(ManageFunds),
             post(api::donors::merge),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/orgs/{code}/donor-groups",
+            Unit(ManageFunds),
+            post(api::donors::create_group),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/orgs/{code}/donor-groups",
+            Unit(ViewMoney),
+            get(api::donors::groups),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/orgs/{code}/donor-groups/{id}/members",
+            Unit(ManageFunds),
+            post(api::donors::add_member),
         ),
         spec(
             Method::POST,

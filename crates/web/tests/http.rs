@@ -203,6 +203,10 @@ fn probe_body(path: &str) -> &'static str {
         "/api/v1/disbursements/1/actions" => r#"{"action":"approve","note":"走查"}"#,
         "/api/v1/orgs/410323101001/donors/merge" => r#"{"keep_id":1,"merge_id":2}"#,
         "/api/v1/orgs/410323101001/donors/1/id-number" => r#"{"reason":"走查"}"#,
+        "/api/v1/orgs/410323101001/donor-groups" => {
+            r#"{"kind":"xiangxian_council","name":"走查乡贤理事会"}"#
+        }
+        "/api/v1/orgs/410323101001/donor-groups/1/members" => r#"{"member_id":1}"#,
         "/api/v1/orgs/410323101001/partners" => {
             r#"{"name":"走查实业","credit_code":"91350100M000100Y43","year":2026,"pledge_fen":100}"#
         }
@@ -1467,5 +1471,191 @@ both!(
         assert_eq!(amount, 123450);
         let shown = app.get(first.location(), Some(&b.cookie)).await;
         assert!(shown.body.contains("id=\"recorded\""));
+    }
+);
+
+/// A multipart body with text fields and one file.
+fn multipart(fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> (String, Vec<u8>) {
+    let boundary = "----shanwang-test-boundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    let (field, name, bytes) = file;
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend(bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+both!(
+    a_statement_uploaded_on_the_page_books_known_donors_once,
+    |app: App| async move {
+        let all = domain::access::Scope::whole_network();
+        let cli = Actor::cli("test");
+        store::ledger::create_fund(
+            &app.db,
+            &cli,
+            &all,
+            "XA-GEN",
+            "新安县慈善会非限定性资金",
+            "410323",
+            domain::ledger::FundKind::Unrestricted,
+        )
+        .await
+        .unwrap();
+        // 王芳 is known by her phone from an earlier gift.
+        let known = store::donations::NewDonation {
+            fund_code: "XA-GEN".into(),
+            amount: domain::money::Fen(100),
+            donor_kind: domain::donor::DonorKind::Individual,
+            credit_code: String::new(),
+            donor_name: "王芳".into(),
+            donor_phone: "13903791234".into(),
+            publish_name: false,
+            channel: store::donations::Channel::Cash,
+            idempotency_key: None,
+            received_at_ms: None,
+            receipt_wanted: false,
+            in_kind_description: String::new(),
+            donor_id_number: String::new(),
+        };
+        store::donations::record(&app.db, &cli, &all, &known)
+            .await
+            .unwrap();
+        let admin = app.browser("city.admin").await;
+        let csv = "日期,对方户名,金额,摘要\n2026-03-01,王芳,500.00,捐款 13903791234\n2026-03-02,某某,80.00,无\n";
+        let send = |csrf: String, bytes: Vec<u8>| {
+            let (ct, body) = multipart(
+                &[("csrf", &csrf), ("fund_code", "XA-GEN")],
+                ("statement", "对账单.csv", &bytes),
+            );
+            Request::post("/orgs/410323/statements")
+                .header(header::CONTENT_TYPE, ct)
+                .header(header::COOKIE, admin.cookie.clone())
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let r = app
+            .send(send(admin.csrf.clone(), csv.as_bytes().to_vec()))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("id=\"booked\">1<"), "{}", r.body);
+        assert!(
+            r.body.contains("某某") && r.body.contains("¥80.00"),
+            "unmatched listed"
+        );
+        // The same file again books nothing twice.
+        let again = app
+            .send(send(admin.csrf.clone(), csv.as_bytes().to_vec()))
+            .await;
+        assert!(
+            again.body.contains("id=\"booked\">0<") && again.body.contains("id=\"already\">1<")
+        );
+        // Without the CSRF token nothing is read at all.
+        let forged = app
+            .send(send("forged".into(), csv.as_bytes().to_vec()))
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        // A file that is not a statement: a clear message, nothing booked.
+        let bad = app
+            .send(send(
+                admin.csrf.clone(),
+                "日期,金额\n昨天,五百\n".as_bytes().to_vec(),
+            ))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+        assert!(bad.body.contains("未导入任何数据"), "{}", bad.body);
+        let gifts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM donations")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(gifts, 2, "the earlier gift and the one booked line");
+    }
+);
+
+both!(
+    the_public_rates_a_project_once_a_day,
+    |app: App| async move {
+        let all = domain::access::Scope::whole_network();
+        store::ledger::create_fund(
+            &app.db,
+            &Actor::cli("test"),
+            &all,
+            "SS-P1",
+            "石寺社区幸福家园",
+            "410323101001",
+            domain::ledger::FundKind::Project,
+        )
+        .await
+        .unwrap();
+        let page = app.get("/public/funds/SS-P1", None).await;
+        assert!(page.body.contains("满意度评价") && page.body.contains("还没有人评价"));
+        let token = page
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("sw_pre="))
+            .and_then(|v| v.split(';').next())
+            .expect("the page gives the visitor a form token")
+            .to_string();
+        let cookie = format!("sw_pre={token}");
+        let bad = app
+            .post_form(
+                "/public/funds/SS-P1/feedback",
+                Some(&cookie),
+                &[("csrf", &token), ("rating", "9"), ("comment", "")],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("请选择 1 到 5 星"));
+        let ok = app
+            .post_form(
+                "/public/funds/SS-P1/feedback",
+                Some(&cookie),
+                &[
+                    ("csrf", &token),
+                    ("rating", "4"),
+                    ("comment", "路灯修好了，谢谢"),
+                ],
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+        let twice = app
+            .post_form(
+                "/public/funds/SS-P1/feedback",
+                Some(&cookie),
+                &[("csrf", &token), ("rating", "5"), ("comment", "")],
+            )
+            .await;
+        assert_eq!(twice.status, StatusCode::CONFLICT);
+        assert!(twice.body.contains("今天已经评价过"));
+        let page = app.get("/public/funds/SS-P1?thanks=1", None).await;
+        assert!(page.body.contains("谢谢您的评价"));
+        assert!(page.body.contains("<strong>4.00</strong>") && page.body.contains("路灯修好了"));
+        // Without the cookie's token the form is refused and nothing stored.
+        let forged = app
+            .post_form(
+                "/public/funds/SS-P1/feedback",
+                None,
+                &[("csrf", &token), ("rating", "1")],
+            )
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM project_feedback")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
     }
 );

@@ -229,3 +229,151 @@ pub async fn partners(
             .collect(),
     ))
 }
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct GroupRequest {
+    /// `xiangxian_council` (乡贤理事会) or `enterprise_alliance` (企业联盟).
+    pub kind: String,
+    pub name: String,
+    /// Its 统一社会信用代码, if registered.
+    #[serde(default)]
+    pub credit_code: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct GroupCreated {
+    pub id: i64,
+}
+
+/// Register a 乡贤理事会 or enterprise alliance at the unit (gifts in its name find it again).
+#[utoipa::path(
+    post, path = "/api/v1/orgs/{code}/donor-groups", tag = "donors",
+    params(("code" = String, Path, description = "Division code")),
+    request_body = GroupRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = GroupCreated),
+        (status = 403, body = super::ApiErrorJson),
+        (status = 409, description = "A group of that kind and name exists", body = super::ApiErrorJson),
+        (status = 422, body = super::ApiErrorJson),
+    )
+)]
+pub async fn create_group(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(code): Path<String>,
+    ApiJson(req): ApiJson<GroupRequest>,
+) -> Result<(axum::http::StatusCode, Json<GroupCreated>), AppError> {
+    let unit = scoped_unit(&state, &caller.session, Permission::ManageFunds, &code).await?;
+    let kind = domain::donor::DonorKind::parse(&req.kind)
+        .filter(|k| k.is_group())
+        .ok_or(AppError::Invalid(vec![domain::FieldError::new(
+            "kind",
+            "group_kind_invalid",
+        )]))?;
+    let user = &caller.session.user;
+    let id = store::donors::create_group(
+        &state.db,
+        &Actor::user(user.id, &user.username),
+        &unit.scope,
+        &unit.value.code,
+        kind,
+        &req.name,
+        &req.credit_code,
+    )
+    .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(GroupCreated { id })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct MemberRequest {
+    /// A person's or an enterprise's donor id.
+    pub member_id: i64,
+}
+
+/// Add a member to a group.
+#[utoipa::path(
+    post, path = "/api/v1/orgs/{code}/donor-groups/{id}/members", tag = "donors",
+    params(("code" = String, Path, description = "Division code"), ("id" = i64, Path, description = "Group's donor id")),
+    request_body = MemberRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 204),
+        (status = 403, body = super::ApiErrorJson),
+        (status = 404, body = super::ApiErrorJson),
+        (status = 409, description = "Already a member", body = super::ApiErrorJson),
+        (status = 422, body = super::ApiErrorJson),
+    )
+)]
+pub async fn add_member(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((code, id)): Path<(String, i64)>,
+    ApiJson(req): ApiJson<MemberRequest>,
+) -> Result<axum::http::StatusCode, AppError> {
+    let unit = scoped_unit(&state, &caller.session, Permission::ManageFunds, &code).await?;
+    let user = &caller.session.user;
+    store::donors::add_member(
+        &state.db,
+        &Actor::user(user.id, &user.username),
+        &unit.scope,
+        &unit.value.org_path,
+        id,
+        req.member_id,
+    )
+    .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct GroupMemberJson {
+    pub id: i64,
+    pub name: String,
+    pub given_fen: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct GroupJson {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    /// Given in the group's name.
+    pub given_fen: i64,
+    pub members: Vec<GroupMemberJson>,
+}
+
+/// 乡贤理事会 and enterprise alliances in the unit's subtree, with members and what each gave.
+#[utoipa::path(
+    get, path = "/api/v1/orgs/{code}/donor-groups", tag = "donors",
+    params(("code" = String, Path, description = "Division code")),
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<GroupJson>), (status = 403, body = super::ApiErrorJson))
+)]
+pub async fn groups(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<GroupJson>>, AppError> {
+    let unit = scoped_unit(&state, &caller.session, Permission::ViewMoney, &code).await?;
+    let groups = store::donors::groups(&state.db, &unit.scope, &unit.value.org_path).await?;
+    Ok(Json(
+        groups
+            .into_iter()
+            .map(|g| GroupJson {
+                id: g.id,
+                kind: g.kind,
+                name: g.name,
+                given_fen: g.given.0,
+                members: g
+                    .members
+                    .into_iter()
+                    .map(|m| GroupMemberJson {
+                        id: m.id,
+                        name: m.name,
+                        given_fen: m.given.0,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    ))
+}

@@ -2,13 +2,15 @@
 
 use super::{Layout, render, safe_next};
 use crate::AppState;
-use crate::auth::{PRE_SESSION_COOKIE, PageContext, SESSION_COOKIE, Viewer, cookie, set_cookie};
+use crate::auth::{
+    PRE_SESSION_COOKIE, PageContext, SESSION_COOKIE, Viewer, pre_session_token, set_cookie,
+    set_pre_session_cookie,
+};
 use crate::error::AppError;
 use askama::Template;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use rand::RngCore;
 use serde::Deserialize;
 use store::users::{self, LoginRefused, SessionKind};
 
@@ -34,15 +36,7 @@ fn login_page(
     username: &str,
     error: Option<String>,
 ) -> Response {
-    // Reuse the visitor's pre-session token so two open tabs both work.
-    let csrf = cookie(headers, PRE_SESSION_COOKIE)
-        .filter(|c| c.len() == 64)
-        .map(str::to_string)
-        .unwrap_or_else(|| {
-            let mut b = [0u8; 32];
-            rand::thread_rng().fill_bytes(&mut b);
-            hex::encode(b)
-        });
+    let csrf = pre_session_token(headers);
     let mut r = render(&LoginPage {
         layout: Layout::new(ctx, "/login"),
         csrf: csrf.clone(),
@@ -50,9 +44,7 @@ fn login_page(
         username: username.to_string(),
         error,
     });
-    if let Ok(v) = set_cookie(PRE_SESSION_COOKIE, &csrf, Some(3600)).parse() {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
+    set_pre_session_cookie(&mut r, &csrf);
     r
 }
 

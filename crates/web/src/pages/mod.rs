@@ -10,6 +10,7 @@ pub mod login;
 pub mod orgs;
 pub mod public;
 pub mod receipts;
+pub mod statements;
 
 use crate::auth::{LANG_COOKIE, PageContext, set_cookie};
 use crate::error::AppError;

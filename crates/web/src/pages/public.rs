@@ -9,7 +9,8 @@ use crate::charts::{Bar, percent_bars};
 use crate::error::AppError;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use domain::access::Scope;
 use domain::money::Fen;
 use serde::Deserialize;
@@ -153,6 +154,14 @@ struct FundPage {
     layout: Layout,
     f: FundPublic,
     chart: String,
+    /// Projects take satisfaction ratings.
+    is_project: bool,
+    feedback: store::feedback::Summary,
+    feedback_chart: String,
+    /// The visitor's form token (pre-session, double submit).
+    token: String,
+    thanks: bool,
+    problem: Option<String>,
 }
 
 impl FundPage {
@@ -165,13 +174,86 @@ impl FundPage {
     fn kind_name(&self, kind: &str) -> String {
         self.layout.t(&format!("ledger.kind.{kind}")).into_owned()
     }
+    fn average(&self) -> String {
+        format!(
+            "{}.{:02}",
+            self.feedback.average_centi / 100,
+            self.feedback.average_centi % 100
+        )
+    }
+}
+
+#[derive(Deserialize)]
+pub struct FundQuery {
+    thanks: Option<String>,
 }
 
 pub async fn fund(
     State(state): State<AppState>,
     ctx: PageContext,
+    headers: axum::http::HeaderMap,
     Path(code): Path<String>,
+    Query(q): Query<FundQuery>,
 ) -> Result<Response, AppError> {
+    fund_page(&state, &ctx, &headers, &code, q.thanks.is_some(), None).await
+}
+
+/// The feedback form's answer: back to the page, thanked, or the page again with the problem.
+pub async fn feedback(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    headers: axum::http::HeaderMap,
+    Path(code): Path<String>,
+    axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    let rating: i64 = get("rating").trim().parse().unwrap_or(0);
+    // page_session has checked the token against the cookie; it names the visitor too.
+    let token = crate::auth::pre_session_token(&headers);
+    match store::feedback::submit(&state.db, &code, rating, get("comment"), &token).await {
+        Ok(()) => Ok(axum::response::Redirect::to(&format!(
+            "/public/funds/{code}?thanks=1#feedback"
+        ))
+        .into_response()),
+        Err(store::StoreError::Conflict(_)) => {
+            let p = ctx.lang.t("feedback.already").into_owned();
+            fund_page(
+                &state,
+                &ctx,
+                &headers,
+                &code,
+                false,
+                Some((StatusCode::CONFLICT, p)),
+            )
+            .await
+        }
+        Err(store::StoreError::Invalid(errs)) => {
+            let p = AppError::Invalid(errs).message(ctx.lang);
+            fund_page(
+                &state,
+                &ctx,
+                &headers,
+                &code,
+                false,
+                Some((StatusCode::UNPROCESSABLE_ENTITY, p)),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn fund_page(
+    state: &AppState,
+    ctx: &PageContext,
+    headers: &axum::http::HeaderMap,
+    code: &str,
+    thanks: bool,
+    problem: Option<(StatusCode, String)>,
+) -> Result<Response, AppError> {
+    let state = state.clone();
+    let ctx = ctx.clone();
+    let code = code.to_string();
     let f = store::donations::public_fund(&state.db, &code, PUBLIC_ENTRIES)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -206,5 +288,36 @@ pub async fn fund(
             },
         ],
     );
-    Ok(render(&FundPage { layout, f, chart }))
+    let is_project = store::ledger::fund(&state.db, &Scope::whole_network(), &code)
+        .await?
+        .is_some_and(|fund| fund.kind == domain::ledger::FundKind::Project);
+    let feedback = store::feedback::summary(&state.db, &code, 5).await?;
+    let stars: Vec<String> = (1..=5).rev().map(|n| "★".repeat(n)).collect();
+    let total = feedback.count.max(1);
+    let bars: Vec<Bar> = (0..5)
+        .rev()
+        .map(|i| Bar {
+            label: &stars[4 - i],
+            permille: feedback.by_rating[i] * 1000 / total,
+        })
+        .collect();
+    let feedback_chart = percent_bars(&layout.t("feedback.chart"), &bars);
+    let token = crate::auth::pre_session_token(headers);
+    let status = problem.as_ref().map(|p| p.0);
+    let mut r = render(&FundPage {
+        layout,
+        f,
+        chart,
+        is_project,
+        feedback,
+        feedback_chart,
+        token: token.clone(),
+        thanks,
+        problem: problem.map(|p| p.1),
+    });
+    crate::auth::set_pre_session_cookie(&mut r, &token);
+    if let Some(s) = status {
+        *r.status_mut() = s;
+    }
+    Ok(r)
 }

@@ -1,0 +1,51 @@
+//! Bank statements into the books: read the file (CSV or XLSX, as banks export them), book the
+//! lines that come from known donors, report the rest. The page and `shanwang import statement`
+//! both come here.
+
+use domain::access::Scope;
+use store::donations::{StatementInput, StatementReport};
+use store::{Actor, Db, StoreError};
+
+pub enum StatementError {
+    /// The file could not be read (with its row and column where known); nothing booked.
+    File(xfer::ImportError),
+    Store(StoreError),
+}
+
+pub struct Imported {
+    pub statement: xfer::statement::Statement,
+    pub report: StatementReport,
+}
+
+/// Reads and books a statement. Each line is keyed by the file's digest and row, so importing
+/// the same file again books nothing twice.
+pub async fn import(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    fund_code: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<Imported, StatementError> {
+    let statement =
+        xfer::statement::read_statement_bytes(file_name, bytes).map_err(StatementError::File)?;
+    let lines: Vec<StatementInput> = statement
+        .incoming
+        .iter()
+        .map(|l| StatementInput {
+            row: l.row,
+            at_ms: domain::time::china_day_range_ms(&l.date)
+                .map(|r| r.0)
+                .unwrap_or(0),
+            amount: l.amount,
+            payer: l.payer.clone(),
+            reference: l.reference.clone(),
+        })
+        .collect();
+    let digest = domain::evidence::sha256_hex(bytes);
+    let report =
+        store::donations::import_statement(db, actor, scope, fund_code, &digest[..16], &lines)
+            .await
+            .map_err(StatementError::Store)?;
+    Ok(Imported { statement, report })
+}
