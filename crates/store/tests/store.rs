@@ -1996,9 +1996,9 @@ mod donor_tests {
             );
             let groups = donors::groups(&db, &all, "/41/4103/410323/").await.unwrap();
             assert_eq!(groups.len(), 1);
-            assert_eq!(groups[0].given, Fen(500_00));
+            assert_eq!(groups[0].given, Fen(50_000));
             assert_eq!(groups[0].members.len(), 1);
-            assert_eq!(groups[0].members[0].given, Fen(100_00));
+            assert_eq!(groups[0].members[0].given, Fen(10_000));
             assert!(donors::groups(&db, &all, township).await.unwrap().len() == 1);
             assert!(
                 donors::groups(&db, &all, "/41/4103/410302/")
