@@ -201,6 +201,14 @@ test('anyone sees a project\'s money on the public portal, donors masked (phone)
   const donors = await page.locator('#entries td.donor').allTextContents();
   assert.ok(donors.some((d) => /^.\*$/.test(d)), 'masked donors shown as 张*');
   assert.ok(await page.locator('svg.chart').count() >= 1);
+  // A visitor rates the project.
+  assert.match(await page.textContent('#feedback h2'), /满意度评价/);
+  await page.check('input[name=rating][value="4"]');
+  await page.fill('#comment', '公示很清楚');
+  await Promise.all([page.waitForURL(/thanks=1/), page.click('#feedback button[type=submit]')]);
+  assert.match(await page.textContent('#thanks'), /谢谢您的评价/);
+  assert.match(await page.textContent('#rating'), /平均/);
+  assert.match(await page.textContent('#feedback'), /公示很清楚/);
   await noSideways(page, 360);
   await page.screenshot({ path: join(out, 'phone-public-fund.png'), fullPage: true });
   await context.close();

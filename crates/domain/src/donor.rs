@@ -88,15 +88,25 @@ pub fn id_number(field: &'static str, input: &str) -> Result<String, FieldError>
     if !b[..17].iter().all(u8::is_ascii_digit) || !(b[17].is_ascii_digit() || b[17] == b'X') {
         return Err(FieldError::new(field, "id_number_chars"));
     }
-    let sum: u32 = b[..17]
+    if Some(b[17] as char) != id_check_char(&id[..17]) {
+        return Err(FieldError::new(field, "id_number_check"));
+    }
+    Ok(id)
+}
+
+/// The check character for the first 17 digits of an ID number (None if they are not 17
+/// digits).
+pub fn id_check_char(first17: &str) -> Option<char> {
+    let b = first17.as_bytes();
+    if b.len() != 17 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let sum: u32 = b
         .iter()
         .zip(ID_WEIGHTS)
         .map(|(d, w)| u32::from(d - b'0') * w)
         .sum();
-    if b[17] != ID_CHECK[(sum % 11) as usize] {
-        return Err(FieldError::new(field, "id_number_check"));
-    }
-    Ok(id)
+    Some(ID_CHECK[(sum % 11) as usize] as char)
 }
 
 /// What a screen may show of an ID number: the first three and last four characters.

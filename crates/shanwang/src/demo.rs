@@ -458,7 +458,22 @@ async fn seed_money(db: &Db) -> Result<String, String> {
                 received_at_ms: Some(at),
                 receipt_wanted: !dh.is_multiple_of(7),
                 in_kind_description: String::new(),
-                donor_id_number: String::new(),
+                // Some people give their ID number for a tax-deductible receipt.
+                donor_id_number: if i % 40 == 0 {
+                    // Region, birth date, sequence: 17 digits, then the check character.
+                    let first17 = format!(
+                        "410323{}{:02}{:02}{:03}",
+                        1950 + dh % 50,
+                        1 + dh % 12,
+                        1 + (dh >> 4) % 28,
+                        dh % 1000
+                    );
+                    domain::donor::id_check_char(&first17)
+                        .map(|c| format!("{first17}{c}"))
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                },
             },
         )
         .await
@@ -512,6 +527,114 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         )
         .await
         .map_err(e)?;
+    }
+    // Groups that give as one: a township's 乡贤理事会 with its members, and the city's
+    // alliance of the partner enterprises.
+    let council = store::donors::create_group(
+        db,
+        &actor,
+        &all,
+        "410323101",
+        domain::donor::DonorKind::XiangxianCouncil,
+        "石寺镇乡贤理事会",
+        "",
+    )
+    .await
+    .map_err(e)?;
+    let xinan_project = projects
+        .iter()
+        .find(|p| p.starts_with("P-410323"))
+        .cloned()
+        .unwrap_or_else(|| general[0].clone());
+    for (name, phone, fen) in [
+        ("石寺镇乡贤理事会", "", 2_000_000),
+        ("郭建国", "13803790101", 300_000),
+        ("李秀兰", "13803790102", 200_000),
+        ("王德福", "13803790103", 150_000),
+    ] {
+        let kind = if phone.is_empty() {
+            domain::donor::DonorKind::XiangxianCouncil
+        } else {
+            domain::donor::DonorKind::Individual
+        };
+        store::donations::record(
+            db,
+            &actor,
+            &all,
+            &NewDonation {
+                fund_code: xinan_project.clone(),
+                amount: Fen(fen),
+                donor_kind: kind,
+                credit_code: String::new(),
+                donor_name: name.to_string(),
+                donor_phone: phone.to_string(),
+                publish_name: true,
+                channel: Channel::BankTransfer,
+                idempotency_key: None,
+                received_at_ms: Some(now - 20 * day_ms),
+                receipt_wanted: true,
+                in_kind_description: String::new(),
+                donor_id_number: String::new(),
+            },
+        )
+        .await
+        .map_err(e)?;
+    }
+    let member_ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM donors WHERE phone IN ('13803790101', '13803790102', '13803790103') ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .map_err(|e| e.to_string())?;
+    for m in member_ids {
+        store::donors::add_member(db, &actor, &all, "/", council, m)
+            .await
+            .map_err(e)?;
+    }
+    let alliance = store::donors::create_group(
+        db,
+        &actor,
+        &all,
+        "4103",
+        domain::donor::DonorKind::EnterpriseAlliance,
+        "洛阳市爱心企业联盟",
+        "",
+    )
+    .await
+    .map_err(e)?;
+    let partners: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM donors WHERE kind = 'enterprise' ORDER BY id LIMIT 3")
+            .fetch_all(db.pool())
+            .await
+            .map_err(|e| e.to_string())?;
+    for m in partners {
+        store::donors::add_member(db, &actor, &all, "/", alliance, m)
+            .await
+            .map_err(e)?;
+    }
+    // What the public thinks of the projects: a few ratings each.
+    let comments = [
+        "活动室修好了，老人们冬天有地方去了",
+        "账目清楚，每一笔都能查到",
+        "希望多办几次义诊",
+        "",
+        "路灯装上以后晚上安全多了",
+    ];
+    let mut ratings = 0;
+    for (p, project) in projects.iter().take(8).enumerate() {
+        for v in 0..(3 + p % 4) {
+            let rating = [5, 4, 5, 3, 5, 4][(p + v) % 6];
+            store::feedback::submit(
+                db,
+                project,
+                rating,
+                comments[(p * 3 + v) % comments.len()],
+                &format!("demo-visitor-{p}-{v}"),
+            )
+            .await
+            .map_err(e)?;
+            ratings += 1;
+        }
     }
     // Payments through the approval workflow, at every stage: requested, awaiting the level
     // above, approved, paid, rejected.
@@ -592,7 +715,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         }
     }
     Ok(format!(
-        "资金：{} 个基金，{gifts} 笔捐赠（近一年），1:1 配套 {}，{paid} 笔支出。\n捐赠人自查示例：{}",
+        "资金：{} 个基金，{gifts} 笔捐赠（近一年），1:1 配套 {}，{paid} 笔支出（附发票）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价。\n捐赠人自查示例：{}",
         general.len() + projects.len() + 1,
         matched.display(),
         traceable.unwrap_or_default()
@@ -605,7 +728,10 @@ pub const DEMO_MATCH_FUND: &str = "LY-MATCH";
 pub fn print_logins(listen: SocketAddr) {
     println!();
     println!("善网演示地址：http://{listen}/");
-    println!("公开账目（无需登录）：http://{listen}/api/v1/public/funds/{DEMO_MATCH_FUND}");
+    println!("公开账目（无需登录）：http://{listen}/public");
+    println!(
+        "公开数据接口：http://{listen}/api/v1/public/rollup?org=4103 、http://{listen}/api/v1/public/funds/{DEMO_MATCH_FUND}"
+    );
     println!("所有演示账号的密码都是：{DEMO_PASSWORD}");
     println!("{:<20} {:<8} {:<14} 可见范围", "用户名", "角色", "单位代码");
     for (username, _, role, org, sees) in DEMO_USERS {
