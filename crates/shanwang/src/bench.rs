@@ -135,9 +135,7 @@ pub async fn import(villages: usize, page_runs: usize) -> Result<(), String> {
 async fn coverage_page(runs: usize) -> Result<(), String> {
     use tower::ServiceExt;
     let dir = std::env::temp_dir().join(format!("shanwang-bench-page-{}", std::process::id()));
-    let db = Db::connect(&store::sqlite_url_in(&dir).map_err(|e| e.to_string())?)
-        .await
-        .map_err(|e| e.to_string())?;
+    let db = bench_db(&dir).await?;
     crate::demo::seed(&db).await?;
     let user = store::users::find(&db, "city.admin")
         .await
@@ -178,6 +176,15 @@ async fn coverage_page(runs: usize) -> Result<(), String> {
     db.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// A throwaway database for a bench run, with a throwaway data key (the demo seals ID numbers).
+async fn bench_db(dir: &std::path::Path) -> Result<Db, String> {
+    let key = store::secrets::DataKey::from_hex(&store::secrets::DataKey::generate_hex())?;
+    Ok(Db::connect(&store::sqlite_url_in(dir).map_err(|e| e.to_string())?)
+        .await
+        .map_err(|e| e.to_string())?
+        .with_data_key(key))
 }
 
 /// A small deterministic generator, so every run books the same gifts.
@@ -252,9 +259,7 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
     let e = |e: store::StoreError| e.to_string();
     let dir = std::env::temp_dir().join(format!("shanwang-bench-gifts-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let db = Db::connect(&store::sqlite_url_in(&dir.join("a")).map_err(|e| e.to_string())?)
-        .await
-        .map_err(e)?;
+    let db = bench_db(&dir.join("a")).await?;
     let t = Instant::now();
     crate::demo::seed(&db).await?;
     let (all, cli) = (Scope::whole_network(), Actor::cli("bench"));
