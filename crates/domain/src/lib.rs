@@ -9,6 +9,7 @@ pub mod donor;
 pub mod evidence;
 pub mod ledger;
 pub mod matching;
+pub mod micro;
 pub mod money;
 pub mod org;
 pub mod text;

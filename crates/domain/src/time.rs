@@ -29,6 +29,12 @@ pub fn china_day(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// An RFC 3339 time (`2026-11-11T20:15:00+08:00`, `…Z`) as UTC milliseconds.
+pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
+    let t = OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 /// The China-time calendar day `YYYY-MM-DD` as a half-open UTC millisecond range.
 pub fn china_day_range_ms(day: &str) -> Option<(i64, i64)> {
     let date = Date::parse(day, format_description!("[year]-[month]-[day]")).ok()?;

@@ -144,7 +144,7 @@ async fn coverage_page(runs: usize) -> Result<(), String> {
     let (token, _) = store::users::start_session(&db, &user, store::users::SessionKind::Web)
         .await
         .map_err(|e| e.to_string())?;
-    let app = web::router(web::AppState { db: db.clone() });
+    let app = web::router(web::AppState::new(db.clone()));
     for path in ["/orgs/4103/coverage", "/orgs/4103"] {
         let mut times = Vec::with_capacity(runs);
         for _ in 0..runs.max(1) {
@@ -181,10 +181,12 @@ async fn coverage_page(runs: usize) -> Result<(), String> {
 /// A throwaway database for a bench run, with a throwaway data key (the demo seals ID numbers).
 async fn bench_db(dir: &std::path::Path) -> Result<Db, String> {
     let key = store::secrets::DataKey::from_hex(&store::secrets::DataKey::generate_hex())?;
-    Ok(Db::connect(&store::sqlite_url_in(dir).map_err(|e| e.to_string())?)
-        .await
-        .map_err(|e| e.to_string())?
-        .with_data_key(key))
+    Ok(
+        Db::connect(&store::sqlite_url_in(dir).map_err(|e| e.to_string())?)
+            .await
+            .map_err(|e| e.to_string())?
+            .with_data_key(key),
+    )
 }
 
 /// A small deterministic generator, so every run books the same gifts.
@@ -514,7 +516,7 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
     .fetch_one(db.pool())
     .await
     .map_err(|e| e.to_string())?;
-    let app = web::router(web::AppState { db: db.clone() });
+    let app = web::router(web::AppState::new(db.clone()));
     for path in [
         format!("/public/funds/{busiest}"),
         "/public?org=4103".to_string(),

@@ -325,7 +325,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
 }
 
 async fn serve(db: Db, listen: SocketAddr) -> Result<(), String> {
-    let app = web::router(web::AppState { db });
+    let app = web::router(web::AppState::new(db));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("无法监听 {listen}：{e}"))?;

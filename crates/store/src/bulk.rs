@@ -59,7 +59,8 @@ pub async fn insert(
     columns: &[&str],
     rows: &[Vec<Cell>],
 ) -> Result<()> {
-    insert_with(conn, backend, table, columns, rows, "").await
+    insert_with(conn, backend, table, columns, rows, "", false).await?;
+    Ok(())
 }
 
 /// The same, leaving out rows that would break the unique key `conflict_target`.
@@ -72,7 +73,22 @@ pub async fn insert_new(
     rows: &[Vec<Cell>],
 ) -> Result<()> {
     let suffix = format!(" ON CONFLICT ({conflict_target}) DO NOTHING");
-    insert_with(conn, backend, table, columns, rows, &suffix).await
+    insert_with(conn, backend, table, columns, rows, &suffix, false).await?;
+    Ok(())
+}
+
+/// The same, answering with the integer column `returning` of each row actually inserted.
+pub async fn insert_new_returning(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    table: &str,
+    columns: &[&str],
+    conflict_target: &str,
+    returning: &str,
+    rows: &[Vec<Cell>],
+) -> Result<Vec<i64>> {
+    let suffix = format!(" ON CONFLICT ({conflict_target}) DO NOTHING RETURNING {returning}");
+    insert_with(conn, backend, table, columns, rows, &suffix, true).await
 }
 
 async fn insert_with(
@@ -82,7 +98,9 @@ async fn insert_with(
     columns: &[&str],
     rows: &[Vec<Cell>],
     suffix: &str,
-) -> Result<()> {
+    returning: bool,
+) -> Result<Vec<i64>> {
+    let mut returned = Vec::new();
     let per_statement = (MAX_PARAMS / columns.len()).max(1);
     let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
     for chunk in rows.chunks(per_statement) {
@@ -119,9 +137,15 @@ async fn insert_with(
                 };
             }
         }
-        q.execute(&mut *conn).await?;
+        if returning {
+            for r in q.fetch_all(&mut *conn).await? {
+                returned.push(sqlx::Row::try_get(&r, 0)?);
+            }
+        } else {
+            q.execute(&mut *conn).await?;
+        }
     }
-    Ok(())
+    Ok(returned)
 }
 
 /// `n` new ids for `table`, inside the caller's write transaction: on SQLite the write lock

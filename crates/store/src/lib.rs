@@ -13,6 +13,7 @@ pub mod exports;
 pub mod feedback;
 pub mod ledger;
 pub mod matching;
+pub mod micro;
 pub mod org_units;
 pub mod receipts;
 pub mod secrets;

@@ -2426,3 +2426,200 @@ mod batch_tests {
         }
     );
 }
+
+mod micro_tests {
+    use super::*;
+    use domain::micro::Item;
+    use store::micro::{self, Ingestor, NewPartner, Outcome, Submission};
+
+    async fn partner(db: &Db) -> i64 {
+        seeded_with_county_fund(db).await;
+        micro::create_partner(
+            db,
+            &Actor::cli("test"),
+            &Scope::whole_network(),
+            &NewPartner {
+                name: "某电商平台".into(),
+                credit_code: "91350100M000100Y43".into(),
+                org_code: "410323".into(),
+                fund_code: "XA-GEN".into(),
+                per_order_fen: 10,
+                share_bp: 0,
+                max_per_order_fen: 0,
+                starts_on: "2026-01-01".into(),
+                ends_on: "2099-12-31".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .partner_id
+    }
+
+    fn order(n: usize, refund: bool) -> (usize, Item) {
+        (
+            n,
+            Item {
+                order_id: format!("TB{n:06}"),
+                amount_fen: 10,
+                occurred_at_ms: 1_780_000_000_000 + n as i64,
+                day: "2026-05-29".into(),
+                refund,
+            },
+        )
+    }
+
+    fn batch(partner_id: i64, id: &str, range: std::ops::Range<usize>) -> Submission {
+        Submission {
+            partner_id,
+            batch_id: id.into(),
+            items: range.map(|n| order(n, false)).collect(),
+        }
+    }
+
+    async fn totals(db: &Db) -> (i64, i64) {
+        sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN refund = 1 THEN -amount_fen ELSE amount_fen END), 0) AS BIGINT) FROM micro_donations",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+    }
+
+    both_backends!(
+        every_order_counts_once_however_it_is_resent,
+        |db: Db| async move {
+            let id = partner(&db).await;
+            let ingest = Ingestor::start(db.clone());
+            let first = ingest.submit(batch(id, "b1", 0..100)).await.unwrap();
+            assert_eq!((first.accepted, first.duplicates), (100, 0));
+            // The same batch again: all duplicates.
+            let again = ingest.submit(batch(id, "b1", 0..100)).await.unwrap();
+            assert_eq!((again.accepted, again.duplicates), (0, 100));
+            // Split and overlapped: only the new orders count.
+            let overlap = ingest.submit(batch(id, "b2", 50..150)).await.unwrap();
+            assert_eq!((overlap.accepted, overlap.duplicates), (50, 50));
+            // Many concurrent senders of overlapping batches (grouped into shared commits on
+            // SQLite): still each order once.
+            let mut tasks = Vec::new();
+            for k in 0..16 {
+                let ingest = ingest.clone();
+                let b = batch(id, &format!("c{k}"), (k * 40)..(k * 40 + 120));
+                tasks.push(tokio::spawn(async move { ingest.submit(b).await.unwrap() }));
+            }
+            let mut accepted = 0;
+            for t in tasks {
+                let o: Outcome = t.await.unwrap();
+                assert_eq!(o.accepted + o.duplicates, 120);
+                accepted += o.accepted;
+            }
+            assert_eq!(
+                accepted,
+                720 - 150,
+                "orders 150..720 were new, each counted once"
+            );
+            assert_eq!(totals(&db).await, (720, 7200));
+            // A refund takes its order back once; a refund without an order is refused.
+            let refunds = Submission {
+                partner_id: id,
+                batch_id: "r1".into(),
+                items: [order(3, true), order(3, true), order(9_999, true)]
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, (_, item))| (index, item))
+                    .collect(),
+            };
+            let r = ingest.submit(refunds.clone()).await.unwrap();
+            assert_eq!((r.accepted, r.duplicates), (1, 1));
+            assert_eq!(r.rejected.len(), 1);
+            assert_eq!(r.rejected[0].0, 2);
+            assert_eq!(r.rejected[0].1.code, "refund_without_order");
+            let r = ingest.submit(refunds).await.unwrap();
+            assert_eq!((r.accepted, r.duplicates), (0, 2));
+            assert_eq!(totals(&db).await, (721, 7190));
+            let day = micro::day_summary(&db, id, "2026-05-29").await.unwrap();
+            assert_eq!(
+                (
+                    day.accepted_count,
+                    day.accepted_fen,
+                    day.refund_count,
+                    day.refund_fen
+                ),
+                (720, 7200, 1, 10)
+            );
+            assert!(matches!(
+                audit::verify(&db).await.unwrap(),
+                Verdict::Intact { .. }
+            ));
+        }
+    );
+
+    both_backends!(
+        partners_secrets_are_sealed_rotated_and_revoked,
+        |db: Db| async move {
+            let id = partner(&db).await;
+            let key = micro::partner_key(&db, id, "2026-05-29")
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(key.secret.len(), 64);
+            assert_eq!(key.terms.unwrap().max_per_order_fen, 10);
+            let stored: String =
+                sqlx::query_scalar("SELECT secret_sealed FROM commerce_partners WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(db.pool())
+                    .await
+                    .unwrap();
+            assert!(
+                !stored.contains(&key.secret),
+                "the secret is not stored in plain"
+            );
+            // Outside the agreement there are no terms: nothing is taken.
+            let before = micro::partner_key(&db, id, "2025-12-31")
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(before.terms.is_none());
+            let all = Scope::whole_network();
+            let cli = Actor::cli("test");
+            let new = micro::rotate_secret(&db, &cli, &all, id).await.unwrap();
+            assert_ne!(new, key.secret);
+            assert_eq!(
+                micro::partner_key(&db, id, "2026-05-29")
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .secret,
+                new
+            );
+            micro::revoke(&db, &cli, &all, id).await.unwrap();
+            assert!(
+                micro::partner_key(&db, id, "2026-05-29")
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+            let dup = micro::create_partner(
+                &db,
+                &cli,
+                &all,
+                &NewPartner {
+                    name: "另一个".into(),
+                    credit_code: "91350100M000100Y43".into(),
+                    org_code: "410323".into(),
+                    fund_code: "XA-GEN".into(),
+                    per_order_fen: 0,
+                    share_bp: 100,
+                    max_per_order_fen: 500,
+                    starts_on: "2026-01-01".into(),
+                    ends_on: "2026-12-31".into(),
+                },
+            )
+            .await
+            .unwrap_err();
+            assert_eq!(
+                dup.to_string(),
+                StoreError::Conflict("credit_code").to_string()
+            );
+        }
+    );
+}

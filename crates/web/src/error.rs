@@ -30,6 +30,13 @@ pub enum AppError {
     /// Well-formed input that breaks a rule; the first field is reported.
     Invalid(Vec<FieldError>),
     Conflict(&'static str),
+    /// A partner request refused before its body is read: no or bad signature, stale
+    /// timestamp, unknown or revoked partner (the code says which).
+    SignatureRefused(&'static str),
+    /// More items in one request than the partner API takes.
+    BatchTooLarge,
+    /// The partner has no agreement in force today.
+    AgreementInactive,
     /// Sign-in refused (wrong name or password), or locked.
     BadCredentials,
     Locked,
@@ -39,9 +46,12 @@ pub enum AppError {
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::LoginRequired | AppError::Unauthorized | AppError::BadCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
+            AppError::LoginRequired
+            | AppError::Unauthorized
+            | AppError::BadCredentials
+            | AppError::SignatureRefused(_) => StatusCode::UNAUTHORIZED,
+            AppError::BatchTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::AgreementInactive => StatusCode::FORBIDDEN,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -68,6 +78,9 @@ impl AppError {
             AppError::BadRequest { code, .. } => code,
             AppError::Invalid(errs) => errs.first().map(|e| e.code).unwrap_or("invalid"),
             AppError::Conflict(_) => "conflict",
+            AppError::SignatureRefused(code) => code,
+            AppError::BatchTooLarge => "batch_too_large",
+            AppError::AgreementInactive => "agreement_inactive",
             AppError::BadCredentials => "bad_credentials",
             AppError::Locked => "locked",
             AppError::Internal(_) => "internal",

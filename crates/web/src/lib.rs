@@ -23,6 +23,18 @@ rust_i18n::i18n!("locales", fallback = "zh-CN");
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// Where partner micro-donations are written (group commit on SQLite).
+    pub ingestor: store::micro::Ingestor,
+}
+
+impl AppState {
+    /// The state of one app server. Needs a Tokio runtime (it starts the ingest writer).
+    pub fn new(db: Db) -> AppState {
+        AppState {
+            ingestor: store::micro::Ingestor::start(db.clone()),
+            db,
+        }
+    }
 }
 
 /// Who may reach a route. The route walk test checks every entry against an outsider.
@@ -36,6 +48,8 @@ pub enum Access {
     Unit(Permission),
     /// A permission on the unit named in the JSON body (directly, or through a fund).
     Body(Permission),
+    /// An e-commerce partner, by the request's signature with its secret.
+    Partner,
 }
 
 pub struct RouteSpec {
@@ -319,6 +333,18 @@ pub fn route_specs() -> Vec<RouteSpec> {
             get(api::public::rollup),
         ),
         spec(
+            Method::POST,
+            "/api/v1/partner/micro-donations",
+            Partner,
+            post(api::partner::micro_donations),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/partner/summary",
+            Partner,
+            get(api::partner::summary),
+        ),
+        spec(
             Method::GET,
             "/api/openapi.json",
             Public,
@@ -349,7 +375,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(error::render_page_errors));
     let api_router = api_router
         .fallback(api::not_found)
-        .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        // A partner's batch of 10,000 orders is about 1.2 MB of JSON.
+        .layer(RequestBodyLimitLayer::new(4 * 1024 * 1024))
         .layer(axum::middleware::from_fn(error::api_errors_as_json));
     pages_router
         .nest("/api", api_router)

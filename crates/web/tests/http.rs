@@ -89,7 +89,7 @@ impl App {
                 .unwrap();
         }
         App {
-            router: web::router(AppState { db: db.clone() }),
+            router: web::router(AppState::new(db.clone())),
             db,
             _guard: guard,
         }
@@ -327,6 +327,12 @@ both!(every_route_refuses_outsiders, |app: App| async move {
                     "{} {path}",
                     spec.method
                 );
+            }
+            Access::Partner => {
+                // Unsigned: refused before anything is read.
+                let r = call(&app, &method, &path, None).await;
+                assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{} {path}", spec.method);
+                assert_eq!(r.json()["code"], "signature_missing");
             }
             Access::SignedIn | Access::Unit(_) | Access::Body(_) => {
                 let anon = call(&app, &method, &path, None).await;
@@ -1657,5 +1663,232 @@ both!(
             .await
             .unwrap();
         assert_eq!(n, 1);
+    }
+);
+
+/// A partner request signed as `SW1-HMAC-SHA256`, `skew_s` seconds off the clock.
+fn signed(
+    method: Method,
+    path: &str,
+    partner: i64,
+    secret: &str,
+    body: &str,
+    skew_s: i64,
+) -> Request<Body> {
+    let ts = (store::now_ms() / 1000 + skew_s).to_string();
+    let sig = domain::micro::sign(
+        secret,
+        &domain::micro::string_to_sign(method.as_str(), path, &ts, body.as_bytes()),
+    );
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header(
+            header::AUTHORIZATION,
+            format!("SW1-HMAC-SHA256 partner={partner}, ts={ts}, sig={sig}"),
+        )
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+both!(
+    the_partner_api_counts_orders_once_and_refuses_what_is_wrong,
+    |app: App| async move {
+        let all = domain::access::Scope::whole_network();
+        let cli = Actor::cli("test");
+        store::ledger::create_fund(
+            &app.db,
+            &cli,
+            &all,
+            "XA-GEN",
+            "新安县慈善会非限定性资金",
+            "410323",
+            domain::ledger::FundKind::Unrestricted,
+        )
+        .await
+        .unwrap();
+        let new_partner = |code: &str, ends_on: &str| store::micro::NewPartner {
+            name: "某电商平台".into(),
+            credit_code: code.into(),
+            org_code: "410323".into(),
+            fund_code: "XA-GEN".into(),
+            per_order_fen: 10,
+            share_bp: 0,
+            max_per_order_fen: 0,
+            starts_on: "2020-01-01".into(),
+            ends_on: ends_on.into(),
+        };
+        let p = store::micro::create_partner(
+            &app.db,
+            &cli,
+            &all,
+            &new_partner("91350100M000100Y43", "2099-12-31"),
+        )
+        .await
+        .unwrap();
+        let path = "/api/v1/partner/micro-donations";
+        let now = domain::time::fmt_china(store::now_ms()).replace(' ', "T") + "+08:00";
+        let body = format!(
+            r#"{{"batch_id":"b1","items":[
+            {{"order_id":"A1","amount_fen":10,"occurred_at":"{now}"}},
+            {{"order_id":"A2","amount_fen":0,"occurred_at":"{now}"}},
+            {{"order_id":"A3","amount_fen":11,"occurred_at":"{now}"}},
+            {{"order_id":"A4","amount_fen":-5,"occurred_at":"{now}"}},
+            {{"order_id":"A5","amount_fen":"ten","occurred_at":"{now}"}},
+            {{"order_id":"A6","amount_fen":10,"occurred_at":"yesterday"}},
+            {{"order_id":"A7","amount_fen":10,"occurred_at":"{now}"}}]}}"#
+        );
+        let stored = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM micro_donations")
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap()
+        };
+        let r = app
+            .send(signed(
+                Method::POST,
+                path,
+                p.partner_id,
+                &p.secret,
+                &body,
+                0,
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let j = r.json();
+        assert_eq!(j["accepted"], 2);
+        assert_eq!(j["duplicates"], 0);
+        let codes: Vec<(i64, String)> = j["rejected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["index"].as_i64().unwrap(),
+                    x["code"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                (1, "amount_zero".to_string()),
+                (2, "amount_over_agreement".into()),
+                (3, "amount_zero".into()),
+                (4, "item_malformed".into()),
+                (5, "occurred_at_invalid".into()),
+            ]
+        );
+        assert!(
+            j["rejected"][1]["message"]
+                .as_str()
+                .unwrap()
+                .contains("上限")
+        );
+        // Sent again: duplicates, nothing new.
+        let again = app
+            .send(signed(
+                Method::POST,
+                path,
+                p.partner_id,
+                &p.secret,
+                &body,
+                0,
+            ))
+            .await;
+        assert_eq!(
+            (
+                again.json()["accepted"].clone(),
+                again.json()["duplicates"].clone()
+            ),
+            (0.into(), 2.into())
+        );
+        assert_eq!(stored().await, 2);
+        // Refused before anything is read: a wrong secret, a replayed old timestamp, an unknown
+        // partner, no signature at all.
+        for (req, code) in [
+            (
+                signed(Method::POST, path, p.partner_id, "wrong", &body, 0),
+                "signature_invalid",
+            ),
+            (
+                signed(Method::POST, path, p.partner_id, &p.secret, &body, -301),
+                "timestamp_stale",
+            ),
+            (
+                signed(Method::POST, path, 999, &p.secret, &body, 0),
+                "partner_unknown",
+            ),
+        ] {
+            let r = app.send(req).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{code}");
+            assert_eq!(r.json()["code"], code);
+        }
+        let tampered = {
+            let mut req = signed(Method::POST, path, p.partner_id, &p.secret, &body, 0);
+            *req.body_mut() = Body::from(body.replace("A7", "A8"));
+            req
+        };
+        assert_eq!(app.send(tampered).await.json()["code"], "signature_invalid");
+        assert_eq!(stored().await, 2, "nothing stored for refused requests");
+        // Malformed JSON, and a batch over the limit.
+        let r = app
+            .send(signed(
+                Method::POST,
+                path,
+                p.partner_id,
+                &p.secret,
+                "{\"batch_id\":",
+                0,
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert_eq!(r.json()["code"], "invalid_json");
+        let items: Vec<String> = (0..10_001)
+            .map(|n| format!(r#"{{"order_id":"B{n}","amount_fen":10,"occurred_at":"{now}"}}"#))
+            .collect();
+        let big = format!(r#"{{"batch_id":"big","items":[{}]}}"#, items.join(","));
+        let r = app
+            .send(signed(Method::POST, path, p.partner_id, &p.secret, &big, 0))
+            .await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+        assert_eq!(r.json()["code"], "batch_too_large");
+        assert_eq!(stored().await, 2);
+        // The day's summary, signed with GET over the path and its query.
+        let today = domain::time::china_day(store::now_ms());
+        let q = format!("/api/v1/partner/summary?date={today}");
+        let s = app
+            .send(signed(Method::GET, &q, p.partner_id, &p.secret, "", 0))
+            .await;
+        assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+        assert_eq!(s.json()["accepted_count"], 2);
+        assert_eq!(s.json()["accepted_fen"], 20);
+        assert_eq!(s.json()["settled"], false);
+        // A partner whose agreement has ended sends nothing in.
+        let old = store::micro::create_partner(
+            &app.db,
+            &cli,
+            &all,
+            &new_partner("91410300MA4417000J", "2020-12-31"),
+        )
+        .await;
+        let old = match old {
+            Ok(o) => o,
+            Err(e) => panic!("{e}"),
+        };
+        let r = app
+            .send(signed(
+                Method::POST,
+                path,
+                old.partner_id,
+                &old.secret,
+                &body,
+                0,
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert_eq!(r.json()["code"], "agreement_inactive");
+        assert_eq!(stored().await, 2);
     }
 );

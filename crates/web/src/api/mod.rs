@@ -6,6 +6,7 @@ pub mod donations;
 pub mod donors;
 pub mod funds;
 pub mod orgs;
+pub mod partner;
 pub mod public;
 
 use crate::error::AppError;
@@ -42,10 +43,16 @@ use utoipa::OpenApi;
         donors::pledge,
         donors::partners,
         public::fund,
+        partner::micro_donations,
+        partner::summary,
         public::rollup
     ),
     components(schemas(
         auth::TokenRequest,
+        partner::MicroBatch,
+        partner::MicroAnswer,
+        partner::RejectedItem,
+        partner::DayJson,
         public::PublicTotalsJson,
         public::PublicUnitJson,
         donors::RevealRequest,
@@ -134,32 +141,37 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|_| AppError::PayloadTooLarge)?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize(de) {
-            Ok(v) => Ok(ApiJson(v)),
-            Err(e) => {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                let code = if inner.is_syntax() || inner.is_eof() {
-                    "invalid_json"
-                } else {
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Reads a JSON body; a malformed one is an error naming the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize(de) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let code = if inner.is_syntax() || inner.is_eof() {
+                "invalid_json"
+            } else {
+                "invalid_field"
+            };
+            let field = if path == "." || code == "invalid_json" {
+                missing_field(&inner.to_string())
+            } else {
+                Some(path)
+            };
+            Err(AppError::BadRequest {
+                code: if field.is_some() && code == "invalid_json" {
                     "invalid_field"
-                };
-                let field = if path == "." || code == "invalid_json" {
-                    missing_field(&inner.to_string())
                 } else {
-                    Some(path)
-                };
-                Err(AppError::BadRequest {
-                    code: if field.is_some() && code == "invalid_json" {
-                        "invalid_field"
-                    } else {
-                        code
-                    },
-                    field,
-                    detail: None,
-                })
-            }
+                    code
+                },
+                field,
+                detail: None,
+            })
         }
     }
 }

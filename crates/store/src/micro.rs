@@ -1,0 +1,631 @@
+//! 消费捐 (M15): e-commerce partners, their agreements and API secrets, and the per-order
+//! micro-donations they send. Every order is counted once: the unique key (partner, order,
+//! refund) decides, whether a batch is resent, split and overlapped, or sent to two servers at
+//! once. On SQLite one writer task gathers concurrent batches into one transaction (group
+//! commit); on PostgreSQL each request writes directly and the unique key keeps it exact.
+
+use crate::audit::{self, Actor, Change};
+use crate::bulk::{self, Cell};
+use crate::{Backend, Db, Result, StoreError, conflict_as, now_ms};
+use domain::FieldError;
+use domain::access::Scope;
+use domain::micro::{Item, Terms};
+use domain::org::DivisionCode;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+use std::collections::{HashMap, HashSet};
+use tokio::sync::{mpsc, oneshot};
+
+/// Orders are kept this long for duplicate detection and refunds unless the agreement says
+/// otherwise; older ones are refused.
+pub const DEFAULT_RETENTION_DAYS: i64 = 90;
+
+/// A partner and its first agreement, as the admin enters them.
+#[derive(Debug, Clone)]
+pub struct NewPartner {
+    pub name: String,
+    pub credit_code: String,
+    /// The unit that signs the agreement (its legal entity books the money).
+    pub org_code: String,
+    pub fund_code: String,
+    /// A fixed amount per order, or 0 with `share_bp` set.
+    pub per_order_fen: i64,
+    /// A share of the order value in basis points (100 = 1 %), or 0.
+    pub share_bp: i64,
+    /// The most one order may carry; for a fixed amount, that amount.
+    pub max_per_order_fen: i64,
+    pub starts_on: String,
+    pub ends_on: String,
+}
+
+/// A new partner's id and its secret, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreatedPartner {
+    pub partner_id: i64,
+    pub secret: String,
+}
+
+fn new_secret() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+fn valid_day(field: &'static str, day: &str, errors: &mut Vec<FieldError>) {
+    if domain::time::china_day_range_ms(day).is_none() {
+        errors.push(FieldError::new(field, "date_invalid"));
+    }
+}
+
+/// Registers a partner (an enterprise donor, found again by its credit code), its agreement and
+/// API secret. The secret is returned once and kept sealed.
+pub async fn create_partner(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    p: &NewPartner,
+) -> Result<CreatedPartner> {
+    let name = domain::text::normalize(&p.name);
+    let mut errors = Vec::new();
+    if name.is_empty() || name.chars().count() > 60 {
+        errors.push(FieldError::new("name", "enterprise_name_missing"));
+    }
+    let credit_code =
+        domain::donor::credit_code("credit_code", &p.credit_code).unwrap_or_else(|e| {
+            errors.push(e);
+            String::new()
+        });
+    let fixed = p.per_order_fen > 0 && p.share_bp == 0;
+    let share = p.per_order_fen == 0 && (1..=10_000).contains(&p.share_bp);
+    if !fixed && !share {
+        errors.push(FieldError::new("per_order_fen", "agreement_amount_invalid"));
+    }
+    let max = if fixed {
+        p.per_order_fen
+    } else {
+        p.max_per_order_fen
+    };
+    if max <= 0 || max > domain::money::MAX_AMOUNT.0 {
+        errors.push(FieldError::new("max_per_order_fen", "amount_zero"));
+    }
+    valid_day("starts_on", &p.starts_on, &mut errors);
+    valid_day("ends_on", &p.ends_on, &mut errors);
+    if p.ends_on < p.starts_on {
+        errors.push(FieldError::new("ends_on", "ends_before_start"));
+    }
+    if DivisionCode::parse(&p.org_code).is_err() {
+        errors.push(FieldError::new("org_code", "org_unknown"));
+    }
+    if !errors.is_empty() {
+        return Err(StoreError::Invalid(errors));
+    }
+    let key = db.data_key()?;
+    let secret = new_secret();
+    let now = now_ms();
+    let mut tx = db.begin_write().await?;
+    let org_path: String =
+        sqlx::query_scalar("SELECT org_path FROM org_units WHERE code = $1 AND active = 1")
+            .bind(&p.org_code)
+            .fetch_optional(&mut *tx)
+            .await?
+            .filter(|path: &String| scope.contains(path))
+            .ok_or(FieldError::new("org_code", "org_unknown"))?;
+    let fund = crate::ledger::fund_in(&mut tx, scope, &p.fund_code)
+        .await?
+        .filter(|f| f.active)
+        .ok_or(FieldError::new("fund_code", "fund_unknown"))?;
+    let donor_id: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM donors WHERE credit_code = $1 AND merged_into_id IS NULL ORDER BY id LIMIT 1",
+    )
+    .bind(&credit_code)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let donor_id = match donor_id {
+        Some(id) => id,
+        None => {
+            sqlx::query_scalar(
+                "INSERT INTO donors (kind, name, phone, publish_name, org_code, org_path, \
+                 created_at_ms, credit_code) VALUES ('enterprise', $1, '', 1, $2, $3, $4, $5) \
+                 RETURNING id",
+            )
+            .bind(&name)
+            .bind(&p.org_code)
+            .bind(&org_path)
+            .bind(now)
+            .bind(&credit_code)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
+    let partner_id: i64 = sqlx::query_scalar(
+        "INSERT INTO commerce_partners (donor_id, name, credit_code, org_code, org_path, \
+         secret_sealed, secret_set_at_ms, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+    )
+    .bind(donor_id)
+    .bind(&name)
+    .bind(&credit_code)
+    .bind(&p.org_code)
+    .bind(&org_path)
+    .bind(key.seal(&secret))
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(conflict_as("credit_code"))?;
+    sqlx::query(
+        "INSERT INTO commerce_agreements (partner_id, fund_id, per_order_fen, share_bp, \
+         max_per_order_fen, starts_on, ends_on, settlement_days, retention_days, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)",
+    )
+    .bind(partner_id)
+    .bind(fund.id)
+    .bind(p.per_order_fen)
+    .bind(p.share_bp)
+    .bind(max)
+    .bind(&p.starts_on)
+    .bind(&p.ends_on)
+    .bind(DEFAULT_RETENTION_DAYS)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "commerce.partner_create",
+            org_code: Some(&p.org_code),
+            org_path: Some(&org_path),
+            entity: format!("commerce_partner:{partner_id}"),
+            before: None,
+            // Never the secret.
+            after: Some(
+                json!({"name": name, "credit_code": credit_code, "fund": fund.code,
+                               "per_order_fen": p.per_order_fen, "share_bp": p.share_bp,
+                               "max_per_order_fen": max, "starts_on": p.starts_on,
+                               "ends_on": p.ends_on}),
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CreatedPartner { partner_id, secret })
+}
+
+/// A new secret for a partner (the old one stops working at once); returned once.
+pub async fn rotate_secret(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    partner_id: i64,
+) -> Result<String> {
+    let secret = new_secret();
+    let sealed = db.data_key()?.seal(&secret);
+    set_secret(
+        db,
+        actor,
+        scope,
+        partner_id,
+        Some(&sealed),
+        "commerce.secret_rotate",
+    )
+    .await?;
+    Ok(secret)
+}
+
+/// Revokes a partner's access: its requests are refused from now on.
+pub async fn revoke(db: &Db, actor: &Actor, scope: &Scope, partner_id: i64) -> Result<()> {
+    set_secret(db, actor, scope, partner_id, None, "commerce.revoke").await
+}
+
+async fn set_secret(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    partner_id: i64,
+    sealed: Option<&str>,
+    action: &str,
+) -> Result<()> {
+    let (lo, hi) = scope.path_bounds();
+    let mut tx = db.begin_write().await?;
+    let org_path: String = sqlx::query_scalar(
+        "SELECT org_path FROM commerce_partners WHERE id = $1 AND org_path >= $2 AND org_path < $3",
+    )
+    .bind(partner_id)
+    .bind(lo)
+    .bind(hi)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    match sealed {
+        Some(s) => {
+            sqlx::query(
+                "UPDATE commerce_partners SET secret_sealed = $1, secret_set_at_ms = $2, \
+                 active = 1 WHERE id = $3",
+            )
+            .bind(s)
+            .bind(now_ms())
+            .bind(partner_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        None => {
+            sqlx::query("UPDATE commerce_partners SET active = 0 WHERE id = $1")
+                .bind(partner_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action,
+            org_code: None,
+            org_path: Some(&org_path),
+            entity: format!("commerce_partner:{partner_id}"),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What checking a partner's request needs: its secret, and the agreement in force today.
+#[derive(Debug, Clone)]
+pub struct PartnerKey {
+    pub partner_id: i64,
+    pub name: String,
+    pub secret: String,
+    /// None when no agreement covers today: nothing is accepted.
+    pub terms: Option<Terms>,
+    pub retention_days: i64,
+}
+
+/// An active partner's key and today's terms; None for an unknown or revoked partner.
+pub async fn partner_key(db: &Db, partner_id: i64, today: &str) -> Result<Option<PartnerKey>> {
+    let row = sqlx::query(
+        "SELECT name, secret_sealed FROM commerce_partners WHERE id = $1 AND active = 1",
+    )
+    .bind(partner_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let sealed: String = row.try_get(1)?;
+    let secret = db.data_key()?.open(&sealed).ok_or(StoreError::NoDataKey)?;
+    let agreement = sqlx::query(
+        "SELECT starts_on, ends_on, max_per_order_fen, retention_days FROM commerce_agreements \
+         WHERE partner_id = $1 AND starts_on <= $2 AND ends_on >= $2 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(partner_id)
+    .bind(today)
+    .fetch_optional(db.pool())
+    .await?;
+    let (terms, retention_days) = match agreement {
+        Some(a) => (
+            Some(Terms {
+                starts_on: a.try_get(0)?,
+                ends_on: a.try_get(1)?,
+                max_per_order_fen: a.try_get(2)?,
+            }),
+            a.try_get(3)?,
+        ),
+        None => (None, DEFAULT_RETENTION_DAYS),
+    };
+    Ok(Some(PartnerKey {
+        partner_id,
+        name: row.try_get(0)?,
+        secret,
+        terms,
+        retention_days,
+    }))
+}
+
+/// One partner's checked items from one request.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub partner_id: i64,
+    pub batch_id: String,
+    /// (index in the request, item)
+    pub items: Vec<(usize, Item)>,
+}
+
+/// What became of a submission's items.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub accepted: usize,
+    pub duplicates: usize,
+    /// (index in the request, why)
+    pub rejected: Vec<(usize, FieldError)>,
+}
+
+/// Writes submissions inside the caller's transaction.
+async fn write_in(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    subs: &[Submission],
+) -> Result<Vec<Outcome>> {
+    let now = now_ms();
+    let mut outcomes = Vec::with_capacity(subs.len());
+    for sub in subs {
+        let mut outcome = Outcome::default();
+        let row_of = |item: &Item, amount: i64| {
+            vec![
+                Cell::Int(sub.partner_id),
+                Cell::Text(item.order_id.clone()),
+                Cell::Int(i64::from(item.refund)),
+                Cell::Int(amount),
+                Cell::Int(item.occurred_at_ms),
+                Cell::Text(item.day.clone()),
+                Cell::Text(sub.batch_id.clone()),
+                Cell::Int(now),
+            ]
+        };
+        let columns = [
+            "partner_id",
+            "order_id",
+            "refund",
+            "amount_fen",
+            "occurred_at_ms",
+            "china_day",
+            "batch_id",
+            "received_at_ms",
+        ];
+        // Orders first, so a refund in the same batch finds its order.
+        let orders: Vec<Vec<Cell>> = sub
+            .items
+            .iter()
+            .filter(|(_, i)| !i.refund)
+            .map(|(_, i)| row_of(i, i.amount_fen))
+            .collect();
+        let inserted = bulk::insert_new_returning(
+            conn,
+            backend,
+            "micro_donations",
+            &columns,
+            "partner_id, order_id, refund",
+            "amount_fen",
+            &orders,
+        )
+        .await?;
+        let mut accepted_fen: i64 = inserted.iter().sum();
+        outcome.accepted += inserted.len();
+        outcome.duplicates += orders.len() - inserted.len();
+        let refunds: Vec<&(usize, Item)> = sub.items.iter().filter(|(_, i)| i.refund).collect();
+        if !refunds.is_empty() {
+            // A refund takes back what its order gave; a refund without its order is refused.
+            let ids: Vec<&str> = refunds.iter().map(|(_, i)| i.order_id.as_str()).collect();
+            let originals = order_amounts(conn, backend, sub.partner_id, &ids).await?;
+            let mut rows = Vec::new();
+            for (index, item) in refunds {
+                match originals.get(&item.order_id) {
+                    Some(amount) => rows.push(row_of(item, *amount)),
+                    None => outcome
+                        .rejected
+                        .push((*index, FieldError::new("order_id", "refund_without_order"))),
+                }
+            }
+            let refunded = bulk::insert_new_returning(
+                conn,
+                backend,
+                "micro_donations",
+                &columns,
+                "partner_id, order_id, refund",
+                "amount_fen",
+                &rows,
+            )
+            .await?;
+            accepted_fen -= refunded.iter().sum::<i64>();
+            outcome.accepted += refunded.len();
+            outcome.duplicates += rows.len() - refunded.len();
+        }
+        audit::append(
+            conn,
+            &Actor {
+                user_id: None,
+                name: format!("partner:{}", sub.partner_id),
+            },
+            Change {
+                action: "commerce.ingest",
+                org_code: None,
+                org_path: None,
+                entity: format!("commerce_partner:{}", sub.partner_id),
+                before: None,
+                after: Some(
+                    json!({"batch_id": sub.batch_id, "accepted": outcome.accepted,
+                                   "duplicates": outcome.duplicates,
+                                   "rejected": outcome.rejected.len(),
+                                   "net_fen": accepted_fen}),
+                ),
+            },
+        )
+        .await?;
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+/// The amounts of a partner's stored orders (not refunds) among `order_ids`.
+async fn order_amounts(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    partner_id: i64,
+    order_ids: &[&str],
+) -> Result<HashMap<String, i64>> {
+    let mut found = HashMap::new();
+    let unique: Vec<&str> = order_ids
+        .iter()
+        .copied()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    for chunk in unique.chunks(500) {
+        let sql = format!(
+            "SELECT order_id, amount_fen FROM micro_donations WHERE partner_id = {} \
+             AND refund = 0 AND order_id IN ({})",
+            bulk::in_list(backend, 1, 1),
+            bulk::in_list(backend, 2, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(partner_id);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            found.insert(r.try_get(0)?, r.try_get(1)?);
+        }
+    }
+    Ok(found)
+}
+
+struct Job {
+    sub: Submission,
+    reply: oneshot::Sender<Result<Outcome>>,
+}
+
+/// Items one group commit takes at most.
+const GROUP_ITEMS: usize = 50_000;
+
+/// Where ingest requests are written. On SQLite, one writer task takes every waiting batch
+/// into one transaction (one commit, one disk flush, for all of them); on PostgreSQL each
+/// request writes in its own transaction, so any number of app servers can share the database.
+#[derive(Clone)]
+pub struct Ingestor {
+    db: Db,
+    queue: Option<mpsc::Sender<Job>>,
+}
+
+impl Ingestor {
+    /// Starts the writer (SQLite). Needs a Tokio runtime.
+    pub fn start(db: Db) -> Ingestor {
+        let queue = (db.backend() == Backend::Sqlite).then(|| {
+            let (tx, rx) = mpsc::channel::<Job>(1024);
+            tokio::spawn(group_commit(db.clone(), rx));
+            tx
+        });
+        Ingestor { db, queue }
+    }
+
+    /// Writes one submission; returns once it is committed (durable) or refused.
+    pub async fn submit(&self, sub: Submission) -> Result<Outcome> {
+        match &self.queue {
+            Some(queue) => {
+                let (reply, answer) = oneshot::channel();
+                queue
+                    .send(Job { sub, reply })
+                    .await
+                    .map_err(|_| StoreError::Import("ingest writer stopped".into()))?;
+                answer
+                    .await
+                    .map_err(|_| StoreError::Import("ingest writer stopped".into()))?
+            }
+            None => {
+                let mut tx = self.db.begin_write().await?;
+                let mut out =
+                    write_in(&mut tx, self.db.backend(), std::slice::from_ref(&sub)).await?;
+                tx.commit().await?;
+                Ok(out.pop().unwrap_or_default())
+            }
+        }
+    }
+}
+
+/// The SQLite writer: waits for a batch, takes every other one already waiting, writes them
+/// in one transaction with a full disk flush, answers each. If the group fails, each batch is
+/// tried alone, so one bad batch cannot fail the others.
+async fn group_commit(db: Db, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        let mut items = jobs[0].sub.items.len();
+        while items < GROUP_ITEMS {
+            match rx.try_recv() {
+                Ok(j) => {
+                    items += j.sub.items.len();
+                    jobs.push(j);
+                }
+                Err(_) => break,
+            }
+        }
+        let subs: Vec<Submission> = jobs.iter().map(|j| j.sub.clone()).collect();
+        match write_durably(&db, &subs).await {
+            Ok(outcomes) => {
+                for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+            }
+            Err(_) if jobs.len() > 1 => {
+                for job in jobs {
+                    let result = write_durably(&db, std::slice::from_ref(&job.sub))
+                        .await
+                        .map(|mut o| o.pop().unwrap_or_default());
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(e) => {
+                for job in jobs {
+                    let _ = job.reply.send(Err(StoreError::Import(e.to_string())));
+                }
+            }
+        }
+    }
+}
+
+/// One transaction, committed with `synchronous = FULL`: the answer goes out only after the
+/// write-ahead log is flushed to disk.
+async fn write_durably(db: &Db, subs: &[Submission]) -> Result<Vec<Outcome>> {
+    let mut conn = db.pool().acquire().await?;
+    sqlx::query("PRAGMA synchronous = FULL")
+        .execute(&mut *conn)
+        .await?;
+    let result = async {
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+        let out = write_in(&mut tx, Backend::Sqlite, subs).await?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(out)
+    }
+    .await;
+    sqlx::query("PRAGMA synchronous = NORMAL")
+        .execute(&mut *conn)
+        .await?;
+    result
+}
+
+/// One China-time day of a partner's orders, as the partner's summary shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DaySummary {
+    pub date: String,
+    pub accepted_count: i64,
+    pub accepted_fen: i64,
+    pub refund_count: i64,
+    pub refund_fen: i64,
+    pub settled: bool,
+}
+
+pub async fn day_summary(db: &Db, partner_id: i64, day: &str) -> Result<DaySummary> {
+    let rows = sqlx::query(
+        "SELECT refund, COUNT(*), CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) \
+         FROM micro_donations WHERE partner_id = $1 AND china_day = $2 GROUP BY refund",
+    )
+    .bind(partner_id)
+    .bind(day)
+    .fetch_all(db.pool())
+    .await?;
+    let mut s = DaySummary {
+        date: day.to_string(),
+        ..Default::default()
+    };
+    for r in rows {
+        let refund: i64 = r.try_get(0)?;
+        let (n, fen): (i64, i64) = (r.try_get(1)?, r.try_get(2)?);
+        if refund == 0 {
+            (s.accepted_count, s.accepted_fen) = (n, fen);
+        } else {
+            (s.refund_count, s.refund_fen) = (n, fen);
+        }
+    }
+    // Settlement is the next part of this work; until then no day is settled.
+    s.settled = false;
+    Ok(s)
+}

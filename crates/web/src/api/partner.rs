@@ -1,0 +1,205 @@
+//! The partner API (消费捐, M15): e-commerce partners send per-order micro-donations, signed with
+//! their secret (`Authorization: SW1-HMAC-SHA256 partner=<id>, ts=<unix s>, sig=<hex>`), not with
+//! a user's token. A bad signature, a stale timestamp or an unknown partner stores nothing.
+
+use super::parse_json;
+use crate::AppState;
+use crate::error::AppError;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, Method, header};
+use domain::micro::{ItemInput, MAX_BATCH_ITEMS, SignatureRefusal, check_item};
+use serde::{Deserialize, Serialize};
+use store::micro::{PartnerKey, Submission};
+
+/// Checks a partner request's signature over its method, path with query, timestamp and body.
+async fn signed_partner(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &Method,
+    uri: &axum::http::Uri,
+    body: &[u8],
+) -> Result<PartnerKey, AppError> {
+    let signed = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(domain::micro::parse_authorization)
+        .ok_or(AppError::SignatureRefused("signature_missing"))?;
+    let now = store::now_ms();
+    let key =
+        store::micro::partner_key(&state.db, signed.partner_id, &domain::time::china_day(now))
+            .await?
+            .ok_or(AppError::SignatureRefused("partner_unknown"))?;
+    let path_and_query = uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or(uri.path());
+    domain::micro::verify(
+        &key.secret,
+        &signed,
+        method.as_str(),
+        path_and_query,
+        body,
+        now / 1000,
+    )
+    .map_err(|r| match r {
+        SignatureRefusal::Stale => AppError::SignatureRefused("timestamp_stale"),
+        SignatureRefusal::BadSignature => AppError::SignatureRefused("signature_invalid"),
+    })?;
+    Ok(key)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct MicroBatch {
+    /// The partner's name for this batch (kept with each item, for tracing).
+    pub batch_id: String,
+    /// Up to 10,000 items: `{"order_id", "amount_fen", "occurred_at" (RFC 3339), "refund"?}`.
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<serde_json::Value>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RejectedItem {
+    /// Position in `items`, from 0.
+    pub index: usize,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MicroAnswer {
+    /// New orders and refunds counted now.
+    pub accepted: usize,
+    /// Items already received (same partner and order; a refund already made): not counted again.
+    pub duplicates: usize,
+    pub rejected: Vec<RejectedItem>,
+}
+
+/// Per-order micro-donations. The answer comes only after the batch is durable on disk; resend
+/// freely — an order already received counts as a duplicate, never twice.
+#[utoipa::path(
+    post, path = "/api/v1/partner/micro-donations", tag = "partner",
+    request_body = MicroBatch,
+    params(("Authorization" = String, Header, description = "SW1-HMAC-SHA256 partner=<id>, ts=<unix seconds>, sig=<hex HMAC-SHA256 of \"POST\\n/api/v1/partner/micro-donations\\n\" + ts + \"\\n\" + hex(sha256(body))>")),
+    responses(
+        (status = 200, body = MicroAnswer),
+        (status = 400, description = "Malformed JSON or no batch_id", body = super::ApiErrorJson),
+        (status = 401, description = "Missing or bad signature, stale timestamp, unknown or revoked partner", body = super::ApiErrorJson),
+        (status = 403, description = "No agreement in force today", body = super::ApiErrorJson),
+        (status = 413, description = "More than 10,000 items", body = super::ApiErrorJson),
+    )
+)]
+pub async fn micro_donations(
+    State(state): State<AppState>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<MicroAnswer>, AppError> {
+    let key = signed_partner(&state, &headers, &method, &uri, &body).await?;
+    let batch: MicroBatch = parse_json(&body)?;
+    let batch_id = batch.batch_id.trim().to_string();
+    if batch_id.is_empty() || batch_id.chars().count() > 100 {
+        return Err(AppError::BadRequest {
+            code: "batch_id_invalid",
+            field: Some("batch_id".into()),
+            detail: None,
+        });
+    }
+    if batch.items.len() > MAX_BATCH_ITEMS {
+        return Err(AppError::BatchTooLarge);
+    }
+    let terms = key.terms.clone().ok_or(AppError::AgreementInactive)?;
+    let lang = crate::i18n::Lang::for_api(&headers);
+    let now = store::now_ms();
+    let not_before = now - key.retention_days * 86_400_000;
+    let mut rejected = Vec::new();
+    let mut items = Vec::with_capacity(batch.items.len());
+    for (index, value) in batch.items.into_iter().enumerate() {
+        let checked = serde_json::from_value::<ItemInput>(value)
+            .map_err(|_| domain::FieldError::new("item", "item_malformed"))
+            .and_then(|input| check_item(&input, &terms, not_before, now));
+        match checked {
+            Ok(item) => items.push((index, item)),
+            Err(e) => rejected.push((index, e)),
+        }
+    }
+    let outcome = state
+        .ingestor
+        .submit(Submission {
+            partner_id: key.partner_id,
+            batch_id,
+            items,
+        })
+        .await?;
+    rejected.extend(outcome.rejected);
+    rejected.sort_by_key(|(i, _)| *i);
+    Ok(Json(MicroAnswer {
+        accepted: outcome.accepted,
+        duplicates: outcome.duplicates,
+        rejected: rejected
+            .into_iter()
+            .map(|(index, e)| RejectedItem {
+                index,
+                code: e.code.to_string(),
+                message: lang.field_error(&e),
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DayJson {
+    pub date: String,
+    pub accepted_count: i64,
+    pub accepted_fen: i64,
+    pub refund_count: i64,
+    pub refund_fen: i64,
+    /// Booked in the ledger by a settlement.
+    pub settled: bool,
+}
+
+#[derive(Deserialize)]
+pub struct SummaryQuery {
+    /// Checked after the signature: an unsigned request learns nothing, not even this.
+    #[serde(default)]
+    date: String,
+}
+
+/// One China-time day of the partner's orders and refunds. Signed like the ingest, with `GET`,
+/// the path including its query, and an empty body.
+#[utoipa::path(
+    get, path = "/api/v1/partner/summary", tag = "partner",
+    params(("date" = String, Query, description = "YYYY-MM-DD, China time"),
+           ("Authorization" = String, Header, description = "SW1-HMAC-SHA256 partner=<id>, ts=<unix seconds>, sig=<hex HMAC-SHA256 of \"GET\\n/api/v1/partner/summary?date=…\\n\" + ts + \"\\n\" + hex(sha256(\"\"))>")),
+    responses(
+        (status = 200, body = DayJson),
+        (status = 401, body = super::ApiErrorJson),
+        (status = 422, description = "Not a date", body = super::ApiErrorJson),
+    )
+)]
+pub async fn summary(
+    State(state): State<AppState>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<SummaryQuery>,
+) -> Result<Json<DayJson>, AppError> {
+    let key = signed_partner(&state, &headers, &method, &uri, b"").await?;
+    if domain::time::china_day_range_ms(&q.date).is_none() {
+        return Err(AppError::Invalid(vec![domain::FieldError::new(
+            "date",
+            "date_invalid",
+        )]));
+    }
+    let d = store::micro::day_summary(&state.db, key.partner_id, &q.date).await?;
+    Ok(Json(DayJson {
+        date: d.date,
+        accepted_count: d.accepted_count,
+        accepted_fen: d.accepted_fen,
+        refund_count: d.refund_count,
+        refund_fen: d.refund_fen,
+        settled: d.settled,
+    }))
+}
