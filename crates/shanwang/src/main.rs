@@ -118,9 +118,52 @@ enum Command {
     /// Check the ledger
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Manage e-commerce partners (消费捐)
+    #[command(subcommand)]
+    Partner(PartnerCommand),
     /// Measure performance and print figures
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum PartnerCommand {
+    /// Register a partner with its agreement; prints its id and API secret (shown only once)
+    Create {
+        #[arg(long)]
+        name: String,
+        /// 统一社会信用代码
+        #[arg(long)]
+        credit_code: String,
+        /// The unit that signs the agreement
+        #[arg(long)]
+        org: String,
+        /// The fund the money goes to
+        #[arg(long)]
+        fund: String,
+        /// Donation per order, in fen
+        #[arg(long)]
+        per_order_fen: i64,
+        /// First day of the agreement (YYYY-MM-DD, China time)
+        #[arg(long)]
+        starts: String,
+        /// Last day of the agreement
+        #[arg(long)]
+        ends: String,
+        /// Print {"partner_id", "secret"} as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a partner a new secret (the old one stops working); prints it once
+    Rotate {
+        #[arg(long)]
+        id: i64,
+    },
+    /// Revoke a partner's API access
+    Revoke {
+        #[arg(long)]
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -252,6 +295,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             import_statement(&db, &file, &fund).await?;
         }
         Command::Admin(cmd) => admin(&cli.db, cmd).await?,
+        Command::Partner(cmd) => partner(&cli.db, cmd).await?,
         Command::Audit(AuditCommand::Verify) => {
             let db = cli.db.connect().await?;
             match store::audit::verify(&db).await.map_err(|e| e.to_string())? {
@@ -364,6 +408,67 @@ pub async fn import_divisions(db: &Db, files: &[PathBuf]) -> Result<(), String> 
     .map_err(|e| format!("{}。未导入任何数据。", explain(e)))?;
     bar.finish_and_clear();
     print_report(&report);
+    Ok(())
+}
+
+async fn partner(args: &DbArgs, cmd: PartnerCommand) -> Result<(), String> {
+    let db = args.connect().await?;
+    let all = domain::access::Scope::whole_network();
+    match cmd {
+        PartnerCommand::Create {
+            name,
+            credit_code,
+            org,
+            fund,
+            per_order_fen,
+            starts,
+            ends,
+            json,
+        } => {
+            let created = store::micro::create_partner(
+                &db,
+                &Actor::cli("partner create"),
+                &all,
+                &store::micro::NewPartner {
+                    name,
+                    credit_code,
+                    org_code: org,
+                    fund_code: fund,
+                    per_order_fen,
+                    share_bp: 0,
+                    max_per_order_fen: per_order_fen,
+                    starts_on: starts,
+                    ends_on: ends,
+                },
+            )
+            .await
+            .map_err(|e| format!("{}。未登记。", explain(e)))?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"partner_id": created.partner_id, "secret": created.secret})
+                );
+            } else {
+                println!("合作方已登记：partner_id = {}", created.partner_id);
+                println!(
+                    "接口密钥（只显示这一次，请妥善交给合作方）：{}",
+                    created.secret
+                );
+            }
+        }
+        PartnerCommand::Rotate { id } => {
+            let secret = store::micro::rotate_secret(&db, &Actor::cli("partner rotate"), &all, id)
+                .await
+                .map_err(explain)?;
+            println!("新的接口密钥（只显示这一次；旧密钥已失效）：{secret}");
+        }
+        PartnerCommand::Revoke { id } => {
+            store::micro::revoke(&db, &Actor::cli("partner revoke"), &all, id)
+                .await
+                .map_err(explain)?;
+            println!("合作方 {id} 的接口权限已撤销。");
+        }
+    }
     Ok(())
 }
 
