@@ -109,7 +109,8 @@ struct Server {
 impl Server {
     async fn start(s: &Setup) -> Server {
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_shanwang"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_shanwang"));
+        let child = command
             .args([
                 "serve",
                 "--listen",
@@ -123,12 +124,14 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("start server");
+        // Dropped (killed and waited for) if it never answers.
+        let server = Server { child, port };
         for _ in 0..200 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
                 .is_ok()
             {
-                return Server { child, port };
+                return server;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
