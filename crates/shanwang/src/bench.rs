@@ -597,3 +597,351 @@ async fn read_rows(
     }
     Ok(out)
 }
+
+/// `shanwang bench ingest`: a real server process and a partner; `clients` concurrent senders
+/// post `orders` orders in batches of `batch` over keep-alive connections; prints items per
+/// second, batch latency p50/p99 and the server's peak memory; then inserts the same rows bare
+/// into the same database (same batch size, same durability) and prints that rate.
+pub async fn ingest(
+    orders: usize,
+    batch: usize,
+    clients: usize,
+    postgres: Option<String>,
+) -> Result<(), String> {
+    let mut targets = vec![("SQLite", None)];
+    match postgres {
+        Some(url) => targets.push(("PostgreSQL", Some(url))),
+        None => {
+            println!("PostgreSQL: not measured (give --postgres postgres://…/db to measure it)")
+        }
+    }
+    for (name, server_url) in targets {
+        println!("== {name} ==");
+        ingest_on(orders, batch, clients, server_url.as_deref()).await?;
+    }
+    Ok(())
+}
+
+async fn ingest_on(
+    orders: usize,
+    batch: usize,
+    clients: usize,
+    postgres: Option<&str>,
+) -> Result<(), String> {
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let dir = std::env::temp_dir().join(format!("shanwang-bench-ingest-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let url = match postgres {
+        None => store::sqlite_url_in(&dir.join("db")).map_err(|e| e.to_string())?,
+        Some(server) => {
+            // A fresh database next to the one named, dropped afterwards.
+            sqlx::any::install_default_drivers();
+            let name = format!("sw_bench_{}", std::process::id());
+            let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(server)
+                .await
+                .map_err(|e| e.to_string())?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name}"
+            )))
+            .execute(&mut admin)
+            .await
+            .map_err(|e| e.to_string())?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await
+                .map_err(|e| e.to_string())?;
+            let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(server);
+            format!("{base}/{name}")
+        }
+    };
+    let run = |args: &[&str]| -> Result<String, String> {
+        let out = Command::new(&exe)
+            .args(args)
+            .arg("--data-dir")
+            .arg(&dir)
+            .env("SHANWANG_DATABASE_URL", &url)
+            .env("SHANWANG_LOG", "warn")
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    run(&["demo", "--no-serve"])?;
+    let created = run(&[
+        "partner",
+        "create",
+        "--name",
+        "压测电商平台",
+        "--credit-code",
+        "91410300MA4417000J",
+        "--org",
+        "4103",
+        "--fund",
+        "LY-GEN",
+        "--per-order-fen",
+        "10",
+        "--starts",
+        "2020-01-01",
+        "--ends",
+        "2099-12-31",
+        "--json",
+    ])?;
+    let j: serde_json::Value = serde_json::from_str(created.trim()).map_err(|e| e.to_string())?;
+    let partner_id = j["partner_id"].as_i64().ok_or("partner id")?;
+    let secret = j["secret"].as_str().ok_or("secret")?.to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let mut server = Command::new(&exe)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(&dir)
+        .env("SHANWANG_DATABASE_URL", &url)
+        .env("SHANWANG_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let pid = server.id();
+    let mut up = false;
+    for _ in 0..400 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if !up {
+        let _ = server.kill();
+        let _ = server.wait();
+        return Err("server did not start".into());
+    }
+    let rss_after_start = rss_kb(pid);
+
+    // The orders: one pre-built body per batch, so the clients measure the server only.
+    let at = domain::time::fmt_china(store::now_ms()).replace(' ', "T") + "+08:00";
+    let batches: Vec<Vec<u8>> = (0..orders.div_ceil(batch))
+        .map(|b| {
+            let items: Vec<String> = (b * batch..((b + 1) * batch).min(orders))
+                .map(|n| {
+                    format!(r#"{{"order_id":"O{n:09}","amount_fen":10,"occurred_at":"{at}"}}"#)
+                })
+                .collect();
+            format!(
+                r#"{{"batch_id":"bench-{b}","items":[{}]}}"#,
+                items.join(",")
+            )
+            .into_bytes()
+        })
+        .collect();
+    let batches = std::sync::Arc::new(batches);
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(rss_after_start));
+    let watching = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let watcher = {
+        let (peak, watching) = (peak.clone(), watching.clone());
+        tokio::spawn(async move {
+            while watching.load(std::sync::atomic::Ordering::Relaxed) {
+                peak.fetch_max(rss_kb(pid), std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let started = Instant::now();
+    let mut senders = Vec::new();
+    for _ in 0..clients.max(1) {
+        let (batches, next, secret) = (batches.clone(), next.clone(), secret.clone());
+        senders.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut accepted = 0i64;
+            let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .map_err(|e| e.to_string())?;
+            loop {
+                let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(body) = batches.get(b) else { break };
+                let t = Instant::now();
+                let (status, text) = web::api::partner::client::send(
+                    &mut stream,
+                    partner_id,
+                    &secret,
+                    "POST",
+                    "/api/v1/partner/micro-donations",
+                    body,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                latencies.push(t.elapsed());
+                if status != 200 {
+                    return Err(format!("batch {b}: {status} {text}"));
+                }
+                let j: serde_json::Value =
+                    serde_json::from_str(&text).map_err(|e| e.to_string())?;
+                accepted += j["accepted"].as_i64().unwrap_or(0);
+            }
+            Ok::<_, String>((latencies, accepted))
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut accepted = 0;
+    for s in senders {
+        let (l, a) = s.await.map_err(|e| e.to_string())??;
+        latencies.extend(l);
+        accepted += a;
+    }
+    let elapsed = started.elapsed();
+    watching.store(false, std::sync::atomic::Ordering::Relaxed);
+    let _ = watcher.await;
+    let peak_kb = peak
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .max(hwm_kb(pid));
+    let _ = server.kill();
+    let _ = server.wait();
+    let http_rate = orders as f64 / elapsed.as_secs_f64();
+    println!(
+        "HTTP ingest: {orders} orders ({accepted} accepted) in batches of {batch} from {clients} clients: {:.2} s = {:.0} items/s; batch latency p50 {:.1} ms, p99 {:.1} ms; server memory {:.0} MB after start, peak {:.0} MB (target: under 200 MB)",
+        elapsed.as_secs_f64(),
+        http_rate,
+        median(latencies.clone()).as_secs_f64() * 1e3,
+        pct(&latencies, 0.99).as_secs_f64() * 1e3,
+        rss_after_start as f64 / 1024.0,
+        peak_kb as f64 / 1024.0,
+    );
+
+    // The same rows, bare, into the same database (under a second partner, so they are new),
+    // in transactions of the same size, committed as durably.
+    let key = store::secrets::DataKey::from_hex(
+        std::fs::read_to_string(dir.join("data.key"))
+            .map_err(|e| e.to_string())?
+            .trim(),
+    )?;
+    let db = Db::connect(&url)
+        .await
+        .map_err(|e| e.to_string())?
+        .with_data_key(key);
+    let other = store::micro::create_partner(
+        &db,
+        &Actor::cli("bench"),
+        &domain::access::Scope::whole_network(),
+        &store::micro::NewPartner {
+            name: "对照".into(),
+            credit_code: "91350100M000100Y43".into(),
+            org_code: "4103".into(),
+            fund_code: "LY-GEN".into(),
+            per_order_fen: 10,
+            share_bp: 0,
+            max_per_order_fen: 10,
+            starts_on: "2020-01-01".into(),
+            ends_on: "2099-12-31".into(),
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let day = domain::time::china_day(store::now_ms());
+    let at_ms = domain::time::parse_rfc3339_ms(&at).unwrap_or(0);
+    let mut bare = Duration::ZERO;
+    let columns = [
+        "partner_id",
+        "order_id",
+        "refund",
+        "amount_fen",
+        "occurred_at_ms",
+        "china_day",
+        "batch_id",
+        "received_at_ms",
+    ];
+    let backend = db.backend();
+    let mut conn = db.pool().acquire().await.map_err(|e| e.to_string())?;
+    if backend == store::Backend::Sqlite {
+        sqlx::query("PRAGMA synchronous = FULL")
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    for b in 0..orders.div_ceil(batch) {
+        use store::bulk::Cell;
+        let rows: Vec<Vec<Cell>> = (b * batch..((b + 1) * batch).min(orders))
+            .map(|n| {
+                vec![
+                    Cell::Int(other.partner_id),
+                    Cell::Text(format!("O{n:09}")),
+                    Cell::Int(0),
+                    Cell::Int(10),
+                    Cell::Int(at_ms),
+                    Cell::Text(day.clone()),
+                    Cell::Text(format!("bench-{b}")),
+                    Cell::Int(store::now_ms()),
+                ]
+            })
+            .collect();
+        let t = Instant::now();
+        let begin = if backend == store::Backend::Sqlite {
+            "BEGIN IMMEDIATE"
+        } else {
+            "BEGIN"
+        };
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, begin)
+            .await
+            .map_err(|e| e.to_string())?;
+        store::bulk::insert(&mut tx, backend, "micro_donations", &columns, &rows)
+            .await
+            .map_err(|e| e.to_string())?;
+        tx.commit().await.map_err(|e| e.to_string())?;
+        bare += t.elapsed();
+    }
+    drop(conn);
+    let bare_rate = orders as f64 / bare.as_secs_f64();
+    println!(
+        "bare batched insert of the same rows: {:.2} s = {:.0} items/s; HTTP ingest reaches {:.0} % of it (target: at least 50 %)",
+        bare.as_secs_f64(),
+        bare_rate,
+        100.0 * http_rate / bare_rate
+    );
+    db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Some(server) = postgres {
+        let name = format!("sw_bench_{}", std::process::id());
+        if let Ok(mut admin) = <sqlx::AnyConnection as sqlx::Connection>::connect(server).await {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name}"
+            )))
+            .execute(&mut admin)
+            .await;
+        }
+    }
+    Ok(())
+}
+
+/// A process's resident memory now, in KiB (Linux; 0 where unknown).
+fn rss_kb(pid: u32) -> u64 {
+    proc_status_kb(pid, "VmRSS:")
+}
+
+/// A process's peak resident memory, in KiB.
+fn hwm_kb(pid: u32) -> u64 {
+    proc_status_kb(pid, "VmHWM:")
+}
+
+fn proc_status_kb(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}

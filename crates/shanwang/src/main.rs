@@ -218,6 +218,21 @@ enum LedgerCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Post micro-donations to a real server from concurrent clients; compare with a bare insert of the same rows; on SQLite and (with --postgres) PostgreSQL
+    Ingest {
+        /// Orders to send
+        #[arg(long, default_value_t = 1_000_000)]
+        orders: usize,
+        /// Orders per request
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+        /// Concurrent clients
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// A PostgreSQL server URL (postgres://user@host/db): a fresh database is made beside it
+        #[arg(long)]
+        postgres: Option<String>,
+    },
     /// Record gifts across the Luoyang tree in batches, with 1:1 matches; compare with a bare insert of the same rows; time the public pages and ledger verify
     Donations {
         /// Gifts to record
@@ -350,6 +365,20 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                     return Ok(ExitCode::FAILURE);
                 }
             }
+        }
+        Command::Bench(BenchCommand::Ingest {
+            orders,
+            batch,
+            clients,
+            postgres,
+        }) => {
+            bench::ingest(
+                orders,
+                batch.clamp(1, domain::micro::MAX_BATCH_ITEMS),
+                clients,
+                postgres,
+            )
+            .await?;
         }
         Command::Bench(BenchCommand::Donations {
             count,

@@ -63,7 +63,8 @@ pub async fn insert(
     Ok(())
 }
 
-/// The same, leaving out rows that would break the unique key `conflict_target`.
+/// The same, leaving out rows that would break the unique key `conflict_target`; answers how
+/// many were inserted.
 pub async fn insert_new(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -71,10 +72,10 @@ pub async fn insert_new(
     columns: &[&str],
     conflict_target: &str,
     rows: &[Vec<Cell>],
-) -> Result<()> {
+) -> Result<u64> {
     let suffix = format!(" ON CONFLICT ({conflict_target}) DO NOTHING");
-    insert_with(conn, backend, table, columns, rows, &suffix, false).await?;
-    Ok(())
+    let inserted = insert_with(conn, backend, table, columns, rows, &suffix, false).await?;
+    Ok(inserted.first().copied().unwrap_or(0) as u64)
 }
 
 /// The same, answering with the integer column `returning` of each row actually inserted.
@@ -100,7 +101,9 @@ async fn insert_with(
     suffix: &str,
     returning: bool,
 ) -> Result<Vec<i64>> {
+    // The returned column of each inserted row, or (not returning) one count of rows inserted.
     let mut returned = Vec::new();
+    let mut affected = 0u64;
     let per_statement = (MAX_PARAMS / columns.len()).max(1);
     let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
     for chunk in rows.chunks(per_statement) {
@@ -142,8 +145,11 @@ async fn insert_with(
                 returned.push(sqlx::Row::try_get(&r, 0)?);
             }
         } else {
-            q.execute(&mut *conn).await?;
+            affected += q.execute(&mut *conn).await?.rows_affected();
         }
+    }
+    if !returning {
+        returned.push(affected as i64);
     }
     Ok(returned)
 }

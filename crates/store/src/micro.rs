@@ -340,6 +340,8 @@ pub struct Outcome {
     pub duplicates: usize,
     /// (index in the request, why)
     pub rejected: Vec<(usize, FieldError)>,
+    /// What the refunds accepted now took back, in fen.
+    pub refunded_fen: i64,
 }
 
 /// Writes submissions inside the caller's transaction.
@@ -381,19 +383,17 @@ async fn write_in(
             .filter(|(_, i)| !i.refund)
             .map(|(_, i)| row_of(i, i.amount_fen))
             .collect();
-        let inserted = bulk::insert_new_returning(
+        let inserted = bulk::insert_new(
             conn,
             backend,
             "micro_donations",
             &columns,
             "partner_id, order_id, refund",
-            "amount_fen",
             &orders,
         )
-        .await?;
-        let mut accepted_fen: i64 = inserted.iter().sum();
-        outcome.accepted += inserted.len();
-        outcome.duplicates += orders.len() - inserted.len();
+        .await? as usize;
+        outcome.accepted += inserted;
+        outcome.duplicates += orders.len() - inserted;
         let refunds: Vec<&(usize, Item)> = sub.items.iter().filter(|(_, i)| i.refund).collect();
         if !refunds.is_empty() {
             // A refund takes back what its order gave; a refund without its order is refused.
@@ -418,7 +418,7 @@ async fn write_in(
                 &rows,
             )
             .await?;
-            accepted_fen -= refunded.iter().sum::<i64>();
+            outcome.refunded_fen = refunded.iter().sum();
             outcome.accepted += refunded.len();
             outcome.duplicates += rows.len() - refunded.len();
         }
@@ -438,7 +438,7 @@ async fn write_in(
                     json!({"batch_id": sub.batch_id, "accepted": outcome.accepted,
                                    "duplicates": outcome.duplicates,
                                    "rejected": outcome.rejected.len(),
-                                   "net_fen": accepted_fen}),
+                                   "refunded_fen": outcome.refunded_fen}),
                 ),
             },
         )
