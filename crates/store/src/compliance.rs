@@ -1,6 +1,8 @@
 //! The year's figures of a legal entity, from its ledger, for the compliance rules.
 
-use crate::{Db, Result};
+use crate::audit::{self, Actor, Change};
+use crate::{Db, Result, StoreError, now_ms};
+use domain::access::Scope;
 use domain::compliance::{Base, OrgType, Rule, YearFigures, rule_for};
 use domain::money::Fen;
 use sqlx::Row;
@@ -21,6 +23,53 @@ pub async fn profile(db: &Db, entity_code: &str) -> Result<(OrgType, bool)> {
         }
         None => (OrgType::SocialGroup, true),
     })
+}
+
+/// Records how a legal entity is registered (finance or admin of the entity or above).
+pub async fn set_profile(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    entity_code: &str,
+    org_type: OrgType,
+    public_fundraising: bool,
+) -> Result<()> {
+    let before = profile(db, entity_code).await?;
+    let mut tx = db.begin_write().await?;
+    let org_path: String =
+        sqlx::query_scalar("SELECT org_path FROM org_units WHERE code = $1 AND active = 1")
+            .bind(entity_code)
+            .fetch_optional(&mut *tx)
+            .await?
+            .filter(|p: &String| scope.contains(p))
+            .ok_or(StoreError::NotFound)?;
+    sqlx::query(
+        "INSERT INTO entity_profiles (entity_code, org_type, public_fundraising, updated_at_ms) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (entity_code) DO UPDATE SET \
+         org_type = excluded.org_type, public_fundraising = excluded.public_fundraising, \
+         updated_at_ms = excluded.updated_at_ms",
+    )
+    .bind(entity_code)
+    .bind(org_type.key())
+    .bind(i16::from(public_fundraising))
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "compliance.profile",
+            org_code: Some(entity_code),
+            org_path: Some(&org_path),
+            entity: format!("entity_profile:{entity_code}"),
+            before: Some(serde_json::json!({"org_type": before.0.key(), "public_fundraising": before.1})),
+            after: Some(serde_json::json!({"org_type": org_type.key(), "public_fundraising": public_fundraising})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Sum of postings on the entity's accounts of a kind (`LIKE` pattern) in `[from, until)`.

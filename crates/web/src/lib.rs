@@ -151,6 +151,12 @@ pub fn route_specs() -> Vec<RouteSpec> {
             get(pages::compliance::show),
         ),
         spec(
+            Method::POST,
+            "/orgs/{code}/compliance",
+            Unit(ManageFunds),
+            post(pages::compliance::update_profile),
+        ),
+        spec(
             Method::GET,
             "/orgs/{code}/export",
             Unit(ViewMoney),

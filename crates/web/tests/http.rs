@@ -1331,6 +1331,40 @@ both!(
             "a third of spending on fees is over 13%"
         );
         assert!(page.body.contains("¥700,000.00"));
+        // Registered as a foundation with public fundraising: the management ceiling is 10%.
+        let saved = app
+            .post_form(
+                "/orgs/410323/compliance",
+                Some(&admin.cookie),
+                &[
+                    ("csrf", &admin.csrf),
+                    ("org_type", "foundation"),
+                    ("public_fundraising", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+        assert_eq!(
+            store::compliance::profile(&app.db, "410323").await.unwrap(),
+            (domain::compliance::OrgType::Foundation, true)
+        );
+        let page = app
+            .get("/orgs/410323/compliance?saved=1", Some(&admin.cookie))
+            .await;
+        assert!(page.body.contains("profile_saved") || page.body.contains("已保存"));
+        assert!(
+            page.body.contains("10.0%"),
+            "the foundation's 10% ceiling: {}",
+            page.body
+        );
+        let bad = app
+            .post_form(
+                "/orgs/410323/compliance",
+                Some(&admin.cookie),
+                &[("csrf", &admin.csrf), ("org_type", "club")],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         let staff = app.browser("xinan.staff").await;
         assert_eq!(
             app.get("/orgs/410323/compliance", Some(&staff.cookie))

@@ -9,9 +9,9 @@ use crate::charts::{Bar, percent_bars};
 use crate::error::AppError;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use domain::access::Permission;
-use domain::compliance::{Assessment, Base, Rule, YearFigures, assess};
+use domain::compliance::{Assessment, Base, OrgType, Rule, YearFigures, assess};
 use domain::ledger::legal_entity_of;
 use domain::org::{DivisionCode, fmt_permille};
 use store::org_units::OrgUnit;
@@ -27,6 +27,11 @@ struct CompliancePage {
     figures: YearFigures,
     assessment: Assessment,
     chart: String,
+    /// How the entity is registered, and whether this viewer may change it.
+    org_type: String,
+    public_fundraising: bool,
+    can_edit: bool,
+    saved: bool,
 }
 
 impl CompliancePage {
@@ -42,10 +47,49 @@ impl CompliancePage {
     }
 }
 
+#[derive(serde::Deserialize)]
+pub struct SavedQuery {
+    saved: Option<String>,
+}
+
+/// Records how the legal entity is registered; the rules follow from it.
+pub async fn update_profile(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let unit = scoped_unit(&state, &viewer.session, Permission::ManageFunds, &code).await?;
+    let entity = DivisionCode::parse(&unit.value.code)
+        .map(|c| legal_entity_of(&c))
+        .map_err(|_| AppError::NotFound)?;
+    // The entity's own profile: decided at the entity, so a township cannot retype its county.
+    let scope = crate::auth::scope_at(&viewer.session, Permission::ManageFunds, &entity.path())?;
+    let org_type =
+        form.get("org_type")
+            .and_then(|t| OrgType::parse(t))
+            .ok_or(AppError::Invalid(vec![domain::FieldError::new(
+                "org_type",
+                "org_type_invalid",
+            )]))?;
+    let user = &viewer.session.user;
+    store::compliance::set_profile(
+        &state.db,
+        &store::Actor::user(user.id, &user.username),
+        &scope,
+        entity.as_str(),
+        org_type,
+        form.contains_key("public_fundraising"),
+    )
+    .await?;
+    Ok(axum::response::Redirect::to(&format!("/orgs/{code}/compliance?saved=1")).into_response())
+}
+
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(code): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<SavedQuery>,
 ) -> Result<Response, AppError> {
     let unit = scoped_unit(&state, &viewer.session, Permission::ViewMoney, &code).await?;
     let entity = DivisionCode::parse(&unit.value.code)
@@ -88,6 +132,9 @@ pub async fn show(
             },
         ],
     );
+    let (org_type, public_fundraising) = store::compliance::profile(&state.db, &entity).await?;
+    let can_edit = DivisionCode::parse(&entity)
+        .is_ok_and(|e| crate::auth::may(&viewer.session, Permission::ManageFunds, &e.path()));
     Ok(render(&CompliancePage {
         layout,
         unit: unit.value,
@@ -97,5 +144,9 @@ pub async fn show(
         figures,
         assessment,
         chart,
+        org_type: org_type.key().to_string(),
+        public_fundraising,
+        can_edit,
+        saved: q.saved.is_some(),
     }))
 }
