@@ -1331,6 +1331,7 @@ both!(
             "a third of spending on fees is over 13%"
         );
         assert!(page.body.contains("¥700,000.00"));
+        assert!(page.body.contains("13.0%") && !page.body.contains("10.0%"));
         // Registered as a foundation with public fundraising: the management ceiling is 10%.
         let saved = app
             .post_form(
