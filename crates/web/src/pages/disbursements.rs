@@ -97,12 +97,9 @@ async fn funds_under(state: &AppState, viewer: &Viewer, unit: &OrgUnit) -> Vec<F
     else {
         return Vec::new();
     };
-    store::ledger::active_funds(&state.db, &scope)
+    super::funds_in_unit(state, &scope, unit)
         .await
         .unwrap_or_default()
-        .into_iter()
-        .filter(|f| f.org_path.starts_with(&unit.org_path))
-        .collect()
 }
 
 async fn list_page(

@@ -81,25 +81,13 @@ fn one_time_token() -> String {
     format!("form-{}", hex::encode(b))
 }
 
-async fn funds_for(
-    state: &AppState,
-    scope: &domain::access::Scope,
-    unit: &OrgUnit,
-) -> Result<Vec<Fund>, AppError> {
-    Ok(store::ledger::active_funds(&state.db, scope)
-        .await?
-        .into_iter()
-        .filter(|f| f.org_path.starts_with(&unit.org_path))
-        .collect())
-}
-
 pub async fn new(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
     let unit = scoped_unit(&state, &viewer.session, Permission::ManageFunds, &code).await?;
-    let funds = funds_for(&state, &unit.scope, &unit.value).await?;
+    let funds = super::funds_in_unit(&state, &unit.scope, &unit.value).await?;
     Ok(render(&NewPage {
         layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/donations/new")),
         unit: unit.value,
@@ -129,7 +117,7 @@ pub async fn create(
     });
     let channel = Channel::parse(&form.channel).unwrap_or(Channel::Cash);
     let donor_kind = DonorKind::parse(&form.donor_kind).unwrap_or(DonorKind::Individual);
-    let fund_ok = funds_for(&state, &unit.scope, &unit.value)
+    let fund_ok = super::funds_in_unit(&state, &unit.scope, &unit.value)
         .await?
         .iter()
         .any(|f| f.code == form.fund_code);
@@ -183,7 +171,7 @@ pub async fn create(
             Err(other) => return Err(other.into()),
         }
     }
-    let funds = funds_for(&state, &unit.scope, &unit.value).await?;
+    let funds = super::funds_in_unit(&state, &unit.scope, &unit.value).await?;
     let mut r = render(&NewPage {
         layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/donations/new")),
         unit: unit.value,

@@ -83,6 +83,19 @@ impl Layout {
     }
 }
 
+/// The open funds of a unit and the units below it, within the scope granted.
+pub async fn funds_in_unit(
+    state: &crate::AppState,
+    scope: &domain::access::Scope,
+    unit: &store::org_units::OrgUnit,
+) -> Result<Vec<store::ledger::Fund>, AppError> {
+    Ok(store::ledger::active_funds(&state.db, scope)
+        .await?
+        .into_iter()
+        .filter(|f| f.org_path.starts_with(&unit.org_path))
+        .collect())
+}
+
 /// Renders a template to an HTML response.
 pub fn render(t: &impl Template) -> Response {
     match t.render() {

@@ -27,25 +27,13 @@ struct StatementPage {
     result: Option<Imported>,
 }
 
-async fn funds_here(
-    state: &AppState,
-    scope: &domain::access::Scope,
-    unit: &OrgUnit,
-) -> Result<Vec<Fund>, AppError> {
-    Ok(store::ledger::active_funds(&state.db, scope)
-        .await?
-        .into_iter()
-        .filter(|f| f.org_path.starts_with(&unit.org_path))
-        .collect())
-}
-
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
     let unit = scoped_unit(&state, &viewer.session, Permission::ManageFunds, &code).await?;
-    let funds = funds_here(&state, &unit.scope, &unit.value).await?;
+    let funds = super::funds_in_unit(&state, &unit.scope, &unit.value).await?;
     Ok(render(&StatementPage {
         layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/statements")),
         unit: unit.value,
@@ -64,7 +52,7 @@ pub async fn upload(
 ) -> Result<Response, AppError> {
     let unit = scoped_unit(&state, &viewer.session, Permission::ManageFunds, &code).await?;
     let lang = viewer.ctx.lang;
-    let funds = funds_here(&state, &unit.scope, &unit.value).await?;
+    let funds = super::funds_in_unit(&state, &unit.scope, &unit.value).await?;
     let fund_code = form.get("fund_code").to_string();
     let file = form.files("statement").next();
     let outcome = match file {
