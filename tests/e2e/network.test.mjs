@@ -190,6 +190,14 @@ test('anyone sees a project\'s money on the public portal, donors masked (phone)
   const page = await context.newPage();
   await page.goto(`${base}/public`);
   assert.match(await page.textContent('h1'), /公开账目/);
+  // The e-commerce partner's giving, by day, never single orders.
+  await Promise.all([page.waitForURL(/\/public\/partners\/\d+$/), page.click('#partners a')]);
+  assert.match(await page.textContent('#partner-total'), /^¥[\d,]+\.\d\d$/);
+  assert.ok(await page.locator('#partner-days tbody tr').count() >= 60, 'months of days');
+  assert.doesNotMatch(await page.textContent('main'), /YX\d{8}-/, 'no order ids in public');
+  await noSideways(page, 360);
+  await page.screenshot({ path: join(out, 'phone-public-partner.png'), fullPage: false });
+  await page.goto(`${base}/public`);
   // Drill down the rolled-up totals: city → 新安县 → its township → the village with a project.
   assert.ok(await page.locator('#below tbody tr').count() >= 15, 'every county rolled up');
   for (const org of ['410323', '410323001', '410323001001']) {

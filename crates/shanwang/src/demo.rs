@@ -636,6 +636,9 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             ratings += 1;
         }
     }
+    // 消费捐: an e-commerce partner giving ¥0.10 per sale for the last three months, settled
+    // day by day into the city's general fund.
+    let (partner_orders, settled) = demo_partner(db, &actor, now).await?;
     // Payments through the approval workflow, at every stage: requested, awaiting the level
     // above, approved, paid, rejected.
     use domain::disbursement::Action;
@@ -715,7 +718,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         }
     }
     Ok(format!(
-        "资金：{} 个基金，{gifts} 笔捐赠（近一年），1:1 配套 {}，{paid} 笔支出（附发票）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价。\n捐赠人自查示例：{}",
+        "资金：{} 个基金，{gifts} 笔捐赠（近一年），1:1 配套 {}，{paid} 笔支出（附发票）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价；消费捐合作方 1 家，{partner_orders} 单，已结算 {settled} 天。\n捐赠人自查示例：{}",
         general.len() + projects.len() + 1,
         matched.display(),
         traceable.unwrap_or_default()
@@ -780,4 +783,88 @@ fn demo_invoice(i: usize, amount: domain::money::Fen) -> store::disbursements::E
         file_name: format!("发票-{:05}.pdf", 1000 + i),
         bytes: pdf.into_bytes(),
     }
+}
+
+/// The demo's e-commerce partner: an agreement from 95 days ago, a few hundred to a few
+/// thousand orders a day (more at weekends, a peak on a shopping festival), some refunds, every
+/// finished day settled.
+async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize), String> {
+    use domain::micro::Item;
+    let e = |e: store::StoreError| e.to_string();
+    let day_ms = 86_400_000i64;
+    let created = store::micro::create_partner(
+        db,
+        actor,
+        &Scope::whole_network(),
+        &store::micro::NewPartner {
+            name: "洛阳优选电商平台".into(),
+            credit_code: "91410300MA4417095B".into(),
+            org_code: "4103".into(),
+            fund_code: "LY-GEN".into(),
+            per_order_fen: 10,
+            share_bp: 0,
+            max_per_order_fen: 10,
+            starts_on: domain::time::china_day(now - 95 * day_ms),
+            ends_on: domain::time::china_day(now + 270 * day_ms),
+        },
+    )
+    .await
+    .map_err(e)?;
+    let ingest = store::micro::Ingestor::start(db.clone());
+    let mut orders = 0;
+    for back in (0..90i64).rev() {
+        let base = now - back * day_ms;
+        let day = domain::time::china_day(base);
+        let (start, _) = domain::time::china_day_range_ms(&day).unwrap_or((base, base));
+        // Orders through the day (today: up to now).
+        let span = (now - start).clamp(1, day_ms);
+        let weekday = (base / day_ms + 4) % 7; // 0 = Sunday
+        let mut count = 300 + ((base / day_ms * 7919) % 500) as usize;
+        if weekday == 0 || weekday == 6 {
+            count *= 2;
+        }
+        if back == 19 {
+            count = 6_000; // a shopping festival
+        }
+        let mut items: Vec<(usize, Item)> = (0..count)
+            .map(|n| {
+                (
+                    n,
+                    Item {
+                        order_id: format!("YX{}-{n:05}", day.replace('-', "")),
+                        amount_fen: 10,
+                        occurred_at_ms: start + (n as i64 * 7_919) % span,
+                        day: day.clone(),
+                        refund: false,
+                    },
+                )
+            })
+            .collect();
+        // About one order in fifty comes back.
+        let refunds: Vec<(usize, Item)> = items
+            .iter()
+            .filter(|(n, _)| n % 50 == 7)
+            .map(|(n, i)| {
+                (
+                    count + n,
+                    Item {
+                        refund: true,
+                        ..i.clone()
+                    },
+                )
+            })
+            .collect();
+        items.extend(refunds);
+        orders += count;
+        ingest
+            .submit(store::micro::Submission {
+                partner_id: created.partner_id,
+                batch_id: format!("demo-{day}"),
+                items,
+            })
+            .await
+            .map_err(e)?;
+    }
+    let settled = store::micro::settle_all(db, actor).await.map_err(e)?;
+    Ok((orders, settled))
 }

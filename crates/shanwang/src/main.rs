@@ -164,6 +164,8 @@ enum PartnerCommand {
         #[arg(long)]
         id: i64,
     },
+    /// Settle every partner's finished days into the ledger now (the server does it each hour)
+    Settle,
 }
 
 #[derive(Subcommand)]
@@ -398,6 +400,20 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
 }
 
 async fn serve(db: Db, listen: SocketAddr) -> Result<(), String> {
+    // Partners' finished days are settled into the ledger each hour (and at start); with many
+    // servers on one database, the one-settlement-per-day key keeps it to once.
+    let settling = db.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match store::micro::settle_all(&settling, &Actor::cli("settlement")).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(settlements = n, "partner days settled"),
+                Err(e) => tracing::warn!(error = %e, "settlement"),
+            }
+        }
+    });
     let app = web::router(web::AppState::new(db));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -490,6 +506,12 @@ async fn partner(args: &DbArgs, cmd: PartnerCommand) -> Result<(), String> {
                 .await
                 .map_err(explain)?;
             println!("新的接口密钥（只显示这一次；旧密钥已失效）：{secret}");
+        }
+        PartnerCommand::Settle => {
+            let n = store::micro::settle_all(&db, &Actor::cli("partner settle"))
+                .await
+                .map_err(explain)?;
+            println!("已结算 {n} 期。");
         }
         PartnerCommand::Revoke { id } => {
             store::micro::revoke(&db, &Actor::cli("partner revoke"), &all, id)

@@ -179,14 +179,17 @@ async fn send(port: u16, s: &Setup, body: &[u8]) -> Option<(i64, i64)> {
     Some((j["accepted"].as_i64()?, j["duplicates"].as_i64()?))
 }
 
-async fn stored(url: &str) -> (i64, i64) {
+/// This partner's orders: how many, and their sum.
+async fn stored(url: &str, partner_id: i64) -> (i64, i64) {
     sqlx::any::install_default_drivers();
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
         .await
         .unwrap();
     sqlx::query_as(
-        "SELECT COUNT(*), CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM micro_donations",
+        "SELECT COUNT(*), CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM micro_donations \
+         WHERE partner_id = $1",
     )
+    .bind(partner_id)
     .fetch_one(&mut conn)
     .await
     .unwrap()
@@ -255,7 +258,7 @@ async fn killed_mid_ingest_loses_nothing(backend: Backend) {
         accepted += a;
     }
     let total = (BATCHES * PER_BATCH) as i64;
-    assert_eq!(stored(&s.url).await, (total, total * 10));
+    assert_eq!(stored(&s.url, s.partner_id).await, (total, total * 10));
     assert!(accepted <= total - (acked.len() * PER_BATCH) as i64);
     drop(server);
     let _ = std::fs::remove_dir_all(&s.dir);
@@ -304,7 +307,7 @@ async fn two_servers_on_one_postgres_count_each_order_once() {
         accepted, 6000,
         "the answers count each order once between them"
     );
-    assert_eq!(stored(&s.url).await, (6000, 60_000));
+    assert_eq!(stored(&s.url, s.partner_id).await, (6000, 60_000));
     drop((a, b));
     let _ = std::fs::remove_dir_all(&s.dir);
 }

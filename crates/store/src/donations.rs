@@ -172,6 +172,21 @@ pub(crate) fn validate(d: &NewDonation) -> Result<DonorFacts> {
 /// Records a gift and books it, in one database transaction. A known phone number is the same
 /// donor; a gift without a phone gets a donor record of its own.
 pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> Result<Donation> {
+    let mut tx = db.begin_write().await?;
+    let donation = record_in(db, &mut tx, actor, scope, d).await?;
+    tx.commit().await?;
+    Ok(donation)
+}
+
+/// The same, inside the caller's write transaction (a settlement books its gift with the rows
+/// it settles). `db` gives the data key for ID numbers.
+pub(crate) async fn record_in(
+    db: &Db,
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    scope: &Scope,
+    d: &NewDonation,
+) -> Result<Donation> {
     let DonorFacts {
         name,
         phone,
@@ -189,7 +204,6 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
             domain::donor::mask_id_number(&id_number),
         ))
     };
-    let mut tx = db.begin_write().await?;
     if let Some(key) = &d.idempotency_key {
         let existing = sqlx::query(
             "SELECT id, ledger_transaction_id, receipt_number FROM donations WHERE idempotency_key = $1",
@@ -213,7 +227,7 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
             });
         }
     }
-    let fund: Fund = ledger::fund_in(&mut tx, scope, &d.fund_code)
+    let fund: Fund = ledger::fund_in(&mut *tx, scope, &d.fund_code)
         .await?
         .ok_or(FieldError::new("fund_code", "fund_unknown"))?;
     let now = d.received_at_ms.unwrap_or_else(now_ms);
@@ -311,7 +325,7 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
     };
     let draft = TxDraft::donation(&fund.code, d.amount, &memo)
         .map_err(|_| FieldError::new("amount_fen", "amount_zero"))?;
-    let ledger_id = ledger::post_in(&mut tx, actor, scope, &draft, None, now).await?;
+    let ledger_id = ledger::post_in(&mut *tx, actor, scope, &draft, None, now).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO donations (fund_id, donor_id, amount_fen, channel, publish_name, \
          ledger_transaction_id, idempotency_key, org_path, received_at_ms, receipt_wanted, \
@@ -332,15 +346,15 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
     .await
     .map_err(crate::conflict_as("idempotency_key"))?;
     let matched =
-        crate::matching::apply_in(&mut tx, actor, id, donor_id, &fund, d.amount, now).await?;
+        crate::matching::apply_in(&mut *tx, actor, id, donor_id, &fund, d.amount, now).await?;
     let receipt_number = if d.receipt_wanted && !name.is_empty() {
-        crate::receipts::issue_in(&mut tx, actor, &fund.entity_code, id, &fund.org_path, None)
+        crate::receipts::issue_in(&mut *tx, actor, &fund.entity_code, id, &fund.org_path, None)
             .await?
     } else {
         None
     };
     audit::append(
-        &mut tx,
+        &mut *tx,
         actor,
         Change {
             action: "donation.create",
@@ -358,7 +372,6 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> R
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(Donation {
         id,
         ledger_transaction_id: ledger_id,

@@ -625,7 +625,320 @@ pub async fn day_summary(db: &Db, partner_id: i64, day: &str) -> Result<DaySumma
             (s.refund_count, s.refund_fen) = (n, fen);
         }
     }
-    // Settlement is the next part of this work; until then no day is settled.
-    s.settled = false;
+    // Settled: the day has orders and every one of them is in a settlement.
+    let unsettled: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM micro_donations WHERE partner_id = $1 AND china_day = $2 \
+         AND settlement_id IS NULL",
+    )
+    .bind(partner_id)
+    .bind(day)
+    .fetch_one(db.pool())
+    .await?;
+    s.settled = s.accepted_count + s.refund_count > 0 && unsettled == 0;
     Ok(s)
+}
+
+/// One settlement: what it took in, and the gift it booked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Settlement {
+    pub id: i64,
+    pub partner_id: i64,
+    pub through_day: String,
+    pub orders_count: i64,
+    pub orders_fen: i64,
+    pub refunds_count: i64,
+    pub refunds_fen: i64,
+    /// A negative balance carried from the previous settlement (refunds beyond orders).
+    pub carried_in_fen: i64,
+    /// What was booked (positive), or carried to the next settlement (zero or negative).
+    pub net_fen: i64,
+    pub donation_id: Option<i64>,
+    pub receipt_number: Option<String>,
+}
+
+/// Settles a partner through `through_day` (a past China-time day): every order and refund not
+/// yet settled whose day is on or before it — late arrivals for earlier days included — goes
+/// into one gift to the agreement's fund, with one receipt to the partner. Settling the same
+/// day twice does nothing (None); so does a day with nothing to settle.
+pub async fn settle(
+    db: &Db,
+    actor: &Actor,
+    partner_id: i64,
+    through_day: &str,
+) -> Result<Option<Settlement>> {
+    if domain::time::china_day_range_ms(through_day).is_none() {
+        return Err(FieldError::new("through", "date_invalid").into());
+    }
+    if through_day >= domain::time::china_day(now_ms()).as_str() {
+        return Err(FieldError::new("through", "settle_day_not_over").into());
+    }
+    let mut tx = db.begin_write().await?;
+    let partner = sqlx::query(
+        "SELECT p.name, p.credit_code, f.code, p.org_path FROM commerce_partners p \
+         JOIN commerce_agreements a ON a.partner_id = p.id JOIN funds f ON f.id = a.fund_id \
+         WHERE p.id = $1 ORDER BY a.id DESC LIMIT 1",
+    )
+    .bind(partner_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let done: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM commerce_settlements WHERE partner_id = $1 AND through_day >= $2 LIMIT 1",
+    )
+    .bind(partner_id)
+    .bind(through_day)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if done.is_some() {
+        return Ok(None);
+    }
+    let sums = sqlx::query(
+        "SELECT refund, COUNT(*), CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM micro_donations \
+         WHERE partner_id = $1 AND settlement_id IS NULL AND china_day <= $2 GROUP BY refund",
+    )
+    .bind(partner_id)
+    .bind(through_day)
+    .fetch_all(&mut *tx)
+    .await?;
+    let (mut orders, mut refunds) = ((0i64, 0i64), (0i64, 0i64));
+    for r in sums {
+        let refund: i64 = r.try_get(0)?;
+        let pair = (r.try_get(1)?, r.try_get(2)?);
+        if refund == 0 {
+            orders = pair;
+        } else {
+            refunds = pair;
+        }
+    }
+    if orders.0 == 0 && refunds.0 == 0 {
+        return Ok(None);
+    }
+    let carried_in: i64 = sqlx::query_scalar(
+        "SELECT CASE WHEN net_fen < 0 THEN net_fen ELSE 0 END FROM commerce_settlements \
+         WHERE partner_id = $1 ORDER BY through_day DESC LIMIT 1",
+    )
+    .bind(partner_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .unwrap_or(0);
+    let net = orders.1 - refunds.1 + carried_in;
+    let (name, credit_code, fund_code, org_path): (String, String, String, String) = (
+        partner.try_get(0)?,
+        partner.try_get(1)?,
+        partner.try_get(2)?,
+        partner.try_get(3)?,
+    );
+    let (_, day_end) = domain::time::china_day_range_ms(through_day).ok_or(StoreError::NotFound)?;
+    let gift = if net > 0 {
+        Some(
+            crate::donations::record_in(
+                db,
+                &mut tx,
+                actor,
+                &Scope::whole_network(),
+                &crate::donations::NewDonation {
+                    fund_code,
+                    amount: domain::money::Fen(net),
+                    donor_kind: domain::donor::DonorKind::Enterprise,
+                    credit_code,
+                    donor_name: name,
+                    donor_phone: String::new(),
+                    publish_name: true,
+                    channel: crate::donations::Channel::Online,
+                    idempotency_key: Some(format!("settlement:{partner_id}:{through_day}")),
+                    // The last moment of the period: the gift counts in that day's year.
+                    received_at_ms: Some(day_end - 1),
+                    receipt_wanted: true,
+                    in_kind_description: String::new(),
+                    donor_id_number: String::new(),
+                },
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO commerce_settlements (partner_id, through_day, orders_count, orders_fen, \
+         refunds_count, refunds_fen, carried_in_fen, net_fen, donation_id, settled_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(partner_id)
+    .bind(through_day)
+    .bind(orders.0)
+    .bind(orders.1)
+    .bind(refunds.0)
+    .bind(refunds.1)
+    .bind(carried_in)
+    .bind(net)
+    .bind(gift.as_ref().map(|g| g.id))
+    .bind(now_ms())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(conflict_as("through_day"))?;
+    sqlx::query(
+        "UPDATE micro_donations SET settlement_id = $1 \
+         WHERE partner_id = $2 AND settlement_id IS NULL AND china_day <= $3",
+    )
+    .bind(id)
+    .bind(partner_id)
+    .bind(through_day)
+    .execute(&mut *tx)
+    .await?;
+    let settlement = Settlement {
+        id,
+        partner_id,
+        through_day: through_day.to_string(),
+        orders_count: orders.0,
+        orders_fen: orders.1,
+        refunds_count: refunds.0,
+        refunds_fen: refunds.1,
+        carried_in_fen: carried_in,
+        net_fen: net,
+        donation_id: gift.as_ref().map(|g| g.id),
+        receipt_number: gift.and_then(|g| g.receipt_number),
+    };
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "commerce.settle",
+            org_code: None,
+            org_path: Some(&org_path),
+            entity: format!("commerce_settlement:{id}"),
+            before: None,
+            after: Some(json!(settlement)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(settlement))
+}
+
+/// Settles every partner, one settlement per past day that has orders, oldest first (what the
+/// server does on its own each hour). Orders that arrive late for a day already settled go into
+/// the next settlement — the next day with orders, or else yesterday's. Returns how many
+/// settlements were made.
+pub async fn settle_all(db: &Db, actor: &Actor) -> Result<usize> {
+    let now = now_ms();
+    let today = domain::time::china_day(now);
+    let yesterday = domain::time::china_day(now - 86_400_000);
+    let pending = sqlx::query(
+        "SELECT m.partner_id, m.china_day, \
+         (SELECT MAX(s.through_day) FROM commerce_settlements s WHERE s.partner_id = m.partner_id) \
+         FROM micro_donations m WHERE m.settlement_id IS NULL AND m.china_day < $1 \
+         GROUP BY m.partner_id, m.china_day ORDER BY m.partner_id, m.china_day",
+    )
+    .bind(&today)
+    .fetch_all(db.pool())
+    .await?;
+    let mut by_partner: Vec<(i64, Option<String>, Vec<String>)> = Vec::new();
+    for r in pending {
+        let (partner_id, day, last): (i64, String, Option<String>) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        match by_partner.last_mut() {
+            Some((p, _, days)) if *p == partner_id => days.push(day),
+            _ => by_partner.push((partner_id, last, vec![day])),
+        }
+    }
+    let mut made = 0;
+    for (partner_id, last, days) in by_partner {
+        let last = last.unwrap_or_default();
+        let mut periods: Vec<&str> = days
+            .iter()
+            .map(String::as_str)
+            .filter(|d| *d > last.as_str())
+            .collect();
+        if periods.is_empty() && yesterday > last {
+            periods.push(&yesterday);
+        }
+        for day in periods {
+            match settle(db, actor, partner_id, day).await {
+                Ok(Some(_)) => made += 1,
+                Ok(None) => {}
+                // Another server settled it first: fine.
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(made)
+}
+
+/// A partner's settlements, newest first.
+pub async fn settlements(db: &Db, partner_id: i64, limit: i64) -> Result<Vec<Settlement>> {
+    sqlx::query(
+        "SELECT s.id, s.partner_id, s.through_day, s.orders_count, s.orders_fen, s.refunds_count, \
+         s.refunds_fen, s.carried_in_fen, s.net_fen, s.donation_id, d.receipt_number \
+         FROM commerce_settlements s LEFT JOIN donations d ON d.id = s.donation_id \
+         WHERE s.partner_id = $1 ORDER BY s.through_day DESC LIMIT $2",
+    )
+    .bind(partner_id)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Settlement {
+            id: r.try_get(0)?,
+            partner_id: r.try_get(1)?,
+            through_day: r.try_get(2)?,
+            orders_count: r.try_get(3)?,
+            orders_fen: r.try_get(4)?,
+            refunds_count: r.try_get(5)?,
+            refunds_fen: r.try_get(6)?,
+            carried_in_fen: r.try_get(7)?,
+            net_fen: r.try_get(8)?,
+            donation_id: r.try_get(9)?,
+            receipt_number: r.try_get(10)?,
+        })
+    })
+    .collect()
+}
+
+/// A partner's public record: per China-time day, orders and net amount, with the running
+/// total — never individual orders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicDay {
+    pub day: String,
+    pub orders: i64,
+    pub net_fen: i64,
+    pub running_fen: i64,
+}
+
+pub async fn public_days(db: &Db, partner_id: i64) -> Result<Vec<PublicDay>> {
+    let rows = sqlx::query(
+        "SELECT china_day, SUM(CASE WHEN refund = 0 THEN 1 ELSE 0 END), \
+         CAST(SUM(CASE WHEN refund = 0 THEN amount_fen ELSE -amount_fen END) AS BIGINT) \
+         FROM micro_donations WHERE partner_id = $1 GROUP BY china_day ORDER BY china_day",
+    )
+    .bind(partner_id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut running = 0;
+    let mut days = Vec::with_capacity(rows.len());
+    for r in rows {
+        let net: i64 = r.try_get(2)?;
+        running += net;
+        days.push(PublicDay {
+            day: r.try_get(0)?,
+            orders: r.try_get(1)?,
+            net_fen: net,
+            running_fen: running,
+        });
+    }
+    Ok(days)
+}
+
+/// Partners, for the public portal and the admin list: (id, name, active).
+pub async fn partners(db: &Db) -> Result<Vec<(i64, String, bool)>> {
+    sqlx::query("SELECT id, name, active FROM commerce_partners ORDER BY id")
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            let active: i64 = r.try_get(2)?;
+            Ok((r.try_get(0)?, r.try_get(1)?, active != 0))
+        })
+        .collect()
 }

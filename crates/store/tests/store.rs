@@ -2553,6 +2553,99 @@ mod micro_tests {
         }
     );
 
+    fn on_day(n: usize, days_ago: i64, refund: bool) -> Item {
+        let at = store::now_ms() - days_ago * 86_400_000;
+        Item {
+            order_id: format!("S{n:05}"),
+            amount_fen: 10,
+            occurred_at_ms: at,
+            day: domain::time::china_day(at),
+            refund,
+        }
+    }
+
+    fn sub(partner_id: i64, items: Vec<Item>) -> Submission {
+        Submission {
+            partner_id,
+            batch_id: "s".into(),
+            items: items.into_iter().enumerate().collect(),
+        }
+    }
+
+    both_backends!(
+        settlements_book_each_day_once_and_take_late_orders_into_the_next,
+        |db: Db| async move {
+            let id = partner(&db).await;
+            let cli = Actor::cli("test");
+            store::receipts::register_range(
+                &db,
+                &cli,
+                &Scope::whole_network(),
+                "410323",
+                "41030126",
+                1,
+                100,
+            )
+            .await
+            .unwrap();
+            let ingest = Ingestor::start(db.clone());
+            // Three days ago 30 orders, two days ago 20 orders and 2 refunds of the first day's.
+            let mut items: Vec<Item> = (0..30).map(|n| on_day(n, 3, false)).collect();
+            items.extend((30..50).map(|n| on_day(n, 2, false)));
+            items.extend((0..2).map(|n| on_day(n, 2, true)));
+            ingest.submit(sub(id, items)).await.unwrap();
+            assert_eq!(micro::settle_all(&db, &cli).await.unwrap(), 2);
+            assert_eq!(
+                micro::settle_all(&db, &cli).await.unwrap(),
+                0,
+                "settled once"
+            );
+            let done = micro::settlements(&db, id, 10).await.unwrap();
+            assert_eq!(done.len(), 2);
+            let (older, newer) = (&done[1], &done[0]);
+            assert_eq!((older.orders_count, older.net_fen), (30, 300));
+            assert_eq!(
+                (newer.orders_count, newer.refunds_count, newer.net_fen),
+                (20, 2, 180)
+            );
+            assert!(older.receipt_number.is_some(), "one receipt per settlement");
+            assert_eq!(cash(&db, "XA-GEN").await, 480);
+            let day3 = domain::time::china_day(store::now_ms() - 3 * 86_400_000);
+            assert!(micro::day_summary(&db, id, &day3).await.unwrap().settled);
+            // A late order for three days ago, and refunds beyond what the next period brings:
+            // the late order goes into the next settlement; a negative balance is carried.
+            let late = vec![
+                on_day(90, 3, false),
+                on_day(30, 1, true),
+                on_day(31, 1, true),
+                on_day(32, 1, true),
+            ];
+            ingest.submit(sub(id, late)).await.unwrap();
+            assert_eq!(micro::settle_all(&db, &cli).await.unwrap(), 1);
+            let next = &micro::settlements(&db, id, 1).await.unwrap()[0];
+            assert_eq!(
+                next.through_day,
+                domain::time::china_day(store::now_ms() - 86_400_000)
+            );
+            assert_eq!(
+                (next.orders_count, next.refunds_count, next.net_fen),
+                (1, 3, -20)
+            );
+            assert_eq!(next.donation_id, None, "nothing booked; carried");
+            assert_eq!(cash(&db, "XA-GEN").await, 480);
+            assert!(matches!(
+                store::ledger::verify(&db).await.unwrap(),
+                store::ledger::LedgerVerdict::Intact { .. }
+            ));
+            assert!(
+                micro::settle(&db, &cli, id, &domain::time::china_day(store::now_ms()))
+                    .await
+                    .is_err(),
+                "today is not over"
+            );
+        }
+    );
+
     both_backends!(
         partners_secrets_are_sealed_rotated_and_revoked,
         |db: Db| async move {

@@ -177,6 +177,12 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         spec(
             Method::GET,
+            "/public/partners/{id}",
+            Public,
+            get(pages::public::partner),
+        ),
+        spec(
+            Method::GET,
             "/public/funds/{code}",
             Public,
             get(pages::public::fund),

@@ -29,6 +29,8 @@ struct IndexPage {
     total: FundTotals,
     /// The same totals rolled up per unit one level below.
     below: Vec<(OrgUnit, FundTotals)>,
+    /// E-commerce partners giving per sale (shown with the whole network).
+    partners: Vec<(i64, String)>,
 }
 
 /// `¥1,234.50` for templates.
@@ -139,12 +141,22 @@ pub async fn index(
     Query(q): Query<IndexQuery>,
 ) -> Result<Response, AppError> {
     let v = unit_view(&state, q.org.as_deref()).await?;
+    let partners = if v.unit.is_none() {
+        store::micro::partners(&state.db)
+            .await?
+            .into_iter()
+            .map(|(id, name, _)| (id, name))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(render(&IndexPage {
         layout: Layout::new(&ctx, "/public"),
         unit: v.unit,
         funds: v.funds,
         total: v.total,
         below: v.below,
+        partners,
     }))
 }
 
@@ -320,4 +332,61 @@ async fn fund_page(
         *r.status_mut() = s;
     }
     Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "public_partner.html")]
+struct PartnerPage {
+    layout: Layout,
+    name: String,
+    /// Newest first.
+    days: Vec<store::micro::PublicDay>,
+    total_fen: i64,
+    total_orders: i64,
+    chart: String,
+}
+
+impl PartnerPage {
+    fn yuan(&self, fen: &i64) -> String {
+        yuan(fen)
+    }
+}
+
+/// An e-commerce partner's giving, day by day, with the running total; never single orders.
+pub async fn partner(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let (_, name, _) = store::micro::partners(&state.db)
+        .await?
+        .into_iter()
+        .find(|(p, _, _)| *p == id)
+        .ok_or(AppError::NotFound)?;
+    let mut days = store::micro::public_days(&state.db, id).await?;
+    let total_fen = days.last().map(|d| d.running_fen).unwrap_or(0);
+    let total_orders = days.iter().map(|d| d.orders).sum();
+    days.reverse();
+    let layout = Layout::new(&ctx, &format!("/public/partners/{id}"));
+    // The last 14 days, each against the biggest of them.
+    let recent: Vec<&store::micro::PublicDay> = days.iter().take(14).collect();
+    let top = recent.iter().map(|d| d.net_fen).max().unwrap_or(1).max(1);
+    let labels: Vec<String> = recent.iter().map(|d| d.day[5..].to_string()).collect();
+    let bars: Vec<Bar> = recent
+        .iter()
+        .zip(&labels)
+        .map(|(d, label)| Bar {
+            label,
+            permille: d.net_fen.max(0) * 1000 / top,
+        })
+        .collect();
+    let chart = percent_bars(&layout.t("partner.chart"), &bars);
+    Ok(render(&PartnerPage {
+        layout,
+        name,
+        days,
+        total_fen,
+        total_orders,
+        chart,
+    }))
 }
