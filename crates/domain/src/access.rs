@@ -67,21 +67,30 @@ pub enum Permission {
     ManageFunds,
     /// Read and export the books (donations with donors' names, ledger, payments).
     ViewMoney,
+    /// Sign e-commerce partners' agreements and hand out, rotate or revoke their API secrets.
+    ManagePartners,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 7] = [
         Permission::ViewOrg,
         Permission::EditOrgFacts,
         Permission::ViewAudit,
         Permission::ManageUsers,
         Permission::ManageFunds,
         Permission::ViewMoney,
+        Permission::ManagePartners,
     ];
 
     /// Changes data (so an auditor must never hold it).
     pub fn writes(self) -> bool {
-        matches!(self, Permission::EditOrgFacts | Permission::ManageUsers)
+        matches!(
+            self,
+            Permission::EditOrgFacts
+                | Permission::ManageUsers
+                | Permission::ManageFunds
+                | Permission::ManagePartners
+        )
     }
 }
 
@@ -210,6 +219,11 @@ mod tests {
         assert!(Role::Auditor.allows(Permission::ViewAudit));
         assert!(!Role::Staff.allows(Permission::ManageFunds));
         assert!(Role::Finance.allows(Permission::ManageFunds));
+        assert!(
+            !Role::Finance.allows(Permission::ManagePartners),
+            "agreements are the admin's"
+        );
+        assert!(Role::Admin.allows(Permission::ManagePartners));
     }
 
     #[test]

@@ -942,3 +942,244 @@ pub async fn partners(db: &Db) -> Result<Vec<(i64, String, bool)>> {
         })
         .collect()
 }
+
+/// One incoming line of the bank statement the remittances are read from.
+#[derive(Debug, Clone)]
+pub struct RemittanceLine {
+    pub row: usize,
+    pub paid_on: String,
+    pub payer: String,
+    pub amount_fen: i64,
+    pub reference: String,
+}
+
+/// What importing remittances did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RemittanceReport {
+    /// (row, settlement day) placed on a settlement.
+    pub matched: Vec<(usize, String)>,
+    /// Rows from a partner that fit no open settlement (kept, shown as unplaced).
+    pub unplaced: Vec<usize>,
+    /// Rows imported before (same file).
+    pub already: Vec<usize>,
+    /// Rows from no known partner (not imported).
+    pub unknown_payer: Vec<(usize, String)>,
+}
+
+/// Imports a partner remittance statement. A line is a partner's when its payer is the
+/// partner's name or its reference carries the partner's credit code; it is placed on the
+/// settlement whose day its reference names (`2026-11-28` or `20261128`), else on the oldest
+/// settlement still unpaid with exactly that amount; otherwise it is kept unplaced.
+pub async fn import_remittances(
+    db: &Db,
+    actor: &Actor,
+    file_digest: &str,
+    lines: &[RemittanceLine],
+) -> Result<RemittanceReport> {
+    let partners: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, name, credit_code FROM commerce_partners")
+            .fetch_all(db.pool())
+            .await?;
+    let mut report = RemittanceReport::default();
+    let mut tx = db.begin_write().await?;
+    for line in lines {
+        let payer = domain::text::normalize(&line.payer);
+        let reference = domain::text::normalize(&line.reference).to_ascii_uppercase();
+        let Some((partner_id, _, _)) = partners
+            .iter()
+            .find(|(_, name, code)| *name == payer || reference.contains(code.as_str()))
+        else {
+            report.unknown_payer.push((line.row, payer));
+            continue;
+        };
+        let seen: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM commerce_remittances WHERE file_digest = $1 AND file_row = $2",
+        )
+        .bind(file_digest)
+        .bind(line.row as i64)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if seen.is_some() {
+            report.already.push(line.row);
+            continue;
+        }
+        // Settlements of this partner with something booked, and what is remitted on each.
+        let open: Vec<(i64, String, i64, i64)> = sqlx::query_as(
+            "SELECT s.id, s.through_day, s.net_fen, CAST(COALESCE((SELECT SUM(r.amount_fen) \
+             FROM commerce_remittances r WHERE r.settlement_id = s.id), 0) AS BIGINT) \
+             FROM commerce_settlements s WHERE s.partner_id = $1 AND s.net_fen > 0 \
+             ORDER BY s.through_day",
+        )
+        .bind(partner_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let named = open.iter().find(|(_, day, _, _)| {
+            reference.contains(day.as_str()) || reference.contains(&day.replace('-', ""))
+        });
+        let by_amount = || {
+            open.iter()
+                .find(|(_, _, net, paid)| *paid == 0 && *net == line.amount_fen)
+        };
+        let place = named.or_else(by_amount);
+        sqlx::query(
+            "INSERT INTO commerce_remittances (partner_id, paid_on, payer, amount_fen, reference, \
+             settlement_id, file_digest, file_row, imported_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(partner_id)
+        .bind(&line.paid_on)
+        .bind(&payer)
+        .bind(line.amount_fen)
+        .bind(&line.reference)
+        .bind(place.map(|p| p.0))
+        .bind(file_digest)
+        .bind(line.row as i64)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        match place {
+            Some((_, day, _, _)) => report.matched.push((line.row, day.clone())),
+            None => report.unplaced.push(line.row),
+        }
+    }
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "commerce.remittances",
+            org_code: None,
+            org_path: None,
+            entity: format!("remittance_file:{file_digest}"),
+            before: None,
+            after: Some(json!(report)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// How a settlement stands against what the partner remitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    Matched,
+    Missing,
+    Underpaid,
+    Overpaid,
+}
+
+impl Standing {
+    pub fn key(self) -> &'static str {
+        match self {
+            Standing::Matched => "matched",
+            Standing::Missing => "missing",
+            Standing::Underpaid => "underpaid",
+            Standing::Overpaid => "overpaid",
+        }
+    }
+}
+
+/// One line of the reconciliation: a settlement, what was remitted for it, and how it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reconciled {
+    pub settlement: Settlement,
+    pub remitted_fen: i64,
+    pub standing: Standing,
+}
+
+/// A partner's settlements (those that booked money) against its remittances, newest first,
+/// and the remittances placed on none: (paid on, payer, amount, reference).
+pub async fn reconciliation(
+    db: &Db,
+    partner_id: i64,
+) -> Result<(Vec<Reconciled>, Vec<(String, String, i64, String)>)> {
+    let settled = settlements(db, partner_id, 10_000).await?;
+    let paid: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
+        "SELECT settlement_id, CAST(SUM(amount_fen) AS BIGINT) FROM commerce_remittances \
+         WHERE partner_id = $1 AND settlement_id IS NOT NULL GROUP BY settlement_id",
+    )
+    .bind(partner_id)
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .collect();
+    let lines = settled
+        .into_iter()
+        .filter(|s| s.net_fen > 0)
+        .map(|s| {
+            let remitted = paid.get(&s.id).copied().unwrap_or(0);
+            let standing = match remitted {
+                0 => Standing::Missing,
+                r if r == s.net_fen => Standing::Matched,
+                r if r < s.net_fen => Standing::Underpaid,
+                _ => Standing::Overpaid,
+            };
+            Reconciled {
+                settlement: s,
+                remitted_fen: remitted,
+                standing,
+            }
+        })
+        .collect();
+    let unplaced = sqlx::query_as(
+        "SELECT paid_on, payer, amount_fen, reference FROM commerce_remittances \
+         WHERE partner_id = $1 AND settlement_id IS NULL ORDER BY paid_on, id",
+    )
+    .bind(partner_id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok((lines, unplaced))
+}
+
+/// A partner as the admin list shows it, with its latest agreement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartnerRow {
+    pub id: i64,
+    pub name: String,
+    pub credit_code: String,
+    pub org_code: String,
+    pub active: bool,
+    pub fund_code: String,
+    pub per_order_fen: i64,
+    pub share_bp: i64,
+    pub max_per_order_fen: i64,
+    pub starts_on: String,
+    pub ends_on: String,
+}
+
+/// Partners signed by units inside the scope and the subtree of `path`.
+pub async fn partner_list(db: &Db, scope: &Scope, path: &str) -> Result<Vec<PartnerRow>> {
+    let (lo, hi) = scope.bounds_within(path);
+    sqlx::query(
+        "SELECT p.id, p.name, p.credit_code, p.org_code, p.active, f.code, a.per_order_fen, \
+         a.share_bp, a.max_per_order_fen, a.starts_on, a.ends_on \
+         FROM commerce_partners p JOIN commerce_agreements a ON a.partner_id = p.id \
+         JOIN funds f ON f.id = a.fund_id \
+         WHERE p.org_path >= $1 AND p.org_path < $2 \
+         AND a.id = (SELECT MAX(a2.id) FROM commerce_agreements a2 WHERE a2.partner_id = p.id) \
+         ORDER BY p.id",
+    )
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        let active: i64 = r.try_get(4)?;
+        Ok(PartnerRow {
+            id: r.try_get(0)?,
+            name: r.try_get(1)?,
+            credit_code: r.try_get(2)?,
+            org_code: r.try_get(3)?,
+            active: active != 0,
+            fund_code: r.try_get(5)?,
+            per_order_fen: r.try_get(6)?,
+            share_bp: r.try_get(7)?,
+            max_per_order_fen: r.try_get(8)?,
+            starts_on: r.try_get(9)?,
+            ends_on: r.try_get(10)?,
+        })
+    })
+    .collect()
+}

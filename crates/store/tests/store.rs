@@ -2647,6 +2647,90 @@ mod micro_tests {
     );
 
     both_backends!(
+        remittances_are_matched_against_settlements,
+        |db: Db| async move {
+            let id = partner(&db).await;
+            let cli = Actor::cli("test");
+            let ingest = Ingestor::start(db.clone());
+            // Four settled days: 10, 20, 30 and 40 orders at ¥0.10.
+            let mut items = Vec::new();
+            let mut n = 0;
+            for (days_ago, count) in [(5, 10), (4, 20), (3, 30), (2, 40)] {
+                for _ in 0..count {
+                    items.push(on_day(n, days_ago, false));
+                    n += 1;
+                }
+            }
+            ingest.submit(sub(id, items)).await.unwrap();
+            assert_eq!(micro::settle_all(&db, &cli).await.unwrap(), 4);
+            let day = |k: i64| domain::time::china_day(store::now_ms() - k * 86_400_000);
+            let line =
+                |row: usize, payer: &str, fen: i64, reference: String| micro::RemittanceLine {
+                    row,
+                    paid_on: day(1),
+                    payer: payer.into(),
+                    amount_fen: fen,
+                    reference,
+                };
+            let lines = vec![
+                // Named by its day (compact form): exact.
+                line(
+                    2,
+                    "某电商平台",
+                    100,
+                    format!("消费捐 {}", day(5).replace('-', "")),
+                ),
+                // Named by its day, but short.
+                line(3, "某电商平台", 150, format!("结算 {}", day(4))),
+                // No day named: placed on the unpaid settlement of exactly that amount; the
+                // payer named only by its credit code.
+                line(4, "某某支付公司", 300, "代付 91350100M000100Y43".into()),
+                // Fits nothing: kept, unplaced.
+                line(5, "某电商平台", 7, "其他".into()),
+                line(6, "路人甲", 500, "捐款".into()),
+            ];
+            let report = micro::import_remittances(&db, &cli, "f1", &lines)
+                .await
+                .unwrap();
+            assert_eq!(report.matched.len(), 3);
+            assert_eq!(report.unplaced, vec![5]);
+            assert_eq!(report.unknown_payer, vec![(6, "路人甲".to_string())]);
+            let again = micro::import_remittances(&db, &cli, "f1", &lines)
+                .await
+                .unwrap();
+            assert_eq!(again.already, vec![2, 3, 4, 5], "each line once");
+            let (recon, unplaced) = micro::reconciliation(&db, id).await.unwrap();
+            let by_day: Vec<(String, &str, i64)> = recon
+                .iter()
+                .map(|r| {
+                    (
+                        r.settlement.through_day.clone(),
+                        r.standing.key(),
+                        r.remitted_fen,
+                    )
+                })
+                .collect();
+            assert_eq!(
+                by_day,
+                vec![
+                    (day(2), "missing", 0),
+                    (day(3), "matched", 300),
+                    (day(4), "underpaid", 150),
+                    (day(5), "matched", 100),
+                ]
+            );
+            assert_eq!(unplaced.len(), 1);
+            // Paying the rest of day 4 twice over: overpaid.
+            let more = vec![line(2, "某电商平台", 100, format!("补 {}", day(4)))];
+            micro::import_remittances(&db, &cli, "f2", &more)
+                .await
+                .unwrap();
+            let (recon, _) = micro::reconciliation(&db, id).await.unwrap();
+            assert_eq!(recon[2].standing.key(), "overpaid");
+        }
+    );
+
+    both_backends!(
         partners_secrets_are_sealed_rotated_and_revoked,
         |db: Db| async move {
             let id = partner(&db).await;

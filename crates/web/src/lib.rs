@@ -98,6 +98,42 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         spec(
             Method::GET,
+            "/orgs/{code}/partners",
+            Unit(ViewMoney),
+            get(pages::partners::list),
+        ),
+        spec(
+            Method::POST,
+            "/orgs/{code}/partners",
+            Unit(ManagePartners),
+            post(pages::partners::create),
+        ),
+        spec(
+            Method::GET,
+            "/orgs/{code}/partners/{id}",
+            Unit(ViewMoney),
+            get(pages::partners::show),
+        ),
+        spec(
+            Method::POST,
+            "/orgs/{code}/partners/{id}/rotate",
+            Unit(ManagePartners),
+            post(pages::partners::rotate),
+        ),
+        spec(
+            Method::POST,
+            "/orgs/{code}/partners/{id}/revoke",
+            Unit(ManagePartners),
+            post(pages::partners::revoke),
+        ),
+        spec(
+            Method::POST,
+            "/orgs/{code}/partners/{id}/remittances",
+            Unit(ManageFunds),
+            post(pages::partners::remittances),
+        ),
+        spec(
+            Method::GET,
             "/orgs/{code}/statements",
             Unit(ManageFunds),
             get(pages::statements::show),

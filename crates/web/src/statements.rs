@@ -49,3 +49,30 @@ pub async fn import(
             .map_err(StatementError::Store)?;
     Ok(Imported { statement, report })
 }
+
+/// Reads a partners' remittance statement (the same bank layout) and matches its lines to
+/// settlements; importing the same file again imports nothing twice.
+pub async fn remittances(
+    db: &Db,
+    actor: &Actor,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<store::micro::RemittanceReport, StatementError> {
+    let statement =
+        xfer::statement::read_statement_bytes(file_name, bytes).map_err(StatementError::File)?;
+    let lines: Vec<store::micro::RemittanceLine> = statement
+        .incoming
+        .iter()
+        .map(|l| store::micro::RemittanceLine {
+            row: l.row,
+            paid_on: l.date.clone(),
+            payer: l.payer.clone(),
+            amount_fen: l.amount.0,
+            reference: l.reference.clone(),
+        })
+        .collect();
+    let digest = domain::evidence::sha256_hex(bytes);
+    store::micro::import_remittances(db, actor, &digest[..16], &lines)
+        .await
+        .map_err(StatementError::Store)
+}

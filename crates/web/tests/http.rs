@@ -313,6 +313,25 @@ both!(every_route_refuses_outsiders, |app: App| async move {
     )
     .await
     .unwrap();
+    // A partner to walk to (id 1), signed by the walked village.
+    store::micro::create_partner(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::Scope::whole_network(),
+        &store::micro::NewPartner {
+            name: "走查电商".into(),
+            credit_code: "91410300MA4417000J".into(),
+            org_code: target.into(),
+            fund_code: "WALK-FUND".into(),
+            per_order_fen: 10,
+            share_bp: 0,
+            max_per_order_fen: 10,
+            starts_on: "2020-01-01".into(),
+            ends_on: "2099-12-31".into(),
+        },
+    )
+    .await
+    .unwrap();
     let mut walked = 0;
     for spec in route_specs() {
         let path = concrete(spec.path, target);
@@ -1925,5 +1944,71 @@ both!(
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         assert_eq!(r.json()["code"], "agreement_inactive");
         assert_eq!(stored().await, 2);
+    }
+);
+
+both!(
+    an_admin_signs_a_partner_on_the_page_and_its_secret_works_once_shown,
+    |app: App| async move {
+        store::ledger::create_fund(
+            &app.db,
+            &Actor::cli("test"),
+            &domain::access::Scope::whole_network(),
+            "LY-GEN",
+            "洛阳市慈善联合总会非限定性资金",
+            "4103",
+            domain::ledger::FundKind::Unrestricted,
+        )
+        .await
+        .unwrap();
+        let admin = app.browser("city.admin").await;
+        let fields = |per_order: &'static str| {
+            vec![
+                ("name", "洛阳优选电商平台"),
+                ("credit_code", "91410300MA4417000J"),
+                ("fund_code", "LY-GEN"),
+                ("per_order_fen", per_order),
+                ("starts_on", "2020-01-01"),
+                ("ends_on", "2099-12-31"),
+            ]
+        };
+        let mut bad = fields("0");
+        bad.push(("csrf", &admin.csrf));
+        let r = app
+            .post_form("/orgs/4103/partners", Some(&admin.cookie), &bad)
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("金额不能为 0"), "{}", r.body);
+        let mut good = fields("0.10");
+        good.push(("csrf", &admin.csrf));
+        let r = app
+            .post_form("/orgs/4103/partners", Some(&admin.cookie), &good)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let grab = |id: &str| {
+            let start = r.body.find(&format!("id=\"{id}\">")).unwrap() + id.len() + 6;
+            r.body[start..].split('<').next().unwrap().to_string()
+        };
+        let (partner_id, secret): (i64, String) =
+            (grab("partner-id").parse().unwrap(), grab("partner-secret"));
+        assert_eq!(secret.len(), 64);
+        // The secret is not on the page again.
+        let list = app.get("/orgs/4103/partners", Some(&admin.cookie)).await;
+        assert!(list.body.contains("洛阳优选电商平台") && !list.body.contains(&secret));
+        // And it signs requests.
+        let today = domain::time::china_day(store::now_ms());
+        let q = format!("/api/v1/partner/summary?date={today}");
+        let s = app
+            .send(signed(Method::GET, &q, partner_id, &secret, "", 0))
+            .await;
+        assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+        // Only an admin signs agreements: the county's staff may not.
+        let staff = app.browser("xinan.staff").await;
+        let mut theirs = fields("0.10");
+        theirs.push(("csrf", &staff.csrf));
+        let r = app
+            .post_form("/orgs/410323/partners", Some(&staff.cookie), &theirs)
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
 );

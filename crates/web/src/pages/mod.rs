@@ -8,6 +8,7 @@ pub mod exports;
 pub mod form_data;
 pub mod login;
 pub mod orgs;
+pub mod partners;
 pub mod public;
 pub mod receipts;
 pub mod statements;

@@ -1,0 +1,291 @@
+//! E-commerce partners (消费捐) for the people who run them: the admin signs a partner's
+//! agreement and hands over its API secret (shown once), rotates or revokes it; finance imports
+//! what the partner remitted and sees each settlement matched, missing, under- or over-paid.
+
+use super::form_data::FormData;
+use super::{Layout, render};
+use crate::AppState;
+use crate::auth::{Viewer, may, scoped_unit};
+use crate::error::AppError;
+use crate::statements::StatementError;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::access::Permission;
+use store::Actor;
+use store::ledger::Fund;
+use store::micro::{PartnerRow, Reconciled, RemittanceReport};
+use store::org_units::OrgUnit;
+
+#[derive(Default)]
+struct PartnerForm {
+    name: String,
+    credit_code: String,
+    fund_code: String,
+    per_order_fen: String,
+    starts_on: String,
+    ends_on: String,
+}
+
+#[derive(Template)]
+#[template(path = "partners.html")]
+struct ListPage {
+    layout: Layout,
+    unit: OrgUnit,
+    partners: Vec<PartnerRow>,
+    can_sign: bool,
+    funds: Vec<Fund>,
+    form: PartnerForm,
+    problem: Option<String>,
+    /// (partner id, secret) right after signing or rotating: shown this once.
+    secret: Option<(i64, String)>,
+}
+
+fn actor(viewer: &Viewer) -> Actor {
+    Actor::user(viewer.session.user.id, &viewer.session.user.username)
+}
+
+async fn list_page(
+    state: &AppState,
+    viewer: &Viewer,
+    code: &str,
+    form: PartnerForm,
+    problem: Option<String>,
+    secret: Option<(i64, String)>,
+) -> Result<Response, AppError> {
+    let unit = scoped_unit(state, &viewer.session, Permission::ViewMoney, code).await?;
+    let partners = store::micro::partner_list(&state.db, &unit.scope, &unit.value.org_path).await?;
+    let can_sign = may(
+        &viewer.session,
+        Permission::ManagePartners,
+        &unit.value.org_path,
+    );
+    let funds = if can_sign {
+        super::funds_in_unit(state, &unit.scope, &unit.value).await?
+    } else {
+        Vec::new()
+    };
+    let failed = problem.is_some();
+    let mut r = render(&ListPage {
+        layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/partners")),
+        unit: unit.value,
+        partners,
+        can_sign,
+        funds,
+        form,
+        problem,
+        secret,
+    });
+    if failed {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    list_page(&state, &viewer, &code, PartnerForm::default(), None, None).await
+}
+
+/// Signs a partner's agreement; the answer shows its API secret once.
+pub async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let unit = scoped_unit(&state, &viewer.session, Permission::ManagePartners, &code).await?;
+    let submitted = PartnerForm {
+        name: form.get("name").into(),
+        credit_code: form.get("credit_code").into(),
+        fund_code: form.get("fund_code").into(),
+        per_order_fen: form.get("per_order_fen").into(),
+        starts_on: form.get("starts_on").into(),
+        ends_on: form.get("ends_on").into(),
+    };
+    let lang = viewer.ctx.lang;
+    let per_order = domain::money::Fen::parse_yuan("per_order", &submitted.per_order_fen);
+    let result = match per_order {
+        Err(e) => Err(AppError::Invalid(vec![e])),
+        Ok(fen) => store::micro::create_partner(
+            &state.db,
+            &actor(&viewer),
+            &unit.scope,
+            &store::micro::NewPartner {
+                name: submitted.name.clone(),
+                credit_code: submitted.credit_code.clone(),
+                org_code: unit.value.code.clone(),
+                fund_code: submitted.fund_code.clone(),
+                per_order_fen: fen.0,
+                share_bp: 0,
+                max_per_order_fen: fen.0,
+                starts_on: submitted.starts_on.trim().into(),
+                ends_on: submitted.ends_on.trim().into(),
+            },
+        )
+        .await
+        .map_err(AppError::from),
+    };
+    match result {
+        Ok(created) => {
+            list_page(
+                &state,
+                &viewer,
+                &code,
+                PartnerForm::default(),
+                None,
+                Some((created.partner_id, created.secret)),
+            )
+            .await
+        }
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            list_page(
+                &state,
+                &viewer,
+                &code,
+                submitted,
+                Some(e.message(lang)),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn rotate(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((code, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let unit = scoped_unit(&state, &viewer.session, Permission::ManagePartners, &code).await?;
+    let secret = store::micro::rotate_secret(&state.db, &actor(&viewer), &unit.scope, id).await?;
+    list_page(
+        &state,
+        &viewer,
+        &code,
+        PartnerForm::default(),
+        None,
+        Some((id, secret)),
+    )
+    .await
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((code, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let unit = scoped_unit(&state, &viewer.session, Permission::ManagePartners, &code).await?;
+    store::micro::revoke(&state.db, &actor(&viewer), &unit.scope, id).await?;
+    Ok(Redirect::to(&format!("/orgs/{code}/partners")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "partner.html")]
+struct DetailPage {
+    layout: Layout,
+    unit: OrgUnit,
+    partner: PartnerRow,
+    lines: Vec<Reconciled>,
+    unplaced: Vec<(String, String, i64, String)>,
+    can_import: bool,
+    report: Option<RemittanceReport>,
+    problem: Option<String>,
+}
+
+impl DetailPage {
+    fn yuan(&self, fen: &i64) -> String {
+        super::public::yuan(fen)
+    }
+    fn standing(&self, r: &Reconciled) -> String {
+        self.layout
+            .t(&format!("recon.{}", r.standing.key()))
+            .into_owned()
+    }
+    fn standing_class(&self, r: &Reconciled) -> &'static str {
+        match r.standing {
+            store::micro::Standing::Matched => "ok",
+            _ => "warn",
+        }
+    }
+    fn count(&self, key: &str) -> usize {
+        self.lines
+            .iter()
+            .filter(|l| l.standing.key() == key)
+            .count()
+    }
+}
+
+async fn detail_page(
+    state: &AppState,
+    viewer: &Viewer,
+    code: &str,
+    id: i64,
+    report: Option<RemittanceReport>,
+    problem: Option<String>,
+) -> Result<Response, AppError> {
+    let unit = scoped_unit(state, &viewer.session, Permission::ViewMoney, code).await?;
+    let partner = store::micro::partner_list(&state.db, &unit.scope, &unit.value.org_path)
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or(AppError::NotFound)?;
+    let (lines, unplaced) = store::micro::reconciliation(&state.db, id).await?;
+    let failed = problem.is_some();
+    let mut r = render(&DetailPage {
+        layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/partners/{id}")),
+        can_import: may(
+            &viewer.session,
+            Permission::ManageFunds,
+            &unit.value.org_path,
+        ),
+        unit: unit.value,
+        partner,
+        lines,
+        unplaced,
+        report,
+        problem,
+    });
+    if failed {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((code, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    detail_page(&state, &viewer, &code, id, None, None).await
+}
+
+/// Imports what partners remitted (the bank's statement) and shows the reconciliation.
+pub async fn remittances(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((code, id)): Path<(String, i64)>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    scoped_unit(&state, &viewer.session, Permission::ManageFunds, &code).await?;
+    let lang = viewer.ctx.lang;
+    let Some(file) = form.files("statement").next() else {
+        let p = lang.error("statement_missing");
+        return detail_page(&state, &viewer, &code, id, None, Some(p)).await;
+    };
+    match crate::statements::remittances(&state.db, &actor(&viewer), &file.file_name, &file.bytes)
+        .await
+    {
+        Ok(report) => detail_page(&state, &viewer, &code, id, Some(report), None).await,
+        Err(StatementError::File(e)) => {
+            let p = format!("{e}。{}", lang.t("statement.nothing_booked"));
+            detail_page(&state, &viewer, &code, id, None, Some(p)).await
+        }
+        Err(StatementError::Store(e)) => Err(e.into()),
+    }
+}
