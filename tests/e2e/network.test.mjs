@@ -269,3 +269,20 @@ test('a payment needs its evidence and a second person: request with an invoice,
   await noSideways(p2, 360);
   await second.close();
 });
+
+test('finance reconciles a partner: every settled day against what was remitted', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await signIn(page, 'city.finance');
+  await page.goto(`${base}/orgs/4103`);
+  await Promise.all([page.waitForURL(/\/partners$/), page.click('a:text("消费捐合作方")')]);
+  assert.equal(await page.locator('#partner-secret').count(), 0, 'no secret on the list');
+  assert.equal(await page.locator('form[action$="/partners"]').count(), 0, 'finance does not sign agreements');
+  await Promise.all([page.waitForURL(/\/partners\/\d+$/), page.click('#partners a')]);
+  assert.equal(await page.textContent('#n-underpaid'), '1', 'the festival day was paid short');
+  assert.equal(await page.textContent('#n-missing'), '1', 'yesterday is not paid yet');
+  assert.ok(Number(await page.textContent('#n-matched')) >= 80);
+  assert.equal(await page.locator('#settlements tr[data-standing="underpaid"]').count(), 1);
+  await page.screenshot({ path: join(out, 'desktop-reconciliation.png'), fullPage: false });
+  await context.close();
+});

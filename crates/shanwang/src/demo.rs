@@ -866,5 +866,31 @@ async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize)
             .map_err(e)?;
     }
     let settled = store::micro::settle_all(db, actor).await.map_err(e)?;
+    // What the partner remitted: each settled day the next day, except the latest (not yet
+    // paid) and the festival day, paid ¥1.20 short — the difference finance resolves.
+    let settlements = store::micro::settlements(db, created.partner_id, 1000)
+        .await
+        .map_err(e)?;
+    let festival = domain::time::china_day(now - 19 * day_ms);
+    let lines: Vec<store::micro::RemittanceLine> = settlements
+        .iter()
+        .skip(1)
+        .filter(|st| st.net_fen > 0)
+        .enumerate()
+        .map(|(row, st)| store::micro::RemittanceLine {
+            row: row + 2,
+            paid_on: st.through_day.clone(),
+            payer: "洛阳优选电商平台".into(),
+            amount_fen: if st.through_day == festival {
+                st.net_fen - 120
+            } else {
+                st.net_fen
+            },
+            reference: format!("消费捐 {}", st.through_day),
+        })
+        .collect();
+    store::micro::import_remittances(db, actor, "demo-remittances", &lines)
+        .await
+        .map_err(e)?;
     Ok((orders, settled))
 }

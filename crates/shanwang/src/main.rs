@@ -400,8 +400,9 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
 }
 
 async fn serve(db: Db, listen: SocketAddr) -> Result<(), String> {
-    // Partners' finished days are settled into the ledger each hour (and at start); with many
-    // servers on one database, the one-settlement-per-day key keeps it to once.
+    // Partners' finished days are settled into the ledger each hour (and at start), and orders
+    // past retention folded; with many servers on one database, the one-settlement-per-day key
+    // keeps settling to once.
     let settling = db.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -411,6 +412,12 @@ async fn serve(db: Db, listen: SocketAddr) -> Result<(), String> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(settlements = n, "partner days settled"),
                 Err(e) => tracing::warn!(error = %e, "settlement"),
+            }
+            // Then orders past their retention period are folded into daily totals.
+            match store::micro::compact(&settling, &Actor::cli("retention")).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(orders = n, "partner orders folded into daily totals"),
+                Err(e) => tracing::warn!(error = %e, "retention"),
             }
         }
     });

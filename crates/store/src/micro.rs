@@ -616,6 +616,25 @@ pub async fn day_summary(db: &Db, partner_id: i64, day: &str) -> Result<DaySumma
         date: day.to_string(),
         ..Default::default()
     };
+    let folded: Option<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT orders_count, orders_fen, refunds_count, refunds_fen FROM micro_daily_totals \
+         WHERE partner_id = $1 AND china_day = $2",
+    )
+    .bind(partner_id)
+    .bind(day)
+    .fetch_optional(db.pool())
+    .await?;
+    if let Some((oc, of, rc, rf)) = folded {
+        // Folded days were settled before they were folded.
+        return Ok(DaySummary {
+            date: day.to_string(),
+            accepted_count: oc,
+            accepted_fen: of,
+            refund_count: rc,
+            refund_fen: rf,
+            settled: true,
+        });
+    }
     for r in rows {
         let refund: i64 = r.try_get(0)?;
         let (n, fen): (i64, i64) = (r.try_get(1)?, r.try_get(2)?);
@@ -907,10 +926,14 @@ pub struct PublicDay {
 }
 
 pub async fn public_days(db: &Db, partner_id: i64) -> Result<Vec<PublicDay>> {
+    // Days still kept order by order, and days folded into totals (never both).
     let rows = sqlx::query(
-        "SELECT china_day, SUM(CASE WHEN refund = 0 THEN 1 ELSE 0 END), \
-         CAST(SUM(CASE WHEN refund = 0 THEN amount_fen ELSE -amount_fen END) AS BIGINT) \
-         FROM micro_donations WHERE partner_id = $1 GROUP BY china_day ORDER BY china_day",
+        "SELECT china_day, CAST(SUM(n) AS BIGINT), CAST(SUM(fen) AS BIGINT) FROM ( \
+         SELECT china_day, CASE WHEN refund = 0 THEN 1 ELSE 0 END AS n, \
+         CASE WHEN refund = 0 THEN amount_fen ELSE -amount_fen END AS fen \
+         FROM micro_donations WHERE partner_id = $1 \
+         UNION ALL SELECT china_day, orders_count, orders_fen - refunds_fen \
+         FROM micro_daily_totals WHERE partner_id = $1) t GROUP BY china_day ORDER BY china_day",
     )
     .bind(partner_id)
     .fetch_all(db.pool())
@@ -1182,4 +1205,93 @@ pub async fn partner_list(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Part
         })
     })
     .collect()
+}
+
+/// Folds settled per-order rows older than each partner's retention period (with a day to
+/// spare) into daily totals. Returns how many order rows were folded.
+pub async fn compact(db: &Db, actor: &Actor) -> Result<u64> {
+    let now = now_ms();
+    let partners: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT p.id, COALESCE((SELECT a.retention_days FROM commerce_agreements a \
+         WHERE a.partner_id = p.id ORDER BY a.id DESC LIMIT 1), $1) FROM commerce_partners p",
+    )
+    .bind(DEFAULT_RETENTION_DAYS)
+    .fetch_all(db.pool())
+    .await?;
+    let mut folded = 0;
+    for (partner_id, retention_days) in partners {
+        let before = domain::time::china_day(now - (retention_days + 1) * 86_400_000);
+        let mut tx = db.begin_write().await?;
+        if db.backend() == Backend::Postgres {
+            // Two servers folding at once take turns on the partner's row, so the second finds
+            // the rows already folded instead of adding them twice.
+            sqlx::query("SELECT id FROM commerce_partners WHERE id = $1 FOR UPDATE")
+                .bind(partner_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let days = sqlx::query(
+            "SELECT china_day, \
+             SUM(CASE WHEN refund = 0 THEN 1 ELSE 0 END), \
+             CAST(SUM(CASE WHEN refund = 0 THEN amount_fen ELSE 0 END) AS BIGINT), \
+             SUM(CASE WHEN refund = 1 THEN 1 ELSE 0 END), \
+             CAST(SUM(CASE WHEN refund = 1 THEN amount_fen ELSE 0 END) AS BIGINT) \
+             FROM micro_donations WHERE partner_id = $1 AND china_day < $2 \
+             AND settlement_id IS NOT NULL GROUP BY china_day",
+        )
+        .bind(partner_id)
+        .bind(&before)
+        .fetch_all(&mut *tx)
+        .await?;
+        if days.is_empty() {
+            continue;
+        }
+        for d in &days {
+            let day: String = d.try_get(0)?;
+            let (oc, of, rc, rf): (i64, i64, i64, i64) =
+                (d.try_get(1)?, d.try_get(2)?, d.try_get(3)?, d.try_get(4)?);
+            sqlx::query(
+                "INSERT INTO micro_daily_totals (partner_id, china_day, orders_count, orders_fen, \
+                 refunds_count, refunds_fen) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (partner_id, china_day) DO UPDATE SET \
+                 orders_count = micro_daily_totals.orders_count + excluded.orders_count, \
+                 orders_fen = micro_daily_totals.orders_fen + excluded.orders_fen, \
+                 refunds_count = micro_daily_totals.refunds_count + excluded.refunds_count, \
+                 refunds_fen = micro_daily_totals.refunds_fen + excluded.refunds_fen",
+            )
+            .bind(partner_id)
+            .bind(&day)
+            .bind(oc)
+            .bind(of)
+            .bind(rc)
+            .bind(rf)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let removed = sqlx::query(
+            "DELETE FROM micro_donations WHERE partner_id = $1 AND china_day < $2 \
+             AND settlement_id IS NOT NULL",
+        )
+        .bind(partner_id)
+        .bind(&before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action: "commerce.compact",
+                org_code: None,
+                org_path: None,
+                entity: format!("commerce_partner:{partner_id}"),
+                before: None,
+                after: Some(json!({"before_day": before, "days": days.len(), "orders": removed})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        folded += removed;
+    }
+    Ok(folded)
 }

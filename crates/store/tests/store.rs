@@ -2731,6 +2731,58 @@ mod micro_tests {
     );
 
     both_backends!(
+        old_orders_fold_into_daily_totals_and_still_count_once,
+        |db: Db| async move {
+            let id = partner(&db).await;
+            let cli = Actor::cli("test");
+            let ingest = Ingestor::start(db.clone());
+            // 95 days ago (past the 90-day retention) and 10 days ago.
+            let mut items: Vec<Item> = (0..30).map(|n| on_day(n, 95, false)).collect();
+            items.push(on_day(0, 95, true));
+            items.extend((30..40).map(|n| on_day(n, 10, false)));
+            ingest.submit(sub(id, items.clone())).await.unwrap();
+            let day95 = domain::time::china_day(store::now_ms() - 95 * 86_400_000);
+            let before_public = micro::public_days(&db, id).await.unwrap();
+            // Nothing is folded before it is settled.
+            assert_eq!(micro::compact(&db, &cli).await.unwrap(), 0);
+            micro::settle_all(&db, &cli).await.unwrap();
+            let cash_before = cash(&db, "XA-GEN").await;
+            assert_eq!(micro::compact(&db, &cli).await.unwrap(), 31);
+            assert_eq!(micro::compact(&db, &cli).await.unwrap(), 0, "folded once");
+            assert_eq!(
+                totals(&db).await,
+                (10, 100),
+                "only the recent orders are kept one by one"
+            );
+            assert_eq!(
+                micro::public_days(&db, id).await.unwrap(),
+                before_public,
+                "the public record is unchanged"
+            );
+            let d = micro::day_summary(&db, id, &day95).await.unwrap();
+            assert_eq!(
+                (
+                    d.accepted_count,
+                    d.accepted_fen,
+                    d.refund_count,
+                    d.refund_fen,
+                    d.settled
+                ),
+                (30, 300, 1, 10, true)
+            );
+            assert_eq!(
+                cash(&db, "XA-GEN").await,
+                cash_before,
+                "the ledger is untouched"
+            );
+            assert!(matches!(
+                store::ledger::verify(&db).await.unwrap(),
+                store::ledger::LedgerVerdict::Intact { .. }
+            ));
+        }
+    );
+
+    both_backends!(
         partners_secrets_are_sealed_rotated_and_revoked,
         |db: Db| async move {
             let id = partner(&db).await;
