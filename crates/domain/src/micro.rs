@@ -111,6 +111,41 @@ impl Terms {
     }
 }
 
+/// The last day of the settlement period that `day` falls in, periods of `period_days` days
+/// counted from the agreement's first day (China-time dates).
+pub fn period_end(starts_on: &str, period_days: i64, day: &str) -> Option<String> {
+    let start = crate::time::china_day_range_ms(starts_on)?.0;
+    let at = crate::time::china_day_range_ms(day)?.0;
+    let period = period_days.max(1);
+    let index = (at - start).div_euclid(86_400_000) / period;
+    let end = start + ((index + 1) * period - 1) * 86_400_000;
+    Some(crate::time::china_day(end))
+}
+
+/// A share typed as a percentage ("1.5" or "1.5%") in basis points (150); at most 100 %, two
+/// decimals.
+pub fn percent_to_bp(field: &'static str, input: &str) -> Result<i64, FieldError> {
+    let t = crate::text::normalize(input);
+    let t = t.trim_end_matches('%').trim();
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    let ok = !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && frac.len() <= 2
+        && frac.bytes().all(|b| b.is_ascii_digit());
+    let bp = ok
+        .then(|| {
+            let w: i64 = whole.parse().ok()?;
+            let f: i64 = format!("{frac:0<2}").parse().ok()?;
+            w.checked_mul(100)?.checked_add(f)
+        })
+        .flatten()
+        .ok_or(FieldError::new(field, "share_invalid"))?;
+    if !(1..=10_000).contains(&bp) {
+        return Err(FieldError::new(field, "share_invalid"));
+    }
+    Ok(bp)
+}
+
 /// One item as the partner sent it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct ItemInput {
@@ -228,6 +263,35 @@ mod tests {
         );
         assert!(parse_authorization("Bearer abc").is_none());
         assert!(parse_authorization("SW1-HMAC-SHA256 partner=x, ts=1, sig=ab").is_none());
+    }
+
+    #[test]
+    fn periods_count_from_the_agreements_first_day() {
+        assert_eq!(
+            period_end("2026-11-01", 1, "2026-11-05").unwrap(),
+            "2026-11-05"
+        );
+        assert_eq!(
+            period_end("2026-11-01", 7, "2026-11-01").unwrap(),
+            "2026-11-07"
+        );
+        assert_eq!(
+            period_end("2026-11-01", 7, "2026-11-07").unwrap(),
+            "2026-11-07"
+        );
+        assert_eq!(
+            period_end("2026-11-01", 7, "2026-11-08").unwrap(),
+            "2026-11-14"
+        );
+        assert_eq!(
+            period_end("2026-11-01", 30, "2026-12-15").unwrap(),
+            "2026-12-30"
+        );
+        assert!(period_end("soon", 7, "2026-11-08").is_none());
+        assert_eq!(
+            crate::time::add_days("2026-03-01", -1).unwrap(),
+            "2026-02-28"
+        );
     }
 
     #[test]

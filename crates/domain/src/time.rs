@@ -35,6 +35,12 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
+/// The China-time day `n` days after `day` (before, when negative).
+pub fn add_days(day: &str, n: i64) -> Option<String> {
+    let (start, _) = china_day_range_ms(day)?;
+    Some(china_day(start + n * 86_400_000))
+}
+
 /// The China-time calendar day `YYYY-MM-DD` as a half-open UTC millisecond range.
 pub fn china_day_range_ms(day: &str) -> Option<(i64, i64)> {
     let date = Date::parse(day, format_description!("[year]-[month]-[day]")).ok()?;

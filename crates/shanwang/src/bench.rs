@@ -845,6 +845,7 @@ async fn ingest_on(
             max_per_order_fen: 10,
             starts_on: "2020-01-01".into(),
             ends_on: "2099-12-31".into(),
+            settlement_days: 1,
         },
     )
     .await

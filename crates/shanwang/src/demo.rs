@@ -806,6 +806,7 @@ async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize)
             max_per_order_fen: 10,
             starts_on: domain::time::china_day(now - 95 * day_ms),
             ends_on: domain::time::china_day(now + 270 * day_ms),
+            settlement_days: 1,
         },
     )
     .await

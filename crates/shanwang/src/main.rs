@@ -150,6 +150,9 @@ enum PartnerCommand {
         /// Last day of the agreement
         #[arg(long)]
         ends: String,
+        /// Days per settlement period (1 daily, 7 weekly, 30 monthly)
+        #[arg(long, default_value_t = 1)]
+        settle_every_days: i64,
         /// Print {"partner_id", "secret"} as JSON
         #[arg(long)]
         json: bool,
@@ -475,6 +478,7 @@ async fn partner(args: &DbArgs, cmd: PartnerCommand) -> Result<(), String> {
             per_order_fen,
             starts,
             ends,
+            settle_every_days,
             json,
         } => {
             let created = store::micro::create_partner(
@@ -491,6 +495,7 @@ async fn partner(args: &DbArgs, cmd: PartnerCommand) -> Result<(), String> {
                     max_per_order_fen: per_order_fen,
                     starts_on: starts,
                     ends_on: ends,
+                    settlement_days: settle_every_days,
                 },
             )
             .await

@@ -37,6 +37,9 @@ pub struct NewPartner {
     pub max_per_order_fen: i64,
     pub starts_on: String,
     pub ends_on: String,
+    /// Days per settlement period, counted from the agreement's first day: 1 (daily, the
+    /// default), 7 (weekly), 30 …
+    pub settlement_days: i64,
 }
 
 /// A new partner's id and its secret, shown once.
@@ -94,6 +97,12 @@ pub async fn create_partner(
     valid_day("ends_on", &p.ends_on, &mut errors);
     if p.ends_on < p.starts_on {
         errors.push(FieldError::new("ends_on", "ends_before_start"));
+    }
+    if !(1..=92).contains(&p.settlement_days) {
+        errors.push(FieldError::new(
+            "settlement_days",
+            "settlement_days_invalid",
+        ));
     }
     if DivisionCode::parse(&p.org_code).is_err() {
         errors.push(FieldError::new("org_code", "org_unknown"));
@@ -157,7 +166,7 @@ pub async fn create_partner(
     sqlx::query(
         "INSERT INTO commerce_agreements (partner_id, fund_id, per_order_fen, share_bp, \
          max_per_order_fen, starts_on, ends_on, settlement_days, retention_days, created_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $8, $9)",
     )
     .bind(partner_id)
     .bind(fund.id)
@@ -168,6 +177,7 @@ pub async fn create_partner(
     .bind(&p.ends_on)
     .bind(DEFAULT_RETENTION_DAYS)
     .bind(now)
+    .bind(p.settlement_days)
     .execute(&mut *tx)
     .await?;
     audit::append(
@@ -834,45 +844,68 @@ pub async fn settle(
     Ok(Some(settlement))
 }
 
-/// Settles every partner, one settlement per past day that has orders, oldest first (what the
-/// server does on its own each hour). Orders that arrive late for a day already settled go into
-/// the next settlement — the next day with orders, or else yesterday's. Returns how many
-/// settlements were made.
+/// Settles every partner, one settlement per finished period (daily unless the agreement says
+/// otherwise) that has orders, oldest first — what the server does on its own each hour. Orders
+/// that arrive late for a period already settled go into the next settlement: the next period
+/// with orders, or else the latest period that is over. Returns how many settlements were made.
 pub async fn settle_all(db: &Db, actor: &Actor) -> Result<usize> {
     let now = now_ms();
     let today = domain::time::china_day(now);
     let yesterday = domain::time::china_day(now - 86_400_000);
     let pending = sqlx::query(
         "SELECT m.partner_id, m.china_day, \
-         (SELECT MAX(s.through_day) FROM commerce_settlements s WHERE s.partner_id = m.partner_id) \
+         (SELECT MAX(s.through_day) FROM commerce_settlements s WHERE s.partner_id = m.partner_id), \
+         (SELECT a.starts_on FROM commerce_agreements a WHERE a.partner_id = m.partner_id \
+          ORDER BY a.id DESC LIMIT 1), \
+         (SELECT a.settlement_days FROM commerce_agreements a WHERE a.partner_id = m.partner_id \
+          ORDER BY a.id DESC LIMIT 1) \
          FROM micro_donations m WHERE m.settlement_id IS NULL AND m.china_day < $1 \
          GROUP BY m.partner_id, m.china_day ORDER BY m.partner_id, m.china_day",
     )
     .bind(&today)
     .fetch_all(db.pool())
     .await?;
-    let mut by_partner: Vec<(i64, Option<String>, Vec<String>)> = Vec::new();
+    // Per partner: the last day settled, and the ends of the periods that have orders waiting.
+    let mut by_partner: Vec<(i64, String, Vec<String>, String)> = Vec::new();
     for r in pending {
         let (partner_id, day, last): (i64, String, Option<String>) =
             (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        let starts_on: Option<String> = r.try_get(3)?;
+        let period: Option<i64> = r.try_get(4)?;
+        let (starts_on, period) = (
+            starts_on.unwrap_or_else(|| day.clone()),
+            period.unwrap_or(1),
+        );
+        let end = domain::micro::period_end(&starts_on, period, &day).unwrap_or(day);
+        // The latest period that is over: the one yesterday is in, or else the one before.
+        let closed = domain::micro::period_end(&starts_on, period, &yesterday)
+            .and_then(|e| {
+                if e < today {
+                    Some(e)
+                } else {
+                    domain::time::add_days(&e, -period)
+                }
+            })
+            .unwrap_or_default();
         match by_partner.last_mut() {
-            Some((p, _, days)) if *p == partner_id => days.push(day),
-            _ => by_partner.push((partner_id, last, vec![day])),
+            Some((p, _, ends, _)) if *p == partner_id => ends.push(end),
+            _ => by_partner.push((partner_id, last.unwrap_or_default(), vec![end], closed)),
         }
     }
     let mut made = 0;
-    for (partner_id, last, days) in by_partner {
-        let last = last.unwrap_or_default();
-        let mut periods: Vec<&str> = days
-            .iter()
-            .map(String::as_str)
-            .filter(|d| *d > last.as_str())
+    for (partner_id, last, ends, closed) in by_partner {
+        // Periods that are over and not yet settled; orders that came late for a settled
+        // period go into the latest period that is over.
+        let mut periods: Vec<String> = ends
+            .into_iter()
+            .filter(|e| *e > last && *e < today)
             .collect();
-        if periods.is_empty() && yesterday > last {
-            periods.push(&yesterday);
+        periods.dedup();
+        if periods.is_empty() && closed > last {
+            periods.push(closed);
         }
         for day in periods {
-            match settle(db, actor, partner_id, day).await {
+            match settle(db, actor, partner_id, &day).await {
                 Ok(Some(_)) => made += 1,
                 Ok(None) => {}
                 // Another server settled it first: fine.

@@ -2448,6 +2448,7 @@ mod micro_tests {
                 max_per_order_fen: 0,
                 starts_on: "2026-01-01".into(),
                 ends_on: "2099-12-31".into(),
+                settlement_days: 1,
             },
         )
         .await
@@ -2782,6 +2783,64 @@ mod micro_tests {
         }
     );
 
+    both_backends!(weekly_agreements_settle_once_a_week, |db: Db| async move {
+        seeded_with_county_fund(&db).await;
+        let cli = Actor::cli("test");
+        let day = |k: i64| domain::time::china_day(store::now_ms() - k * 86_400_000);
+        let id = micro::create_partner(
+            &db,
+            &cli,
+            &Scope::whole_network(),
+            &NewPartner {
+                name: "周结电商".into(),
+                credit_code: "91350100M000100Y43".into(),
+                org_code: "410323".into(),
+                fund_code: "XA-GEN".into(),
+                per_order_fen: 10,
+                share_bp: 0,
+                max_per_order_fen: 0,
+                starts_on: day(20),
+                ends_on: "2099-12-31".into(),
+                settlement_days: 7,
+            },
+        )
+        .await
+        .unwrap()
+        .partner_id;
+        let items: Vec<Item> = (2..=20).map(|k| on_day(k as usize, k, false)).collect();
+        Ingestor::start(db.clone())
+            .submit(sub(id, items))
+            .await
+            .unwrap();
+        // Weeks end 14 and 7 days ago; the third is still running.
+        assert_eq!(micro::settle_all(&db, &cli).await.unwrap(), 2);
+        let done = micro::settlements(&db, id, 10).await.unwrap();
+        assert_eq!(done[1].through_day, day(14));
+        assert_eq!(done[0].through_day, day(7));
+        assert_eq!((done[1].orders_count, done[0].orders_count), (7, 7));
+        assert_eq!(micro::settle_all(&db, &cli).await.unwrap(), 0);
+        let bad = micro::create_partner(
+            &db,
+            &cli,
+            &Scope::whole_network(),
+            &NewPartner {
+                name: "x".into(),
+                credit_code: "91410300MA4417000J".into(),
+                org_code: "410323".into(),
+                fund_code: "XA-GEN".into(),
+                per_order_fen: 10,
+                share_bp: 0,
+                max_per_order_fen: 0,
+                starts_on: day(1),
+                ends_on: day(0),
+                settlement_days: 0,
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(error_code(&bad), "settlement_days_invalid");
+    });
+
     both_backends!(
         partners_secrets_are_sealed_rotated_and_revoked,
         |db: Db| async move {
@@ -2841,6 +2900,7 @@ mod micro_tests {
                     max_per_order_fen: 500,
                     starts_on: "2026-01-01".into(),
                     ends_on: "2026-12-31".into(),
+                    settlement_days: 1,
                 },
             )
             .await

@@ -328,6 +328,7 @@ both!(every_route_refuses_outsiders, |app: App| async move {
             max_per_order_fen: 10,
             starts_on: "2020-01-01".into(),
             ends_on: "2099-12-31".into(),
+            settlement_days: 1,
         },
     )
     .await
@@ -1772,6 +1773,7 @@ both!(
             max_per_order_fen: 0,
             starts_on: "2020-01-01".into(),
             ends_on: ends_on.into(),
+            settlement_days: 1,
         };
         let p = store::micro::create_partner(
             &app.db,
@@ -1970,6 +1972,7 @@ both!(
                 ("per_order_fen", per_order),
                 ("starts_on", "2020-01-01"),
                 ("ends_on", "2099-12-31"),
+                ("settlement_days", "1"),
             ]
         };
         let mut bad = fields("0");
@@ -2002,6 +2005,32 @@ both!(
             .send(signed(Method::GET, &q, partner_id, &secret, "", 0))
             .await;
         assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+        // A share of the order value, capped per order, settled weekly.
+        let share = [
+            ("csrf", admin.csrf.as_str()),
+            ("name", "按比例电商"),
+            ("credit_code", "91350100M000100Y43"),
+            ("fund_code", "LY-GEN"),
+            ("per_order_fen", ""),
+            ("share_percent", "1.5%"),
+            ("max_per_order", "5.00"),
+            ("starts_on", "2020-01-01"),
+            ("ends_on", "2099-12-31"),
+            ("settlement_days", "7"),
+        ];
+        let r = app
+            .post_form("/orgs/4103/partners", Some(&admin.cookie), &share)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let listed =
+            store::micro::partner_list(&app.db, &domain::access::Scope::whole_network(), "/")
+                .await
+                .unwrap();
+        let p = listed.iter().find(|p| p.name == "按比例电商").unwrap();
+        assert_eq!(
+            (p.share_bp, p.max_per_order_fen, p.per_order_fen),
+            (150, 500, 0)
+        );
         // Only an admin signs agreements: the county's staff may not.
         let staff = app.browser("xinan.staff").await;
         let mut theirs = fields("0.10");

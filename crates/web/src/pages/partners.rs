@@ -24,8 +24,11 @@ struct PartnerForm {
     credit_code: String,
     fund_code: String,
     per_order_fen: String,
+    share_percent: String,
+    max_per_order: String,
     starts_on: String,
     ends_on: String,
+    settlement_days: String,
 }
 
 #[derive(Template)]
@@ -88,7 +91,11 @@ pub async fn list(
     viewer: Viewer,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
-    list_page(&state, &viewer, &code, PartnerForm::default(), None, None).await
+    let form = PartnerForm {
+        settlement_days: "1".into(),
+        ..Default::default()
+    };
+    list_page(&state, &viewer, &code, form, None, None).await
 }
 
 /// Signs a partner's agreement; the answer shows its API secret once.
@@ -104,14 +111,25 @@ pub async fn create(
         credit_code: form.get("credit_code").into(),
         fund_code: form.get("fund_code").into(),
         per_order_fen: form.get("per_order_fen").into(),
+        share_percent: form.get("share_percent").into(),
+        max_per_order: form.get("max_per_order").into(),
         starts_on: form.get("starts_on").into(),
         ends_on: form.get("ends_on").into(),
+        settlement_days: form.get("settlement_days").into(),
     };
     let lang = viewer.ctx.lang;
-    let per_order = domain::money::Fen::parse_yuan("per_order", &submitted.per_order_fen);
-    let result = match per_order {
+    // A fixed amount per order, or a share of the order value up to a cap per order.
+    let terms = if submitted.share_percent.trim().is_empty() {
+        domain::money::Fen::parse_yuan("per_order", &submitted.per_order_fen).map(|f| (f.0, 0, f.0))
+    } else {
+        domain::micro::percent_to_bp("share_percent", &submitted.share_percent).and_then(|bp| {
+            domain::money::Fen::parse_yuan("max_per_order", &submitted.max_per_order)
+                .map(|cap| (0, bp, cap.0))
+        })
+    };
+    let result = match terms {
         Err(e) => Err(AppError::Invalid(vec![e])),
-        Ok(fen) => store::micro::create_partner(
+        Ok((per_order_fen, share_bp, max_per_order_fen)) => store::micro::create_partner(
             &state.db,
             &actor(&viewer),
             &unit.scope,
@@ -120,11 +138,12 @@ pub async fn create(
                 credit_code: submitted.credit_code.clone(),
                 org_code: unit.value.code.clone(),
                 fund_code: submitted.fund_code.clone(),
-                per_order_fen: fen.0,
-                share_bp: 0,
-                max_per_order_fen: fen.0,
+                per_order_fen,
+                share_bp,
+                max_per_order_fen,
                 starts_on: submitted.starts_on.trim().into(),
                 ends_on: submitted.ends_on.trim().into(),
+                settlement_days: submitted.settlement_days.trim().parse().unwrap_or(0),
             },
         )
         .await
