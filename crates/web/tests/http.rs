@@ -889,7 +889,11 @@ async fn english_is_one_click_away_and_openapi_lists_the_api() {
     assert_eq!(spec["openapi"].as_str().unwrap().chars().next(), Some('3'));
     // Every API route is in the OpenAPI file.
     for r in web::route_specs() {
-        if let Some(path) = r.path.strip_prefix("/api").filter(|p| p.starts_with("/v1/")) {
+        if let Some(path) = r
+            .path
+            .strip_prefix("/api")
+            .filter(|p| p.starts_with("/v1/"))
+        {
             let path = format!("/api{path}");
             assert!(spec["paths"][&path].is_object(), "{path} is not documented");
         }
