@@ -846,6 +846,7 @@ async fn ingest_on(
             starts_on: "2020-01-01".into(),
             ends_on: "2099-12-31".into(),
             settlement_days: 1,
+            retention_days: store::micro::DEFAULT_RETENTION_DAYS,
         },
     )
     .await

@@ -807,6 +807,7 @@ async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize)
             starts_on: domain::time::china_day(now - 95 * day_ms),
             ends_on: domain::time::china_day(now + 270 * day_ms),
             settlement_days: 1,
+            retention_days: store::micro::DEFAULT_RETENTION_DAYS,
         },
     )
     .await

@@ -153,6 +153,9 @@ enum PartnerCommand {
         /// Days per settlement period (1 daily, 7 weekly, 30 monthly)
         #[arg(long, default_value_t = 1)]
         settle_every_days: i64,
+        /// Days orders are kept one by one for refunds and duplicate detection
+        #[arg(long, default_value_t = store::micro::DEFAULT_RETENTION_DAYS)]
+        retention_days: i64,
         /// Print {"partner_id", "secret"} as JSON
         #[arg(long)]
         json: bool,
@@ -479,6 +482,7 @@ async fn partner(args: &DbArgs, cmd: PartnerCommand) -> Result<(), String> {
             starts,
             ends,
             settle_every_days,
+            retention_days,
             json,
         } => {
             let created = store::micro::create_partner(
@@ -496,6 +500,7 @@ async fn partner(args: &DbArgs, cmd: PartnerCommand) -> Result<(), String> {
                     starts_on: starts,
                     ends_on: ends,
                     settlement_days: settle_every_days,
+                    retention_days,
                 },
             )
             .await

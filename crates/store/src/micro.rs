@@ -40,6 +40,9 @@ pub struct NewPartner {
     /// Days per settlement period, counted from the agreement's first day: 1 (daily, the
     /// default), 7 (weekly), 30 …
     pub settlement_days: i64,
+    /// How long orders are kept one by one for refunds and duplicate detection (older ones are
+    /// refused, and folded into daily totals once settled).
+    pub retention_days: i64,
 }
 
 /// A new partner's id and its secret, shown once.
@@ -97,6 +100,9 @@ pub async fn create_partner(
     valid_day("ends_on", &p.ends_on, &mut errors);
     if p.ends_on < p.starts_on {
         errors.push(FieldError::new("ends_on", "ends_before_start"));
+    }
+    if !(7..=3660).contains(&p.retention_days) {
+        errors.push(FieldError::new("retention_days", "retention_days_invalid"));
     }
     if !(1..=92).contains(&p.settlement_days) {
         errors.push(FieldError::new(
@@ -175,7 +181,7 @@ pub async fn create_partner(
     .bind(max)
     .bind(&p.starts_on)
     .bind(&p.ends_on)
-    .bind(DEFAULT_RETENTION_DAYS)
+    .bind(p.retention_days)
     .bind(now)
     .bind(p.settlement_days)
     .execute(&mut *tx)

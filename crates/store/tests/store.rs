@@ -2449,6 +2449,7 @@ mod micro_tests {
                 starts_on: "2026-01-01".into(),
                 ends_on: "2099-12-31".into(),
                 settlement_days: 1,
+                retention_days: store::micro::DEFAULT_RETENTION_DAYS,
             },
         )
         .await
@@ -2802,6 +2803,7 @@ mod micro_tests {
                 starts_on: day(20),
                 ends_on: "2099-12-31".into(),
                 settlement_days: 7,
+                retention_days: store::micro::DEFAULT_RETENTION_DAYS,
             },
         )
         .await
@@ -2834,6 +2836,7 @@ mod micro_tests {
                 starts_on: day(1),
                 ends_on: day(0),
                 settlement_days: 0,
+                retention_days: store::micro::DEFAULT_RETENTION_DAYS,
             },
         )
         .await
@@ -2901,6 +2904,7 @@ mod micro_tests {
                     starts_on: "2026-01-01".into(),
                     ends_on: "2026-12-31".into(),
                     settlement_days: 1,
+                    retention_days: store::micro::DEFAULT_RETENTION_DAYS,
                 },
             )
             .await

@@ -329,6 +329,7 @@ both!(every_route_refuses_outsiders, |app: App| async move {
             starts_on: "2020-01-01".into(),
             ends_on: "2099-12-31".into(),
             settlement_days: 1,
+            retention_days: store::micro::DEFAULT_RETENTION_DAYS,
         },
     )
     .await
@@ -1778,6 +1779,7 @@ both!(
             starts_on: "2020-01-01".into(),
             ends_on: ends_on.into(),
             settlement_days: 1,
+            retention_days: store::micro::DEFAULT_RETENTION_DAYS,
         };
         let p = store::micro::create_partner(
             &app.db,

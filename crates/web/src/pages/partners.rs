@@ -144,6 +144,7 @@ pub async fn create(
                 starts_on: submitted.starts_on.trim().into(),
                 ends_on: submitted.ends_on.trim().into(),
                 settlement_days: submitted.settlement_days.trim().parse().unwrap_or(0),
+                retention_days: store::micro::DEFAULT_RETENTION_DAYS,
             },
         )
         .await
