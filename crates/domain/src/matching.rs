@@ -6,6 +6,36 @@ use crate::money::Fen;
 use crate::org::Level;
 use serde::Serialize;
 
+/// Where a project stands. Projects raise money (筹款中), are carried out (实施中), and end
+/// (已结项); a rule matches gifts to projects at one stage, raising money by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectStatus {
+    Fundraising,
+    Implementing,
+    Completed,
+}
+
+impl ProjectStatus {
+    pub const ALL: [ProjectStatus; 3] = [
+        ProjectStatus::Fundraising,
+        ProjectStatus::Implementing,
+        ProjectStatus::Completed,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            ProjectStatus::Fundraising => "fundraising",
+            ProjectStatus::Implementing => "implementing",
+            ProjectStatus::Completed => "completed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ProjectStatus> {
+        ProjectStatus::ALL.into_iter().find(|x| x.key() == s.trim())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MatchingRule {
     /// Match `ratio_num / ratio_den` of each gift (1/1 by default).
@@ -13,6 +43,8 @@ pub struct MatchingRule {
     pub ratio_den: i64,
     /// Project funds at this level qualify (village projects: 村级小微项目).
     pub eligible_level: Level,
+    /// … while their project is at this stage.
+    pub eligible_status: ProjectStatus,
     pub cap_per_project: Fen,
     pub cap_per_donor_day: Fen,
     /// China-time dates, inclusive, `YYYY-MM-DD` (they compare as text).
@@ -25,6 +57,7 @@ pub struct MatchingRule {
 pub struct MatchContext<'a> {
     pub gift: Fen,
     pub project_level: Level,
+    pub project_status: ProjectStatus,
     /// China-time date of the gift.
     pub day: &'a str,
     /// Already matched for this project under this rule.
@@ -66,6 +99,7 @@ impl MatchingRule {
     /// does not qualify.
     pub fn match_amount(&self, c: &MatchContext<'_>) -> Fen {
         if c.project_level != self.eligible_level
+            || c.project_status != self.eligible_status
             || c.day < self.starts_on.as_str()
             || c.day > self.ends_on.as_str()
             || !c.gift.is_positive()
@@ -99,6 +133,7 @@ mod tests {
             ratio_num: 1,
             ratio_den: 1,
             eligible_level: Level::Village,
+            eligible_status: ProjectStatus::Fundraising,
             cap_per_project: Fen(50_000_00),
             cap_per_donor_day: Fen(10_000_00),
             starts_on: "2026-01-01".into(),
@@ -110,6 +145,7 @@ mod tests {
         MatchContext {
             gift: Fen(gift),
             project_level: Level::Village,
+            project_status: ProjectStatus::Fundraising,
             day: "2026-11-29",
             project_matched: Fen::ZERO,
             donor_day_matched: Fen::ZERO,
@@ -160,6 +196,14 @@ mod tests {
                 ..ctx(100)
             }),
             Fen::ZERO
+        );
+        assert_eq!(
+            r.match_amount(&MatchContext {
+                project_status: ProjectStatus::Completed,
+                ..ctx(100)
+            }),
+            Fen::ZERO,
+            "a finished project gets no more match"
         );
         assert_eq!(
             r.match_amount(&MatchContext {

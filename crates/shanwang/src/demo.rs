@@ -340,6 +340,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             ratio_num: 1,
             ratio_den: 1,
             eligible_level: Level::Village,
+            eligible_status: domain::matching::ProjectStatus::Fundraising,
             cap_per_project: Fen(2_000_000),
             cap_per_donor_day: Fen(500_000),
             starts_on: domain::time::china_day(now - 366 * day_ms),

@@ -301,6 +301,10 @@ pub async fn record_batch(
             special_funds.push(f);
         }
     }
+    let mut project_status: HashMap<i64, domain::matching::ProjectStatus> = HashMap::new();
+    for id in &project_ids {
+        project_status.insert(*id, crate::matching::project_status_in(&mut tx, *id).await?);
+    }
     let mut project_matched: HashMap<(i64, i64), Fen> = HashMap::new();
     let mut donor_day_matched: HashMap<(i64, i64, String), Fen> = HashMap::new();
     let mut special_cash: HashMap<i64, Fen> = HashMap::new();
@@ -420,6 +424,7 @@ pub async fn record_batch(
                 let amount = r.rule.match_amount(&MatchContext {
                     gift: g.amount,
                     project_level: level,
+                    project_status: project_status[&fund.id],
                     day: &day,
                     project_matched: *pm,
                     donor_day_matched: *dm,

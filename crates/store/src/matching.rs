@@ -7,7 +7,7 @@ use crate::{Db, Result, StoreError, now_ms};
 use domain::FieldError;
 use domain::access::Scope;
 use domain::ledger::{FundKind, TxDraft};
-use domain::matching::{MatchContext, MatchingRule};
+use domain::matching::{MatchContext, MatchingRule, ProjectStatus};
 use domain::money::Fen;
 use domain::org::{DivisionCode, Level};
 use serde_json::json;
@@ -32,8 +32,8 @@ pub async fn create_rule(
     let mut tx = db.begin_write().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO matching_rules (special_fund_id, ratio_num, ratio_den, eligible_level, \
-         cap_per_project_fen, cap_per_donor_day_fen, starts_on, ends_on, org_path, created_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+         cap_per_project_fen, cap_per_donor_day_fen, starts_on, ends_on, org_path, created_at_ms, \
+         eligible_status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(special.id)
     .bind(rule.ratio_num)
@@ -45,6 +45,7 @@ pub async fn create_rule(
     .bind(&rule.ends_on)
     .bind(&special.org_path)
     .bind(now_ms())
+    .bind(rule.eligible_status.key())
     .fetch_one(&mut *tx)
     .await?;
     audit::append(
@@ -67,6 +68,56 @@ pub async fn create_rule(
 /// Matches a just-booked gift under every rule that covers its fund. The rule, set by the
 /// special fund's owners, is what authorises the transfer, so it is posted over the whole
 /// network rather than the gift recorder's scope.
+/// Where a project fund's project stands.
+pub(crate) async fn project_status_in(
+    conn: &mut AnyConnection,
+    fund_id: i64,
+) -> Result<ProjectStatus> {
+    let s: Option<String> = sqlx::query_scalar("SELECT project_status FROM funds WHERE id = $1")
+        .bind(fund_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(s.as_deref()
+        .and_then(ProjectStatus::parse)
+        .unwrap_or(ProjectStatus::Fundraising))
+}
+
+/// Moves a project fund's project to another stage (audited); which gifts are matched follows.
+pub async fn set_project_status(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    fund_code: &str,
+    status: ProjectStatus,
+) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    let fund = ledger::fund_in(&mut tx, scope, fund_code)
+        .await?
+        .filter(|f| f.kind == FundKind::Project)
+        .ok_or(FieldError::new("fund_code", "fund_not_project"))?;
+    let before = project_status_in(&mut tx, fund.id).await?;
+    sqlx::query("UPDATE funds SET project_status = $1 WHERE id = $2")
+        .bind(status.key())
+        .bind(fund.id)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "fund.project_status",
+            org_code: Some(&fund.org_code),
+            org_path: Some(&fund.org_path),
+            entity: format!("fund:{}", fund.code),
+            before: Some(serde_json::json!(before.key())),
+            after: Some(serde_json::json!(status.key())),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// A rule in force, with the special fund that pays its matches.
 pub(crate) struct ActiveRule {
     pub id: i64,
@@ -83,7 +134,7 @@ pub(crate) async fn rules_on(
 ) -> Result<Vec<ActiveRule>> {
     let rows = sqlx::query(
         "SELECT r.id, r.ratio_num, r.ratio_den, r.eligible_level, r.cap_per_project_fen, \
-         r.cap_per_donor_day_fen, r.starts_on, r.ends_on, f.code, r.org_path \
+         r.cap_per_donor_day_fen, r.starts_on, r.ends_on, f.code, r.org_path, r.eligible_status \
          FROM matching_rules r JOIN funds f ON f.id = r.special_fund_id \
          WHERE ($1 = '' OR (r.starts_on <= $1 AND r.ends_on >= $1)) AND f.active = 1 ORDER BY r.id",
     )
@@ -99,6 +150,8 @@ pub(crate) async fn rules_on(
                     ratio_num: r.try_get(1)?,
                     ratio_den: r.try_get(2)?,
                     eligible_level: Level::from_i64(eligible).unwrap_or(Level::Village),
+                    eligible_status: ProjectStatus::parse(&r.try_get::<String, _>(10)?)
+                        .unwrap_or(ProjectStatus::Fundraising),
                     cap_per_project: Fen(r.try_get(4)?),
                     cap_per_donor_day: Fen(r.try_get(5)?),
                     starts_on: r.try_get(6)?,
@@ -130,6 +183,7 @@ pub(crate) async fn apply_in(
         return Ok(Fen::ZERO);
     };
     let day = domain::time::china_day(at_ms);
+    let status = project_status_in(conn, project.id).await?;
     let mut total = Fen::ZERO;
     let whole = Scope::whole_network();
     for ActiveRule {
@@ -171,6 +225,7 @@ pub(crate) async fn apply_in(
         let amount = rule.match_amount(&MatchContext {
             gift,
             project_level: level,
+            project_status: status,
             day: &day,
             project_matched: Fen(project_matched),
             donor_day_matched: Fen(donor_day_matched),

@@ -1117,6 +1117,7 @@ mod matching_tests {
                 ratio_num: 1,
                 ratio_den: 1,
                 eligible_level: Level::Village,
+                eligible_status: domain::matching::ProjectStatus::Fundraising,
                 cap_per_project: Fen(500_00),
                 cap_per_donor_day: Fen(300_00),
                 starts_on: "2020-01-01".into(),
@@ -1210,6 +1211,87 @@ mod matching_tests {
                 audit::verify(&db).await.unwrap(),
                 Verdict::Intact { .. }
             ));
+        }
+    );
+}
+
+mod project_status_tests {
+    use super::*;
+    use domain::matching::{MatchingRule, ProjectStatus};
+    use domain::money::Fen;
+    use store::donations;
+
+    both_backends!(
+        a_rule_matches_projects_at_its_stage_only,
+        |db: Db| async move {
+            seeded(&db).await;
+            let (all, cli) = (Scope::whole_network(), Actor::cli("test"));
+            for (code, org, kind) in [
+                ("LY-MATCH", "4103", domain::ledger::FundKind::Special),
+                ("HB-P1", "410323100201", domain::ledger::FundKind::Project),
+            ] {
+                store::ledger::create_fund(&db, &cli, &all, code, "基金", org, kind)
+                    .await
+                    .unwrap();
+            }
+            store::ledger::record(
+                &db,
+                &cli,
+                &all,
+                &domain::ledger::TxDraft::donation("LY-MATCH", Fen(100_000), "注资").unwrap(),
+            )
+            .await
+            .unwrap();
+            let rule = MatchingRule {
+                ratio_num: 1,
+                ratio_den: 1,
+                eligible_level: Level::Village,
+                eligible_status: ProjectStatus::Fundraising,
+                cap_per_project: Fen(100_000),
+                cap_per_donor_day: Fen(100_000),
+                starts_on: "2020-01-01".into(),
+                ends_on: "2099-12-31".into(),
+            };
+            store::matching::create_rule(&db, &cli, &all, "LY-MATCH", &rule)
+                .await
+                .unwrap();
+            let gift = || gift_of("HB-P1", 1_000, "王芳", "13903791234");
+            assert_eq!(
+                donations::record(&db, &cli, &all, &gift())
+                    .await
+                    .unwrap()
+                    .matched,
+                Fen(1_000)
+            );
+            store::matching::set_project_status(&db, &cli, &all, "HB-P1", ProjectStatus::Completed)
+                .await
+                .unwrap();
+            assert_eq!(
+                donations::record(&db, &cli, &all, &gift())
+                    .await
+                    .unwrap()
+                    .matched,
+                Fen::ZERO,
+                "a finished project is not matched"
+            );
+            let batch = donations::record_batch(&db, &cli, &all, &[gift()])
+                .await
+                .unwrap();
+            assert_eq!(batch[0].matched, Fen::ZERO, "in a batch neither");
+            assert_eq!(
+                error_code(
+                    &store::matching::set_project_status(
+                        &db,
+                        &cli,
+                        &all,
+                        "LY-MATCH",
+                        ProjectStatus::Completed
+                    )
+                    .await
+                    .unwrap_err()
+                ),
+                "fund_not_project"
+            );
         }
     );
 }
@@ -2247,6 +2329,7 @@ mod batch_tests {
             ratio_num: 1,
             ratio_den: 1,
             eligible_level: Level::Village,
+            eligible_status: domain::matching::ProjectStatus::Fundraising,
             cap_per_project: Fen(500_00),
             cap_per_donor_day: Fen(150_00),
             starts_on: "2020-01-01".into(),

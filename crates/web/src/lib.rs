@@ -304,6 +304,12 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         spec(
             Method::POST,
+            "/api/v1/funds/{fund}/status",
+            Body(ManageFunds),
+            post(api::funds::set_status),
+        ),
+        spec(
+            Method::POST,
             "/api/v1/donations",
             Body(ManageFunds),
             post(api::donations::create),

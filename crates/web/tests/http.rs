@@ -201,6 +201,7 @@ fn probe_body(path: &str) -> &'static str {
             r#"{"fund_code":"WALK-FUND","payee":"走查商户","amount_fen":1,"function_code":"program","purpose":"走查"}"#
         }
         "/api/v1/disbursements/1/actions" => r#"{"action":"approve","note":"走查"}"#,
+        "/api/v1/funds/WALK-FUND/status" => r#"{"status":"fundraising"}"#,
         "/api/v1/orgs/410323101001/donors/merge" => r#"{"keep_id":1,"merge_id":2}"#,
         "/api/v1/orgs/410323101001/donors/1/id-number" => r#"{"reason":"走查"}"#,
         "/api/v1/orgs/410323101001/donor-groups" => {
@@ -233,6 +234,7 @@ fn concrete(path: &str, code: &str) -> String {
         .replace("{lang}", "en")
         .replace("{number}", "41030126-0000000001")
         .replace("{id}", "1")
+        .replace("{fund}", "WALK-FUND")
 }
 
 // Every route, walked by a stranger, by a user of another county, and by the right user.

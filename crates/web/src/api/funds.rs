@@ -104,3 +104,53 @@ pub async fn create(
         }),
     ))
 }
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct ProjectStatusRequest {
+    /// `fundraising` (筹款中), `implementing` (实施中) or `completed` (已结项).
+    pub status: String,
+}
+
+/// Move a project fund's project to another stage; matching rules name the stage they match.
+#[utoipa::path(
+    post, path = "/api/v1/funds/{fund}/status", tag = "funds",
+    params(("fund" = String, Path, description = "Project fund code")),
+    request_body = ProjectStatusRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 204),
+        (status = 403, body = super::ApiErrorJson),
+        (status = 422, body = super::ApiErrorJson),
+    )
+)]
+pub async fn set_status(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    caller: crate::auth::ApiCaller,
+    axum::extract::Path(fund): axum::extract::Path<String>,
+    super::ApiJson(req): super::ApiJson<ProjectStatusRequest>,
+) -> Result<axum::http::StatusCode, crate::error::AppError> {
+    let status = domain::matching::ProjectStatus::parse(&req.status).ok_or(
+        crate::error::AppError::Invalid(vec![domain::FieldError::new(
+            "status",
+            "project_status_invalid",
+        )]),
+    )?;
+    let fund = crate::auth::scoped_fund(
+        &state,
+        &caller.session,
+        domain::access::Permission::ManageFunds,
+        &fund,
+        "fund_code",
+    )
+    .await?;
+    let user = &caller.session.user;
+    store::matching::set_project_status(
+        &state.db,
+        &store::Actor::user(user.id, &user.username),
+        &fund.scope,
+        &fund.value.code,
+        status,
+    )
+    .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
