@@ -301,9 +301,25 @@ pub async fn record_batch(
             special_funds.push(f);
         }
     }
+    // Where each project stands, read together.
     let mut project_status: HashMap<i64, domain::matching::ProjectStatus> = HashMap::new();
-    for id in &project_ids {
-        project_status.insert(*id, crate::matching::project_status_in(&mut tx, *id).await?);
+    for chunk in project_ids.chunks(LOOKUP_CHUNK) {
+        let sql = format!(
+            "SELECT id, project_status FROM funds WHERE id IN ({})",
+            bulk::in_list(backend, 1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *tx).await? {
+            let status: String = r.try_get(1)?;
+            project_status.insert(
+                r.try_get(0)?,
+                domain::matching::ProjectStatus::parse(&status)
+                    .unwrap_or(domain::matching::ProjectStatus::Fundraising),
+            );
+        }
     }
     let mut project_matched: HashMap<(i64, i64), Fen> = HashMap::new();
     let mut donor_day_matched: HashMap<(i64, i64, String), Fen> = HashMap::new();
@@ -424,7 +440,10 @@ pub async fn record_batch(
                 let amount = r.rule.match_amount(&MatchContext {
                     gift: g.amount,
                     project_level: level,
-                    project_status: project_status[&fund.id],
+                    project_status: project_status
+                        .get(&fund.id)
+                        .copied()
+                        .unwrap_or(domain::matching::ProjectStatus::Fundraising),
                     day: &day,
                     project_matched: *pm,
                     donor_day_matched: *dm,
