@@ -651,10 +651,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or(format!("demo user {username}"))?;
-            Ok::<Person, String>(Person {
-                user_id: u.id,
-                username: u.username,
-            })
+            Ok::<Person, String>(u.person())
         }
     };
     // Who makes, approves, and approves from the level above: 新安县's own people for its

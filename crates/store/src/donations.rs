@@ -643,6 +643,9 @@ pub struct PublicEntry {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FundPublic {
+    pub fund_id: i64,
+    /// Projects take satisfaction ratings.
+    pub kind: domain::ledger::FundKind,
     pub fund_code: String,
     pub fund_name: String,
     pub raised_fen: i64,
@@ -687,6 +690,8 @@ pub async fn public_fund(db: &Db, code: &str, limit: i64) -> Result<Option<FundP
         });
     }
     Ok(Some(FundPublic {
+        fund_id: fund.id,
+        kind: fund.kind,
         fund_code: fund.code,
         fund_name: fund.name,
         raised_fen: totals.raised_fen,

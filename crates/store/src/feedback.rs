@@ -81,17 +81,14 @@ pub struct Summary {
     pub recent: Vec<(i64, i64, String)>,
 }
 
-/// A project's ratings and latest comments.
-pub async fn summary(db: &Db, fund_code: &str, recent: i64) -> Result<Summary> {
-    let Some(fund) = ledger::fund(db, &Scope::whole_network(), fund_code).await? else {
-        return Ok(Summary::default());
-    };
+/// A project fund's ratings and latest comments.
+pub async fn summary(db: &Db, fund_id: i64, recent: i64) -> Result<Summary> {
     let mut s = Summary::default();
     let rows = sqlx::query(
         "SELECT CAST(rating AS BIGINT), COUNT(*) FROM project_feedback WHERE fund_id = $1 \
          GROUP BY rating",
     )
-    .bind(fund.id)
+    .bind(fund_id)
     .fetch_all(db.pool())
     .await?;
     let mut sum = 0;
@@ -111,7 +108,7 @@ pub async fn summary(db: &Db, fund_code: &str, recent: i64) -> Result<Summary> {
         "SELECT created_at_ms, CAST(rating AS BIGINT), comment FROM project_feedback \
          WHERE fund_id = $1 AND comment <> '' ORDER BY id DESC LIMIT $2",
     )
-    .bind(fund.id)
+    .bind(fund_id)
     .bind(recent)
     .fetch_all(db.pool())
     .await?

@@ -29,6 +29,21 @@ pub struct User {
     pub grants: Vec<Grant>,
 }
 
+impl User {
+    /// The user as the audit trail names them.
+    pub fn actor(&self) -> Actor {
+        Actor::user(self.id, &self.username)
+    }
+
+    /// The user as a disbursement's maker or approver.
+    pub fn person(&self) -> crate::disbursements::Person {
+        crate::disbursements::Person {
+            user_id: self.id,
+            username: self.username.clone(),
+        }
+    }
+}
+
 fn hash_password(password: &str) -> Result<String> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(FieldError::new("password", "password_short").into());

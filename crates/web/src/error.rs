@@ -118,11 +118,26 @@ impl AppError {
                 }
                 m
             }
-            AppError::Conflict(field) => lang.tf(
-                "err.conflict",
-                &[("field", &lang.t(&format!("field.{field}")))],
-            ),
+            // A conflict says what it means where the locale has words for it (a request
+            // already decided, a day already rated); otherwise that the value is taken.
+            AppError::Conflict(field) => lang
+                .t_opt(&format!("err.conflict_{field}"))
+                .unwrap_or_else(|| {
+                    lang.tf(
+                        "err.conflict",
+                        &[("field", &lang.t(&format!("field.{field}")))],
+                    )
+                }),
             other => lang.error(other.code()),
+        }
+    }
+
+    /// What a form page shows beside the form: a refusal of the input (invalid, or a
+    /// conflict) as its status and message; any other error goes on to the error page.
+    pub fn into_problem(self, lang: Lang) -> Result<(StatusCode, String), AppError> {
+        match self {
+            AppError::Invalid(_) | AppError::Conflict(_) => Ok((self.status(), self.message(lang))),
+            other => Err(other),
         }
     }
 
@@ -238,5 +253,19 @@ fn from_status(status: StatusCode) -> AppError {
             detail: None,
         },
         _ => AppError::Internal(status.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod conflict_tests {
+    use super::*;
+
+    #[test]
+    fn a_conflict_says_what_it_means_where_it_can() {
+        let state = AppError::Conflict("state").message(Lang::ZhCn);
+        assert!(state.contains("刷新页面"), "{state}");
+        let taken = AppError::Conflict("username").message(Lang::ZhCn);
+        assert!(taken.contains("已被占用"), "{taken}");
+        assert!(!taken.contains("field."), "{taken}");
     }
 }

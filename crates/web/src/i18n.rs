@@ -56,6 +56,11 @@ impl Lang {
         Cow::Owned(crate::_rust_i18n_translate(self.code(), key).into_owned())
     }
 
+    /// The text for `key`, if the locale files have one.
+    pub fn t_opt(self, key: &str) -> Option<String> {
+        crate::_rust_i18n_try_translate(self.code(), key).map(|t| t.into_owned())
+    }
+
     /// The text for `key` with `%{name}` placeholders filled in.
     pub fn tf(self, key: &str, args: &[(&str, &str)]) -> String {
         let mut s = self.t(key).into_owned();

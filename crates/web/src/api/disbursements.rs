@@ -13,7 +13,7 @@ use domain::disbursement::Action;
 use domain::ledger::FunctionCode;
 use domain::money::Fen;
 use serde::{Deserialize, Serialize};
-use store::disbursements::{self, Person};
+use store::disbursements;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct DisbursementRequest {
@@ -39,13 +39,6 @@ pub struct DisbursementJson {
     pub id: i64,
     /// `requested`, `awaiting_upper`, `approved`, `paid`, `rejected` or `cancelled`.
     pub state: String,
-}
-
-fn person(caller: &ApiCaller) -> Person {
-    Person {
-        user_id: caller.session.user.id,
-        username: caller.session.user.username.clone(),
-    }
 }
 
 /// Ask to pay money out of a fund (needs `finance` or `admin` over the fund's unit).
@@ -81,7 +74,7 @@ pub async fn create(
     .await?;
     let id = disbursements::request(
         &state.db,
-        &person(&caller),
+        &caller.session.user.person(),
         &fund.scope,
         &fund.value.code,
         &req.payee,
@@ -127,7 +120,15 @@ pub async fn act(
         "action_invalid",
     )]))?;
     let scope = disbursement_scope(&state, &caller.session, id, action).await?;
-    let d = disbursements::act(&state.db, &person(&caller), &scope, id, action, &req.note).await?;
+    let d = disbursements::act(
+        &state.db,
+        &caller.session.user.person(),
+        &scope,
+        id,
+        action,
+        &req.note,
+    )
+    .await?;
     Ok(Json(DisbursementJson {
         id: d.id,
         state: d.state.key().to_string(),

@@ -12,7 +12,6 @@ use domain::access::Permission;
 use domain::donor::DonorKind;
 use domain::money::Fen;
 use serde::{Deserialize, Serialize};
-use store::Actor;
 use store::donations::{Channel, NewDonation};
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -113,7 +112,7 @@ pub async fn create(
     let user = &caller.session.user;
     let donation = store::donations::record(
         &state.db,
-        &Actor::user(user.id, &user.username),
+        &user.actor(),
         &fund.scope,
         &NewDonation {
             fund_code: fund.value.code,

@@ -8,7 +8,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use domain::access::Permission;
 use serde::{Deserialize, Serialize};
-use store::Actor;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DonorJson {
@@ -86,7 +85,7 @@ pub async fn merge(
     let user = &caller.session.user;
     let moved = store::donors::merge(
         &state.db,
-        &Actor::user(user.id, &user.username),
+        &user.actor(),
         &unit.scope,
         &unit.value.org_path,
         req.keep_id,
@@ -130,14 +129,9 @@ pub async fn reveal_id_number(
 ) -> Result<Json<RevealJson>, AppError> {
     let unit = scoped_unit(&state, &caller.session, Permission::ManageFunds, &code).await?;
     let user = &caller.session.user;
-    let id_number = store::donors::reveal_id_number(
-        &state.db,
-        &Actor::user(user.id, &user.username),
-        &unit.scope,
-        id,
-        &req.reason,
-    )
-    .await?;
+    let id_number =
+        store::donors::reveal_id_number(&state.db, &user.actor(), &unit.scope, id, &req.reason)
+            .await?;
     Ok(Json(RevealJson { id_number }))
 }
 
@@ -183,7 +177,7 @@ pub async fn pledge(
     let user = &caller.session.user;
     let donor_id = store::donors::pledge(
         &state.db,
-        &Actor::user(user.id, &user.username),
+        &user.actor(),
         &unit.scope,
         &unit.value.code,
         &req.name,
@@ -274,7 +268,7 @@ pub async fn create_group(
     let user = &caller.session.user;
     let id = store::donors::create_group(
         &state.db,
-        &Actor::user(user.id, &user.username),
+        &user.actor(),
         &unit.scope,
         &unit.value.code,
         kind,
@@ -315,7 +309,7 @@ pub async fn add_member(
     let user = &caller.session.user;
     store::donors::add_member(
         &state.db,
-        &Actor::user(user.id, &user.username),
+        &user.actor(),
         &unit.scope,
         &unit.value.org_path,
         id,

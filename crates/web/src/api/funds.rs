@@ -12,7 +12,6 @@ use domain::access::Permission;
 use domain::ledger::FundKind;
 use domain::org::DivisionCode;
 use serde::{Deserialize, Serialize};
-use store::Actor;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct FundRequest {
@@ -84,7 +83,7 @@ pub async fn create(
     let user = &caller.session.user;
     let fund = store::ledger::create_fund(
         &state.db,
-        &Actor::user(user.id, &user.username),
+        &user.actor(),
         &scope,
         &req.code,
         &req.name,
@@ -146,7 +145,7 @@ pub async fn set_status(
     let user = &caller.session.user;
     store::matching::set_project_status(
         &state.db,
-        &store::Actor::user(user.id, &user.username),
+        &user.actor(),
         &fund.scope,
         &fund.value.code,
         status,

@@ -75,7 +75,7 @@ pub async fn update_profile(
     let user = &viewer.session.user;
     store::compliance::set_profile(
         &state.db,
-        &store::Actor::user(user.id, &user.username),
+        &user.actor(),
         &scope,
         entity.as_str(),
         org_type,

@@ -3,7 +3,7 @@
 //! ledger. Each person sees only the buttons the rules let them press; the store decides again.
 
 use super::form_data::FormData;
-use super::{Layout, render};
+use super::{Layout, render_as};
 use crate::AppState;
 use crate::auth::{Viewer, disbursement_scope, may, scoped_unit};
 use crate::error::AppError;
@@ -16,19 +16,12 @@ use domain::disbursement::{Action, State as Step, check, over_threshold};
 use domain::ledger::FunctionCode;
 use domain::money::Fen;
 use std::collections::HashMap;
-use store::disbursements::{self, Detail, EvidenceUpload, Listed, Person};
+use store::disbursements::{self, Detail, EvidenceUpload, Listed};
 use store::ledger::Fund;
 use store::org_units::OrgUnit;
 
 /// How many disbursements the list shows (open ones first).
 const LIST_LIMIT: i64 = 200;
-
-fn person(viewer: &Viewer) -> Person {
-    Person {
-        user_id: viewer.session.user.id,
-        username: viewer.session.user.username.clone(),
-    }
-}
 
 #[derive(Default)]
 struct RequestForm {
@@ -121,21 +114,24 @@ async fn list_page(
     } else {
         Vec::new()
     };
-    let failed = !errors.is_empty();
-    let mut r = render(&ListPage {
-        layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/disbursements")),
-        unit: unit.value,
-        can_request,
-        funds,
-        rows,
-        form,
-        errors,
-        threshold: disbursements::upper_threshold(&state.db).await?,
-    });
-    if failed {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(r)
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render_as(
+        &ListPage {
+            layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/disbursements")),
+            unit: unit.value,
+            can_request,
+            funds,
+            rows,
+            form,
+            errors,
+            threshold: disbursements::upper_threshold(&state.db).await?,
+        },
+        status,
+    ))
 }
 
 pub async fn list(
@@ -163,15 +159,6 @@ fn uploads(form: &FormData) -> Vec<EvidenceUpload> {
             bytes: f.bytes.clone(),
         })
         .collect()
-}
-
-/// The store names the fen field; the form asks for yuan.
-fn form_field(field: &'static str) -> &'static str {
-    if field == "amount_fen" {
-        "amount"
-    } else {
-        field
-    }
 }
 
 pub async fn create(
@@ -208,7 +195,7 @@ pub async fn create(
     if errors.is_empty() {
         let result = disbursements::request(
             &state.db,
-            &person(&viewer),
+            &viewer.session.user.person(),
             &unit.scope,
             &submitted.fund_code,
             &submitted.payee,
@@ -226,15 +213,7 @@ pub async fn create(
                 );
             }
             Err(store::StoreError::Invalid(errs)) => {
-                for e in errs {
-                    errors
-                        .entry(form_field(e.field))
-                        .and_modify(|m| {
-                            m.push('；');
-                            m.push_str(&lang.error(e.code));
-                        })
-                        .or_insert_with(|| lang.error(e.code));
-                }
+                super::add_field_errors(&mut errors, errs, lang)
             }
             Err(other) => return Err(other.into()),
         }
@@ -349,11 +328,7 @@ async fn detail_page(
         notice,
         problem: problem.as_ref().map(|p| p.1.clone()),
     };
-    let mut r = render(&page);
-    if let Some((status, _)) = problem {
-        *r.status_mut() = status;
-    }
-    Ok(r)
+    Ok(render_as(&page, problem.map_or(StatusCode::OK, |p| p.0)))
 }
 
 #[derive(serde::Deserialize)]
@@ -374,14 +349,6 @@ pub async fn show(
     detail_page(&state, &viewer, &code, id, notice, None).await
 }
 
-/// The message and status for a refused step or upload, shown on the detail page.
-fn refusal(lang: crate::i18n::Lang, e: AppError) -> Result<(StatusCode, String), AppError> {
-    match e {
-        AppError::Invalid(_) | AppError::Conflict(_) => Ok((e.status(), e.message(lang))),
-        other => Err(other),
-    }
-}
-
 pub async fn act(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -399,7 +366,7 @@ pub async fn act(
         let scope = disbursement_scope(&state, &viewer.session, id, action).await?;
         disbursements::act(
             &state.db,
-            &person(&viewer),
+            &viewer.session.user.person(),
             &scope,
             id,
             action,
@@ -416,7 +383,7 @@ pub async fn act(
         ))
         .into_response()),
         Err(e) => {
-            let problem = refusal(lang, e)?;
+            let problem = e.into_problem(lang)?;
             detail_page(&state, &viewer, &code, id, None, Some(problem)).await
         }
     }
@@ -431,7 +398,7 @@ pub async fn attach(
     let unit = scoped_unit(&state, &viewer.session, Permission::ManageFunds, &code).await?;
     let result = disbursements::attach_evidence(
         &state.db,
-        &person(&viewer),
+        &viewer.session.user.person(),
         &unit.scope,
         id,
         &uploads(&form),
@@ -442,7 +409,7 @@ pub async fn attach(
             Redirect::to(&format!("/orgs/{code}/disbursements/{id}?done=evidence")).into_response(),
         ),
         Err(e) => {
-            let problem = refusal(viewer.ctx.lang, e.into())?;
+            let problem = AppError::from(e).into_problem(viewer.ctx.lang)?;
             detail_page(&state, &viewer, &code, id, None, Some(problem)).await
         }
     }

@@ -1,7 +1,7 @@
 //! Staff record a gift at the desk: cash, bank transfer, online or goods. The form carries a
 //! one-time token, so pressing "save" twice books one gift.
 
-use super::{Layout, render};
+use super::{Layout, render, render_as};
 use crate::AppState;
 use crate::auth::{Viewer, scoped_unit};
 use crate::error::AppError;
@@ -15,7 +15,6 @@ use domain::money::Fen;
 use rand::RngCore;
 use serde::Deserialize;
 use std::collections::HashMap;
-use store::Actor;
 use store::donations::{Channel, NewDonation};
 use store::ledger::Fund;
 use store::org_units::OrgUnit;
@@ -128,7 +127,7 @@ pub async fn create(
         let user = &viewer.session.user;
         let result = store::donations::record(
             &state.db,
-            &Actor::user(user.id, &user.username),
+            &user.actor(),
             &unit.scope,
             &NewDonation {
                 fund_code: form.fund_code.clone(),
@@ -158,27 +157,20 @@ pub async fn create(
                 return Ok(Redirect::to(&target).into_response());
             }
             Err(store::StoreError::Invalid(errs)) => {
-                for e in errs {
-                    // The form asks for yuan; the store names the fen field.
-                    let field = if e.field == "amount_fen" {
-                        "amount"
-                    } else {
-                        e.field
-                    };
-                    errors.entry(field).or_insert_with(|| lang.error(e.code));
-                }
+                super::add_field_errors(&mut errors, errs, lang)
             }
             Err(other) => return Err(other.into()),
         }
     }
     let funds = super::funds_in_unit(&state, &unit.scope, &unit.value).await?;
-    let mut r = render(&NewPage {
-        layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/donations/new")),
-        unit: unit.value,
-        funds,
-        form,
-        errors,
-    });
-    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(r)
+    Ok(render_as(
+        &NewPage {
+            layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/donations/new")),
+            unit: unit.value,
+            funds,
+            form,
+            errors,
+        },
+        StatusCode::UNPROCESSABLE_ENTITY,
+    ))
 }

@@ -97,6 +97,37 @@ pub async fn funds_in_unit(
         .collect())
 }
 
+/// Puts the store's refusals beside the form's fields, in the visitor's language. The forms ask
+/// for yuan where the store names the fen field; two problems with one field are both shown.
+pub fn add_field_errors(
+    errors: &mut std::collections::HashMap<&'static str, String>,
+    refused: Vec<domain::FieldError>,
+    lang: Lang,
+) {
+    for e in refused {
+        let field = if e.field == "amount_fen" {
+            "amount"
+        } else {
+            e.field
+        };
+        let message = lang.error(e.code);
+        errors
+            .entry(field)
+            .and_modify(|m| {
+                m.push('；');
+                m.push_str(&message);
+            })
+            .or_insert(message);
+    }
+}
+
+/// Renders a page with a status other than 200: a form shown again with what is wrong.
+pub fn render_as(t: &impl Template, status: StatusCode) -> Response {
+    let mut r = render(t);
+    *r.status_mut() = status;
+    r
+}
+
 /// Renders a template to an HTML response.
 pub fn render(t: &impl Template) -> Response {
     match t.render() {
@@ -148,13 +179,14 @@ pub fn error_page(lang: Lang, err: &AppError) -> Response {
     };
     let title = lang.t(&format!("status.{}", err.status().as_u16()));
     let message = err.message(lang);
-    let mut r = render(&ErrorPage {
-        layout,
-        title,
-        message: &message,
-    });
-    *r.status_mut() = err.status();
-    r
+    render_as(
+        &ErrorPage {
+            layout,
+            title,
+            message: &message,
+        },
+        err.status(),
+    )
 }
 
 pub async fn home(ctx: PageContext) -> Response {

@@ -13,7 +13,6 @@ use domain::access::Permission;
 use domain::org::{LevelCoverage, UnitFactsInput, fmt_permille};
 use serde::Deserialize;
 use std::collections::HashMap;
-use store::Actor;
 use store::org_units::{self, ChildCoverage, OrgUnit};
 
 #[derive(Template)]
@@ -156,7 +155,7 @@ pub async fn update(
             let user = &viewer.session.user;
             org_units::update_facts(
                 &state.db,
-                &Actor::user(user.id, &user.username),
+                &user.actor(),
                 &scoped.scope,
                 &scoped.value.code,
                 &facts,

@@ -3,7 +3,7 @@
 //! what the partner remitted and sees each settlement matched, missing, under- or over-paid.
 
 use super::form_data::FormData;
-use super::{Layout, render};
+use super::{Layout, render_as};
 use crate::AppState;
 use crate::auth::{Viewer, may, scoped_unit};
 use crate::error::AppError;
@@ -13,7 +13,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::Permission;
-use store::Actor;
 use store::ledger::Fund;
 use store::micro::{PartnerRow, Reconciled, RemittanceReport};
 use store::org_units::OrgUnit;
@@ -45,16 +44,12 @@ struct ListPage {
     secret: Option<(i64, String)>,
 }
 
-fn actor(viewer: &Viewer) -> Actor {
-    Actor::user(viewer.session.user.id, &viewer.session.user.username)
-}
-
 async fn list_page(
     state: &AppState,
     viewer: &Viewer,
     code: &str,
     form: PartnerForm,
-    problem: Option<String>,
+    problem: Option<(StatusCode, String)>,
     secret: Option<(i64, String)>,
 ) -> Result<Response, AppError> {
     let unit = scoped_unit(state, &viewer.session, Permission::ViewMoney, code).await?;
@@ -69,21 +64,20 @@ async fn list_page(
     } else {
         Vec::new()
     };
-    let failed = problem.is_some();
-    let mut r = render(&ListPage {
-        layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/partners")),
-        unit: unit.value,
-        partners,
-        can_sign,
-        funds,
-        form,
-        problem,
-        secret,
-    });
-    if failed {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(r)
+    let status = problem.as_ref().map_or(StatusCode::OK, |p| p.0);
+    Ok(render_as(
+        &ListPage {
+            layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/partners")),
+            unit: unit.value,
+            partners,
+            can_sign,
+            funds,
+            form,
+            problem: problem.map(|p| p.1),
+            secret,
+        },
+        status,
+    ))
 }
 
 pub async fn list(
@@ -131,7 +125,7 @@ pub async fn create(
         Err(e) => Err(AppError::Invalid(vec![e])),
         Ok((per_order_fen, share_bp, max_per_order_fen)) => store::micro::create_partner(
             &state.db,
-            &actor(&viewer),
+            &viewer.session.user.actor(),
             &unit.scope,
             &store::micro::NewPartner {
                 name: submitted.name.clone(),
@@ -162,18 +156,10 @@ pub async fn create(
             )
             .await
         }
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            list_page(
-                &state,
-                &viewer,
-                &code,
-                submitted,
-                Some(e.message(lang)),
-                None,
-            )
-            .await
+        Err(e) => {
+            let problem = e.into_problem(lang)?;
+            list_page(&state, &viewer, &code, submitted, Some(problem), None).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -183,7 +169,9 @@ pub async fn rotate(
     Path((code, id)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
     let unit = scoped_unit(&state, &viewer.session, Permission::ManagePartners, &code).await?;
-    let secret = store::micro::rotate_secret(&state.db, &actor(&viewer), &unit.scope, id).await?;
+    let secret =
+        store::micro::rotate_secret(&state.db, &viewer.session.user.actor(), &unit.scope, id)
+            .await?;
     list_page(
         &state,
         &viewer,
@@ -201,7 +189,7 @@ pub async fn revoke(
     Path((code, id)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
     let unit = scoped_unit(&state, &viewer.session, Permission::ManagePartners, &code).await?;
-    store::micro::revoke(&state.db, &actor(&viewer), &unit.scope, id).await?;
+    store::micro::revoke(&state.db, &viewer.session.user.actor(), &unit.scope, id).await?;
     Ok(Redirect::to(&format!("/orgs/{code}/partners")).into_response())
 }
 
@@ -247,7 +235,7 @@ async fn detail_page(
     code: &str,
     id: i64,
     report: Option<RemittanceReport>,
-    problem: Option<String>,
+    problem: Option<(StatusCode, String)>,
 ) -> Result<Response, AppError> {
     let unit = scoped_unit(state, &viewer.session, Permission::ViewMoney, code).await?;
     let partner = store::micro::partner_list(&state.db, &unit.scope, &unit.value.org_path)
@@ -256,25 +244,24 @@ async fn detail_page(
         .find(|p| p.id == id)
         .ok_or(AppError::NotFound)?;
     let (lines, unplaced) = store::micro::reconciliation(&state.db, id).await?;
-    let failed = problem.is_some();
-    let mut r = render(&DetailPage {
-        layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/partners/{id}")),
-        can_import: may(
-            &viewer.session,
-            Permission::ManageFunds,
-            &unit.value.org_path,
-        ),
-        unit: unit.value,
-        partner,
-        lines,
-        unplaced,
-        report,
-        problem,
-    });
-    if failed {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(r)
+    let status = problem.as_ref().map_or(StatusCode::OK, |p| p.0);
+    Ok(render_as(
+        &DetailPage {
+            layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/partners/{id}")),
+            can_import: may(
+                &viewer.session,
+                Permission::ManageFunds,
+                &unit.value.org_path,
+            ),
+            unit: unit.value,
+            partner,
+            lines,
+            unplaced,
+            report,
+            problem: problem.map(|p| p.1),
+        },
+        status,
+    ))
 }
 
 pub async fn show(
@@ -295,15 +282,24 @@ pub async fn remittances(
     scoped_unit(&state, &viewer.session, Permission::ManageFunds, &code).await?;
     let lang = viewer.ctx.lang;
     let Some(file) = form.files("statement").next() else {
-        let p = lang.error("statement_missing");
+        let p = (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang.error("statement_missing"),
+        );
         return detail_page(&state, &viewer, &code, id, None, Some(p)).await;
     };
-    match crate::statements::remittances(&state.db, &actor(&viewer), &file.file_name, &file.bytes)
-        .await
+    match crate::statements::remittances(
+        &state.db,
+        &viewer.session.user.actor(),
+        &file.file_name,
+        &file.bytes,
+    )
+    .await
     {
         Ok(report) => detail_page(&state, &viewer, &code, id, Some(report), None).await,
         Err(StatementError::File(e)) => {
             let p = format!("{e}。{}", lang.t("statement.nothing_booked"));
+            let p = (StatusCode::UNPROCESSABLE_ENTITY, p);
             detail_page(&state, &viewer, &code, id, None, Some(p)).await
         }
         Err(StatementError::Store(e)) => Err(e.into()),

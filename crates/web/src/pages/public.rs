@@ -1,7 +1,7 @@
 //! The public portal (M9): no login; every fund's live totals and every income and expense
 //! line, donors masked unless they agreed, beneficiaries never named.
 
-use super::{Layout, render};
+use super::{Layout, render, render_as};
 use crate::AppState;
 use crate::api::public::PUBLIC_ENTRIES;
 use crate::auth::PageContext;
@@ -227,31 +227,10 @@ pub async fn feedback(
             "/public/funds/{code}?thanks=1#feedback"
         ))
         .into_response()),
-        Err(store::StoreError::Conflict(_)) => {
-            let p = ctx.lang.t("feedback.already").into_owned();
-            fund_page(
-                &state,
-                &ctx,
-                &headers,
-                &code,
-                false,
-                Some((StatusCode::CONFLICT, p)),
-            )
-            .await
+        Err(e) => {
+            let problem = AppError::from(e).into_problem(ctx.lang)?;
+            fund_page(&state, &ctx, &headers, &code, false, Some(problem)).await
         }
-        Err(store::StoreError::Invalid(errs)) => {
-            let p = AppError::Invalid(errs).message(ctx.lang);
-            fund_page(
-                &state,
-                &ctx,
-                &headers,
-                &code,
-                false,
-                Some((StatusCode::UNPROCESSABLE_ENTITY, p)),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -263,13 +242,10 @@ async fn fund_page(
     thanks: bool,
     problem: Option<(StatusCode, String)>,
 ) -> Result<Response, AppError> {
-    let state = state.clone();
-    let ctx = ctx.clone();
-    let code = code.to_string();
-    let f = store::donations::public_fund(&state.db, &code, PUBLIC_ENTRIES)
+    let f = store::donations::public_fund(&state.db, code, PUBLIC_ENTRIES)
         .await?
         .ok_or(AppError::NotFound)?;
-    let layout = Layout::new(&ctx, &format!("/public/funds/{code}"));
+    let layout = Layout::new(ctx, &format!("/public/funds/{code}"));
     // Where the money went, as shares of all that came in.
     let came_in = (f.raised_fen + f.matched_fen).max(1);
     let share = |x: i64| x.max(0) * 1000 / came_in;
@@ -300,10 +276,8 @@ async fn fund_page(
             },
         ],
     );
-    let is_project = store::ledger::fund(&state.db, &Scope::whole_network(), &code)
-        .await?
-        .is_some_and(|fund| fund.kind == domain::ledger::FundKind::Project);
-    let feedback = store::feedback::summary(&state.db, &code, 5).await?;
+    let is_project = f.kind == domain::ledger::FundKind::Project;
+    let feedback = store::feedback::summary(&state.db, f.fund_id, 5).await?;
     let stars: Vec<String> = (1..=5).rev().map(|n| "★".repeat(n)).collect();
     let total = feedback.count.max(1);
     let bars: Vec<Bar> = (0..5)
@@ -315,22 +289,22 @@ async fn fund_page(
         .collect();
     let feedback_chart = percent_bars(&layout.t("feedback.chart"), &bars);
     let token = crate::auth::pre_session_token(headers);
-    let status = problem.as_ref().map(|p| p.0);
-    let mut r = render(&FundPage {
-        layout,
-        f,
-        chart,
-        is_project,
-        feedback,
-        feedback_chart,
-        token: token.clone(),
-        thanks,
-        problem: problem.map(|p| p.1),
-    });
+    let status = problem.as_ref().map_or(StatusCode::OK, |p| p.0);
+    let mut r = render_as(
+        &FundPage {
+            layout,
+            f,
+            chart,
+            is_project,
+            feedback,
+            feedback_chart,
+            token: token.clone(),
+            thanks,
+            problem: problem.map(|p| p.1),
+        },
+        status,
+    );
     crate::auth::set_pre_session_cookie(&mut r, &token);
-    if let Some(s) = status {
-        *r.status_mut() = s;
-    }
     Ok(r)
 }
 

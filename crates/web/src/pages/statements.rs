@@ -2,7 +2,7 @@
 //! been booked before, and which payments could not be put to a known donor.
 
 use super::form_data::FormData;
-use super::{Layout, render};
+use super::{Layout, render, render_as};
 use crate::AppState;
 use crate::auth::{Viewer, scoped_unit};
 use crate::error::AppError;
@@ -12,7 +12,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use domain::access::Permission;
-use store::Actor;
 use store::ledger::Fund;
 use store::org_units::OrgUnit;
 
@@ -62,7 +61,7 @@ pub async fn upload(
             let user = &viewer.session.user;
             import(
                 &state.db,
-                &Actor::user(user.id, &user.username),
+                &user.actor(),
                 &unit.scope,
                 &fund_code,
                 &f.file_name,
@@ -79,17 +78,20 @@ pub async fn upload(
         Ok(r) => (None, Some(r)),
         Err(p) => (Some(p), None),
     };
-    let failed = problem.is_some();
-    let mut r = render(&StatementPage {
-        layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/statements")),
-        unit: unit.value,
-        funds,
-        fund_code,
-        problem,
-        result,
-    });
-    if failed {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(r)
+    let status = if problem.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(render_as(
+        &StatementPage {
+            layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/statements")),
+            unit: unit.value,
+            funds,
+            fund_code,
+            problem,
+            result,
+        },
+        status,
+    ))
 }
