@@ -3,7 +3,6 @@
 //! a file is the one uploaded.
 
 use crate::FieldError;
-use sha2::{Digest, Sha256};
 
 /// One file may be at most 5 MiB: a phone photo of an invoice or a scanned contract.
 pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
@@ -23,10 +22,7 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// Lowercase hex SHA-256 of the content.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+pub use crate::sha256_hex;
 
 /// A file name safe to show and to offer for download: no directories, no control characters,
 /// at most 100 characters; empty names become "凭证".

@@ -15,6 +15,12 @@ pub mod org;
 pub mod text;
 pub mod time;
 
+/// Lowercase hex SHA-256: evidence files, signed request bodies, token and visitor digests.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// A rule broken by user input: which field, and a stable code the edge turns into a message
 /// (`err.<code>` in the locale files).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -5,7 +5,7 @@
 
 use crate::FieldError;
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 /// Items per request at most.
 pub const MAX_BATCH_ITEMS: usize = 10_000;
@@ -19,7 +19,7 @@ pub const MAX_ORDER_ID_CHARS: usize = 64;
 pub fn string_to_sign(method: &str, path_and_query: &str, ts: &str, body: &[u8]) -> String {
     format!(
         "{method}\n{path_and_query}\n{ts}\n{}",
-        hex::encode(Sha256::digest(body))
+        crate::sha256_hex(body)
     )
 }
 
@@ -228,10 +228,7 @@ mod tests {
         let path = "/api/v1/partner/micro-donations";
         let msg = string_to_sign("POST", path, "1764000000", body);
         assert!(msg.starts_with("POST\n/api/v1/partner/micro-donations\n1764000000\n"));
-        assert_eq!(
-            msg.rsplit('\n').next().unwrap(),
-            hex::encode(Sha256::digest(body))
-        );
+        assert_eq!(msg.rsplit('\n').next().unwrap(), crate::sha256_hex(body));
         // RFC 4231 test case 2: HMAC-SHA256("Jefe", "what do ya want for nothing?").
         assert_eq!(
             sign("Jefe", "what do ya want for nothing?"),

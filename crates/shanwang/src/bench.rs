@@ -414,72 +414,19 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
     let bare = Db::connect(&store::sqlite_url_in(&bare_dir).map_err(|e| e.to_string())?)
         .await
         .map_err(e)?;
+    // The columns the batch wrote, table by table (postings and matches without their ids,
+    // which the database gives them as the batch let it).
+    use store::donation_batch::{
+        DONATION_COLUMNS, DONOR_COLUMNS, MATCH_COLUMNS, POSTING_COLUMNS, TRANSACTION_COLUMNS,
+    };
     let tables: [BareTable; 5] = [
-        (
-            "donors",
-            &[
-                "id",
-                "kind",
-                "name",
-                "phone",
-                "publish_name",
-                "org_code",
-                "org_path",
-                "created_at_ms",
-                "credit_code",
-            ],
-            |r| r.donors,
-        ),
-        (
-            "ledger_transactions",
-            &[
-                "id",
-                "kind",
-                "memo",
-                "entity_code",
-                "org_path",
-                "actor",
-                "created_at_ms",
-            ],
-            |r| r.transactions,
-        ),
-        (
-            "ledger_postings",
-            &["id", "transaction_id", "account_id", "amount_fen"],
-            |r| r.postings,
-        ),
-        (
-            "donations",
-            &[
-                "id",
-                "fund_id",
-                "donor_id",
-                "amount_fen",
-                "channel",
-                "publish_name",
-                "ledger_transaction_id",
-                "idempotency_key",
-                "org_path",
-                "received_at_ms",
-                "receipt_wanted",
-                "in_kind_description",
-            ],
-            |r| r.donations,
-        ),
-        (
-            "matches",
-            &[
-                "id",
-                "rule_id",
-                "donation_id",
-                "project_fund_id",
-                "donor_id",
-                "china_day",
-                "amount_fen",
-                "ledger_transaction_id",
-            ],
-            |r| r.matches,
-        ),
+        ("donors", &DONOR_COLUMNS, |r| r.donors),
+        ("ledger_transactions", &TRANSACTION_COLUMNS, |r| {
+            r.transactions
+        }),
+        ("ledger_postings", &POSTING_COLUMNS, |r| r.postings),
+        ("donations", &DONATION_COLUMNS, |r| r.donations),
+        ("matches", &MATCH_COLUMNS, |r| r.matches),
     ];
     let mut bare_time = Duration::ZERO;
     for r in &ranges {
@@ -854,16 +801,6 @@ async fn ingest_on(
     let day = domain::time::china_day(store::now_ms());
     let at_ms = domain::time::parse_rfc3339_ms(&at).unwrap_or(0);
     let mut bare = Duration::ZERO;
-    let columns = [
-        "partner_id",
-        "order_id",
-        "refund",
-        "amount_fen",
-        "occurred_at_ms",
-        "china_day",
-        "batch_id",
-        "received_at_ms",
-    ];
     let backend = db.backend();
     let mut conn = db.pool().acquire().await.map_err(|e| e.to_string())?;
     if backend == store::Backend::Sqlite {
@@ -897,9 +834,15 @@ async fn ingest_on(
         let mut tx = sqlx::Connection::begin_with(&mut *conn, begin)
             .await
             .map_err(|e| e.to_string())?;
-        store::bulk::insert(&mut tx, backend, "micro_donations", &columns, &rows)
-            .await
-            .map_err(|e| e.to_string())?;
+        store::bulk::insert(
+            &mut tx,
+            backend,
+            "micro_donations",
+            &store::micro::ORDER_COLUMNS,
+            &rows,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())?;
         bare += t.elapsed();
     }

@@ -59,7 +59,7 @@ pub async fn insert(
     columns: &[&str],
     rows: &[Vec<Cell>],
 ) -> Result<()> {
-    insert_with(conn, backend, table, columns, rows, "", false).await?;
+    insert_with(conn, backend, table, columns, rows, "", None).await?;
     Ok(())
 }
 
@@ -74,8 +74,11 @@ pub async fn insert_new(
     rows: &[Vec<Cell>],
 ) -> Result<u64> {
     let suffix = format!(" ON CONFLICT ({conflict_target}) DO NOTHING");
-    let inserted = insert_with(conn, backend, table, columns, rows, &suffix, false).await?;
-    Ok(inserted.first().copied().unwrap_or(0) as u64)
+    Ok(
+        insert_with(conn, backend, table, columns, rows, &suffix, None)
+            .await?
+            .0,
+    )
 }
 
 /// The same, answering with the integer column `returning` of each row actually inserted.
@@ -88,10 +91,21 @@ pub async fn insert_new_returning(
     returning: &str,
     rows: &[Vec<Cell>],
 ) -> Result<Vec<i64>> {
-    let suffix = format!(" ON CONFLICT ({conflict_target}) DO NOTHING RETURNING {returning}");
-    insert_with(conn, backend, table, columns, rows, &suffix, true).await
+    let suffix = format!(" ON CONFLICT ({conflict_target}) DO NOTHING");
+    Ok(insert_with(
+        conn,
+        backend,
+        table,
+        columns,
+        rows,
+        &suffix,
+        Some(returning),
+    )
+    .await?
+    .1)
 }
 
+/// The one insert loop: how many rows went in, and the `returning` column of each, if asked.
 async fn insert_with(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -99,38 +113,27 @@ async fn insert_with(
     columns: &[&str],
     rows: &[Vec<Cell>],
     suffix: &str,
-    returning: bool,
-) -> Result<Vec<i64>> {
-    // The returned column of each inserted row, or (not returning) one count of rows inserted.
-    let mut returned = Vec::new();
-    let mut affected = 0u64;
+    returning: Option<&str>,
+) -> Result<(u64, Vec<i64>)> {
+    let (mut count, mut returned) = (0u64, Vec::new());
     let per_statement = (MAX_PARAMS / columns.len()).max(1);
     let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
     for chunk in rows.chunks(per_statement) {
-        let mut sql = String::with_capacity(head.len() + chunk.len() * columns.len() * 6);
-        sql.push_str(&head);
-        let mut n = 0;
-        for (i, row) in chunk.iter().enumerate() {
-            debug_assert_eq!(row.len(), columns.len());
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            for j in 0..row.len() {
-                if j > 0 {
-                    sql.push_str(", ");
-                }
-                n += 1;
-                match backend {
-                    Backend::Sqlite => sql.push('?'),
-                    Backend::Postgres => {
-                        sql.push('$');
-                        sql.push_str(&n.to_string());
-                    }
-                }
-            }
-            sql.push(')');
+        let tuples: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "({})",
+                    in_list(backend, i * columns.len() + 1, columns.len())
+                )
+            })
+            .collect();
+        let mut sql = format!("{head}{}{suffix}", tuples.join(", "));
+        if let Some(column) = returning {
+            sql.push_str(&format!(" RETURNING {column}"));
         }
-        sql.push_str(suffix);
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for row in chunk {
+            debug_assert_eq!(row.len(), columns.len());
             for cell in row {
                 q = match cell {
                     Cell::Int(v) => q.bind(*v),
@@ -140,18 +143,16 @@ async fn insert_with(
                 };
             }
         }
-        if returning {
+        if returning.is_some() {
             for r in q.fetch_all(&mut *conn).await? {
                 returned.push(sqlx::Row::try_get(&r, 0)?);
             }
+            count = returned.len() as u64;
         } else {
-            affected += q.execute(&mut *conn).await?.rows_affected();
+            count += q.execute(&mut *conn).await?.rows_affected();
         }
     }
-    if !returning {
-        returned.push(affected as i64);
-    }
-    Ok(returned)
+    Ok((count, returned))
 }
 
 /// `n` new ids for `table`, inside the caller's write transaction: on SQLite the write lock
@@ -197,28 +198,22 @@ pub fn in_list(backend: Backend, first: usize, n: usize) -> String {
 /// `(SELECT ? AS a, ? AS b UNION ALL SELECT ?, ? …)`: a literal table of `rows` × `columns`
 /// placeholders to join against, starting at `$first`.
 pub fn values_table(backend: Backend, first: usize, rows: usize, columns: &[&str]) -> String {
-    let mut n = first;
-    let mut next = || {
-        let p = match backend {
-            Backend::Sqlite => "?".to_string(),
-            Backend::Postgres => format!("${n}"),
-        };
-        n += 1;
-        p
-    };
-    let mut parts = Vec::with_capacity(rows);
-    for r in 0..rows {
-        let cells: Vec<String> = columns
-            .iter()
-            .map(|c| {
-                if r == 0 {
-                    format!("{} AS {c}", next())
-                } else {
-                    next()
-                }
-            })
-            .collect();
-        parts.push(format!("SELECT {}", cells.join(", ")));
-    }
-    format!("({})", parts.join(" UNION ALL "))
+    let selects: Vec<String> = (0..rows)
+        .map(|r| {
+            let start = first + r * columns.len();
+            let cells = in_list(backend, start, columns.len());
+            if r == 0 {
+                // The first row names the columns.
+                let named: Vec<String> = cells
+                    .split(", ")
+                    .zip(columns)
+                    .map(|(p, c)| format!("{p} AS {c}"))
+                    .collect();
+                format!("SELECT {}", named.join(", "))
+            } else {
+                format!("SELECT {cells}")
+            }
+        })
+        .collect();
+    format!("({})", selects.join(" UNION ALL "))
 }

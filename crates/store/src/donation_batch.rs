@@ -20,6 +20,63 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
+/// The columns a batch writes into `donors`.
+pub const DONOR_COLUMNS: [&str; 12] = [
+    "id",
+    "kind",
+    "name",
+    "phone",
+    "publish_name",
+    "org_code",
+    "org_path",
+    "created_at_ms",
+    "credit_code",
+    "id_number_sealed",
+    "id_number_index",
+    "id_number_masked",
+];
+
+/// The columns a batch writes into `ledger_transactions`.
+pub const TRANSACTION_COLUMNS: [&str; 7] = [
+    "id",
+    "kind",
+    "memo",
+    "entity_code",
+    "org_path",
+    "actor",
+    "created_at_ms",
+];
+
+/// The columns a batch writes into `ledger_postings`.
+pub const POSTING_COLUMNS: [&str; 3] = ["transaction_id", "account_id", "amount_fen"];
+
+/// The columns a batch writes into `donations`.
+pub const DONATION_COLUMNS: [&str; 12] = [
+    "id",
+    "fund_id",
+    "donor_id",
+    "amount_fen",
+    "channel",
+    "publish_name",
+    "ledger_transaction_id",
+    "idempotency_key",
+    "org_path",
+    "received_at_ms",
+    "receipt_wanted",
+    "in_kind_description",
+];
+
+/// The columns a batch writes into `matches`.
+pub const MATCH_COLUMNS: [&str; 7] = [
+    "rule_id",
+    "donation_id",
+    "project_fund_id",
+    "donor_id",
+    "china_day",
+    "amount_fen",
+    "ledger_transaction_id",
+];
+
 /// Values per `IN (…)` lookup.
 const LOOKUP_CHUNK: usize = 500;
 
@@ -406,17 +463,12 @@ pub async fn record_batch(
         }
     }
     for (i, g) in gifts.iter().enumerate() {
-        let already = g.idempotency_key.as_deref().and_then(|k| {
-            booked
-                .contains_key(k)
-                .then_some(usize::MAX)
-                .or_else(|| seen_keys.get(k).copied())
-        });
-        if already.is_some() {
-            plans.push(None);
-            continue;
-        }
+        // Booked before, or earlier in this batch: answered, not booked.
         if let Some(k) = g.idempotency_key.as_deref() {
+            if booked.contains_key(k) || seen_keys.contains_key(k) {
+                plans.push(None);
+                continue;
+            }
             seen_keys.insert(k, i);
         }
         let fund_i = fund_index[g.fund_code.as_str()];
@@ -616,27 +668,7 @@ pub async fn record_batch(
             receipt_number: None,
         });
     }
-    bulk::insert(
-        &mut tx,
-        backend,
-        "donors",
-        &[
-            "id",
-            "kind",
-            "name",
-            "phone",
-            "publish_name",
-            "org_code",
-            "org_path",
-            "created_at_ms",
-            "credit_code",
-            "id_number_sealed",
-            "id_number_index",
-            "id_number_masked",
-        ],
-        &donor_rows,
-    )
-    .await?;
+    bulk::insert(&mut tx, backend, "donors", &DONOR_COLUMNS, &donor_rows).await?;
     for (donor_id, i) in &first_id_numbers {
         let s = sealed[*i].as_ref().expect("sealed");
         sqlx::query(
@@ -654,15 +686,7 @@ pub async fn record_batch(
         &mut tx,
         backend,
         "ledger_transactions",
-        &[
-            "id",
-            "kind",
-            "memo",
-            "entity_code",
-            "org_path",
-            "actor",
-            "created_at_ms",
-        ],
+        &TRANSACTION_COLUMNS,
         &tx_rows,
     )
     .await?;
@@ -670,7 +694,7 @@ pub async fn record_batch(
         &mut tx,
         backend,
         "ledger_postings",
-        &["transaction_id", "account_id", "amount_fen"],
+        &POSTING_COLUMNS,
         &posting_rows,
     )
     .await?;
@@ -678,20 +702,7 @@ pub async fn record_batch(
         &mut tx,
         backend,
         "donations",
-        &[
-            "id",
-            "fund_id",
-            "donor_id",
-            "amount_fen",
-            "channel",
-            "publish_name",
-            "ledger_transaction_id",
-            "idempotency_key",
-            "org_path",
-            "received_at_ms",
-            "receipt_wanted",
-            "in_kind_description",
-        ],
+        &DONATION_COLUMNS,
         &donation_rows,
     )
     .await
@@ -699,22 +710,7 @@ pub async fn record_batch(
         StoreError::Db(d) => crate::conflict_as("idempotency_key")(d),
         other => other,
     })?;
-    bulk::insert(
-        &mut tx,
-        backend,
-        "matches",
-        &[
-            "rule_id",
-            "donation_id",
-            "project_fund_id",
-            "donor_id",
-            "china_day",
-            "amount_fen",
-            "ledger_transaction_id",
-        ],
-        &match_rows,
-    )
-    .await?;
+    bulk::insert(&mut tx, backend, "matches", &MATCH_COLUMNS, &match_rows).await?;
     // Balances move in the same transaction; no fund's cash may end below zero.
     let mut deltas: Vec<(i64, i64)> = deltas.into_iter().collect();
     deltas.sort_unstable();

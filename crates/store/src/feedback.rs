@@ -38,7 +38,7 @@ pub async fn submit(
         .filter(|f| f.kind == FundKind::Project && f.active)
         .ok_or(StoreError::NotFound)?;
     let now = now_ms();
-    let digest = domain::evidence::sha256_hex(format!("feedback:{visitor_token}").as_bytes());
+    let digest = domain::sha256_hex(format!("feedback:{visitor_token}").as_bytes());
     let mut tx = db.begin_write().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO project_feedback (fund_id, rating, comment, visitor_digest, china_day, \

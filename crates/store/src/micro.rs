@@ -17,6 +17,18 @@ use sqlx::{AnyConnection, Row};
 use std::collections::{HashMap, HashSet};
 use tokio::sync::{mpsc, oneshot};
 
+/// The columns of a stored order or refund, as ingest writes them.
+pub const ORDER_COLUMNS: [&str; 8] = [
+    "partner_id",
+    "order_id",
+    "refund",
+    "amount_fen",
+    "occurred_at_ms",
+    "china_day",
+    "batch_id",
+    "received_at_ms",
+];
+
 /// Orders are kept this long for duplicate detection and refunds unless the agreement says
 /// otherwise; older ones are refused.
 pub const DEFAULT_RETENTION_DAYS: i64 = 90;
@@ -382,16 +394,6 @@ async fn write_in(
                 Cell::Int(now),
             ]
         };
-        let columns = [
-            "partner_id",
-            "order_id",
-            "refund",
-            "amount_fen",
-            "occurred_at_ms",
-            "china_day",
-            "batch_id",
-            "received_at_ms",
-        ];
         // Orders first, so a refund in the same batch finds its order.
         let orders: Vec<Vec<Cell>> = sub
             .items
@@ -403,7 +405,7 @@ async fn write_in(
             conn,
             backend,
             "micro_donations",
-            &columns,
+            &ORDER_COLUMNS,
             "partner_id, order_id, refund",
             &orders,
         )
@@ -428,7 +430,7 @@ async fn write_in(
                 conn,
                 backend,
                 "micro_donations",
-                &columns,
+                &ORDER_COLUMNS,
                 "partner_id, order_id, refund",
                 "amount_fen",
                 &rows,

@@ -10,7 +10,6 @@ use domain::access::{Grant, Role};
 use domain::org::DivisionCode;
 use rand::RngCore;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 /// Five failures in a row lock the account for fifteen minutes.
@@ -368,7 +367,7 @@ fn random_token() -> String {
 
 /// SHA-256 of a session token or CSRF secret: what the database keeps.
 pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    domain::sha256_hex(token.as_bytes())
 }
 
 /// Starts a session; returns the token (shown once, stored only hashed) and its CSRF token.

@@ -8,8 +8,18 @@ use store::{Actor, Db, StoreError};
 
 pub enum StatementError {
     /// The file could not be read (with its row and column where known); nothing booked.
-    File(xfer::ImportError),
+    File(Box<xfer::ImportError>),
     Store(StoreError),
+}
+
+/// The statement's lines, and the key its rows are known by on a second import.
+fn read(
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<(xfer::statement::Statement, String), StatementError> {
+    let statement = xfer::statement::read_statement_bytes(file_name, bytes)
+        .map_err(|e| StatementError::File(Box::new(e)))?;
+    Ok((statement, domain::sha256_hex(bytes)[..16].to_string()))
 }
 
 pub struct Imported {
@@ -27,8 +37,7 @@ pub async fn import(
     file_name: &str,
     bytes: &[u8],
 ) -> Result<Imported, StatementError> {
-    let statement =
-        xfer::statement::read_statement_bytes(file_name, bytes).map_err(StatementError::File)?;
+    let (statement, digest) = read(file_name, bytes)?;
     let lines: Vec<StatementInput> = statement
         .incoming
         .iter()
@@ -42,11 +51,9 @@ pub async fn import(
             reference: l.reference.clone(),
         })
         .collect();
-    let digest = domain::evidence::sha256_hex(bytes);
-    let report =
-        store::donations::import_statement(db, actor, scope, fund_code, &digest[..16], &lines)
-            .await
-            .map_err(StatementError::Store)?;
+    let report = store::donations::import_statement(db, actor, scope, fund_code, &digest, &lines)
+        .await
+        .map_err(StatementError::Store)?;
     Ok(Imported { statement, report })
 }
 
@@ -58,8 +65,7 @@ pub async fn remittances(
     file_name: &str,
     bytes: &[u8],
 ) -> Result<store::micro::RemittanceReport, StatementError> {
-    let statement =
-        xfer::statement::read_statement_bytes(file_name, bytes).map_err(StatementError::File)?;
+    let (statement, digest) = read(file_name, bytes)?;
     let lines: Vec<store::micro::RemittanceLine> = statement
         .incoming
         .iter()
@@ -71,8 +77,7 @@ pub async fn remittances(
             reference: l.reference.clone(),
         })
         .collect();
-    let digest = domain::evidence::sha256_hex(bytes);
-    store::micro::import_remittances(db, actor, &digest[..16], &lines)
+    store::micro::import_remittances(db, actor, &digest, &lines)
         .await
         .map_err(StatementError::Store)
 }

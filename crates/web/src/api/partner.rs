@@ -57,10 +57,6 @@ pub struct MicroBatch {
     /// Up to 10,000 items: `{"order_id", "amount_fen", "occurred_at" (RFC 3339), "refund"?}`.
     #[schema(value_type = Vec<Object>)]
     pub items: Vec<serde_json::Value>,
-    /// The items, when every one of them was well-formed.
-    #[serde(skip)]
-    #[schema(ignore)]
-    typed: Option<Vec<ItemInput>>,
 }
 
 /// A batch whose items are all well-formed (the fast path).
@@ -110,16 +106,23 @@ pub async fn micro_donations(
 ) -> Result<Json<MicroAnswer>, AppError> {
     let key = signed_partner(&state, &headers, &method, &uri, &body).await?;
     // Well-formed batches are read in one pass; otherwise item by item, to say which is wrong.
-    let typed: Option<TypedBatch> = serde_json::from_slice(&body).ok();
-    let batch: MicroBatch = match typed {
-        Some(t) => MicroBatch {
-            batch_id: t.batch_id,
-            items: Vec::new(),
-            typed: Some(t.items),
-        },
-        None => parse_json(&body)?,
-    };
-    let batch_id = batch.batch_id.trim().to_string();
+    let (batch_id, inputs): (String, Vec<Result<ItemInput, domain::FieldError>>) =
+        match serde_json::from_slice::<TypedBatch>(&body) {
+            Ok(t) => (t.batch_id, t.items.into_iter().map(Ok).collect()),
+            Err(_) => {
+                let b: MicroBatch = parse_json(&body)?;
+                let items = b
+                    .items
+                    .into_iter()
+                    .map(|v| {
+                        serde_json::from_value::<ItemInput>(v)
+                            .map_err(|_| domain::FieldError::new("item", "item_malformed"))
+                    })
+                    .collect();
+                (b.batch_id, items)
+            }
+        };
+    let batch_id = batch_id.trim().to_string();
     if batch_id.is_empty() || batch_id.chars().count() > 100 {
         return Err(AppError::BadRequest {
             code: "batch_id_invalid",
@@ -127,8 +130,7 @@ pub async fn micro_donations(
             detail: None,
         });
     }
-    let count = batch.typed.as_ref().map_or(batch.items.len(), Vec::len);
-    if count > MAX_BATCH_ITEMS {
+    if inputs.len() > MAX_BATCH_ITEMS {
         return Err(AppError::BatchTooLarge);
     }
     let terms = key.terms.clone().ok_or(AppError::AgreementInactive)?;
@@ -136,18 +138,7 @@ pub async fn micro_donations(
     let now = store::now_ms();
     let not_before = now - key.retention_days * 86_400_000;
     let mut rejected = Vec::new();
-    let mut items = Vec::with_capacity(count);
-    let inputs: Vec<Result<ItemInput, domain::FieldError>> = match batch.typed {
-        Some(typed) => typed.into_iter().map(Ok).collect(),
-        None => batch
-            .items
-            .into_iter()
-            .map(|v| {
-                serde_json::from_value::<ItemInput>(v)
-                    .map_err(|_| domain::FieldError::new("item", "item_malformed"))
-            })
-            .collect(),
-    };
+    let mut items = Vec::with_capacity(inputs.len());
     for (index, input) in inputs.into_iter().enumerate() {
         match input.and_then(|i| check_item(&i, &terms, not_before, now)) {
             Ok(item) => items.push((index, item)),
