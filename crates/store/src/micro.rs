@@ -306,46 +306,43 @@ async fn set_secret(
 #[derive(Debug, Clone)]
 pub struct PartnerKey {
     pub partner_id: i64,
-    pub name: String,
     pub secret: String,
     /// None when no agreement covers today: nothing is accepted.
     pub terms: Option<Terms>,
     pub retention_days: i64,
 }
 
-/// An active partner's key and today's terms; None for an unknown or revoked partner.
+/// An active partner's key and today's terms; None for an unknown or revoked partner. One
+/// query: every partner request starts here.
 pub async fn partner_key(db: &Db, partner_id: i64, today: &str) -> Result<Option<PartnerKey>> {
     let row = sqlx::query(
-        "SELECT name, secret_sealed FROM commerce_partners WHERE id = $1 AND active = 1",
-    )
-    .bind(partner_id)
-    .fetch_optional(db.pool())
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let sealed: String = row.try_get(1)?;
-    let secret = db.data_key()?.open(&sealed).ok_or(StoreError::NoDataKey)?;
-    let agreement = sqlx::query(
-        "SELECT starts_on, ends_on, max_per_order_fen, retention_days FROM commerce_agreements \
-         WHERE partner_id = $1 AND starts_on <= $2 AND ends_on >= $2 ORDER BY id DESC LIMIT 1",
+        "SELECT p.secret_sealed, a.starts_on, a.ends_on, a.max_per_order_fen, a.retention_days \
+         FROM commerce_partners p LEFT JOIN commerce_agreements a ON a.id = ( \
+           SELECT MAX(a2.id) FROM commerce_agreements a2 \
+           WHERE a2.partner_id = p.id AND a2.starts_on <= $2 AND a2.ends_on >= $2) \
+         WHERE p.id = $1 AND p.active = 1",
     )
     .bind(partner_id)
     .bind(today)
     .fetch_optional(db.pool())
     .await?;
-    let (terms, retention_days) = match agreement {
-        Some(a) => (
+    let Some(row) = row else { return Ok(None) };
+    let sealed: String = row.try_get(0)?;
+    let secret = db.data_key()?.open(&sealed).ok_or(StoreError::NoDataKey)?;
+    let starts_on: Option<String> = row.try_get(1)?;
+    let (terms, retention_days) = match starts_on {
+        Some(starts_on) => (
             Some(Terms {
-                starts_on: a.try_get(0)?,
-                ends_on: a.try_get(1)?,
-                max_per_order_fen: a.try_get(2)?,
+                starts_on,
+                ends_on: row.try_get(2)?,
+                max_per_order_fen: row.try_get(3)?,
             }),
-            a.try_get(3)?,
+            row.try_get(4)?,
         ),
         None => (None, DEFAULT_RETENTION_DAYS),
     };
     Ok(Some(PartnerKey {
         partner_id,
-        name: row.try_get(0)?,
         secret,
         terms,
         retention_days,
@@ -994,17 +991,13 @@ pub async fn public_days(db: &Db, partner_id: i64) -> Result<Vec<PublicDay>> {
     Ok(days)
 }
 
-/// Partners, for the public portal and the admin list: (id, name, active).
-pub async fn partners(db: &Db) -> Result<Vec<(i64, String, bool)>> {
-    sqlx::query("SELECT id, name, active FROM commerce_partners ORDER BY id")
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            let active: i64 = r.try_get(2)?;
-            Ok((r.try_get(0)?, r.try_get(1)?, active != 0))
-        })
-        .collect()
+/// Partners, for the public portal: (id, name).
+pub async fn partners(db: &Db) -> Result<Vec<(i64, String)>> {
+    Ok(
+        sqlx::query_as("SELECT id, name FROM commerce_partners ORDER BY id")
+            .fetch_all(db.pool())
+            .await?,
+    )
 }
 
 /// One incoming line of the bank statement the remittances are read from.

@@ -67,6 +67,28 @@ pub async fn get(db: &Db, scope: &Scope, code: &str) -> Result<Option<OrgUnit>> 
         .transpose()
 }
 
+/// The units among `codes` that exist inside the scope, by code, read together.
+pub async fn many(db: &Db, scope: &Scope, codes: &[&str]) -> Result<Vec<OrgUnit>> {
+    let mut found = Vec::with_capacity(codes.len());
+    for chunk in codes.chunks(500) {
+        let sql = format!(
+            "SELECT {UNIT_COLUMNS} FROM org_units WHERE code IN ({}) ORDER BY code",
+            crate::bulk::in_list(db.backend(), 1, chunk.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for c in chunk {
+            q = q.bind(*c);
+        }
+        for r in q.fetch_all(db.pool()).await? {
+            let unit = unit_from_row(&r)?;
+            if scope.contains(&unit.org_path) {
+                found.push(unit);
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// The unit's ancestors that exist and lie inside the scope, top first (for breadcrumbs).
 pub async fn ancestors(db: &Db, scope: &Scope, unit: &OrgUnit) -> Result<Vec<OrgUnit>> {
     let codes: Vec<String> = unit

@@ -108,13 +108,19 @@ pub async fn unit_view(state: &AppState, org: Option<&str>) -> Result<UnitView, 
         for t in groups.values() {
             add(&mut total, t);
         }
-        let mut units = Vec::new();
-        for (code, sum) in groups.iter().filter(|(c, _)| !c.is_empty()) {
-            if let Some(u) = store::org_units::get(&state.db, &all, code).await? {
-                units.push((u, *sum));
-            }
-        }
-        let children: Vec<&String> = groups.keys().filter(|c| !c.is_empty()).collect();
+        let children: Vec<&str> = groups
+            .keys()
+            .map(String::as_str)
+            .filter(|c| !c.is_empty())
+            .collect();
+        let units: Vec<(OrgUnit, FundTotals)> = store::org_units::many(&state.db, &all, &children)
+            .await?
+            .into_iter()
+            .map(|u| {
+                let sum = groups.get(&u.code).copied().unwrap_or_default();
+                (u, sum)
+            })
+            .collect();
         // The whole network with one unit on top (one city): open at that unit's children.
         if unit.is_none() && children.len() == 1 && !groups.contains_key("") && !opened_top {
             opened_top = !units.is_empty();
@@ -142,11 +148,7 @@ pub async fn index(
 ) -> Result<Response, AppError> {
     let v = unit_view(&state, q.org.as_deref()).await?;
     let partners = if v.unit.is_none() {
-        store::micro::partners(&state.db)
-            .await?
-            .into_iter()
-            .map(|(id, name, _)| (id, name))
-            .collect()
+        store::micro::partners(&state.db).await?
     } else {
         Vec::new()
     };
@@ -332,10 +334,10 @@ pub async fn partner(
     ctx: PageContext,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let (_, name, _) = store::micro::partners(&state.db)
+    let (_, name) = store::micro::partners(&state.db)
         .await?
         .into_iter()
-        .find(|(p, _, _)| *p == id)
+        .find(|(p, _)| *p == id)
         .ok_or(AppError::NotFound)?;
     let mut days = store::micro::public_days(&state.db, id).await?;
     let total_fen = days.last().map(|d| d.running_fen).unwrap_or(0);
