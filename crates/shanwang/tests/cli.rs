@@ -206,19 +206,13 @@ async fn import_tamper_and_verify(backend: Backend) {
     // A bank statement: the known donor's gift is booked once, the stranger's is listed.
     let db = store::Db::connect(&url).await.unwrap();
     let known = store::donations::NewDonation {
-        fund_code: "XA-1".into(),
-        amount: domain::money::Fen(100),
-        donor_kind: domain::donor::DonorKind::Individual,
-        credit_code: String::new(),
-        donor_name: "王芳".into(),
-        donor_phone: "13903791234".into(),
-        publish_name: false,
-        channel: store::donations::Channel::Cash,
-        idempotency_key: None,
-        received_at_ms: None,
         receipt_wanted: false,
-        in_kind_description: String::new(),
-        donor_id_number: String::new(),
+        ..store::donations::NewDonation::cash(
+            "XA-1",
+            domain::money::Fen(100),
+            "王芳",
+            "13903791234",
+        )
     };
     store::donations::record(&db, &cli, &all, &known)
         .await

@@ -71,6 +71,27 @@ pub struct NewDonation {
     pub donor_id_number: String,
 }
 
+impl NewDonation {
+    /// A person's cash gift, booked now, with a receipt wanted; callers change what differs.
+    pub fn cash(fund_code: &str, amount: Fen, donor_name: &str, donor_phone: &str) -> NewDonation {
+        NewDonation {
+            fund_code: fund_code.to_string(),
+            amount,
+            donor_kind: DonorKind::Individual,
+            credit_code: String::new(),
+            donor_name: donor_name.to_string(),
+            donor_phone: donor_phone.to_string(),
+            publish_name: false,
+            channel: Channel::Cash,
+            idempotency_key: None,
+            received_at_ms: None,
+            receipt_wanted: true,
+            in_kind_description: String::new(),
+            donor_id_number: String::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Donation {
     pub id: i64,

@@ -37,21 +37,7 @@ fn no_progress(_: u64, _: u64) {}
 
 /// A person's cash gift with a receipt wanted; tests change what they need.
 fn gift_of(fund: &str, fen: i64, name: &str, phone: &str) -> store::donations::NewDonation {
-    store::donations::NewDonation {
-        fund_code: fund.into(),
-        amount: domain::money::Fen(fen),
-        donor_kind: domain::donor::DonorKind::Individual,
-        credit_code: String::new(),
-        donor_name: name.into(),
-        donor_phone: phone.into(),
-        publish_name: false,
-        channel: store::donations::Channel::Cash,
-        idempotency_key: None,
-        received_at_ms: None,
-        receipt_wanted: true,
-        in_kind_description: String::new(),
-        donor_id_number: String::new(),
-    }
+    store::donations::NewDonation::cash(fund, domain::money::Fen(fen), name, phone)
 }
 
 /// A fund's cash (what it holds), in fen.

@@ -164,6 +164,21 @@ impl App {
             .await
     }
 
+    /// 新安县's general fund `XA-GEN`, which several tests book into.
+    async fn county_fund(&self) {
+        store::ledger::create_fund(
+            &self.db,
+            &Actor::cli("test"),
+            &domain::access::Scope::whole_network(),
+            "XA-GEN",
+            "新安县慈善会非限定性资金",
+            "410323",
+            domain::ledger::FundKind::Unrestricted,
+        )
+        .await
+        .unwrap();
+    }
+
     async fn facts_of(&self, code: &str) -> (String, i64) {
         let u = org_units::get(&self.db, &domain::access::Scope::whole_network(), code)
             .await
@@ -267,21 +282,8 @@ both!(every_route_refuses_outsiders, |app: App| async move {
     )
     .await
     .unwrap();
-    let walk_gift = store::donations::NewDonation {
-        fund_code: "WALK-FUND".into(),
-        amount: domain::money::Fen(100),
-        donor_kind: domain::donor::DonorKind::Individual,
-        credit_code: String::new(),
-        donor_name: "走查".into(),
-        donor_phone: String::new(),
-        publish_name: false,
-        channel: store::donations::Channel::Cash,
-        idempotency_key: None,
-        received_at_ms: None,
-        receipt_wanted: true,
-        in_kind_description: String::new(),
-        donor_id_number: String::new(),
-    };
+    let walk_gift =
+        store::donations::NewDonation::cash("WALK-FUND", domain::money::Fen(100), "走查", "");
     store::donations::record(
         &app.db,
         &Actor::cli("test"),
@@ -1270,36 +1272,22 @@ both!(
     |app: App| async move {
         let all = domain::access::Scope::whole_network();
         let cli = Actor::cli("test");
-        store::ledger::create_fund(
-            &app.db,
-            &cli,
-            &all,
-            "XA-GEN",
-            "新安县慈善会非限定性资金",
-            "410323",
-            domain::ledger::FundKind::Unrestricted,
-        )
-        .await
-        .unwrap();
+        app.county_fund().await;
         let now = store::now_ms();
         let year: i32 = domain::time::china_day(now)[..4].parse().unwrap();
         let last_year = domain::time::china_day_range_ms(&format!("{}-01-15", year - 1))
             .unwrap()
             .0;
         let gift = store::donations::NewDonation {
-            fund_code: "XA-GEN".into(),
-            amount: domain::money::Fen(100_000_000),
-            donor_kind: domain::donor::DonorKind::Individual,
-            credit_code: String::new(),
-            donor_name: "王芳".into(),
-            donor_phone: String::new(),
-            publish_name: false,
             channel: store::donations::Channel::BankTransfer,
-            idempotency_key: None,
             received_at_ms: Some(last_year),
             receipt_wanted: false,
-            in_kind_description: String::new(),
-            donor_id_number: String::new(),
+            ..store::donations::NewDonation::cash(
+                "XA-GEN",
+                domain::money::Fen(100_000_000),
+                "王芳",
+                "",
+            )
         };
         store::donations::record(&app.db, &cli, &all, &gift)
             .await
@@ -1406,18 +1394,7 @@ both!(
 both!(
     the_donation_form_refuses_bad_amounts_and_books_a_double_click_once,
     |app: App| async move {
-        let all = domain::access::Scope::whole_network();
-        store::ledger::create_fund(
-            &app.db,
-            &Actor::cli("test"),
-            &all,
-            "XA-GEN",
-            "新安县慈善会非限定性资金",
-            "410323",
-            domain::ledger::FundKind::Unrestricted,
-        )
-        .await
-        .unwrap();
+        app.county_fund().await;
         users::create(
             &app.db,
             &Actor::cli("test"),
@@ -1570,32 +1547,16 @@ both!(
     |app: App| async move {
         let all = domain::access::Scope::whole_network();
         let cli = Actor::cli("test");
-        store::ledger::create_fund(
-            &app.db,
-            &cli,
-            &all,
-            "XA-GEN",
-            "新安县慈善会非限定性资金",
-            "410323",
-            domain::ledger::FundKind::Unrestricted,
-        )
-        .await
-        .unwrap();
+        app.county_fund().await;
         // 王芳 is known by her phone from an earlier gift.
         let known = store::donations::NewDonation {
-            fund_code: "XA-GEN".into(),
-            amount: domain::money::Fen(100),
-            donor_kind: domain::donor::DonorKind::Individual,
-            credit_code: String::new(),
-            donor_name: "王芳".into(),
-            donor_phone: "13903791234".into(),
-            publish_name: false,
-            channel: store::donations::Channel::Cash,
-            idempotency_key: None,
-            received_at_ms: None,
             receipt_wanted: false,
-            in_kind_description: String::new(),
-            donor_id_number: String::new(),
+            ..store::donations::NewDonation::cash(
+                "XA-GEN",
+                domain::money::Fen(100),
+                "王芳",
+                "13903791234",
+            )
         };
         store::donations::record(&app.db, &cli, &all, &known)
             .await
@@ -1759,17 +1720,7 @@ both!(
     |app: App| async move {
         let all = domain::access::Scope::whole_network();
         let cli = Actor::cli("test");
-        store::ledger::create_fund(
-            &app.db,
-            &cli,
-            &all,
-            "XA-GEN",
-            "新安县慈善会非限定性资金",
-            "410323",
-            domain::ledger::FundKind::Unrestricted,
-        )
-        .await
-        .unwrap();
+        app.county_fund().await;
         let new_partner = |code: &str, ends_on: &str| store::micro::NewPartner {
             name: "某电商平台".into(),
             credit_code: code.into(),
