@@ -85,16 +85,6 @@ impl Words for ListPage {
     }
 }
 
-async fn funds_under(state: &AppState, viewer: &Viewer, unit: &OrgUnit) -> Vec<Fund> {
-    let Ok(scope) = crate::auth::scope_at(&viewer.session, Permission::ManageFunds, &unit.org_path)
-    else {
-        return Vec::new();
-    };
-    super::funds_in_unit(state, &scope, unit)
-        .await
-        .unwrap_or_default()
-}
-
 async fn list_page(
     state: &AppState,
     viewer: &Viewer,
@@ -104,15 +94,17 @@ async fn list_page(
 ) -> Result<Response, AppError> {
     let unit = scoped_unit(state, &viewer.session, Permission::ViewMoney, code).await?;
     let rows = disbursements::list(&state.db, &unit.scope, LIST_LIMIT).await?;
-    let can_request = may(
+    // Those who may request payments here get the form, with the funds they may pay from.
+    let manage = crate::auth::scope_at(
         &viewer.session,
         Permission::ManageFunds,
         &unit.value.org_path,
-    );
-    let funds = if can_request {
-        funds_under(state, viewer, &unit.value).await
-    } else {
-        Vec::new()
+    )
+    .ok();
+    let can_request = manage.is_some();
+    let funds = match &manage {
+        Some(scope) => super::funds_in_unit(state, scope, &unit.value).await?,
+        None => Vec::new(),
     };
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -185,8 +177,8 @@ pub async fn create(
         errors.insert("function_code", lang.error("function_invalid"));
         FunctionCode::Other
     });
-    let fund_here = funds_under(&state, &viewer, &unit.value)
-        .await
+    let fund_here = super::funds_in_unit(&state, &unit.scope, &unit.value)
+        .await?
         .iter()
         .any(|f| f.code == submitted.fund_code);
     if !fund_here {
