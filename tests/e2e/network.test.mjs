@@ -216,10 +216,27 @@ test('anyone sees a project\'s money on the public portal, donors masked (phone)
   await Promise.all([page.waitForURL(/thanks=1/), page.click('#feedback button[type=submit]')]);
   assert.match(await page.textContent('#thanks'), /谢谢您的评价/);
   assert.match(await page.textContent('#rating'), /平均/);
-  assert.match(await page.textContent('#feedback'), /公示很清楚/);
+  // The rating counts at once; the comment waits for the county's staff.
+  assert.doesNotMatch(await page.textContent('#feedback'), /公示很清楚/);
+  const fundUrl = page.url().replace(/\?.*$/, '');
   await noSideways(page, 360);
   await page.screenshot({ path: join(out, 'phone-public-fund.png'), fullPage: true });
   await context.close();
+
+  const staff = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+  const sp = await staff.newPage();
+  await signIn(sp, 'xinan.staff');
+  await sp.goto(`${base}/orgs/410323`);
+  await Promise.all([sp.waitForURL(/\/feedback$/), sp.click('a[href="/orgs/410323/feedback"]')]);
+  const item = sp.locator('#pending li', { hasText: '公示很清楚' });
+  assert.equal(await item.count(), 1, 'the comment waits for a decision');
+  await noSideways(sp, 360);
+  await sp.screenshot({ path: join(out, 'phone-moderation.png'), fullPage: true });
+  await Promise.all([sp.waitForURL(/decided=1/), item.locator('button[value=show]').click()]);
+  assert.equal(await sp.locator('#pending li', { hasText: '公示很清楚' }).count(), 0);
+  await sp.goto(fundUrl);
+  assert.match(await sp.textContent('#feedback'), /公示很清楚/, 'shown once let through');
+  await staff.close();
 });
 
 test('a payment needs its evidence and a second person: request with an invoice, approve, pay', async () => {

@@ -44,7 +44,7 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => true,
-            Role::Staff => matches!(p, ViewOrg | EditOrgFacts),
+            Role::Staff => matches!(p, ViewOrg | EditOrgFacts | ModerateFeedback),
             Role::Finance => matches!(p, ViewOrg | ManageFunds | ViewMoney),
             Role::Reviewer => matches!(p, ViewOrg),
             Role::Auditor => matches!(p, ViewOrg | ViewAudit | ViewMoney),
@@ -69,10 +69,15 @@ pub enum Permission {
     ViewMoney,
     /// Sign e-commerce partners' agreements and hand out, rotate or revoke their API secrets.
     ManagePartners,
+    /// Set up the unit's money: close and reopen its funds, set its legal entity's
+    /// second-approval threshold.
+    ManageSetup,
+    /// Decide whether the public's comments on the unit's projects are shown.
+    ModerateFeedback,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 9] = [
         Permission::ViewOrg,
         Permission::EditOrgFacts,
         Permission::ViewAudit,
@@ -80,6 +85,8 @@ impl Permission {
         Permission::ManageFunds,
         Permission::ViewMoney,
         Permission::ManagePartners,
+        Permission::ManageSetup,
+        Permission::ModerateFeedback,
     ];
 
     /// Changes data (so an auditor must never hold it).
@@ -90,6 +97,8 @@ impl Permission {
                 | Permission::ManageUsers
                 | Permission::ManageFunds
                 | Permission::ManagePartners
+                | Permission::ManageSetup
+                | Permission::ModerateFeedback
         )
     }
 }
@@ -101,25 +110,15 @@ pub struct Grant {
     pub org_path: String,
 }
 
-/// A subtree the holder may act on with one permission. Made only by [`authorize`] (or, for
-/// the command line and system jobs, [`Scope::whole_network`]), so a repository that takes a
+/// A subtree the holder may act on. Made only by [`authorize`] for a user, or by
+/// [`System::scope`] for the operator and the server's own jobs, so a repository that takes a
 /// `&Scope` cannot be called with a filter someone forgot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
     root_path: String,
-    permission: Option<Permission>,
 }
 
 impl Scope {
-    /// Everything: for the operator at the command line and for system jobs, never for a
-    /// request.
-    pub fn whole_network() -> Scope {
-        Scope {
-            root_path: "/".into(),
-            permission: None,
-        }
-    }
-
     pub fn root_path(&self) -> &str {
         &self.root_path
     }
@@ -148,8 +147,38 @@ impl Scope {
         }
     }
 
-    pub fn permission(&self) -> Option<Permission> {
-        self.permission
+    /// The part of the scope under `path` (a unit inside it), for loading what a page about
+    /// that unit names; None when `path` is outside.
+    pub fn narrowed_to(&self, path: &str) -> Option<Scope> {
+        self.contains(path).then(|| Scope {
+            root_path: path.to_string(),
+        })
+    }
+}
+
+/// The operator at the command line and the server's own jobs (settlement, retention): the
+/// whole network, with no user behind it. Never made on a request's behalf; every use names
+/// why, and a search for `System::operator` finds them all.
+#[derive(Debug, Clone)]
+pub struct System {
+    why: &'static str,
+}
+
+impl System {
+    pub fn operator(why: &'static str) -> System {
+        System { why }
+    }
+
+    /// What the operator or job is doing (for logs).
+    pub fn why(&self) -> &'static str {
+        self.why
+    }
+
+    /// Everything.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            root_path: "/".into(),
+        }
     }
 }
 
@@ -162,7 +191,6 @@ pub fn authorize(grants: &[Grant], permission: Permission, target_path: &str) ->
         .min_by_key(|g| g.org_path.len())
         .map(|g| Scope {
             root_path: g.org_path.clone(),
-            permission: Some(permission),
         })
 }
 
@@ -224,6 +252,21 @@ mod tests {
             "agreements are the admin's"
         );
         assert!(Role::Admin.allows(Permission::ManagePartners));
+    }
+
+    #[test]
+    fn a_scope_narrows_only_inside_itself() {
+        let s = authorize(
+            &[grant(Role::Finance, "/41/4103/410323/")],
+            Permission::ViewMoney,
+            "/41/4103/410323/",
+        )
+        .unwrap();
+        let village = s.narrowed_to("/41/4103/410323/410323101/").unwrap();
+        assert!(village.contains("/41/4103/410323/410323101/410323101001/"));
+        assert!(!village.contains("/41/4103/410323/410323102/"));
+        assert!(s.narrowed_to("/41/4103/410324/").is_none());
+        assert!(System::operator("test").scope().contains("/44/4419/"));
     }
 
     #[test]

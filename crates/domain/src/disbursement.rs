@@ -133,6 +133,28 @@ pub fn over_threshold(amount: Fen, threshold: Fen) -> bool {
     amount > threshold
 }
 
+/// Where the second approval of a large payment is given: at the legal entity above the one
+/// keeping the fund (`above`, its path, when that unit is set up in this installation) — or,
+/// for the top entity of an installation (a city federation running its own platform), at the
+/// same entity, by a third finance officer: [`check`] already refuses the maker and the first
+/// approver.
+pub fn second_approval_path(entity_path: &str, above: Option<&str>) -> String {
+    above.unwrap_or(entity_path).to_string()
+}
+
+/// Where a step on a payment is decided: at the fund's unit, except the second approval.
+pub fn decided_at<'a>(
+    action: Action,
+    fund_unit_path: &'a str,
+    second_approval: &'a str,
+) -> &'a str {
+    if action == Action::ApproveUpper {
+        second_approval
+    } else {
+        fund_unit_path
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +192,54 @@ mod tests {
         for s in [Paid, Rejected, Cancelled] {
             assert!(Action::ALL.iter().all(|a| next(s, *a, false).is_none()));
         }
+    }
+
+    #[test]
+    fn the_second_approval_is_above_or_at_the_top_entity_itself() {
+        // A county's large payment goes up to the city.
+        assert_eq!(
+            second_approval_path("/41/4103/410323/", Some("/41/4103/")),
+            "/41/4103/"
+        );
+        // The city on top of its own installation: its own finance, a third person.
+        assert_eq!(second_approval_path("/41/4103/", None), "/41/4103/");
+        assert_eq!(
+            decided_at(
+                Action::ApproveUpper,
+                "/41/4103/410323/410323101/",
+                "/41/4103/"
+            ),
+            "/41/4103/"
+        );
+        for a in [Action::Approve, Action::Pay, Action::Reject, Action::Cancel] {
+            assert_eq!(
+                decided_at(a, "/41/4103/410323/", "/41/4103/"),
+                "/41/4103/410323/"
+            );
+        }
+        // At the top entity: maker, first approver, third person.
+        assert_eq!(
+            check(
+                State::AwaitingUpper,
+                Action::ApproveUpper,
+                true,
+                2,
+                1,
+                Some(2)
+            ),
+            Err(Refusal::SamePerson)
+        );
+        assert_eq!(
+            check(
+                State::AwaitingUpper,
+                Action::ApproveUpper,
+                true,
+                3,
+                1,
+                Some(2)
+            ),
+            Ok(State::Approved)
+        );
     }
 
     #[test]

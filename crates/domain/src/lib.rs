@@ -21,6 +21,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// Equal strings, compared in time that does not depend on where they differ (tokens, codes).
+pub fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 /// A rule broken by user input: which field, and a stable code the edge turns into a message
 /// (`err.<code>` in the locale files).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -88,6 +88,13 @@ impl Fen {
         Ok(Fen(fen))
     }
 
+    /// As a form field shows it for editing: `1234.50`, which [`Fen::parse_yuan`] reads back.
+    pub fn to_yuan_input(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        format!("{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+
     /// `¥1,234.50`, `-¥3.00`.
     pub fn display(self) -> String {
         let sign = if self.0 < 0 { "-" } else { "" };
@@ -184,6 +191,17 @@ impl std::fmt::Display for Fen {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_form_shows_an_amount_it_reads_back() {
+        for fen in [0, 1, 99, 5_000_000, 123_456_789] {
+            let shown = Fen(fen).to_yuan_input();
+            if fen > 0 {
+                assert_eq!(Fen::parse_yuan("amount", &shown), Ok(Fen(fen)), "{shown}");
+            }
+        }
+        assert_eq!(Fen(5_000_000).to_yuan_input(), "50000.00");
+    }
     use proptest::prelude::*;
 
     fn parse(s: &str) -> Result<i64, &'static str> {

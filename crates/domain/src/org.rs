@@ -185,6 +185,15 @@ pub struct UnitFacts {
 }
 
 impl UnitFacts {
+    /// The same facts with the phones masked, for the audit trail.
+    pub fn masked(&self) -> UnitFacts {
+        UnitFacts {
+            leader_phone: crate::text::mask_phone(&self.leader_phone),
+            contact_phone: crate::text::mask_phone(&self.contact_phone),
+            ..self.clone()
+        }
+    }
+
     /// Set up ("三有") when all three are present.
     pub fn is_set_up(&self) -> bool {
         !self.site_address.is_empty()

@@ -1,6 +1,7 @@
 //! `shanwang bench import`: national-size division import into a fresh SQLite database, and the
 //! city coverage page's server time on the Luoyang tree. Prints figures; asserts nothing.
 
+use domain::access::System;
 use std::io::Write;
 use std::time::{Duration, Instant};
 use store::{Actor, Db};
@@ -104,9 +105,15 @@ pub async fn import(villages: usize, page_runs: usize) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let t = Instant::now();
-    store::org_units::import_divisions(&db, &Actor::cli("bench"), rows, &|_, _| {})
-        .await
-        .map_err(|e| e.to_string())?;
+    store::org_units::import_divisions(
+        &db,
+        &System::operator("bench"),
+        &Actor::cli("bench"),
+        rows,
+        &|_, _| {},
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let write = t.elapsed();
     let whole = read + write;
     println!(
@@ -141,7 +148,7 @@ async fn coverage_page(runs: usize) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?
         .ok_or("demo user missing")?;
-    let (token, _) = store::users::start_session(&db, &user, store::users::SessionKind::Web)
+    let (token, _) = store::users::start_session(&db, &user, store::users::SessionKind::Web, None)
         .await
         .map_err(|e| e.to_string())?;
     let app = web::router(web::AppState::new(db.clone()));
@@ -254,7 +261,6 @@ async fn max_ids(db: &Db) -> Result<[i64; 5], String> {
 /// batches with their matches; then the same rows inserted bare into a copy of the database
 /// taken before, in transactions of the same size; then the public pages and `ledger verify`.
 pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(), String> {
-    use domain::access::Scope;
     use domain::ledger::{FundKind, TxDraft};
     use domain::money::Fen;
     use store::donations::{Channel, NewDonation};
@@ -264,7 +270,7 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
     let db = bench_db(&dir.join("a")).await?;
     let t = Instant::now();
     crate::demo::seed(&db).await?;
-    let (all, cli) = (Scope::whole_network(), Actor::cli("bench"));
+    let (all, cli) = (System::operator("bench").scope(), Actor::cli("bench"));
     let villages: Vec<String> = sqlx::query_scalar(
         "SELECT code FROM org_units WHERE level = 5 AND code LIKE '4103%' ORDER BY code",
     )
@@ -493,7 +499,9 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
         );
     }
     let t = Instant::now();
-    let verdict = store::ledger::verify(&db).await.map_err(e)?;
+    let verdict = store::ledger::verify(&db, &System::operator("bench"))
+        .await
+        .map_err(e)?;
     println!(
         "ledger verify: {:.2} s ({verdict:?})",
         t.elapsed().as_secs_f64()
@@ -781,7 +789,7 @@ async fn ingest_on(
     let other = store::micro::create_partner(
         &db,
         &Actor::cli("bench"),
-        &domain::access::Scope::whole_network(),
+        &System::operator("bench").scope(),
         &store::micro::NewPartner {
             name: "对照".into(),
             credit_code: "91350100M000100Y43".into(),

@@ -2,7 +2,7 @@
 //! and a realistic share of units set up — so a newcomer sees the product working at once.
 
 use crate::DbArgs;
-use domain::access::{Role, Scope};
+use domain::access::{Role, System};
 use domain::org::{Level, UnitFacts};
 use std::net::SocketAddr;
 use store::org_units::{self, OrgUnit};
@@ -127,10 +127,12 @@ pub async fn build(args: &DbArgs) -> Result<Db, String> {
 }
 
 async fn has_demo_city(db: &Db) -> Result<bool, String> {
-    Ok(org_units::get(db, &Scope::whole_network(), "4103")
-        .await
-        .map_err(|e| e.to_string())?
-        .is_some())
+    Ok(
+        org_units::get(db, &System::operator("demo").scope(), "4103")
+            .await
+            .map_err(|e| e.to_string())?
+            .is_some(),
+    )
 }
 
 /// Imports Luoyang, creates the demo staff, fills in a realistic share of "三有" facts.
@@ -145,19 +147,23 @@ pub async fn seed(db: &Db) -> Result<(), String> {
                 .map(crate::to_input),
         );
     }
-    let report = org_units::import_divisions(db, &Actor::cli("demo"), rows, &|_, _| {})
+    let system = System::operator("demo");
+    let report = org_units::import_divisions(db, &system, &Actor::cli("demo"), rows, &|_, _| {})
         .await
         .map_err(|e| e.to_string())?;
     crate::print_report(&report);
     for (username, display, role, org, _) in DEMO_USERS {
         store::users::create(
             db,
+            &system,
             &Actor::cli("demo"),
-            username,
-            display,
-            DEMO_PASSWORD,
-            role,
-            org,
+            &store::users::NewUser {
+                username,
+                display_name: display,
+                password: DEMO_PASSWORD,
+                role,
+                org_code: org,
+            },
         )
         .await
         .map_err(|e| format!("{username}: {e}"))?;
@@ -238,7 +244,7 @@ fn demo_facts(unit: &OrgUnit, complete: bool, h: u64) -> UnitFacts {
 /// Each county has its own pace (some nearly done, some far behind); townships run a little
 /// ahead of their villages. Returns the number of units set up.
 async fn fill_facts(db: &Db) -> Result<u64, String> {
-    let all = Scope::whole_network();
+    let all = System::operator("demo").scope();
     let actor = Actor::cli("demo");
     let city = org_units::get(db, &all, "4103")
         .await
@@ -295,7 +301,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
     use domain::money::Fen;
     use store::donations::{Channel, NewDonation};
     let e = |e: store::StoreError| e.to_string();
-    let all = Scope::whole_network();
+    let all = System::operator("demo").scope();
     let actor = Actor::cli("demo");
     let now = store::now_ms();
     let day_ms = 86_400_000i64;
@@ -481,9 +487,13 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         .map_err(e)?;
         matched = matched.checked_add(d.matched).unwrap_or(matched);
         if let (None, Some(number)) = (&traceable, &d.receipt_number) {
+            let r = store::receipts::view(db, &all, number)
+                .await
+                .map_err(e)?
+                .ok_or("demo receipt")?;
             traceable = Some(format!(
-                "/public/trace?receipt={number}&phone4={:04}",
-                dh % 10_000
+                "/public/trace?receipt={number}（查询码 {}）",
+                r.trace_code
             ));
         }
     }
@@ -622,21 +632,39 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         "路灯装上以后晚上安全多了",
     ];
     let mut ratings = 0;
+    let mut held = 0;
     for (p, project) in projects.iter().take(8).enumerate() {
         for v in 0..(3 + p % 4) {
             let rating = [5, 4, 5, 3, 5, 4][(p + v) % 6];
+            // Each visitor carries a token the server signed, as a browser does.
+            let visitor = store::feedback::new_visitor_token(db).map_err(e)?;
             store::feedback::submit(
                 db,
-                project,
-                rating,
-                comments[(p * 3 + v) % comments.len()],
-                &format!("demo-visitor-{p}-{v}"),
+                &store::feedback::NewRating {
+                    fund_code: project,
+                    rating,
+                    comment: comments[(p * 3 + v) % comments.len()],
+                    visitor_token: &visitor,
+                    client: &format!("demo-visitor-{p}-{v}"),
+                    per_address: store::feedback::DEFAULT_RATINGS_PER_ADDRESS,
+                },
             )
             .await
             .map_err(e)?;
             ratings += 1;
         }
     }
+    // Staff let most comments through; the newest wait on the moderation page.
+    let pending = store::feedback::pending(db, &all, "/41/4103/", 1000)
+        .await
+        .map_err(e)?;
+    let keep_waiting = 3.min(pending.len());
+    for c in &pending[..pending.len() - keep_waiting] {
+        store::feedback::moderate(db, &actor, &all, c.id, true)
+            .await
+            .map_err(e)?;
+    }
+    held += keep_waiting;
     // 消费捐: an e-commerce partner giving ¥0.10 per sale for the last three months, settled
     // day by day into the city's general fund.
     let (partner_orders, settled) = demo_partner(db, &actor, now).await?;
@@ -656,6 +684,11 @@ async fn seed_money(db: &Db) -> Result<String, String> {
     };
     // Who makes, approves, and approves from the level above: 新安县's own people for its
     // projects, the city's for the others; the city gives every second approval.
+    // 新安县 asks for the second approval above ¥30,000 (its admin set that on the payments
+    // page); the others keep the default of ¥50,000.
+    store::disbursements::set_upper_threshold(db, &actor, &all, "410323", Fen(3_000_000))
+        .await
+        .map_err(e)?;
     let city_team = [
         person("city.finance").await?,
         person("city.admin").await?,
@@ -715,9 +748,54 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             }
         }
     }
+    // The city federation tops its own installation: its large payments get their second
+    // approval from a third finance officer of the city itself.
+    let [maker, approver, upper] = &city_team;
+    let id = disbursements::request(
+        db,
+        maker,
+        &all,
+        "LY-GEN",
+        "洛阳市第一人民医院",
+        Fen(8_000_000),
+        FunctionCode::Program,
+        "河洛慈善光明行白内障手术费用",
+        &[demo_invoice(99, Fen(8_000_000))],
+    )
+    .await
+    .map_err(e)?;
+    disbursements::act(db, approver, &all, id, Action::Approve, "")
+        .await
+        .map_err(e)?;
+    disbursements::act(
+        db,
+        upper,
+        &all,
+        id,
+        Action::ApproveUpper,
+        "市本级大额支出，出纳复核",
+    )
+    .await
+    .map_err(e)?;
+    // A fund whose campaign is over: closed, its history kept.
+    store::ledger::create_fund(
+        db,
+        &actor,
+        &all,
+        "LY-WINTER-2025",
+        "2025年冬季送温暖专项",
+        "4103",
+        FundKind::Special,
+    )
+    .await
+    .map_err(e)?;
+    store::ledger::set_fund_open(db, &actor, &all, "LY-WINTER-2025", false)
+        .await
+        .map_err(e)?;
+    let suspected = demo_statements(db, &actor, &all, now).await?;
     Ok(format!(
-        "资金：{} 个基金，{gifts} 笔捐赠（近一年），1:1 配套 {}，{paid} 笔支出（附发票）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价；消费捐合作方 1 家，{partner_orders} 单，已结算 {settled} 天。\n捐赠人自查示例：{}",
-        general.len() + projects.len() + 1,
+        "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}，{paid} 笔支出（附发票）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{partner_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对。\n捐赠人自查示例：{}",
+        general.len() + projects.len() + 2,
         matched.display(),
         traceable.unwrap_or_default()
     ))
@@ -793,7 +871,7 @@ async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize)
     let created = store::micro::create_partner(
         db,
         actor,
-        &Scope::whole_network(),
+        &System::operator("demo").scope(),
         &store::micro::NewPartner {
             name: "洛阳优选电商平台".into(),
             credit_code: "91410300MA4417095B".into(),
@@ -865,10 +943,13 @@ async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize)
             .await
             .map_err(e)?;
     }
-    let settled = store::micro::settle_all(db, actor).await.map_err(e)?;
+    let settled = store::micro::settle_all(db, &System::operator("settlement"))
+        .await
+        .map_err(e)?;
+    let all = System::operator("demo").scope();
     // What the partner remitted: each settled day the next day, except the latest (not yet
     // paid) and the festival day, paid ¥1.20 short — the difference finance resolves.
-    let settlements = store::micro::settlements(db, created.partner_id, 1000)
+    let settlements = store::micro::settlements(db, &all, created.partner_id, 1000)
         .await
         .map_err(e)?;
     let festival = domain::time::china_day(now - 19 * day_ms);
@@ -889,8 +970,56 @@ async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize)
             reference: format!("消费捐 {}", st.through_day),
         })
         .collect();
-    store::micro::import_remittances(db, actor, "demo-remittances", &lines)
+    store::micro::import_remittances(
+        db,
+        actor,
+        &all,
+        created.partner_id,
+        "demo-remittances",
+        &lines,
+    )
+    .await
+    .map_err(e)?;
+    Ok((orders, settled))
+}
+
+/// Two bank statements of 新安县's account, the second exported later and overlapping the
+/// first: lines from known donors are booked once; two lines of the first export reappear in
+/// the second without a bank reference and wait on the statements page as suspected repeats.
+/// Returns how many lines are suspected.
+async fn demo_statements(
+    db: &Db,
+    actor: &Actor,
+    all: &domain::access::Scope,
+    now: i64,
+) -> Result<usize, String> {
+    use domain::money::Fen;
+    use store::statements::StatementInput;
+    let e = |e: store::StoreError| e.to_string();
+    let day = |back: i64| domain::time::china_day(now - back * 86_400_000);
+    let line = |row: usize, back: i64, payer: &str, fen: i64, reference: &str| StatementInput {
+        row,
+        date: day(back),
+        amount: Fen(fen),
+        payer: payer.into(),
+        reference: reference.into(),
+        bank_ref: String::new(),
+    };
+    let first = vec![
+        line(2, 12, "郭建国", 100_000, "13803790101 助学捐款"),
+        line(3, 11, "李秀兰", 50_000, "13803790102 捐赠"),
+        line(4, 10, "张某某", 20_000, "捐款"),
+    ];
+    let second = vec![
+        line(2, 11, "李秀兰", 50_000, "13803790102 捐赠"),
+        line(3, 10, "张某某", 20_000, "捐款"),
+        line(4, 3, "王德福", 80_000, "13803790103 修路捐款"),
+    ];
+    store::statements::import(db, actor, all, "410323-GEN", "demo-statement-1", &first)
         .await
         .map_err(e)?;
-    Ok((orders, settled))
+    let r = store::statements::import(db, actor, all, "410323-GEN", "demo-statement-2", &second)
+        .await
+        .map_err(e)?;
+    Ok(r.suspected.len())
 }

@@ -1,5 +1,6 @@
 //! `shanwang`: the platform in one binary.
 
+mod backup;
 mod bench;
 mod demo;
 
@@ -70,7 +71,7 @@ impl DbArgs {
         }
         let file = self.data_dir.join("data.key");
         if !file.exists() {
-            std::fs::create_dir_all(&self.data_dir)
+            store::private_dir(&self.data_dir)
                 .map_err(|e| format!("无法创建数据目录 {}：{e}", self.data_dir.display()))?;
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
@@ -82,6 +83,7 @@ impl DbArgs {
             std::io::Write::write_all(&mut f, store::secrets::DataKey::generate_hex().as_bytes())
                 .map_err(|e| format!("无法写入数据密钥 {}：{e}", file.display()))?;
         }
+        refuse_if_shared(&file)?;
         let hex_key = std::fs::read_to_string(&file)
             .map_err(|e| format!("无法读取数据密钥 {}：{e}", file.display()))?;
         store::secrets::DataKey::from_hex(&hex_key)
@@ -89,20 +91,117 @@ impl DbArgs {
     }
 }
 
+/// A key file others can read is no secret: refuse it, and say how to fix it.
+fn refuse_if_shared(file: &std::path::Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file)
+            .map_err(|e| format!("无法读取数据密钥 {}：{e}", file.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "数据密钥 {} 的权限是 {:o}，同组或其他用户也能读取，不安全。请执行 chmod 600 {} 后再启动。",
+                file.display(),
+                mode & 0o777,
+                file.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// How the server runs and what it takes from the public: every limit has a default a real
+/// deployment can keep (see the README).
+#[derive(Args, Clone)]
+struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// TLS is terminated in front of this server: Secure, __Host- cookies and HSTS
+    #[arg(long, env = "SHANWANG_BEHIND_TLS")]
+    behind_tls: bool,
+    /// Take the client's address from the last X-Forwarded-For entry (only behind your own proxy)
+    #[arg(long, env = "SHANWANG_TRUST_FORWARDED_FOR")]
+    trust_forwarded_for: bool,
+    /// Sign-in attempts per client address per 10 minutes
+    #[arg(long, env = "SHANWANG_SIGN_IN_PER_ADDRESS", default_value_t = 20)]
+    sign_in_per_address: i64,
+    /// Failed sign-ins in a row that lock a username for 15 minutes
+    #[arg(long, env = "SHANWANG_SIGN_IN_FAILURES_PER_NAME", default_value_t = 5)]
+    sign_in_failures_per_name: i64,
+    /// Failed gift traces per client address per hour
+    #[arg(
+        long,
+        env = "SHANWANG_TRACE_FAILURES_PER_ADDRESS",
+        default_value_t = 10
+    )]
+    trace_failures_per_address: i64,
+    /// Failed gift traces per receipt per day
+    #[arg(long, env = "SHANWANG_TRACE_FAILURES_PER_RECEIPT", default_value_t = 5)]
+    trace_failures_per_receipt: i64,
+    /// Project ratings per client address per day
+    #[arg(long, env = "SHANWANG_RATINGS_PER_ADDRESS", default_value_t = 5)]
+    ratings_per_address: i64,
+    /// Connections served at once (the rest wait)
+    #[arg(long, env = "SHANWANG_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Seconds a client has to send its request headers
+    #[arg(long, env = "SHANWANG_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    header_timeout_secs: u64,
+}
+
+impl ServeArgs {
+    fn config(&self) -> web::Config {
+        use store::limits::Limit;
+        web::Config {
+            cookies: web::auth::Cookies {
+                secure: self.behind_tls,
+            },
+            trust_forwarded_for: self.trust_forwarded_for,
+            sign_in: store::users::SignInLimits {
+                per_address: Limit::per_minutes(self.sign_in_per_address, 10),
+                per_username: Limit::per_minutes(self.sign_in_failures_per_name, 15),
+            },
+            trace: store::public::TraceLimits {
+                per_address: Limit::per_minutes(self.trace_failures_per_address, 60),
+                per_receipt: Limit::per_minutes(self.trace_failures_per_receipt, 24 * 60),
+            },
+            ratings_per_address: Limit::per_minutes(self.ratings_per_address, 24 * 60),
+        }
+    }
+
+    fn limits(&self) -> web::server::ServerLimits {
+        web::server::ServerLimits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
+            max_connections: self.max_connections.max(1),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the platform (web pages and API)
     Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
+        #[command(flatten)]
+        serve: ServeArgs,
     },
     /// Build a fresh demo database (real Luoyang network, demo staff, realistic coverage) and serve it
     Demo {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
+        #[command(flatten)]
+        serve: ServeArgs,
         /// Build the demo database, print the logins, and exit without serving
         #[arg(long)]
         no_serve: bool,
+    },
+    /// Copy the database to FILE, consistently, while it is in use (never the data key)
+    Backup { file: PathBuf },
+    /// Put a backup in place as the database of --data-dir / --database-url
+    Restore {
+        file: PathBuf,
+        /// Replace a database that already holds data
+        #[arg(long)]
+        force: bool,
     },
     /// Create or upgrade the database schema, then exit
     Migrate,
@@ -294,17 +393,22 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve { serve: args } => {
             let db = cli.db.connect().await?;
-            serve(db, listen).await?;
+            serve(db, &args).await?;
         }
-        Command::Demo { listen, no_serve } => {
+        Command::Demo {
+            serve: args,
+            no_serve,
+        } => {
             let db = demo::build(&cli.db).await?;
-            demo::print_logins(listen);
+            demo::print_logins(args.listen);
             if !no_serve {
-                serve(db, listen).await?;
+                serve(db, &args).await?;
             }
         }
+        Command::Backup { file } => backup::backup(&cli.db, &file).await?,
+        Command::Restore { file, force } => backup::restore(&cli.db, &file, force).await?,
         Command::Migrate => {
             cli.db.connect().await?;
             println!("数据库已是最新结构。");
@@ -321,7 +425,11 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Partner(cmd) => partner(&cli.db, cmd).await?,
         Command::Audit(AuditCommand::Verify) => {
             let db = cli.db.connect().await?;
-            match store::audit::verify(&db).await.map_err(|e| e.to_string())? {
+            let operator = domain::access::System::operator("audit verify");
+            match store::audit::verify(&db, &operator)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 Verdict::Intact { entries } => println!("审计链完好：共 {entries} 条记录。"),
                 Verdict::Broken { seq, reason } => {
                     let why = match reason {
@@ -338,7 +446,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Ledger(LedgerCommand::Verify) => {
             use store::ledger::LedgerVerdict;
             let db = cli.db.connect().await?;
-            match store::ledger::verify(&db)
+            match store::ledger::verify(&db, &domain::access::System::operator("ledger verify"))
                 .await
                 .map_err(|e| e.to_string())?
             {
@@ -405,39 +513,46 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(db: Db, listen: SocketAddr) -> Result<(), String> {
+async fn serve(db: Db, args: &ServeArgs) -> Result<(), String> {
     // Partners' finished days are settled into the ledger each hour (and at start), and orders
     // past retention folded; with many servers on one database, the one-settlement-per-day key
-    // keeps settling to once.
+    // keeps settling to once. Stale abuse-limit windows are swept too.
     let settling = db.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        let (settlement, retention) = (
+            domain::access::System::operator("settlement"),
+            domain::access::System::operator("retention"),
+        );
         loop {
             every.tick().await;
-            match store::micro::settle_all(&settling, &Actor::cli("settlement")).await {
+            match store::micro::settle_all(&settling, &settlement).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(settlements = n, "partner days settled"),
                 Err(e) => tracing::warn!(error = %e, "settlement"),
             }
             // Then orders past their retention period are folded into daily totals.
-            match store::micro::compact(&settling, &Actor::cli("retention")).await {
+            match store::micro::compact(&settling, &retention).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(orders = n, "partner orders folded into daily totals"),
                 Err(e) => tracing::warn!(error = %e, "retention"),
             }
+            if let Err(e) = store::limits::sweep(&settling).await {
+                tracing::warn!(error = %e, "abuse limits");
+            }
         }
     });
-    let app = web::router(web::AppState::new(db));
+    let listen = args.listen;
+    let app = web::router(web::AppState::with_config(db, args.config()));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("无法监听 {listen}：{e}"))?;
     tracing::info!("shanwang serving on http://{listen}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
+    web::server::serve(listener, app, args.limits(), async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// Reads every file first (the first bad row stops everything), then imports in one transaction.
@@ -455,6 +570,7 @@ pub async fn import_divisions(db: &Db, files: &[PathBuf]) -> Result<(), String> 
     );
     let report = store::org_units::import_divisions(
         db,
+        &domain::access::System::operator("import divisions"),
         &Actor::cli("import divisions"),
         rows,
         &|done, total| {
@@ -471,7 +587,7 @@ pub async fn import_divisions(db: &Db, files: &[PathBuf]) -> Result<(), String> 
 
 async fn partner(args: &DbArgs, cmd: PartnerCommand) -> Result<(), String> {
     let db = args.connect().await?;
-    let all = domain::access::Scope::whole_network();
+    let all = domain::access::System::operator("partner").scope();
     match cmd {
         PartnerCommand::Create {
             name,
@@ -525,9 +641,10 @@ async fn partner(args: &DbArgs, cmd: PartnerCommand) -> Result<(), String> {
             println!("新的接口密钥（只显示这一次；旧密钥已失效）：{secret}");
         }
         PartnerCommand::Settle => {
-            let n = store::micro::settle_all(&db, &Actor::cli("partner settle"))
-                .await
-                .map_err(explain)?;
+            let n =
+                store::micro::settle_all(&db, &domain::access::System::operator("partner settle"))
+                    .await
+                    .map_err(explain)?;
             println!("已结算 {n} 期。");
         }
         PartnerCommand::Revoke { id } => {
@@ -550,7 +667,7 @@ async fn import_statement(db: &Db, file: &std::path::Path, fund: &str) -> Result
     let imported = web::statements::import(
         db,
         &Actor::cli("import statement"),
-        &domain::access::Scope::whole_network(),
+        &domain::access::System::operator("import statement").scope(),
         fund,
         &name,
         &bytes,
@@ -566,9 +683,10 @@ async fn import_statement(db: &Db, file: &std::path::Path, fund: &str) -> Result
     })?;
     let (statement, report) = (imported.statement, imported.report);
     println!(
-        "已入账 {} 笔；此前已导入 {} 笔；支出行 {} 行未处理；未能对应捐赠人 {} 笔{}",
+        "已入账 {} 笔；此前已导入 {} 笔；疑似重复 {} 笔；支出行 {} 行未处理；未能对应捐赠人 {} 笔{}",
         report.booked.len(),
         report.already.len(),
+        report.suspected.len(),
         statement.outgoing_rows.len(),
         report.unmatched.len(),
         if report.unmatched.is_empty() {
@@ -577,8 +695,14 @@ async fn import_statement(db: &Db, file: &std::path::Path, fund: &str) -> Result
             "（未入账，请核对后手工登记）："
         }
     );
-    for (row, payer, amount) in &report.unmatched {
-        println!("  第 {row} 行  {payer}  {amount}");
+    for l in &report.unmatched {
+        println!("  第 {} 行  {}  {}", l.row, l.payer, l.amount);
+    }
+    if !report.suspected.is_empty() {
+        println!("疑似与此前导入的对账单重复（未入账，请在“导入对账单”页面逐笔确认）：");
+        for l in &report.suspected {
+            println!("  第 {} 行  {}  {}", l.row, l.payer, l.amount);
+        }
     }
     Ok(())
 }
@@ -654,12 +778,15 @@ async fn admin(db_args: &DbArgs, cmd: AdminCommand) -> Result<(), String> {
             let password = read_password(true)?;
             let user = store::users::create(
                 &db,
+                &domain::access::System::operator("admin create-user"),
                 &Actor::cli("admin create-user"),
-                &username,
-                &display_name,
-                &password,
-                role,
-                &org,
+                &store::users::NewUser {
+                    username: &username,
+                    display_name: &display_name,
+                    password: &password,
+                    role,
+                    org_code: &org,
+                },
             )
             .await
             .map_err(|e| format!("{}。", explain(e)))?;
@@ -675,6 +802,7 @@ async fn admin(db_args: &DbArgs, cmd: AdminCommand) -> Result<(), String> {
             let password = read_password(true)?;
             store::users::reset_password(
                 &db,
+                &domain::access::System::operator("admin reset-password"),
                 &Actor::cli("admin reset-password"),
                 &username,
                 &password,

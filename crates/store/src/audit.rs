@@ -3,7 +3,7 @@
 
 use crate::{Db, Result, now_ms};
 use domain::access::Scope;
-use domain::audit::{AuditRecord, GENESIS, chain_hash};
+use domain::audit::{AuditRecord, GENESIS, HASH_VERSION, chain_hash};
 use sqlx::{AnyConnection, Row};
 
 /// Who did it: a user, or the operator at the command line.
@@ -41,11 +41,21 @@ impl Actor {
 /// What happened, to which unit and record, with the state before and after.
 pub struct Change<'a> {
     pub action: &'a str,
-    pub org_code: Option<&'a str>,
-    pub org_path: Option<&'a str>,
+    /// The materialised path of the unit the change concerns (`/41/4103/410323/`): a scoped
+    /// auditor sees the entry exactly when the unit is in their scope. `/` only for what
+    /// concerns the whole network (the operator importing several provinces at once).
+    pub org_path: &'a str,
     pub entity: String,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
+}
+
+/// The division code at the end of a path (`/41/4103/` → `4103`); none for the root.
+fn unit_code(path: &str) -> Option<&str> {
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .filter(|c| !c.is_empty())
 }
 
 /// Appends one entry. Updating the head row first takes its lock before anything is read, so
@@ -62,16 +72,18 @@ pub async fn append(conn: &mut AnyConnection, actor: &Actor, change: Change<'_>)
         actor_user_id: actor.user_id,
         actor: actor.name.clone(),
         action: change.action.to_string(),
-        org_code: change.org_code.map(str::to_string),
+        org_code: unit_code(change.org_path).map(str::to_string),
+        org_path: Some(change.org_path.to_string()),
         entity: change.entity,
         before_json: change.before.map(|v| v.to_string()),
         after_json: change.after.map(|v| v.to_string()),
+        hash_version: HASH_VERSION,
     };
     let hash = chain_hash(&prev_hash, &record);
     sqlx::query(
         "INSERT INTO audit_log (seq, at_ms, actor_user_id, actor, action, org_code, org_path, \
-         entity, before_json, after_json, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         entity, before_json, after_json, prev_hash, hash, hash_version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(record.seq)
     .bind(record.at_ms)
@@ -79,12 +91,13 @@ pub async fn append(conn: &mut AnyConnection, actor: &Actor, change: Change<'_>)
     .bind(&record.actor)
     .bind(&record.action)
     .bind(&record.org_code)
-    .bind(change.org_path)
+    .bind(&record.org_path)
     .bind(&record.entity)
     .bind(&record.before_json)
     .bind(&record.after_json)
     .bind(&prev_hash)
     .bind(&hash)
+    .bind(record.hash_version)
     .execute(&mut *conn)
     .await?;
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
@@ -170,11 +183,12 @@ pub enum Verdict {
 }
 
 /// Recomputes every hash in order, streaming so a long trail needs little memory.
-pub async fn verify(db: &Db) -> Result<Verdict> {
+pub async fn verify(db: &Db, _operator: &domain::access::System) -> Result<Verdict> {
     use futures_util::TryStreamExt;
     let mut rows = sqlx::query(
         "SELECT seq, at_ms, actor_user_id, actor, action, org_code, entity, before_json, \
-         after_json, prev_hash, hash FROM audit_log ORDER BY seq",
+         after_json, prev_hash, hash, org_path, CAST(hash_version AS BIGINT) \
+         FROM audit_log ORDER BY seq",
     )
     .fetch(db.pool());
     let mut prev = GENESIS.to_string();
@@ -190,6 +204,8 @@ pub async fn verify(db: &Db) -> Result<Verdict> {
             entity: r.try_get(6)?,
             before_json: r.try_get(7)?,
             after_json: r.try_get(8)?,
+            org_path: r.try_get(11)?,
+            hash_version: r.try_get::<i64, _>(12)? as i16,
         };
         let stored_prev: String = r.try_get(9)?;
         let stored_hash: String = r.try_get(10)?;

@@ -7,8 +7,23 @@ use domain::compliance::{Base, OrgType, Rule, YearFigures, rule_for};
 use domain::money::Fen;
 use sqlx::Row;
 
-/// How an entity is registered; a 慈善会 with public fundraising unless recorded otherwise.
-pub async fn profile(db: &Db, entity_code: &str) -> Result<(OrgType, bool)> {
+/// The entity's path, if it is inside the scope; anything else answers as missing.
+fn entity_in(scope: &Scope, entity_code: &str) -> Result<String> {
+    domain::org::DivisionCode::parse(entity_code)
+        .map(|e| e.path())
+        .ok()
+        .filter(|p| scope.contains(p))
+        .ok_or(StoreError::NotFound)
+}
+
+/// How an entity inside the scope is registered; a 慈善会 with public fundraising unless
+/// recorded otherwise.
+pub async fn profile(db: &Db, scope: &Scope, entity_code: &str) -> Result<(OrgType, bool)> {
+    entity_in(scope, entity_code)?;
+    profile_of(db, entity_code).await
+}
+
+async fn profile_of(db: &Db, entity_code: &str) -> Result<(OrgType, bool)> {
     let row = sqlx::query(
         "SELECT org_type, public_fundraising FROM entity_profiles WHERE entity_code = $1",
     )
@@ -34,7 +49,7 @@ pub async fn set_profile(
     org_type: OrgType,
     public_fundraising: bool,
 ) -> Result<()> {
-    let before = profile(db, entity_code).await?;
+    let before = profile(db, scope, entity_code).await?;
     let mut tx = db.begin_write().await?;
     let org_path: String =
         sqlx::query_scalar("SELECT org_path FROM org_units WHERE code = $1 AND active = 1")
@@ -60,8 +75,7 @@ pub async fn set_profile(
         actor,
         Change {
             action: "compliance.profile",
-            org_code: Some(entity_code),
-            org_path: Some(&org_path),
+            org_path: &org_path,
             entity: format!("entity_profile:{entity_code}"),
             before: Some(serde_json::json!({"org_type": before.0.key(), "public_fundraising": before.1})),
             after: Some(serde_json::json!({"org_type": org_type.key(), "public_fundraising": public_fundraising})),
@@ -88,12 +102,15 @@ async fn sum(db: &Db, entity: &str, kind_like: &str, from: i64, until: i64) -> R
     .await?)
 }
 
-/// The rule in force and this year's figures, as of `now_ms`, China calendar year.
+/// The rule in force and this year's figures of an entity inside the scope, as of `now_ms`,
+/// China calendar year.
 pub async fn year_figures(
     db: &Db,
+    scope: &Scope,
     entity_code: &str,
     now_ms: i64,
 ) -> Result<Option<(Rule, YearFigures, i32)>> {
+    entity_in(scope, entity_code)?;
     let today = domain::time::china_day(now_ms);
     let year: i32 = today[..4].parse().unwrap_or(1970);
     let start = |y: i32| {
@@ -102,7 +119,7 @@ pub async fn year_figures(
             .unwrap_or(0)
     };
     let (this_year, next_year) = (start(year), start(year + 1));
-    let (org_type, public) = profile(db, entity_code).await?;
+    let (org_type, public) = profile_of(db, entity_code).await?;
     // Net assets at a year's end: what the entity's funds held (cash) then.
     let mut year_end_assets = Vec::new();
     for y in [year - 3, year - 2, year - 1] {

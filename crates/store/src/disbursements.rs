@@ -14,35 +14,63 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 
-/// Amounts above this need the level above too, unless the `disbursement.upper_threshold_fen`
-/// setting says otherwise: ¥50,000.00.
+/// Amounts above this need a second approval too, unless the legal entity has set its own:
+/// ¥50,000.00.
 pub const DEFAULT_UPPER_THRESHOLD: Fen = Fen(5_000_000);
-pub const THRESHOLD_SETTING: &str = "disbursement.upper_threshold_fen";
 
-/// The threshold in force.
-pub async fn upper_threshold(db: &Db) -> Result<Fen> {
-    let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
-        .bind(THRESHOLD_SETTING)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(v.and_then(|v| v.parse().ok())
-        .map(Fen)
-        .unwrap_or(DEFAULT_UPPER_THRESHOLD))
+async fn threshold_in(conn: &mut sqlx::AnyConnection, entity_code: &str) -> Result<Fen> {
+    let v: Option<i64> = sqlx::query_scalar(
+        "SELECT upper_threshold_fen FROM entity_settings WHERE entity_code = $1",
+    )
+    .bind(entity_code)
+    .fetch_optional(conn)
+    .await?;
+    Ok(v.map(Fen).unwrap_or(DEFAULT_UPPER_THRESHOLD))
 }
 
-/// Sets the threshold (whole network; the operator's or a city admin's decision).
-pub async fn set_upper_threshold(db: &Db, actor: &Actor, threshold: Fen) -> Result<()> {
+/// The second-approval threshold that applies to payments from a unit inside the scope: its
+/// legal entity's (what new requests there get).
+pub async fn upper_threshold(db: &Db, scope: &Scope, unit_code: &str) -> Result<Fen> {
+    let unit = DivisionCode::parse(unit_code).map_err(|_| StoreError::NotFound)?;
+    if !scope.contains(&unit.path()) {
+        return Err(StoreError::NotFound);
+    }
+    let mut conn = db.pool().acquire().await?;
+    threshold_in(&mut conn, domain::ledger::legal_entity_of(&unit).as_str()).await
+}
+
+/// Sets a legal entity's threshold (its admin's decision, on the payments page). Requests
+/// already made keep the threshold they were made under.
+pub async fn set_upper_threshold(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    entity_code: &str,
+    threshold: Fen,
+) -> Result<()> {
     if !threshold.is_positive() {
         return Err(FieldError::new("threshold", "amount_zero").into());
     }
-    let before = upper_threshold(db).await?;
+    if threshold > MAX_AMOUNT {
+        return Err(FieldError::new("threshold", "amount_too_large").into());
+    }
+    let entity = DivisionCode::parse(entity_code).map_err(|_| StoreError::NotFound)?;
+    let path = entity.path();
+    if !scope.contains(&path) {
+        return Err(StoreError::NotFound);
+    }
+    if domain::ledger::legal_entity_of(&entity) != entity {
+        return Err(FieldError::new("threshold", "threshold_not_entity").into());
+    }
     let mut tx = db.begin_write().await?;
+    let before = threshold_in(&mut tx, entity.as_str()).await?;
     sqlx::query(
-        "INSERT INTO settings (name, value, updated_at_ms) VALUES ($1, $2, $3) \
-         ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at_ms = excluded.updated_at_ms",
+        "INSERT INTO entity_settings (entity_code, upper_threshold_fen, updated_at_ms) \
+         VALUES ($1, $2, $3) ON CONFLICT (entity_code) DO UPDATE SET \
+         upper_threshold_fen = excluded.upper_threshold_fen, updated_at_ms = excluded.updated_at_ms",
     )
-    .bind(THRESHOLD_SETTING)
-    .bind(threshold.0.to_string())
+    .bind(entity.as_str())
+    .bind(threshold.0)
     .bind(now_ms())
     .execute(&mut *tx)
     .await?;
@@ -50,12 +78,11 @@ pub async fn set_upper_threshold(db: &Db, actor: &Actor, threshold: Fen) -> Resu
         &mut tx,
         actor,
         Change {
-            action: "setting.update",
-            org_code: None,
-            org_path: Some("/"),
-            entity: format!("setting:{THRESHOLD_SETTING}"),
-            before: Some(json!(before.0)),
-            after: Some(json!(threshold.0)),
+            action: "entity.upper_threshold",
+            org_path: &path,
+            entity: format!("entity_settings:{}", entity.as_str()),
+            before: Some(json!({"upper_threshold_fen": before.0})),
+            after: Some(json!({"upper_threshold_fen": threshold.0})),
         },
     )
     .await?;
@@ -78,6 +105,15 @@ pub struct Disbursement {
     pub maker_id: i64,
     pub approver_id: Option<i64>,
     pub ledger_transaction_id: Option<i64>,
+    /// Where the second approval is given (see [`domain::disbursement::second_approval_path`]).
+    pub second_approval_path: String,
+}
+
+impl Disbursement {
+    /// Where `action` on this payment is decided.
+    pub fn decided_at(&self, action: Action) -> &str {
+        domain::disbursement::decided_at(action, &self.org_path, &self.second_approval_path)
+    }
 }
 
 /// A file handed in as evidence, not yet checked.
@@ -144,7 +180,6 @@ pub async fn request(
     if !errors.is_empty() {
         return Err(StoreError::Invalid(errors));
     }
-    let threshold = upper_threshold(db).await?;
     let mut tx = db.begin_write().await?;
     let fund = crate::ledger::fund_in(&mut tx, scope, fund_code)
         .await?
@@ -152,6 +187,7 @@ pub async fn request(
     if !fund.active {
         return Err(FieldError::new("fund_code", "fund_closed").into());
     }
+    let threshold = threshold_in(&mut tx, &fund.entity_code).await?;
     let now = now_ms();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO disbursements (fund_id, org_path, entity_code, payee, amount_fen, function_code, \
@@ -179,8 +215,7 @@ pub async fn request(
         &maker.actor(),
         Change {
             action: "disbursement.request",
-            org_code: Some(&fund.org_code),
-            org_path: Some(&fund.org_path),
+            org_path: &fund.org_path,
             entity: format!("disbursement:{id}"),
             before: None,
             after: Some(
@@ -218,8 +253,12 @@ async fn event(
     Ok(())
 }
 
+/// The columns of a disbursement; the last is the path of the legal entity above the fund's,
+/// when that unit is set up here (an entity's code less its last two digits).
 const COLUMNS: &str = "d.id, f.code, d.org_path, d.entity_code, d.payee, d.amount_fen, d.function_code, \
-     d.purpose, d.state, d.threshold_fen, d.maker_id, d.approver_id, d.ledger_transaction_id";
+     d.purpose, d.state, d.threshold_fen, d.maker_id, d.approver_id, d.ledger_transaction_id, \
+     (SELECT u.org_path FROM org_units u WHERE length(d.entity_code) > 2 AND u.active = 1 \
+      AND u.code = substr(d.entity_code, 1, length(d.entity_code) - 2))";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Disbursement> {
     let state: String = r.try_get(8)?;
@@ -237,20 +276,38 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Disbursement> {
         maker_id: r.try_get(10)?,
         approver_id: r.try_get(11)?,
         ledger_transaction_id: r.try_get(12)?,
+        second_approval_path: {
+            let entity: String = r.try_get(3)?;
+            let above: Option<String> = r.try_get(13)?;
+            let entity_path = DivisionCode::parse(&entity)
+                .map(|e| e.path())
+                .map_err(|_| StoreError::NotFound)?;
+            domain::disbursement::second_approval_path(&entity_path, above.as_deref())
+        },
     })
 }
 
-/// Where a disbursement sits (unit path, legal entity), to decide who may act on it.
-pub async fn place_of(db: &Db, id: i64) -> Result<Option<(String, String)>> {
-    let row = sqlx::query("SELECT org_path, entity_code FROM disbursements WHERE id = $1")
+/// A disbursement inside the scope.
+pub async fn find(db: &Db, scope: &Scope, id: i64) -> Result<Option<Disbursement>> {
+    let (lo, hi) = scope.path_bounds();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM disbursements d JOIN funds f ON f.id = d.fund_id \
+         WHERE d.id = $1 AND d.org_path >= $2 AND d.org_path < $3"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
+        .bind(lo)
+        .bind(hi)
         .fetch_optional(db.pool())
-        .await?;
-    row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
-/// Takes one step. `scope` is the one granted for this step: the fund's unit, or for
-/// `approve_upper` the level above the fund's legal entity.
+/// Takes one step. `scope` is the one granted for this step where it is decided (see
+/// [`Disbursement::decided_at`]): the fund's unit, or for `approve_upper` the legal entity
+/// above the fund's — or the fund's own entity at the top of the installation.
 pub async fn act(
     db: &Db,
     person: &Person,
@@ -271,16 +328,7 @@ pub async fn act(
         .map(from_row)
         .transpose()?
         .ok_or(StoreError::NotFound)?;
-    // The second approval comes from the level above the legal entity that keeps the fund.
-    let allowed_here = if action == Action::ApproveUpper {
-        DivisionCode::parse(&d.entity_code)
-            .ok()
-            .and_then(|e| e.parent())
-            .is_some_and(|above| scope.contains(&above.path()))
-    } else {
-        scope.contains(&d.org_path)
-    };
-    if !allowed_here {
+    if !scope.contains(d.decided_at(action)) {
         return Err(StoreError::NotFound);
     }
     let over = over_threshold(d.amount, d.threshold);
@@ -334,8 +382,7 @@ pub async fn act(
         &person.actor(),
         Change {
             action: "disbursement.transition",
-            org_code: None,
-            org_path: Some(&d.org_path),
+            org_path: &d.org_path,
             entity: format!("disbursement:{id}"),
             before: Some(json!({"state": d.state.key()})),
             after: Some(
@@ -449,8 +496,7 @@ pub async fn attach_evidence(
         &person.actor(),
         Change {
             action: "disbursement.evidence",
-            org_code: None,
-            org_path: Some(&org_path),
+            org_path: &org_path,
             entity: format!("disbursement:{id}"),
             before: None,
             after: Some(json!({ "evidence": files })),
@@ -560,10 +606,10 @@ pub async fn list(db: &Db, scope: &Scope, limit: i64) -> Result<Vec<Listed>> {
 fn listed_from_row(r: &sqlx::any::AnyRow) -> Result<Listed> {
     Ok(Listed {
         disbursement: from_row(r)?,
-        fund_name: r.try_get(13)?,
-        maker: r.try_get(14)?,
-        created_at_ms: r.try_get(15)?,
-        evidence_count: r.try_get(16)?,
+        fund_name: r.try_get(14)?,
+        maker: r.try_get(15)?,
+        created_at_ms: r.try_get(16)?,
+        evidence_count: r.try_get(17)?,
     })
 }
 

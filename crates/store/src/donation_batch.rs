@@ -7,7 +7,7 @@ use crate::audit::{self, Actor, Change};
 use crate::bulk::{self, Cell};
 use crate::donations::{Donation, DonorFacts, NewDonation, validate};
 use crate::ledger::{self, Fund};
-use crate::matching::rules_on;
+use crate::matching::{matching_scope, rules_on};
 use crate::{Backend, Db, Result, StoreError, now_ms};
 use domain::FieldError;
 use domain::access::Scope;
@@ -80,19 +80,23 @@ pub const MATCH_COLUMNS: [&str; 7] = [
 /// Values per `IN (…)` lookup.
 const LOOKUP_CHUNK: usize = 500;
 
+/// Donors found by a key, with where each is registered: several may share a key in
+/// different books, and a gift takes the oldest one inside its own.
+type Known = HashMap<String, Vec<(i64, String)>>;
+
 /// Live donors whose `column` is one of `values`, by the key `key_of(value, credit code, kind)`
-/// gives them (None: not a match for this lookup); the oldest donor wins.
+/// gives them (None: not a match for this lookup).
 async fn donors_by(
     conn: &mut AnyConnection,
     backend: Backend,
     column: &str,
     values: &[&str],
     key_of: fn(&str, &str, &str) -> Option<String>,
-) -> Result<HashMap<String, i64>> {
-    let mut found = HashMap::new();
+) -> Result<Known> {
+    let mut found = Known::new();
     for chunk in values.chunks(LOOKUP_CHUNK) {
         let sql = format!(
-            "SELECT {column}, id, credit_code, kind FROM donors WHERE {column} IN ({}) \
+            "SELECT {column}, id, credit_code, kind, org_path FROM donors WHERE {column} IN ({}) \
              AND merged_into_id IS NULL",
             bulk::in_list(backend, 1, chunk.len())
         );
@@ -100,10 +104,9 @@ async fn donors_by(
         for k in chunk {
             q = q.bind(*k);
         }
-        // No ORDER BY: it would steer SQLite off the index; the smallest id is kept here.
+        // No ORDER BY: it would steer SQLite off the index; the smallest id is chosen later.
         for r in q.fetch_all(&mut *conn).await? {
             let value: String = r.try_get(0)?;
-            let id: i64 = r.try_get(1)?;
             let credit_code: String = r.try_get(2)?;
             let kind: String = r.try_get(3)?;
             let Some(key) = key_of(&value, &credit_code, &kind) else {
@@ -111,11 +114,25 @@ async fn donors_by(
             };
             found
                 .entry(key)
-                .and_modify(|v: &mut i64| *v = (*v).min(id))
-                .or_insert(id);
+                .or_default()
+                .push((r.try_get(1)?, r.try_get(4)?));
         }
     }
     Ok(found)
+}
+
+/// The oldest donor under `key` registered inside `[lo, hi)`.
+fn known_in(known: &Known, key: &str, (lo, hi): &(String, String)) -> Option<i64> {
+    known
+        .get(key)?
+        .iter()
+        .filter(|(_, path)| lo.as_str() <= path.as_str() && path.as_str() < hi.as_str())
+        .map(|(id, _)| *id)
+        .min()
+}
+
+fn remember(known: &mut Known, key: String, id: i64, path: &str) {
+    known.entry(key).or_default().push((id, path.to_string()));
 }
 
 /// The key an informal group is known by.
@@ -275,6 +292,12 @@ pub async fn record_batch(
             .as_ref()
             .is_some_and(|k| booked.contains_key(k))
     };
+    // Each gift's donor is looked for only in its own books, as far as the scope reaches — the
+    // same rule as one gift at the desk.
+    let books: Vec<(String, String)> = gifts
+        .iter()
+        .map(|g| crate::donations::books_bounds(scope, &funds[fund_index[g.fund_code.as_str()]]))
+        .collect();
     let new_count = gifts
         .iter()
         .enumerate()
@@ -282,7 +305,7 @@ pub async fn record_batch(
             !already_booked(g)
                 && sealed[*i]
                     .as_ref()
-                    .is_none_or(|s| !by_index.contains_key(&s.1))
+                    .is_none_or(|s| known_in(&by_index, &s.1, &books[*i]).is_none())
         })
         .count();
     // At most one new donor per gift: reserve that many, use what is needed.
@@ -295,25 +318,25 @@ pub async fn record_batch(
             donor_of.push(0);
             continue;
         }
+        let range = &books[i];
+        let path = &funds[fund_index[gifts[i].fund_code.as_str()]].org_path;
         let index = sealed[i].as_ref().map(|s| s.1.clone());
-        let known = index
-            .as_ref()
-            .and_then(|k| by_index.get(k))
-            .or_else(|| {
-                if !f.credit_code.is_empty() {
-                    by_credit_code.get(&f.credit_code)
-                } else if gifts[i].donor_kind.is_group() {
-                    by_group.get(&group_key(gifts[i].donor_kind.key(), &f.name))
-                } else if !f.phone.is_empty() {
-                    by_phone.get(&f.phone)
-                } else {
-                    None
-                }
-            })
-            .copied();
+        let by_id_number = index.as_ref().and_then(|k| known_in(&by_index, k, range));
+        let group = group_key(gifts[i].donor_kind.key(), &f.name);
+        let known = by_id_number.or_else(|| {
+            if !f.credit_code.is_empty() {
+                known_in(&by_credit_code, &f.credit_code, range)
+            } else if gifts[i].donor_kind.is_group() {
+                known_in(&by_group, &group, range)
+            } else if !f.phone.is_empty() {
+                known_in(&by_phone, &f.phone, range)
+            } else {
+                None
+            }
+        });
         let id = match known {
             Some(id) => {
-                if index.as_ref().is_some_and(|k| !by_index.contains_key(k)) {
+                if index.is_some() && by_id_number.is_none() {
                     first_id_numbers.push((id, i));
                 }
                 id
@@ -323,17 +346,19 @@ pub async fn record_batch(
                 new_donors.push(i);
                 is_new_donor[i] = true;
                 if !f.credit_code.is_empty() {
-                    by_credit_code.insert(f.credit_code.clone(), id);
+                    remember(&mut by_credit_code, f.credit_code.clone(), id, path);
                 } else if gifts[i].donor_kind.is_group() {
-                    by_group.insert(group_key(gifts[i].donor_kind.key(), &f.name), id);
+                    remember(&mut by_group, group, id, path);
                 } else if !f.phone.is_empty() {
-                    by_phone.insert(f.phone.clone(), id);
+                    remember(&mut by_phone, f.phone.clone(), id, path);
                 }
                 id
             }
         };
-        if let Some(k) = index {
-            by_index.entry(k).or_insert(id);
+        if let Some(k) = index
+            && by_id_number.is_none()
+        {
+            remember(&mut by_index, k, id, path);
         }
         donor_of.push(id);
     }
@@ -351,7 +376,7 @@ pub async fn record_batch(
     let mut special_index: HashMap<String, usize> = HashMap::new();
     for r in &rules {
         if !special_index.contains_key(&r.special_fund_code) {
-            let f = ledger::fund_in(&mut tx, &Scope::whole_network(), &r.special_fund_code)
+            let f = ledger::fund_in(&mut tx, &matching_scope(), &r.special_fund_code)
                 .await?
                 .ok_or(StoreError::NotFound)?;
             special_index.insert(r.special_fund_code.clone(), special_funds.len());
@@ -741,8 +766,7 @@ pub async fn record_batch(
             actor,
             Change {
                 action: "donation.batch",
-                org_code: None,
-                org_path: Some(scope.root_path()),
+                org_path: scope.root_path(),
                 entity: format!(
                     "donation_batch:{}",
                     results.iter().flatten().map(|d| d.id).min().unwrap_or(0)

@@ -7,8 +7,9 @@ use crate::{Db, Result, StoreError, now_ms};
 use domain::FieldError;
 use domain::access::Scope;
 use domain::donor::DonorKind;
-use domain::ledger::{AccountKind, TxDraft};
+use domain::ledger::TxDraft;
 use domain::money::{Fen, MAX_AMOUNT};
+use domain::org::DivisionCode;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
@@ -190,6 +191,31 @@ pub(crate) fn validate(d: &NewDonation) -> Result<DonorFacts> {
     }
 }
 
+/// Where a gift's donor is looked for: the books (legal entity) the fund is kept in, narrowed
+/// to what the recorder's scope covers. Both are subtrees holding the fund, so the narrower is
+/// the answer: a county clerk finds the county's donors, a village clerk the village's, the
+/// city the whole city's.
+pub(crate) fn books_bounds(scope: &Scope, fund: &Fund) -> (String, String) {
+    books_of_entity(scope, &fund.entity_code)
+}
+
+/// The same for the books of a legal entity, given by its code.
+pub(crate) fn books_of_entity(scope: &Scope, entity_code: &str) -> (String, String) {
+    let Ok(books) = DivisionCode::parse(entity_code).map(|e| e.path()) else {
+        return (String::new(), String::new());
+    };
+    let narrower = if books.len() > scope.root_path().len() {
+        books
+    } else {
+        scope.root_path().to_string()
+    };
+    if narrower == "/" {
+        scope.path_bounds()
+    } else {
+        domain::org::subtree_bounds(&narrower)
+    }
+}
+
 /// Records a gift and books it, in one database transaction. A known phone number is the same
 /// donor; a gift without a phone gets a donor record of its own.
 pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> Result<Donation> {
@@ -251,16 +277,23 @@ pub(crate) async fn record_in(
     let fund: Fund = ledger::fund_in(&mut *tx, scope, &d.fund_code)
         .await?
         .ok_or(FieldError::new("fund_code", "fund_unknown"))?;
+    if !fund.active {
+        return Err(FieldError::new("fund_code", "fund_closed").into());
+    }
     let now = d.received_at_ms.unwrap_or_else(now_ms);
     // The same enterprise is found by its credit code, the same person by their ID number or
-    // else their phone.
+    // else their phone — only among the donors of the books the gift goes into, as far as the
+    // recorder can see, so nothing is learnt of a donor elsewhere.
+    let (lo, hi) = books_bounds(scope, &fund);
     let by_id_number: Option<i64> = match &sealed_id {
         Some((_, index, _)) => {
             sqlx::query_scalar(
                 "SELECT id FROM donors WHERE id_number_index = $1 AND merged_into_id IS NULL \
-                 ORDER BY id LIMIT 1",
+                 AND org_path >= $2 AND org_path < $3 ORDER BY id LIMIT 1",
             )
             .bind(index)
+            .bind(&lo)
+            .bind(&hi)
             .fetch_optional(&mut *tx)
             .await?
         }
@@ -270,28 +303,35 @@ pub(crate) async fn record_in(
         by_id_number
     } else if !credit_code.is_empty() {
         sqlx::query_scalar(
-            "SELECT id FROM donors WHERE credit_code = $1 AND merged_into_id IS NULL ORDER BY id LIMIT 1",
+            "SELECT id FROM donors WHERE credit_code = $1 AND merged_into_id IS NULL \
+             AND org_path >= $2 AND org_path < $3 ORDER BY id LIMIT 1",
         )
-            .bind(&credit_code)
-            .fetch_optional(&mut *tx)
-            .await?
+        .bind(&credit_code)
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_optional(&mut *tx)
+        .await?
     } else if d.donor_kind.is_group() {
         // An informal group is known by its kind and name.
         sqlx::query_scalar(
             "SELECT id FROM donors WHERE kind = $1 AND name = $2 AND merged_into_id IS NULL \
-             ORDER BY id LIMIT 1",
+             AND org_path >= $3 AND org_path < $4 ORDER BY id LIMIT 1",
         )
         .bind(d.donor_kind.key())
         .bind(&name)
+        .bind(&lo)
+        .bind(&hi)
         .fetch_optional(&mut *tx)
         .await?
     } else if !phone.is_empty() {
         sqlx::query_scalar(
             "SELECT id FROM donors WHERE phone = $1 AND credit_code = '' AND kind = 'individual' \
-             AND merged_into_id IS NULL \
+             AND merged_into_id IS NULL AND org_path >= $2 AND org_path < $3 \
              ORDER BY id LIMIT 1",
         )
         .bind(&phone)
+        .bind(&lo)
+        .bind(&hi)
         .fetch_optional(&mut *tx)
         .await?
     } else {
@@ -379,8 +419,7 @@ pub(crate) async fn record_in(
         actor,
         Change {
             action: "donation.create",
-            org_code: Some(&fund.org_code),
-            org_path: Some(&fund.org_path),
+            org_path: &fund.org_path,
             entity: format!("donation:{id}"),
             before: None,
             // The phone is personal data: the trail keeps only that one was given.
@@ -440,8 +479,7 @@ pub async fn reverse(
         actor,
         Change {
             action: "donation.reverse",
-            org_code: None,
-            org_path: Some(&org_path),
+            org_path: &org_path,
             entity: format!("donation:{donation_id}"),
             before: None,
             after: Some(json!({"reversal": reversal, "memo": memo})),
@@ -450,381 +488,4 @@ pub async fn reverse(
     .await?;
     tx.commit().await?;
     Ok(reversal)
-}
-
-/// One incoming line of a bank statement.
-#[derive(Debug, Clone)]
-pub struct StatementInput {
-    pub row: usize,
-    pub at_ms: i64,
-    pub amount: Fen,
-    pub payer: String,
-    pub reference: String,
-}
-
-/// What a statement import did, line by line.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct StatementReport {
-    /// (row, donation id, donor name)
-    pub booked: Vec<(usize, i64, String)>,
-    /// Rows booked by an earlier import of the same file.
-    pub already: Vec<usize>,
-    /// (row, payer, amount): no known donor; nothing booked for them.
-    pub unmatched: Vec<(usize, String, Fen)>,
-}
-
-/// The known donor a statement line comes from: a credit code or a mobile number in the
-/// reference, or else the payer's name when exactly one donor with a phone or code bears it.
-async fn donor_for_line(
-    db: &Db,
-    line: &StatementInput,
-) -> Result<Option<(DonorKind, String, String, String, bool)>> {
-    let text = format!("{} {}", line.payer, line.reference);
-    let tokens: Vec<&str> = text
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .collect();
-    let select = "SELECT kind, name, phone, credit_code, publish_name FROM donors \
-                  WHERE merged_into_id IS NULL AND";
-    let mut found = None;
-    for t in &tokens {
-        if let Ok(code) = domain::donor::credit_code("credit_code", t) {
-            found = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{select} credit_code = $1 ORDER BY id LIMIT 1"
-            )))
-            .bind(code)
-            .fetch_optional(db.pool())
-            .await?;
-        } else if t.len() == 11 && t.starts_with('1') && domain::org::is_phone(t) {
-            found = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{select} phone = $1 AND credit_code = '' ORDER BY id LIMIT 1"
-            )))
-            .bind(*t)
-            .fetch_optional(db.pool())
-            .await?;
-        }
-        if found.is_some() {
-            break;
-        }
-    }
-    if found.is_none() && !line.payer.is_empty() {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{select} name = $1 AND (phone <> '' OR credit_code <> '') ORDER BY id LIMIT 2"
-        )))
-        .bind(&line.payer)
-        .fetch_all(db.pool())
-        .await?;
-        if rows.len() == 1 {
-            found = rows.into_iter().next();
-        }
-    }
-    let Some(r) = found else { return Ok(None) };
-    let kind: String = r.try_get(0)?;
-    let publish: i64 = r.try_get(4)?;
-    Ok(Some((
-        DonorKind::parse(&kind).unwrap_or(DonorKind::Individual),
-        r.try_get(1)?,
-        r.try_get(2)?,
-        r.try_get(3)?,
-        publish != 0,
-    )))
-}
-
-/// Books the statement's incoming lines that come from known donors into a fund; reports the
-/// others. Each line is keyed by the file's digest and row, so importing the same statement
-/// again books nothing twice.
-pub async fn import_statement(
-    db: &Db,
-    actor: &Actor,
-    scope: &Scope,
-    fund_code: &str,
-    file_digest: &str,
-    lines: &[StatementInput],
-) -> Result<StatementReport> {
-    ledger::fund(db, scope, fund_code)
-        .await?
-        .ok_or(FieldError::new("fund_code", "fund_unknown"))?;
-    let mut report = StatementReport::default();
-    for line in lines {
-        let Some((donor_kind, name, phone, credit_code, publish_name)) =
-            donor_for_line(db, line).await?
-        else {
-            report
-                .unmatched
-                .push((line.row, line.payer.clone(), line.amount));
-            continue;
-        };
-        let key = format!("bank:{file_digest}:{}", line.row);
-        let seen: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM donations WHERE idempotency_key = $1")
-                .bind(&key)
-                .fetch_optional(db.pool())
-                .await?;
-        if seen.is_some() {
-            report.already.push(line.row);
-            continue;
-        }
-        let d = record(
-            db,
-            actor,
-            scope,
-            &NewDonation {
-                fund_code: fund_code.to_string(),
-                amount: line.amount,
-                donor_kind,
-                credit_code,
-                donor_name: name.clone(),
-                donor_phone: phone,
-                publish_name,
-                channel: Channel::BankTransfer,
-                idempotency_key: Some(key),
-                received_at_ms: Some(line.at_ms),
-                receipt_wanted: true,
-                in_kind_description: String::new(),
-                donor_id_number: String::new(),
-            },
-        )
-        .await?;
-        report.booked.push((line.row, d.id, name));
-    }
-    Ok(report)
-}
-
-/// What a donor sees when tracing their own gift.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Trace {
-    pub fund_code: String,
-    pub fund_name: String,
-    pub amount: Fen,
-    pub matched: Fen,
-    pub received_at_ms: i64,
-    pub reversed: bool,
-}
-
-/// A donor traces their gift with the receipt number and the last four digits of their phone.
-/// A wrong pair finds nothing, and says no more than that.
-pub async fn trace(db: &Db, receipt_number: &str, phone_last4: &str) -> Result<Option<Trace>> {
-    let last4 = phone_last4.trim();
-    if last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(None);
-    }
-    let row = sqlx::query(
-        "SELECT f.code, f.name, dn.amount_fen, dn.received_at_ms, dn.reversed_by_id, d.phone, dn.id \
-         FROM donations dn JOIN funds f ON f.id = dn.fund_id JOIN donors d ON d.id = dn.donor_id \
-         WHERE dn.receipt_number = $1",
-    )
-    .bind(receipt_number.trim())
-    .fetch_optional(db.pool())
-    .await?;
-    let Some(r) = row else { return Ok(None) };
-    let phone: String = r.try_get(5)?;
-    if !phone.ends_with(last4) {
-        return Ok(None);
-    }
-    let id: i64 = r.try_get(6)?;
-    let matched: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM matches WHERE donation_id = $1 AND reversed = 0",
-    )
-    .bind(id)
-    .fetch_one(db.pool())
-    .await?;
-    let reversed: Option<i64> = r.try_get(4)?;
-    Ok(Some(Trace {
-        fund_code: r.try_get(0)?,
-        fund_name: r.try_get(1)?,
-        amount: Fen(r.try_get(2)?),
-        matched: Fen(matched),
-        received_at_ms: r.try_get(3)?,
-        reversed: reversed.is_some(),
-    }))
-}
-
-/// "张*": the first character and a star, unless the donor agreed to be named.
-pub fn masked_name(name: &str, publish: bool) -> String {
-    if publish {
-        return name.to_string();
-    }
-    match name.chars().next() {
-        Some(first) if name != "匿名" => format!("{first}*"),
-        _ => "匿名".to_string(),
-    }
-}
-
-/// One public line of a fund: money in or out, never a beneficiary's name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PublicEntry {
-    pub at_ms: i64,
-    /// `donation`, `matching`, `disbursement` or `reversal`.
-    pub kind: String,
-    /// Positive in, negative out.
-    pub amount_fen: i64,
-    /// The donor as the public may see them (masked unless they agreed), for gifts.
-    pub donor: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FundPublic {
-    pub fund_id: i64,
-    /// Projects take satisfaction ratings.
-    pub kind: domain::ledger::FundKind,
-    pub fund_code: String,
-    pub fund_name: String,
-    pub raised_fen: i64,
-    pub matched_fen: i64,
-    pub spent_fen: i64,
-    pub balance_fen: i64,
-    pub entries: Vec<PublicEntry>,
-}
-
-/// The public view of a fund: anyone may read it, so it is read over the whole network and
-/// carries nothing private.
-pub async fn public_fund(db: &Db, code: &str, limit: i64) -> Result<Option<FundPublic>> {
-    let Some(fund) = ledger::fund(db, &Scope::whole_network(), code).await? else {
-        return Ok(None);
-    };
-    let totals = FundTotals::from_balances(&ledger::balances(db, &fund).await?);
-    let rows = sqlx::query(
-        "SELECT COALESCE(dn.received_at_ms, dm.received_at_ms, t.created_at_ms), t.kind, \
-         p.amount_fen, d.name, dn.publish_name \
-         FROM ledger_postings p \
-         JOIN ledger_accounts a ON a.id = p.account_id \
-         JOIN ledger_transactions t ON t.id = p.transaction_id \
-         LEFT JOIN donations dn ON dn.ledger_transaction_id = t.id \
-         LEFT JOIN donors d ON d.id = dn.donor_id \
-         LEFT JOIN matches m ON m.ledger_transaction_id = t.id \
-         LEFT JOIN donations dm ON dm.id = m.donation_id \
-         WHERE a.fund_id = $1 AND a.kind = 'cash' ORDER BY p.id DESC LIMIT $2",
-    )
-    .bind(fund.id)
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
-    let mut entries = Vec::with_capacity(rows.len());
-    for r in rows {
-        let name: Option<String> = r.try_get(3)?;
-        let publish: Option<i64> = r.try_get(4)?;
-        entries.push(PublicEntry {
-            at_ms: r.try_get(0)?,
-            kind: r.try_get(1)?,
-            amount_fen: r.try_get(2)?,
-            donor: name.map(|n| masked_name(&n, publish == Some(1))),
-        });
-    }
-    Ok(Some(FundPublic {
-        fund_id: fund.id,
-        kind: fund.kind,
-        fund_code: fund.code,
-        fund_name: fund.name,
-        raised_fen: totals.raised_fen,
-        matched_fen: totals.matched_fen,
-        spent_fen: totals.spent_fen,
-        balance_fen: totals.balance_fen,
-        entries,
-    }))
-}
-
-/// A fund's public totals, from its account balances.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct FundTotals {
-    /// Gifts received.
-    pub raised_fen: i64,
-    /// Matching money received from special funds.
-    pub matched_fen: i64,
-    /// Paid out, all functions.
-    pub spent_fen: i64,
-    /// Held now.
-    pub balance_fen: i64,
-}
-
-impl FundTotals {
-    pub fn from_balances(b: &std::collections::HashMap<AccountKind, Fen>) -> FundTotals {
-        let get = |k: AccountKind| b.get(&k).copied().unwrap_or_default().0;
-        FundTotals {
-            raised_fen: -get(AccountKind::Income),
-            matched_fen: (-get(AccountKind::Transfer)).max(0),
-            spent_fen: domain::ledger::FunctionCode::ALL
-                .into_iter()
-                .map(|f| get(AccountKind::Expense(f)))
-                .sum(),
-            balance_fen: get(AccountKind::Cash),
-        }
-    }
-}
-
-/// Totals over `account rows` of (group, kind, balance).
-fn totals_by_group(
-    rows: Vec<sqlx::any::AnyRow>,
-) -> Result<std::collections::BTreeMap<String, FundTotals>> {
-    use std::collections::{BTreeMap, HashMap};
-    let mut balances: BTreeMap<String, HashMap<AccountKind, Fen>> = BTreeMap::new();
-    for r in rows {
-        let group: String = r.try_get(0)?;
-        let kind: Option<String> = r.try_get(1)?;
-        let entry = balances.entry(group).or_default();
-        if let Some(k) = kind.as_deref().and_then(AccountKind::parse) {
-            let sum: i64 = r.try_get(2)?;
-            entry.insert(k, Fen(sum));
-        }
-    }
-    Ok(balances
-        .into_iter()
-        .map(|(g, b)| (g, FundTotals::from_balances(&b)))
-        .collect())
-}
-
-/// The public totals of a subtree, rolled up per unit one level below (by the next division
-/// code on the path), from kept balances: the same cost with a thousand gifts or a million.
-/// Funds held by the unit itself are under the empty code.
-pub async fn public_rollup(
-    db: &Db,
-    base_path: &str,
-    child_code_len: usize,
-) -> Result<std::collections::BTreeMap<String, FundTotals>> {
-    let (lo, hi) = domain::org::subtree_bounds(base_path);
-    let rows = sqlx::query(
-        "SELECT substr(f.org_path, $1, $2) AS child, a.kind, CAST(SUM(a.balance_fen) AS BIGINT) \
-         FROM funds f JOIN ledger_accounts a ON a.fund_id = f.id \
-         WHERE f.active = 1 AND f.org_path >= $3 AND f.org_path < $4 \
-         GROUP BY substr(f.org_path, $1, $2), a.kind",
-    )
-    .bind((base_path.len() + 1) as i32)
-    .bind(child_code_len as i32)
-    .bind(lo)
-    .bind(hi)
-    .fetch_all(db.pool())
-    .await?;
-    totals_by_group(rows)
-}
-
-/// The active funds a unit holds itself, with their totals, for the public portal.
-pub async fn public_funds_at(db: &Db, org_path: &str) -> Result<Vec<(Fund, FundTotals)>> {
-    let funds = ledger::active_funds_at(db, org_path).await?;
-    let rows = sqlx::query(
-        "SELECT f.code, a.kind, a.balance_fen FROM funds f \
-         JOIN ledger_accounts a ON a.fund_id = f.id WHERE f.active = 1 AND f.org_path = $1",
-    )
-    .bind(org_path)
-    .fetch_all(db.pool())
-    .await?;
-    let totals = totals_by_group(rows)?;
-    Ok(funds
-        .into_iter()
-        .map(|f| {
-            let t = totals.get(&f.code).copied().unwrap_or_default();
-            (f, t)
-        })
-        .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn donors_are_masked_unless_they_agreed() {
-        assert_eq!(masked_name("张三丰", false), "张*");
-        assert_eq!(masked_name("张三丰", true), "张三丰");
-        assert_eq!(masked_name("匿名", false), "匿名");
-        assert_eq!(masked_name("", false), "匿名");
-    }
 }

@@ -7,6 +7,7 @@ use crate::{Db, Result, StoreError};
 use domain::FieldError;
 use domain::access::Scope;
 use domain::money::Fen;
+use domain::org::DivisionCode;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
@@ -30,6 +31,7 @@ pub async fn duplicates(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Vec<Do
         "SELECT d.id, d.name, d.phone, d.credit_code, COUNT(dn.id), \
          CAST(COALESCE(SUM(dn.amount_fen), 0) AS BIGINT) \
          FROM donors d LEFT JOIN donations dn ON dn.donor_id = d.id \
+           AND dn.org_path >= $1 AND dn.org_path < $2 \
          WHERE d.merged_into_id IS NULL AND d.org_path >= $1 AND d.org_path < $2 \
            AND (d.credit_code <> '' OR d.phone <> '') \
          GROUP BY d.id, d.name, d.phone, d.credit_code ORDER BY d.id",
@@ -119,8 +121,7 @@ pub async fn merge(
         actor,
         Change {
             action: "donor.merge",
-            org_code: None,
-            org_path: Some(&org_path),
+            org_path: &org_path,
             entity: format!("donor:{keep_id}"),
             before: Some(json!({"merged": merge_id})),
             after: Some(json!({"kept": keep_id, "gifts_moved": moved})),
@@ -179,12 +180,19 @@ pub async fn pledge(
     if !scope.contains(&path) {
         return Err(StoreError::NotFound);
     }
+    let (lo, hi) =
+        crate::donations::books_of_entity(scope, domain::ledger::legal_entity_of(&org).as_str());
     let mut tx = db.begin_write().await?;
-    let existing: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM donors WHERE credit_code = $1 AND merged_into_id IS NULL ORDER BY id LIMIT 1")
-            .bind(&code)
-            .fetch_optional(&mut *tx)
-            .await?;
+    // The enterprise is found again only in the unit's own books, as far as the scope reaches.
+    let existing: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM donors WHERE credit_code = $1 AND merged_into_id IS NULL \
+         AND org_path >= $2 AND org_path < $3 ORDER BY id LIMIT 1",
+    )
+    .bind(&code)
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_optional(&mut *tx)
+    .await?;
     let donor_id = match existing {
         Some(id) => id,
         None => {
@@ -219,8 +227,7 @@ pub async fn pledge(
         actor,
         Change {
             action: "partner.pledge",
-            org_code: Some(org.as_str()),
-            org_path: Some(&path),
+            org_path: &path,
             entity: format!("donor:{donor_id}"),
             before: None,
             after: Some(json!({"year": year, "pledge_fen": amount.0, "credit_code": code})),
@@ -294,7 +301,7 @@ pub async fn reveal_id_number(
     let (lo, hi) = scope.path_bounds();
     let mut tx = db.begin_write().await?;
     let row = sqlx::query(
-        "SELECT id_number_sealed, org_code, org_path FROM donors \
+        "SELECT id_number_sealed, org_path FROM donors \
          WHERE id = $1 AND org_path >= $2 AND org_path < $3",
     )
     .bind(donor_id)
@@ -308,15 +315,13 @@ pub async fn reveal_id_number(
         return Ok(None);
     }
     let plain = key.open(&sealed).ok_or(StoreError::NoDataKey)?;
-    let org_code: String = row.try_get(1)?;
-    let org_path: String = row.try_get(2)?;
+    let org_path: String = row.try_get(1)?;
     audit::append(
         &mut tx,
         actor,
         Change {
             action: "donor.reveal_id_number",
-            org_code: Some(&org_code),
-            org_path: Some(&org_path),
+            org_path: &org_path,
             entity: format!("donor:{donor_id}"),
             before: None,
             after: Some(json!({ "reason": reason })),
@@ -384,11 +389,20 @@ pub async fn create_group(
     let org_path = org_path
         .filter(|p| scope.contains(p))
         .ok_or(FieldError::new("org_code", "org_unknown"))?;
+    // The same name is taken only in these books, as far as the scope reaches: a group of
+    // that name elsewhere is none of this unit's business (and is not revealed).
+    let entity = DivisionCode::parse(org_code)
+        .map(|c| domain::ledger::legal_entity_of(&c).to_string())
+        .unwrap_or_default();
+    let (lo, hi) = crate::donations::books_of_entity(scope, &entity);
     let taken: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM donors WHERE kind = $1 AND name = $2 AND merged_into_id IS NULL LIMIT 1",
+        "SELECT id FROM donors WHERE kind = $1 AND name = $2 AND merged_into_id IS NULL \
+         AND org_path >= $3 AND org_path < $4 LIMIT 1",
     )
     .bind(kind.key())
     .bind(&name)
+    .bind(&lo)
+    .bind(&hi)
     .fetch_optional(&mut *tx)
     .await?;
     if taken.is_some() {
@@ -411,8 +425,7 @@ pub async fn create_group(
         actor,
         Change {
             action: "donor.group_create",
-            org_code: Some(org_code),
-            org_path: Some(&org_path),
+            org_path: &org_path,
             entity: format!("donor:{id}"),
             before: None,
             after: Some(json!({"kind": kind.key(), "name": name, "credit_code": credit_code})),
@@ -482,8 +495,7 @@ pub async fn add_member(
         actor,
         Change {
             action: "donor.group_member_add",
-            org_code: None,
-            org_path: Some(&org_path),
+            org_path: &org_path,
             entity: format!("donor:{group_id}"),
             before: None,
             after: Some(json!({ "member_id": member_id })),
@@ -497,8 +509,10 @@ pub async fn add_member(
 /// The groups registered in the subtree of `path`, with members and what each gave.
 pub async fn groups(db: &Db, scope: &Scope, path: &str) -> Result<Vec<DonorGroup>> {
     let (lo, hi) = scope.bounds_within(path);
+    // Only what was given inside the subtree counts: gifts elsewhere are none of the viewer's.
     let given = "CAST(COALESCE((SELECT SUM(dn.amount_fen) FROM donations dn \
-                 WHERE dn.donor_id = d.id AND dn.reversed_by_id IS NULL), 0) AS BIGINT)";
+                 WHERE dn.donor_id = d.id AND dn.reversed_by_id IS NULL \
+                 AND dn.org_path >= $1 AND dn.org_path < $2), 0) AS BIGINT)";
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT d.id, d.kind, d.name, {given} FROM donors d \
          WHERE d.kind IN ('xiangxian_council', 'enterprise_alliance') \
@@ -513,8 +527,10 @@ pub async fn groups(db: &Db, scope: &Scope, path: &str) -> Result<Vec<DonorGroup
         let id: i64 = r.try_get(0)?;
         let members = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT d.id, d.name, {given} FROM donor_group_members m \
-             JOIN donors d ON d.id = m.member_id WHERE m.group_id = $1 ORDER BY m.id"
+             JOIN donors d ON d.id = m.member_id WHERE m.group_id = $3 ORDER BY m.id"
         )))
+        .bind(&lo)
+        .bind(&hi)
         .bind(id)
         .fetch_all(db.pool())
         .await?

@@ -105,8 +105,7 @@ pub async fn create_fund(
         actor,
         Change {
             action: "fund.create",
-            org_code: Some(org.as_str()),
-            org_path: Some(&fund.org_path),
+            org_path: &fund.org_path,
             entity: format!("fund:{code}"),
             before: None,
             after: Some(json!(fund)),
@@ -115,6 +114,62 @@ pub async fn create_fund(
     .await?;
     tx.commit().await?;
     Ok(fund)
+}
+
+/// Closes a fund (no more gifts or payments; its history and balance stay) or opens it again:
+/// an admin's decision at the fund's unit, in the audit trail. Returns the fund as it is now.
+pub async fn set_fund_open(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    code: &str,
+    open: bool,
+) -> Result<Fund> {
+    let mut tx = db.begin_write().await?;
+    let fund = fund_in(&mut tx, scope, code)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if fund.active == open {
+        return Err(StoreError::Conflict("fund_state"));
+    }
+    sqlx::query("UPDATE funds SET active = $1 WHERE id = $2")
+        .bind(i16::from(open))
+        .bind(fund.id)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: if open { "fund.reopen" } else { "fund.close" },
+            org_path: &fund.org_path,
+            entity: format!("fund:{code}"),
+            before: Some(json!({"active": fund.active})),
+            after: Some(json!({"active": open})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Fund {
+        active: open,
+        ..fund
+    })
+}
+
+/// Every fund of the unit at `org_path` itself (open and closed), inside the scope, by code.
+pub async fn funds_at(db: &Db, scope: &Scope, org_path: &str) -> Result<Vec<Fund>> {
+    if !scope.contains(org_path) {
+        return Ok(Vec::new());
+    }
+    let sql =
+        format!("SELECT {FUND_COLUMNS} FROM funds WHERE org_path = $1 ORDER BY active DESC, code");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(org_path)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(fund_from_row)
+        .collect()
 }
 
 const FUND_COLUMNS: &str = "id, code, name, org_code, org_path, entity_code, kind, active";
@@ -293,7 +348,7 @@ pub(crate) async fn move_balances(
 }
 
 /// Active funds held by the unit at `org_path` itself (not below it), by code.
-pub async fn active_funds_at(db: &Db, org_path: &str) -> Result<Vec<Fund>> {
+pub(crate) async fn active_funds_at(db: &Db, org_path: &str) -> Result<Vec<Fund>> {
     let sql = format!(
         "SELECT {FUND_COLUMNS} FROM funds WHERE active = 1 AND org_path = $1 ORDER BY code"
     );
@@ -335,7 +390,7 @@ pub async fn record(db: &Db, actor: &Actor, scope: &Scope, draft: &TxDraft) -> R
 /// or a payment and its state change, commit together). Refuses unknown or closed funds and any
 /// fund's cash going below zero; the caller's transaction must then be dropped. `at_ms` is when
 /// the money moved (a gift's date), which the year's figures are counted by.
-pub async fn post_in(
+pub(crate) async fn post_in(
     conn: &mut AnyConnection,
     actor: &Actor,
     scope: &Scope,
@@ -419,8 +474,7 @@ pub async fn post_in(
                 TxKind::Disbursement => "ledger.disbursement",
                 TxKind::Reversal => "ledger.reversal",
             },
-            org_code: Some(&first.org_code),
-            org_path: Some(&first.org_path),
+            org_path: &first.org_path,
             entity: format!("ledger_transaction:{tx_id}"),
             before: None,
             after: Some(json!({"draft": draft, "reverses": reverses})),
@@ -431,7 +485,10 @@ pub async fn post_in(
 }
 
 /// The postings of a stored transaction, and what it reversed, if anything.
-pub async fn postings_of(conn: &mut AnyConnection, tx_id: i64) -> Result<(TxKind, Vec<Posting>)> {
+pub(crate) async fn postings_of(
+    conn: &mut AnyConnection,
+    tx_id: i64,
+) -> Result<(TxKind, Vec<Posting>)> {
     let kind: String = sqlx::query_scalar("SELECT kind FROM ledger_transactions WHERE id = $1")
         .bind(tx_id)
         .fetch_optional(&mut *conn)
@@ -466,7 +523,7 @@ pub async fn reverse(db: &Db, actor: &Actor, scope: &Scope, tx_id: i64, memo: &s
 }
 
 /// The same, inside the caller's database transaction.
-pub async fn reverse_in(
+pub(crate) async fn reverse_in(
     conn: &mut AnyConnection,
     actor: &Actor,
     scope: &Scope,
@@ -525,7 +582,7 @@ pub enum LedgerVerdict {
 }
 
 /// Recomputes every balance from the postings and checks every transaction balances.
-pub async fn verify(db: &Db) -> Result<LedgerVerdict> {
+pub async fn verify(db: &Db, _operator: &domain::access::System) -> Result<LedgerVerdict> {
     let unbalanced = sqlx::query(
         "SELECT transaction_id, CAST(SUM(amount_fen) AS BIGINT) FROM ledger_postings \
          GROUP BY transaction_id HAVING SUM(amount_fen) <> 0 ORDER BY transaction_id LIMIT 1",

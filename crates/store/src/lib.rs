@@ -12,11 +12,14 @@ pub mod donors;
 pub mod exports;
 pub mod feedback;
 pub mod ledger;
+pub mod limits;
 pub mod matching;
 pub mod micro;
 pub mod org_units;
+pub mod public;
 pub mod receipts;
 pub mod secrets;
+pub mod statements;
 pub mod testing;
 pub mod users;
 
@@ -78,9 +81,18 @@ pub struct Db {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// `sqlite://<dir>/shanwang.db`, creating the directory.
+/// Creates a directory only its owner may enter (0700): it holds the database and the key.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// `sqlite://<dir>/shanwang.db`, creating the directory (0700).
 pub fn sqlite_url_in(dir: &Path) -> std::io::Result<String> {
-    std::fs::create_dir_all(dir)?;
+    private_dir(dir)?;
     let file = dir.join("shanwang.db");
     Ok(format!("sqlite://{}?mode=rwc", file.display()))
 }

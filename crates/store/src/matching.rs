@@ -53,8 +53,7 @@ pub async fn create_rule(
         actor,
         Change {
             action: "matching.rule_create",
-            org_code: Some(&special.org_code),
-            org_path: Some(&special.org_path),
+            org_path: &special.org_path,
             entity: format!("matching_rule:{id}"),
             before: None,
             after: Some(json!({"special_fund": special.code, "rule": rule})),
@@ -106,8 +105,7 @@ pub async fn set_project_status(
         actor,
         Change {
             action: "fund.project_status",
-            org_code: Some(&fund.org_code),
-            org_path: Some(&fund.org_path),
+            org_path: &fund.org_path,
             entity: format!("fund:{}", fund.code),
             before: Some(serde_json::json!(before.key())),
             after: Some(serde_json::json!(status.key())),
@@ -125,6 +123,13 @@ pub(crate) struct ActiveRule {
     pub special_fund_code: String,
     /// The rule covers projects in this subtree.
     pub org_path: String,
+}
+
+/// A match moves money from a special fund (the city's) into a project fund (a village's): the
+/// rule decides, not the person recording the gift, so the transfer is booked over the whole
+/// network on the rule's behalf.
+pub(crate) fn matching_scope() -> Scope {
+    domain::access::System::operator("1:1 matching").scope()
 }
 
 /// Rules whose special fund is open; on `day` only, if given.
@@ -185,7 +190,7 @@ pub(crate) async fn apply_in(
     let day = domain::time::china_day(at_ms);
     let status = project_status_in(conn, project.id).await?;
     let mut total = Fen::ZERO;
-    let whole = Scope::whole_network();
+    let whole = matching_scope();
     for ActiveRule {
         id: rule_id,
         rule,
@@ -277,14 +282,7 @@ pub(crate) async fn reverse_for_donation_in(
     for r in rows {
         let id: i64 = r.try_get(0)?;
         let ledger_id: i64 = r.try_get(1)?;
-        ledger::reverse_in(
-            conn,
-            actor,
-            &Scope::whole_network(),
-            ledger_id,
-            "随捐赠冲销",
-        )
-        .await?;
+        ledger::reverse_in(conn, actor, &matching_scope(), ledger_id, "随捐赠冲销").await?;
         sqlx::query("UPDATE matches SET reversed = 1 WHERE id = $1")
             .bind(id)
             .execute(&mut *conn)

@@ -8,7 +8,7 @@ use crate::audit::{self, Actor, Change};
 use crate::bulk::{self, Cell};
 use crate::{Backend, Db, Result, StoreError, conflict_as, now_ms};
 use domain::FieldError;
-use domain::access::Scope;
+use domain::access::{Scope, System};
 use domain::micro::{Item, Terms};
 use domain::org::DivisionCode;
 use serde::Serialize;
@@ -143,10 +143,15 @@ pub async fn create_partner(
         .await?
         .filter(|f| f.active)
         .ok_or(FieldError::new("fund_code", "fund_unknown"))?;
+    // The enterprise may already give in these books; nothing is looked up beyond them.
+    let (lo, hi) = crate::donations::books_bounds(scope, &fund);
     let donor_id: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM donors WHERE credit_code = $1 AND merged_into_id IS NULL ORDER BY id LIMIT 1",
+        "SELECT id FROM donors WHERE credit_code = $1 AND merged_into_id IS NULL \
+         AND org_path >= $2 AND org_path < $3 ORDER BY id LIMIT 1",
     )
     .bind(&credit_code)
+    .bind(&lo)
+    .bind(&hi)
     .fetch_optional(&mut *tx)
     .await?;
     let donor_id = match donor_id {
@@ -203,8 +208,7 @@ pub async fn create_partner(
         actor,
         Change {
             action: "commerce.partner_create",
-            org_code: Some(&p.org_code),
-            org_path: Some(&org_path),
+            org_path: &org_path,
             entity: format!("commerce_partner:{partner_id}"),
             before: None,
             // Never the secret.
@@ -290,8 +294,7 @@ async fn set_secret(
         actor,
         Change {
             action,
-            org_code: None,
-            org_path: Some(&org_path),
+            org_path: &org_path,
             entity: format!("commerce_partner:{partner_id}"),
             before: None,
             after: None,
@@ -437,30 +440,62 @@ async fn write_in(
             outcome.accepted += refunded.len();
             outcome.duplicates += rows.len() - refunded.len();
         }
+        outcomes.push(outcome);
+    }
+    audit_ingest(conn, backend, subs, &outcomes).await?;
+    Ok(outcomes)
+}
+
+/// One audit entry per partner for what one transaction took in (a group commit may carry many
+/// of its batches), filed under the unit that signed the partner.
+async fn audit_ingest(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    subs: &[Submission],
+    outcomes: &[Outcome],
+) -> Result<()> {
+    let mut partner_ids: Vec<i64> = subs.iter().map(|s| s.partner_id).collect();
+    partner_ids.sort_unstable();
+    partner_ids.dedup();
+    let sql = format!(
+        "SELECT id, org_path FROM commerce_partners WHERE id IN ({})",
+        bulk::in_list(backend, 1, partner_ids.len())
+    );
+    let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+    for id in &partner_ids {
+        q = q.bind(*id);
+    }
+    let places: HashMap<i64, String> = q.fetch_all(&mut *conn).await?.into_iter().collect();
+    for partner_id in partner_ids {
+        let mine = || {
+            subs.iter()
+                .zip(outcomes)
+                .filter(move |(s, _)| s.partner_id == partner_id)
+        };
+        let org_path = places.get(&partner_id).ok_or(StoreError::NotFound)?;
         audit::append(
             conn,
             &Actor {
                 user_id: None,
-                name: format!("partner:{}", sub.partner_id),
+                name: format!("partner:{partner_id}"),
             },
             Change {
                 action: "commerce.ingest",
-                org_code: None,
-                org_path: None,
-                entity: format!("commerce_partner:{}", sub.partner_id),
+                org_path,
+                entity: format!("commerce_partner:{partner_id}"),
                 before: None,
-                after: Some(
-                    json!({"batch_id": sub.batch_id, "accepted": outcome.accepted,
-                                   "duplicates": outcome.duplicates,
-                                   "rejected": outcome.rejected.len(),
-                                   "refunded_fen": outcome.refunded_fen}),
-                ),
+                after: Some(json!({
+                    "batches": mine().map(|(s, _)| s.batch_id.as_str()).collect::<Vec<_>>(),
+                    "accepted": mine().map(|(_, o)| o.accepted).sum::<usize>(),
+                    "duplicates": mine().map(|(_, o)| o.duplicates).sum::<usize>(),
+                    "rejected": mine().map(|(_, o)| o.rejected.len()).sum::<usize>(),
+                    "refunded_fen": mine().map(|(_, o)| o.refunded_fen).sum::<i64>(),
+                })),
             },
         )
         .await?;
-        outcomes.push(outcome);
     }
-    Ok(outcomes)
+    Ok(())
 }
 
 /// The amounts of a partner's stored orders (not refunds) among `order_ids`.
@@ -618,7 +653,9 @@ pub struct DaySummary {
     pub settled: bool,
 }
 
-pub async fn day_summary(db: &Db, partner_id: i64, day: &str) -> Result<DaySummary> {
+/// A day of the partner's own orders: only a signed request (its [`PartnerKey`]) reaches it.
+pub async fn day_summary(db: &Db, key: &PartnerKey, day: &str) -> Result<DaySummary> {
+    let partner_id = key.partner_id;
     let rows = sqlx::query(
         "SELECT refund, COUNT(*), CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) \
          FROM micro_donations WHERE partner_id = $1 AND china_day = $2 GROUP BY refund",
@@ -696,10 +733,11 @@ pub struct Settlement {
 /// day twice does nothing (None); so does a day with nothing to settle.
 pub async fn settle(
     db: &Db,
-    actor: &Actor,
+    system: &System,
     partner_id: i64,
     through_day: &str,
 ) -> Result<Option<Settlement>> {
+    let actor = &Actor::cli(system.why());
     if domain::time::china_day_range_ms(through_day).is_none() {
         return Err(FieldError::new("through", "date_invalid").into());
     }
@@ -769,7 +807,7 @@ pub async fn settle(
                 db,
                 &mut tx,
                 actor,
-                &Scope::whole_network(),
+                &system.scope(),
                 &crate::donations::NewDonation {
                     fund_code,
                     amount: domain::money::Fen(net),
@@ -837,8 +875,7 @@ pub async fn settle(
         actor,
         Change {
             action: "commerce.settle",
-            org_code: None,
-            org_path: Some(&org_path),
+            org_path: &org_path,
             entity: format!("commerce_settlement:{id}"),
             before: None,
             after: Some(json!(settlement)),
@@ -853,7 +890,7 @@ pub async fn settle(
 /// otherwise) that has orders, oldest first — what the server does on its own each hour. Orders
 /// that arrive late for a period already settled go into the next settlement: the next period
 /// with orders, or else the latest period that is over. Returns how many settlements were made.
-pub async fn settle_all(db: &Db, actor: &Actor) -> Result<usize> {
+pub async fn settle_all(db: &Db, system: &System) -> Result<usize> {
     let now = now_ms();
     let today = domain::time::china_day(now);
     let yesterday = domain::time::china_day(now - 86_400_000);
@@ -910,7 +947,7 @@ pub async fn settle_all(db: &Db, actor: &Actor) -> Result<usize> {
             periods.push(closed);
         }
         for day in periods {
-            match settle(db, actor, partner_id, &day).await {
+            match settle(db, system, partner_id, &day).await {
                 Ok(Some(_)) => made += 1,
                 Ok(None) => {}
                 // Another server settled it first: fine.
@@ -922,16 +959,26 @@ pub async fn settle_all(db: &Db, actor: &Actor) -> Result<usize> {
     Ok(made)
 }
 
-/// A partner's settlements, newest first.
-pub async fn settlements(db: &Db, partner_id: i64, limit: i64) -> Result<Vec<Settlement>> {
+/// A partner's settlements, newest first; none for a partner outside the scope.
+pub async fn settlements(
+    db: &Db,
+    scope: &Scope,
+    partner_id: i64,
+    limit: i64,
+) -> Result<Vec<Settlement>> {
+    let (lo, hi) = scope.path_bounds();
     sqlx::query(
         "SELECT s.id, s.partner_id, s.through_day, s.orders_count, s.orders_fen, s.refunds_count, \
          s.refunds_fen, s.carried_in_fen, s.net_fen, s.donation_id, d.receipt_number \
-         FROM commerce_settlements s LEFT JOIN donations d ON d.id = s.donation_id \
-         WHERE s.partner_id = $1 ORDER BY s.through_day DESC LIMIT $2",
+         FROM commerce_settlements s JOIN commerce_partners p ON p.id = s.partner_id \
+         LEFT JOIN donations d ON d.id = s.donation_id \
+         WHERE s.partner_id = $1 AND p.org_path >= $3 AND p.org_path < $4 \
+         ORDER BY s.through_day DESC LIMIT $2",
     )
     .bind(partner_id)
     .bind(limit)
+    .bind(lo)
+    .bind(hi)
     .fetch_all(db.pool())
     .await?
     .iter()
@@ -951,53 +998,6 @@ pub async fn settlements(db: &Db, partner_id: i64, limit: i64) -> Result<Vec<Set
         })
     })
     .collect()
-}
-
-/// A partner's public record: per China-time day, orders and net amount, with the running
-/// total — never individual orders.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PublicDay {
-    pub day: String,
-    pub orders: i64,
-    pub net_fen: i64,
-    pub running_fen: i64,
-}
-
-pub async fn public_days(db: &Db, partner_id: i64) -> Result<Vec<PublicDay>> {
-    // Days still kept order by order, and days folded into totals (never both).
-    let rows = sqlx::query(
-        "SELECT china_day, CAST(SUM(n) AS BIGINT), CAST(SUM(fen) AS BIGINT) FROM ( \
-         SELECT china_day, CASE WHEN refund = 0 THEN 1 ELSE 0 END AS n, \
-         CASE WHEN refund = 0 THEN amount_fen ELSE -amount_fen END AS fen \
-         FROM micro_donations WHERE partner_id = $1 \
-         UNION ALL SELECT china_day, orders_count, orders_fen - refunds_fen \
-         FROM micro_daily_totals WHERE partner_id = $1) t GROUP BY china_day ORDER BY china_day",
-    )
-    .bind(partner_id)
-    .fetch_all(db.pool())
-    .await?;
-    let mut running = 0;
-    let mut days = Vec::with_capacity(rows.len());
-    for r in rows {
-        let net: i64 = r.try_get(2)?;
-        running += net;
-        days.push(PublicDay {
-            day: r.try_get(0)?,
-            orders: r.try_get(1)?,
-            net_fen: net,
-            running_fen: running,
-        });
-    }
-    Ok(days)
-}
-
-/// Partners, for the public portal: (id, name).
-pub async fn partners(db: &Db) -> Result<Vec<(i64, String)>> {
-    Ok(
-        sqlx::query_as("SELECT id, name FROM commerce_partners ORDER BY id")
-            .fetch_all(db.pool())
-            .await?,
-    )
 }
 
 /// One incoming line of the bank statement the remittances are read from.
@@ -1023,32 +1023,40 @@ pub struct RemittanceReport {
     pub unknown_payer: Vec<(usize, String)>,
 }
 
-/// Imports a partner remittance statement. A line is a partner's when its payer is the
-/// partner's name or its reference carries the partner's credit code; it is placed on the
-/// settlement whose day its reference names (`2026-11-28` or `20261128`), else on the oldest
-/// settlement still unpaid with exactly that amount; otherwise it is kept unplaced.
+/// Imports what one partner remitted (the bank statement its payments came in on). Only lines
+/// from that partner — its name as payer, or its credit code in the reference — are taken; the
+/// others are reported and left alone. A line is placed on the settlement whose day its
+/// reference names (`2026-11-28` or `20261128`), else on the oldest settlement still unpaid
+/// with exactly that amount; otherwise it is kept unplaced. The partner must have been signed
+/// inside the scope: any other id answers as if it did not exist.
 pub async fn import_remittances(
     db: &Db,
     actor: &Actor,
+    scope: &Scope,
+    partner_id: i64,
     file_digest: &str,
     lines: &[RemittanceLine],
 ) -> Result<RemittanceReport> {
-    let partners: Vec<(i64, String, String)> =
-        sqlx::query_as("SELECT id, name, credit_code FROM commerce_partners")
-            .fetch_all(db.pool())
-            .await?;
-    let mut report = RemittanceReport::default();
+    let (lo, hi) = scope.path_bounds();
     let mut tx = db.begin_write().await?;
+    let (name, credit_code, org_path): (String, String, String) = sqlx::query_as(
+        "SELECT name, credit_code, org_path FROM commerce_partners \
+         WHERE id = $1 AND org_path >= $2 AND org_path < $3",
+    )
+    .bind(partner_id)
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let mut report = RemittanceReport::default();
     for line in lines {
         let payer = domain::text::normalize(&line.payer);
         let reference = domain::text::normalize(&line.reference).to_ascii_uppercase();
-        let Some((partner_id, _, _)) = partners
-            .iter()
-            .find(|(_, name, code)| *name == payer || reference.contains(code.as_str()))
-        else {
+        if payer != name && !reference.contains(credit_code.as_str()) {
             report.unknown_payer.push((line.row, payer));
             continue;
-        };
+        }
         let seen: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM commerce_remittances WHERE file_digest = $1 AND file_row = $2",
         )
@@ -1104,11 +1112,10 @@ pub async fn import_remittances(
         actor,
         Change {
             action: "commerce.remittances",
-            org_code: None,
-            org_path: None,
-            entity: format!("remittance_file:{file_digest}"),
+            org_path: &org_path,
+            entity: format!("commerce_partner:{partner_id}"),
             before: None,
-            after: Some(json!(report)),
+            after: Some(json!({"file": file_digest, "report": report})),
         },
     )
     .await?;
@@ -1149,9 +1156,13 @@ pub struct Reconciled {
 /// and the remittances placed on none: (paid on, payer, amount, reference).
 pub async fn reconciliation(
     db: &Db,
+    scope: &Scope,
     partner_id: i64,
 ) -> Result<(Vec<Reconciled>, Vec<(String, String, i64, String)>)> {
-    let settled = settlements(db, partner_id, 10_000).await?;
+    partner_in(db, scope, partner_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let settled = settlements(db, scope, partner_id, 10_000).await?;
     let paid: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
         "SELECT settlement_id, CAST(SUM(amount_fen) AS BIGINT) FROM commerce_remittances \
          WHERE partner_id = $1 AND settlement_id IS NOT NULL GROUP BY settlement_id",
@@ -1187,6 +1198,19 @@ pub async fn reconciliation(
     .fetch_all(db.pool())
     .await?;
     Ok((lines, unplaced))
+}
+
+/// The partner's unit path, if it was signed inside the scope.
+async fn partner_in(db: &Db, scope: &Scope, partner_id: i64) -> Result<Option<String>> {
+    let (lo, hi) = scope.path_bounds();
+    Ok(sqlx::query_scalar(
+        "SELECT org_path FROM commerce_partners WHERE id = $1 AND org_path >= $2 AND org_path < $3",
+    )
+    .bind(partner_id)
+    .bind(lo)
+    .bind(hi)
+    .fetch_optional(db.pool())
+    .await?)
 }
 
 /// A partner as the admin list shows it, with its latest agreement.
@@ -1243,17 +1267,19 @@ pub async fn partner_list(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Part
 
 /// Folds settled per-order rows older than each partner's retention period (with a day to
 /// spare) into daily totals. Returns how many order rows were folded.
-pub async fn compact(db: &Db, actor: &Actor) -> Result<u64> {
+pub async fn compact(db: &Db, system: &System) -> Result<u64> {
+    let actor = &Actor::cli(system.why());
     let now = now_ms();
-    let partners: Vec<(i64, i64)> = sqlx::query_as(
+    let partners: Vec<(i64, i64, String)> = sqlx::query_as(
         "SELECT p.id, COALESCE((SELECT a.retention_days FROM commerce_agreements a \
-         WHERE a.partner_id = p.id ORDER BY a.id DESC LIMIT 1), $1) FROM commerce_partners p",
+         WHERE a.partner_id = p.id ORDER BY a.id DESC LIMIT 1), $1), p.org_path \
+         FROM commerce_partners p",
     )
     .bind(DEFAULT_RETENTION_DAYS)
     .fetch_all(db.pool())
     .await?;
     let mut folded = 0;
-    for (partner_id, retention_days) in partners {
+    for (partner_id, retention_days, org_path) in partners {
         let before = domain::time::china_day(now - (retention_days + 1) * 86_400_000);
         let mut tx = db.begin_write().await?;
         if db.backend() == Backend::Postgres {
@@ -1316,8 +1342,7 @@ pub async fn compact(db: &Db, actor: &Actor) -> Result<u64> {
             actor,
             Change {
                 action: "commerce.compact",
-                org_code: None,
-                org_path: None,
+                org_path: &org_path,
                 entity: format!("commerce_partner:{partner_id}"),
                 before: None,
                 after: Some(json!({"before_day": before, "days": days.len(), "orders": removed})),

@@ -297,11 +297,11 @@ pub async fn update_facts_in(
         actor,
         Change {
             action: "org_unit.update_facts",
-            org_code: Some(code),
-            org_path: Some(&before.org_path),
+            org_path: &before.org_path,
             entity: format!("org_unit:{code}"),
-            before: Some(json!({"facts": before.facts, "set_up": before.set_up})),
-            after: Some(json!({"facts": facts, "set_up": facts.is_set_up()})),
+            // Phones are personal: the trail keeps them masked.
+            before: Some(json!({"facts": before.facts.masked(), "set_up": before.set_up})),
+            after: Some(json!({"facts": facts.masked(), "set_up": facts.is_set_up()})),
         },
     )
     .await?;
@@ -344,6 +344,7 @@ pub struct ImportReport {
 /// nothing is written. `progress(done, total)` is called as rows are written.
 pub async fn import_divisions(
     db: &Db,
+    _operator: &domain::access::System,
     actor: &Actor,
     rows: Vec<DivisionInput>,
     progress: &(dyn Fn(u64, u64) + Sync),
@@ -401,8 +402,8 @@ pub async fn import_divisions(
         actor,
         Change {
             action: "org_unit.import",
-            org_code: plan.top.as_ref().map(|c| c.as_str()),
-            org_path: plan.top.as_ref().map(|c| c.path()).as_deref(),
+            // The top of what was imported (the whole network when it spans several).
+            org_path: &plan.top.as_ref().map_or("/".to_string(), |c| c.path()),
             entity: "divisions".into(),
             before: None,
             after: Some(json!({"files": files, "levels": plan.report.levels})),

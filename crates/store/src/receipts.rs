@@ -17,6 +17,15 @@ pub fn receipt_number(code: &str, number: i64) -> String {
     format!("{code}-{number:010}")
 }
 
+/// A receipt's trace code: 10 random hexadecimal characters (40 bits), printed on the receipt;
+/// with the receipt number it lets the donor — a person or an enterprise — trace the gift.
+fn new_trace_code() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 5];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode_upper(b)
+}
+
 /// Registers a range of pre-printed or electronic receipt numbers for a legal entity.
 pub async fn register_range(
     db: &Db,
@@ -72,8 +81,7 @@ pub async fn register_range(
         actor,
         Change {
             action: "receipt.range_register",
-            org_code: Some(entity.as_str()),
-            org_path: Some(&path),
+            org_path: &path,
             entity: format!("receipt_range:{id}"),
             before: None,
             after: Some(json!({"code": code, "first_no": first_no, "last_no": last_no})),
@@ -110,7 +118,8 @@ pub(crate) async fn issue_in(
     let number: i64 = row.try_get(2)?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO receipts (range_id, number, donation_id, status, handler, issued_at_ms, \
-         reissue_of_id, org_path) VALUES ($1, $2, $3, 'issued', $4, $5, $6, $7) RETURNING id",
+         reissue_of_id, org_path, trace_code) \
+         VALUES ($1, $2, $3, 'issued', $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(range_id)
     .bind(number)
@@ -119,6 +128,7 @@ pub(crate) async fn issue_in(
     .bind(now_ms())
     .bind(reissue_of)
     .bind(org_path)
+    .bind(new_trace_code())
     .fetch_one(&mut *conn)
     .await
     .map_err(crate::conflict_as("receipt_number"))?;
@@ -133,8 +143,7 @@ pub(crate) async fn issue_in(
         actor,
         Change {
             action: "receipt.issue",
-            org_code: Some(entity_code),
-            org_path: Some(org_path),
+            org_path,
             entity: format!("receipt:{id}"),
             before: None,
             after: Some(
@@ -199,8 +208,7 @@ pub async fn void_and_reissue(
         actor,
         Change {
             action: "receipt.void",
-            org_code: Some(&entity),
-            org_path: Some(&org_path),
+            org_path: &org_path,
             entity: format!("receipt:{id}"),
             before: Some(json!({"status": "issued"})),
             after: Some(json!({"status": "void", "reason": reason})),
@@ -230,6 +238,10 @@ pub struct ReceiptView {
     pub entity_code: String,
     pub entity_name: String,
     pub org_path: String,
+    /// Printed on the receipt: with the number, the donor traces the gift on the portal.
+    pub trace_code: String,
+    /// In-kind gifts: what the goods were (the amount is their valuation).
+    pub in_kind_description: String,
 }
 
 /// A receipt by its full number, inside the scope.
@@ -243,7 +255,8 @@ pub async fn view(db: &Db, scope: &Scope, number: &str) -> Result<Option<Receipt
     };
     let row = sqlx::query(
         "SELECT r.status, d.name, f.name, dn.amount_fen, dn.channel, r.handler, r.issued_at_ms, \
-         rr.entity_code, u.name, r.org_path, d.credit_code, d.id_number_masked \
+         rr.entity_code, u.name, r.org_path, d.credit_code, d.id_number_masked, r.trace_code, \
+         dn.in_kind_description \
          FROM receipts r JOIN receipt_ranges rr ON rr.id = r.range_id \
          JOIN donations dn ON dn.id = r.donation_id JOIN donors d ON d.id = dn.donor_id \
          JOIN funds f ON f.id = dn.fund_id JOIN org_units u ON u.code = rr.entity_code \
@@ -270,5 +283,7 @@ pub async fn view(db: &Db, scope: &Scope, number: &str) -> Result<Option<Receipt
         org_path: r.try_get(9)?,
         credit_code: r.try_get(10)?,
         id_number_masked: r.try_get(11)?,
+        trace_code: r.try_get(12)?,
+        in_kind_description: r.try_get(13)?,
     }))
 }

@@ -14,6 +14,7 @@ use sha2::Sha256;
 pub struct DataKey {
     seal: [u8; 32],
     index: [u8; 32],
+    tokens: [u8; 32],
 }
 
 impl std::fmt::Debug for DataKey {
@@ -34,6 +35,7 @@ impl DataKey {
         DataKey {
             seal: derive(&master, b"shanwang seal v1"),
             index: derive(&master, b"shanwang blind index v1"),
+            tokens: derive(&master, b"shanwang tokens v1"),
         }
     }
 
@@ -88,6 +90,45 @@ impl DataKey {
     }
 }
 
+impl DataKey {
+    /// A token the server hands out and later recognises as its own (a visitor's, for public
+    /// ratings): `random.mac`. Any server of the installation checks it with the same key.
+    pub fn issue_token(&self, purpose: &str) -> String {
+        use rand::RngCore;
+        let mut b = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut b);
+        let random = hex::encode(b);
+        let mac = self.token_mac(purpose, &random);
+        format!("{random}.{mac}")
+    }
+
+    /// Whether `token` was issued by [`DataKey::issue_token`] for `purpose` under this key.
+    pub fn token_is_ours(&self, purpose: &str, token: &str) -> bool {
+        let Some((random, mac)) = token.split_once('.') else {
+            return false;
+        };
+        if random.len() != 32 || !random.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return false;
+        }
+        let Ok(given) = hex::decode(mac) else {
+            return false;
+        };
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.tokens).expect("any key length");
+        m.update(purpose.as_bytes());
+        m.update(b"\n");
+        m.update(random.as_bytes());
+        m.verify_slice(&given).is_ok()
+    }
+
+    fn token_mac(&self, purpose: &str, random: &str) -> String {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.tokens).expect("any key length");
+        m.update(purpose.as_bytes());
+        m.update(b"\n");
+        m.update(random.as_bytes());
+        hex::encode(m.finalize().into_bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +154,19 @@ mod tests {
         assert_eq!(key.blind_index(id), key.blind_index(id));
         assert_ne!(key.blind_index(id), other.blind_index(id));
         assert!(DataKey::from_hex("abc").is_err());
+    }
+
+    #[test]
+    fn tokens_are_recognised_only_when_ours_and_for_their_purpose() {
+        let key = DataKey::from_hex(&DataKey::generate_hex()).unwrap();
+        let other = DataKey::from_hex(&DataKey::generate_hex()).unwrap();
+        let t = key.issue_token("visitor");
+        assert!(key.token_is_ours("visitor", &t));
+        assert!(!key.token_is_ours("other", &t));
+        assert!(!other.token_is_ours("visitor", &t));
+        let (random, _) = t.split_once('.').unwrap();
+        assert!(!key.token_is_ours("visitor", &format!("{random}.00")));
+        assert!(!key.token_is_ours("visitor", random));
+        assert!(!key.token_is_ours("visitor", "made-up-by-a-client"));
     }
 }

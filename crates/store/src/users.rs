@@ -2,23 +2,60 @@
 //! API bearer tokens share one table and one lookup).
 
 use crate::audit::{self, Actor, Change};
+use crate::limits::{self, Limit, RetryAt};
 use crate::{Db, Result, StoreError, conflict_as, now_ms};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use domain::FieldError;
-use domain::access::{Grant, Role};
+use domain::access::{Grant, Role, System};
 use domain::org::DivisionCode;
 use rand::RngCore;
 use serde_json::json;
 use sqlx::Row;
 
-/// Five failures in a row lock the account for fifteen minutes.
-pub const MAX_FAILED_LOGINS: i64 = 5;
-pub const LOCKOUT_MS: i64 = 15 * 60 * 1000;
 pub const MIN_PASSWORD_CHARS: usize = 8;
-/// Browser sessions last a working day of idleness at most; API tokens 90 days.
+/// Browser sessions end after a working day of idleness, and a day after sign-in whatever
+/// happens; API tokens last 90 days.
 pub const WEB_SESSION_MS: i64 = 12 * 3600 * 1000;
+pub const WEB_SESSION_MAX_MS: i64 = 24 * 3600 * 1000;
 pub const API_TOKEN_MS: i64 = 90 * 24 * 3600 * 1000;
+/// At most this many passwords are hashed or checked at once (argon2 takes ~20 MB and tens of
+/// milliseconds each); the rest wait their turn off the async workers.
+pub const HASHING_AT_ONCE: usize = 4;
+
+/// How many sign-in attempts are taken: per client address (any username), and failures per
+/// username (known or not) before it is refused for a while.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInLimits {
+    pub per_address: Limit,
+    pub per_username: Limit,
+}
+
+impl Default for SignInLimits {
+    /// 20 attempts per address per 10 minutes; 5 failures in a row lock a name for 15 minutes.
+    fn default() -> Self {
+        SignInLimits {
+            per_address: Limit::per_minutes(20, 10),
+            per_username: Limit::per_minutes(5, 15),
+        }
+    }
+}
+
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHING_AT_ONCE);
+
+/// Runs password hashing on the blocking pool, a few at a time, so a burst of sign-ins can
+/// neither stall the async workers nor exhaust memory.
+async fn off_the_workers<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    let _turn = HASHING
+        .acquire()
+        .await
+        .map_err(|_| StoreError::Import("password hashing stopped".into()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StoreError::Import(e.to_string()))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -43,27 +80,35 @@ impl User {
     }
 }
 
-fn hash_password(password: &str) -> Result<String> {
+async fn hash_password(password: &str) -> Result<String> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(FieldError::new("password", "password_short").into());
     }
     let mut salt = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(|e| StoreError::Import(e.to_string()))?;
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| StoreError::Import(e.to_string()))?
-        .to_string())
+    let password = password.to_string();
+    off_the_workers(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| StoreError::Import(e.to_string()))
+    })
+    .await?
 }
 
-fn password_matches(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
+async fn password_matches(hash: &str, password: &str) -> Result<bool> {
+    let (hash, password) = (hash.to_string(), password.to_string());
+    off_the_workers(move || {
+        PasswordHash::new(&hash)
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
 }
 
 fn valid_username(u: &str) -> bool {
@@ -72,22 +117,34 @@ fn valid_username(u: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// Creates a user with one grant (role at a unit, covering its subtree).
-pub async fn create(
-    db: &Db,
-    actor: &Actor,
-    username: &str,
-    display_name: &str,
-    password: &str,
-    role: Role,
-    org_code: &str,
-) -> Result<User> {
+/// A new user with their first grant.
+#[derive(Debug, Clone, Copy)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    /// Shown on pages; the username when empty.
+    pub display_name: &'a str,
+    pub password: &'a str,
+    pub role: Role,
+    /// The unit the grant covers, with everything below it.
+    pub org_code: &'a str,
+}
+
+/// Creates a user with one grant (role at a unit, covering its subtree): the operator's task at
+/// the command line.
+pub async fn create(db: &Db, _operator: &System, actor: &Actor, new: &NewUser<'_>) -> Result<User> {
+    let NewUser {
+        username,
+        display_name,
+        password,
+        role,
+        org_code,
+    } = *new;
     let username = username.trim();
     if !valid_username(username) {
         return Err(FieldError::new("username", "username_invalid").into());
     }
     let code = DivisionCode::parse(org_code).map_err(|_| FieldError::new("org", "org_unknown"))?;
-    let password_hash = hash_password(password)?;
+    let password_hash = hash_password(password).await?;
     let mut tx = db.begin_write().await?;
     let org_path: Option<String> =
         sqlx::query_scalar("SELECT org_path FROM org_units WHERE code = $1")
@@ -128,8 +185,7 @@ pub async fn create(
         actor,
         Change {
             action: "user.create",
-            org_code: Some(code.as_str()),
-            org_path: Some(&org_path),
+            org_path: &org_path,
             entity: format!("user:{id}"),
             before: None,
             after: Some(json!({"username": username, "display_name": display_name,
@@ -150,9 +206,15 @@ pub async fn create(
     })
 }
 
-/// Sets a new password and lifts any lock.
-pub async fn reset_password(db: &Db, actor: &Actor, username: &str, password: &str) -> Result<()> {
-    let password_hash = hash_password(password)?;
+/// Sets a new password and lifts any lock (the operator's task at the command line).
+pub async fn reset_password(
+    db: &Db,
+    _operator: &System,
+    actor: &Actor,
+    username: &str,
+    password: &str,
+) -> Result<()> {
+    let password_hash = hash_password(password).await?;
     let mut tx = db.begin_write().await?;
     let row = sqlx::query("SELECT id FROM users WHERE username = $1")
         .bind(username)
@@ -160,13 +222,15 @@ pub async fn reset_password(db: &Db, actor: &Actor, username: &str, password: &s
         .await?
         .ok_or(StoreError::NotFound)?;
     let id: i64 = row.try_get(0)?;
-    sqlx::query(
-        "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until_ms = 0 WHERE id = $2",
-    )
-    .bind(&password_hash)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(&password_hash)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM rate_limits WHERE bucket = $1")
+        .bind(username_bucket(username))
+        .execute(&mut *tx)
+        .await?;
     // Old sessions end with the old password.
     sqlx::query("UPDATE sessions SET revoked = 1 WHERE user_id = $1")
         .bind(id)
@@ -178,8 +242,7 @@ pub async fn reset_password(db: &Db, actor: &Actor, username: &str, password: &s
         actor,
         Change {
             action: "user.reset_password",
-            org_code: None,
-            org_path: org_path.as_deref(),
+            org_path: &org_path,
             entity: format!("user:{id}"),
             before: None,
             after: Some(json!({"username": username})),
@@ -190,13 +253,17 @@ pub async fn reset_password(db: &Db, actor: &Actor, username: &str, password: &s
     Ok(())
 }
 
-async fn home_path(conn: &mut sqlx::AnyConnection, user_id: i64) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar(
+/// The unit a user's own events (sign-in, password, lock) are filed under in the audit trail:
+/// the top of their widest grant, so the auditors over it see them.
+async fn home_path(conn: &mut sqlx::AnyConnection, user_id: i64) -> Result<String> {
+    let path: Option<String> = sqlx::query_scalar(
         "SELECT org_path FROM grants WHERE user_id = $1 ORDER BY length(org_path), org_path LIMIT 1",
     )
     .bind(user_id)
     .fetch_optional(conn)
-    .await?)
+    .await?;
+    // Every user is made with a grant; one whose grants were all taken concerns the network.
+    Ok(path.unwrap_or_else(|| "/".to_string()))
 }
 
 async fn grants_of(db: &Db, user_id: i64) -> Result<Vec<Grant>> {
@@ -238,98 +305,84 @@ pub async fn find(db: &Db, username: &str) -> Result<Option<User>> {
     }))
 }
 
-/// Why a login was refused. Unknown user and wrong password look the same to the caller.
+/// Why a sign-in was refused. An unknown name, a wrong password and a locked account look the
+/// same to the caller: wrong, or too many attempts (for any name alike).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginRefused {
     BadCredentials,
-    /// Locked until this time (UTC ms).
-    Locked {
+    /// Too many attempts from this address or for this name: try again at this time (UTC ms).
+    TooMany {
         until_ms: i64,
     },
 }
 
-/// Checks a password, counting failures and locking after [`MAX_FAILED_LOGINS`].
+fn username_bucket(username: &str) -> String {
+    format!("login_user:{}", username.trim().to_lowercase())
+}
+
+/// Checks a password. Each attempt is counted before the password is checked — per client
+/// address and per username, in the database — so a burst of parallel guesses gets no more
+/// tries than one at a time; a success clears the name's run of failures.
 pub async fn check_login(
     db: &Db,
     username: &str,
     password: &str,
+    client: &str,
+    limits: &SignInLimits,
 ) -> Result<std::result::Result<User, LoginRefused>> {
     let username = username.trim();
-    let row = sqlx::query(
-        "SELECT id, password_hash, failed_logins, locked_until_ms FROM users \
-         WHERE username = $1 AND active = 1",
-    )
-    .bind(username)
-    .fetch_optional(db.pool())
-    .await?;
-    let Some(row) = row else {
-        // Spend the same time as a real check so names cannot be probed by timing.
-        let _ = password_matches(DUMMY_HASH, password);
-        return Ok(Err(LoginRefused::BadCredentials));
-    };
-    let id: i64 = row.try_get(0)?;
-    let hash: String = row.try_get(1)?;
-    let locked_until_ms: i64 = row.try_get(3)?;
-    let now = now_ms();
-    if locked_until_ms > now {
-        return Ok(Err(LoginRefused::Locked {
-            until_ms: locked_until_ms,
-        }));
+    let user_bucket = username_bucket(username);
+    for (bucket, limit) in [
+        (format!("login_addr:{client}"), limits.per_address),
+        (user_bucket.clone(), limits.per_username),
+    ] {
+        if let Err(RetryAt(until_ms)) = limits::take(db, &bucket, limit).await? {
+            return Ok(Err(LoginRefused::TooMany { until_ms }));
+        }
     }
-    let ok = password_matches(&hash, password);
-    let mut tx = db.begin_write().await?;
-    let org_path = home_path(&mut tx, id).await?;
-    if ok {
-        sqlx::query("UPDATE users SET failed_logins = 0, locked_until_ms = 0 WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+    let row = sqlx::query("SELECT id, password_hash FROM users WHERE username = $1 AND active = 1")
+        .bind(username)
+        .fetch_optional(db.pool())
+        .await?;
+    // An unknown name costs the same check, so names cannot be probed by timing.
+    let (id, hash): (Option<i64>, String) = match &row {
+        Some(r) => (Some(r.try_get(0)?), r.try_get(1)?),
+        None => (None, DUMMY_HASH.to_string()),
+    };
+    let ok = password_matches(&hash, password).await?;
+    if let (true, Some(_)) = (ok, id) {
+        limits::clear(db, &user_bucket).await?;
         let user = find(db, username).await?.ok_or(StoreError::NotFound)?;
         return Ok(Ok(user));
     }
-    // Count inside the write transaction so concurrent failures are all counted.
-    let failed: i64 = sqlx::query_scalar(
-        "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
-    )
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let (refused, action, after) = if failed >= MAX_FAILED_LOGINS {
-        let until_ms = now + LOCKOUT_MS;
-        sqlx::query("UPDATE users SET failed_logins = 0, locked_until_ms = $1 WHERE id = $2")
-            .bind(until_ms)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        (
-            LoginRefused::Locked { until_ms },
-            "user.locked",
-            json!({"failed_logins": failed, "locked_until_ms": until_ms}),
+    // That failure may have used the name's last attempt: say so now, for any name.
+    let locked = limits::full(db, &user_bucket, limits.per_username).await?;
+    if let Some(id) = id {
+        // A failure at a real account is a write like any other: it goes into the trail.
+        let mut tx = db.begin_write().await?;
+        let org_path = home_path(&mut tx, id).await?;
+        audit::append(
+            &mut tx,
+            &Actor::user(id, username),
+            Change {
+                action: if locked.is_some() {
+                    "user.locked"
+                } else {
+                    "user.login_failed"
+                },
+                org_path: &org_path,
+                entity: format!("user:{id}"),
+                before: None,
+                after: Some(json!({"locked_until_ms": locked.map(|l| l.0)})),
+            },
         )
-    } else {
-        (
-            LoginRefused::BadCredentials,
-            "user.login_failed",
-            json!({"failed_logins": failed}),
-        )
-    };
-    // The failure count is a write like any other: it goes into the trail.
-    audit::append(
-        &mut tx,
-        &Actor::user(id, username),
-        Change {
-            action,
-            org_code: None,
-            org_path: org_path.as_deref(),
-            entity: format!("user:{id}"),
-            before: None,
-            after: Some(after),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Err(refused))
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(Err(match locked {
+        Some(RetryAt(until_ms)) => LoginRefused::TooMany { until_ms },
+        None => LoginRefused::BadCredentials,
+    }))
 }
 
 /// An argon2id hash of a random string, for constant-time refusals of unknown users.
@@ -371,7 +424,14 @@ pub fn token_hash(token: &str) -> String {
 }
 
 /// Starts a session; returns the token (shown once, stored only hashed) and its CSRF token.
-pub async fn start_session(db: &Db, user: &User, kind: SessionKind) -> Result<(String, String)> {
+/// `replacing`: the token the browser held before signing in, which ends now (a session is
+/// never carried across a sign-in).
+pub async fn start_session(
+    db: &Db,
+    user: &User,
+    kind: SessionKind,
+    replacing: Option<&str>,
+) -> Result<(String, String)> {
     let token = random_token();
     let csrf = random_token();
     let now = now_ms();
@@ -380,6 +440,13 @@ pub async fn start_session(db: &Db, user: &User, kind: SessionKind) -> Result<(S
         SessionKind::Api => API_TOKEN_MS,
     };
     let mut tx = db.begin_write().await?;
+    if let Some(old) = replacing {
+        sqlx::query("UPDATE sessions SET revoked = 1 WHERE token_hash = $1 AND kind = $2")
+            .bind(token_hash(old))
+            .bind(kind.key())
+            .execute(&mut *tx)
+            .await?;
+    }
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, kind, csrf_token, created_at_ms, expires_at_ms) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -401,8 +468,7 @@ pub async fn start_session(db: &Db, user: &User, kind: SessionKind) -> Result<(S
                 SessionKind::Web => "session.login",
                 SessionKind::Api => "session.api_token",
             },
-            org_code: None,
-            org_path: org_path.as_deref(),
+            org_path: &org_path,
             entity: format!("user:{}", user.id),
             before: None,
             after: None,
@@ -413,27 +479,36 @@ pub async fn start_session(db: &Db, user: &User, kind: SessionKind) -> Result<(S
     Ok((token, csrf))
 }
 
-/// The session behind a token, if it is live. A web session slides forward while used.
+/// The session behind a token, if it is live. A web session slides forward while used, but
+/// never past a day after sign-in.
 pub async fn session(db: &Db, token: &str, kind: SessionKind) -> Result<Option<Session>> {
     let now = now_ms();
+    // Web sessions also end a fixed time after they began, however busy.
+    let born_after = match kind {
+        SessionKind::Web => now - WEB_SESSION_MAX_MS,
+        SessionKind::Api => i64::MIN,
+    };
     let row = sqlx::query(
-        "SELECT s.user_id, s.csrf_token, s.expires_at_ms, u.username, u.display_name FROM sessions s \
-         JOIN users u ON u.id = s.user_id \
+        "SELECT s.user_id, s.csrf_token, s.expires_at_ms, u.username, u.display_name, \
+         s.created_at_ms FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.kind = $2 AND s.revoked = 0 AND s.expires_at_ms > $3 \
-           AND u.active = 1",
+           AND s.created_at_ms > $4 AND u.active = 1",
     )
     .bind(token_hash(token))
     .bind(kind.key())
     .bind(now)
+    .bind(born_after)
     .fetch_optional(db.pool())
     .await?;
     let Some(row) = row else { return Ok(None) };
     let user_id: i64 = row.try_get(0)?;
     let expires_at_ms: i64 = row.try_get(2)?;
+    let created_at_ms: i64 = row.try_get(5)?;
     if kind == SessionKind::Web && expires_at_ms - now < WEB_SESSION_MS / 2 {
         // Slide only now and then: a write on every request would serialise readers.
+        let until = (now + WEB_SESSION_MS).min(created_at_ms + WEB_SESSION_MAX_MS);
         sqlx::query("UPDATE sessions SET expires_at_ms = $1 WHERE token_hash = $2")
-            .bind(now + WEB_SESSION_MS)
+            .bind(until)
             .bind(token_hash(token))
             .execute(db.pool())
             .await?;
@@ -480,8 +555,7 @@ pub async fn end_session(db: &Db, token: &str) -> Result<bool> {
             } else {
                 "session.logout"
             },
-            org_code: None,
-            org_path: org_path.as_deref(),
+            org_path: &org_path,
             entity: format!("user:{user_id}"),
             before: None,
             after: None,

@@ -42,7 +42,7 @@ fn gift_of(fund: &str, fen: i64, name: &str, phone: &str) -> store::donations::N
 
 /// A fund's cash (what it holds), in fen.
 async fn cash(db: &Db, code: &str) -> i64 {
-    let f = store::ledger::fund(db, &Scope::whole_network(), code)
+    let f = store::ledger::fund(db, &domain::access::System::operator("test").scope(), code)
         .await
         .unwrap()
         .unwrap();
@@ -66,9 +66,15 @@ fn error_code(e: &StoreError) -> &'static str {
 }
 
 async fn seeded(db: &Db) {
-    org_units::import_divisions(db, &Actor::cli("test"), luoyang_slice(), &no_progress)
-        .await
-        .unwrap();
+    org_units::import_divisions(
+        db,
+        &domain::access::System::operator("test"),
+        &Actor::cli("test"),
+        luoyang_slice(),
+        &no_progress,
+    )
+    .await
+    .unwrap();
 }
 
 /// The slice of Luoyang, with 新安县's general fund `XA-GEN`.
@@ -77,7 +83,7 @@ async fn seeded_with_county_fund(db: &Db) {
     store::ledger::create_fund(
         db,
         &Actor::cli("test"),
-        &Scope::whole_network(),
+        &domain::access::System::operator("test").scope(),
         "XA-GEN",
         "新安县慈善会非限定性资金",
         "410323",
@@ -127,15 +133,20 @@ fn scope_of(role: Role, code: &str, permission: Permission, target: &str) -> Opt
 both_backends!(
     import_builds_the_tree_with_levels_and_paths,
     |db: Db| async move {
-        let report =
-            org_units::import_divisions(&db, &Actor::cli("test"), luoyang_slice(), &no_progress)
-                .await
-                .unwrap();
+        let report = org_units::import_divisions(
+            &db,
+            &domain::access::System::operator("test"),
+            &Actor::cli("test"),
+            luoyang_slice(),
+            &no_progress,
+        )
+        .await
+        .unwrap();
         assert_eq!(report.levels[&Level::City].added, 1);
         assert_eq!(report.levels[&Level::County].added, 2);
         assert_eq!(report.levels[&Level::Township].added, 3);
         assert_eq!(report.levels[&Level::Village].added, 5);
-        let all = Scope::whole_network();
+        let all = domain::access::System::operator("test").scope();
         let v = org_units::get(&db, &all, "410323100201")
             .await
             .unwrap()
@@ -157,10 +168,15 @@ both_backends!(
             vec!["4103", "410323", "410323100"]
         );
         // Importing the same table again changes nothing.
-        let again =
-            org_units::import_divisions(&db, &Actor::cli("test"), luoyang_slice(), &no_progress)
-                .await
-                .unwrap();
+        let again = org_units::import_divisions(
+            &db,
+            &domain::access::System::operator("test"),
+            &Actor::cli("test"),
+            luoyang_slice(),
+            &no_progress,
+        )
+        .await
+        .unwrap();
         assert!(
             again
                 .levels
@@ -188,16 +204,21 @@ both_backends!(
             .unwrap()
             .name = "西沃村村民委员会".into();
         newer.push(row("410323100203", "新村民委员会", 20));
-        let report =
-            org_units::import_divisions(&db, &Actor::cli("test"), newer.clone(), &no_progress)
-                .await
-                .unwrap();
+        let report = org_units::import_divisions(
+            &db,
+            &domain::access::System::operator("test"),
+            &Actor::cli("test"),
+            newer.clone(),
+            &no_progress,
+        )
+        .await
+        .unwrap();
         assert_eq!(report.levels[&Level::Village].added, 1);
         assert_eq!(report.levels[&Level::Village].renamed, 1);
         assert_eq!(report.levels[&Level::Village].deactivated, 1);
         assert_eq!(report.levels[&Level::Township].deactivated, 1);
         assert_eq!(unit_count(&db).await, 12, "nothing deleted");
-        let all = Scope::whole_network();
+        let all = domain::access::System::operator("test").scope();
         for code in ["410302002", "410302002001", "410302001002"] {
             let u = org_units::get(&db, &all, code).await.unwrap().unwrap();
             assert!(!u.active, "{code} inactive");
@@ -215,6 +236,7 @@ both_backends!(
         // A table that covers only one township leaves the others alone; re-listing revives.
         let report = org_units::import_divisions(
             &db,
+            &domain::access::System::operator("test"),
             &Actor::cli("test"),
             vec![row("410302001002", "应天门社区居民委员会", 2)],
             &no_progress,
@@ -240,9 +262,15 @@ both_backends!(
             row("410323100299", "好村", 2),
             row("410399001001", "孤村", 3),
         ];
-        let err = org_units::import_divisions(&db, &Actor::cli("test"), rows.clone(), &no_progress)
-            .await
-            .unwrap_err();
+        let err = org_units::import_divisions(
+            &db,
+            &domain::access::System::operator("test"),
+            &Actor::cli("test"),
+            rows.clone(),
+            &no_progress,
+        )
+        .await
+        .unwrap_err();
         let StoreError::Import(msg) = err else {
             panic!("{err:?}")
         };
@@ -251,9 +279,15 @@ both_backends!(
             "{msg}"
         );
         rows[1] = row("410323100299", "坏村", 3);
-        let err = org_units::import_divisions(&db, &Actor::cli("test"), rows, &no_progress)
-            .await
-            .unwrap_err();
+        let err = org_units::import_divisions(
+            &db,
+            &domain::access::System::operator("test"),
+            &Actor::cli("test"),
+            rows,
+            &no_progress,
+        )
+        .await
+        .unwrap_err();
         let StoreError::Import(msg) = err else {
             panic!("{err:?}")
         };
@@ -261,10 +295,14 @@ both_backends!(
         assert_eq!(unit_count(&db).await, units);
         assert_eq!(audit_count(&db).await, entries);
         assert!(
-            org_units::get(&db, &Scope::whole_network(), "410323100299")
-                .await
-                .unwrap()
-                .is_none()
+            org_units::get(
+                &db,
+                &domain::access::System::operator("test").scope(),
+                "410323100299"
+            )
+            .await
+            .unwrap()
+            .is_none()
         );
     }
 );
@@ -273,15 +311,17 @@ both_backends!(a_province_on_top_joins_the_tree, |db: Db| async move {
     seeded(&db).await;
     org_units::import_divisions(
         &db,
+        &domain::access::System::operator("test"),
         &Actor::cli("test"),
         vec![row("41", "河南省", 2)],
         &no_progress,
     )
     .await
     .unwrap();
-    let all = Scope::whole_network();
+    let all = domain::access::System::operator("test").scope();
     org_units::import_divisions(
         &db,
+        &domain::access::System::operator("test"),
         &Actor::cli("test"),
         vec![row("4101", "郑州市", 2), row("410102", "中原区", 3)],
         &no_progress,
@@ -313,7 +353,7 @@ both_backends!(
     facts_raise_coverage_at_every_level_with_an_audit_entry,
     |db: Db| async move {
         seeded(&db).await;
-        let all = Scope::whole_network();
+        let all = domain::access::System::operator("test").scope();
         let scope = scope_of(
             Role::Staff,
             "410323",
@@ -432,7 +472,7 @@ both_backends!(
                     org_units::update_facts(
                         &db,
                         &Actor::user(i as i64, "t"),
-                        &Scope::whole_network(),
+                        &domain::access::System::operator("test").scope(),
                         code,
                         &facts(teams),
                     )
@@ -446,7 +486,9 @@ both_backends!(
         }
         let entries = audit_count(&db).await;
         assert_eq!(
-            audit::verify(&db).await.unwrap(),
+            audit::verify(&db, &domain::access::System::operator("test"))
+                .await
+                .unwrap(),
             Verdict::Intact { entries }
         );
         assert_eq!(entries, 1 + 20);
@@ -461,7 +503,7 @@ both_backends!(
             org_units::update_facts(
                 &db,
                 &Actor::cli("t"),
-                &Scope::whole_network(),
+                &domain::access::System::operator("test").scope(),
                 code,
                 &facts(1),
             )
@@ -469,7 +511,9 @@ both_backends!(
             .unwrap();
         }
         assert_eq!(
-            audit::verify(&db).await.unwrap(),
+            audit::verify(&db, &domain::access::System::operator("test"))
+                .await
+                .unwrap(),
             Verdict::Intact { entries: 4 }
         );
         sqlx::query("UPDATE audit_log SET after_json = '{}' WHERE seq = 3")
@@ -477,7 +521,9 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(
-            audit::verify(&db).await.unwrap(),
+            audit::verify(&db, &domain::access::System::operator("test"))
+                .await
+                .unwrap(),
             Verdict::Broken {
                 seq: 3,
                 reason: "hash"
@@ -488,7 +534,9 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(
-            audit::verify(&db).await.unwrap(),
+            audit::verify(&db, &domain::access::System::operator("test"))
+                .await
+                .unwrap(),
             Verdict::Broken {
                 seq: 3,
                 reason: "missing"
@@ -502,74 +550,125 @@ both_backends!(users_log_in_lock_out_and_reset, |db: Db| async move {
     let cli = Actor::cli("admin");
     let user = users::create(
         &db,
+        &domain::access::System::operator("test"),
         &cli,
-        "xinan.admin",
-        "新安县管理员",
-        "correct horse",
-        Role::Admin,
-        "410323",
+        &users::NewUser {
+            username: "xinan.admin",
+            display_name: "新安县管理员",
+            password: "correct horse",
+            role: Role::Admin,
+            org_code: "410323",
+        },
     )
     .await
     .unwrap();
     assert_eq!(user.grants[0].org_path, "/41/4103/410323/");
     let dup = users::create(
         &db,
+        &domain::access::System::operator("test"),
         &cli,
-        "xinan.admin",
-        "",
-        "correct horse",
-        Role::Staff,
-        "410323",
+        &users::NewUser {
+            username: "xinan.admin",
+            display_name: "",
+            password: "correct horse",
+            role: Role::Staff,
+            org_code: "410323",
+        },
     )
     .await;
     assert!(matches!(dup, Err(StoreError::Conflict("username"))));
-    let short = users::create(&db, &cli, "someone", "", "short", Role::Staff, "410323").await;
+    let short = users::create(
+        &db,
+        &domain::access::System::operator("test"),
+        &cli,
+        &users::NewUser {
+            username: "someone",
+            display_name: "",
+            password: "short",
+            role: Role::Staff,
+            org_code: "410323",
+        },
+    )
+    .await;
     assert!(matches!(short, Err(StoreError::Invalid(_))));
     let nowhere = users::create(
         &db,
+        &domain::access::System::operator("test"),
         &cli,
-        "someone",
-        "",
-        "long enough",
-        Role::Staff,
-        "419999",
+        &users::NewUser {
+            username: "someone",
+            display_name: "",
+            password: "long enough",
+            role: Role::Staff,
+            org_code: "419999",
+        },
     )
     .await;
     assert!(matches!(nowhere, Err(StoreError::Invalid(_))));
 
     assert!(
-        users::check_login(&db, "xinan.admin", "correct horse")
-            .await
-            .unwrap()
-            .is_ok()
+        users::check_login(
+            &db,
+            "xinan.admin",
+            "correct horse",
+            "test-client",
+            &store::users::SignInLimits::default()
+        )
+        .await
+        .unwrap()
+        .is_ok()
     );
     assert_eq!(
-        users::check_login(&db, "nobody", "correct horse")
-            .await
-            .unwrap()
-            .unwrap_err(),
+        users::check_login(
+            &db,
+            "nobody",
+            "correct horse",
+            "test-client",
+            &store::users::SignInLimits::default()
+        )
+        .await
+        .unwrap()
+        .unwrap_err(),
         LoginRefused::BadCredentials
     );
     for _ in 0..4 {
         assert_eq!(
-            users::check_login(&db, "xinan.admin", "wrong")
-                .await
-                .unwrap()
-                .unwrap_err(),
+            users::check_login(
+                &db,
+                "xinan.admin",
+                "wrong",
+                "test-client",
+                &store::users::SignInLimits::default()
+            )
+            .await
+            .unwrap()
+            .unwrap_err(),
             LoginRefused::BadCredentials
         );
     }
-    let fifth = users::check_login(&db, "xinan.admin", "wrong")
-        .await
-        .unwrap()
-        .unwrap_err();
-    assert!(matches!(fifth, LoginRefused::Locked { .. }));
+    let fifth = users::check_login(
+        &db,
+        "xinan.admin",
+        "wrong",
+        "test-client",
+        &store::users::SignInLimits::default(),
+    )
+    .await
+    .unwrap()
+    .unwrap_err();
+    assert!(matches!(fifth, LoginRefused::TooMany { .. }));
     // Locked: even the right password is refused.
     assert!(matches!(
-        users::check_login(&db, "xinan.admin", "correct horse")
-            .await
-            .unwrap(),
-        Err(LoginRefused::Locked { .. })
+        users::check_login(
+            &db,
+            "xinan.admin",
+            "correct horse",
+            "test-client",
+            &store::users::SignInLimits::default()
+        )
+        .await
+        .unwrap(),
+        Err(LoginRefused::TooMany { .. })
     ));
     // Every failure is in the trail, the fifth as the lock.
     let actions: Vec<String> = sqlx::query_scalar(
@@ -588,15 +687,27 @@ both_backends!(users_log_in_lock_out_and_reset, |db: Db| async move {
             "user.locked"
         ]
     );
-    users::reset_password(&db, &cli, "xinan.admin", "battery staple")
-        .await
-        .unwrap();
-    let user = users::check_login(&db, "xinan.admin", "battery staple")
-        .await
-        .unwrap()
-        .unwrap();
+    users::reset_password(
+        &db,
+        &domain::access::System::operator("test"),
+        &cli,
+        "xinan.admin",
+        "battery staple",
+    )
+    .await
+    .unwrap();
+    let user = users::check_login(
+        &db,
+        "xinan.admin",
+        "battery staple",
+        "test-client",
+        &store::users::SignInLimits::default(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
 
-    let (token, csrf) = users::start_session(&db, &user, SessionKind::Web)
+    let (token, csrf) = users::start_session(&db, &user, SessionKind::Web, None)
         .await
         .unwrap();
     let s = users::session(&db, &token, SessionKind::Web)
@@ -625,7 +736,9 @@ both_backends!(users_log_in_lock_out_and_reset, |db: Db| async move {
             .is_none()
     );
     assert!(matches!(
-        audit::verify(&db).await.unwrap(),
+        audit::verify(&db, &domain::access::System::operator("test"))
+            .await
+            .unwrap(),
         Verdict::Intact { .. }
     ));
 });
@@ -696,10 +809,16 @@ both_backends!(
             row("441900003001", "东城社区居民委员会", 4),
             row("441900004", "南城街道", 5),
         ];
-        org_units::import_divisions(&db, &Actor::cli("test"), rows, &no_progress)
-            .await
-            .unwrap();
-        let all = Scope::whole_network();
+        org_units::import_divisions(
+            &db,
+            &domain::access::System::operator("test"),
+            &Actor::cli("test"),
+            rows,
+            &no_progress,
+        )
+        .await
+        .unwrap();
+        let all = domain::access::System::operator("test").scope();
         let city = org_units::get(&db, &all, "4419").await.unwrap().unwrap();
         let kids = org_units::children(&db, &all, &city).await.unwrap();
         assert_eq!(
@@ -729,7 +848,7 @@ mod ledger_tests {
         money_moves_only_in_balanced_transactions,
         |db: Db| async move {
             seeded(&db).await;
-            let all = Scope::whole_network();
+            let all = domain::access::System::operator("test").scope();
             let cli = Actor::cli("test");
             let special = ledger::create_fund(
                 &db,
@@ -876,14 +995,18 @@ mod ledger_tests {
             assert_eq!(error_code(&err), "fund_unknown");
 
             assert_eq!(
-                ledger::verify(&db).await.unwrap(),
+                ledger::verify(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
                 LedgerVerdict::Intact {
                     transactions: 6,
                     accounts: 7
                 }
             );
             assert!(matches!(
-                audit::verify(&db).await.unwrap(),
+                audit::verify(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
                 Verdict::Intact { .. }
             ));
             // A kept balance edited behind the ledger's back is found.
@@ -894,7 +1017,9 @@ mod ledger_tests {
             .await
             .unwrap();
             assert!(matches!(
-                ledger::verify(&db).await.unwrap(),
+                ledger::verify(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
                 LedgerVerdict::BalanceMismatch { .. }
             ));
         }
@@ -930,7 +1055,7 @@ mod ledger_tests {
     /// what the model allows succeeds, what it forbids is refused and changes nothing, and the
     /// ledger always verifies.
     async fn run_case(db: &Db, case: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
-        let all = Scope::whole_network();
+        let all = domain::access::System::operator("test").scope();
         let cli = Actor::cli("proptest");
         let codes = [format!("S{case}"), format!("P{case}"), format!("V{case}")];
         for (code, kind, org) in [
@@ -1002,7 +1127,9 @@ mod ledger_tests {
         for code in &codes {
             prop_assert_eq!(cash(db, code).await, model[code], "{}", code);
         }
-        let verdict = ledger::verify(db).await.unwrap();
+        let verdict = ledger::verify(db, &domain::access::System::operator("test"))
+            .await
+            .unwrap();
         prop_assert!(
             matches!(verdict, LedgerVerdict::Intact { .. }),
             "{:?}",
@@ -1030,7 +1157,9 @@ mod ledger_tests {
             });
             result.unwrap();
             assert!(matches!(
-                audit::verify(&db).await.unwrap(),
+                audit::verify(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
                 Verdict::Intact { .. }
             ));
         }
@@ -1056,7 +1185,7 @@ mod matching_tests {
         village_gifts_are_matched_one_to_one_within_every_cap,
         |db: Db| async move {
             seeded(&db).await;
-            let all = Scope::whole_network();
+            let all = domain::access::System::operator("test").scope();
             let cli = Actor::cli("test");
             ledger::create_fund(
                 &db,
@@ -1183,18 +1312,22 @@ mod matching_tests {
                 .unwrap();
             assert_eq!(fifth.matched, Fen(200_00));
 
-            let public = donations::public_fund(&db, "HB-P1", 50)
+            let public = store::public::public_fund(&db, "HB-P1", 50)
                 .await
                 .unwrap()
                 .unwrap();
             assert_eq!(public.matched_fen, 500_00);
             assert_eq!(public.raised_fen, (800 - 200 + 500) * 100);
             assert!(matches!(
-                ledger::verify(&db).await.unwrap(),
+                ledger::verify(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
                 LedgerVerdict::Intact { .. }
             ));
             assert!(matches!(
-                audit::verify(&db).await.unwrap(),
+                audit::verify(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
                 Verdict::Intact { .. }
             ));
         }
@@ -1211,7 +1344,10 @@ mod project_status_tests {
         a_rule_matches_projects_at_its_stage_only,
         |db: Db| async move {
             seeded(&db).await;
-            let (all, cli) = (Scope::whole_network(), Actor::cli("test"));
+            let (all, cli) = (
+                domain::access::System::operator("test").scope(),
+                Actor::cli("test"),
+            );
             for (code, org, kind) in [
                 ("LY-MATCH", "4103", domain::ledger::FundKind::Special),
                 ("HB-P1", "410323100201", domain::ledger::FundKind::Project),
@@ -1299,7 +1435,7 @@ mod receipt_tests {
         each_receipt_takes_the_next_unused_number,
         |db: Db| async move {
             seeded_with_county_fund(&db).await;
-            let all = Scope::whole_network();
+            let all = domain::access::System::operator("test").scope();
             let cli = Actor::cli("test");
             // No range yet: no number, and the gift is still booked.
             assert_eq!(
@@ -1376,7 +1512,7 @@ mod receipt_tests {
                     donations::record(
                         &db,
                         &Actor::cli("t"),
-                        &Scope::whole_network(),
+                        &domain::access::System::operator("test").scope(),
                         &gift(&format!("捐赠人{i}"), true),
                     )
                     .await
@@ -1450,7 +1586,9 @@ mod receipt_tests {
                 None
             );
             assert!(matches!(
-                audit::verify(&db).await.unwrap(),
+                audit::verify(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
                 Verdict::Intact { .. }
             ));
         }
@@ -1471,7 +1609,7 @@ mod disbursement_tests {
         money_leaves_only_with_a_second_person,
         |db: Db| async move {
             seeded(&db).await;
-            let all = Scope::whole_network();
+            let all = domain::access::System::operator("test").scope();
             let cli = Actor::cli("test");
             ledger::create_fund(
                 &db,
@@ -1630,7 +1768,7 @@ mod disbursement_tests {
             disbursements::act(&db, &finance, &county, large, Action::Pay, "")
                 .await
                 .unwrap();
-            disbursements::set_upper_threshold(&db, &cli, Fen(100_000_00))
+            disbursements::set_upper_threshold(&db, &cli, &county, "410323", Fen(100_000_00))
                 .await
                 .unwrap();
             let too_much = disbursements::request(
@@ -1711,11 +1849,15 @@ mod disbursement_tests {
                 .unwrap();
             assert_eq!(events, 3 + 4 + 2 + 2);
             assert!(matches!(
-                ledger::verify(&db).await.unwrap(),
+                ledger::verify(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
                 LedgerVerdict::Intact { .. }
             ));
             assert!(matches!(
-                audit::verify(&db).await.unwrap(),
+                audit::verify(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
                 Verdict::Intact { .. }
             ));
         }
@@ -1725,7 +1867,7 @@ mod disbursement_tests {
         evidence_is_kept_with_its_digest_and_bad_files_store_nothing,
         |db: Db| async move {
             seeded(&db).await;
-            let all = Scope::whole_network();
+            let all = domain::access::System::operator("test").scope();
             let cli = Actor::cli("test");
             ledger::create_fund(
                 &db,
@@ -1752,7 +1894,9 @@ mod disbursement_tests {
                 file_name: "合同.pdf".into(),
                 bytes: b"MZ\x90 an executable".to_vec(),
             };
-            let audit_before = audit::verify(&db).await.unwrap();
+            let audit_before = audit::verify(&db, &domain::access::System::operator("test"))
+                .await
+                .unwrap();
             let refused = disbursements::request(
                 &db,
                 &maker,
@@ -1777,7 +1921,12 @@ mod disbursement_tests {
                 stored, 0,
                 "a bad file stores nothing, not even the good one"
             );
-            assert_eq!(audit::verify(&db).await.unwrap(), audit_before);
+            assert_eq!(
+                audit::verify(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
+                audit_before
+            );
 
             let id = disbursements::request(
                 &db,
@@ -1883,16 +2032,24 @@ mod donor_tests {
         id_numbers_are_sealed_masked_and_every_read_is_audited,
         |db: Db| async move {
             seeded_with_county_fund(&db).await;
-            let all = Scope::whole_network();
+            let all = domain::access::System::operator("test").scope();
             let cli = Actor::cli("test");
-            let before = audit::verify(&db).await.unwrap();
+            let before = audit::verify(&db, &domain::access::System::operator("test"))
+                .await
+                .unwrap();
             let typo = NewDonation {
                 donor_id_number: "110105194912310021".into(),
                 ..gift(100)
             };
             let e = donations::record(&db, &cli, &all, &typo).await.unwrap_err();
             assert_eq!(error_code(&e), "id_number_check");
-            assert_eq!(audit::verify(&db).await.unwrap(), before, "nothing stored");
+            assert_eq!(
+                audit::verify(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
+                before,
+                "nothing stored"
+            );
             let with_id = NewDonation {
                 donor_id_number: "11010519491231002x".into(),
                 donor_phone: String::new(),
@@ -1980,7 +2137,7 @@ mod donor_tests {
         councils_and_alliances_give_as_one_and_list_their_members,
         |db: Db| async move {
             seeded_with_county_fund(&db).await;
-            let all = Scope::whole_network();
+            let all = domain::access::System::operator("test").scope();
             let cli = Actor::cli("test");
             let council = donors::create_group(
                 &db,
@@ -2081,7 +2238,7 @@ mod donor_tests {
         duplicate_donors_merge_without_losing_a_gift,
         |db: Db| async move {
             seeded_with_county_fund(&db).await;
-            let all = Scope::whole_network();
+            let all = domain::access::System::operator("test").scope();
             let cli = Actor::cli("test");
             donations::record(&db, &cli, &all, &gift(100))
                 .await
@@ -2172,7 +2329,9 @@ mod donor_tests {
                     .unwrap();
             assert_eq!(on_dup, 0);
             assert!(matches!(
-                audit::verify(&db).await.unwrap(),
+                audit::verify(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
                 Verdict::Intact { .. }
             ));
         }
@@ -2182,7 +2341,7 @@ mod donor_tests {
         partners_pledge_and_fulfil_by_the_year,
         |db: Db| async move {
             seeded_with_county_fund(&db).await;
-            let all = Scope::whole_network();
+            let all = domain::access::System::operator("test").scope();
             let cli = Actor::cli("test");
             let county =
                 scope_of(Role::Finance, "410323", Permission::ManageFunds, "410323").unwrap();
@@ -2293,7 +2452,10 @@ mod batch_tests {
     /// 1:1 with tight caps, so a batch meets every limit.
     async fn set_up(db: &Db) {
         seeded_with_county_fund(db).await;
-        let (all, cli) = (Scope::whole_network(), Actor::cli("test"));
+        let (all, cli) = (
+            domain::access::System::operator("test").scope(),
+            Actor::cli("test"),
+        );
         for (code, name, org, kind) in [
             ("LY-MATCH", "1:1 配套专项基金", "4103", FundKind::Special),
             ("HB-P1", "河北村幸福家园", "410323100201", FundKind::Project),
@@ -2380,7 +2542,7 @@ mod batch_tests {
     async fn books(db: &Db) -> Vec<(String, i64, i64, i64)> {
         let mut out = Vec::new();
         for code in ["LY-MATCH", "HB-P1", "XW-P1", "XA-GEN"] {
-            let f = ledger::fund(db, &Scope::whole_network(), code)
+            let f = ledger::fund(db, &domain::access::System::operator("test").scope(), code)
                 .await
                 .unwrap()
                 .unwrap();
@@ -2417,7 +2579,10 @@ mod batch_tests {
             let (one_by_one, _guard) = store::testing::fresh_db(db.backend()).await;
             set_up(&db).await;
             set_up(&one_by_one).await;
-            let (all, cli) = (Scope::whole_network(), Actor::cli("test"));
+            let (all, cli) = (
+                domain::access::System::operator("test").scope(),
+                Actor::cli("test"),
+            );
             let gifts = gifts();
             let mut singles = Vec::new();
             for g in &gifts {
@@ -2475,11 +2640,15 @@ mod batch_tests {
             assert_eq!(again, batch);
             assert_eq!(counts(&db).await, counts(&one_by_one).await);
             assert!(matches!(
-                ledger::verify(&db).await.unwrap(),
+                ledger::verify(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
                 LedgerVerdict::Intact { .. }
             ));
             assert!(matches!(
-                audit::verify(&db).await.unwrap(),
+                audit::verify(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
                 Verdict::Intact { .. }
             ));
             let listed: String = sqlx::query_scalar(
@@ -2506,7 +2675,7 @@ mod micro_tests {
         micro::create_partner(
             db,
             &Actor::cli("test"),
-            &Scope::whole_network(),
+            &domain::access::System::operator("test").scope(),
             &NewPartner {
                 name: "某电商平台".into(),
                 credit_code: "91350100M000100Y43".into(),
@@ -2524,6 +2693,17 @@ mod micro_tests {
         .await
         .unwrap()
         .partner_id
+    }
+
+    fn all() -> domain::access::Scope {
+        domain::access::System::operator("test").scope()
+    }
+
+    async fn key(db: &Db, id: i64) -> micro::PartnerKey {
+        micro::partner_key(db, id, "2026-05-29")
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     fn order(n: usize, refund: bool) -> (usize, Item) {
@@ -2607,7 +2787,9 @@ mod micro_tests {
             let r = ingest.submit(refunds).await.unwrap();
             assert_eq!((r.accepted, r.duplicates), (0, 2));
             assert_eq!(totals(&db).await, (721, 7190));
-            let day = micro::day_summary(&db, id, "2026-05-29").await.unwrap();
+            let day = micro::day_summary(&db, &key(&db, id).await, "2026-05-29")
+                .await
+                .unwrap();
             assert_eq!(
                 (
                     day.accepted_count,
@@ -2618,7 +2800,9 @@ mod micro_tests {
                 (720, 7200, 1, 10)
             );
             assert!(matches!(
-                audit::verify(&db).await.unwrap(),
+                audit::verify(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
                 Verdict::Intact { .. }
             ));
         }
@@ -2651,7 +2835,7 @@ mod micro_tests {
             store::receipts::register_range(
                 &db,
                 &cli,
-                &Scope::whole_network(),
+                &domain::access::System::operator("test").scope(),
                 "410323",
                 "41030126",
                 1,
@@ -2665,13 +2849,20 @@ mod micro_tests {
             items.extend((30..50).map(|n| on_day(n, 2, false)));
             items.extend((0..2).map(|n| on_day(n, 2, true)));
             ingest.submit(sub(id, items)).await.unwrap();
-            assert_eq!(micro::settle_all(&db, &cli).await.unwrap(), 2);
             assert_eq!(
-                micro::settle_all(&db, &cli).await.unwrap(),
+                micro::settle_all(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
+                2
+            );
+            assert_eq!(
+                micro::settle_all(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
                 0,
                 "settled once"
             );
-            let done = micro::settlements(&db, id, 10).await.unwrap();
+            let done = micro::settlements(&db, &all(), id, 10).await.unwrap();
             assert_eq!(done.len(), 2);
             let (older, newer) = (&done[1], &done[0]);
             assert_eq!((older.orders_count, older.net_fen), (30, 300));
@@ -2682,7 +2873,12 @@ mod micro_tests {
             assert!(older.receipt_number.is_some(), "one receipt per settlement");
             assert_eq!(cash(&db, "XA-GEN").await, 480);
             let day3 = domain::time::china_day(store::now_ms() - 3 * 86_400_000);
-            assert!(micro::day_summary(&db, id, &day3).await.unwrap().settled);
+            assert!(
+                micro::day_summary(&db, &key(&db, id).await, &day3)
+                    .await
+                    .unwrap()
+                    .settled
+            );
             // A late order for three days ago, and refunds beyond what the next period brings:
             // the late order goes into the next settlement; a negative balance is carried.
             let late = vec![
@@ -2692,8 +2888,13 @@ mod micro_tests {
                 on_day(32, 1, true),
             ];
             ingest.submit(sub(id, late)).await.unwrap();
-            assert_eq!(micro::settle_all(&db, &cli).await.unwrap(), 1);
-            let next = &micro::settlements(&db, id, 1).await.unwrap()[0];
+            assert_eq!(
+                micro::settle_all(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
+                1
+            );
+            let next = &micro::settlements(&db, &all(), id, 1).await.unwrap()[0];
             assert_eq!(
                 next.through_day,
                 domain::time::china_day(store::now_ms() - 86_400_000)
@@ -2705,13 +2906,20 @@ mod micro_tests {
             assert_eq!(next.donation_id, None, "nothing booked; carried");
             assert_eq!(cash(&db, "XA-GEN").await, 480);
             assert!(matches!(
-                store::ledger::verify(&db).await.unwrap(),
+                store::ledger::verify(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
                 store::ledger::LedgerVerdict::Intact { .. }
             ));
             assert!(
-                micro::settle(&db, &cli, id, &domain::time::china_day(store::now_ms()))
-                    .await
-                    .is_err(),
+                micro::settle(
+                    &db,
+                    &domain::access::System::operator("test"),
+                    id,
+                    &domain::time::china_day(store::now_ms())
+                )
+                .await
+                .is_err(),
                 "today is not over"
             );
         }
@@ -2733,7 +2941,12 @@ mod micro_tests {
                 }
             }
             ingest.submit(sub(id, items)).await.unwrap();
-            assert_eq!(micro::settle_all(&db, &cli).await.unwrap(), 4);
+            assert_eq!(
+                micro::settle_all(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
+                4
+            );
             let day = |k: i64| domain::time::china_day(store::now_ms() - k * 86_400_000);
             let line =
                 |row: usize, payer: &str, fen: i64, reference: String| micro::RemittanceLine {
@@ -2760,17 +2973,17 @@ mod micro_tests {
                 line(5, "某电商平台", 7, "其他".into()),
                 line(6, "路人甲", 500, "捐款".into()),
             ];
-            let report = micro::import_remittances(&db, &cli, "f1", &lines)
+            let report = micro::import_remittances(&db, &cli, &all(), id, "f1", &lines)
                 .await
                 .unwrap();
             assert_eq!(report.matched.len(), 3);
             assert_eq!(report.unplaced, vec![5]);
             assert_eq!(report.unknown_payer, vec![(6, "路人甲".to_string())]);
-            let again = micro::import_remittances(&db, &cli, "f1", &lines)
+            let again = micro::import_remittances(&db, &cli, &all(), id, "f1", &lines)
                 .await
                 .unwrap();
             assert_eq!(again.already, vec![2, 3, 4, 5], "each line once");
-            let (recon, unplaced) = micro::reconciliation(&db, id).await.unwrap();
+            let (recon, unplaced) = micro::reconciliation(&db, &all(), id).await.unwrap();
             let by_day: Vec<(String, &str, i64)> = recon
                 .iter()
                 .map(|r| {
@@ -2793,10 +3006,10 @@ mod micro_tests {
             assert_eq!(unplaced.len(), 1);
             // Paying the rest of day 4 twice over: overpaid.
             let more = vec![line(2, "某电商平台", 100, format!("补 {}", day(4)))];
-            micro::import_remittances(&db, &cli, "f2", &more)
+            micro::import_remittances(&db, &cli, &all(), id, "f2", &more)
                 .await
                 .unwrap();
-            let (recon, _) = micro::reconciliation(&db, id).await.unwrap();
+            let (recon, _) = micro::reconciliation(&db, &all(), id).await.unwrap();
             assert_eq!(recon[2].standing.key(), "overpaid");
         }
     );
@@ -2805,7 +3018,6 @@ mod micro_tests {
         old_orders_fold_into_daily_totals_and_still_count_once,
         |db: Db| async move {
             let id = partner(&db).await;
-            let cli = Actor::cli("test");
             let ingest = Ingestor::start(db.clone());
             // 95 days ago (past the 90-day retention) and 10 days ago.
             let mut items: Vec<Item> = (0..30).map(|n| on_day(n, 95, false)).collect();
@@ -2813,24 +3025,44 @@ mod micro_tests {
             items.extend((30..40).map(|n| on_day(n, 10, false)));
             ingest.submit(sub(id, items.clone())).await.unwrap();
             let day95 = domain::time::china_day(store::now_ms() - 95 * 86_400_000);
-            let before_public = micro::public_days(&db, id).await.unwrap();
+            let before_public = store::public::public_days(&db, id).await.unwrap();
             // Nothing is folded before it is settled.
-            assert_eq!(micro::compact(&db, &cli).await.unwrap(), 0);
-            micro::settle_all(&db, &cli).await.unwrap();
+            assert_eq!(
+                micro::compact(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
+                0
+            );
+            micro::settle_all(&db, &domain::access::System::operator("test"))
+                .await
+                .unwrap();
             let cash_before = cash(&db, "XA-GEN").await;
-            assert_eq!(micro::compact(&db, &cli).await.unwrap(), 31);
-            assert_eq!(micro::compact(&db, &cli).await.unwrap(), 0, "folded once");
+            assert_eq!(
+                micro::compact(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
+                31
+            );
+            assert_eq!(
+                micro::compact(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
+                0,
+                "folded once"
+            );
             assert_eq!(
                 totals(&db).await,
                 (10, 100),
                 "only the recent orders are kept one by one"
             );
             assert_eq!(
-                micro::public_days(&db, id).await.unwrap(),
+                store::public::public_days(&db, id).await.unwrap(),
                 before_public,
                 "the public record is unchanged"
             );
-            let d = micro::day_summary(&db, id, &day95).await.unwrap();
+            let d = micro::day_summary(&db, &key(&db, id).await, &day95)
+                .await
+                .unwrap();
             assert_eq!(
                 (
                     d.accepted_count,
@@ -2847,7 +3079,9 @@ mod micro_tests {
                 "the ledger is untouched"
             );
             assert!(matches!(
-                store::ledger::verify(&db).await.unwrap(),
+                store::ledger::verify(&db, &domain::access::System::operator("test"))
+                    .await
+                    .unwrap(),
                 store::ledger::LedgerVerdict::Intact { .. }
             ));
         }
@@ -2860,7 +3094,7 @@ mod micro_tests {
         let id = micro::create_partner(
             &db,
             &cli,
-            &Scope::whole_network(),
+            &domain::access::System::operator("test").scope(),
             &NewPartner {
                 name: "周结电商".into(),
                 credit_code: "91350100M000100Y43".into(),
@@ -2884,16 +3118,26 @@ mod micro_tests {
             .await
             .unwrap();
         // Weeks end 14 and 7 days ago; the third is still running.
-        assert_eq!(micro::settle_all(&db, &cli).await.unwrap(), 2);
-        let done = micro::settlements(&db, id, 10).await.unwrap();
+        assert_eq!(
+            micro::settle_all(&db, &domain::access::System::operator("test"))
+                .await
+                .unwrap(),
+            2
+        );
+        let done = micro::settlements(&db, &all(), id, 10).await.unwrap();
         assert_eq!(done[1].through_day, day(14));
         assert_eq!(done[0].through_day, day(7));
         assert_eq!((done[1].orders_count, done[0].orders_count), (7, 7));
-        assert_eq!(micro::settle_all(&db, &cli).await.unwrap(), 0);
+        assert_eq!(
+            micro::settle_all(&db, &domain::access::System::operator("test"))
+                .await
+                .unwrap(),
+            0
+        );
         let bad = micro::create_partner(
             &db,
             &cli,
-            &Scope::whole_network(),
+            &domain::access::System::operator("test").scope(),
             &NewPartner {
                 name: "x".into(),
                 credit_code: "91410300MA4417000J".into(),
@@ -2939,7 +3183,7 @@ mod micro_tests {
                 .unwrap()
                 .unwrap();
             assert!(before.terms.is_none());
-            let all = Scope::whole_network();
+            let all = domain::access::System::operator("test").scope();
             let cli = Actor::cli("test");
             let new = micro::rotate_secret(&db, &cli, &all, id).await.unwrap();
             assert_ne!(new, key.secret);
@@ -2985,3 +3229,8 @@ mod micro_tests {
         }
     );
 }
+
+// Amounts are written yuan_fen.
+#[allow(clippy::inconsistent_digit_grouping)]
+#[path = "store/hardening.rs"]
+mod hardening;

@@ -1,21 +1,25 @@
 //! Sign-in state, CSRF, and the one place where access is decided.
 //!
-//! `page_session` runs before every page handler: it finds the session behind the cookie,
-//! picks the language, and refuses any POST whose CSRF token does not match — so no form
-//! handler can forget the check. Handlers then ask [`scoped_unit`] for the unit they act on;
-//! it is the only caller of [`domain::access::authorize`] on the request path.
+//! Every route is registered with its [`Access`] (see `lib.rs`), and [`guard`] enforces it
+//! before a handler runs and before any body is read: it finds the caller, decides the
+//! permission on the unit named by `{code}`, and only then reads the body — up to the route's
+//! own limit — and checks the CSRF token of every page POST. A handler receives its unit only
+//! as an [`InUnit<P>`], whose type names the permission `P`; it cannot be made anywhere else,
+//! and the store's reads take the [`Scope`] it carries, so an object named by id is loaded
+//! through it and one from elsewhere answers exactly like one that does not exist.
 
-use crate::AppState;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::pages::form_data;
-use axum::extract::{FromRequestParts, Request, State};
+use crate::{Access, AppState};
+use axum::extract::{FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use domain::access::{Permission, Scope, authorize};
 use domain::org::DivisionCode;
+use std::marker::PhantomData;
 use store::org_units::{self, OrgUnit};
 use store::users::{Session, SessionKind};
 
@@ -23,6 +27,8 @@ pub const SESSION_COOKIE: &str = "sw_session";
 /// Before sign-in there is no session to hold the CSRF token: the sign-in form's token is
 /// paired with this cookie instead (double submit).
 pub const PRE_SESSION_COOKIE: &str = "sw_pre";
+/// A visitor's token for public ratings, issued and signed by the server.
+pub const VISITOR_COOKIE: &str = "sw_visitor";
 pub const LANG_COOKIE: &str = "sw_lang";
 pub const CSRF_FIELD: &str = "csrf";
 
@@ -37,12 +43,46 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// `Set-Cookie` value: always HttpOnly and SameSite=Lax.
-pub fn set_cookie(name: &str, value: &str, max_age_s: Option<i64>) -> String {
-    let age = max_age_s
-        .map(|s| format!("; Max-Age={s}"))
-        .unwrap_or_default();
-    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{age}")
+/// How cookies are named and marked: behind TLS they are `Secure` and carry the `__Host-`
+/// prefix (bound to this host, path `/`, never set over plain HTTP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cookies {
+    pub secure: bool,
+}
+
+impl Cookies {
+    /// The name a cookie goes by on this deployment.
+    pub fn name(self, base: &str) -> String {
+        if self.secure {
+            format!("__Host-{base}")
+        } else {
+            base.to_string()
+        }
+    }
+
+    /// The request's value of a cookie.
+    pub fn get<'a>(self, headers: &'a HeaderMap, base: &str) -> Option<&'a str> {
+        cookie(headers, &self.name(base))
+    }
+
+    /// `Set-Cookie` value: always HttpOnly and SameSite=Lax; Secure behind TLS.
+    pub fn set(self, base: &str, value: &str, max_age_s: Option<i64>) -> String {
+        let age = max_age_s
+            .map(|s| format!("; Max-Age={s}"))
+            .unwrap_or_default();
+        let secure = if self.secure { "; Secure" } else { "" };
+        format!(
+            "{}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{age}",
+            self.name(base)
+        )
+    }
+
+    /// Adds a cookie to a response.
+    pub fn add(self, r: &mut Response, base: &str, value: &str, max_age_s: Option<i64>) {
+        if let Ok(v) = self.set(base, value, max_age_s).parse() {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
 }
 
 /// What `page_session` found, for the extractors below.
@@ -51,12 +91,17 @@ pub struct PageContext {
     pub lang: Lang,
     pub session: Option<Session>,
     pub token: Option<String>,
+    pub cookies: Cookies,
 }
 
-/// Loads the session and language; checks the CSRF token of every POST.
-pub async fn page_session(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Finds the session behind the cookie and picks the language, for every page. It reads no
+/// body: that is [`guard`]'s, after the access decision.
+pub async fn page_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let lang = Lang::from_headers(req.headers());
-    let token = cookie(req.headers(), SESSION_COOKIE).map(str::to_string);
+    let cookies = state.config.cookies;
+    let token = cookies
+        .get(req.headers(), SESSION_COOKIE)
+        .map(str::to_string);
     let session = match &token {
         Some(t) => match store::users::session(&state.db, t, SessionKind::Web).await {
             Ok(s) => s,
@@ -64,45 +109,161 @@ pub async fn page_session(State(state): State<AppState>, req: Request, next: Nex
         },
         None => None,
     };
-    let (parts, body) = req.into_parts();
-    let mut req = if parts.method == Method::POST {
-        let multipart = form_data::is_multipart(&parts.headers);
-        // Only signed-in users upload files: nobody else gets to make the server buffer them.
-        if multipart && session.is_none() {
-            return AppError::Csrf.into_page(lang);
-        }
-        let limit = if multipart {
-            form_data::MAX_UPLOAD_BYTES
+    req.extensions_mut().insert(PageContext {
+        lang,
+        session,
+        token,
+        cookies,
+    });
+    next.run(req).await
+}
+
+/// One route's rule, as registered.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub access: Access,
+    /// The most a request body to this route may be.
+    pub body_limit: usize,
+    /// A page (cookie session, CSRF on POST) rather than the API (bearer token).
+    pub page: bool,
+}
+
+/// The decision for a route with a unit in its path: who, with which permission, on which
+/// unit, within which granted scope.
+#[derive(Clone)]
+struct Decided {
+    session: Session,
+    permission: Permission,
+    grant: Scope,
+    unit: OrgUnit,
+}
+
+/// The caller of a route that needs a signed-in user.
+#[derive(Clone)]
+struct Caller(Session);
+
+/// Enforces a route's [`Rule`]: the caller, the permission on the unit in the path, then the
+/// body (bounded by the route's limit) and, for page POSTs, the CSRF token. Nothing is read
+/// from the body of a request that may not reach the route.
+pub async fn guard(
+    State((state, rule)): State<(AppState, Rule)>,
+    req: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    let (mut parts, body) = req.into_parts();
+    let ctx = parts.extensions.get::<PageContext>().cloned();
+    let session = match rule.access {
+        Access::Public | Access::Partner => None,
+        Access::SignedIn | Access::Unit(_) | Access::Body(_) => Some(if rule.page {
+            ctx.as_ref()
+                .and_then(|c| c.session.clone())
+                .ok_or(AppError::LoginRequired)?
         } else {
-            form_data::MAX_FORM_BYTES
-        };
-        let bytes = match axum::body::to_bytes(body, limit).await {
-            Ok(b) => b,
-            Err(_) => return AppError::PayloadTooLarge.into_page(lang),
-        };
+            bearer_session(&state, &parts.headers).await?
+        }),
+    };
+    if let Some(session) = &session {
+        match rule.access {
+            Access::Unit(permission) => {
+                let params = RawPathParams::from_request_parts(&mut parts, &state)
+                    .await
+                    .map_err(|_| AppError::NotFound)?;
+                let code = params
+                    .iter()
+                    .find(|(k, _)| *k == "code")
+                    .map(|(_, v)| v.to_string())
+                    .ok_or(AppError::Internal("route without {code}".into()))?;
+                let decided = decide_unit(&state, session, permission, &code).await?;
+                parts.extensions.insert(decided);
+            }
+            // The object comes in the body; the handler finds it through the grants that allow
+            // this permission. Holding it nowhere is refused now.
+            Access::Body(permission)
+                if !session
+                    .user
+                    .grants
+                    .iter()
+                    .any(|g| g.role.allows(permission)) =>
+            {
+                return Err(AppError::Forbidden);
+            }
+            _ => {}
+        }
+        parts.extensions.insert(Caller(session.clone()));
+    }
+    let reads_body = matches!(parts.method, Method::POST | Method::PUT | Method::PATCH);
+    if !reads_body {
+        return Ok(next.run(Request::from_parts(parts, body)).await);
+    }
+    let multipart = form_data::is_multipart(&parts.headers);
+    // Only signed-in users upload files: nobody else gets to make the server buffer them.
+    if rule.page && multipart && session.is_none() {
+        return Err(AppError::Csrf);
+    }
+    let bytes = axum::body::to_bytes(body, rule.body_limit)
+        .await
+        .map_err(|_| AppError::PayloadTooLarge)?;
+    if rule.page {
+        let cookies = ctx.as_ref().map(|c| c.cookies).unwrap_or_default();
         let expected = match &session {
-            Some(s) => Some(s.csrf_token.as_str()),
-            None => cookie(&parts.headers, PRE_SESSION_COOKIE),
+            Some(s) => Some(s.csrf_token.clone()),
+            None => cookies
+                .get(&parts.headers, PRE_SESSION_COOKIE)
+                .map(str::to_string),
         };
         let given = if multipart {
             form_data::multipart_field(&parts.headers, bytes.clone(), CSRF_FIELD).await
         } else {
             form_field(&bytes, CSRF_FIELD)
         };
-        let ok = matches!((expected, given.as_deref()), (Some(e), Some(g)) if !e.is_empty() && constant_eq(e, g));
+        let ok = matches!((expected.as_deref(), given.as_deref()),
+            (Some(e), Some(g)) if !e.is_empty() && domain::constant_eq(e, g));
         if !ok {
-            return AppError::Csrf.into_page(lang);
+            return Err(AppError::Csrf);
         }
-        Request::from_parts(parts, axum::body::Body::from(bytes))
-    } else {
-        Request::from_parts(parts, body)
-    };
-    req.extensions_mut().insert(PageContext {
-        lang,
-        session,
-        token,
-    });
-    next.run(req).await
+    }
+    Ok(next
+        .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await)
+}
+
+async fn bearer_session(state: &AppState, headers: &HeaderMap) -> Result<Session, AppError> {
+    let token = bearer_token(headers).ok_or(AppError::Unauthorized)?;
+    store::users::session(&state.db, token, SessionKind::Api)
+        .await?
+        .ok_or(AppError::Unauthorized)
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// May `session` use `permission` on the unit `code`? Unit codes are public facts (the portal
+/// lists every unit), so a unit outside the grants is refused (403) and an unknown code is
+/// 404; objects inside a unit are another matter (see [`InUnit::scope`]).
+async fn decide_unit(
+    state: &AppState,
+    session: &Session,
+    permission: Permission,
+    code: &str,
+) -> Result<Decided, AppError> {
+    let code = DivisionCode::parse(code).map_err(|_| AppError::NotFound)?;
+    let grant =
+        authorize(&session.user.grants, permission, &code.path()).ok_or(AppError::Forbidden)?;
+    let unit = org_units::get(&state.db, &grant, code.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Decided {
+        session: session.clone(),
+        permission,
+        grant,
+        unit,
+    })
 }
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {
@@ -111,12 +272,223 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+/// Permissions as types, so a handler's signature says what it needs: `InUnit<perm::ViewMoney>`.
+pub mod perm {
+    use domain::access::Permission;
+
+    pub trait Perm: Send + Sync + 'static {
+        const PERMISSION: Permission;
+    }
+
+    macro_rules! perms {
+        ($($name:ident),* $(,)?) => {
+            $(
+                #[doc = concat!("[`Permission::", stringify!($name), "`] as a type.")]
+                pub struct $name;
+                impl Perm for $name {
+                    const PERMISSION: Permission = Permission::$name;
+                }
+            )*
+        };
+    }
+
+    perms!(
+        ViewOrg,
+        EditOrgFacts,
+        ViewAudit,
+        ManageUsers,
+        ManageFunds,
+        ViewMoney,
+        ManagePartners,
+        ManageSetup,
+        ModerateFeedback,
+    );
+}
+
+/// The unit named by the route's `{code}`, reached with permission `P`. Only [`guard`] makes
+/// the decision behind it; a handler whose `P` differs from its route's registered access is a
+/// programming error, answered 500 (the route walk test reaches every route).
+pub struct InUnit<P: perm::Perm> {
+    session: Session,
+    grant: Scope,
+    unit: OrgUnit,
+    scope: Scope,
+    _p: PhantomData<P>,
+}
+
+impl<P: perm::Perm> InUnit<P> {
+    pub fn unit(&self) -> &OrgUnit {
+        &self.unit
+    }
+
+    pub fn into_unit(self) -> OrgUnit {
+        self.unit
+    }
+
+    /// The unit's own subtree: what a page about the unit may load. An object named by id
+    /// outside it is not found, exactly like one that does not exist.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// The whole grant the decision rests on (the crumbs above the unit, within it).
+    pub fn grant(&self) -> &Scope {
+        &self.grant
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    pub fn user(&self) -> &store::users::User {
+        &self.session.user
+    }
+
+    /// Whether the same user may also use `other` on this unit (to show a link or a form).
+    pub fn may(&self, other: Permission) -> bool {
+        self.scope_for(other).is_some()
+    }
+
+    /// The unit's subtree under another permission the user holds here, if any.
+    pub fn scope_for(&self, other: Permission) -> Option<Scope> {
+        scope_in_unit(&self.session, other, &self.unit)
+    }
+
+    /// The scope for `other` at a unit inside this one (or above it, within the grants), if
+    /// held: where a step is decided elsewhere than the page's unit.
+    pub fn scope_at(&self, other: Permission, path: &str) -> Option<Scope> {
+        authorize(&self.session.user.grants, other, path)
+    }
+}
+
+/// A unit's subtree under a permission the session holds there, if any: for pages that a
+/// route with another permission shares (a form shown again after its POST).
+pub fn scope_in_unit(session: &Session, permission: Permission, unit: &OrgUnit) -> Option<Scope> {
+    authorize(&session.user.grants, permission, &unit.org_path)
+        .and_then(|g| g.narrowed_to(&unit.org_path))
+}
+
+impl<P: perm::Perm, S: Send + Sync> FromRequestParts<S> for InUnit<P> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let d = parts
+            .extensions
+            .get::<Decided>()
+            .cloned()
+            .ok_or(AppError::Internal(
+                "no access decision for this route".into(),
+            ))?;
+        if d.permission != P::PERMISSION {
+            return Err(AppError::Internal(format!(
+                "route registered for {:?}, handler needs {:?}",
+                d.permission,
+                P::PERMISSION
+            )));
+        }
+        let scope = d
+            .grant
+            .narrowed_to(&d.unit.org_path)
+            .ok_or(AppError::NotFound)?;
+        Ok(InUnit {
+            session: d.session,
+            grant: d.grant,
+            unit: d.unit,
+            scope,
+            _p: PhantomData,
+        })
+    }
+}
+
+/// A caller who holds permission `P` somewhere, for an API route whose object (a fund, a
+/// payment) is named in the body or the path: it is found through [`Grantee::scopes`], and one
+/// outside them answers exactly like one that does not exist.
+pub struct Grantee<P: perm::Perm> {
+    session: Session,
+    _p: PhantomData<P>,
+}
+
+impl<P: perm::Perm> Grantee<P> {
+    pub fn user(&self) -> &store::users::User {
+        &self.session.user
+    }
+
+    /// Every subtree where the caller holds `P`, widest first.
+    pub fn scopes(&self) -> Vec<Scope> {
+        let mut grants: Vec<&domain::access::Grant> = self
+            .session
+            .user
+            .grants
+            .iter()
+            .filter(|g| g.role.allows(P::PERMISSION))
+            .collect();
+        grants.sort_by_key(|g| g.org_path.len());
+        grants
+            .into_iter()
+            .filter_map(|g| authorize(std::slice::from_ref(g), P::PERMISSION, &g.org_path))
+            .collect()
+    }
+
+    /// The scope for another permission at a path, if held.
+    pub fn scope_at(&self, other: Permission, path: &str) -> Option<Scope> {
+        authorize(&self.session.user.grants, other, path)
+    }
+
+    /// A fund named in the request, with the scope it was found in. Not found, or outside
+    /// every scope: the same refusal, naming `field`.
+    pub async fn fund(
+        &self,
+        state: &AppState,
+        code: &str,
+        field: &'static str,
+    ) -> Result<Scoped<store::ledger::Fund>, AppError> {
+        for scope in self.scopes() {
+            if let Some(fund) = store::ledger::fund(&state.db, &scope, code).await? {
+                return Ok(Scoped { scope, value: fund });
+            }
+        }
+        Err(AppError::invalid(field, "fund_unknown"))
+    }
+}
+
+impl<P: perm::Perm, S: Send + Sync> FromRequestParts<S> for Grantee<P> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Caller(session) = parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or(AppError::Internal("no caller for this route".into()))?;
+        if !session
+            .user
+            .grants
+            .iter()
+            .any(|g| g.role.allows(P::PERMISSION))
+        {
+            return Err(AppError::Forbidden);
+        }
+        Ok(Grantee {
+            session,
+            _p: PhantomData,
+        })
+    }
+}
+
+/// A value found through the scope it was found in. Made only here.
+pub struct Scoped<T> {
+    scope: Scope,
+    value: T,
+}
+
+impl<T> Scoped<T> {
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    pub fn value(&self) -> &T {
+        &self.value
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for PageContext {
@@ -147,115 +519,65 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
     }
 }
 
-/// A caller of the JSON API with a live bearer token.
+/// A caller of the JSON API with a live bearer token (found by [`guard`]).
 pub struct ApiCaller {
     pub session: Session,
     pub token: String,
 }
 
-impl FromRequestParts<AppState> for ApiCaller {
+impl<S: Send + Sync> FromRequestParts<S> for ApiCaller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Caller(session) = parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or(AppError::Unauthorized)?;
+        let token = bearer_token(&parts.headers)
+            .ok_or(AppError::Unauthorized)?
+            .to_string();
+        Ok(ApiCaller { session, token })
+    }
+}
+
+/// The client's address, for the abuse limits: the socket's peer, or — behind a proxy the
+/// deployment trusts — the address that proxy put last in `X-Forwarded-For`.
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(AppError::Unauthorized)?
-            .to_string();
-        let session = store::users::session(&state.db, &token, SessionKind::Api)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        Ok(ApiCaller { session, token })
+        if state.config.trust_forwarded_for
+            && let Some(last) = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .rfind(|v| !v.is_empty())
+        {
+            return Ok(ClientAddr(last.to_string()));
+        }
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(ClientAddr(peer))
     }
 }
 
-/// A value reached through an authorization decision; handlers get one only from
-/// [`scoped_unit`].
-pub struct Scoped<T> {
-    pub scope: Scope,
-    pub value: T,
-}
-
-/// The one authorization decision: may this session use `permission` on the unit at `path`?
-/// Every route that acts on a unit — named in the path or in the body — comes through here.
-pub fn scope_at(session: &Session, permission: Permission, path: &str) -> Result<Scope, AppError> {
-    authorize(&session.user.grants, permission, path).ok_or(AppError::Forbidden)
-}
-
-/// The unit named by a route's `{code}`, with the scope the decision granted. Out of scope is
-/// 403; a code that names no unit is 404.
-pub async fn scoped_unit(
-    state: &AppState,
-    session: &Session,
-    permission: Permission,
-    code: &str,
-) -> Result<Scoped<OrgUnit>, AppError> {
-    let code = DivisionCode::parse(code).map_err(|_| AppError::NotFound)?;
-    let scope = scope_at(session, permission, &code.path())?;
-    let unit = org_units::get(&state.db, &scope, code.as_str())
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(Scoped { scope, value: unit })
-}
-
-/// The fund named in a request, with the scope granted on its unit.
-pub async fn scoped_fund(
-    state: &AppState,
-    session: &Session,
-    permission: Permission,
-    fund_code: &str,
-    field: &'static str,
-) -> Result<Scoped<store::ledger::Fund>, AppError> {
-    // Where the fund sits is needed to decide; nothing of it is returned before the decision.
-    let fund = store::ledger::fund(&state.db, &Scope::whole_network(), fund_code)
-        .await?
-        .ok_or(AppError::Invalid(vec![domain::FieldError::new(
-            field,
-            "fund_unknown",
-        )]))?;
-    let scope = scope_at(session, permission, &fund.org_path)?;
-    Ok(Scoped { scope, value: fund })
-}
-
-/// For showing or hiding a link or button only; access itself is decided by [`scoped_unit`].
-pub fn may(session: &Session, permission: Permission, path: &str) -> bool {
-    scope_at(session, permission, path).is_ok()
-}
-
-/// Where a disbursement step is decided: at the fund's unit, except the second approval, which
-/// belongs to the level above the legal entity keeping the fund. The API and the pages ask here.
-pub async fn disbursement_scope(
-    state: &AppState,
-    session: &Session,
-    id: i64,
-    action: domain::disbursement::Action,
-) -> Result<Scope, AppError> {
-    let (org_path, entity) = store::disbursements::place_of(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let path = if action == domain::disbursement::Action::ApproveUpper {
-        DivisionCode::parse(&entity)
-            .ok()
-            .and_then(|e| e.parent())
-            .map(|p| p.path())
-            .ok_or(AppError::Forbidden)?
-    } else {
-        org_path
-    };
-    scope_at(session, Permission::ManageFunds, &path)
-}
-
 /// The visitor's pre-session token for a form before sign-in (the sign-in form, the public
-/// feedback form): the one their browser already holds, so two open tabs both work, or new.
-pub fn pre_session_token(headers: &HeaderMap) -> String {
-    cookie(headers, PRE_SESSION_COOKIE)
+/// forms): the one their browser already holds, so two open tabs both work, or new.
+pub fn pre_session_token(cookies: Cookies, headers: &HeaderMap) -> String {
+    cookies
+        .get(headers, PRE_SESSION_COOKIE)
         .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(str::to_string)
         .unwrap_or_else(|| {
@@ -267,8 +589,6 @@ pub fn pre_session_token(headers: &HeaderMap) -> String {
 }
 
 /// Gives the browser its pre-session token (double submit: the form carries it too).
-pub fn set_pre_session_cookie(r: &mut Response, token: &str) {
-    if let Ok(v) = set_cookie(PRE_SESSION_COOKIE, token, Some(3600)).parse() {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
+pub fn set_pre_session_cookie(cookies: Cookies, r: &mut Response, token: &str) {
+    cookies.add(r, PRE_SESSION_COOKIE, token, Some(3600));
 }

@@ -37,13 +37,21 @@ pub enum AppError {
     BatchTooLarge,
     /// The partner has no agreement in force today.
     AgreementInactive,
-    /// Sign-in refused (wrong name or password), or locked.
+    /// Sign-in refused: wrong name or password (the two look the same).
     BadCredentials,
-    Locked,
+    /// An abuse limit: too many attempts from this address, for this name or this receipt.
+    TooMany {
+        retry_at_ms: i64,
+    },
     Internal(String),
 }
 
 impl AppError {
+    /// Well-formed input that breaks one rule: `field` is wrong, `code` says how.
+    pub fn invalid(field: &'static str, code: &'static str) -> AppError {
+        AppError::Invalid(vec![FieldError::new(field, code)])
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::LoginRequired
@@ -60,7 +68,7 @@ impl AppError {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Locked => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,7 +90,7 @@ impl AppError {
             AppError::BatchTooLarge => "batch_too_large",
             AppError::AgreementInactive => "agreement_inactive",
             AppError::BadCredentials => "bad_credentials",
-            AppError::Locked => "locked",
+            AppError::TooMany { .. } => "too_many_attempts",
             AppError::Internal(_) => "internal",
         }
     }
@@ -128,7 +136,21 @@ impl AppError {
                         &[("field", &lang.t(&format!("field.{field}")))],
                     )
                 }),
+            AppError::TooMany { retry_at_ms } => lang.tf(
+                "err.too_many_until",
+                &[("time", &domain::time::fmt_china(*retry_at_ms))],
+            ),
             other => lang.error(other.code()),
+        }
+    }
+
+    /// An answer to a client that must wait: when it may try again, in seconds.
+    pub fn retry_after_s(&self) -> Option<i64> {
+        match self {
+            AppError::TooMany { retry_at_ms } => {
+                Some(((retry_at_ms - store::now_ms()) / 1000).max(1))
+            }
+            _ => None,
         }
     }
 
@@ -224,6 +246,7 @@ pub fn api_error_response(lang: Lang, err: &AppError) -> Response {
         "field": err.field(),
     });
     let mut r = (err.status(), axum::Json(body)).into_response();
+    add_retry_after(&mut r, err);
     if matches!(err, AppError::Unauthorized) {
         r.headers_mut().insert(
             header::WWW_AUTHENTICATE,
@@ -231,6 +254,15 @@ pub fn api_error_response(lang: Lang, err: &AppError) -> Response {
         );
     }
     r
+}
+
+/// `Retry-After` on an answer to a client that must wait.
+pub fn add_retry_after(r: &mut Response, err: &AppError) {
+    if let Some(s) = err.retry_after_s()
+        && let Ok(v) = header::HeaderValue::from_str(&s.to_string())
+    {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
 }
 
 fn is_html(r: &Response) -> bool {

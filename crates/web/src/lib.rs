@@ -7,69 +7,166 @@ pub mod charts;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod server;
 pub mod statements;
 
 use axum::Router;
-use axum::http::Method;
+use axum::http::{HeaderValue, Method, header};
 use axum::routing::MethodRouter;
 use domain::access::Permission;
+use std::sync::Arc;
 use std::time::Duration;
 use store::Db;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 rust_i18n::i18n!("locales", fallback = "zh-CN");
+
+/// How a deployment runs the edge. Every limit has a default a real deployment can keep.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Cookies `Secure` with `__Host-` names, and HSTS: set when TLS is terminated in front.
+    pub cookies: auth::Cookies,
+    /// Take the client's address from the last `X-Forwarded-For` entry (behind a proxy only).
+    pub trust_forwarded_for: bool,
+    pub sign_in: store::users::SignInLimits,
+    pub trace: store::public::TraceLimits,
+    pub ratings_per_address: store::limits::Limit,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            cookies: auth::Cookies::default(),
+            trust_forwarded_for: false,
+            sign_in: store::users::SignInLimits::default(),
+            trace: store::public::TraceLimits::default(),
+            ratings_per_address: store::feedback::DEFAULT_RATINGS_PER_ADDRESS,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     /// Where partner micro-donations are written (group commit on SQLite).
     pub ingestor: store::micro::Ingestor,
+    pub config: Arc<Config>,
 }
 
 impl AppState {
     /// The state of one app server. Needs a Tokio runtime (it starts the ingest writer).
     pub fn new(db: Db) -> AppState {
+        AppState::with_config(db, Config::default())
+    }
+
+    pub fn with_config(db: Db, config: Config) -> AppState {
         AppState {
             ingestor: store::micro::Ingestor::start(db.clone()),
             db,
+            config: Arc::new(config),
         }
     }
 }
 
-/// Who may reach a route. The route walk test checks every entry against an outsider.
+/// Who may reach a route. [`auth::guard`] enforces it before the handler runs; the route walk
+/// test checks every entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// No login (sign-in page, health check, assets, OpenAPI file).
+    /// No login (sign-in page, health check, assets, OpenAPI file, the public portal).
     Public,
     /// Any signed-in user, acting only on themselves (sign-out, revoke own token).
     SignedIn,
     /// A permission on the unit named by `{code}` in the path.
     Unit(Permission),
-    /// A permission on the unit named in the JSON body (directly, or through a fund).
+    /// A permission held somewhere; the object is named in the body or the path and found
+    /// through the grants that allow it.
     Body(Permission),
     /// An e-commerce partner, by the request's signature with its secret.
     Partner,
 }
 
+/// A form without files is small.
+pub const FORM_BYTES: usize = 256 * 1024;
+/// A payment's evidence: 8 files of 5 MiB and the fields around them.
+pub const EVIDENCE_BYTES: usize = 42 * 1024 * 1024;
+/// A bank statement.
+pub const STATEMENT_BYTES: usize = 16 * 1024 * 1024;
+/// An API request's JSON.
+pub const JSON_BYTES: usize = 64 * 1024;
+/// A partner's batch of 10,000 orders is about 1.2 MB of JSON.
+pub const PARTNER_BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+/// One route: method, path, who may reach it, how big a body it takes, its handler and — for
+/// the API — its OpenAPI entry, all from one registration.
 pub struct RouteSpec {
     pub method: Method,
-    pub path: &'static str,
+    pub path: String,
     pub access: Access,
-    pub handler: MethodRouter<AppState>,
+    pub body_limit: usize,
+    handler: MethodRouter<AppState>,
+    openapi: Option<utoipa_axum::router::UtoipaMethodRouter<AppState>>,
 }
 
-fn spec(
-    method: Method,
-    path: &'static str,
+fn page(method: Method, path: &str, access: Access, handler: MethodRouter<AppState>) -> RouteSpec {
+    RouteSpec {
+        method,
+        path: path.to_string(),
+        access,
+        body_limit: FORM_BYTES,
+        handler,
+        openapi: None,
+    }
+}
+
+fn upload(
+    path: &str,
     access: Access,
+    body_limit: usize,
     handler: MethodRouter<AppState>,
 ) -> RouteSpec {
     RouteSpec {
+        body_limit,
+        ..page(Method::POST, path, access, handler)
+    }
+}
+
+/// An API route: its method and path come from the handler's `#[utoipa::path]`, so the router
+/// and the OpenAPI file cannot disagree.
+fn api(access: Access, routed: utoipa_axum::router::UtoipaMethodRouter<AppState>) -> RouteSpec {
+    let (_, paths, _) = &routed;
+    let (path, item) = paths
+        .paths
+        .iter()
+        .next()
+        .expect("a #[utoipa::path] handler names its path");
+    let method = [
+        (Method::GET, item.get.is_some()),
+        (Method::POST, item.post.is_some()),
+        (Method::PUT, item.put.is_some()),
+        (Method::DELETE, item.delete.is_some()),
+        (Method::PATCH, item.patch.is_some()),
+    ]
+    .into_iter()
+    .find_map(|(m, present)| present.then_some(m))
+    .expect("a #[utoipa::path] handler names its method");
+    RouteSpec {
         method,
-        path,
+        path: path.clone(),
         access,
-        handler,
+        body_limit: JSON_BYTES,
+        handler: MethodRouter::new(),
+        openapi: Some(routed),
+    }
+}
+
+impl RouteSpec {
+    fn limit(mut self, bytes: usize) -> RouteSpec {
+        self.body_limit = bytes;
+        self
+    }
+
+    pub fn is_api(&self) -> bool {
+        self.openapi.is_some()
     }
 }
 
@@ -77,350 +174,341 @@ fn spec(
 pub fn route_specs() -> Vec<RouteSpec> {
     use Access::*;
     use Permission::*;
-    use axum::routing::{delete, get, post};
+    use axum::routing::{get, post};
+    use utoipa_axum::routes;
     vec![
-        spec(Method::GET, "/", Public, get(pages::home)),
-        spec(Method::GET, "/healthz", Public, get(pages::healthz)),
-        spec(Method::GET, "/assets/{file}", Public, get(pages::asset)),
-        spec(Method::GET, "/lang/{lang}", Public, get(pages::set_lang)),
-        spec(Method::GET, "/login", Public, get(pages::login::show)),
-        spec(
-            Method::GET,
-            "/orgs/{code}/donations/new",
-            Unit(ManageFunds),
-            get(pages::donations::new),
-        ),
-        spec(
-            Method::POST,
-            "/orgs/{code}/donations",
-            Unit(ManageFunds),
-            post(pages::donations::create),
-        ),
-        spec(
-            Method::GET,
-            "/orgs/{code}/partners",
-            Unit(ViewMoney),
-            get(pages::partners::list),
-        ),
-        spec(
-            Method::POST,
-            "/orgs/{code}/partners",
-            Unit(ManagePartners),
-            post(pages::partners::create),
-        ),
-        spec(
-            Method::GET,
-            "/orgs/{code}/partners/{id}",
-            Unit(ViewMoney),
-            get(pages::partners::show),
-        ),
-        spec(
-            Method::POST,
-            "/orgs/{code}/partners/{id}/rotate",
-            Unit(ManagePartners),
-            post(pages::partners::rotate),
-        ),
-        spec(
-            Method::POST,
-            "/orgs/{code}/partners/{id}/revoke",
-            Unit(ManagePartners),
-            post(pages::partners::revoke),
-        ),
-        spec(
-            Method::POST,
-            "/orgs/{code}/partners/{id}/remittances",
-            Unit(ManageFunds),
-            post(pages::partners::remittances),
-        ),
-        spec(
-            Method::GET,
-            "/orgs/{code}/statements",
-            Unit(ManageFunds),
-            get(pages::statements::show),
-        ),
-        spec(
-            Method::POST,
-            "/orgs/{code}/statements",
-            Unit(ManageFunds),
-            post(pages::statements::upload),
-        ),
-        spec(
-            Method::GET,
-            "/orgs/{code}/disbursements",
-            Unit(ViewMoney),
-            get(pages::disbursements::list),
-        ),
-        spec(
-            Method::POST,
-            "/orgs/{code}/disbursements",
-            Unit(ManageFunds),
-            post(pages::disbursements::create),
-        ),
-        spec(
-            Method::GET,
-            "/orgs/{code}/disbursements/{id}",
-            Unit(ViewMoney),
-            get(pages::disbursements::show),
-        ),
-        spec(
-            Method::POST,
-            "/orgs/{code}/disbursements/{id}/actions",
-            Unit(ManageFunds),
-            post(pages::disbursements::act),
-        ),
-        spec(
-            Method::POST,
-            "/orgs/{code}/disbursements/{id}/evidence",
-            Unit(ManageFunds),
-            post(pages::disbursements::attach),
-        ),
-        spec(
-            Method::GET,
-            "/orgs/{code}/evidence/{id}",
-            Unit(ViewMoney),
-            get(pages::disbursements::evidence_file),
-        ),
-        spec(
-            Method::GET,
-            "/orgs/{code}/compliance",
-            Unit(ViewMoney),
-            get(pages::compliance::show),
-        ),
-        spec(
-            Method::POST,
-            "/orgs/{code}/compliance",
-            Unit(ManageFunds),
-            post(pages::compliance::update_profile),
-        ),
-        spec(
-            Method::GET,
-            "/orgs/{code}/export",
-            Unit(ViewMoney),
-            get(pages::exports::download),
-        ),
-        spec(Method::GET, "/public", Public, get(pages::public::index)),
-        spec(
-            Method::GET,
-            "/public/trace",
-            Public,
-            get(pages::receipts::trace),
-        ),
-        spec(
-            Method::GET,
-            "/orgs/{code}/receipts/{number}",
-            Unit(ManageFunds),
-            get(pages::receipts::show),
-        ),
-        spec(
-            Method::GET,
-            "/public/partners/{id}",
-            Public,
-            get(pages::public::partner),
-        ),
-        spec(
-            Method::GET,
-            "/public/funds/{code}",
-            Public,
-            get(pages::public::fund),
-        ),
-        spec(
-            Method::POST,
-            "/public/funds/{code}/feedback",
-            Public,
-            post(pages::public::feedback),
-        ),
-        spec(Method::POST, "/login", Public, post(pages::login::create)),
-        spec(
+        page(Method::GET, "/", Public, get(pages::home)),
+        page(Method::GET, "/healthz", Public, get(pages::healthz)),
+        page(Method::GET, "/assets/{file}", Public, get(pages::asset)),
+        page(Method::GET, "/lang/{lang}", Public, get(pages::set_lang)),
+        page(Method::GET, "/login", Public, get(pages::login::show)),
+        page(Method::POST, "/login", Public, post(pages::login::create)),
+        page(
             Method::POST,
             "/logout",
             SignedIn,
             post(pages::login::destroy),
         ),
-        spec(
+        page(
             Method::GET,
             "/orgs/{code}",
             Unit(ViewOrg),
             get(pages::orgs::show),
         ),
-        spec(
+        page(
             Method::GET,
             "/orgs/{code}/edit",
             Unit(EditOrgFacts),
             get(pages::orgs::edit),
         ),
-        spec(
+        page(
             Method::POST,
             "/orgs/{code}/edit",
             Unit(EditOrgFacts),
             post(pages::orgs::update),
         ),
-        spec(
+        page(
             Method::GET,
             "/orgs/{code}/coverage",
             Unit(ViewOrg),
             get(pages::orgs::coverage),
         ),
-        spec(
+        page(
             Method::GET,
             "/orgs/{code}/search",
             Unit(ViewOrg),
             get(pages::orgs::search),
         ),
-        spec(
+        page(
             Method::GET,
             "/orgs/{code}/audit",
             Unit(ViewAudit),
             get(pages::audit::list),
         ),
-        spec(
-            Method::POST,
-            "/api/v1/auth/token",
-            Public,
-            post(api::auth::create_token),
-        ),
-        spec(
-            Method::DELETE,
-            "/api/v1/auth/token",
-            SignedIn,
-            delete(api::auth::revoke_token),
-        ),
-        spec(
+        page(
             Method::GET,
-            "/api/v1/orgs/{code}",
-            Unit(ViewOrg),
-            get(api::orgs::show),
-        ),
-        spec(
-            Method::GET,
-            "/api/v1/orgs/{code}/children",
-            Unit(ViewOrg),
-            get(api::orgs::children),
-        ),
-        spec(
-            Method::POST,
-            "/api/v1/funds",
-            Body(ManageFunds),
-            post(api::funds::create),
-        ),
-        spec(
-            Method::POST,
-            "/api/v1/funds/{fund}/status",
-            Body(ManageFunds),
-            post(api::funds::set_status),
-        ),
-        spec(
-            Method::POST,
-            "/api/v1/donations",
-            Body(ManageFunds),
-            post(api::donations::create),
-        ),
-        spec(
-            Method::POST,
-            "/api/v1/orgs/{code}/partners",
-            Unit(ManageFunds),
-            post(api::donors::pledge),
-        ),
-        spec(
-            Method::GET,
-            "/api/v1/orgs/{code}/partners",
+            "/orgs/{code}/funds",
             Unit(ViewMoney),
-            get(api::donors::partners),
+            get(pages::funds::list),
         ),
-        spec(
+        page(
+            Method::POST,
+            "/orgs/{code}/funds/{fund}/state",
+            Unit(ManageSetup),
+            post(pages::funds::set_state),
+        ),
+        page(
             Method::GET,
-            "/api/v1/orgs/{code}/donors/duplicates",
+            "/orgs/{code}/donations/new",
+            Unit(ManageFunds),
+            get(pages::donations::new),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/donations",
+            Unit(ManageFunds),
+            post(pages::donations::create),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/receipts/{number}",
+            Unit(ManageFunds),
+            get(pages::receipts::show),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/partners",
             Unit(ViewMoney),
-            get(api::donors::duplicates),
+            get(pages::partners::list),
         ),
-        spec(
+        page(
             Method::POST,
-            "/api/v1/orgs/{code}/donors/merge",
-            Unit(ManageFunds),
-            post(api::donors::merge),
+            "/orgs/{code}/partners",
+            Unit(ManagePartners),
+            post(pages::partners::create),
         ),
-        spec(
-            Method::POST,
-            "/api/v1/orgs/{code}/donor-groups",
-            Unit(ManageFunds),
-            post(api::donors::create_group),
-        ),
-        spec(
+        page(
             Method::GET,
-            "/api/v1/orgs/{code}/donor-groups",
+            "/orgs/{code}/partners/{id}",
             Unit(ViewMoney),
-            get(api::donors::groups),
+            get(pages::partners::show),
         ),
-        spec(
+        page(
             Method::POST,
-            "/api/v1/orgs/{code}/donor-groups/{id}/members",
+            "/orgs/{code}/partners/{id}/rotate",
+            Unit(ManagePartners),
+            post(pages::partners::rotate),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/partners/{id}/revoke",
+            Unit(ManagePartners),
+            post(pages::partners::revoke),
+        ),
+        upload(
+            "/orgs/{code}/partners/{id}/remittances",
             Unit(ManageFunds),
-            post(api::donors::add_member),
+            STATEMENT_BYTES,
+            post(pages::partners::remittances),
         ),
-        spec(
-            Method::POST,
-            "/api/v1/orgs/{code}/donors/{id}/id-number",
+        page(
+            Method::GET,
+            "/orgs/{code}/statements",
             Unit(ManageFunds),
-            post(api::donors::reveal_id_number),
+            get(pages::statements::show),
         ),
-        spec(
+        upload(
+            "/orgs/{code}/statements",
+            Unit(ManageFunds),
+            STATEMENT_BYTES,
+            post(pages::statements::upload),
+        ),
+        page(
             Method::POST,
-            "/api/v1/disbursements",
-            Body(ManageFunds),
-            post(api::disbursements::create),
+            "/orgs/{code}/statements/lines/{id}",
+            Unit(ManageFunds),
+            post(pages::statements::decide),
         ),
-        spec(
+        page(
+            Method::GET,
+            "/orgs/{code}/disbursements",
+            Unit(ViewMoney),
+            get(pages::disbursements::list),
+        ),
+        upload(
+            "/orgs/{code}/disbursements",
+            Unit(ManageFunds),
+            EVIDENCE_BYTES,
+            post(pages::disbursements::create),
+        ),
+        page(
             Method::POST,
-            "/api/v1/disbursements/{id}/actions",
-            Body(ManageFunds),
-            post(api::disbursements::act),
+            "/orgs/{code}/disbursements/threshold",
+            Unit(ManageSetup),
+            post(pages::disbursements::set_threshold),
         ),
-        spec(
+        page(
             Method::GET,
-            "/api/v1/public/funds/{code}",
-            Public,
-            get(api::public::fund),
+            "/orgs/{code}/disbursements/{id}",
+            Unit(ViewMoney),
+            get(pages::disbursements::show),
         ),
-        spec(
-            Method::GET,
-            "/api/v1/public/rollup",
-            Public,
-            get(api::public::rollup),
-        ),
-        spec(
+        page(
             Method::POST,
-            "/api/v1/partner/micro-donations",
-            Partner,
-            post(api::partner::micro_donations),
+            "/orgs/{code}/disbursements/{id}/actions",
+            Unit(ManageFunds),
+            post(pages::disbursements::act),
         ),
-        spec(
-            Method::GET,
-            "/api/v1/partner/summary",
-            Partner,
-            get(api::partner::summary),
+        upload(
+            "/orgs/{code}/disbursements/{id}/evidence",
+            Unit(ManageFunds),
+            EVIDENCE_BYTES,
+            post(pages::disbursements::attach),
         ),
-        spec(
+        page(
             Method::GET,
-            "/api/openapi.json",
+            "/orgs/{code}/evidence/{id}",
+            Unit(ViewMoney),
+            get(pages::disbursements::evidence_file),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/compliance",
+            Unit(ViewMoney),
+            get(pages::compliance::show),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/compliance",
+            Unit(ManageFunds),
+            post(pages::compliance::update_profile),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/export",
+            Unit(ViewMoney),
+            get(pages::exports::download),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/feedback",
+            Unit(ModerateFeedback),
+            get(pages::feedback::list),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/feedback/{id}",
+            Unit(ModerateFeedback),
+            post(pages::feedback::decide),
+        ),
+        page(Method::GET, "/public", Public, get(pages::public::index)),
+        page(
+            Method::GET,
+            "/public/trace",
             Public,
-            get(api::openapi_json),
+            get(pages::receipts::trace_form),
         ),
+        page(
+            Method::POST,
+            "/public/trace",
+            Public,
+            post(pages::receipts::trace),
+        ),
+        page(
+            Method::GET,
+            "/public/partners/{id}",
+            Public,
+            get(pages::public::partner),
+        ),
+        page(
+            Method::GET,
+            "/public/funds/{code}",
+            Public,
+            get(pages::public::fund),
+        ),
+        page(
+            Method::POST,
+            "/public/funds/{code}/feedback",
+            Public,
+            post(pages::public::feedback),
+        ),
+        api(Public, routes!(api::auth::create_token)),
+        api(SignedIn, routes!(api::auth::revoke_token)),
+        api(Unit(ViewOrg), routes!(api::orgs::show)),
+        api(Unit(ViewOrg), routes!(api::orgs::children)),
+        api(Body(ManageFunds), routes!(api::funds::create)),
+        api(Body(ManageFunds), routes!(api::funds::set_status)),
+        api(Body(ManageFunds), routes!(api::donations::create)),
+        api(Unit(ManageFunds), routes!(api::donors::pledge)),
+        api(Unit(ViewMoney), routes!(api::donors::partners)),
+        api(Unit(ViewMoney), routes!(api::donors::duplicates)),
+        api(Unit(ManageFunds), routes!(api::donors::merge)),
+        api(Unit(ManageFunds), routes!(api::donors::create_group)),
+        api(Unit(ViewMoney), routes!(api::donors::groups)),
+        api(Unit(ManageFunds), routes!(api::donors::add_member)),
+        api(Unit(ManageFunds), routes!(api::donors::reveal_id_number)),
+        api(Body(ManageFunds), routes!(api::disbursements::create)),
+        api(Body(ManageFunds), routes!(api::disbursements::act)),
+        api(Public, routes!(api::public::fund)),
+        api(Public, routes!(api::public::rollup)),
+        api(Partner, routes!(api::partner::micro_donations)).limit(PARTNER_BATCH_BYTES),
+        api(Partner, routes!(api::partner::summary)),
+        api(Public, routes!(api::openapi_json)),
     ]
+}
+
+/// The OpenAPI document: the base description plus every API route as registered.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    let mut doc = api::ApiDoc::openapi();
+    for spec in route_specs() {
+        if let Some((schemas, paths, _)) = spec.openapi {
+            doc.paths.paths.extend(paths.paths);
+            let components = doc.components.get_or_insert_with(Default::default);
+            components.schemas.extend(schemas);
+        }
+    }
+    doc
+}
+
+/// Headers on every answer: no inline script or style may run, no framing, no sniffing, no
+/// referrer beyond this site; behind TLS, browsers are told to keep to HTTPS.
+async fn security_headers(
+    axum::extract::State(secure): axum::extract::State<bool>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    if secure {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    r
 }
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    let mut pages_router = Router::new();
-    let mut api_router = Router::new();
-    for r in route_specs() {
-        if let Some(api_path) = r.path.strip_prefix("/api") {
-            api_router = api_router.route(api_path, r.handler);
-        } else {
-            pages_router = pages_router.route(r.path, r.handler);
+    let mut pages_router: Router<AppState> = Router::new();
+    let mut api_router: Router<AppState> = Router::new();
+    for spec in route_specs() {
+        let rule = auth::Rule {
+            access: spec.access,
+            body_limit: spec.body_limit,
+            page: spec.openapi.is_none(),
+        };
+        let handler = match spec.openapi {
+            Some((_, _, handler)) => handler,
+            None => spec.handler,
+        };
+        let guarded = handler.route_layer(axum::middleware::from_fn_with_state(
+            (state.clone(), rule),
+            auth::guard,
+        ));
+        match spec.path.strip_prefix("/api") {
+            Some(api_path) if !rule.page => {
+                api_router = api_router.route(api_path, guarded);
+            }
+            _ => pages_router = pages_router.route(&spec.path, guarded),
         }
     }
     let pages_router = pages_router
         .fallback(pages::not_found)
-        // page_session has already bounded the body (uploads may be larger than forms).
+        // guard has already bounded the body, by each route's own limit.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -429,14 +517,18 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(error::render_page_errors));
     let api_router = api_router
         .fallback(api::not_found)
-        // A partner's batch of 10,000 orders is about 1.2 MB of JSON.
-        .layer(RequestBodyLimitLayer::new(4 * 1024 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(error::api_errors_as_json));
+    let secure = state.config.cookies.secure;
     pages_router
         .nest("/api", api_router)
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            secure,
+            security_headers,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

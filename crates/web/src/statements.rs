@@ -1,9 +1,9 @@
-//! Bank statements into the books: read the file (CSV or XLSX, as banks export them), book the
-//! lines that come from known donors, report the rest. The page and `shanwang import statement`
-//! both come here.
+//! Bank statements into the books: read the file (CSV or XLSX, as banks export them) off the
+//! async workers, book the lines that come from known donors, report the rest. The page and
+//! `shanwang import statement` both come here.
 
 use domain::access::Scope;
-use store::donations::{StatementInput, StatementReport};
+use store::statements::{StatementInput, StatementReport};
 use store::{Actor, Db, StoreError};
 
 pub enum StatementError {
@@ -12,13 +12,19 @@ pub enum StatementError {
     Store(StoreError),
 }
 
-/// The statement's lines, and the key its rows are known by on a second import.
-fn read(
+/// The statement's lines, and the key its rows are known by on a second import. Reading a
+/// spreadsheet is CPU work: it runs on the blocking pool, never on the async workers.
+async fn read(
     file_name: &str,
     bytes: &[u8],
 ) -> Result<(xfer::statement::Statement, String), StatementError> {
-    let statement = xfer::statement::read_statement_bytes(file_name, bytes)
-        .map_err(|e| StatementError::File(Box::new(e)))?;
+    let (name, data) = (file_name.to_string(), bytes.to_vec());
+    let statement = tokio::task::spawn_blocking(move || {
+        xfer::statement::read_statement_bytes(&name, &data).map_err(Box::new)
+    })
+    .await
+    .map_err(|e| StatementError::Store(StoreError::Import(e.to_string())))?
+    .map_err(StatementError::File)?;
     Ok((statement, domain::sha256_hex(bytes)[..16].to_string()))
 }
 
@@ -27,8 +33,8 @@ pub struct Imported {
     pub report: StatementReport,
 }
 
-/// Reads and books a statement. Each line is keyed by the file's digest and row, so importing
-/// the same file again books nothing twice.
+/// Reads and books a statement into a fund inside the scope; nothing is booked twice (see
+/// [`store::statements`]).
 pub async fn import(
     db: &Db,
     actor: &Actor,
@@ -37,35 +43,36 @@ pub async fn import(
     file_name: &str,
     bytes: &[u8],
 ) -> Result<Imported, StatementError> {
-    let (statement, digest) = read(file_name, bytes)?;
+    let (statement, digest) = read(file_name, bytes).await?;
     let lines: Vec<StatementInput> = statement
         .incoming
         .iter()
         .map(|l| StatementInput {
             row: l.row,
-            at_ms: domain::time::china_day_range_ms(&l.date)
-                .map(|r| r.0)
-                .unwrap_or(0),
+            date: l.date.clone(),
             amount: l.amount,
             payer: l.payer.clone(),
             reference: l.reference.clone(),
+            bank_ref: l.bank_ref.clone(),
         })
         .collect();
-    let report = store::donations::import_statement(db, actor, scope, fund_code, &digest, &lines)
+    let report = store::statements::import(db, actor, scope, fund_code, &digest, &lines)
         .await
         .map_err(StatementError::Store)?;
     Ok(Imported { statement, report })
 }
 
-/// Reads a partners' remittance statement (the same bank layout) and matches its lines to
-/// settlements; importing the same file again imports nothing twice.
+/// Reads one partner's remittance statement (the same bank layout) and matches its lines to
+/// that partner's settlements; importing the same file again imports nothing twice.
 pub async fn remittances(
     db: &Db,
     actor: &Actor,
+    scope: &Scope,
+    partner_id: i64,
     file_name: &str,
     bytes: &[u8],
 ) -> Result<store::micro::RemittanceReport, StatementError> {
-    let (statement, digest) = read(file_name, bytes)?;
+    let (statement, digest) = read(file_name, bytes).await?;
     let lines: Vec<store::micro::RemittanceLine> = statement
         .incoming
         .iter()
@@ -77,7 +84,7 @@ pub async fn remittances(
             reference: l.reference.clone(),
         })
         .collect();
-    store::micro::import_remittances(db, actor, &digest, &lines)
+    store::micro::import_remittances(db, actor, scope, partner_id, &digest, &lines)
         .await
         .map_err(StatementError::Store)
 }

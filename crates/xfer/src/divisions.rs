@@ -3,11 +3,27 @@
 //!
 //! Reading is strict: the first bad row stops it, and the error names the file, the row as a
 //! spreadsheet shows it (header = row 1) and the column, in words a village clerk understands.
+//!
+//! Every table (divisions and bank statements alike) is read within fixed caps — [`MAX_FILE_BYTES`],
+//! [`MAX_ROWS`], [`MAX_COLUMNS`], [`MAX_CELL_CHARS`] — checked as the cells arrive, so a file
+//! that claims (or has) a huge grid is refused before memory grows with it. XLSX is streamed cell
+//! by cell: the sheet's declared dimension is never trusted nor used to allocate.
 
+use calamine::DataRef;
 use domain::org::{CodeError, DivisionCode, Level};
 use domain::text::normalize;
 use std::fmt::Write as _;
 use std::path::Path;
+
+/// The largest file read, in bytes (64 MiB). A national village table in CSV is about 45 MB.
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+/// The last spreadsheet row read (the header is row 1): room for the national village table
+/// (about 620,000 rows) with margin. A non-blank cell or line below it refuses the file.
+pub const MAX_ROWS: usize = 1_000_000;
+/// The most columns read: a non-blank cell right of column 64 (`BL`) refuses the file.
+pub const MAX_COLUMNS: usize = 64;
+/// The most characters in one cell.
+pub const MAX_CELL_CHARS: usize = 1_000;
 
 /// One unit read from a division table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +69,33 @@ pub enum ImportErrorKind {
     BadAmount {
         value: String,
     },
+    /// A bank statement's date outside 1990–2100 (a mistyped year, a bare time, a stray number).
+    DateOutOfRange {
+        value: String,
+    },
+    /// A bank statement row with an amount in both its debit (借方/支出) and credit (贷方/收入)
+    /// columns. The columns are named as the file's header spells them.
+    DebitAndCredit {
+        debit_column: String,
+        debit: String,
+        credit_column: String,
+        credit: String,
+    },
+    /// The file is over [`MAX_FILE_BYTES`]; `bytes` is its size (at least the cap plus one).
+    FileTooLarge {
+        bytes: u64,
+    },
+    /// A non-blank row below [`MAX_ROWS`]; the error's `row` says which.
+    TooManyRows,
+    /// A non-blank cell right of [`MAX_COLUMNS`]; `column` counts from 1, the error's `field` is
+    /// its letters (`XFD`).
+    TooManyColumns {
+        column: usize,
+    },
+    /// A cell of more than [`MAX_CELL_CHARS`] characters.
+    CellTooLong {
+        chars: usize,
+    },
     /// No data rows (or nothing at all).
     Empty,
 }
@@ -64,7 +107,9 @@ pub struct ImportError {
     pub file: String,
     /// Spreadsheet row (header = 1), when the problem is in one row.
     pub row: Option<usize>,
-    /// Column (`code`, `name`, `provinceCode`, `cityCode`, `areaCode`, `streetCode`).
+    /// Column (`code`, `name`, `provinceCode`, `cityCode`, `areaCode`, `streetCode`; a bank
+    /// statement's column as its header spells it; for a cap on rows, columns or cells the
+    /// spreadsheet's column letters, `A`, `B`, … `XFD`).
     pub field: Option<String>,
     pub kind: ImportErrorKind,
 }
@@ -115,15 +160,72 @@ impl std::fmt::Display for ImportError {
             ImportErrorKind::EmptyName => f.write_str("名称为空"),
             ImportErrorKind::AncestorMismatch { .. } => unreachable!("written above"),
             ImportErrorKind::BadXlsx(e) => write!(f, "不是有效的 Excel（.xlsx）文件（{e}）"),
+            ImportErrorKind::BadDate { value } if value.is_empty() => f.write_str("日期为空"),
             ImportErrorKind::BadDate { value } => {
                 write!(f, "“{value}”不是日期（应写成 2026-01-31 这样）")
             }
             ImportErrorKind::BadAmount { value } => {
                 write!(f, "“{value}”不是金额（应写成 1234.50 这样的数字）")
             }
+            ImportErrorKind::DateOutOfRange { value } => write!(
+                f,
+                "“{value}”不像是流水的日期（应在 {}—{} 年之间，写成 2026-01-31 这样）",
+                crate::statement::FIRST_YEAR,
+                crate::statement::LAST_YEAR
+            ),
+            ImportErrorKind::DebitAndCredit {
+                debit_column,
+                debit,
+                credit_column,
+                credit,
+            } => write!(
+                f,
+                "“{debit_column}”和“{credit_column}”两列都有金额（{debit} 和 {credit}），\
+                 一行只能填其中一列"
+            ),
+            ImportErrorKind::FileTooLarge { bytes } => write!(
+                f,
+                "文件太大（{:.1} MB），最大只能是 {} MB；请把表格拆成几个文件分别导入",
+                *bytes as f64 / (1024.0 * 1024.0),
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+            ImportErrorKind::TooManyRows => write!(
+                f,
+                "表格最多只能有 {}，这里已超出；请把表格拆成几个文件分别导入",
+                rows_text(MAX_ROWS)
+            ),
+            ImportErrorKind::TooManyColumns { column } => write!(
+                f,
+                "表格最多只能有 {MAX_COLUMNS} 列，这一格在第 {column} 列；请删掉多余的列"
+            ),
+            ImportErrorKind::CellTooLong { chars } => {
+                write!(f, "这一格有 {chars} 个字，最多只能有 {MAX_CELL_CHARS} 个字")
+            }
             ImportErrorKind::Empty => f.write_str("文件中没有任何数据行"),
         }
     }
+}
+
+/// So many rows as a clerk says it: `100 万行`, `5000 行`.
+fn rows_text(n: usize) -> String {
+    if n >= 10_000 && n.is_multiple_of(10_000) {
+        format!("{} 万行", n / 10_000)
+    } else {
+        format!("{n} 行")
+    }
+}
+
+/// A column as a spreadsheet names it: 0 → `A`, 25 → `Z`, 26 → `AA`, 16383 → `XFD`.
+pub(crate) fn column_letters(index: usize) -> String {
+    let mut n = index + 1;
+    let mut letters = Vec::new();
+    while n > 0 {
+        n -= 1;
+        letters.push(b'A' + (n % 26) as u8);
+        n /= 26;
+    }
+    letters.reverse();
+    String::from_utf8(letters).expect("ASCII letters")
 }
 
 /// The optional ancestor columns: lower-case header, the name used in errors, the level.
@@ -175,15 +277,34 @@ pub fn read_divisions(path: &Path) -> Result<Vec<DivisionRow>, ImportError> {
     if format_of(&file).is_none() {
         return Err(error(&file, None, None, ImportErrorKind::UnknownFormat));
     }
-    let bytes = std::fs::read(path).map_err(|e| {
+    let io_error = |e: std::io::Error| {
         let why = match e.kind() {
             std::io::ErrorKind::NotFound => "找不到该文件".to_string(),
             std::io::ErrorKind::PermissionDenied => "没有读取权限".to_string(),
             _ => e.to_string(),
         };
         error(&file, None, None, ImportErrorKind::Io(why))
-    })?;
+    };
+    let bytes = read_capped(path)
+        .map_err(io_error)?
+        .map_err(|bytes| error(&file, None, None, ImportErrorKind::FileTooLarge { bytes }))?;
     read_divisions_bytes(&file, &bytes)
+}
+
+/// A file's bytes, or its size when that is over [`MAX_FILE_BYTES`] (then nothing is read).
+/// Never reads more than one byte over the cap, which [`read_table`] then refuses, should the
+/// file grow while being read.
+fn read_capped(path: &Path) -> std::io::Result<Result<Vec<u8>, u64>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    if len > MAX_FILE_BYTES as u64 {
+        return Ok(Err(len));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(Ok(bytes))
 }
 
 /// Reads a division table already in memory. The extension of `file_name` (`.csv` or `.xlsx`,
@@ -219,11 +340,44 @@ pub(crate) fn read_table<S: RowSink>(
     bytes: &[u8],
     sink: &mut S,
 ) -> Result<(), ImportError> {
-    match format_of(file_name) {
-        Some(Format::Csv) => read_csv(sink, bytes),
-        Some(Format::Xlsx) => read_xlsx(sink, bytes),
-        None => Err(sink.error(None, None, ImportErrorKind::UnknownFormat)),
+    let format = format_of(file_name)
+        .ok_or_else(|| sink.error(None, None, ImportErrorKind::UnknownFormat))?;
+    if bytes.len() > MAX_FILE_BYTES {
+        let bytes = bytes.len() as u64;
+        return Err(sink.error(None, None, ImportErrorKind::FileTooLarge { bytes }));
     }
+    match format {
+        Format::Csv => read_csv(sink, bytes),
+        Format::Xlsx => read_xlsx(sink, bytes),
+    }
+}
+
+/// The caps on one non-blank cell: where it is (spreadsheet row, zero-based column) and how
+/// long. Blank cells are never refused: a sheet often carries empty formatted cells far out.
+fn check_cell<S: RowSink>(sink: &S, row: usize, col: usize, text: &str) -> Result<(), ImportError> {
+    if row > MAX_ROWS {
+        return Err(sink.error(Some(row), None, ImportErrorKind::TooManyRows));
+    }
+    let column = || column_letters(col);
+    if col >= MAX_COLUMNS {
+        return Err(sink.error(
+            Some(row),
+            Some(&column()),
+            ImportErrorKind::TooManyColumns { column: col + 1 },
+        ));
+    }
+    // Bytes bound characters from above: count them only when it could matter.
+    if text.len() > MAX_CELL_CHARS {
+        let chars = text.chars().count();
+        if chars > MAX_CELL_CHARS {
+            return Err(sink.error(
+                Some(row),
+                Some(&column()),
+                ImportErrorKind::CellTooLong { chars },
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Where the columns are, once the header has been read.
@@ -387,7 +541,7 @@ fn read_csv<S: RowSink>(table: &mut S, bytes: &[u8]) -> Result<(), ImportError> 
     let text = decode(bytes);
     // One row per line at most: reserving up front saves copying a growing table.
     let lines = text.bytes().filter(|&b| b == b'\n').count();
-    table.reserve(lines);
+    table.reserve(lines.min(MAX_ROWS));
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -412,6 +566,11 @@ fn read_csv<S: RowSink>(table: &mut S, bytes: &[u8]) -> Result<(), ImportError> 
                 .count();
             p.line() as usize + skipped
         });
+        for (col, text) in record.iter().enumerate() {
+            if !text.trim().is_empty() {
+                check_cell(table, row, col, text)?;
+            }
+        }
         if !table.has_header() {
             table.header(record.iter())?;
             continue;
@@ -422,52 +581,195 @@ fn read_csv<S: RowSink>(table: &mut S, bytes: &[u8]) -> Result<(), ImportError> 
     Ok(())
 }
 
+/// Reads the first worksheet cell by cell (calamine's cell reader, never its whole-grid
+/// `worksheet_range`, which allocates the declared dimension). Rows arrive in order; the cells
+/// of a row may be sparse. Only the current row is held.
 fn read_xlsx<S: RowSink>(table: &mut S, bytes: &[u8]) -> Result<(), ImportError> {
-    use calamine::{Data, Reader, Xlsx};
+    use calamine::{Reader, Xlsx, XlsxError};
     let bad =
-        |e: calamine::XlsxError| table.error(None, None, ImportErrorKind::BadXlsx(e.to_string()));
-    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).map_err(bad)?;
-    let range = match book.worksheet_range_at(0) {
-        None => return Err(table.error(None, None, ImportErrorKind::Empty)),
-        Some(r) => r.map_err(bad)?,
+        |table: &S, e: XlsxError| table.error(None, None, ImportErrorKind::BadXlsx(e.to_string()));
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| bad(table, e))?;
+    let Some(sheet) = book.sheet_names().into_iter().next() else {
+        return Err(table.error(None, None, ImportErrorKind::Empty));
     };
-    // Rows of a range start at its first used cell; report rows as the spreadsheet numbers them.
-    let first_row = range.start().map_or(0, |(r, _)| r as usize);
-    table.reserve(range.height().saturating_sub(1));
-    // Cell texts of the current row, reused from row to row.
-    let mut texts: Vec<String> = Vec::new();
-    for (i, cells) in range.rows().enumerate() {
-        texts.resize_with(cells.len(), String::new);
-        let mut blank = true;
-        for (cell, text) in cells.iter().zip(texts.iter_mut()) {
-            text.clear();
-            match cell {
-                Data::Empty => {}
-                Data::String(s) => text.push_str(s),
-                // Codes typed as numbers: 410302001001.0 is the code 410302001001.
-                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
-                    let _ = write!(text, "{}", *f as i64);
-                }
-                Data::Float(f) => {
-                    let _ = write!(text, "{f}");
-                }
-                Data::Int(n) => {
-                    let _ = write!(text, "{n}");
-                }
-                other => {
-                    let _ = write!(text, "{other}");
-                }
-            }
-            blank &= text.trim().is_empty();
+    let mut cells = match book.worksheet_cells_reader(&sheet) {
+        Ok(cells) => cells,
+        // A chart sheet first: no cells, as `worksheet_range` would have said.
+        Err(XlsxError::NotAWorksheet(_)) => {
+            return Err(table.error(None, None, ImportErrorKind::Empty));
         }
-        if !table.has_header() {
-            table.header(texts.iter().map(String::as_str))?;
+        Err(e) => return Err(bad(table, e)),
+    };
+    let mut current = RowCells::default();
+    while let Some(cell) = cells.next_cell().map_err(|e| bad(table, e))? {
+        let value = cell.get_value();
+        if is_blank(value) {
             continue;
         }
-        let row = first_row + i + 1;
-        table.row(row, || blank, |c| texts.get(c).map_or("", String::as_str))?;
+        let (r, c) = cell.get_position();
+        let (row, col) = (r as usize + 1, c as usize);
+        if let DataRef::String(s) = value {
+            check_cell(table, row, col, s)?;
+        } else if let DataRef::SharedString(s) = value {
+            check_cell(table, row, col, s)?;
+        } else {
+            check_cell(table, row, col, "")?;
+        }
+        match current.row {
+            Some(n) if row < n => {
+                let why = format!("第 {row} 行出现在第 {n} 行之后，文件可能已损坏");
+                return Err(table.error(Some(row), None, ImportErrorKind::BadXlsx(why)));
+            }
+            Some(n) if row > n => current.flush(table)?,
+            _ => {}
+        }
+        current.row = Some(row);
+        render(value, current.slot(col));
     }
-    Ok(())
+    current.flush(table)
+}
+
+/// The cells of the row being read, as text: `texts[i]` is column `i`, empty where the row has
+/// no cell. Only the first `width` can be non-empty; they are cleared after each row.
+#[derive(Default)]
+struct RowCells {
+    row: Option<usize>,
+    texts: Vec<String>,
+    width: usize,
+}
+
+impl RowCells {
+    /// Column `col`'s text, emptied (`col` is under [`MAX_COLUMNS`]).
+    fn slot(&mut self, col: usize) -> &mut String {
+        if self.texts.len() <= col {
+            self.texts.resize_with(col + 1, String::new);
+        }
+        self.width = self.width.max(col + 1);
+        let text = &mut self.texts[col];
+        text.clear();
+        text
+    }
+
+    /// Hands the row to the sink: the first row with a cell is the header.
+    fn flush<S: RowSink>(&mut self, table: &mut S) -> Result<(), ImportError> {
+        let Some(row) = self.row.take() else {
+            return Ok(());
+        };
+        let texts = &self.texts[..self.width];
+        if table.has_header() {
+            let blank = || texts.iter().all(|t| t.trim().is_empty());
+            table.row(row, blank, |c| texts.get(c).map_or("", String::as_str))?;
+        } else {
+            table.header(texts.iter().map(String::as_str))?;
+        }
+        self.texts[..self.width].iter_mut().for_each(String::clear);
+        self.width = 0;
+        Ok(())
+    }
+}
+
+/// Whether a cell is as good as absent: no value, or only spaces.
+fn is_blank(value: &DataRef<'_>) -> bool {
+    match value {
+        DataRef::Empty => true,
+        DataRef::String(s) => s.trim().is_empty(),
+        DataRef::SharedString(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// A cell as the text a clerk sees in it.
+///
+/// - Whole numbers up to 2^53 exactly (`410302001001`, `10000`, a numeric bank serial).
+/// - Other numbers to 15 significant digits, as Excel shows them: an amount `200.5` is
+///   `200.5`, a computed `0.1+0.2` is `0.3`, never `0.30000000000000004`, so
+///   `Fen::parse_yuan` reads it exactly.
+/// - Date cells (a number with a date format) as `YYYY-MM-DD HH:MM:SS`, in the workbook's
+///   1900 or 1904 date system; a bare time (under one day) as `HH:MM:SS`; a duration as its
+///   number.
+fn render(value: &DataRef<'_>, text: &mut String) {
+    use calamine::{ExcelDateTime, ExcelDateTimeType};
+    match value {
+        DataRef::Empty => {}
+        DataRef::String(s) => text.push_str(s),
+        DataRef::SharedString(s) => text.push_str(s),
+        DataRef::Float(f) => push_number(*f, text),
+        DataRef::Int(n) => {
+            let _ = write!(text, "{n}");
+        }
+        DataRef::DateTime(dt) => {
+            let serial = dt.as_f64();
+            // calamine keeps the date system and the kind private (without its `dates`
+            // feature), but they are part of equality.
+            let as_date =
+                |is_1904| ExcelDateTime::new(serial, ExcelDateTimeType::DateTime, is_1904);
+            let is_1904 = if *dt == as_date(false) {
+                Some(false)
+            } else if *dt == as_date(true) {
+                Some(true)
+            } else {
+                None // a duration, or not a number
+            };
+            match is_1904.and_then(|is_1904| excel_datetime(serial, is_1904)) {
+                Some(shown) => text.push_str(&shown),
+                None => push_number(serial, text),
+            }
+        }
+        DataRef::Bool(b) => text.push_str(if *b { "TRUE" } else { "FALSE" }),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => text.push_str(s),
+        DataRef::Error(e) => {
+            let _ = write!(text, "{e}");
+        }
+    }
+}
+
+/// A number as a spreadsheet shows it (see [`render`]).
+fn push_number(f: f64, text: &mut String) {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if f.fract() == 0.0 && f.abs() < EXACT {
+        let _ = write!(text, "{}", f as i64);
+    } else if f.is_finite() {
+        let rounded: f64 = format!("{f:.14e}").parse().unwrap_or(f);
+        let _ = write!(text, "{rounded}");
+    } else {
+        let _ = write!(text, "{f}");
+    }
+}
+
+/// An Excel serial date-time (days since 1899-12-30 in the 1900 date system, since
+/// 1904-01-01 in the 1904 one) as `YYYY-MM-DD HH:MM:SS`, or `HH:MM:SS` under one day; `None`
+/// when negative, not a number or after 9999.
+pub(crate) fn excel_datetime(serial: f64, is_1904: bool) -> Option<String> {
+    if !(0.0..2_958_466.0).contains(&serial) {
+        return None;
+    }
+    let seconds = (serial * 86_400.0).round() as i64;
+    let (days, secs) = (seconds / 86_400, seconds % 86_400);
+    let time = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+    if days == 0 {
+        return Some(time);
+    }
+    let days = if is_1904 { days + 1462 } else { days };
+    let (y, m, d) = excel_date(days)?;
+    Some(format!("{y:04}-{m:02}-{d:02} {time}"))
+}
+
+/// An Excel serial day (1900 date system: 1 is 1900-01-01, and from 61 on, days since
+/// 1899-12-30) as a calendar date (year, month, day); `None` after 9999.
+pub(crate) fn excel_date(days: i64) -> Option<(i64, u32, u32)> {
+    // Serials before 1900-03-01 count Excel's fictional 1900-02-29: shift them by one.
+    let days = if days < 61 { days + 1 } else { days };
+    // Howard Hinnant's civil_from_days, from 1970-01-01 = day 0 (1899-12-30 is day -25569).
+    let z = days - 25_569 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (1..=9999).contains(&y).then_some((y, m, d))
 }
 
 #[cfg(test)]
@@ -895,5 +1197,245 @@ mod tests {
         assert_eq!(rows.len(), 5000);
         assert_eq!(rows[4999].row, 5001);
         assert_eq!(rows[4999].name, "村5000");
+    }
+
+    #[test]
+    fn column_letters_as_a_spreadsheet_shows_them() {
+        let cases = [
+            (0, "A"),
+            (25, "Z"),
+            (26, "AA"),
+            (63, "BL"),
+            (701, "ZZ"),
+            (702, "AAA"),
+        ];
+        for (i, letters) in cases {
+            assert_eq!(column_letters(i), letters);
+        }
+        assert_eq!(column_letters(16_383), "XFD");
+    }
+
+    #[test]
+    fn xlsx_with_a_cell_at_the_far_corner_is_refused_without_allocating_the_grid() {
+        // A header and one cell at XFD1048576: the sheet's dimension says 17 billion cells.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "code").unwrap();
+        sheet.write_string(0, 1, "name").unwrap();
+        sheet.write_string(1_048_575, 16_383, "x").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let started = std::time::Instant::now();
+        let e = read_divisions_bytes("villages.xlsx", &bytes).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert_eq!(e.kind, ImportErrorKind::TooManyRows);
+        assert_eq!((e.row, e.field.as_deref()), (Some(1_048_576), None));
+        assert_eq!(
+            e.to_string(),
+            "villages.xlsx 第 1048576 行：表格最多只能有 100 万行，这里已超出；请把表格拆成几个文件分别导入"
+        );
+
+        // The same cell within the rows: refused for its column.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "code").unwrap();
+        sheet.write_string(0, 1, "name").unwrap();
+        sheet.write_number(1, 0, 4103.0).unwrap();
+        sheet.write_string(1, 1, "洛阳市").unwrap();
+        sheet.write_string(2, 16_383, "x").unwrap();
+        let e = read_divisions_bytes("cities.xlsx", &book.save_to_buffer().unwrap()).unwrap_err();
+        assert_eq!(e.kind, ImportErrorKind::TooManyColumns { column: 16_384 });
+        assert_eq!((e.row, e.field.as_deref()), (Some(3), Some("XFD")));
+        assert_eq!(
+            e.to_string(),
+            "cities.xlsx 第 3 行，XFD 列：表格最多只能有 64 列，这一格在第 16384 列；请删掉多余的列"
+        );
+    }
+
+    #[test]
+    fn xlsx_blank_cells_far_out_are_no_reason_to_refuse() {
+        // Formatted but empty, or only spaces: as good as absent.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        sheet.write_string(0, 0, "code").unwrap();
+        sheet.write_string(0, 1, "name").unwrap();
+        sheet.write_string(0, 200, " ").unwrap();
+        sheet.write_number(1, 0, 4103.0).unwrap();
+        sheet.write_string(1, 1, "洛阳市").unwrap();
+        sheet.write_blank(1, 300, &bold).unwrap();
+        sheet.write_blank(1_048_575, 16_383, &bold).unwrap();
+        let rows = read_divisions_bytes("cities.xlsx", &book.save_to_buffer().unwrap()).unwrap();
+        assert_eq!(codes(&rows), ["4103"]);
+    }
+
+    #[test]
+    fn the_last_allowed_row_and_column_are_read() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "code").unwrap();
+        sheet.write_string(0, 1, "name").unwrap();
+        sheet
+            .write_string(0, MAX_COLUMNS as u16 - 1, "备注")
+            .unwrap();
+        sheet.write_number(MAX_ROWS as u32 - 1, 0, 4103.0).unwrap();
+        sheet
+            .write_string(MAX_ROWS as u32 - 1, 1, "洛阳市")
+            .unwrap();
+        let rows = read_divisions_bytes("cities.xlsx", &book.save_to_buffer().unwrap()).unwrap();
+        assert_eq!(rows[0].row, MAX_ROWS);
+        const { assert!(MAX_ROWS >= 700_000, "room for the national village table") };
+    }
+
+    #[test]
+    fn an_over_long_cell_is_refused() {
+        let long = "村".repeat(MAX_CELL_CHARS + 1);
+        let bytes = xlsx(&[
+            &[S("code"), S("name")],
+            &[N(4103.0), S("洛阳市")],
+            &[N(410302.0), S(long.clone().leak())],
+        ]);
+        let e = read_divisions_bytes("areas.xlsx", &bytes).unwrap_err();
+        assert_eq!(e.kind, ImportErrorKind::CellTooLong { chars: 1001 });
+        assert_eq!((e.row, e.field.as_deref()), (Some(3), Some("B")));
+        assert_eq!(
+            e.to_string(),
+            "areas.xlsx 第 3 行，B 列：这一格有 1001 个字，最多只能有 1000 个字"
+        );
+
+        let csv = format!("code,name\n4103,洛阳市\n410302,\"{long}\"\n");
+        let e = err("areas.csv", &csv);
+        assert_eq!(e.kind, ImportErrorKind::CellTooLong { chars: 1001 });
+        assert_eq!((e.row, e.field.as_deref()), (Some(3), Some("B")));
+
+        // Exactly the cap, in three-byte characters, is fine.
+        let name = "村".repeat(MAX_CELL_CHARS);
+        let rows = read_divisions_bytes("a.csv", format!("code,name\n4103,{name}\n").as_bytes());
+        assert_eq!(rows.unwrap()[0].name.chars().count(), MAX_CELL_CHARS);
+    }
+
+    #[test]
+    fn csv_with_too_many_columns_is_refused() {
+        let mut header = String::from("code,name");
+        for i in 3..=MAX_COLUMNS + 1 {
+            header.push_str(&format!(",c{i}"));
+        }
+        let e = err("villages.csv", &format!("{header}\n4103,洛阳市\n"));
+        assert_eq!(e.kind, ImportErrorKind::TooManyColumns { column: 65 });
+        assert_eq!((e.row, e.field.as_deref()), (Some(1), Some("BM")));
+        assert_eq!(
+            e.to_string(),
+            "villages.csv 第 1 行，BM 列：表格最多只能有 64 列，这一格在第 65 列；请删掉多余的列"
+        );
+
+        // In a data row too; but empty fields past the cap (Excel's trailing commas) are fine.
+        let wide = format!("4103,洛阳市{}", ",".repeat(100));
+        let rows = read_divisions_bytes("a.csv", format!("code,name\n{wide}\n").as_bytes());
+        assert_eq!(codes(&rows.unwrap()), ["4103"]);
+        let e = err("a.csv", &format!("code,name\n{wide}x\n"));
+        assert_eq!(e.kind, ImportErrorKind::TooManyColumns { column: 102 });
+        assert_eq!((e.row, e.field.as_deref()), (Some(2), Some("CX")));
+    }
+
+    #[test]
+    fn csv_with_too_many_rows_is_refused() {
+        let blank_lines = "\n".repeat(MAX_ROWS - 2);
+        let text = format!("code,name\n{blank_lines}4103,洛阳市\n");
+        let rows = read_divisions_bytes("a.csv", text.as_bytes()).unwrap();
+        assert_eq!(rows[0].row, MAX_ROWS);
+        let e = err("a.csv", &format!("{text}410302,老城区\n"));
+        assert_eq!(
+            (e.kind, e.row),
+            (ImportErrorKind::TooManyRows, Some(MAX_ROWS + 1))
+        );
+        // Blank lines at the end are not rows.
+        let rows = read_divisions_bytes("a.csv", format!("{text}\n\n").as_bytes());
+        assert_eq!(rows.unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_over_large_file_is_refused_before_it_is_read() {
+        let big = vec![b'\n'; MAX_FILE_BYTES + 1];
+        for file in ["a.csv", "a.xlsx"] {
+            let e = read_divisions_bytes(file, &big).unwrap_err();
+            let bytes = MAX_FILE_BYTES as u64 + 1;
+            assert_eq!(e.kind, ImportErrorKind::FileTooLarge { bytes }, "{file}");
+        }
+        // From a path, by its size alone (a sparse file: nothing written, nothing read).
+        let path = temp_path("villages.csv");
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(3 * 64 * 1024 * 1024).unwrap();
+        let e = read_divisions(&path).unwrap_err();
+        assert_eq!(e.kind, ImportErrorKind::FileTooLarge { bytes: 3 << 26 });
+        assert_eq!(
+            e.to_string(),
+            "villages.csv：文件太大（192.0 MB），最大只能是 64 MB；请把表格拆成几个文件分别导入"
+        );
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn xlsx_rows_out_of_order_are_refused() {
+        use crate::test_xlsx::{text, workbook};
+        let sheet = format!(
+            "<row r=\"1\">{}{}</row><row r=\"3\">{}{}</row><row r=\"2\">{}{}</row>",
+            text("A1", "code"),
+            text("B1", "name"),
+            text("A3", "4103"),
+            text("B3", "洛阳市"),
+            text("A2", "41"),
+            text("B2", "河南省"),
+        );
+        let e = read_divisions_bytes("a.xlsx", &workbook(&sheet, false)).unwrap_err();
+        assert_eq!(e.row, Some(2));
+        assert_eq!(
+            e.to_string(),
+            "a.xlsx 第 2 行：不是有效的 Excel（.xlsx）文件（第 2 行出现在第 3 行之后，文件可能已损坏）"
+        );
+        // Cells of a row in any order, and sparse, are fine.
+        let sheet = format!(
+            "<row r=\"2\">{}{}</row><row r=\"5\">{}{}</row>",
+            text("B2", "name"),
+            text("A2", "code"),
+            text("B5", "洛阳市"),
+            text("A5", "4103"),
+        );
+        let rows = read_divisions_bytes("a.xlsx", &workbook(&sheet, false)).unwrap();
+        assert_eq!((codes(&rows), rows[0].row), (vec!["4103"], 5));
+    }
+
+    #[test]
+    fn excel_serial_dates() {
+        assert_eq!(excel_date(46_354), Some((2026, 11, 28)));
+        assert_eq!(excel_date(32_874), Some((1990, 1, 1)));
+        assert_eq!(excel_date(1), Some((1900, 1, 1)));
+        assert_eq!(excel_date(59), Some((1900, 2, 28)));
+        assert_eq!(excel_date(61), Some((1900, 3, 1)));
+        assert_eq!(excel_date(2_958_465), Some((9999, 12, 31)));
+        assert_eq!(excel_date(2_958_466), None);
+        let at = |serial, is_1904| excel_datetime(serial, is_1904);
+        assert_eq!(
+            at(46_354.418_090_277_78, false).unwrap(),
+            "2026-11-28 10:02:03"
+        );
+        assert_eq!(at(44_891.5, true).unwrap(), "2026-11-27 12:00:00");
+        assert_eq!(at(46_354.999_999_9, false).unwrap(), "2026-11-29 00:00:00");
+        assert_eq!(at(0.25, false).unwrap(), "06:00:00");
+        assert_eq!((at(-1.0, false), at(f64::NAN, false)), (None, None));
+    }
+
+    #[test]
+    fn numbers_read_as_a_spreadsheet_shows_them() {
+        let shown = |f: f64| {
+            let mut s = String::new();
+            push_number(f, &mut s);
+            s
+        };
+        assert_eq!(shown(410_302_001_001.0), "410302001001");
+        assert_eq!(shown(2_026_112_800_001_234.0), "2026112800001234");
+        assert_eq!(shown(200.5), "200.5");
+        assert_eq!(shown(0.1 + 0.2), "0.3");
+        assert_eq!(shown(1.1 * 200.0), "220");
+        assert_eq!(shown(-0.05), "-0.05");
+        assert_eq!(shown(4103.5), "4103.5");
     }
 }

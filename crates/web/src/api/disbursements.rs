@@ -2,7 +2,7 @@
 
 use super::ApiJson;
 use crate::AppState;
-use crate::auth::{ApiCaller, disbursement_scope, scoped_fund};
+use crate::auth::{Grantee, perm};
 use crate::error::AppError;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -56,7 +56,7 @@ pub struct DisbursementJson {
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: ApiCaller,
+    caller: Grantee<perm::ManageFunds>,
     ApiJson(req): ApiJson<DisbursementRequest>,
 ) -> Result<(StatusCode, Json<DisbursementJson>), AppError> {
     let function =
@@ -64,19 +64,12 @@ pub async fn create(
             "function_code",
             "function_invalid",
         )]))?;
-    let fund = scoped_fund(
-        &state,
-        &caller.session,
-        Permission::ManageFunds,
-        &req.fund_code,
-        "fund_code",
-    )
-    .await?;
+    let fund = caller.fund(&state, &req.fund_code, "fund_code").await?;
     let id = disbursements::request(
         &state.db,
-        &caller.session.user.person(),
-        &fund.scope,
-        &fund.value.code,
+        &caller.user().person(),
+        fund.scope(),
+        &fund.value().code,
         &req.payee,
         Fen(req.amount_fen),
         function,
@@ -102,16 +95,17 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, body = DisbursementJson),
+        (status = 400, body = super::ApiErrorJson),
         (status = 401, body = super::ApiErrorJson),
-        (status = 403, body = super::ApiErrorJson),
-        (status = 404, body = super::ApiErrorJson),
+        (status = 403, description = "The caller sees the payment but may not take this step here", body = super::ApiErrorJson),
+        (status = 404, description = "No such payment among the caller's", body = super::ApiErrorJson),
         (status = 409, description = "Not allowed in the current state", body = super::ApiErrorJson),
         (status = 422, description = "Own request, same approver, or not enough money", body = super::ApiErrorJson),
     )
 )]
 pub async fn act(
     State(state): State<AppState>,
-    caller: ApiCaller,
+    caller: Grantee<perm::ManageFunds>,
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<ActionRequest>,
 ) -> Result<Json<DisbursementJson>, AppError> {
@@ -119,10 +113,22 @@ pub async fn act(
         "action",
         "action_invalid",
     )]))?;
-    let scope = disbursement_scope(&state, &caller.session, id, action).await?;
+    // Found among the caller's payments, or not at all (whether it exists elsewhere or not).
+    let mut found = None;
+    for scope in caller.scopes() {
+        if let Some(d) = disbursements::find(&state.db, &scope, id).await? {
+            found = Some(d);
+            break;
+        }
+    }
+    let d = found.ok_or(AppError::NotFound)?;
+    // The caller sees the payment; whether they may take this step is decided where it is.
+    let scope = caller
+        .scope_at(Permission::ManageFunds, d.decided_at(action))
+        .ok_or(AppError::Forbidden)?;
     let d = disbursements::act(
         &state.db,
-        &caller.session.user.person(),
+        &caller.user().person(),
         &scope,
         id,
         action,

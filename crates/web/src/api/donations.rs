@@ -2,13 +2,12 @@
 
 use super::ApiJson;
 use crate::AppState;
-use crate::auth::{ApiCaller, scoped_fund};
+use crate::auth::{Grantee, perm};
 use crate::error::AppError;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use domain::FieldError;
-use domain::access::Permission;
 use domain::donor::DonorKind;
 use domain::money::Fen;
 use serde::{Deserialize, Serialize};
@@ -75,7 +74,7 @@ pub struct DonationJson {
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: ApiCaller,
+    caller: Grantee<perm::ManageFunds>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<DonationRequest>,
 ) -> Result<(StatusCode, Json<DonationJson>), AppError> {
@@ -101,21 +100,13 @@ pub async fn create(
             });
         }
     };
-    let fund = scoped_fund(
-        &state,
-        &caller.session,
-        Permission::ManageFunds,
-        &req.fund_code,
-        "fund_code",
-    )
-    .await?;
-    let user = &caller.session.user;
+    let fund = caller.fund(&state, &req.fund_code, "fund_code").await?;
     let donation = store::donations::record(
         &state.db,
-        &user.actor(),
-        &fund.scope,
+        &caller.user().actor(),
+        fund.scope(),
         &NewDonation {
-            fund_code: fund.value.code,
+            fund_code: fund.value().code.clone(),
             amount: Fen(req.amount_fen),
             donor_kind,
             credit_code: req.credit_code,

@@ -2,11 +2,10 @@
 
 use super::ApiJson;
 use crate::AppState;
-use crate::auth::{ApiCaller, scoped_unit};
+use crate::auth::{InUnit, perm};
 use crate::error::AppError;
 use axum::Json;
 use axum::extract::{Path, State};
-use domain::access::Permission;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -28,11 +27,9 @@ pub struct DonorJson {
 )]
 pub async fn duplicates(
     State(state): State<AppState>,
-    caller: ApiCaller,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ViewMoney>,
 ) -> Result<Json<Vec<Vec<DonorJson>>>, AppError> {
-    let unit = scoped_unit(&state, &caller.session, Permission::ViewMoney, &code).await?;
-    let groups = store::donors::duplicates(&state.db, &unit.scope, &unit.value.org_path).await?;
+    let groups = store::donors::duplicates(&state.db, unit.scope(), &unit.unit().org_path).await?;
     Ok(Json(
         groups
             .into_iter()
@@ -77,17 +74,15 @@ pub struct MergeJson {
 )]
 pub async fn merge(
     State(state): State<AppState>,
-    caller: ApiCaller,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ManageFunds>,
     ApiJson(req): ApiJson<MergeRequest>,
 ) -> Result<Json<MergeJson>, AppError> {
-    let unit = scoped_unit(&state, &caller.session, Permission::ManageFunds, &code).await?;
-    let user = &caller.session.user;
+    let user = unit.user();
     let moved = store::donors::merge(
         &state.db,
         &user.actor(),
-        &unit.scope,
-        &unit.value.org_path,
+        unit.scope(),
+        &unit.unit().org_path,
         req.keep_id,
         req.merge_id,
     )
@@ -123,14 +118,13 @@ pub struct RevealJson {
 )]
 pub async fn reveal_id_number(
     State(state): State<AppState>,
-    caller: ApiCaller,
-    Path((code, id)): Path<(String, i64)>,
+    unit: InUnit<perm::ManageFunds>,
+    Path((_, id)): Path<(String, i64)>,
     ApiJson(req): ApiJson<RevealRequest>,
 ) -> Result<Json<RevealJson>, AppError> {
-    let unit = scoped_unit(&state, &caller.session, Permission::ManageFunds, &code).await?;
-    let user = &caller.session.user;
+    let user = unit.user();
     let id_number =
-        store::donors::reveal_id_number(&state.db, &user.actor(), &unit.scope, id, &req.reason)
+        store::donors::reveal_id_number(&state.db, &user.actor(), unit.scope(), id, &req.reason)
             .await?;
     Ok(Json(RevealJson { id_number }))
 }
@@ -169,17 +163,15 @@ pub struct YearQuery {
 )]
 pub async fn pledge(
     State(state): State<AppState>,
-    caller: ApiCaller,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ManageFunds>,
     ApiJson(req): ApiJson<PledgeRequest>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let unit = scoped_unit(&state, &caller.session, Permission::ManageFunds, &code).await?;
-    let user = &caller.session.user;
+    let user = unit.user();
     let donor_id = store::donors::pledge(
         &state.db,
         &user.actor(),
-        &unit.scope,
-        &unit.value.code,
+        unit.scope(),
+        &unit.unit().code,
         &req.name,
         &req.credit_code,
         req.year,
@@ -198,18 +190,16 @@ pub async fn pledge(
 )]
 pub async fn partners(
     State(state): State<AppState>,
-    caller: ApiCaller,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ViewMoney>,
     axum::extract::Query(q): axum::extract::Query<YearQuery>,
 ) -> Result<Json<Vec<PartnerJson>>, AppError> {
-    let unit = scoped_unit(&state, &caller.session, Permission::ViewMoney, &code).await?;
     let year = q.year.unwrap_or_else(|| {
         domain::time::china_day(store::now_ms())[..4]
             .parse()
             .unwrap_or(2026)
     });
     let list =
-        store::donors::partnerships(&state.db, &unit.scope, &unit.value.org_path, year).await?;
+        store::donors::partnerships(&state.db, unit.scope(), &unit.unit().org_path, year).await?;
     Ok(Json(
         list.into_iter()
             .map(|p| PartnerJson {
@@ -254,23 +244,21 @@ pub struct GroupCreated {
 )]
 pub async fn create_group(
     State(state): State<AppState>,
-    caller: ApiCaller,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ManageFunds>,
     ApiJson(req): ApiJson<GroupRequest>,
 ) -> Result<(axum::http::StatusCode, Json<GroupCreated>), AppError> {
-    let unit = scoped_unit(&state, &caller.session, Permission::ManageFunds, &code).await?;
     let kind = domain::donor::DonorKind::parse(&req.kind)
         .filter(|k| k.is_group())
         .ok_or(AppError::Invalid(vec![domain::FieldError::new(
             "kind",
             "group_kind_invalid",
         )]))?;
-    let user = &caller.session.user;
+    let user = unit.user();
     let id = store::donors::create_group(
         &state.db,
         &user.actor(),
-        &unit.scope,
-        &unit.value.code,
+        unit.scope(),
+        &unit.unit().code,
         kind,
         &req.name,
         &req.credit_code,
@@ -301,17 +289,16 @@ pub struct MemberRequest {
 )]
 pub async fn add_member(
     State(state): State<AppState>,
-    caller: ApiCaller,
-    Path((code, id)): Path<(String, i64)>,
+    unit: InUnit<perm::ManageFunds>,
+    Path((_, id)): Path<(String, i64)>,
     ApiJson(req): ApiJson<MemberRequest>,
 ) -> Result<axum::http::StatusCode, AppError> {
-    let unit = scoped_unit(&state, &caller.session, Permission::ManageFunds, &code).await?;
-    let user = &caller.session.user;
+    let user = unit.user();
     store::donors::add_member(
         &state.db,
         &user.actor(),
-        &unit.scope,
-        &unit.value.org_path,
+        unit.scope(),
+        &unit.unit().org_path,
         id,
         req.member_id,
     )
@@ -345,11 +332,9 @@ pub struct GroupJson {
 )]
 pub async fn groups(
     State(state): State<AppState>,
-    caller: ApiCaller,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ViewMoney>,
 ) -> Result<Json<Vec<GroupJson>>, AppError> {
-    let unit = scoped_unit(&state, &caller.session, Permission::ViewMoney, &code).await?;
-    let groups = store::donors::groups(&state.db, &unit.scope, &unit.value.org_path).await?;
+    let groups = store::donors::groups(&state.db, unit.scope(), &unit.unit().org_path).await?;
     Ok(Json(
         groups
             .into_iter()

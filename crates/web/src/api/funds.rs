@@ -2,7 +2,7 @@
 
 use super::ApiJson;
 use crate::AppState;
-use crate::auth::{ApiCaller, scope_at};
+use crate::auth::{Grantee, perm};
 use crate::error::AppError;
 use axum::Json;
 use axum::extract::State;
@@ -56,7 +56,7 @@ pub struct FundJson {
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: ApiCaller,
+    caller: Grantee<perm::ManageFunds>,
     ApiJson(req): ApiJson<FundRequest>,
 ) -> Result<(StatusCode, Json<FundJson>), AppError> {
     let org = DivisionCode::parse(&req.org_code)
@@ -79,8 +79,11 @@ pub async fn create(
             )]));
         }
     };
-    let scope = scope_at(&caller.session, Permission::ManageFunds, &org.path())?;
-    let user = &caller.session.user;
+    // Unit codes are public facts: a unit outside the grants is refused, not hidden.
+    let scope = caller
+        .scope_at(Permission::ManageFunds, &org.path())
+        .ok_or(AppError::Forbidden)?;
+    let user = caller.user();
     let fund = store::ledger::create_fund(
         &state.db,
         &user.actor(),
@@ -118,13 +121,15 @@ pub struct ProjectStatusRequest {
     security(("bearer" = [])),
     responses(
         (status = 204),
+        (status = 401, body = super::ApiErrorJson),
         (status = 403, body = super::ApiErrorJson),
+        (status = 404, description = "No such fund among the caller's", body = super::ApiErrorJson),
         (status = 422, body = super::ApiErrorJson),
     )
 )]
 pub async fn set_status(
     axum::extract::State(state): axum::extract::State<crate::AppState>,
-    caller: crate::auth::ApiCaller,
+    caller: Grantee<perm::ManageFunds>,
     axum::extract::Path(fund): axum::extract::Path<String>,
     super::ApiJson(req): super::ApiJson<ProjectStatusRequest>,
 ) -> Result<axum::http::StatusCode, crate::error::AppError> {
@@ -134,20 +139,16 @@ pub async fn set_status(
             "project_status_invalid",
         )]),
     )?;
-    let fund = crate::auth::scoped_fund(
-        &state,
-        &caller.session,
-        domain::access::Permission::ManageFunds,
-        &fund,
-        "fund_code",
-    )
-    .await?;
-    let user = &caller.session.user;
+    // A fund in the path that is not the caller's answers exactly like one that does not exist.
+    let fund = caller
+        .fund(&state, &fund, "fund")
+        .await
+        .map_err(|_| AppError::NotFound)?;
     store::matching::set_project_status(
         &state.db,
-        &user.actor(),
-        &fund.scope,
-        &fund.value.code,
+        &caller.user().actor(),
+        fund.scope(),
+        &fund.value().code,
         status,
     )
     .await?;

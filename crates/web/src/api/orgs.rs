@@ -1,11 +1,10 @@
 //! Units of the network, scoped like the pages.
 
 use crate::AppState;
-use crate::auth::{ApiCaller, scoped_unit};
+use crate::auth::{InUnit, perm};
 use crate::error::AppError;
 use axum::Json;
-use axum::extract::{Path, State};
-use domain::access::Permission;
+use axum::extract::State;
 use domain::org::LevelCoverage;
 use serde::Serialize;
 use store::org_units::{self, OrgUnit};
@@ -82,12 +81,10 @@ fn to_json(unit: OrgUnit, coverage: &[LevelCoverage]) -> OrgJson {
 )]
 pub async fn show(
     State(state): State<AppState>,
-    caller: ApiCaller,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ViewOrg>,
 ) -> Result<Json<OrgJson>, AppError> {
-    let scoped = scoped_unit(&state, &caller.session, Permission::ViewOrg, &code).await?;
-    let coverage = org_units::coverage(&state.db, &scoped.scope, &scoped.value).await?;
-    Ok(Json(to_json(scoped.value, &coverage)))
+    let coverage = org_units::coverage(&state.db, unit.scope(), unit.unit()).await?;
+    Ok(Json(to_json(unit.into_unit(), &coverage)))
 }
 
 /// The unit's children, each with its subtree's coverage.
@@ -104,11 +101,9 @@ pub async fn show(
 )]
 pub async fn children(
     State(state): State<AppState>,
-    caller: ApiCaller,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ViewOrg>,
 ) -> Result<Json<Vec<OrgJson>>, AppError> {
-    let scoped = scoped_unit(&state, &caller.session, Permission::ViewOrg, &code).await?;
-    let kids = org_units::children(&state.db, &scoped.scope, &scoped.value).await?;
+    let kids = org_units::children(&state.db, unit.scope(), unit.unit()).await?;
     Ok(Json(
         kids.into_iter()
             .map(|c| {

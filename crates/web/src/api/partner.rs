@@ -208,12 +208,9 @@ pub async fn summary(
 ) -> Result<Json<DayJson>, AppError> {
     let key = signed_partner(&state, &headers, &method, &uri, b"").await?;
     if domain::time::china_day_range_ms(&q.date).is_none() {
-        return Err(AppError::Invalid(vec![domain::FieldError::new(
-            "date",
-            "date_invalid",
-        )]));
+        return Err(AppError::invalid("date", "date_invalid"));
     }
-    let d = store::micro::day_summary(&state.db, key.partner_id, &q.date).await?;
+    let d = store::micro::day_summary(&state.db, &key, &q.date).await?;
     Ok(Json(DayJson {
         date: d.date,
         accepted_count: d.accepted_count,

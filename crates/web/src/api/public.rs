@@ -42,7 +42,7 @@ pub async fn fund(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Json<PublicFundJson>, AppError> {
-    let f = store::donations::public_fund(&state.db, &code, PUBLIC_ENTRIES)
+    let f = store::public::public_fund(&state.db, &code, PUBLIC_ENTRIES)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(PublicFundJson {
@@ -86,7 +86,7 @@ pub struct PublicUnitJson {
     pub funds: Vec<PublicTotalsJson>,
 }
 
-fn totals_json(code: &str, name: &str, t: &store::donations::FundTotals) -> PublicTotalsJson {
+fn totals_json(code: &str, name: &str, t: &store::public::FundTotals) -> PublicTotalsJson {
     PublicTotalsJson {
         code: code.to_string(),
         name: name.to_string(),

@@ -3,13 +3,12 @@
 
 use super::{Layout, render};
 use crate::AppState;
-use crate::auth::{Viewer, scoped_unit};
+use crate::auth::{InUnit, Viewer, perm};
 use crate::error::AppError;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use domain::FieldError;
-use domain::access::Permission;
 use serde::Deserialize;
 use store::audit::{self, AuditEntry, AuditFilter};
 use store::org_units::OrgUnit;
@@ -51,13 +50,12 @@ pub const AUDIT_PAGE_ROWS: i64 = 200;
 pub async fn list(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ViewAudit>,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, AppError> {
-    let scoped = scoped_unit(&state, &viewer.session, Permission::ViewAudit, &code).await?;
     let lang = viewer.ctx.lang;
     let mut filter = AuditFilter {
-        org_path: Some(scoped.value.org_path.clone()),
+        org_path: Some(unit.unit().org_path.clone()),
         actor: Some(q.user.trim().to_string()).filter(|u| !u.is_empty()),
         limit: AUDIT_PAGE_ROWS,
         ..Default::default()
@@ -75,13 +73,13 @@ pub async fn list(
         }
     }
     let entries = if error.is_none() {
-        audit::list(&state.db, &scoped.scope, &filter).await?
+        audit::list(&state.db, unit.scope(), &filter).await?
     } else {
         Vec::new()
     };
     Ok(render(&AuditPage {
-        layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/audit", scoped.value.code)),
-        unit: scoped.value,
+        layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/audit", unit.unit().code)),
+        unit: unit.into_unit(),
         q,
         entries,
         error,

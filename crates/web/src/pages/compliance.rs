@@ -4,11 +4,11 @@
 
 use super::{Layout, render};
 use crate::AppState;
-use crate::auth::{Viewer, scoped_unit};
+use crate::auth::{InUnit, Viewer, perm};
 use crate::charts::{Bar, percent_bars};
 use crate::error::AppError;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use domain::access::Permission;
 use domain::compliance::{Assessment, Base, OrgType, Rule, YearFigures, assess};
@@ -55,16 +55,17 @@ pub struct SavedQuery {
 /// Records how the legal entity is registered; the rules follow from it.
 pub async fn update_profile(
     State(state): State<AppState>,
-    viewer: Viewer,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ManageFunds>,
     axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(&state, &viewer.session, Permission::ManageFunds, &code).await?;
-    let entity = DivisionCode::parse(&unit.value.code)
+    let code = unit.unit().code.clone();
+    let entity = DivisionCode::parse(&code)
         .map(|c| legal_entity_of(&c))
         .map_err(|_| AppError::NotFound)?;
     // The entity's own profile: decided at the entity, so a township cannot retype its county.
-    let scope = crate::auth::scope_at(&viewer.session, Permission::ManageFunds, &entity.path())?;
+    let scope = unit
+        .scope_at(Permission::ManageFunds, &entity.path())
+        .ok_or(AppError::Forbidden)?;
     let org_type =
         form.get("org_type")
             .and_then(|t| OrgType::parse(t))
@@ -72,7 +73,7 @@ pub async fn update_profile(
                 "org_type",
                 "org_type_invalid",
             )]))?;
-    let user = &viewer.session.user;
+    let user = unit.user();
     store::compliance::set_profile(
         &state.db,
         &user.actor(),
@@ -88,15 +89,20 @@ pub async fn update_profile(
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ViewMoney>,
     axum::extract::Query(q): axum::extract::Query<SavedQuery>,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(&state, &viewer.session, Permission::ViewMoney, &code).await?;
-    let entity = DivisionCode::parse(&unit.value.code)
-        .map(|c| legal_entity_of(&c).to_string())
+    let code = unit.unit().code.clone();
+    let entity_code = DivisionCode::parse(&code)
+        .map(|c| legal_entity_of(&c))
         .map_err(|_| AppError::NotFound)?;
+    // The figures are the legal entity's books: only those who may see its money see them.
+    let books = unit
+        .scope_at(Permission::ViewMoney, &entity_code.path())
+        .ok_or(AppError::Forbidden)?;
+    let entity = entity_code.to_string();
     let (rule, figures, year) =
-        store::compliance::year_figures(&state.db, &entity, store::now_ms())
+        store::compliance::year_figures(&state.db, &books, &entity, store::now_ms())
             .await?
             .ok_or(AppError::NotFound)?;
     let assessment = assess(&rule, &figures);
@@ -132,12 +138,14 @@ pub async fn show(
             },
         ],
     );
-    let (org_type, public_fundraising) = store::compliance::profile(&state.db, &entity).await?;
-    let can_edit = DivisionCode::parse(&entity)
-        .is_ok_and(|e| crate::auth::may(&viewer.session, Permission::ManageFunds, &e.path()));
+    let (org_type, public_fundraising) =
+        store::compliance::profile(&state.db, &books, &entity).await?;
+    let can_edit = unit
+        .scope_at(Permission::ManageFunds, &entity_code.path())
+        .is_some();
     Ok(render(&CompliancePage {
         layout,
-        unit: unit.value,
+        unit: unit.into_unit(),
         entity,
         year,
         rule,

@@ -5,7 +5,7 @@
 use super::form_data::FormData;
 use super::{Layout, render_as};
 use crate::AppState;
-use crate::auth::{Viewer, disbursement_scope, may, scoped_unit};
+use crate::auth::{InUnit, Viewer, perm, scope_in_unit};
 use crate::error::AppError;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -14,7 +14,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::Permission;
 use domain::disbursement::{Action, State as Step, check, over_threshold};
 use domain::ledger::FunctionCode;
+use domain::ledger::legal_entity_of;
 use domain::money::Fen;
+use domain::org::DivisionCode;
 use std::collections::HashMap;
 use store::disbursements::{self, Detail, EvidenceUpload, Listed};
 use store::ledger::Fund;
@@ -43,6 +45,11 @@ struct ListPage {
     form: RequestForm,
     errors: HashMap<&'static str, String>,
     threshold: Fen,
+    /// The unit is a legal entity whose admin may set its threshold here.
+    can_set_threshold: bool,
+    threshold_form: String,
+    threshold_error: String,
+    threshold_saved: bool,
 }
 
 impl ListPage {
@@ -85,63 +92,126 @@ impl Words for ListPage {
     }
 }
 
+struct ListState {
+    form: RequestForm,
+    errors: HashMap<&'static str, String>,
+    threshold_form: Option<String>,
+    threshold_error: String,
+    threshold_saved: bool,
+}
+
 async fn list_page(
     state: &AppState,
     viewer: &Viewer,
-    code: &str,
-    form: RequestForm,
-    errors: HashMap<&'static str, String>,
+    unit: OrgUnit,
+    list: ListState,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(state, &viewer.session, Permission::ViewMoney, code).await?;
-    let rows = disbursements::list(&state.db, &unit.scope, LIST_LIMIT).await?;
+    let scope =
+        scope_in_unit(&viewer.session, Permission::ViewMoney, &unit).ok_or(AppError::Forbidden)?;
+    let rows = disbursements::list(&state.db, &scope, LIST_LIMIT).await?;
     // Those who may request payments here get the form, with the funds they may pay from.
-    let manage = crate::auth::scope_at(
-        &viewer.session,
-        Permission::ManageFunds,
-        &unit.value.org_path,
-    )
-    .ok();
+    let manage = scope_in_unit(&viewer.session, Permission::ManageFunds, &unit);
     let can_request = manage.is_some();
     let funds = match &manage {
-        Some(scope) => super::funds_in_unit(state, scope, &unit.value).await?,
+        Some(scope) => super::funds_in_unit(state, scope, &unit).await?,
         None => Vec::new(),
     };
-    let status = if errors.is_empty() {
+    let threshold = disbursements::upper_threshold(&state.db, &scope, &unit.code).await?;
+    let is_entity = DivisionCode::parse(&unit.code).is_ok_and(|c| legal_entity_of(&c) == c);
+    let can_set_threshold =
+        is_entity && scope_in_unit(&viewer.session, Permission::ManageSetup, &unit).is_some();
+    let status = if list.errors.is_empty() && list.threshold_error.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
     Ok(render_as(
         &ListPage {
-            layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/disbursements")),
-            unit: unit.value,
+            layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/disbursements", unit.code)),
+            unit,
             can_request,
             funds,
             rows,
-            form,
-            errors,
-            threshold: disbursements::upper_threshold(&state.db).await?,
+            form: list.form,
+            errors: list.errors,
+            threshold,
+            can_set_threshold,
+            threshold_form: list
+                .threshold_form
+                .unwrap_or_else(|| threshold.to_yuan_input()),
+            threshold_error: list.threshold_error,
+            threshold_saved: list.threshold_saved,
         },
         status,
     ))
 }
 
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    saved: Option<String>,
+}
+
 pub async fn list(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ViewMoney>,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    list_page(
-        &state,
-        &viewer,
-        &code,
-        RequestForm {
+    let list = ListState {
+        form: RequestForm {
             function_code: "program".into(),
             ..Default::default()
         },
-        HashMap::new(),
-    )
-    .await
+        errors: HashMap::new(),
+        threshold_form: None,
+        threshold_error: String::new(),
+        threshold_saved: q.saved.is_some(),
+    };
+    list_page(&state, &viewer, unit.into_unit(), list).await
+}
+
+/// The legal entity's admin sets the amount above which a payment needs a second approval.
+pub async fn set_threshold(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ManageSetup>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let lang = viewer.ctx.lang;
+    let typed = form.get("threshold").to_string();
+    let result = match Fen::parse_yuan("threshold", &typed) {
+        Ok(fen) => disbursements::set_upper_threshold(
+            &state.db,
+            &unit.user().actor(),
+            unit.scope(),
+            &unit.unit().code,
+            fen,
+        )
+        .await
+        .map_err(AppError::from),
+        Err(e) => Err(AppError::Invalid(vec![e])),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/orgs/{}/disbursements?saved=1#threshold",
+            unit.unit().code
+        ))
+        .into_response()),
+        Err(e) => {
+            let (_, message) = e.into_problem(lang)?;
+            let list = ListState {
+                form: RequestForm {
+                    function_code: "program".into(),
+                    ..Default::default()
+                },
+                errors: HashMap::new(),
+                threshold_form: Some(typed),
+                threshold_error: message,
+                threshold_saved: false,
+            };
+            list_page(&state, &viewer, unit.into_unit(), list).await
+        }
+    }
 }
 
 fn uploads(form: &FormData) -> Vec<EvidenceUpload> {
@@ -156,11 +226,11 @@ fn uploads(form: &FormData) -> Vec<EvidenceUpload> {
 pub async fn create(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ManageFunds>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(&state, &viewer.session, Permission::ManageFunds, &code).await?;
     let lang = viewer.ctx.lang;
+    let code = unit.unit().code.clone();
     let submitted = RequestForm {
         fund_code: form.get("fund_code").to_string(),
         payee: form.get("payee").to_string(),
@@ -177,18 +247,14 @@ pub async fn create(
         errors.insert("function_code", lang.error("function_invalid"));
         FunctionCode::Other
     });
-    let fund_here = super::funds_in_unit(&state, &unit.scope, &unit.value)
-        .await?
-        .iter()
-        .any(|f| f.code == submitted.fund_code);
-    if !fund_here {
-        errors.insert("fund_code", lang.error("fund_unknown"));
+    if let Some(e) = super::fund_refusal(&state, unit.scope(), &submitted.fund_code).await? {
+        errors.insert("fund_code", lang.error(e));
     }
     if errors.is_empty() {
         let result = disbursements::request(
             &state.db,
-            &viewer.session.user.person(),
-            &unit.scope,
+            &unit.user().person(),
+            unit.scope(),
             &submitted.fund_code,
             &submitted.payee,
             amount,
@@ -210,7 +276,14 @@ pub async fn create(
             Err(other) => return Err(other.into()),
         }
     }
-    list_page(&state, &viewer, &code, submitted, errors).await
+    let list = ListState {
+        form: submitted,
+        errors,
+        threshold_form: None,
+        threshold_error: String::new(),
+        threshold_saved: false,
+    };
+    list_page(&state, &viewer, unit.into_unit(), list).await
 }
 
 /// A button the viewer may press on this disbursement.
@@ -258,14 +331,10 @@ impl DetailPage {
 }
 
 /// The steps this viewer may take now: allowed by the state table for this person, and
-/// within the scope the step needs.
+/// within the scope the step needs where it is decided.
 fn buttons(viewer: &Viewer, detail: &Detail, lang: crate::i18n::Lang) -> Vec<Button> {
     let d = &detail.listed.disbursement;
     let over = over_threshold(d.amount, d.threshold);
-    let upper_path = domain::org::DivisionCode::parse(&d.entity_code)
-        .ok()
-        .and_then(|e| e.parent())
-        .map(|p| p.path());
     Action::ALL
         .into_iter()
         .filter(|a| {
@@ -280,12 +349,12 @@ fn buttons(viewer: &Viewer, detail: &Detail, lang: crate::i18n::Lang) -> Vec<But
             .is_ok()
         })
         .filter(|a| {
-            let path = if *a == Action::ApproveUpper {
-                upper_path.clone()
-            } else {
-                Some(d.org_path.clone())
-            };
-            path.is_some_and(|p| may(&viewer.session, Permission::ManageFunds, &p))
+            domain::access::authorize(
+                &viewer.session.user.grants,
+                Permission::ManageFunds,
+                d.decided_at(*a),
+            )
+            .is_some()
         })
         .map(|a| Button {
             action: a.key(),
@@ -298,23 +367,32 @@ fn buttons(viewer: &Viewer, detail: &Detail, lang: crate::i18n::Lang) -> Vec<But
 async fn detail_page(
     state: &AppState,
     viewer: &Viewer,
-    code: &str,
+    unit: OrgUnit,
     id: i64,
     notice: Option<String>,
     problem: Option<(StatusCode, String)>,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(state, &viewer.session, Permission::ViewMoney, code).await?;
-    let detail = disbursements::detail(&state.db, &unit.scope, id)
+    let scope =
+        scope_in_unit(&viewer.session, Permission::ViewMoney, &unit).ok_or(AppError::Forbidden)?;
+    let detail = disbursements::detail(&state.db, &scope, id)
         .await?
         .ok_or(AppError::NotFound)?;
     let lang = viewer.ctx.lang;
     let d = &detail.listed.disbursement;
     let can_attach = !matches!(d.state, Step::Paid | Step::Rejected | Step::Cancelled)
-        && may(&viewer.session, Permission::ManageFunds, &d.org_path);
+        && domain::access::authorize(
+            &viewer.session.user.grants,
+            Permission::ManageFunds,
+            &d.org_path,
+        )
+        .is_some();
     let page = DetailPage {
-        layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/disbursements/{id}")),
+        layout: Layout::new(
+            &viewer.ctx,
+            &format!("/orgs/{}/disbursements/{id}", unit.code),
+        ),
         buttons: buttons(viewer, &detail, lang),
-        unit: unit.value,
+        unit,
         detail,
         can_attach,
         notice,
@@ -331,34 +409,40 @@ pub struct DoneQuery {
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path((code, id)): Path<(String, i64)>,
+    unit: InUnit<perm::ViewMoney>,
+    Path((_, id)): Path<(String, i64)>,
     axum::extract::Query(q): axum::extract::Query<DoneQuery>,
 ) -> Result<Response, AppError> {
     let notice = q
         .done
         .filter(|d| d == "request" || d == "evidence" || Action::parse(d).is_some())
         .map(|d| viewer.ctx.lang.t(&format!("disb.done.{d}")).into_owned());
-    detail_page(&state, &viewer, &code, id, notice, None).await
+    detail_page(&state, &viewer, unit.into_unit(), id, notice, None).await
 }
 
 pub async fn act(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path((code, id)): Path<(String, i64)>,
+    unit: InUnit<perm::ManageFunds>,
+    Path((_, id)): Path<(String, i64)>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    // The unit in the path must be one the viewer manages; the step itself is decided where
-    // the disbursement sits (or, for the second approval, at the level above).
-    scoped_unit(&state, &viewer.session, Permission::ManageFunds, &code).await?;
     let lang = viewer.ctx.lang;
+    let code = unit.unit().code.clone();
+    // The payment must sit in the page's unit (else: not found, as if there were none); the
+    // step is decided where it belongs (the fund's unit, or for the second approval above).
+    let d = disbursements::find(&state.db, unit.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let outcome = async {
-        let action = Action::parse(form.get("action")).ok_or(AppError::Invalid(vec![
-            domain::FieldError::new("action", "action_invalid"),
-        ]))?;
-        let scope = disbursement_scope(&state, &viewer.session, id, action).await?;
+        let action = Action::parse(form.get("action"))
+            .ok_or(AppError::invalid("action", "action_invalid"))?;
+        let scope = unit
+            .scope_at(Permission::ManageFunds, d.decided_at(action))
+            .ok_or(AppError::Forbidden)?;
         disbursements::act(
             &state.db,
-            &viewer.session.user.person(),
+            &unit.user().person(),
             &scope,
             id,
             action,
@@ -376,7 +460,7 @@ pub async fn act(
         .into_response()),
         Err(e) => {
             let problem = e.into_problem(lang)?;
-            detail_page(&state, &viewer, &code, id, None, Some(problem)).await
+            detail_page(&state, &viewer, unit.into_unit(), id, None, Some(problem)).await
         }
     }
 }
@@ -384,25 +468,27 @@ pub async fn act(
 pub async fn attach(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path((code, id)): Path<(String, i64)>,
+    unit: InUnit<perm::ManageFunds>,
+    Path((_, id)): Path<(String, i64)>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(&state, &viewer.session, Permission::ManageFunds, &code).await?;
     let result = disbursements::attach_evidence(
         &state.db,
-        &viewer.session.user.person(),
-        &unit.scope,
+        &unit.user().person(),
+        unit.scope(),
         id,
         &uploads(&form),
     )
     .await;
     match result {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/orgs/{code}/disbursements/{id}?done=evidence")).into_response(),
-        ),
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/orgs/{}/disbursements/{id}?done=evidence",
+            unit.unit().code
+        ))
+        .into_response()),
         Err(e) => {
             let problem = AppError::from(e).into_problem(viewer.ctx.lang)?;
-            detail_page(&state, &viewer, &code, id, None, Some(problem)).await
+            detail_page(&state, &viewer, unit.into_unit(), id, None, Some(problem)).await
         }
     }
 }
@@ -411,11 +497,10 @@ pub async fn attach(
 /// they were uploaded, never rendered inline as a page of ours.
 pub async fn evidence_file(
     State(state): State<AppState>,
-    viewer: Viewer,
-    Path((code, evidence_id)): Path<(String, i64)>,
+    unit: InUnit<perm::ViewMoney>,
+    Path((_, evidence_id)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(&state, &viewer.session, Permission::ViewMoney, &code).await?;
-    let (meta, bytes) = disbursements::evidence_file(&state.db, &unit.scope, evidence_id)
+    let (meta, bytes) = disbursements::evidence_file(&state.db, unit.scope(), evidence_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let ascii_name = format!(

@@ -3,13 +3,12 @@
 
 use super::{Layout, render, render_as};
 use crate::AppState;
-use crate::auth::{Viewer, scoped_unit};
+use crate::auth::{InUnit, Viewer, perm};
 use crate::error::AppError;
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::access::Permission;
 use domain::donor::DonorKind;
 use domain::money::Fen;
 use rand::RngCore;
@@ -83,13 +82,15 @@ fn one_time_token() -> String {
 pub async fn new(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ManageFunds>,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(&state, &viewer.session, Permission::ManageFunds, &code).await?;
-    let funds = super::funds_in_unit(&state, &unit.scope, &unit.value).await?;
+    let funds = super::funds_in_unit(&state, unit.scope(), unit.unit()).await?;
     Ok(render(&NewPage {
-        layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/donations/new")),
-        unit: unit.value,
+        layout: Layout::new(
+            &viewer.ctx,
+            &format!("/orgs/{}/donations/new", unit.unit().code),
+        ),
+        unit: unit.into_unit(),
         funds,
         form: DonationForm {
             token: one_time_token(),
@@ -104,11 +105,11 @@ pub async fn new(
 pub async fn create(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ManageFunds>,
     Form(form): Form<DonationForm>,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(&state, &viewer.session, Permission::ManageFunds, &code).await?;
     let lang = viewer.ctx.lang;
+    let code = unit.unit().code.clone();
     let mut errors: HashMap<&'static str, String> = HashMap::new();
     let amount = Fen::parse_yuan("amount", &form.amount).unwrap_or_else(|e| {
         errors.insert(e.field, lang.error(e.code));
@@ -116,19 +117,14 @@ pub async fn create(
     });
     let channel = Channel::parse(&form.channel).unwrap_or(Channel::Cash);
     let donor_kind = DonorKind::parse(&form.donor_kind).unwrap_or(DonorKind::Individual);
-    let fund_ok = super::funds_in_unit(&state, &unit.scope, &unit.value)
-        .await?
-        .iter()
-        .any(|f| f.code == form.fund_code);
-    if !fund_ok {
-        errors.insert("fund_code", lang.error("fund_unknown"));
+    if let Some(e) = super::fund_refusal(&state, unit.scope(), &form.fund_code).await? {
+        errors.insert("fund_code", lang.error(e));
     }
     if errors.is_empty() {
-        let user = &viewer.session.user;
         let result = store::donations::record(
             &state.db,
-            &user.actor(),
-            &unit.scope,
+            &unit.user().actor(),
+            unit.scope(),
             &NewDonation {
                 fund_code: form.fund_code.clone(),
                 amount,
@@ -162,11 +158,11 @@ pub async fn create(
             Err(other) => return Err(other.into()),
         }
     }
-    let funds = super::funds_in_unit(&state, &unit.scope, &unit.value).await?;
+    let funds = super::funds_in_unit(&state, unit.scope(), unit.unit()).await?;
     Ok(render_as(
         &NewPage {
             layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/donations/new")),
-            unit: unit.value,
+            unit: unit.into_unit(),
             funds,
             form,
             errors,

@@ -2,12 +2,11 @@
 //! or CSV (UTF-8 with BOM).
 
 use crate::AppState;
-use crate::auth::{Viewer, scoped_unit};
+use crate::auth::{InUnit, Viewer, perm};
 use crate::error::AppError;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use domain::FieldError;
-use domain::access::Permission;
 use domain::time::{china_day, fmt_china};
 use serde::Deserialize;
 use xfer::export::{Cell, Format, write_table};
@@ -27,10 +26,9 @@ fn text(s: impl Into<String>) -> Cell {
 pub async fn download(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ViewMoney>,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(&state, &viewer.session, Permission::ViewMoney, &code).await?;
     let format = Format::parse(&q.format).ok_or(AppError::Invalid(vec![FieldError::new(
         "format",
         "export_format_invalid",
@@ -40,7 +38,7 @@ pub async fn download(
     let (sheet, headers, rows): (String, Vec<String>, Vec<Vec<Cell>>) = match q.what.as_str() {
         "donations" => {
             let lines =
-                store::exports::donations(&state.db, &unit.scope, &unit.value.org_path).await?;
+                store::exports::donations(&state.db, unit.scope(), &unit.unit().org_path).await?;
             (
                 h("donations"),
                 [
@@ -80,7 +78,7 @@ pub async fn download(
         }
         "ledger" => {
             let lines =
-                store::exports::ledger(&state.db, &unit.scope, &unit.value.org_path).await?;
+                store::exports::ledger(&state.db, unit.scope(), &unit.unit().org_path).await?;
             (
                 h("ledger"),
                 [
@@ -114,7 +112,8 @@ pub async fn download(
         }
         "disbursements" => {
             let lines =
-                store::exports::disbursements(&state.db, &unit.scope, &unit.value.org_path).await?;
+                store::exports::disbursements(&state.db, unit.scope(), &unit.unit().org_path)
+                    .await?;
             (
                 h("disbursements"),
                 [
@@ -160,7 +159,7 @@ pub async fn download(
     let file = format!(
         "{}-{}-{}.{}",
         q.what,
-        unit.value.code,
+        unit.unit().code,
         china_day(store::now_ms()),
         format.extension()
     );

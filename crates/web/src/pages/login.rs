@@ -3,13 +3,13 @@
 use super::{Layout, render, safe_next};
 use crate::AppState;
 use crate::auth::{
-    PRE_SESSION_COOKIE, PageContext, SESSION_COOKIE, Viewer, pre_session_token, set_cookie,
+    ClientAddr, PRE_SESSION_COOKIE, PageContext, SESSION_COOKIE, Viewer, pre_session_token,
     set_pre_session_cookie,
 };
 use crate::error::AppError;
 use askama::Template;
 use axum::extract::{Form, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use store::users::{self, LoginRefused, SessionKind};
@@ -36,7 +36,7 @@ fn login_page(
     username: &str,
     error: Option<String>,
 ) -> Response {
-    let csrf = pre_session_token(headers);
+    let csrf = pre_session_token(ctx.cookies, headers);
     let mut r = render(&LoginPage {
         layout: Layout::new(ctx, "/login"),
         csrf: csrf.clone(),
@@ -44,7 +44,7 @@ fn login_page(
         username: username.to_string(),
         error,
     });
-    set_pre_session_cookie(&mut r, &csrf);
+    set_pre_session_cookie(ctx.cookies, &mut r, &csrf);
     r
 }
 
@@ -68,6 +68,7 @@ pub struct LoginForm {
 pub async fn create(
     State(state): State<AppState>,
     ctx: PageContext,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
@@ -84,29 +85,41 @@ pub async fn create(
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(r);
     }
-    match users::check_login(&state.db, &form.username, &form.password).await? {
+    let checked = users::check_login(
+        &state.db,
+        &form.username,
+        &form.password,
+        &client,
+        &state.config.sign_in,
+    )
+    .await?;
+    match checked {
         Ok(user) => {
-            let (token, _csrf) = users::start_session(&state.db, &user, SessionKind::Web).await?;
+            // Whatever session this browser had ends: a new sign-in, a new session.
+            let (token, _csrf) =
+                users::start_session(&state.db, &user, SessionKind::Web, ctx.token.as_deref())
+                    .await?;
             let mut r = Redirect::to(&next).into_response();
-            let h = r.headers_mut();
-            if let Ok(v) = set_cookie(SESSION_COOKIE, &token, None).parse() {
-                h.append(header::SET_COOKIE, v);
-            }
-            if let Ok(v) = set_cookie(PRE_SESSION_COOKIE, "", Some(0)).parse() {
-                h.append(header::SET_COOKIE, v);
-            }
+            ctx.cookies.add(&mut r, SESSION_COOKIE, &token, None);
+            ctx.cookies.add(&mut r, PRE_SESSION_COOKIE, "", Some(0));
             Ok(r)
         }
         Err(refused) => {
-            let msg = match refused {
-                LoginRefused::BadCredentials => lang.error("bad_credentials"),
-                LoginRefused::Locked { until_ms } => lang.tf(
-                    "err.locked_until",
-                    &[("time", &domain::time::fmt_china(until_ms))],
-                ),
+            let err = match refused {
+                LoginRefused::BadCredentials => AppError::BadCredentials,
+                LoginRefused::TooMany { until_ms } => AppError::TooMany {
+                    retry_at_ms: until_ms,
+                },
             };
-            let mut r = login_page(&ctx, &headers, &next, &form.username, Some(msg));
-            *r.status_mut() = StatusCode::UNAUTHORIZED;
+            let mut r = login_page(
+                &ctx,
+                &headers,
+                &next,
+                &form.username,
+                Some(err.message(lang)),
+            );
+            *r.status_mut() = err.status();
+            crate::error::add_retry_after(&mut r, &err);
             Ok(r)
         }
     }
@@ -117,8 +130,6 @@ pub async fn destroy(State(state): State<AppState>, viewer: Viewer) -> Result<Re
         users::end_session(&state.db, token).await?;
     }
     let mut r = Redirect::to("/login").into_response();
-    if let Ok(v) = set_cookie(SESSION_COOKIE, "", Some(0)).parse() {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    viewer.ctx.cookies.add(&mut r, SESSION_COOKIE, "", Some(0));
     Ok(r)
 }

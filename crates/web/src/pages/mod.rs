@@ -5,7 +5,9 @@ pub mod compliance;
 pub mod disbursements;
 pub mod donations;
 pub mod exports;
+pub mod feedback;
 pub mod form_data;
+pub mod funds;
 pub mod login;
 pub mod orgs;
 pub mod partners;
@@ -13,7 +15,7 @@ pub mod public;
 pub mod receipts;
 pub mod statements;
 
-use crate::auth::{LANG_COOKIE, PageContext, set_cookie};
+use crate::auth::{LANG_COOKIE, PageContext};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use askama::Template;
@@ -95,6 +97,20 @@ pub async fn funds_in_unit(
         .into_iter()
         .filter(|f| f.org_path.starts_with(&unit.org_path))
         .collect())
+}
+
+/// Why money cannot go into or out of the fund a form names, if it cannot: not one of the
+/// unit's (or not one at all), or closed.
+pub async fn fund_refusal(
+    state: &crate::AppState,
+    scope: &domain::access::Scope,
+    code: &str,
+) -> Result<Option<&'static str>, AppError> {
+    Ok(match store::ledger::fund(&state.db, scope, code).await? {
+        None => Some("fund_unknown"),
+        Some(f) if !f.active => Some("fund_closed"),
+        Some(_) => None,
+    })
 }
 
 /// Puts the store's refusals beside the form's fields, in the visitor's language. The forms ask
@@ -179,14 +195,16 @@ pub fn error_page(lang: Lang, err: &AppError) -> Response {
     };
     let title = lang.t(&format!("status.{}", err.status().as_u16()));
     let message = err.message(lang);
-    render_as(
+    let mut r = render_as(
         &ErrorPage {
             layout,
             title,
             message: &message,
         },
         err.status(),
-    )
+    );
+    crate::error::add_retry_after(&mut r, err);
+    r
 }
 
 pub async fn home(ctx: PageContext) -> Response {
@@ -218,6 +236,8 @@ pub async fn asset(Path(file): Path<String>) -> Response {
     };
     let mime = if file.ends_with(".css") {
         "text/css; charset=utf-8"
+    } else if file.ends_with(".js") {
+        "text/javascript; charset=utf-8"
     } else if file.ends_with(".svg") {
         "image/svg+xml"
     } else {
@@ -238,19 +258,56 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// Only same-site paths may be redirected to.
+/// Only paths of this site may be redirected to: one leading `/`, then no second `/` or `\\`
+/// (a browser reads `//host` and `/\\host` as another host) and no control character or space
+/// anywhere (browsers drop tabs and newlines, so `/\t/evil.example` becomes `//evil.example`).
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n[1..].starts_with(['/', '\\'])
+                && !n.contains('\\')
+                && !n.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
+            n
+        }
         _ => "/",
     }
 }
 
-pub async fn set_lang(Path(lang): Path<String>, Query(q): Query<NextQuery>) -> Response {
+pub async fn set_lang(
+    ctx: PageContext,
+    Path(lang): Path<String>,
+    Query(q): Query<NextQuery>,
+) -> Response {
     let lang = Lang::parse(&lang).unwrap_or_default();
     let mut r = Redirect::to(safe_next(q.next.as_deref())).into_response();
-    if let Ok(v) = set_cookie(LANG_COOKIE, lang.code(), Some(365 * 86400)).parse() {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    ctx.cookies
+        .add(&mut r, LANG_COOKIE, lang.code(), Some(365 * 86400));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_this_sites_paths_are_followed() {
+        for ok in ["/orgs/4103", "/public?org=410323", "/"] {
+            assert_eq!(safe_next(Some(ok)), ok);
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "https://evil.example",
+            "evil",
+            "/a\\b",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }

@@ -2,11 +2,11 @@
 
 use super::{Layout, render};
 use crate::AppState;
-use crate::auth::{Viewer, may, scoped_unit};
+use crate::auth::{InUnit, Viewer, perm};
 use crate::charts::{Bar, percent_bars};
 use crate::error::AppError;
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::Permission;
@@ -27,6 +27,8 @@ struct ShowPage {
     can_audit: bool,
     can_export: bool,
     can_record: bool,
+    can_moderate: bool,
+    can_compliance: bool,
     saved: bool,
     /// Just recorded: the gift's receipt number (empty when none was issued).
     recorded: Option<String>,
@@ -48,29 +50,29 @@ pub struct ShowQuery {
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ViewOrg>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(&state, &viewer.session, Permission::ViewOrg, &code).await?;
-    let crumbs = org_units::ancestors(&state.db, &unit.scope, &unit.value).await?;
-    let children = org_units::children(&state.db, &unit.scope, &unit.value).await?;
-    let coverage = org_units::coverage(&state.db, &unit.scope, &unit.value).await?;
+    let crumbs = org_units::ancestors(&state.db, unit.grant(), unit.unit()).await?;
+    let children = org_units::children(&state.db, unit.scope(), unit.unit()).await?;
+    let coverage = org_units::coverage(&state.db, unit.scope(), unit.unit()).await?;
     let page = ShowPage {
-        layout: Layout::new(&viewer.ctx, &format!("/orgs/{}", unit.value.code)),
-        can_edit: may(
-            &viewer.session,
-            Permission::EditOrgFacts,
-            &unit.value.org_path,
-        ),
-        can_audit: may(&viewer.session, Permission::ViewAudit, &unit.value.org_path),
-        can_export: may(&viewer.session, Permission::ViewMoney, &unit.value.org_path),
-        can_record: may(
-            &viewer.session,
-            Permission::ManageFunds,
-            &unit.value.org_path,
-        ),
+        layout: Layout::new(&viewer.ctx, &format!("/orgs/{}", unit.unit().code)),
+        can_edit: unit.may(Permission::EditOrgFacts),
+        can_audit: unit.may(Permission::ViewAudit),
+        can_export: unit.may(Permission::ViewMoney),
+        can_record: unit.may(Permission::ManageFunds),
+        can_moderate: unit.may(Permission::ModerateFeedback),
+        // Compliance is the legal entity's: shown to those who may see its books.
+        can_compliance: domain::org::DivisionCode::parse(&unit.unit().code).is_ok_and(|c| {
+            unit.scope_at(
+                Permission::ViewMoney,
+                &domain::ledger::legal_entity_of(&c).path(),
+            )
+            .is_some()
+        }),
         recorded: q.recorded.map(|_| q.receipt.unwrap_or_default()),
-        unit: unit.value,
+        unit: unit.into_unit(),
         crumbs,
         children,
         coverage,
@@ -108,14 +110,8 @@ pub struct FactsForm {
     contact_phone: String,
 }
 
-pub async fn edit(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(code): Path<String>,
-) -> Result<Response, AppError> {
-    let unit = scoped_unit(&state, &viewer.session, Permission::EditOrgFacts, &code)
-        .await?
-        .value;
+pub async fn edit(viewer: Viewer, unit: InUnit<perm::EditOrgFacts>) -> Result<Response, AppError> {
+    let unit = unit.into_unit();
     let f = &unit.facts;
     let form = FactsForm {
         site_address: f.site_address.clone(),
@@ -139,10 +135,9 @@ pub async fn edit(
 pub async fn update(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(code): Path<String>,
+    unit: InUnit<perm::EditOrgFacts>,
     Form(form): Form<FactsForm>,
 ) -> Result<Response, AppError> {
-    let scoped = scoped_unit(&state, &viewer.session, Permission::EditOrgFacts, &code).await?;
     let input = UnitFactsInput {
         site_address: form.site_address.clone(),
         leader_name: form.leader_name.clone(),
@@ -152,16 +147,16 @@ pub async fn update(
     };
     match input.validate() {
         Ok(facts) => {
-            let user = &viewer.session.user;
+            let user = unit.user();
             org_units::update_facts(
                 &state.db,
                 &user.actor(),
-                &scoped.scope,
-                &scoped.value.code,
+                unit.scope(),
+                &unit.unit().code,
                 &facts,
             )
             .await?;
-            Ok(Redirect::to(&format!("/orgs/{}?saved=1", scoped.value.code)).into_response())
+            Ok(Redirect::to(&format!("/orgs/{}?saved=1", unit.unit().code)).into_response())
         }
         Err(errs) => {
             let lang = viewer.ctx.lang;
@@ -170,8 +165,8 @@ pub async fn update(
                 errors.entry(e.field).or_insert_with(|| lang.error(e.code));
             }
             let mut r = render(&EditPage {
-                layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/edit", scoped.value.code)),
-                unit: scoped.value,
+                layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/edit", unit.unit().code)),
+                unit: unit.into_unit(),
                 form,
                 errors,
             });
@@ -204,20 +199,15 @@ impl CoveragePage {
 pub async fn coverage(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ViewOrg>,
 ) -> Result<Response, AppError> {
-    let scoped = scoped_unit(&state, &viewer.session, Permission::ViewOrg, &code).await?;
-    let layout = Layout::new(
-        &viewer.ctx,
-        &format!("/orgs/{}/coverage", scoped.value.code),
-    );
-    let levels = org_units::coverage(&state.db, &scoped.scope, &scoped.value).await?;
-    let mut ranked: Vec<ChildCoverage> =
-        org_units::children(&state.db, &scoped.scope, &scoped.value)
-            .await?
-            .into_iter()
-            .filter(|c| c.unit.active)
-            .collect();
+    let layout = Layout::new(&viewer.ctx, &format!("/orgs/{}/coverage", unit.unit().code));
+    let levels = org_units::coverage(&state.db, unit.scope(), unit.unit()).await?;
+    let mut ranked: Vec<ChildCoverage> = org_units::children(&state.db, unit.scope(), unit.unit())
+        .await?
+        .into_iter()
+        .filter(|c| c.unit.active)
+        .collect();
     // Worst first; among equals, the bigger gap (more units missing) first.
     ranked.sort_by_key(|c| (c.permille(), -(c.units - c.set_up), c.unit.code.clone()));
     let level_names: Vec<String> = levels
@@ -247,7 +237,7 @@ pub async fn coverage(
     );
     Ok(render(&CoveragePage {
         layout,
-        unit: scoped.value,
+        unit: unit.into_unit(),
         levels,
         levels_chart,
         ranked,
@@ -275,15 +265,13 @@ pub const SEARCH_LIMIT: i64 = 50;
 pub async fn search(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ViewOrg>,
     Query(q): Query<SearchQuery>,
 ) -> Result<Response, AppError> {
-    let scoped = scoped_unit(&state, &viewer.session, Permission::ViewOrg, &code).await?;
-    let hits =
-        org_units::search(&state.db, &scoped.scope, &scoped.value, &q.q, SEARCH_LIMIT).await?;
+    let hits = org_units::search(&state.db, unit.scope(), unit.unit(), &q.q, SEARCH_LIMIT).await?;
     Ok(render(&SearchPage {
-        layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/search", scoped.value.code)),
-        unit: scoped.value,
+        layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/search", unit.unit().code)),
+        unit: unit.into_unit(),
         q: q.q,
         hits,
     }))

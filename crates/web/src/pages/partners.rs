@@ -5,7 +5,7 @@
 use super::form_data::FormData;
 use super::{Layout, render_as};
 use crate::AppState;
-use crate::auth::{Viewer, may, scoped_unit};
+use crate::auth::{InUnit, Viewer, perm, scope_in_unit};
 use crate::error::AppError;
 use crate::statements::StatementError;
 use askama::Template;
@@ -47,28 +47,25 @@ struct ListPage {
 async fn list_page(
     state: &AppState,
     viewer: &Viewer,
-    code: &str,
+    unit: OrgUnit,
     form: PartnerForm,
     problem: Option<(StatusCode, String)>,
     secret: Option<(i64, String)>,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(state, &viewer.session, Permission::ViewMoney, code).await?;
-    let partners = store::micro::partner_list(&state.db, &unit.scope, &unit.value.org_path).await?;
-    let can_sign = may(
-        &viewer.session,
-        Permission::ManagePartners,
-        &unit.value.org_path,
-    );
-    let funds = if can_sign {
-        super::funds_in_unit(state, &unit.scope, &unit.value).await?
-    } else {
-        Vec::new()
+    let scope =
+        scope_in_unit(&viewer.session, Permission::ViewMoney, &unit).ok_or(AppError::Forbidden)?;
+    let partners = store::micro::partner_list(&state.db, &scope, &unit.org_path).await?;
+    let signing = scope_in_unit(&viewer.session, Permission::ManagePartners, &unit);
+    let can_sign = signing.is_some();
+    let funds = match &signing {
+        Some(s) => super::funds_in_unit(state, s, &unit).await?,
+        None => Vec::new(),
     };
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.0);
     Ok(render_as(
         &ListPage {
-            layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/partners")),
-            unit: unit.value,
+            layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/partners", unit.code)),
+            unit,
             partners,
             can_sign,
             funds,
@@ -83,23 +80,22 @@ async fn list_page(
 pub async fn list(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ViewMoney>,
 ) -> Result<Response, AppError> {
     let form = PartnerForm {
         settlement_days: "1".into(),
         ..Default::default()
     };
-    list_page(&state, &viewer, &code, form, None, None).await
+    list_page(&state, &viewer, unit.into_unit(), form, None, None).await
 }
 
 /// Signs a partner's agreement; the answer shows its API secret once.
 pub async fn create(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ManagePartners>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(&state, &viewer.session, Permission::ManagePartners, &code).await?;
     let submitted = PartnerForm {
         name: form.get("name").into(),
         credit_code: form.get("credit_code").into(),
@@ -125,12 +121,12 @@ pub async fn create(
         Err(e) => Err(AppError::Invalid(vec![e])),
         Ok((per_order_fen, share_bp, max_per_order_fen)) => store::micro::create_partner(
             &state.db,
-            &viewer.session.user.actor(),
-            &unit.scope,
+            &unit.user().actor(),
+            unit.scope(),
             &store::micro::NewPartner {
                 name: submitted.name.clone(),
                 credit_code: submitted.credit_code.clone(),
-                org_code: unit.value.code.clone(),
+                org_code: unit.unit().code.clone(),
                 fund_code: submitted.fund_code.clone(),
                 per_order_fen,
                 share_bp,
@@ -149,7 +145,7 @@ pub async fn create(
             list_page(
                 &state,
                 &viewer,
-                &code,
+                unit.into_unit(),
                 PartnerForm::default(),
                 None,
                 Some((created.partner_id, created.secret)),
@@ -158,7 +154,15 @@ pub async fn create(
         }
         Err(e) => {
             let problem = e.into_problem(lang)?;
-            list_page(&state, &viewer, &code, submitted, Some(problem), None).await
+            list_page(
+                &state,
+                &viewer,
+                unit.into_unit(),
+                submitted,
+                Some(problem),
+                None,
+            )
+            .await
         }
     }
 }
@@ -166,16 +170,15 @@ pub async fn create(
 pub async fn rotate(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path((code, id)): Path<(String, i64)>,
+    unit: InUnit<perm::ManagePartners>,
+    Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(&state, &viewer.session, Permission::ManagePartners, &code).await?;
     let secret =
-        store::micro::rotate_secret(&state.db, &viewer.session.user.actor(), &unit.scope, id)
-            .await?;
+        store::micro::rotate_secret(&state.db, &unit.user().actor(), unit.scope(), id).await?;
     list_page(
         &state,
         &viewer,
-        &code,
+        unit.into_unit(),
         PartnerForm::default(),
         None,
         Some((id, secret)),
@@ -185,12 +188,11 @@ pub async fn rotate(
 
 pub async fn revoke(
     State(state): State<AppState>,
-    viewer: Viewer,
-    Path((code, id)): Path<(String, i64)>,
+    unit: InUnit<perm::ManagePartners>,
+    Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(&state, &viewer.session, Permission::ManagePartners, &code).await?;
-    store::micro::revoke(&state.db, &viewer.session.user.actor(), &unit.scope, id).await?;
-    Ok(Redirect::to(&format!("/orgs/{code}/partners")).into_response())
+    store::micro::revoke(&state.db, &unit.user().actor(), unit.scope(), id).await?;
+    Ok(Redirect::to(&format!("/orgs/{}/partners", unit.unit().code)).into_response())
 }
 
 #[derive(Template)]
@@ -232,28 +234,25 @@ impl DetailPage {
 async fn detail_page(
     state: &AppState,
     viewer: &Viewer,
-    code: &str,
+    unit: OrgUnit,
     id: i64,
     report: Option<RemittanceReport>,
     problem: Option<(StatusCode, String)>,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(state, &viewer.session, Permission::ViewMoney, code).await?;
-    let partner = store::micro::partner_list(&state.db, &unit.scope, &unit.value.org_path)
+    let scope =
+        scope_in_unit(&viewer.session, Permission::ViewMoney, &unit).ok_or(AppError::Forbidden)?;
+    let partner = store::micro::partner_list(&state.db, &scope, &unit.org_path)
         .await?
         .into_iter()
         .find(|p| p.id == id)
         .ok_or(AppError::NotFound)?;
-    let (lines, unplaced) = store::micro::reconciliation(&state.db, id).await?;
+    let (lines, unplaced) = store::micro::reconciliation(&state.db, &scope, id).await?;
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.0);
     Ok(render_as(
         &DetailPage {
-            layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/partners/{id}")),
-            can_import: may(
-                &viewer.session,
-                Permission::ManageFunds,
-                &unit.value.org_path,
-            ),
-            unit: unit.value,
+            layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/partners/{id}", unit.code)),
+            can_import: scope_in_unit(&viewer.session, Permission::ManageFunds, &unit).is_some(),
+            unit,
             partner,
             lines,
             unplaced,
@@ -267,40 +266,43 @@ async fn detail_page(
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path((code, id)): Path<(String, i64)>,
+    unit: InUnit<perm::ViewMoney>,
+    Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
-    detail_page(&state, &viewer, &code, id, None, None).await
+    detail_page(&state, &viewer, unit.into_unit(), id, None, None).await
 }
 
-/// Imports what partners remitted (the bank's statement) and shows the reconciliation.
+/// Imports what this partner remitted (the bank's statement) and shows the reconciliation.
 pub async fn remittances(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path((code, id)): Path<(String, i64)>,
+    unit: InUnit<perm::ManageFunds>,
+    Path((_, id)): Path<(String, i64)>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    scoped_unit(&state, &viewer.session, Permission::ManageFunds, &code).await?;
     let lang = viewer.ctx.lang;
     let Some(file) = form.files("statement").next() else {
         let p = (
             StatusCode::UNPROCESSABLE_ENTITY,
             lang.error("statement_missing"),
         );
-        return detail_page(&state, &viewer, &code, id, None, Some(p)).await;
+        return detail_page(&state, &viewer, unit.into_unit(), id, None, Some(p)).await;
     };
     match crate::statements::remittances(
         &state.db,
-        &viewer.session.user.actor(),
+        &unit.user().actor(),
+        unit.scope(),
+        id,
         &file.file_name,
         &file.bytes,
     )
     .await
     {
-        Ok(report) => detail_page(&state, &viewer, &code, id, Some(report), None).await,
+        Ok(report) => detail_page(&state, &viewer, unit.into_unit(), id, Some(report), None).await,
         Err(StatementError::File(e)) => {
             let p = format!("{e}。{}", lang.t("statement.nothing_booked"));
             let p = (StatusCode::UNPROCESSABLE_ENTITY, p);
-            detail_page(&state, &viewer, &code, id, None, Some(p)).await
+            detail_page(&state, &viewer, unit.into_unit(), id, None, Some(p)).await
         }
         Err(StatementError::Store(e)) => Err(e.into()),
     }

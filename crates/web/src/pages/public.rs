@@ -11,12 +11,11 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use domain::access::Scope;
 use domain::money::Fen;
 use serde::Deserialize;
-use store::donations::{FundPublic, FundTotals};
 use store::ledger::Fund;
 use store::org_units::OrgUnit;
+use store::public::{FundPublic, FundTotals};
 
 #[derive(Template)]
 #[template(path = "public_index.html")]
@@ -72,11 +71,10 @@ pub struct UnitView {
 }
 
 pub async fn unit_view(state: &AppState, org: Option<&str>) -> Result<UnitView, AppError> {
-    // Unit names and places are public facts; the portal reads them over the whole network.
-    let all = Scope::whole_network();
+    // Unit names and places are public facts.
     let unit = match org.filter(|c| !c.trim().is_empty()) {
         Some(code) => Some(
-            store::org_units::get(&state.db, &all, code.trim())
+            store::public::unit(&state.db, code.trim())
                 .await?
                 .ok_or(AppError::NotFound)?,
         ),
@@ -97,13 +95,13 @@ pub async fn unit_view(state: &AppState, org: Option<&str>) -> Result<UnitView, 
             Some(l) => l.below(),
         };
         let Some(next) = next else {
-            let own = store::donations::public_rollup(&state.db, &base, 1).await?;
+            let own = store::public::public_rollup(&state.db, &base, 1).await?;
             for t in own.values() {
                 add(&mut total, t);
             }
             break;
         };
-        let groups = store::donations::public_rollup(&state.db, &base, next.code_len()).await?;
+        let groups = store::public::public_rollup(&state.db, &base, next.code_len()).await?;
         total = FundTotals::default();
         for t in groups.values() {
             add(&mut total, t);
@@ -113,7 +111,7 @@ pub async fn unit_view(state: &AppState, org: Option<&str>) -> Result<UnitView, 
             .map(String::as_str)
             .filter(|c| !c.is_empty())
             .collect();
-        let units: Vec<(OrgUnit, FundTotals)> = store::org_units::many(&state.db, &all, &children)
+        let units: Vec<(OrgUnit, FundTotals)> = store::public::units(&state.db, &children)
             .await?
             .into_iter()
             .map(|u| {
@@ -131,7 +129,7 @@ pub async fn unit_view(state: &AppState, org: Option<&str>) -> Result<UnitView, 
         below = units;
         break;
     }
-    let funds = store::donations::public_funds_at(&state.db, &base).await?;
+    let funds = store::public::public_funds_at(&state.db, &base).await?;
     Ok(UnitView {
         unit,
         total,
@@ -148,7 +146,7 @@ pub async fn index(
 ) -> Result<Response, AppError> {
     let v = unit_view(&state, q.org.as_deref()).await?;
     let partners = if v.unit.is_none() {
-        store::micro::partners(&state.db).await?
+        store::public::partners(&state.db).await?
     } else {
         Vec::new()
     };
@@ -216,24 +214,48 @@ pub async fn fund(
 pub async fn feedback(
     State(state): State<AppState>,
     ctx: PageContext,
+    crate::auth::ClientAddr(client): crate::auth::ClientAddr,
     headers: axum::http::HeaderMap,
     Path(code): Path<String>,
     axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     let rating: i64 = get("rating").trim().parse().unwrap_or(0);
-    // page_session has checked the token against the cookie; it names the visitor too.
-    let token = crate::auth::pre_session_token(&headers);
-    match store::feedback::submit(&state.db, &code, rating, get("comment"), &token).await {
-        Ok(()) => Ok(axum::response::Redirect::to(&format!(
-            "/public/funds/{code}?thanks=1#feedback"
-        ))
-        .into_response()),
-        Err(e) => {
-            let problem = AppError::from(e).into_problem(ctx.lang)?;
-            fund_page(&state, &ctx, &headers, &code, false, Some(problem)).await
+    // The visitor is the token the server gave this browser with the page (signed: a token
+    // the client made up is refused).
+    let visitor = ctx
+        .cookies
+        .get(&headers, crate::auth::VISITOR_COOKIE)
+        .unwrap_or("")
+        .to_string();
+    let submitted = store::feedback::submit(
+        &state.db,
+        &store::feedback::NewRating {
+            fund_code: &code,
+            rating,
+            comment: get("comment"),
+            visitor_token: &visitor,
+            client: &client,
+            per_address: state.config.ratings_per_address,
+        },
+    )
+    .await;
+    let problem = match submitted {
+        Ok(store::feedback::Submitted::Counted) => {
+            return Ok(axum::response::Redirect::to(&format!(
+                "/public/funds/{code}?thanks=1#feedback"
+            ))
+            .into_response());
         }
-    }
+        Ok(store::feedback::Submitted::TooMany(retry)) => {
+            let e = AppError::TooMany {
+                retry_at_ms: retry.0,
+            };
+            (e.status(), e.message(ctx.lang))
+        }
+        Err(e) => AppError::from(e).into_problem(ctx.lang)?,
+    };
+    fund_page(&state, &ctx, &headers, &code, false, Some(problem)).await
 }
 
 async fn fund_page(
@@ -244,7 +266,7 @@ async fn fund_page(
     thanks: bool,
     problem: Option<(StatusCode, String)>,
 ) -> Result<Response, AppError> {
-    let f = store::donations::public_fund(&state.db, code, PUBLIC_ENTRIES)
+    let f = store::public::public_fund(&state.db, code, PUBLIC_ENTRIES)
         .await?
         .ok_or(AppError::NotFound)?;
     let layout = Layout::new(ctx, &format!("/public/funds/{code}"));
@@ -290,7 +312,17 @@ async fn fund_page(
         })
         .collect();
     let feedback_chart = percent_bars(&layout.t("feedback.chart"), &bars);
-    let token = crate::auth::pre_session_token(headers);
+    let token = crate::auth::pre_session_token(ctx.cookies, headers);
+    // A visitor token the server signed, kept by the browser: the one it has, or a new one.
+    let visitor = ctx
+        .cookies
+        .get(headers, crate::auth::VISITOR_COOKIE)
+        .filter(|t| store::feedback::is_visitor_token(&state.db, t).unwrap_or(false))
+        .map(str::to_string);
+    let new_visitor = match visitor {
+        Some(_) => None,
+        None => Some(store::feedback::new_visitor_token(&state.db)?),
+    };
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.0);
     let mut r = render_as(
         &FundPage {
@@ -306,7 +338,11 @@ async fn fund_page(
         },
         status,
     );
-    crate::auth::set_pre_session_cookie(&mut r, &token);
+    crate::auth::set_pre_session_cookie(ctx.cookies, &mut r, &token);
+    if let Some(v) = new_visitor {
+        ctx.cookies
+            .add(&mut r, crate::auth::VISITOR_COOKIE, &v, Some(365 * 86400));
+    }
     Ok(r)
 }
 
@@ -316,7 +352,7 @@ struct PartnerPage {
     layout: Layout,
     name: String,
     /// Newest first.
-    days: Vec<store::micro::PublicDay>,
+    days: Vec<store::public::PublicDay>,
     total_fen: i64,
     total_orders: i64,
     chart: String,
@@ -334,18 +370,18 @@ pub async fn partner(
     ctx: PageContext,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let (_, name) = store::micro::partners(&state.db)
+    let (_, name) = store::public::partners(&state.db)
         .await?
         .into_iter()
         .find(|(p, _)| *p == id)
         .ok_or(AppError::NotFound)?;
-    let mut days = store::micro::public_days(&state.db, id).await?;
+    let mut days = store::public::public_days(&state.db, id).await?;
     let total_fen = days.last().map(|d| d.running_fen).unwrap_or(0);
     let total_orders = days.iter().map(|d| d.orders).sum();
     days.reverse();
     let layout = Layout::new(&ctx, &format!("/public/partners/{id}"));
     // The last 14 days, each against the biggest of them.
-    let recent: Vec<&store::micro::PublicDay> = days.iter().take(14).collect();
+    let recent: Vec<&store::public::PublicDay> = days.iter().take(14).collect();
     let top = recent.iter().map(|d| d.net_fen).max().unwrap_or(1).max(1);
     let labels: Vec<String> = recent.iter().map(|d| d.day[5..].to_string()).collect();
     let bars: Vec<Bar> = recent

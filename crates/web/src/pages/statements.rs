@@ -1,19 +1,21 @@
 //! Finance uploads the bank's statement (对账单) and sees at once what was booked, what had
-//! been booked before, and which payments could not be put to a known donor.
+//! been imported before, what looks like a line of an earlier file (for them to book or
+//! dismiss), and which payments could not be put to a known donor.
 
 use super::form_data::FormData;
-use super::{Layout, render, render_as};
+use super::{Layout, render_as};
 use crate::AppState;
-use crate::auth::{Viewer, scoped_unit};
+use crate::auth::{InUnit, Viewer, perm};
 use crate::error::AppError;
 use crate::statements::{Imported, StatementError, import};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
-use domain::access::Permission;
+use axum::response::{IntoResponse, Redirect, Response};
+use std::collections::HashMap;
 use store::ledger::Fund;
 use store::org_units::OrgUnit;
+use store::statements::{Decision, SuspectedLine};
 
 #[derive(Template)]
 #[template(path = "statements.html")]
@@ -22,76 +24,149 @@ struct StatementPage {
     unit: OrgUnit,
     funds: Vec<Fund>,
     fund_code: String,
-    problem: Option<String>,
+    errors: HashMap<&'static str, String>,
     result: Option<Imported>,
+    suspected: Vec<SuspectedLine>,
+    decided: bool,
+}
+
+impl StatementPage {
+    fn error(&self, field: &str) -> String {
+        self.errors.get(field).cloned().unwrap_or_default()
+    }
+    fn when(&self, ms: &i64) -> String {
+        domain::time::fmt_china(*ms)
+    }
+}
+
+async fn page(
+    state: &AppState,
+    viewer: &Viewer,
+    unit: &InUnit<perm::ManageFunds>,
+    fund_code: String,
+    errors: HashMap<&'static str, String>,
+    result: Option<Imported>,
+    decided: bool,
+) -> Result<Response, AppError> {
+    let funds = super::funds_in_unit(state, unit.scope(), unit.unit()).await?;
+    let suspected =
+        store::statements::suspected(&state.db, unit.scope(), &unit.unit().org_path).await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render_as(
+        &StatementPage {
+            layout: Layout::new(
+                &viewer.ctx,
+                &format!("/orgs/{}/statements", unit.unit().code),
+            ),
+            unit: unit.unit().clone(),
+            funds,
+            fund_code,
+            errors,
+            result,
+            suspected,
+            decided,
+        },
+        status,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct DecidedQuery {
+    decided: Option<String>,
 }
 
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ManageFunds>,
+    axum::extract::Query(q): axum::extract::Query<DecidedQuery>,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(&state, &viewer.session, Permission::ManageFunds, &code).await?;
-    let funds = super::funds_in_unit(&state, &unit.scope, &unit.value).await?;
-    Ok(render(&StatementPage {
-        layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/statements")),
-        unit: unit.value,
-        funds,
-        fund_code: String::new(),
-        problem: None,
-        result: None,
-    }))
+    page(
+        &state,
+        &viewer,
+        &unit,
+        String::new(),
+        HashMap::new(),
+        None,
+        q.decided.is_some(),
+    )
+    .await
 }
 
 pub async fn upload(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(code): Path<String>,
+    unit: InUnit<perm::ManageFunds>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let unit = scoped_unit(&state, &viewer.session, Permission::ManageFunds, &code).await?;
     let lang = viewer.ctx.lang;
-    let funds = super::funds_in_unit(&state, &unit.scope, &unit.value).await?;
+    let funds = super::funds_in_unit(&state, unit.scope(), unit.unit()).await?;
     let fund_code = form.get("fund_code").to_string();
+    let mut errors = HashMap::new();
+    if !funds.iter().any(|f| f.code == fund_code) {
+        errors.insert("fund_code", lang.error("fund_unknown"));
+    }
     let file = form.files("statement").next();
-    let outcome = match file {
-        _ if !funds.iter().any(|f| f.code == fund_code) => Err(lang.error("fund_unknown")),
-        None => Err(lang.error("statement_missing")),
-        Some(f) => {
-            let user = &viewer.session.user;
-            import(
-                &state.db,
-                &user.actor(),
-                &unit.scope,
-                &fund_code,
-                &f.file_name,
-                &f.bytes,
-            )
-            .await
-            .map_err(|e| match e {
-                StatementError::File(e) => format!("{e}。{}", lang.t("statement.nothing_booked")),
-                StatementError::Store(e) => AppError::from(e).message(lang),
-            })
+    if file.is_none() {
+        errors.insert("statement", lang.error("statement_missing"));
+    }
+    let mut result = None;
+    if let (true, Some(f)) = (errors.is_empty(), file) {
+        match import(
+            &state.db,
+            &unit.user().actor(),
+            unit.scope(),
+            &fund_code,
+            &f.file_name,
+            &f.bytes,
+        )
+        .await
+        {
+            Ok(r) => result = Some(r),
+            Err(StatementError::File(e)) => {
+                errors.insert(
+                    "statement",
+                    format!("{e}。{}", lang.t("statement.nothing_booked")),
+                );
+            }
+            Err(StatementError::Store(e)) => {
+                let e = AppError::from(e);
+                let field = e.field();
+                let (_, message) = e.into_problem(lang)?;
+                errors.insert(
+                    if field.as_deref() == Some("fund_code") {
+                        "fund_code"
+                    } else {
+                        "statement"
+                    },
+                    message,
+                );
+            }
         }
+    }
+    page(&state, &viewer, &unit, fund_code, errors, result, false).await
+}
+
+/// Books or dismisses a line set aside as a suspected repeat.
+pub async fn decide(
+    State(state): State<AppState>,
+    unit: InUnit<perm::ManageFunds>,
+    Path((_, id)): Path<(String, i64)>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let decision = match form.get("decision") {
+        "book" => Decision::Book,
+        "dismiss" => Decision::Dismiss,
+        _ => return Err(AppError::invalid("decision", "decision_invalid")),
     };
-    let (problem, result) = match outcome {
-        Ok(r) => (None, Some(r)),
-        Err(p) => (Some(p), None),
-    };
-    let status = if problem.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(render_as(
-        &StatementPage {
-            layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/statements")),
-            unit: unit.value,
-            funds,
-            fund_code,
-            problem,
-            result,
-        },
-        status,
+    store::statements::decide(&state.db, &unit.user().actor(), unit.scope(), id, decision).await?;
+    Ok(Redirect::to(&format!(
+        "/orgs/{}/statements?decided=1#suspected",
+        unit.unit().code
     ))
+    .into_response())
 }

@@ -1,0 +1,367 @@
+//! What anyone may read, with no login and nothing private: the public portal's funds, lines
+//! and rollups (donors masked unless they agreed, beneficiaries never named), e-commerce
+//! partners' giving by day, and a donor tracing their own gift with the code on the receipt.
+//! Everything else in the store takes a [`Scope`](domain::access::Scope) or the operator's
+//! [`System`](domain::access::System).
+
+use crate::ledger::{self, Fund};
+use crate::limits::{self, Limit, RetryAt};
+use crate::{Db, Result};
+use domain::ledger::AccountKind;
+use domain::money::Fen;
+use serde::Serialize;
+use sqlx::Row;
+
+/// What a donor sees when tracing their own gift.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Trace {
+    pub fund_code: String,
+    pub fund_name: String,
+    pub amount: Fen,
+    pub matched: Fen,
+    pub received_at_ms: i64,
+    pub reversed: bool,
+}
+
+/// How many failed traces are allowed: per client address, and per receipt number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceLimits {
+    pub per_address: Limit,
+    pub per_receipt: Limit,
+}
+
+impl Default for TraceLimits {
+    /// 10 failed traces per address per hour; 5 per receipt per day.
+    fn default() -> Self {
+        TraceLimits {
+            per_address: Limit::per_minutes(10, 60),
+            per_receipt: Limit::per_minutes(5, 24 * 60),
+        }
+    }
+}
+
+/// A trace code as the donor may type it: case, spaces and dashes do not matter.
+fn normalized_code(code: &str) -> String {
+    domain::text::normalize(code)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+/// A donor traces their gift with the receipt number and the trace code printed on it. A
+/// wrong pair finds nothing and says no more than that. Each attempt is counted first (per
+/// address and per receipt, in the database) and given back when it finds the gift, so only
+/// failures use up the limits.
+pub async fn trace(
+    db: &Db,
+    receipt_number: &str,
+    trace_code: &str,
+    client: &str,
+    limits: &TraceLimits,
+) -> Result<std::result::Result<Option<Trace>, RetryAt>> {
+    let number = domain::text::normalize(receipt_number);
+    let buckets = [
+        (format!("trace_addr:{client}"), limits.per_address),
+        (format!("trace_receipt:{number}"), limits.per_receipt),
+    ];
+    for (bucket, limit) in &buckets {
+        if let Err(retry) = limits::take(db, bucket, *limit).await? {
+            return Ok(Err(retry));
+        }
+    }
+    let code = normalized_code(trace_code);
+    let found =
+        match number.split_once('-') {
+            Some((range_code, no)) if code.len() == 10 => match no.parse::<i64>() {
+                Ok(no) => sqlx::query(
+                    "SELECT f.code, f.name, dn.amount_fen, dn.received_at_ms, dn.reversed_by_id, \
+                     dn.id, r.trace_code FROM receipts r \
+                     JOIN receipt_ranges rr ON rr.id = r.range_id \
+                     JOIN donations dn ON dn.id = r.donation_id JOIN funds f ON f.id = dn.fund_id \
+                     WHERE rr.code = $1 AND r.number = $2 AND r.status = 'issued'",
+                )
+                .bind(range_code)
+                .bind(no)
+                .fetch_optional(db.pool())
+                .await?,
+                Err(_) => None,
+            },
+            _ => None,
+        };
+    let Some(r) = found else { return Ok(Ok(None)) };
+    let stored: String = r.try_get(6)?;
+    if !domain::constant_eq(&stored, &code) {
+        return Ok(Ok(None));
+    }
+    for (bucket, _) in &buckets {
+        limits::give_back(db, bucket).await?;
+    }
+    let id: i64 = r.try_get(5)?;
+    let matched: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM matches WHERE donation_id = $1 AND reversed = 0",
+    )
+    .bind(id)
+    .fetch_one(db.pool())
+    .await?;
+    let reversed: Option<i64> = r.try_get(4)?;
+    Ok(Ok(Some(Trace {
+        fund_code: r.try_get(0)?,
+        fund_name: r.try_get(1)?,
+        amount: Fen(r.try_get(2)?),
+        matched: Fen(matched),
+        received_at_ms: r.try_get(3)?,
+        reversed: reversed.is_some(),
+    })))
+}
+
+/// "张*": the first character and a star, unless the donor agreed to be named.
+pub fn masked_name(name: &str, publish: bool) -> String {
+    if publish {
+        return name.to_string();
+    }
+    match name.chars().next() {
+        Some(first) if name != "匿名" => format!("{first}*"),
+        _ => "匿名".to_string(),
+    }
+}
+
+/// One public line of a fund: money in or out, never a beneficiary's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicEntry {
+    pub at_ms: i64,
+    /// `donation`, `matching`, `disbursement` or `reversal`.
+    pub kind: String,
+    /// Positive in, negative out.
+    pub amount_fen: i64,
+    /// The donor as the public may see them (masked unless they agreed), for gifts.
+    pub donor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FundPublic {
+    pub fund_id: i64,
+    /// Projects take satisfaction ratings.
+    pub kind: domain::ledger::FundKind,
+    pub fund_code: String,
+    pub fund_name: String,
+    pub raised_fen: i64,
+    pub matched_fen: i64,
+    pub spent_fen: i64,
+    pub balance_fen: i64,
+    pub entries: Vec<PublicEntry>,
+}
+
+/// The public view of a fund: anyone may read it, so it is read over the whole network and
+/// carries nothing private.
+pub async fn public_fund(db: &Db, code: &str, limit: i64) -> Result<Option<FundPublic>> {
+    // Any fund's public face, wherever it sits: read over the whole network.
+    let everything = domain::access::System::operator("public portal").scope();
+    let Some(fund) = ledger::fund(db, &everything, code).await? else {
+        return Ok(None);
+    };
+    let totals = FundTotals::from_balances(&ledger::balances(db, &fund).await?);
+    let rows = sqlx::query(
+        "SELECT COALESCE(dn.received_at_ms, dm.received_at_ms, t.created_at_ms), t.kind, \
+         p.amount_fen, d.name, dn.publish_name \
+         FROM ledger_postings p \
+         JOIN ledger_accounts a ON a.id = p.account_id \
+         JOIN ledger_transactions t ON t.id = p.transaction_id \
+         LEFT JOIN donations dn ON dn.ledger_transaction_id = t.id \
+         LEFT JOIN donors d ON d.id = dn.donor_id \
+         LEFT JOIN matches m ON m.ledger_transaction_id = t.id \
+         LEFT JOIN donations dm ON dm.id = m.donation_id \
+         WHERE a.fund_id = $1 AND a.kind = 'cash' ORDER BY p.id DESC LIMIT $2",
+    )
+    .bind(fund.id)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for r in rows {
+        let name: Option<String> = r.try_get(3)?;
+        let publish: Option<i64> = r.try_get(4)?;
+        entries.push(PublicEntry {
+            at_ms: r.try_get(0)?,
+            kind: r.try_get(1)?,
+            amount_fen: r.try_get(2)?,
+            donor: name.map(|n| masked_name(&n, publish == Some(1))),
+        });
+    }
+    Ok(Some(FundPublic {
+        fund_id: fund.id,
+        kind: fund.kind,
+        fund_code: fund.code,
+        fund_name: fund.name,
+        raised_fen: totals.raised_fen,
+        matched_fen: totals.matched_fen,
+        spent_fen: totals.spent_fen,
+        balance_fen: totals.balance_fen,
+        entries,
+    }))
+}
+
+/// A fund's public totals, from its account balances.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FundTotals {
+    /// Gifts received.
+    pub raised_fen: i64,
+    /// Matching money received from special funds.
+    pub matched_fen: i64,
+    /// Paid out, all functions.
+    pub spent_fen: i64,
+    /// Held now.
+    pub balance_fen: i64,
+}
+
+impl FundTotals {
+    pub fn from_balances(b: &std::collections::HashMap<AccountKind, Fen>) -> FundTotals {
+        let get = |k: AccountKind| b.get(&k).copied().unwrap_or_default().0;
+        FundTotals {
+            raised_fen: -get(AccountKind::Income),
+            matched_fen: (-get(AccountKind::Transfer)).max(0),
+            spent_fen: domain::ledger::FunctionCode::ALL
+                .into_iter()
+                .map(|f| get(AccountKind::Expense(f)))
+                .sum(),
+            balance_fen: get(AccountKind::Cash),
+        }
+    }
+}
+
+/// Totals over `account rows` of (group, kind, balance).
+fn totals_by_group(
+    rows: Vec<sqlx::any::AnyRow>,
+) -> Result<std::collections::BTreeMap<String, FundTotals>> {
+    use std::collections::{BTreeMap, HashMap};
+    let mut balances: BTreeMap<String, HashMap<AccountKind, Fen>> = BTreeMap::new();
+    for r in rows {
+        let group: String = r.try_get(0)?;
+        let kind: Option<String> = r.try_get(1)?;
+        let entry = balances.entry(group).or_default();
+        if let Some(k) = kind.as_deref().and_then(AccountKind::parse) {
+            let sum: i64 = r.try_get(2)?;
+            entry.insert(k, Fen(sum));
+        }
+    }
+    Ok(balances
+        .into_iter()
+        .map(|(g, b)| (g, FundTotals::from_balances(&b)))
+        .collect())
+}
+
+/// The public totals of a subtree, rolled up per unit one level below (by the next division
+/// code on the path), from kept balances: the same cost with a thousand gifts or a million.
+/// Funds held by the unit itself are under the empty code.
+pub async fn public_rollup(
+    db: &Db,
+    base_path: &str,
+    child_code_len: usize,
+) -> Result<std::collections::BTreeMap<String, FundTotals>> {
+    let (lo, hi) = domain::org::subtree_bounds(base_path);
+    let rows = sqlx::query(
+        "SELECT substr(f.org_path, $1, $2) AS child, a.kind, CAST(SUM(a.balance_fen) AS BIGINT) \
+         FROM funds f JOIN ledger_accounts a ON a.fund_id = f.id \
+         WHERE f.active = 1 AND f.org_path >= $3 AND f.org_path < $4 \
+         GROUP BY substr(f.org_path, $1, $2), a.kind",
+    )
+    .bind((base_path.len() + 1) as i32)
+    .bind(child_code_len as i32)
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(db.pool())
+    .await?;
+    totals_by_group(rows)
+}
+
+/// The active funds a unit holds itself, with their totals, for the public portal.
+pub async fn public_funds_at(db: &Db, org_path: &str) -> Result<Vec<(Fund, FundTotals)>> {
+    let funds = ledger::active_funds_at(db, org_path).await?;
+    let rows = sqlx::query(
+        "SELECT f.code, a.kind, a.balance_fen FROM funds f \
+         JOIN ledger_accounts a ON a.fund_id = f.id WHERE f.active = 1 AND f.org_path = $1",
+    )
+    .bind(org_path)
+    .fetch_all(db.pool())
+    .await?;
+    let totals = totals_by_group(rows)?;
+    Ok(funds
+        .into_iter()
+        .map(|f| {
+            let t = totals.get(&f.code).copied().unwrap_or_default();
+            (f, t)
+        })
+        .collect())
+}
+
+/// A partner's public record: per China-time day, orders and net amount, with the running
+/// total — never individual orders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicDay {
+    pub day: String,
+    pub orders: i64,
+    pub net_fen: i64,
+    pub running_fen: i64,
+}
+
+pub async fn public_days(db: &Db, partner_id: i64) -> Result<Vec<PublicDay>> {
+    // Days still kept order by order, and days folded into totals (never both).
+    let rows = sqlx::query(
+        "SELECT china_day, CAST(SUM(n) AS BIGINT), CAST(SUM(fen) AS BIGINT) FROM ( \
+         SELECT china_day, CASE WHEN refund = 0 THEN 1 ELSE 0 END AS n, \
+         CASE WHEN refund = 0 THEN amount_fen ELSE -amount_fen END AS fen \
+         FROM micro_donations WHERE partner_id = $1 \
+         UNION ALL SELECT china_day, orders_count, orders_fen - refunds_fen \
+         FROM micro_daily_totals WHERE partner_id = $1) t GROUP BY china_day ORDER BY china_day",
+    )
+    .bind(partner_id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut running = 0;
+    let mut days = Vec::with_capacity(rows.len());
+    for r in rows {
+        let net: i64 = r.try_get(2)?;
+        running += net;
+        days.push(PublicDay {
+            day: r.try_get(0)?,
+            orders: r.try_get(1)?,
+            net_fen: net,
+            running_fen: running,
+        });
+    }
+    Ok(days)
+}
+
+/// Partners, for the public portal: (id, name).
+pub async fn partners(db: &Db) -> Result<Vec<(i64, String)>> {
+    Ok(
+        sqlx::query_as("SELECT id, name FROM commerce_partners ORDER BY id")
+            .fetch_all(db.pool())
+            .await?,
+    )
+}
+
+/// A unit by its code: names and places in the network are public facts.
+pub async fn unit(db: &Db, code: &str) -> Result<Option<crate::org_units::OrgUnit>> {
+    let everything = domain::access::System::operator("public portal").scope();
+    crate::org_units::get(db, &everything, code).await
+}
+
+/// Units by their codes (public facts, as [`unit`]).
+pub async fn units(db: &Db, codes: &[&str]) -> Result<Vec<crate::org_units::OrgUnit>> {
+    let everything = domain::access::System::operator("public portal").scope();
+    crate::org_units::many(db, &everything, codes).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn donors_are_masked_unless_they_agreed() {
+        assert_eq!(masked_name("张三丰", false), "张*");
+        assert_eq!(masked_name("张三丰", true), "张三丰");
+        assert_eq!(masked_name("匿名", false), "匿名");
+        assert_eq!(masked_name("", false), "匿名");
+    }
+}

@@ -1,0 +1,493 @@
+//! Bank statements into the books (对账单). Every incoming line is kept with where it came
+//! from, so a line is never booked twice: not when the same file is imported again, not when
+//! a later export overlaps an earlier one. A line is recognised by the bank's own reference
+//! where the export has one; otherwise by its date, payer, amount and reference — and since two
+//! real gifts can look alike, such a line is set aside as a suspected repeat for a person to
+//! book or dismiss. Lines from known donors are booked with receipts; the rest are kept as
+//! unmatched.
+
+use crate::audit::{self, Actor, Change};
+use crate::donations::{Channel, NewDonation, books_bounds, record};
+use crate::ledger::{self, Fund};
+use crate::{Db, Result, StoreError, now_ms};
+use domain::FieldError;
+use domain::access::Scope;
+use domain::donor::DonorKind;
+use domain::money::Fen;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+use std::collections::HashMap;
+
+/// One incoming line of a bank statement.
+#[derive(Debug, Clone)]
+pub struct StatementInput {
+    pub row: usize,
+    /// China-time date, `YYYY-MM-DD`.
+    pub date: String,
+    pub amount: Fen,
+    pub payer: String,
+    pub reference: String,
+    /// The bank's own reference for the line (交易流水号), when the export has one.
+    pub bank_ref: String,
+}
+
+/// A line as the report lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportLine {
+    pub row: usize,
+    pub payer: String,
+    pub amount: Fen,
+}
+
+/// What a statement import did, line by line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StatementReport {
+    /// (row, donation id, donor name)
+    pub booked: Vec<(usize, i64, String)>,
+    /// Rows imported before: the same file again, or the bank's reference already seen.
+    pub already: Vec<usize>,
+    /// Looks like a line of an earlier file (same date, payer, amount and reference) but may be
+    /// a second real gift: kept aside, not booked, for a person to decide.
+    pub suspected: Vec<ReportLine>,
+    /// No known donor: kept, nothing booked.
+    pub unmatched: Vec<ReportLine>,
+}
+
+/// How a stored line stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineState {
+    Booked,
+    Unmatched,
+    Suspected,
+    Dismissed,
+}
+
+impl LineState {
+    pub fn key(self) -> &'static str {
+        match self {
+            LineState::Booked => "booked",
+            LineState::Unmatched => "unmatched",
+            LineState::Suspected => "suspected",
+            LineState::Dismissed => "dismissed",
+        }
+    }
+}
+
+/// The key a line is recognised by in another file: the bank's reference, or else what the
+/// line says together with how many alike came before it in its file.
+fn line_key(line: &StatementInput, ordinal: usize) -> (String, bool) {
+    if !line.bank_ref.trim().is_empty() {
+        return (format!("ref:{}", line.bank_ref.trim()), true);
+    }
+    let content = format!(
+        "{}|{}|{}|{}",
+        line.date, line.payer, line.amount.0, line.reference
+    );
+    (
+        format!(
+            "line:{}#{ordinal}",
+            &domain::sha256_hex(content.as_bytes())[..32]
+        ),
+        false,
+    )
+}
+
+/// The known donor a statement line comes from: a credit code or a mobile number in the
+/// reference, or else the payer's name when exactly one donor with a phone or code bears it.
+async fn donor_for_line(
+    db: &Db,
+    (lo, hi): &(String, String),
+    line: &StatementInput,
+) -> Result<Option<(DonorKind, String, String, String, bool)>> {
+    let text = format!("{} {}", line.payer, line.reference);
+    let tokens: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .collect();
+    // Only the donors of the fund's books that the importer can see.
+    let select = "SELECT kind, name, phone, credit_code, publish_name FROM donors \
+                  WHERE merged_into_id IS NULL AND org_path >= $2 AND org_path < $3 AND";
+    let mut found = None;
+    for t in &tokens {
+        if let Ok(code) = domain::donor::credit_code("credit_code", t) {
+            found = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{select} credit_code = $1 ORDER BY id LIMIT 1"
+            )))
+            .bind(code)
+            .bind(lo)
+            .bind(hi)
+            .fetch_optional(db.pool())
+            .await?;
+        } else if t.len() == 11 && t.starts_with('1') && domain::org::is_phone(t) {
+            found = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{select} phone = $1 AND credit_code = '' ORDER BY id LIMIT 1"
+            )))
+            .bind(*t)
+            .bind(lo)
+            .bind(hi)
+            .fetch_optional(db.pool())
+            .await?;
+        }
+        if found.is_some() {
+            break;
+        }
+    }
+    if found.is_none() && !line.payer.is_empty() {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{select} name = $1 AND (phone <> '' OR credit_code <> '') ORDER BY id LIMIT 2"
+        )))
+        .bind(&line.payer)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(db.pool())
+        .await?;
+        if rows.len() == 1 {
+            found = rows.into_iter().next();
+        }
+    }
+    let Some(r) = found else { return Ok(None) };
+    let kind: String = r.try_get(0)?;
+    let publish: i64 = r.try_get(4)?;
+    Ok(Some((
+        DonorKind::parse(&kind).unwrap_or(DonorKind::Individual),
+        r.try_get(1)?,
+        r.try_get(2)?,
+        r.try_get(3)?,
+        publish != 0,
+    )))
+}
+
+/// Reads a statement's lines into a fund inside the scope: books those from known donors (each
+/// with its receipt), keeps the rest, and books nothing twice. `file_digest` names the file.
+pub async fn import(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    fund_code: &str,
+    file_digest: &str,
+    lines: &[StatementInput],
+) -> Result<StatementReport> {
+    let fund = ledger::fund(db, scope, fund_code)
+        .await?
+        .ok_or(FieldError::new("fund_code", "fund_unknown"))?;
+    if !fund.active {
+        return Err(FieldError::new("fund_code", "fund_closed").into());
+    }
+    let books = books_bounds(scope, &fund);
+    let mut report = StatementReport::default();
+    let mut alike: HashMap<String, usize> = HashMap::new();
+    for line in lines {
+        let content = format!(
+            "{}|{}|{}|{}",
+            line.date, line.payer, line.amount.0, line.reference
+        );
+        let ordinal = {
+            let n = alike.entry(content).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let (key, by_bank_ref) = line_key(line, ordinal);
+        // The same file again: its rows are known by the file and row.
+        let same_file: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM statement_lines WHERE entity_code = $1 AND file_digest = $2 AND file_row = $3",
+        )
+        .bind(&fund.entity_code)
+        .bind(file_digest)
+        .bind(line.row as i64)
+        .fetch_optional(db.pool())
+        .await?;
+        if same_file.is_some() {
+            report.already.push(line.row);
+            continue;
+        }
+        let seen: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM statement_lines WHERE entity_code = $1 AND line_key = $2 LIMIT 1",
+        )
+        .bind(&fund.entity_code)
+        .bind(&key)
+        .fetch_optional(db.pool())
+        .await?;
+        let report_line = ReportLine {
+            row: line.row,
+            payer: line.payer.clone(),
+            amount: line.amount,
+        };
+        if seen.is_some() {
+            if by_bank_ref {
+                // The bank's reference is the line's identity: certainly imported before.
+                report.already.push(line.row);
+            } else {
+                keep(
+                    db,
+                    actor,
+                    &fund,
+                    file_digest,
+                    line,
+                    &key,
+                    LineState::Suspected,
+                    None,
+                )
+                .await?;
+                report.suspected.push(report_line);
+            }
+            continue;
+        }
+        match book(db, actor, scope, &fund, &books, file_digest, line).await? {
+            Some((id, name)) => {
+                keep(
+                    db,
+                    actor,
+                    &fund,
+                    file_digest,
+                    line,
+                    &key,
+                    LineState::Booked,
+                    Some(id),
+                )
+                .await?;
+                report.booked.push((line.row, id, name));
+            }
+            None => {
+                keep(
+                    db,
+                    actor,
+                    &fund,
+                    file_digest,
+                    line,
+                    &key,
+                    LineState::Unmatched,
+                    None,
+                )
+                .await?;
+                report.unmatched.push(report_line);
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Books a line from a known donor; None when the donor is not known.
+async fn book(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    fund: &Fund,
+    books: &(String, String),
+    file_digest: &str,
+    line: &StatementInput,
+) -> Result<Option<(i64, String)>> {
+    let Some((donor_kind, name, phone, credit_code, publish_name)) =
+        donor_for_line(db, books, line).await?
+    else {
+        return Ok(None);
+    };
+    let at_ms = domain::time::china_day_range_ms(&line.date)
+        .map(|r| r.0)
+        .unwrap_or_else(now_ms);
+    let d = record(
+        db,
+        actor,
+        scope,
+        &NewDonation {
+            fund_code: fund.code.clone(),
+            amount: line.amount,
+            donor_kind,
+            credit_code,
+            donor_name: name.clone(),
+            donor_phone: phone,
+            publish_name,
+            channel: Channel::BankTransfer,
+            // A line is booked once, whatever happens between the gift and its line.
+            idempotency_key: Some(format!("bank:{file_digest}:{}", line.row)),
+            received_at_ms: Some(at_ms),
+            receipt_wanted: true,
+            in_kind_description: String::new(),
+            donor_id_number: String::new(),
+        },
+    )
+    .await?;
+    Ok(Some((d.id, name)))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn keep(
+    db: &Db,
+    actor: &Actor,
+    fund: &Fund,
+    file_digest: &str,
+    line: &StatementInput,
+    key: &str,
+    state: LineState,
+    donation_id: Option<i64>,
+) -> Result<i64> {
+    let mut tx = db.begin_write().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO statement_lines (entity_code, fund_id, org_path, line_key, file_digest, \
+         file_row, paid_on, payer, amount_fen, reference, bank_ref, state, donation_id, \
+         imported_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+         RETURNING id",
+    )
+    .bind(&fund.entity_code)
+    .bind(fund.id)
+    .bind(&fund.org_path)
+    .bind(key)
+    .bind(file_digest)
+    .bind(line.row as i64)
+    .bind(&line.date)
+    .bind(&line.payer)
+    .bind(line.amount.0)
+    .bind(&line.reference)
+    .bind(line.bank_ref.trim())
+    .bind(state.key())
+    .bind(donation_id)
+    .bind(now_ms())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(crate::conflict_as("file_row"))?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "statement.line",
+            org_path: &fund.org_path,
+            entity: format!("statement_line:{id}"),
+            before: None,
+            after: Some(
+                json!({"fund": fund.code, "file": file_digest, "row": line.row,
+                               "amount_fen": line.amount.0, "state": state.key(),
+                               "donation_id": donation_id}),
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A line set aside as a suspected repeat, for a person to decide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SuspectedLine {
+    pub id: i64,
+    pub fund_code: String,
+    pub paid_on: String,
+    pub payer: String,
+    pub amount: Fen,
+    pub reference: String,
+    /// When the line it looks like was imported.
+    pub first_seen_at_ms: i64,
+}
+
+/// Suspected repeats on funds in the subtree of `path` (inside the scope), oldest first.
+pub async fn suspected(db: &Db, scope: &Scope, path: &str) -> Result<Vec<SuspectedLine>> {
+    let (lo, hi) = scope.bounds_within(path);
+    sqlx::query(
+        "SELECT s.id, f.code, s.paid_on, s.payer, s.amount_fen, s.reference, \
+         (SELECT MIN(o.imported_at_ms) FROM statement_lines o WHERE o.entity_code = s.entity_code \
+          AND o.line_key = s.line_key AND o.id <> s.id) \
+         FROM statement_lines s JOIN funds f ON f.id = s.fund_id \
+         WHERE s.state = 'suspected' AND s.org_path >= $1 AND s.org_path < $2 ORDER BY s.id",
+    )
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        let first: Option<i64> = r.try_get(6)?;
+        Ok(SuspectedLine {
+            id: r.try_get(0)?,
+            fund_code: r.try_get(1)?,
+            paid_on: r.try_get(2)?,
+            payer: r.try_get(3)?,
+            amount: Fen(r.try_get(4)?),
+            reference: r.try_get(5)?,
+            first_seen_at_ms: first.unwrap_or(0),
+        })
+    })
+    .collect()
+}
+
+/// What a person decided about a suspected repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// A second real gift: book it (or keep it unmatched if its donor is unknown).
+    Book,
+    /// The same money as the earlier line: nothing booked.
+    Dismiss,
+}
+
+/// Decides a suspected repeat on a fund inside the scope; anything else answers as missing.
+/// Returns the line's new state.
+pub async fn decide(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    line_id: i64,
+    decision: Decision,
+) -> Result<LineState> {
+    let (lo, hi) = scope.path_bounds();
+    let row = sqlx::query(
+        "SELECT f.code, s.file_digest, s.file_row, s.paid_on, s.payer, s.amount_fen, s.reference, \
+         s.org_path FROM statement_lines s JOIN funds f ON f.id = s.fund_id \
+         WHERE s.id = $1 AND s.state = 'suspected' AND s.org_path >= $2 AND s.org_path < $3",
+    )
+    .bind(line_id)
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let fund_code: String = row.try_get(0)?;
+    let fund = ledger::fund(db, scope, &fund_code)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let file_digest: String = row.try_get(1)?;
+    let line = StatementInput {
+        row: row.try_get::<i64, _>(2)? as usize,
+        date: row.try_get(3)?,
+        payer: row.try_get(4)?,
+        amount: Fen(row.try_get(5)?),
+        reference: row.try_get(6)?,
+        bank_ref: String::new(),
+    };
+    let (state, donation_id) = match decision {
+        Decision::Dismiss => (LineState::Dismissed, None),
+        Decision::Book => {
+            let books = books_bounds(scope, &fund);
+            match book(db, actor, scope, &fund, &books, &file_digest, &line).await? {
+                Some((id, _)) => (LineState::Booked, Some(id)),
+                None => (LineState::Unmatched, None),
+            }
+        }
+    };
+    let mut tx = db.begin_write().await?;
+    let changed = sqlx::query(
+        "UPDATE statement_lines SET state = $1, donation_id = $2 WHERE id = $3 AND state = 'suspected'",
+    )
+    .bind(state.key())
+    .bind(donation_id)
+    .bind(line_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(StoreError::Conflict("state"));
+    }
+    let org_path: String = row.try_get(7)?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "statement.decide",
+            org_path: &org_path,
+            entity: format!("statement_line:{line_id}"),
+            before: Some(json!({"state": "suspected"})),
+            after: Some(json!({"state": state.key(), "donation_id": donation_id})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(state)
+}

@@ -1,0 +1,465 @@
+//! The defects the hardening review found, one test each: lookups and ids that crossed scope,
+//! guesses without limit, money paths that could not complete.
+
+use super::*;
+use domain::disbursement::{Action, State};
+use domain::ledger::{FunctionCode, FundKind, TxDraft};
+use domain::money::Fen;
+use store::disbursements::{self, Person};
+use store::donations::{self, NewDonation};
+use store::ledger;
+use store::micro::{self, NewPartner, RemittanceLine};
+
+fn all() -> Scope {
+    domain::access::System::operator("test").scope()
+}
+
+fn finance_at(code: &str) -> Scope {
+    scope_of(Role::Finance, code, Permission::ManageFunds, code).unwrap()
+}
+
+/// The slice with a general fund at each county: 新安县 `XA-GEN`, 老城区 `LC-GEN`.
+async fn two_counties(db: &Db) {
+    seeded_with_county_fund(db).await;
+    ledger::create_fund(
+        db,
+        &Actor::cli("test"),
+        &all(),
+        "LC-GEN",
+        "老城区慈善会非限定性资金",
+        "410302",
+        FundKind::Unrestricted,
+    )
+    .await
+    .unwrap();
+}
+
+async fn partner_of(db: &Db, org: &str, fund: &str, name: &str, credit_code: &str) -> i64 {
+    micro::create_partner(
+        db,
+        &Actor::cli("test"),
+        &all(),
+        &NewPartner {
+            name: name.into(),
+            credit_code: credit_code.into(),
+            org_code: org.into(),
+            fund_code: fund.into(),
+            per_order_fen: 10,
+            share_bp: 0,
+            max_per_order_fen: 0,
+            starts_on: "2026-01-01".into(),
+            ends_on: "2099-12-31".into(),
+            settlement_days: 1,
+            retention_days: micro::DEFAULT_RETENTION_DAYS,
+        },
+    )
+    .await
+    .unwrap()
+    .partner_id
+}
+
+both_backends!(
+    a_remittance_statement_lands_only_on_its_own_partner,
+    |db: Db| async move {
+        two_counties(&db).await;
+        let xinan = partner_of(&db, "410323", "XA-GEN", "新安电商", "91350100M000100Y43").await;
+        let laocheng = partner_of(&db, "410302", "LC-GEN", "老城电商", "91410300MA4417000J").await;
+        let lines = vec![
+            RemittanceLine {
+                row: 2,
+                paid_on: "2026-11-28".into(),
+                payer: "老城电商".into(),
+                amount_fen: 500,
+                reference: "消费捐 2026-11-27".into(),
+            },
+            RemittanceLine {
+                row: 3,
+                paid_on: "2026-11-28".into(),
+                payer: "新安电商".into(),
+                amount_fen: 300,
+                reference: "消费捐".into(),
+            },
+        ];
+        let cli = Actor::cli("test");
+        // Imported on 新安县's partner, the other partner's line is not taken.
+        let report =
+            micro::import_remittances(&db, &cli, &finance_at("410323"), xinan, "f1", &lines)
+                .await
+                .unwrap();
+        assert_eq!(report.unknown_payer, vec![(2, "老城电商".to_string())]);
+        assert_eq!(report.unplaced, vec![3]);
+        let stored: Vec<(i64, String)> =
+            sqlx::query_as("SELECT partner_id, payer FROM commerce_remittances ORDER BY id")
+                .fetch_all(db.pool())
+                .await
+                .unwrap();
+        assert_eq!(stored, vec![(xinan, "新安电商".to_string())]);
+        // 老城区's partner, named by 新安县's finance, is as missing as a partner that is not.
+        for id in [laocheng, 999_999] {
+            assert_eq!(
+                error_code(
+                    &micro::import_remittances(&db, &cli, &finance_at("410323"), id, "f2", &lines,)
+                        .await
+                        .unwrap_err()
+                ),
+                "not_found"
+            );
+        }
+        // The import's trail entry carries the partner's unit.
+        let unit: String = sqlx::query_scalar(
+            "SELECT org_code FROM audit_log WHERE action = 'commerce.remittances'",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        assert_eq!(unit, "410323");
+    }
+);
+
+both_backends!(
+    a_gift_finds_its_donor_only_in_its_own_books,
+    |db: Db| async move {
+        two_counties(&db).await;
+        let cli = Actor::cli("test");
+        // 王芳 gave in 新安县, with her phone and ID number.
+        let known = NewDonation {
+            donor_id_number: "410323199001011237".into(),
+            ..gift_of("XA-GEN", 100_00, "王芳", "13903791234")
+        };
+        donations::record(&db, &cli, &finance_at("410323"), &known)
+            .await
+            .unwrap();
+        // 老城区 records a gift from someone typing the same phone and ID number.
+        let elsewhere = NewDonation {
+            donor_id_number: "410323199001011237".into(),
+            ..gift_of("LC-GEN", 50_00, "李四", "13903791234")
+        };
+        let gift = donations::record(&db, &cli, &finance_at("410302"), &elsewhere)
+            .await
+            .unwrap();
+        // A donor of 老城区's own, under the name given there: nothing of 新安县's shows.
+        let (name, org): (String, String) = sqlx::query_as(
+            "SELECT d.name, d.org_path FROM donations dn JOIN donors d ON d.id = dn.donor_id \
+             WHERE dn.id = $1",
+        )
+        .bind(gift.id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        assert_eq!(name, "李四");
+        assert!(org.starts_with("/41/4103/410302/"), "{org}");
+        let donors: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM donors")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(donors, 2);
+        // Even a city-wide recorder booking into 老城区's fund finds only 老城区's donors.
+        let by_city = donations::record(
+            &db,
+            &cli,
+            &finance_at("4103"),
+            &gift_of("LC-GEN", 10_00, "王芳", "13903791234"),
+        )
+        .await
+        .unwrap();
+        let donor: (String, String) = sqlx::query_as(
+            "SELECT d.name, d.org_path FROM donations dn JOIN donors d ON d.id = dn.donor_id \
+             WHERE dn.id = $1",
+        )
+        .bind(by_city.id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        assert!(donor.1.starts_with("/41/4103/410302/"), "{donor:?}");
+    }
+);
+
+both_backends!(
+    a_burst_of_guesses_gets_no_more_tries_than_one_at_a_time,
+    |db: Db| async move {
+        seeded(&db).await;
+        users::create(
+            &db,
+            &domain::access::System::operator("test"),
+            &Actor::cli("test"),
+            &users::NewUser {
+                username: "xinan.admin",
+                display_name: "",
+                password: "correct horse",
+                role: Role::Admin,
+                org_code: "410323",
+            },
+        )
+        .await
+        .unwrap();
+        let limits = users::SignInLimits::default();
+        // Twenty guesses at once, each from its own address: only the name's limit applies.
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                users::check_login(
+                    &db,
+                    "xinan.admin",
+                    &format!("guess {i}"),
+                    &format!("10.0.0.{i}"),
+                    &limits,
+                )
+                .await
+                .unwrap()
+                .unwrap_err()
+            }));
+        }
+        let mut checked = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                LoginRefused::BadCredentials => checked += 1,
+                LoginRefused::TooMany { until_ms } => assert!(until_ms > store::now_ms()),
+            }
+        }
+        assert!(checked <= 5, "{checked} guesses were checked");
+        let failures: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action IN ('user.login_failed', 'user.locked')",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        assert!(failures <= 5, "{failures} passwords were checked");
+        // The right password now waits too.
+        assert!(matches!(
+            users::check_login(&db, "xinan.admin", "correct horse", "10.0.1.1", &limits)
+                .await
+                .unwrap(),
+            Err(LoginRefused::TooMany { .. })
+        ));
+        // One address trying many names meets its own limit.
+        let mut refused = None;
+        for i in 0..25 {
+            if let Err(LoginRefused::TooMany { .. }) =
+                users::check_login(&db, &format!("name{i}"), "x", "10.9.9.9", &limits)
+                    .await
+                    .unwrap()
+            {
+                refused = Some(i);
+                break;
+            }
+        }
+        assert_eq!(refused, Some(20), "the 21st attempt from one address waits");
+    }
+);
+
+both_backends!(
+    a_closed_fund_takes_no_gift_and_pays_nothing_until_reopened,
+    |db: Db| async move {
+        seeded_with_county_fund(&db).await;
+        let cli = Actor::cli("test");
+        let county = finance_at("410323");
+        ledger::record(
+            &db,
+            &cli,
+            &all(),
+            &TxDraft::donation("XA-GEN", Fen(1_000_00), "").unwrap(),
+        )
+        .await
+        .unwrap();
+        let maker = Person {
+            user_id: 1,
+            username: "xinan.staff".into(),
+        };
+        let approver = Person {
+            user_id: 2,
+            username: "xinan.finance".into(),
+        };
+        let request = |amount: i64| {
+            let (db, maker, county) = (db.clone(), maker.clone(), county.clone());
+            async move {
+                disbursements::request(
+                    &db,
+                    &maker,
+                    &county,
+                    "XA-GEN",
+                    "新安县建材商店",
+                    Fen(amount),
+                    FunctionCode::Program,
+                    "材料",
+                    &[],
+                )
+                .await
+            }
+        };
+        let approved_before = request(100_00).await.unwrap();
+        disbursements::act(
+            &db,
+            &approver,
+            &county,
+            approved_before,
+            Action::Approve,
+            "",
+        )
+        .await
+        .unwrap();
+        ledger::set_fund_open(&db, &cli, &county, "XA-GEN", false)
+            .await
+            .unwrap();
+        let gift = donations::record(&db, &cli, &county, &gift_of("XA-GEN", 10_00, "王芳", ""))
+            .await
+            .unwrap_err();
+        assert_eq!(error_code(&gift), "fund_closed");
+        assert_eq!(
+            error_code(&request(50_00).await.unwrap_err()),
+            "fund_closed"
+        );
+        let pay = disbursements::act(&db, &approver, &county, approved_before, Action::Pay, "")
+            .await
+            .unwrap_err();
+        assert_eq!(error_code(&pay), "fund_closed");
+        assert_eq!(cash(&db, "XA-GEN").await, 1_000_00, "nothing moved");
+        // Closing twice is refused as a conflict; reopening lets both through again.
+        assert!(matches!(
+            ledger::set_fund_open(&db, &cli, &county, "XA-GEN", false).await,
+            Err(StoreError::Conflict(_))
+        ));
+        ledger::set_fund_open(&db, &cli, &county, "XA-GEN", true)
+            .await
+            .unwrap();
+        donations::record(&db, &cli, &county, &gift_of("XA-GEN", 10_00, "王芳", ""))
+            .await
+            .unwrap();
+        assert_eq!(
+            disbursements::act(&db, &approver, &county, approved_before, Action::Pay, "")
+                .await
+                .unwrap()
+                .state,
+            State::Paid
+        );
+        assert_eq!(cash(&db, "XA-GEN").await, 1_000_00 + 10_00 - 100_00);
+        let actions: Vec<String> = sqlx::query_scalar(
+            "SELECT action FROM audit_log WHERE action LIKE 'fund.%' ORDER BY seq",
+        )
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+        assert!(
+            actions.ends_with(&["fund.close".to_string(), "fund.reopen".to_string()]),
+            "{actions:?}"
+        );
+    }
+);
+
+both_backends!(
+    the_city_approves_its_own_large_payments_with_a_third_officer,
+    |db: Db| async move {
+        seeded(&db).await;
+        let cli = Actor::cli("test");
+        ledger::create_fund(
+            &db,
+            &cli,
+            &all(),
+            "LY-GEN",
+            "洛阳市慈善总会非限定性资金",
+            "4103",
+            FundKind::Unrestricted,
+        )
+        .await
+        .unwrap();
+        ledger::record(
+            &db,
+            &cli,
+            &all(),
+            &TxDraft::donation("LY-GEN", Fen(200_000_00), "").unwrap(),
+        )
+        .await
+        .unwrap();
+        let city = finance_at("4103");
+        let [maker, first, second] = [(1, "city.finance"), (2, "city.cashier"), (3, "city.admin")]
+            .map(|(user_id, name)| Person {
+                user_id,
+                username: name.into(),
+            });
+        let large = disbursements::request(
+            &db,
+            &maker,
+            &city,
+            "LY-GEN",
+            "洛阳某建设公司",
+            Fen(80_000_00),
+            FunctionCode::Program,
+            "全市助学",
+            &[],
+        )
+        .await
+        .unwrap();
+        let d = disbursements::find(&db, &city, large)
+            .await
+            .unwrap()
+            .unwrap();
+        // The city has no unit above it: its own entity gives the second approval.
+        assert_eq!(d.second_approval_path, "/41/4103/");
+        disbursements::act(&db, &first, &city, large, Action::Approve, "")
+            .await
+            .unwrap();
+        assert_eq!(
+            error_code(
+                &disbursements::act(&db, &first, &city, large, Action::ApproveUpper, "")
+                    .await
+                    .unwrap_err()
+            ),
+            "same_approver"
+        );
+        assert_eq!(
+            disbursements::act(&db, &second, &city, large, Action::ApproveUpper, "")
+                .await
+                .unwrap()
+                .state,
+            State::Approved
+        );
+        // A county officer cannot see it at all.
+        assert!(
+            disbursements::find(&db, &finance_at("410323"), large)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+);
+
+both_backends!(
+    the_trail_names_a_unit_for_every_write_and_keeps_no_whole_phone,
+    |db: Db| async move {
+        seeded_with_county_fund(&db).await;
+        let cli = Actor::cli("test");
+        org_units::update_facts(&db, &cli, &all(), "410323100201", &facts(2))
+            .await
+            .unwrap();
+        donations::record(
+            &db,
+            &cli,
+            &finance_at("410323"),
+            &gift_of("XA-GEN", 10_00, "王芳", "13903791234"),
+        )
+        .await
+        .unwrap();
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT action, org_path, COALESCE(before_json, '') || COALESCE(after_json, '') \
+             FROM audit_log ORDER BY seq",
+        )
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+        assert!(rows.len() >= 3);
+        for (action, path, json) in &rows {
+            assert!(path.starts_with("/41/"), "{action} has no unit");
+            assert!(
+                !json.contains("13903791234"),
+                "{action} keeps a whole phone"
+            );
+        }
+        assert!(rows.iter().any(|r| r.2.contains("139****1234")));
+        assert!(matches!(
+            audit::verify(&db, &domain::access::System::operator("test"))
+                .await
+                .unwrap(),
+            Verdict::Intact { .. }
+        ));
+    }
+);
