@@ -5,10 +5,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use store::Backend;
 
+/// A key for the tests that go by a database URL (no data directory of their own): explicit,
+/// so no test ever writes a key file into the source tree.
+const TEST_DATA_KEY: &str = "746573742064617461206b657920666f72207368616e77616e6720636c692121";
+
 fn shanwang(url: &str, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_shanwang"))
         .args(args)
         .env("SHANWANG_DATABASE_URL", url)
+        .env("SHANWANG_DATA_KEY", TEST_DATA_KEY)
         .env("SHANWANG_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -325,5 +330,163 @@ fn demo_builds_the_luoyang_network_and_prints_logins() {
     );
     assert!(said.contains("3244"));
     assert!(dir.join("demo/shanwang.db").exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The binary with its own data directory: database and key file in `dir`, nothing from the
+/// environment.
+fn shanwang_in(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shanwang"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env_remove("SHANWANG_DATABASE_URL")
+        .env_remove("SHANWANG_DATA_KEY")
+        .env("SHANWANG_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run shanwang");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Whether a plain HTTP GET of `path` answers 200.
+fn http_ok(addr: &str, path: &str) -> bool {
+    use std::io::Read;
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return false;
+    };
+    let _ = write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    );
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    answer.starts_with("HTTP/1.1 200")
+}
+
+#[cfg(unix)]
+#[test]
+fn a_backup_taken_while_serving_restores_to_verified_books() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir();
+    let live = dir.join("live");
+    let table = dir.join("units.csv");
+    std::fs::write(
+        &table,
+        "code,name\n4103,洛阳市\n410323,新安县\n410323100,城关镇\n410323100201,河北村民委员会\n",
+    )
+    .unwrap();
+    let out = shanwang_in(&live, &["import", "divisions", table.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", text(&out));
+    // The data directory and the key are the installation's alone.
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&live), 0o700);
+    assert_eq!(mode(&live.join("data.key")), 0o600);
+
+    let port = 20_000 + (std::process::id() % 20_000) as u16;
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_shanwang"))
+        .args(["serve", "--listen", &addr, "--data-dir"])
+        .arg(&live)
+        .env_remove("SHANWANG_DATABASE_URL")
+        .env_remove("SHANWANG_DATA_KEY")
+        .env("SHANWANG_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let up = (0..200).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        http_ok(&addr, "/healthz")
+    });
+    assert!(up, "the server came up");
+    // Writes go on beside the server, then the backup is taken while it serves.
+    let out = shanwang_in(
+        &live,
+        &[
+            "admin",
+            "create-user",
+            "--username",
+            "xinan.admin",
+            "--org",
+            "410323",
+            "--role",
+            "admin",
+        ],
+        "long enough\n",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let copy = dir.join("backup.db");
+    let out = shanwang_in(&live, &["backup", copy.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("备份里没有数据密钥"), "{}", text(&out));
+    assert!(http_ok(&addr, "/healthz"), "still serving");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let again = shanwang_in(&live, &["backup", copy.to_str().unwrap()], "");
+    assert!(!again.status.success(), "a backup never overwrites a file");
+
+    // Restored elsewhere: refused until the key is in place, then checked and whole.
+    let restored = dir.join("restored");
+    let out = shanwang_in(&restored, &["restore", copy.to_str().unwrap()], "");
+    assert!(!out.status.success());
+    assert!(text(&out).contains("先放回数据密钥"), "{}", text(&out));
+    std::fs::create_dir_all(&restored).unwrap();
+    std::fs::copy(live.join("data.key"), restored.join("data.key")).unwrap();
+    std::fs::set_permissions(
+        restored.join("data.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let out = shanwang_in(&restored, &["restore", copy.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", text(&out));
+    for check in [["ledger", "verify"], ["audit", "verify"]] {
+        let out = shanwang_in(&restored, &check, "");
+        assert!(out.status.success(), "{check:?}: {}", text(&out));
+    }
+    assert!(
+        text(&shanwang_in(&restored, &["audit", "verify"], "")).contains("共 2 条记录"),
+        "the import and the user made while serving"
+    );
+    // A database that holds data is replaced only when told to.
+    let out = shanwang_in(&restored, &["restore", copy.to_str().unwrap()], "");
+    assert!(!out.status.success());
+    assert!(text(&out).contains("--force"), "{}", text(&out));
+    let out = shanwang_in(
+        &restored,
+        &["restore", "--force", copy.to_str().unwrap()],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    // A key others can read is refused, with how to fix it.
+    std::fs::set_permissions(
+        restored.join("data.key"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let out = shanwang_in(&restored, &["audit", "verify"], "");
+    assert!(!out.status.success());
+    assert!(text(&out).contains("chmod 600"), "{}", text(&out));
+
+    // On PostgreSQL the database's own tools back up.
+    let out = Command::new(env!("CARGO_BIN_EXE_shanwang"))
+        .args(["backup", copy.to_str().unwrap()])
+        .env(
+            "SHANWANG_DATABASE_URL",
+            "postgres://nobody@127.0.0.1:1/none",
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out).contains("pg_dump"), "{}", text(&out));
     let _ = std::fs::remove_dir_all(dir);
 }

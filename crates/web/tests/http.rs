@@ -62,6 +62,10 @@ fn row(code: &str, name: &str) -> DivisionInput {
 
 impl App {
     async fn new(backend: Backend) -> App {
+        App::with_config(backend, web::Config::default()).await
+    }
+
+    async fn with_config(backend: Backend, config: web::Config) -> App {
         let (db, guard) = store::testing::fresh_db(backend).await;
         let rows = vec![
             row("4103", "洛阳市"),
@@ -106,7 +110,7 @@ impl App {
             .unwrap();
         }
         App {
-            router: web::router(AppState::new(db.clone())),
+            router: web::router(AppState::with_config(db.clone(), config)),
             db,
             _guard: guard,
         }
@@ -158,6 +162,20 @@ impl App {
         let resp = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
+        // Every answer, whatever it is, carries the security headers.
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("referrer-policy", "same-origin"),
+            ("x-frame-options", "DENY"),
+        ] {
+            assert_eq!(headers.get(name).map(|v| v.to_str().unwrap()), Some(value));
+        }
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+            "{csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         Resp {
             status,
@@ -2365,3 +2383,8 @@ both!(
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
 );
+
+// Amounts are written yuan_fen.
+#[allow(clippy::inconsistent_digit_grouping)]
+#[path = "http/hardening.rs"]
+mod hardening;

@@ -463,3 +463,239 @@ both_backends!(
         ));
     }
 );
+
+both_backends!(
+    a_web_session_ends_a_day_after_sign_in_however_busy,
+    |db: Db| async move {
+        seeded(&db).await;
+        users::create(
+            &db,
+            &domain::access::System::operator("test"),
+            &Actor::cli("test"),
+            &users::NewUser {
+                username: "xinan.staff",
+                display_name: "",
+                password: "correct horse",
+                role: Role::Staff,
+                org_code: "410323",
+            },
+        )
+        .await
+        .unwrap();
+        let user = users::find(&db, "xinan.staff").await.unwrap().unwrap();
+        let (old, _) = users::start_session(&db, &user, SessionKind::Web, None)
+            .await
+            .unwrap();
+        // Signing in again from the same browser ends the session it had.
+        let (token, _) = users::start_session(&db, &user, SessionKind::Web, Some(&old))
+            .await
+            .unwrap();
+        assert!(
+            users::session(&db, &old, SessionKind::Web)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            users::session(&db, &token, SessionKind::Web)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        // Used every few minutes, it still ends 24 hours after it began.
+        sqlx::query("UPDATE sessions SET created_at_ms = $1, expires_at_ms = $2")
+            .bind(store::now_ms() - users::WEB_SESSION_MAX_MS - 1)
+            .bind(store::now_ms() + 3_600_000)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        assert!(
+            users::session(&db, &token, SessionKind::Web)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+);
+
+both_backends!(
+    a_group_shows_only_what_was_given_inside_the_viewers_subtree,
+    |db: Db| async move {
+        seeded_with_county_fund(&db).await;
+        let cli = Actor::cli("test");
+        let village = "410323100201";
+        ledger::create_fund(
+            &db,
+            &cli,
+            &all(),
+            "HB-1",
+            "河北村幸福家园",
+            village,
+            FundKind::Project,
+        )
+        .await
+        .unwrap();
+        let county = finance_at("410323");
+        // 王芳 gives ¥20 to her village's project and ¥100 to the county's general fund.
+        donations::record(
+            &db,
+            &cli,
+            &county,
+            &gift_of("HB-1", 20_00, "王芳", "13903791234"),
+        )
+        .await
+        .unwrap();
+        donations::record(
+            &db,
+            &cli,
+            &county,
+            &gift_of("XA-GEN", 100_00, "王芳", "13903791234"),
+        )
+        .await
+        .unwrap();
+        let path = DivisionCode::parse(village).unwrap().path();
+        let group = store::donors::create_group(
+            &db,
+            &cli,
+            &county,
+            village,
+            domain::donor::DonorKind::XiangxianCouncil,
+            "河北村乡贤理事会",
+            "",
+        )
+        .await
+        .unwrap();
+        let donor: i64 = sqlx::query_scalar("SELECT id FROM donors WHERE name = '王芳'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        store::donors::add_member(&db, &cli, &county, &path, group, donor)
+            .await
+            .unwrap();
+        let at_village = scope_of(Role::Finance, village, Permission::ViewMoney, village).unwrap();
+        let groups = store::donors::groups(&db, &at_village, &path)
+            .await
+            .unwrap();
+        assert_eq!(groups.len(), 1);
+        assert_eq!(
+            groups[0].members[0].given,
+            Fen(20_00),
+            "the county's gift is not the village's"
+        );
+        // The county sees both gifts of hers, from its own place.
+        let county_path = DivisionCode::parse("410323").unwrap().path();
+        let groups = store::donors::groups(&db, &county, &county_path)
+            .await
+            .unwrap();
+        assert_eq!(groups[0].members[0].given, Fen(120_00));
+    }
+);
+
+both_backends!(
+    an_overlapping_statement_books_nothing_twice_and_asks_about_lookalikes,
+    |db: Db| async move {
+        seeded_with_county_fund(&db).await;
+        let cli = Actor::cli("test");
+        let county = finance_at("410323");
+        donations::record(
+            &db,
+            &cli,
+            &county,
+            &NewDonation {
+                receipt_wanted: false,
+                ..gift_of("XA-GEN", 1_00, "王芳", "13903791234")
+            },
+        )
+        .await
+        .unwrap();
+        let line =
+            |row: usize, date: &str, fen: i64, bank_ref: &str| store::statements::StatementInput {
+                row,
+                date: date.into(),
+                amount: Fen(fen),
+                payer: "王芳".into(),
+                reference: "捐款 13903791234".into(),
+                bank_ref: bank_ref.into(),
+            };
+        let import = |digest: &'static str, lines: Vec<store::statements::StatementInput>| {
+            let (db, cli, county) = (db.clone(), cli.clone(), county.clone());
+            async move {
+                store::statements::import(&db, &cli, &county, "XA-GEN", digest, &lines)
+                    .await
+                    .unwrap()
+            }
+        };
+        // November's export, then one from mid-November on: they share two lines.
+        let first = import(
+            "nov",
+            vec![
+                line(2, "2026-11-03", 500_00, ""),
+                line(3, "2026-11-20", 300_00, "B20261120001"),
+                line(4, "2026-11-28", 200_00, ""),
+            ],
+        )
+        .await;
+        assert_eq!(first.booked.len(), 3);
+        let second = import(
+            "mid-nov-dec",
+            vec![
+                line(2, "2026-11-20", 300_00, "B20261120001"),
+                line(3, "2026-11-28", 200_00, ""),
+                line(4, "2026-12-01", 100_00, ""),
+            ],
+        )
+        .await;
+        // The bank's reference is certain; a line without one that looks the same is asked about.
+        assert_eq!(second.already, vec![2]);
+        assert_eq!(second.suspected.len(), 1);
+        assert_eq!(second.suspected[0].row, 3);
+        assert_eq!(second.booked.len(), 1);
+        let booked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM donations")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(booked, 1 + 3 + 1);
+        let path = DivisionCode::parse("410323").unwrap().path();
+        let waiting = store::statements::suspected(&db, &county, &path)
+            .await
+            .unwrap();
+        assert_eq!(waiting.len(), 1);
+        // Another county cannot decide it; its finance officer dismisses it, once.
+        let other = finance_at("410302");
+        assert_eq!(
+            error_code(
+                &store::statements::decide(
+                    &db,
+                    &cli,
+                    &other,
+                    waiting[0].id,
+                    store::statements::Decision::Book
+                )
+                .await
+                .unwrap_err()
+            ),
+            "not_found"
+        );
+        let state = store::statements::decide(
+            &db,
+            &cli,
+            &county,
+            waiting[0].id,
+            store::statements::Decision::Dismiss,
+        )
+        .await
+        .unwrap();
+        assert_eq!(state, store::statements::LineState::Dismissed);
+        assert!(
+            store::statements::suspected(&db, &county, &path)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let booked_after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM donations")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(booked_after, booked);
+    }
+);

@@ -198,7 +198,7 @@ pub async fn set_threshold(
         ))
         .into_response()),
         Err(e) => {
-            let (_, message) = e.into_problem(lang)?;
+            let (status, message) = e.into_problem(lang)?;
             let list = ListState {
                 form: RequestForm {
                     function_code: "program".into(),
@@ -209,7 +209,9 @@ pub async fn set_threshold(
                 threshold_error: message,
                 threshold_saved: false,
             };
-            list_page(&state, &viewer, unit.into_unit(), list).await
+            let mut r = list_page(&state, &viewer, unit.into_unit(), list).await?;
+            *r.status_mut() = status;
+            Ok(r)
         }
     }
 }
