@@ -939,6 +939,7 @@ async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize)
                 partner_id: created.partner_id,
                 batch_id: format!("demo-{day}"),
                 items,
+                verified_with: None,
             })
             .await
             .map_err(e)?;

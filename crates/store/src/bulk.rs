@@ -59,7 +59,7 @@ pub async fn insert(
     columns: &[&str],
     rows: &[Vec<Cell>],
 ) -> Result<()> {
-    insert_with(conn, backend, table, columns, rows, "", None).await?;
+    insert_with::<i64>(conn, backend, table, columns, rows, "", None).await?;
     Ok(())
 }
 
@@ -75,14 +75,14 @@ pub async fn insert_new(
 ) -> Result<u64> {
     let suffix = format!(" ON CONFLICT ({conflict_target}) DO NOTHING");
     Ok(
-        insert_with(conn, backend, table, columns, rows, &suffix, None)
+        insert_with::<i64>(conn, backend, table, columns, rows, &suffix, None)
             .await?
             .0,
     )
 }
 
-/// The same, answering with the integer column `returning` of each row actually inserted.
-pub async fn insert_new_returning(
+/// The same, answering with the expression `returning` of each row actually inserted.
+pub async fn insert_new_returning<T>(
     conn: &mut AnyConnection,
     backend: Backend,
     table: &str,
@@ -90,7 +90,10 @@ pub async fn insert_new_returning(
     conflict_target: &str,
     returning: &str,
     rows: &[Vec<Cell>],
-) -> Result<Vec<i64>> {
+) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
     let suffix = format!(" ON CONFLICT ({conflict_target}) DO NOTHING");
     Ok(insert_with(
         conn,
@@ -106,7 +109,7 @@ pub async fn insert_new_returning(
 }
 
 /// The one insert loop: how many rows went in, and the `returning` column of each, if asked.
-async fn insert_with(
+async fn insert_with<T>(
     conn: &mut AnyConnection,
     backend: Backend,
     table: &str,
@@ -114,7 +117,10 @@ async fn insert_with(
     rows: &[Vec<Cell>],
     suffix: &str,
     returning: Option<&str>,
-) -> Result<(u64, Vec<i64>)> {
+) -> Result<(u64, Vec<T>)>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
     let (mut count, mut returned) = (0u64, Vec::new());
     let per_statement = (MAX_PARAMS / columns.len()).max(1);
     let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));

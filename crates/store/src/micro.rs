@@ -310,6 +310,9 @@ async fn set_secret(
 pub struct PartnerKey {
     pub partner_id: i64,
     pub secret: String,
+    /// The secret as stored (sealed): a submission names it, so the writer can tell the
+    /// secret was not replaced (or the partner revoked) since this key was read.
+    pub sealed: String,
     /// None when no agreement covers today: nothing is accepted.
     pub terms: Option<Terms>,
     pub retention_days: i64,
@@ -347,6 +350,7 @@ pub async fn partner_key(db: &Db, partner_id: i64, today: &str) -> Result<Option
     Ok(Some(PartnerKey {
         partner_id,
         secret,
+        sealed,
         terms,
         retention_days,
     }))
@@ -359,6 +363,10 @@ pub struct Submission {
     pub batch_id: String,
     /// (index in the request, item)
     pub items: Vec<(usize, Item)>,
+    /// The sealed secret the request was verified with ([`PartnerKey::sealed`]); the writer
+    /// refuses the submission if it is no longer the partner's. None when no request was
+    /// signed (the demo, tests).
+    pub verified_with: Option<String>,
 }
 
 /// What became of a submission's items.
@@ -370,6 +378,33 @@ pub struct Outcome {
     pub rejected: Vec<(usize, FieldError)>,
     /// What the refunds accepted now took back, in fen.
     pub refunded_fen: i64,
+    /// Nothing written: the partner was revoked, or its secret replaced, after the request
+    /// was verified.
+    pub refused: bool,
+}
+
+/// The partners of `subs` that are active now: their unit's path and sealed secret.
+async fn active_partners(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    subs: &[Submission],
+) -> Result<HashMap<i64, (String, String)>> {
+    let mut ids: Vec<i64> = subs.iter().map(|s| s.partner_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let sql = format!(
+        "SELECT id, org_path, secret_sealed FROM commerce_partners WHERE active = 1 AND id IN ({})",
+        bulk::in_list(backend, 1, ids.len())
+    );
+    let mut q = sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(sql));
+    for id in &ids {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|(id, path, sealed)| (id, (path, sealed)))
+        .collect())
 }
 
 /// Writes submissions inside the caller's transaction.
@@ -379,39 +414,93 @@ async fn write_in(
     subs: &[Submission],
 ) -> Result<Vec<Outcome>> {
     let now = now_ms();
+    let row_of = |sub: &Submission, item: &Item, amount: i64| {
+        vec![
+            Cell::Int(sub.partner_id),
+            Cell::Text(item.order_id.clone()),
+            Cell::Int(i64::from(item.refund)),
+            Cell::Int(amount),
+            Cell::Int(item.occurred_at_ms),
+            Cell::Text(item.day.clone()),
+            Cell::Text(sub.batch_id.clone()),
+            Cell::Int(now),
+        ]
+    };
+    let key = |partner_id: i64, order_id: &str| format!("{partner_id}:{order_id}");
+    // Checked in the transaction that writes: a request verified a moment before a revocation
+    // or a new secret stores nothing.
+    let partners = active_partners(conn, backend, subs).await?;
+    let admitted: Vec<bool> = subs
+        .iter()
+        .map(|s| match partners.get(&s.partner_id) {
+            Some((_, sealed)) => s.verified_with.as_ref().is_none_or(|v| v == sealed),
+            None => false,
+        })
+        .collect();
+    // Small submissions (a group commit may carry hundreds of one-order requests) share one
+    // statement, before any refund so a refund in the same group finds its order; the rows
+    // that went in come back by key, and of equal orders only one goes in. A large submission
+    // has a statement of its own, whose count is all it needs.
+    let orders_of = |sub: &Submission| sub.items.iter().filter(|(_, i)| !i.refund).count();
+    let shares = |sub: &Submission, ok: bool| ok && orders_of(sub) < OWN_STATEMENT_ORDERS;
+    let shared: Vec<Vec<Cell>> = subs
+        .iter()
+        .zip(&admitted)
+        .filter(|(sub, ok)| shares(sub, **ok))
+        .flat_map(|(sub, _)| {
+            sub.items
+                .iter()
+                .filter(|(_, i)| !i.refund)
+                .map(move |(_, i)| row_of(sub, i, i.amount_fen))
+        })
+        .collect();
+    let mut fresh: HashSet<String> = bulk::insert_new_returning::<String>(
+        conn,
+        backend,
+        "micro_donations",
+        &ORDER_COLUMNS,
+        "partner_id, order_id, refund",
+        "CAST(partner_id AS TEXT) || ':' || order_id",
+        &shared,
+    )
+    .await?
+    .into_iter()
+    .collect();
     let mut outcomes = Vec::with_capacity(subs.len());
-    for sub in subs {
+    for (sub, ok) in subs.iter().zip(&admitted) {
         let mut outcome = Outcome::default();
-        let row_of = |item: &Item, amount: i64| {
-            vec![
-                Cell::Int(sub.partner_id),
-                Cell::Text(item.order_id.clone()),
-                Cell::Int(i64::from(item.refund)),
-                Cell::Int(amount),
-                Cell::Int(item.occurred_at_ms),
-                Cell::Text(item.day.clone()),
-                Cell::Text(sub.batch_id.clone()),
-                Cell::Int(now),
-            ]
-        };
-        // Orders first, so a refund in the same batch finds its order.
-        let orders: Vec<Vec<Cell>> = sub
-            .items
-            .iter()
-            .filter(|(_, i)| !i.refund)
-            .map(|(_, i)| row_of(i, i.amount_fen))
-            .collect();
-        let inserted = bulk::insert_new(
-            conn,
-            backend,
-            "micro_donations",
-            &ORDER_COLUMNS,
-            "partner_id, order_id, refund",
-            &orders,
-        )
-        .await? as usize;
-        outcome.accepted += inserted;
-        outcome.duplicates += orders.len() - inserted;
+        if !ok {
+            outcome.refused = true;
+            outcomes.push(outcome);
+            continue;
+        }
+        if shares(sub, *ok) {
+            for (_, item) in sub.items.iter().filter(|(_, i)| !i.refund) {
+                if fresh.remove(&key(sub.partner_id, &item.order_id)) {
+                    outcome.accepted += 1;
+                } else {
+                    outcome.duplicates += 1;
+                }
+            }
+        } else {
+            let orders: Vec<Vec<Cell>> = sub
+                .items
+                .iter()
+                .filter(|(_, i)| !i.refund)
+                .map(|(_, i)| row_of(sub, i, i.amount_fen))
+                .collect();
+            let inserted = bulk::insert_new(
+                conn,
+                backend,
+                "micro_donations",
+                &ORDER_COLUMNS,
+                "partner_id, order_id, refund",
+                &orders,
+            )
+            .await? as usize;
+            outcome.accepted += inserted;
+            outcome.duplicates += orders.len() - inserted;
+        }
         let refunds: Vec<&(usize, Item)> = sub.items.iter().filter(|(_, i)| i.refund).collect();
         if !refunds.is_empty() {
             // A refund takes back what its order gave; a refund without its order is refused.
@@ -420,13 +509,13 @@ async fn write_in(
             let mut rows = Vec::new();
             for (index, item) in refunds {
                 match originals.get(&item.order_id) {
-                    Some(amount) => rows.push(row_of(item, *amount)),
+                    Some(amount) => rows.push(row_of(sub, item, *amount)),
                     None => outcome
                         .rejected
                         .push((*index, FieldError::new("order_id", "refund_without_order"))),
                 }
             }
-            let refunded = bulk::insert_new_returning(
+            let refunded: Vec<i64> = bulk::insert_new_returning(
                 conn,
                 backend,
                 "micro_donations",
@@ -442,7 +531,7 @@ async fn write_in(
         }
         outcomes.push(outcome);
     }
-    audit_ingest(conn, backend, subs, &outcomes).await?;
+    audit_ingest(conn, &partners, subs, &outcomes).await?;
     Ok(outcomes)
 }
 
@@ -450,29 +539,25 @@ async fn write_in(
 /// of its batches), filed under the unit that signed the partner.
 async fn audit_ingest(
     conn: &mut AnyConnection,
-    backend: Backend,
+    partners: &HashMap<i64, (String, String)>,
     subs: &[Submission],
     outcomes: &[Outcome],
 ) -> Result<()> {
-    let mut partner_ids: Vec<i64> = subs.iter().map(|s| s.partner_id).collect();
+    let mut partner_ids: Vec<i64> = subs
+        .iter()
+        .zip(outcomes)
+        .filter(|(_, o)| !o.refused)
+        .map(|(s, _)| s.partner_id)
+        .collect();
     partner_ids.sort_unstable();
     partner_ids.dedup();
-    let sql = format!(
-        "SELECT id, org_path FROM commerce_partners WHERE id IN ({})",
-        bulk::in_list(backend, 1, partner_ids.len())
-    );
-    let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
-    for id in &partner_ids {
-        q = q.bind(*id);
-    }
-    let places: HashMap<i64, String> = q.fetch_all(&mut *conn).await?.into_iter().collect();
     for partner_id in partner_ids {
         let mine = || {
             subs.iter()
                 .zip(outcomes)
-                .filter(move |(s, _)| s.partner_id == partner_id)
+                .filter(move |(s, o)| s.partner_id == partner_id && !o.refused)
         };
-        let org_path = places.get(&partner_id).ok_or(StoreError::NotFound)?;
+        let (org_path, _) = partners.get(&partner_id).ok_or(StoreError::NotFound)?;
         audit::append(
             conn,
             &Actor {
@@ -537,6 +622,10 @@ struct Job {
 
 /// Items one group commit takes at most.
 const GROUP_ITEMS: usize = 50_000;
+
+/// A submission with this many orders is written by a statement of its own (counted, not
+/// returned row by row); smaller ones share one.
+const OWN_STATEMENT_ORDERS: usize = 100;
 
 /// Where ingest requests are written. On SQLite, one writer task takes every waiting batch
 /// into one transaction (one commit, one disk flush, for all of them); on PostgreSQL each

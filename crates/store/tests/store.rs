@@ -2724,6 +2724,7 @@ mod micro_tests {
             partner_id,
             batch_id: id.into(),
             items: range.map(|n| order(n, false)).collect(),
+            verified_with: None,
         }
     }
 
@@ -2778,6 +2779,7 @@ mod micro_tests {
                     .enumerate()
                     .map(|(index, (_, item))| (index, item))
                     .collect(),
+                verified_with: None,
             };
             let r = ingest.submit(refunds.clone()).await.unwrap();
             assert_eq!((r.accepted, r.duplicates), (1, 1));
@@ -2824,6 +2826,7 @@ mod micro_tests {
             partner_id,
             batch_id: "s".into(),
             items: items.into_iter().enumerate().collect(),
+            verified_with: None,
         }
     }
 

@@ -51,6 +51,8 @@ pub struct AppState {
     /// Where partner micro-donations are written (group commit on SQLite).
     pub ingestor: store::micro::Ingestor,
     pub config: Arc<Config>,
+    /// Partner keys read recently (see [`api::partner::KeyCache`]).
+    pub partner_keys: Arc<api::partner::KeyCache>,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
             ingestor: store::micro::Ingestor::start(db.clone()),
             db,
             config: Arc::new(config),
+            partner_keys: Arc::default(),
         }
     }
 }

@@ -2344,6 +2344,59 @@ both!(
             .send(signed(Method::GET, &q, partner_id, &secret, "", 0))
             .await;
         assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+        // Orders signed with it are stored. Once the page gives a new secret, the old one
+        // stores nothing — though this server read the old key a moment ago — and the new one
+        // does; once revoked, nothing is stored.
+        let at = domain::time::fmt_china(store::now_ms()).replace(' ', "T") + "+08:00";
+        let order = |secret: &str, n: usize| {
+            let body = format!(
+                r#"{{"batch_id":"t{n}","items":[{{"order_id":"T{n}","amount_fen":10,"occurred_at":"{at}"}}]}}"#
+            );
+            signed(
+                Method::POST,
+                "/api/v1/partner/micro-donations",
+                partner_id,
+                secret,
+                &body,
+                0,
+            )
+        };
+        let r = app.send(order(&secret, 1)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["accepted"], 1);
+        let rotated = app
+            .post_form(
+                &format!("/orgs/4103/partners/{partner_id}/rotate"),
+                Some(&admin.cookie),
+                &[("csrf", &admin.csrf)],
+            )
+            .await;
+        assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
+        let start = rotated.body.find("id=\"partner-secret\">").unwrap() + 20;
+        let new_secret = rotated.body[start..].split('<').next().unwrap().to_string();
+        assert_ne!(new_secret, secret);
+        let r = app.send(order(&secret, 2)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+        assert_eq!(r.json()["code"], "signature_invalid");
+        let r = app.send(order(&new_secret, 3)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let revoked = app
+            .post_form(
+                &format!("/orgs/4103/partners/{partner_id}/revoke"),
+                Some(&admin.cookie),
+                &[("csrf", &admin.csrf)],
+            )
+            .await;
+        assert!(revoked.status.is_redirection() || revoked.status.is_success());
+        let r = app.send(order(&new_secret, 4)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+        assert_eq!(r.json()["code"], "partner_unknown");
+        let stored: Vec<String> =
+            sqlx::query_scalar("SELECT order_id FROM micro_donations ORDER BY order_id")
+                .fetch_all(app.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(stored, ["T1", "T3"]);
         // A share of the order value, capped per order, settled weekly.
         let share = [
             ("csrf", admin.csrf.as_str()),
@@ -2388,3 +2441,32 @@ both!(
 #[allow(clippy::inconsistent_digit_grouping)]
 #[path = "http/hardening.rs"]
 mod hardening;
+
+/// The edge never holds the whole-network capability: every scope it uses comes from a grant.
+#[test]
+fn the_edge_never_reaches_the_whole_network() {
+    fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sources(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    assert!(files.len() >= 20, "{files:?}");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            !text.contains("System::operator") && !text.contains("access::System"),
+            "{} reaches the whole network",
+            file.display()
+        );
+    }
+}

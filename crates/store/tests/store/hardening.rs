@@ -699,3 +699,45 @@ both_backends!(
         assert_eq!(booked_after, booked);
     }
 );
+
+both_backends!(
+    orders_verified_before_a_rotation_or_revocation_store_nothing,
+    |db: Db| async move {
+        two_counties(&db).await;
+        let id = partner_of(&db, "410323", "XA-GEN", "新安电商", "91350100M000100Y43").await;
+        let cli = Actor::cli("test");
+        let ingest = micro::Ingestor::start(db.clone());
+        let item = |n: usize| domain::micro::Item {
+            order_id: format!("TB{n:06}"),
+            amount_fen: 10,
+            occurred_at_ms: store::now_ms(),
+            day: domain::time::china_day(store::now_ms()),
+            refund: false,
+        };
+        let sub = |n: usize, sealed: &str| micro::Submission {
+            partner_id: id,
+            batch_id: format!("b{n}"),
+            items: vec![(0, item(n))],
+            verified_with: Some(sealed.to_string()),
+        };
+        let today = domain::time::china_day(store::now_ms());
+        let old = micro::partner_key(&db, id, &today).await.unwrap().unwrap();
+        let ok = ingest.submit(sub(1, &old.sealed)).await.unwrap();
+        assert_eq!((ok.accepted, ok.refused), (1, false));
+        // The secret is replaced between the check of a request and its write.
+        micro::rotate_secret(&db, &cli, &all(), id).await.unwrap();
+        let late = ingest.submit(sub(2, &old.sealed)).await.unwrap();
+        assert!(late.refused);
+        assert_eq!(late.accepted, 0);
+        let new = micro::partner_key(&db, id, &today).await.unwrap().unwrap();
+        assert!(!ingest.submit(sub(3, &new.sealed)).await.unwrap().refused);
+        micro::revoke(&db, &cli, &all(), id).await.unwrap();
+        assert!(ingest.submit(sub(4, &new.sealed)).await.unwrap().refused);
+        let stored: Vec<String> =
+            sqlx::query_scalar("SELECT order_id FROM micro_donations ORDER BY order_id")
+                .fetch_all(db.pool())
+                .await
+                .unwrap();
+        assert_eq!(stored, ["TB000001", "TB000003"]);
+    }
+);
