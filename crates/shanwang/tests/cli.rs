@@ -10,10 +10,17 @@ use store::Backend;
 const TEST_DATA_KEY: &str = "746573742064617461206b657920666f72207368616e77616e6720636c692121";
 
 fn shanwang(url: &str, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shanwang"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shanwang"));
+    command
         .args(args)
         .env("SHANWANG_DATABASE_URL", url)
-        .env("SHANWANG_DATA_KEY", TEST_DATA_KEY)
+        .env("SHANWANG_DATA_KEY", TEST_DATA_KEY);
+    with_stdin(command, stdin)
+}
+
+/// Runs a prepared command with `stdin` as its input, quietly logged.
+fn with_stdin(mut command: Command, stdin: &str) -> Output {
+    let mut child = command
         .env("SHANWANG_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -336,25 +343,14 @@ fn demo_builds_the_luoyang_network_and_prints_logins() {
 /// The binary with its own data directory: database and key file in `dir`, nothing from the
 /// environment.
 fn shanwang_in(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shanwang"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shanwang"));
+    command
         .args(args)
         .arg("--data-dir")
         .arg(dir)
         .env_remove("SHANWANG_DATABASE_URL")
-        .env_remove("SHANWANG_DATA_KEY")
-        .env("SHANWANG_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run shanwang");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+        .env_remove("SHANWANG_DATA_KEY");
+    with_stdin(command, stdin)
 }
 
 /// Whether a plain HTTP GET of `path` answers 200.

@@ -261,3 +261,61 @@ both!(
         assert_eq!(donations, 0, "the refused gift left nothing behind");
     }
 );
+
+/// The server cuts off a client that does not finish its request head, and serves only so
+/// many connections at once: the rest wait until one is free.
+#[tokio::test]
+async fn a_slow_client_is_cut_off_and_connections_are_capped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::time::{Duration, timeout};
+    let (db, _guard) = store::testing::fresh_db(Backend::Sqlite).await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = web::server::ServerLimits {
+        header_read_timeout: Duration::from_millis(500),
+        max_connections: 2,
+    };
+    tokio::spawn(web::server::serve(
+        listener,
+        web::router(AppState::new(db)),
+        limits,
+        std::future::pending(),
+    ));
+    async fn get_health(addr: std::net::SocketAddr) -> String {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).await.unwrap();
+        answer
+    }
+    assert!(get_health(addr).await.starts_with("HTTP/1.1 200"));
+    // Two clients start a request and never finish it: they hold both places, then are cut.
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        slow.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let waiting = tokio::spawn(get_health(addr));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !waiting.is_finished(),
+        "a third connection waits for a place"
+    );
+    for mut s in slow {
+        let mut rest = Vec::new();
+        let closed = timeout(Duration::from_secs(5), s.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "the slow client was cut off");
+    }
+    let answer = timeout(Duration::from_secs(5), waiting)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
