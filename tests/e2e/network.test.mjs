@@ -18,7 +18,7 @@ const port = 18000 + Math.floor(Math.random() * 2000);
 const base = `http://127.0.0.1:${port}`;
 const out = join(here, 'out');
 const password = 'shanwang-demo';
-let server, browser, dataDir, cityVillagesBefore;
+let server, browser, dataDir, cityVillagesBefore, printed;
 
 /** Set-up village workstations of the whole city, read through the API. */
 async function cityVillagesSetUp() {
@@ -50,7 +50,7 @@ before(async () => {
   server = spawn(bin, ['demo', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  let printed = '';
+  printed = '';
   server.stdout.on('data', (d) => { printed += d; });
   await waitForHealth(180_000);
   assert.match(printed, /city\.admin/, 'demo prints its logins');
@@ -301,5 +301,61 @@ test('finance reconciles a partner: every settled day against what was remitted'
   assert.ok(Number(await page.textContent('#n-matched')) >= 80);
   assert.equal(await page.locator('#settlements tr[data-standing="underpaid"]').count(), 1);
   await page.screenshot({ path: join(out, 'desktop-reconciliation.png'), fullPage: false });
+  await context.close();
+});
+
+test('a donor traces a gift with the code on the receipt; guessing is refused (phone)', async () => {
+  const [, receipt, code] = printed.match(/\/public\/trace\?receipt=([\d-]+)（查询码 ([0-9A-Z]+)）/);
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await page.goto(`${base}/public/trace?receipt=${receipt}`);
+  assert.equal(await page.inputValue('#receipt'), receipt, 'the receipt link fills in the number');
+  await page.fill('#code', '0000000000');
+  await Promise.all([page.waitForLoadState('load'), page.click('form.form button[type=submit]')]);
+  assert.match(await page.textContent('#code-error'), /没有找到/);
+  assert.equal(await page.locator('#trace-result').count(), 0);
+  await page.fill('#code', code.toLowerCase());
+  await Promise.all([page.waitForLoadState('load'), page.click('form.form button[type=submit]')]);
+  assert.match(await page.textContent('#trace-result'), /¥[\d,]+\.\d\d/);
+  await noSideways(page, 360);
+  await page.screenshot({ path: join(out, 'phone-trace.png'), fullPage: true });
+  await context.close();
+});
+
+test('an admin sets up the money: closes and reopens a fund, sets the threshold; statements ask about repeats', async () => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await signIn(page, 'city.admin');
+  await page.goto(`${base}/orgs/4103`);
+  await Promise.all([page.waitForURL(/\/funds$/), page.click('a[href="/orgs/4103/funds"]')]);
+  const winter = page.locator('#funds tr[data-fund="LY-WINTER-2025"]');
+  assert.match(await winter.textContent(), /已关闭/);
+  await Promise.all([page.waitForURL(/done=reopen/), winter.locator('button[value=open]').click()]);
+  assert.match(await page.locator('#funds tr[data-fund="LY-WINTER-2025"]').textContent(), /使用中|开放/);
+  await Promise.all([page.waitForURL(/done=close/), page.locator('#funds tr[data-fund="LY-WINTER-2025"] button[value=closed]').click()]);
+  assert.match(await page.locator('#funds tr[data-fund="LY-WINTER-2025"]').textContent(), /已关闭/);
+  await noSideways(page, 360);
+  await page.screenshot({ path: join(out, 'phone-funds.png'), fullPage: true });
+
+  // 新安县's threshold, with a wrong value first.
+  await page.goto(`${base}/orgs/410323/disbursements`);
+  await page.fill('#threshold-input', '三万');
+  await Promise.all([page.waitForLoadState('load'), page.click('#threshold button[type=submit]')]);
+  assert.ok((await page.textContent('#threshold-error')).length > 0, 'the error is beside the field');
+  await page.fill('#threshold-input', '40000');
+  await Promise.all([page.waitForURL(/saved=1/), page.click('#threshold button[type=submit]')]);
+  assert.match(await page.textContent('main'), /40,000\.00/);
+  await noSideways(page, 360);
+  await page.screenshot({ path: join(out, 'phone-threshold.png'), fullPage: true });
+
+  // The demo's two overlapping statements left lines to decide.
+  await page.goto(`${base}/orgs/410323/statements`);
+  const rows = page.locator('#suspected-lines tbody tr');
+  const before = await rows.count();
+  assert.ok(before >= 1, 'suspected repeats are listed');
+  await Promise.all([page.waitForURL(/decided=1/), rows.first().locator('button[value=dismiss]').click()]);
+  assert.equal(await page.locator('#suspected-lines tbody tr').count(), before - 1);
+  await noSideways(page, 360);
+  await page.screenshot({ path: join(out, 'phone-statements.png'), fullPage: true });
   await context.close();
 });
