@@ -368,6 +368,26 @@ fn http_ok(addr: &str, path: &str) -> bool {
     answer.starts_with("HTTP/1.1 200")
 }
 
+/// The status of a plain HTTP POST of a JSON body.
+fn http_post_json(addr: &str, path: &str, body: &str) -> u16 {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
 #[cfg(unix)]
 #[test]
 fn a_backup_taken_while_serving_restores_to_verified_books() {
@@ -390,7 +410,14 @@ fn a_backup_taken_while_serving_restores_to_verified_books() {
     let port = 20_000 + (std::process::id() % 20_000) as u16;
     let addr = format!("127.0.0.1:{port}");
     let mut server = Command::new(env!("CARGO_BIN_EXE_shanwang"))
-        .args(["serve", "--listen", &addr, "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            &addr,
+            "--sign-in-failures-per-name",
+            "2",
+            "--data-dir",
+        ])
         .arg(&live)
         .env_remove("SHANWANG_DATABASE_URL")
         .env_remove("SHANWANG_DATA_KEY")
@@ -420,6 +447,10 @@ fn a_backup_taken_while_serving_restores_to_verified_books() {
         "long enough\n",
     );
     assert!(out.status.success(), "{}", text(&out));
+    // The server's limits come from its flags: the second wrong password holds the name back.
+    let wrong = r#"{"username":"xinan.admin","password":"wrong password"}"#;
+    assert_eq!(http_post_json(&addr, "/api/v1/auth/token", wrong), 401);
+    assert_eq!(http_post_json(&addr, "/api/v1/auth/token", wrong), 429);
     let copy = dir.join("backup.db");
     let out = shanwang_in(&live, &["backup", copy.to_str().unwrap()], "");
     assert!(out.status.success(), "{}", text(&out));
@@ -449,8 +480,8 @@ fn a_backup_taken_while_serving_restores_to_verified_books() {
         assert!(out.status.success(), "{check:?}: {}", text(&out));
     }
     assert!(
-        text(&shanwang_in(&restored, &["audit", "verify"], "")).contains("共 2 条记录"),
-        "the import and the user made while serving"
+        text(&shanwang_in(&restored, &["audit", "verify"], "")).contains("共 4 条记录"),
+        "the import, the user made while serving, its two failed sign-ins"
     );
     // A database that holds data is replaced only when told to.
     let out = shanwang_in(&restored, &["restore", copy.to_str().unwrap()], "");

@@ -741,3 +741,70 @@ both_backends!(
         assert_eq!(stored, ["TB000001", "TB000003"]);
     }
 );
+
+/// Passwords are checked off the async workers: with one runtime thread, other tasks still run
+/// while several sign-ins are being checked.
+#[tokio::test(flavor = "current_thread")]
+async fn checking_passwords_leaves_the_runtime_free() {
+    for backend in [store::Backend::Sqlite, store::Backend::Postgres] {
+        let (db, _guard) = store::testing::fresh_db(backend).await;
+        seeded(&db).await;
+        users::create(
+            &db,
+            &domain::access::System::operator("test"),
+            &Actor::cli("test"),
+            &users::NewUser {
+                username: "xinan.admin",
+                display_name: "",
+                password: "correct horse",
+                role: Role::Admin,
+                org_code: "410323",
+            },
+        )
+        .await
+        .unwrap();
+        let checks: Vec<_> = (0..4)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    users::check_login(
+                        &db,
+                        "xinan.admin",
+                        "correct horse",
+                        &format!("10.0.0.{i}"),
+                        &users::SignInLimits::default(),
+                    )
+                    .await
+                    .unwrap()
+                    .is_ok()
+                })
+            })
+            .collect();
+        // A ticker on the same (only) thread keeps ticking while the hashes are computed.
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let ticker = {
+            let count = count.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                    count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            })
+        };
+        let started = std::time::Instant::now();
+        let mut signed_in = 0;
+        for c in checks {
+            signed_in += i32::from(c.await.unwrap());
+        }
+        let took_ms = started.elapsed().as_millis() as u64;
+        ticker.abort();
+        assert_eq!(signed_in, 4);
+        // Had argon2 run on this thread, the ticker would have stood still for most of it.
+        let ticks = count.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            ticks * 10 >= took_ms / 2,
+            "{ticks} ticks of 2 ms in {took_ms} ms"
+        );
+        db.close().await;
+    }
+}
