@@ -864,7 +864,7 @@ async fn ingest_on(
         // One order per request is where the group commit pays: the bare insert then
         // commits every row alone.
         if batch == 1 {
-            "3× with one order per request"
+            "3× with one order per request, on SQLite"
         } else {
             "0.5×"
         }

@@ -627,51 +627,38 @@ const GROUP_ITEMS: usize = 50_000;
 /// returned row by row); smaller ones share one.
 const OWN_STATEMENT_ORDERS: usize = 100;
 
-/// Where ingest requests are written. On SQLite, one writer task takes every waiting batch
-/// into one transaction (one commit, one disk flush, for all of them); on PostgreSQL each
-/// request writes in its own transaction, so any number of app servers can share the database.
+/// Where ingest requests are written: one writer task per app server takes every waiting
+/// batch into one transaction (one commit, one disk flush, one audit entry per partner, for
+/// all of them). On PostgreSQL any number of app servers do this side by side: the unique key
+/// keeps each order once, and every transaction appends to the one audit chain, so grouping
+/// is what lets many one-order requests share a commit.
 #[derive(Clone)]
 pub struct Ingestor {
-    db: Db,
-    queue: Option<mpsc::Sender<Job>>,
+    queue: mpsc::Sender<Job>,
 }
 
 impl Ingestor {
-    /// Starts the writer (SQLite). Needs a Tokio runtime.
+    /// Starts the writer. Needs a Tokio runtime.
     pub fn start(db: Db) -> Ingestor {
-        let queue = (db.backend() == Backend::Sqlite).then(|| {
-            let (tx, rx) = mpsc::channel::<Job>(1024);
-            tokio::spawn(group_commit(db.clone(), rx));
-            tx
-        });
-        Ingestor { db, queue }
+        let (queue, rx) = mpsc::channel::<Job>(1024);
+        tokio::spawn(group_commit(db, rx));
+        Ingestor { queue }
     }
 
     /// Writes one submission; returns once it is committed (durable) or refused.
     pub async fn submit(&self, sub: Submission) -> Result<Outcome> {
-        match &self.queue {
-            Some(queue) => {
-                let (reply, answer) = oneshot::channel();
-                queue
-                    .send(Job { sub, reply })
-                    .await
-                    .map_err(|_| StoreError::Import("ingest writer stopped".into()))?;
-                answer
-                    .await
-                    .map_err(|_| StoreError::Import("ingest writer stopped".into()))?
-            }
-            None => {
-                let mut tx = self.db.begin_write().await?;
-                let mut out =
-                    write_in(&mut tx, self.db.backend(), std::slice::from_ref(&sub)).await?;
-                tx.commit().await?;
-                Ok(out.pop().unwrap_or_default())
-            }
-        }
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Job { sub, reply })
+            .await
+            .map_err(|_| StoreError::Import("ingest writer stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Import("ingest writer stopped".into()))?
     }
 }
 
-/// The SQLite writer: waits for a batch, takes every other one already waiting, writes them
+/// The writer: waits for a batch, takes every other one already waiting, writes them
 /// in one transaction with a full disk flush, answers each. If the group fails, each batch is
 /// tried alone, so one bad batch cannot fail the others.
 async fn group_commit(db: Db, mut rx: mpsc::Receiver<Job>) {
@@ -711,9 +698,15 @@ async fn group_commit(db: Db, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// One transaction, committed with `synchronous = FULL`: the answer goes out only after the
-/// write-ahead log is flushed to disk.
+/// One transaction, committed durably: the answer goes out only after it is on disk (on
+/// SQLite with `synchronous = FULL` for this commit; PostgreSQL flushes every commit).
 async fn write_durably(db: &Db, subs: &[Submission]) -> Result<Vec<Outcome>> {
+    if db.backend() == Backend::Postgres {
+        let mut tx = db.begin_write().await?;
+        let out = write_in(&mut tx, Backend::Postgres, subs).await?;
+        tx.commit().await?;
+        return Ok(out);
+    }
     let mut conn = db.pool().acquire().await?;
     sqlx::query("PRAGMA synchronous = FULL")
         .execute(&mut *conn)
