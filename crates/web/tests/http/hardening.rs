@@ -273,7 +273,7 @@ async fn a_slow_client_is_cut_off_and_connections_are_capped() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let limits = web::server::ServerLimits {
-        header_read_timeout: Duration::from_millis(500),
+        header_read_timeout: Duration::from_millis(1500),
         max_connections: 2,
     };
     tokio::spawn(web::server::serve(
