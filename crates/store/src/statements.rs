@@ -7,7 +7,7 @@
 //! unmatched.
 
 use crate::audit::{self, Actor, Change};
-use crate::donations::{Channel, NewDonation, books_bounds, record};
+use crate::donations::{Channel, NewDonation, books_bounds, record_in};
 use crate::ledger::{self, Fund};
 use crate::{Db, Result, StoreError, now_ms};
 use domain::FieldError;
@@ -97,7 +97,7 @@ fn line_key(line: &StatementInput, ordinal: usize) -> (String, bool) {
 /// The known donor a statement line comes from: a credit code or a mobile number in the
 /// reference, or else the payer's name when exactly one donor with a phone or code bears it.
 async fn donor_for_line(
-    db: &Db,
+    conn: &mut sqlx::AnyConnection,
     (lo, hi): &(String, String),
     line: &StatementInput,
 ) -> Result<Option<(DonorKind, String, String, String, bool)>> {
@@ -118,7 +118,7 @@ async fn donor_for_line(
             .bind(code)
             .bind(lo)
             .bind(hi)
-            .fetch_optional(db.pool())
+            .fetch_optional(&mut *conn)
             .await?;
         } else if t.len() == 11 && t.starts_with('1') && domain::org::is_phone(t) {
             found = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -127,7 +127,7 @@ async fn donor_for_line(
             .bind(*t)
             .bind(lo)
             .bind(hi)
-            .fetch_optional(db.pool())
+            .fetch_optional(&mut *conn)
             .await?;
         }
         if found.is_some() {
@@ -141,7 +141,7 @@ async fn donor_for_line(
         .bind(&line.payer)
         .bind(lo)
         .bind(hi)
-        .fetch_all(db.pool())
+        .fetch_all(&mut *conn)
         .await?;
         if rows.len() == 1 {
             found = rows.into_iter().next();
@@ -176,6 +176,8 @@ pub async fn import(
         return Err(FieldError::new("fund_code", "fund_closed").into());
     }
     let books = books_bounds(scope, &fund);
+    // One transaction: the whole statement is read in, or (on any failure) none of it.
+    let mut tx = db.begin_write().await?;
     let mut report = StatementReport::default();
     let mut alike: HashMap<String, usize> = HashMap::new();
     for line in lines {
@@ -196,7 +198,7 @@ pub async fn import(
         .bind(&fund.entity_code)
         .bind(file_digest)
         .bind(line.row as i64)
-        .fetch_optional(db.pool())
+        .fetch_optional(&mut *tx)
         .await?;
         if same_file.is_some() {
             report.already.push(line.row);
@@ -207,7 +209,7 @@ pub async fn import(
         )
         .bind(&fund.entity_code)
         .bind(&key)
-        .fetch_optional(db.pool())
+        .fetch_optional(&mut *tx)
         .await?;
         let report_line = ReportLine {
             row: line.row,
@@ -220,7 +222,7 @@ pub async fn import(
                 report.already.push(line.row);
             } else {
                 keep(
-                    db,
+                    &mut tx,
                     actor,
                     &fund,
                     file_digest,
@@ -234,10 +236,10 @@ pub async fn import(
             }
             continue;
         }
-        match book(db, actor, scope, &fund, &books, file_digest, line).await? {
+        match book(db, &mut tx, actor, scope, &fund, &books, file_digest, line).await? {
             Some((id, name)) => {
                 keep(
-                    db,
+                    &mut tx,
                     actor,
                     &fund,
                     file_digest,
@@ -251,7 +253,7 @@ pub async fn import(
             }
             None => {
                 keep(
-                    db,
+                    &mut tx,
                     actor,
                     &fund,
                     file_digest,
@@ -265,12 +267,15 @@ pub async fn import(
             }
         }
     }
+    tx.commit().await?;
     Ok(report)
 }
 
 /// Books a line from a known donor; None when the donor is not known.
+#[allow(clippy::too_many_arguments)]
 async fn book(
     db: &Db,
+    conn: &mut sqlx::AnyConnection,
     actor: &Actor,
     scope: &Scope,
     fund: &Fund,
@@ -279,15 +284,16 @@ async fn book(
     line: &StatementInput,
 ) -> Result<Option<(i64, String)>> {
     let Some((donor_kind, name, phone, credit_code, publish_name)) =
-        donor_for_line(db, books, line).await?
+        donor_for_line(conn, books, line).await?
     else {
         return Ok(None);
     };
     let at_ms = domain::time::china_day_range_ms(&line.date)
         .map(|r| r.0)
         .unwrap_or_else(now_ms);
-    let d = record(
+    let d = record_in(
         db,
+        conn,
         actor,
         scope,
         &NewDonation {
@@ -313,7 +319,7 @@ async fn book(
 
 #[allow(clippy::too_many_arguments)]
 async fn keep(
-    db: &Db,
+    conn: &mut sqlx::AnyConnection,
     actor: &Actor,
     fund: &Fund,
     file_digest: &str,
@@ -322,7 +328,6 @@ async fn keep(
     state: LineState,
     donation_id: Option<i64>,
 ) -> Result<i64> {
-    let mut tx = db.begin_write().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO statement_lines (entity_code, fund_id, org_path, line_key, file_digest, \
          file_row, paid_on, payer, amount_fen, reference, bank_ref, state, donation_id, \
@@ -343,11 +348,11 @@ async fn keep(
     .bind(state.key())
     .bind(donation_id)
     .bind(now_ms())
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await
     .map_err(crate::conflict_as("file_row"))?;
     audit::append(
-        &mut tx,
+        conn,
         actor,
         Change {
             action: "statement.line",
@@ -362,7 +367,6 @@ async fn keep(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -428,6 +432,8 @@ pub async fn decide(
     decision: Decision,
 ) -> Result<LineState> {
     let (lo, hi) = scope.path_bounds();
+    // The decision, its gift and the line's new state: one transaction.
+    let mut tx = db.begin_write().await?;
     let row = sqlx::query(
         "SELECT f.code, s.file_digest, s.file_row, s.paid_on, s.payer, s.amount_fen, s.reference, \
          s.org_path FROM statement_lines s JOIN funds f ON f.id = s.fund_id \
@@ -436,7 +442,7 @@ pub async fn decide(
     .bind(line_id)
     .bind(&lo)
     .bind(&hi)
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *tx)
     .await?
     .ok_or(StoreError::NotFound)?;
     let fund_code: String = row.try_get(0)?;
@@ -456,13 +462,23 @@ pub async fn decide(
         Decision::Dismiss => (LineState::Dismissed, None),
         Decision::Book => {
             let books = books_bounds(scope, &fund);
-            match book(db, actor, scope, &fund, &books, &file_digest, &line).await? {
+            match book(
+                db,
+                &mut tx,
+                actor,
+                scope,
+                &fund,
+                &books,
+                &file_digest,
+                &line,
+            )
+            .await?
+            {
                 Some((id, _)) => (LineState::Booked, Some(id)),
                 None => (LineState::Unmatched, None),
             }
         }
     };
-    let mut tx = db.begin_write().await?;
     let changed = sqlx::query(
         "UPDATE statement_lines SET state = $1, donation_id = $2 WHERE id = $3 AND state = 'suspected'",
     )

@@ -808,3 +808,61 @@ async fn checking_passwords_leaves_the_runtime_free() {
         db.close().await;
     }
 }
+
+both_backends!(
+    a_statement_that_fails_midway_books_nothing,
+    |db: Db| async move {
+        seeded_with_county_fund(&db).await;
+        let cli = Actor::cli("test");
+        let county = finance_at("410323");
+        donations::record(
+            &db,
+            &cli,
+            &county,
+            &NewDonation {
+                receipt_wanted: false,
+                ..gift_of("XA-GEN", 1_00, "王芳", "13903791234")
+            },
+        )
+        .await
+        .unwrap();
+        let before: (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM donations), (SELECT COUNT(*) FROM audit_log)",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        let line = |row: usize, fen: i64| store::statements::StatementInput {
+            row,
+            date: "2026-11-03".into(),
+            amount: Fen(fen),
+            payer: "王芳".into(),
+            reference: "捐款 13903791234".into(),
+            bank_ref: String::new(),
+        };
+        // The second line is more than any gift may be: the import stops there.
+        let refused = store::statements::import(
+            &db,
+            &cli,
+            &county,
+            "XA-GEN",
+            "bad",
+            &[line(2, 500_00), line(3, domain::money::MAX_AMOUNT.0 + 1)],
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(error_code(&refused), "amount_too_large");
+        let after: (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM donations), (SELECT COUNT(*) FROM audit_log)",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        assert_eq!(after, before, "not even the good first line was booked");
+        let lines: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM statement_lines")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(lines, 0);
+    }
+);
