@@ -125,6 +125,70 @@ mod tests {
         assert_eq!(dedup, zh, "no key twice");
     }
 
+    /// Every file below `dir` whose name ends in one of `exts`.
+    fn files(dir: &std::path::Path, exts: &[&str], out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(&path, exts, out);
+            } else if exts.iter().any(|e| path.to_string_lossy().ends_with(e)) {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The string literals that follow `open` in `text`, up to the next quote.
+    fn literals_after<'a>(text: &'a str, open: &str) -> Vec<&'a str> {
+        text.match_indices(open)
+            .filter_map(|(i, _)| text[i + open.len()..].split('"').next())
+            .collect()
+    }
+
+    /// Every key the code and templates name literally is in the locale files: a text lookup,
+    /// an error code (`err.…`), a field with an error (`field.…`).
+    #[test]
+    fn every_key_the_code_names_exists() {
+        let known: std::collections::HashSet<String> = keys("zh-CN.yml").into_iter().collect();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut sources = Vec::new();
+        files(&root.join("src"), &[".rs"], &mut sources);
+        files(&root.join("templates"), &[".html"], &mut sources);
+        for other in ["../domain/src", "../store/src"] {
+            files(&root.join(other), &[".rs"], &mut sources);
+        }
+        let mut wanted = std::collections::BTreeSet::new();
+        for file in &sources {
+            let text = std::fs::read_to_string(file).unwrap();
+            for key in literals_after(&text, ".t(\"") {
+                wanted.insert(key.to_string());
+            }
+            // (In templates `error("…")` names a form field, not a code.)
+            for code in literals_after(&text, "lang.error(\"") {
+                wanted.insert(format!("err.{code}"));
+            }
+            // FieldError::new("field", "code") and AppError::invalid("field", "code").
+            for open in ["FieldError::new(\"", "AppError::invalid(\""] {
+                for (i, _) in text.match_indices(open) {
+                    let rest = &text[i + open.len()..];
+                    let mut parts = rest.splitn(4, '"');
+                    let (Some(field), Some(sep), Some(code)) =
+                        (parts.next(), parts.next(), parts.next())
+                    else {
+                        continue;
+                    };
+                    // Skip the doc comments that show the call's shape.
+                    if sep.trim() == "," && (field, code) != ("field", "code") {
+                        wanted.insert(format!("field.{field}"));
+                        wanted.insert(format!("err.{code}"));
+                    }
+                }
+            }
+        }
+        assert!(wanted.len() > 150, "{} keys found", wanted.len());
+        let missing: Vec<&String> = wanted.iter().filter(|k| !known.contains(*k)).collect();
+        assert!(missing.is_empty(), "keys in no locale file: {missing:?}");
+    }
+
     #[test]
     fn lookups_are_per_call_not_global() {
         assert_eq!(Lang::ZhCn.t("action.login"), "登录");

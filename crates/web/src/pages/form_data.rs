@@ -29,10 +29,6 @@ impl FormData {
         self.fields.get(name).map(String::as_str).unwrap_or("")
     }
 
-    pub fn has(&self, name: &str) -> bool {
-        self.fields.contains_key(name)
-    }
-
     /// The files sent under `field`, leaving out the empty part a browser sends when no file
     /// was chosen.
     pub fn files(&self, field: &str) -> impl Iterator<Item = &UploadedFile> {
