@@ -117,6 +117,29 @@ fn facts(teams: i64) -> UnitFacts {
     }
 }
 
+/// A user created by the operator, with no display name.
+async fn create_user(
+    db: &Db,
+    username: &str,
+    password: &str,
+    role: Role,
+    org_code: &str,
+) -> store::Result<users::User> {
+    users::create(
+        db,
+        &domain::access::System::operator("test"),
+        &Actor::cli("test"),
+        &users::NewUser {
+            username,
+            display_name: "",
+            password,
+            role,
+            org_code,
+        },
+    )
+    .await
+}
+
 fn scope_of(role: Role, code: &str, permission: Permission, target: &str) -> Option<Scope> {
     let grant = Grant {
         role,
@@ -563,47 +586,11 @@ both_backends!(users_log_in_lock_out_and_reset, |db: Db| async move {
     .await
     .unwrap();
     assert_eq!(user.grants[0].org_path, "/41/4103/410323/");
-    let dup = users::create(
-        &db,
-        &domain::access::System::operator("test"),
-        &cli,
-        &users::NewUser {
-            username: "xinan.admin",
-            display_name: "",
-            password: "correct horse",
-            role: Role::Staff,
-            org_code: "410323",
-        },
-    )
-    .await;
+    let dup = create_user(&db, "xinan.admin", "correct horse", Role::Staff, "410323").await;
     assert!(matches!(dup, Err(StoreError::Conflict("username"))));
-    let short = users::create(
-        &db,
-        &domain::access::System::operator("test"),
-        &cli,
-        &users::NewUser {
-            username: "someone",
-            display_name: "",
-            password: "short",
-            role: Role::Staff,
-            org_code: "410323",
-        },
-    )
-    .await;
+    let short = create_user(&db, "someone", "short", Role::Staff, "410323").await;
     assert!(matches!(short, Err(StoreError::Invalid(_))));
-    let nowhere = users::create(
-        &db,
-        &domain::access::System::operator("test"),
-        &cli,
-        &users::NewUser {
-            username: "someone",
-            display_name: "",
-            password: "long enough",
-            role: Role::Staff,
-            org_code: "419999",
-        },
-    )
-    .await;
+    let nowhere = create_user(&db, "someone", "long enough", Role::Staff, "419999").await;
     assert!(matches!(nowhere, Err(StoreError::Invalid(_))));
 
     assert!(

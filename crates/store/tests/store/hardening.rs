@@ -178,20 +178,9 @@ both_backends!(
     a_burst_of_guesses_gets_no_more_tries_than_one_at_a_time,
     |db: Db| async move {
         seeded(&db).await;
-        users::create(
-            &db,
-            &domain::access::System::operator("test"),
-            &Actor::cli("test"),
-            &users::NewUser {
-                username: "xinan.admin",
-                display_name: "",
-                password: "correct horse",
-                role: Role::Admin,
-                org_code: "410323",
-            },
-        )
-        .await
-        .unwrap();
+        create_user(&db, "xinan.admin", "correct horse", Role::Admin, "410323")
+            .await
+            .unwrap();
         let limits = users::SignInLimits::default();
         // Twenty guesses at once, each from its own address: only the name's limit applies.
         let mut tasks = Vec::new();
@@ -468,20 +457,9 @@ both_backends!(
     a_web_session_ends_a_day_after_sign_in_however_busy,
     |db: Db| async move {
         seeded(&db).await;
-        users::create(
-            &db,
-            &domain::access::System::operator("test"),
-            &Actor::cli("test"),
-            &users::NewUser {
-                username: "xinan.staff",
-                display_name: "",
-                password: "correct horse",
-                role: Role::Staff,
-                org_code: "410323",
-            },
-        )
-        .await
-        .unwrap();
+        create_user(&db, "xinan.staff", "correct horse", Role::Staff, "410323")
+            .await
+            .unwrap();
         let user = users::find(&db, "xinan.staff").await.unwrap().unwrap();
         let (old, _) = users::start_session(&db, &user, SessionKind::Web, None)
             .await
@@ -749,20 +727,9 @@ async fn checking_passwords_leaves_the_runtime_free() {
     for backend in [store::Backend::Sqlite, store::Backend::Postgres] {
         let (db, _guard) = store::testing::fresh_db(backend).await;
         seeded(&db).await;
-        users::create(
-            &db,
-            &domain::access::System::operator("test"),
-            &Actor::cli("test"),
-            &users::NewUser {
-                username: "xinan.admin",
-                display_name: "",
-                password: "correct horse",
-                role: Role::Admin,
-                org_code: "410323",
-            },
-        )
-        .await
-        .unwrap();
+        create_user(&db, "xinan.admin", "correct horse", Role::Admin, "410323")
+            .await
+            .unwrap();
         let checks: Vec<_> = (0..4)
             .map(|i| {
                 let db = db.clone();
