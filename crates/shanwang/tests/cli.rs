@@ -517,3 +517,6 @@ fn a_backup_taken_while_serving_restores_to_verified_books() {
     assert!(text(&out).contains("pg_dump"), "{}", text(&out));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[path = "cli/ingest.rs"]
+mod ingest;
