@@ -12,6 +12,7 @@ pub mod matching;
 pub mod micro;
 pub mod money;
 pub mod org;
+pub mod statement;
 pub mod text;
 pub mod time;
 

@@ -995,10 +995,10 @@ async fn demo_statements(
     now: i64,
 ) -> Result<usize, String> {
     use domain::money::Fen;
-    use store::statements::StatementInput;
+    use store::statements::StatementLine;
     let e = |e: store::StoreError| e.to_string();
     let day = |back: i64| domain::time::china_day(now - back * 86_400_000);
-    let line = |row: usize, back: i64, payer: &str, fen: i64, reference: &str| StatementInput {
+    let line = |row: usize, back: i64, payer: &str, fen: i64, reference: &str| StatementLine {
         row,
         date: day(back),
         amount: Fen(fen),

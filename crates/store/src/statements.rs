@@ -14,23 +14,11 @@ use domain::FieldError;
 use domain::access::Scope;
 use domain::donor::DonorKind;
 use domain::money::Fen;
+pub use domain::statement::StatementLine;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 use std::collections::HashMap;
-
-/// One incoming line of a bank statement.
-#[derive(Debug, Clone)]
-pub struct StatementInput {
-    pub row: usize,
-    /// China-time date, `YYYY-MM-DD`.
-    pub date: String,
-    pub amount: Fen,
-    pub payer: String,
-    pub reference: String,
-    /// The bank's own reference for the line (交易流水号), when the export has one.
-    pub bank_ref: String,
-}
 
 /// A line as the report lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,20 +65,24 @@ impl LineState {
 
 /// The key a line is recognised by in another file: the bank's reference, or else what the
 /// line says together with how many alike came before it in its file.
-fn line_key(line: &StatementInput, ordinal: usize) -> (String, bool) {
+fn line_key(line: &StatementLine, ordinal: usize) -> (String, bool) {
     if !line.bank_ref.trim().is_empty() {
         return (format!("ref:{}", line.bank_ref.trim()), true);
     }
-    let content = format!(
-        "{}|{}|{}|{}",
-        line.date, line.payer, line.amount.0, line.reference
-    );
     (
         format!(
             "line:{}#{ordinal}",
-            &domain::sha256_hex(content.as_bytes())[..32]
+            &domain::sha256_hex(content_of(line).as_bytes())[..32]
         ),
         false,
+    )
+}
+
+/// What a line says: lines alike in this are told apart only by their order in the file.
+fn content_of(line: &StatementLine) -> String {
+    format!(
+        "{}|{}|{}|{}",
+        line.date, line.payer, line.amount.0, line.reference
     )
 }
 
@@ -99,7 +91,7 @@ fn line_key(line: &StatementInput, ordinal: usize) -> (String, bool) {
 async fn donor_for_line(
     conn: &mut sqlx::AnyConnection,
     (lo, hi): &(String, String),
-    line: &StatementInput,
+    line: &StatementLine,
 ) -> Result<Option<(DonorKind, String, String, String, bool)>> {
     let text = format!("{} {}", line.payer, line.reference);
     let tokens: Vec<&str> = text
@@ -167,7 +159,7 @@ pub async fn import(
     scope: &Scope,
     fund_code: &str,
     file_digest: &str,
-    lines: &[StatementInput],
+    lines: &[StatementLine],
 ) -> Result<StatementReport> {
     let fund = ledger::fund(db, scope, fund_code)
         .await?
@@ -181,12 +173,8 @@ pub async fn import(
     let mut report = StatementReport::default();
     let mut alike: HashMap<String, usize> = HashMap::new();
     for line in lines {
-        let content = format!(
-            "{}|{}|{}|{}",
-            line.date, line.payer, line.amount.0, line.reference
-        );
         let ordinal = {
-            let n = alike.entry(content).or_insert(0);
+            let n = alike.entry(content_of(line)).or_insert(0);
             *n += 1;
             *n
         };
@@ -216,56 +204,40 @@ pub async fn import(
             payer: line.payer.clone(),
             amount: line.amount,
         };
-        if seen.is_some() {
-            if by_bank_ref {
-                // The bank's reference is the line's identity: certainly imported before.
+        let (state, donation_id) = match seen {
+            // The bank's reference is the line's identity: certainly imported before.
+            Some(_) if by_bank_ref => {
                 report.already.push(line.row);
-            } else {
-                keep(
-                    &mut tx,
-                    actor,
-                    &fund,
-                    file_digest,
-                    line,
-                    &key,
-                    LineState::Suspected,
-                    None,
-                )
-                .await?;
-                report.suspected.push(report_line);
+                continue;
             }
-            continue;
-        }
-        match book(db, &mut tx, actor, scope, &fund, &books, file_digest, line).await? {
-            Some((id, name)) => {
-                keep(
-                    &mut tx,
-                    actor,
-                    &fund,
-                    file_digest,
-                    line,
-                    &key,
-                    LineState::Booked,
-                    Some(id),
-                )
-                .await?;
-                report.booked.push((line.row, id, name));
+            Some(_) => {
+                report.suspected.push(report_line);
+                (LineState::Suspected, None)
             }
             None => {
-                keep(
-                    &mut tx,
-                    actor,
-                    &fund,
-                    file_digest,
-                    line,
-                    &key,
-                    LineState::Unmatched,
-                    None,
-                )
-                .await?;
-                report.unmatched.push(report_line);
+                match book(db, &mut tx, actor, scope, &fund, &books, file_digest, line).await? {
+                    Some((id, name)) => {
+                        report.booked.push((line.row, id, name));
+                        (LineState::Booked, Some(id))
+                    }
+                    None => {
+                        report.unmatched.push(report_line);
+                        (LineState::Unmatched, None)
+                    }
+                }
             }
-        }
+        };
+        keep(
+            &mut tx,
+            actor,
+            &fund,
+            file_digest,
+            line,
+            &key,
+            state,
+            donation_id,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(report)
@@ -281,7 +253,7 @@ async fn book(
     fund: &Fund,
     books: &(String, String),
     file_digest: &str,
-    line: &StatementInput,
+    line: &StatementLine,
 ) -> Result<Option<(i64, String)>> {
     let Some((donor_kind, name, phone, credit_code, publish_name)) =
         donor_for_line(conn, books, line).await?
@@ -323,7 +295,7 @@ async fn keep(
     actor: &Actor,
     fund: &Fund,
     file_digest: &str,
-    line: &StatementInput,
+    line: &StatementLine,
     key: &str,
     state: LineState,
     donation_id: Option<i64>,
@@ -450,7 +422,7 @@ pub async fn decide(
         .await?
         .ok_or(StoreError::NotFound)?;
     let file_digest: String = row.try_get(1)?;
-    let line = StatementInput {
+    let line = StatementLine {
         row: row.try_get::<i64, _>(2)? as usize,
         date: row.try_get(3)?,
         payer: row.try_get(4)?,

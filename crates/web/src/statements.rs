@@ -3,7 +3,7 @@
 //! `shanwang import statement` both come here.
 
 use domain::access::Scope;
-use store::statements::{StatementInput, StatementReport};
+use store::statements::StatementReport;
 use store::{Actor, Db, StoreError};
 
 pub enum StatementError {
@@ -44,21 +44,10 @@ pub async fn import(
     bytes: &[u8],
 ) -> Result<Imported, StatementError> {
     let (statement, digest) = read(file_name, bytes).await?;
-    let lines: Vec<StatementInput> = statement
-        .incoming
-        .iter()
-        .map(|l| StatementInput {
-            row: l.row,
-            date: l.date.clone(),
-            amount: l.amount,
-            payer: l.payer.clone(),
-            reference: l.reference.clone(),
-            bank_ref: l.bank_ref.clone(),
-        })
-        .collect();
-    let report = store::statements::import(db, actor, scope, fund_code, &digest, &lines)
-        .await
-        .map_err(StatementError::Store)?;
+    let report =
+        store::statements::import(db, actor, scope, fund_code, &digest, &statement.incoming)
+            .await
+            .map_err(StatementError::Store)?;
     Ok(Imported { statement, report })
 }
 

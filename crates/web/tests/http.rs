@@ -444,7 +444,7 @@ both!(every_route_refuses_outsiders, |app: App| async move {
             &domain::access::System::operator("test").scope(),
             "WALK-FUND",
             file,
-            &[store::statements::StatementInput {
+            &[store::statements::StatementLine {
                 row: 2,
                 date: "2026-03-01".into(),
                 amount: domain::money::Fen(500),

@@ -20,20 +20,7 @@ pub const FIRST_YEAR: i32 = 1990;
 /// The latest year a statement line may carry.
 pub const LAST_YEAR: i32 = 2100;
 
-/// One incoming payment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatementLine {
-    pub row: usize,
-    /// China-time date `YYYY-MM-DD`.
-    pub date: String,
-    pub amount: Fen,
-    pub payer: String,
-    pub reference: String,
-    /// The bank's own number for the line (交易流水号, 流水号, 交易参考号, 凭证号, …), as written;
-    /// empty when the file has no such column. The same payment exported again in a later,
-    /// overlapping file carries the same number.
-    pub bank_ref: String,
-}
+pub use domain::statement::StatementLine;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Statement {

@@ -587,7 +587,7 @@ both_backends!(
         .await
         .unwrap();
         let line =
-            |row: usize, date: &str, fen: i64, bank_ref: &str| store::statements::StatementInput {
+            |row: usize, date: &str, fen: i64, bank_ref: &str| store::statements::StatementLine {
                 row,
                 date: date.into(),
                 amount: Fen(fen),
@@ -595,7 +595,7 @@ both_backends!(
                 reference: "捐款 13903791234".into(),
                 bank_ref: bank_ref.into(),
             };
-        let import = |digest: &'static str, lines: Vec<store::statements::StatementInput>| {
+        let import = |digest: &'static str, lines: Vec<store::statements::StatementLine>| {
             let (db, cli, county) = (db.clone(), cli.clone(), county.clone());
             async move {
                 store::statements::import(&db, &cli, &county, "XA-GEN", digest, &lines)
@@ -799,7 +799,7 @@ both_backends!(
         .fetch_one(db.pool())
         .await
         .unwrap();
-        let line = |row: usize, fen: i64| store::statements::StatementInput {
+        let line = |row: usize, fen: i64| store::statements::StatementLine {
             row,
             date: "2026-11-03".into(),
             amount: Fen(fen),

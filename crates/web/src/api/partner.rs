@@ -93,24 +93,25 @@ async fn signed_partner(
             body,
             now / 1000,
         )
+        .map_err(|r| match r {
+            SignatureRefusal::Stale => AppError::SignatureRefused("timestamp_stale"),
+            SignatureRefusal::BadSignature => AppError::SignatureRefused("signature_invalid"),
+        })
     };
     if let Some(key) = cached {
         match verify(&key) {
             Ok(()) => return Ok(key),
-            Err(SignatureRefusal::Stale) => {
-                return Err(AppError::SignatureRefused("timestamp_stale"));
-            }
             // Perhaps signed with a new secret: read the key again.
-            Err(SignatureRefusal::BadSignature) => state.partner_keys.forget(signed.partner_id),
+            Err(AppError::SignatureRefused("signature_invalid")) => {
+                state.partner_keys.forget(signed.partner_id)
+            }
+            Err(e) => return Err(e),
         }
     }
     let key = store::micro::partner_key(&state.db, signed.partner_id, &day)
         .await?
         .ok_or(AppError::SignatureRefused("partner_unknown"))?;
-    verify(&key).map_err(|r| match r {
-        SignatureRefusal::Stale => AppError::SignatureRefused("timestamp_stale"),
-        SignatureRefusal::BadSignature => AppError::SignatureRefused("signature_invalid"),
-    })?;
+    verify(&key)?;
     if from == KeyFrom::Cache {
         state.partner_keys.put(&day, &key);
     }
