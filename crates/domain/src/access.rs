@@ -194,6 +194,21 @@ pub fn authorize(grants: &[Grant], permission: Permission, target_path: &str) ->
         })
 }
 
+/// Every subtree where a holder of `grants` may use `permission`, widest first: where to look
+/// for an object named without its unit.
+pub fn scopes_with(grants: &[Grant], permission: Permission) -> Vec<Scope> {
+    let mut held: Vec<&Grant> = grants
+        .iter()
+        .filter(|g| g.role.allows(permission))
+        .collect();
+    held.sort_by_key(|g| g.org_path.len());
+    held.into_iter()
+        .map(|g| Scope {
+            root_path: g.org_path.clone(),
+        })
+        .collect()
+}
+
 /// The unit a user lands on after login: the top of their widest grant.
 pub fn home_grant(grants: &[Grant]) -> Option<&Grant> {
     grants
@@ -204,6 +219,26 @@ pub fn home_grant(grants: &[Grant]) -> Option<&Grant> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scopes_with_lists_the_grants_holding_the_permission_widest_first() {
+        let grant = |role, path: &str| Grant {
+            role,
+            org_code: String::new(),
+            org_path: path.into(),
+        };
+        let grants = [
+            grant(Role::Staff, "/41/4103/410323/410323101/"),
+            grant(Role::Finance, "/41/4103/410323/"),
+            grant(Role::Finance, "/41/4103/410302/410302001/"),
+        ];
+        let roots: Vec<String> = scopes_with(&grants, Permission::ManageFunds)
+            .iter()
+            .map(|s| s.root_path().to_string())
+            .collect();
+        assert_eq!(roots, ["/41/4103/410323/", "/41/4103/410302/410302001/"]);
+        assert!(scopes_with(&grants, Permission::ManageSetup).is_empty());
+    }
     use proptest::prelude::*;
 
     fn grant(role: Role, path: &str) -> Grant {

@@ -179,11 +179,7 @@ pub async fn guard(
             // The object comes in the body; the handler finds it through the grants that allow
             // this permission. Holding it nowhere is refused now.
             Access::Body(permission)
-                if !session
-                    .user
-                    .grants
-                    .iter()
-                    .any(|g| g.role.allows(permission)) =>
+                if domain::access::scopes_with(&session.user.grants, permission).is_empty() =>
             {
                 return Err(AppError::Forbidden);
             }
@@ -415,18 +411,7 @@ impl<P: perm::Perm> Grantee<P> {
 
     /// Every subtree where the caller holds `P`, widest first.
     pub fn scopes(&self) -> Vec<Scope> {
-        let mut grants: Vec<&domain::access::Grant> = self
-            .session
-            .user
-            .grants
-            .iter()
-            .filter(|g| g.role.allows(P::PERMISSION))
-            .collect();
-        grants.sort_by_key(|g| g.org_path.len());
-        grants
-            .into_iter()
-            .filter_map(|g| authorize(std::slice::from_ref(g), P::PERMISSION, &g.org_path))
-            .collect()
+        domain::access::scopes_with(&self.session.user.grants, P::PERMISSION)
     }
 
     /// The scope for another permission at a path, if held.
@@ -460,12 +445,7 @@ impl<P: perm::Perm, S: Send + Sync> FromRequestParts<S> for Grantee<P> {
             .get::<Caller>()
             .cloned()
             .ok_or(AppError::Internal("no caller for this route".into()))?;
-        if !session
-            .user
-            .grants
-            .iter()
-            .any(|g| g.role.allows(P::PERMISSION))
-        {
+        if domain::access::scopes_with(&session.user.grants, P::PERMISSION).is_empty() {
             return Err(AppError::Forbidden);
         }
         Ok(Grantee {
