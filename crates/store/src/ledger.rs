@@ -156,19 +156,25 @@ pub async fn set_fund_open(
     })
 }
 
-/// Every fund of the unit at `org_path` itself (open and closed), inside the scope, by code.
-pub async fn funds_at(db: &Db, scope: &Scope, org_path: &str) -> Result<Vec<Fund>> {
+/// Every fund of the unit at `org_path` itself (open and closed), inside the scope, by code,
+/// each with the cash it holds (one query, for the unit's funds page).
+pub async fn funds_at(db: &Db, scope: &Scope, org_path: &str) -> Result<Vec<(Fund, Fen)>> {
     if !scope.contains(org_path) {
         return Ok(Vec::new());
     }
-    let sql =
-        format!("SELECT {FUND_COLUMNS} FROM funds WHERE org_path = $1 ORDER BY active DESC, code");
+    let columns: Vec<String> = FUND_COLUMNS.split(", ").map(|c| format!("f.{c}")).collect();
+    let sql = format!(
+        "SELECT {}, CAST(COALESCE(a.balance_fen, 0) AS BIGINT) FROM funds f \
+         LEFT JOIN ledger_accounts a ON a.fund_id = f.id AND a.kind = 'cash' \
+         WHERE f.org_path = $1 ORDER BY f.active DESC, f.code",
+        columns.join(", ")
+    );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(org_path)
         .fetch_all(db.pool())
         .await?
         .iter()
-        .map(fund_from_row)
+        .map(|r| Ok((fund_from_row(r)?, Fen(r.try_get(8)?))))
         .collect()
 }
 

@@ -10,7 +10,6 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::Permission;
-use domain::ledger::AccountKind;
 use domain::money::Fen;
 use store::ledger::Fund;
 use store::org_units::OrgUnit;
@@ -50,16 +49,11 @@ pub async fn list(
     unit: InUnit<perm::ViewMoney>,
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, AppError> {
-    let funds = store::ledger::funds_at(&state.db, unit.scope(), &unit.unit().org_path).await?;
-    let mut rows = Vec::with_capacity(funds.len());
-    for fund in funds {
-        let balance = store::ledger::balances(&state.db, &fund)
-            .await?
-            .get(&AccountKind::Cash)
-            .copied()
-            .unwrap_or_default();
-        rows.push(Row { fund, balance });
-    }
+    let rows = store::ledger::funds_at(&state.db, unit.scope(), &unit.unit().org_path)
+        .await?
+        .into_iter()
+        .map(|(fund, balance)| Row { fund, balance })
+        .collect();
     let notice = q
         .done
         .filter(|d| d == "close" || d == "reopen")
