@@ -75,11 +75,12 @@ pub async fn give_back(db: &Db, bucket: &str) -> Result<()> {
     Ok(())
 }
 
-/// Empties a bucket (a successful sign-in ends the run of failures).
-pub async fn clear(db: &Db, bucket: &str) -> Result<()> {
+/// Empties a bucket (a successful sign-in ends the run of failures; a password reset lifts
+/// the name's limit in its own transaction).
+pub async fn clear(conn: &mut sqlx::AnyConnection, bucket: &str) -> Result<()> {
     sqlx::query("DELETE FROM rate_limits WHERE bucket = $1")
         .bind(bucket)
-        .execute(db.pool())
+        .execute(conn)
         .await?;
     Ok(())
 }

@@ -227,10 +227,7 @@ pub async fn reset_password(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM rate_limits WHERE bucket = $1")
-        .bind(username_bucket(username))
-        .execute(&mut *tx)
-        .await?;
+    limits::clear(&mut tx, &username_bucket(username)).await?;
     // Old sessions end with the old password.
     sqlx::query("UPDATE sessions SET revoked = 1 WHERE user_id = $1")
         .bind(id)
@@ -351,7 +348,7 @@ pub async fn check_login(
     };
     let ok = password_matches(&hash, password).await?;
     if let (true, Some(_)) = (ok, id) {
-        limits::clear(db, &user_bucket).await?;
+        limits::clear(&mut *db.pool().acquire().await?, &user_bucket).await?;
         let user = find(db, username).await?.ok_or(StoreError::NotFound)?;
         return Ok(Ok(user));
     }
