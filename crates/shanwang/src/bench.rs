@@ -284,10 +284,8 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
             &db,
             &cli,
             &all,
-            &code,
-            "村级幸福家园项目",
-            v,
-            FundKind::Project,
+            &domain::ledger::NewFund::parse(&code, "村级幸福家园项目", v, FundKind::Project)
+                .unwrap(),
         )
         .await
         .map_err(e)?;

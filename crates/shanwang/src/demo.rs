@@ -309,10 +309,13 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         db,
         &actor,
         &all,
-        "LY-GEN",
-        "洛阳市慈善联合总会非限定性资金",
-        "4103",
-        FundKind::Unrestricted,
+        &domain::ledger::NewFund::parse(
+            "LY-GEN",
+            "洛阳市慈善联合总会非限定性资金",
+            "4103",
+            FundKind::Unrestricted,
+        )
+        .unwrap(),
     )
     .await
     .map_err(e)?;
@@ -320,10 +323,13 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         db,
         &actor,
         &all,
-        DEMO_MATCH_FUND,
-        "村级小微项目1:1配套专项基金",
-        "4103",
-        FundKind::Special,
+        &domain::ledger::NewFund::parse(
+            DEMO_MATCH_FUND,
+            "村级小微项目1:1配套专项基金",
+            "4103",
+            FundKind::Special,
+        )
+        .unwrap(),
     )
     .await
     .map_err(e)?;
@@ -371,10 +377,13 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             db,
             &actor,
             &all,
-            &code,
-            &format!("{}慈善会非限定性资金", county.unit.name),
-            &county.unit.code,
-            FundKind::Unrestricted,
+            &domain::ledger::NewFund::parse(
+                &code,
+                &format!("{}慈善会非限定性资金", county.unit.name),
+                &county.unit.code,
+                FundKind::Unrestricted,
+            )
+            .unwrap(),
         )
         .await
         .map_err(e)?;
@@ -416,10 +425,13 @@ async fn seed_money(db: &Db) -> Result<String, String> {
                 db,
                 &actor,
                 &all,
-                &code,
-                &format!("{short}幸福家园项目"),
-                &v.code,
-                FundKind::Project,
+                &domain::ledger::NewFund::parse(
+                    &code,
+                    &format!("{short}幸福家园项目"),
+                    &v.code,
+                    FundKind::Project,
+                )
+                .unwrap(),
             )
             .await
             .map_err(e)?;
@@ -782,10 +794,13 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         db,
         &actor,
         &all,
-        "LY-WINTER-2025",
-        "2025年冬季送温暖专项",
-        "4103",
-        FundKind::Special,
+        &domain::ledger::NewFund::parse(
+            "LY-WINTER-2025",
+            "2025年冬季送温暖专项",
+            "4103",
+            FundKind::Special,
+        )
+        .unwrap(),
     )
     .await
     .map_err(e)?;

@@ -6,9 +6,8 @@ use crate::audit::{self, Actor, Change};
 use crate::{Db, Result, StoreError, conflict_as, now_ms};
 use domain::FieldError;
 use domain::access::Scope;
-use domain::ledger::{AccountKind, FundKind, Posting, TxDraft, TxKind, legal_entity_of};
+use domain::ledger::{AccountKind, FundKind, NewFund, Posting, TxDraft, TxKind, legal_entity_of};
 use domain::money::Fen;
-use domain::org::DivisionCode;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
@@ -27,47 +26,20 @@ pub struct Fund {
     pub active: bool,
 }
 
-fn valid_fund_code(code: &str) -> bool {
-    (2..=40).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
-}
-
 /// Opens a fund at a unit inside the scope.
-pub async fn create_fund(
-    db: &Db,
-    actor: &Actor,
-    scope: &Scope,
-    code: &str,
-    name: &str,
-    org_code: &str,
-    kind: FundKind,
-) -> Result<Fund> {
-    let code = code.trim();
-    let name = domain::text::normalize(name);
-    let mut errors = Vec::new();
-    if !valid_fund_code(code) {
-        errors.push(FieldError::new("code", "fund_code_invalid"));
+pub async fn create_fund(db: &Db, actor: &Actor, scope: &Scope, new: &NewFund) -> Result<Fund> {
+    let NewFund {
+        code,
+        name,
+        org,
+        kind,
+    } = new;
+    if !scope.contains(&org.path()) {
+        return Err(StoreError::Invalid(vec![FieldError::new(
+            "org_code",
+            "org_out_of_scope",
+        )]));
     }
-    if name.is_empty() || name.chars().count() > 60 {
-        errors.push(FieldError::new("name", "fund_name_invalid"));
-    }
-    let org = DivisionCode::parse(org_code).map_err(|_| FieldError::new("org_code", "org_unknown"));
-    let org = match org {
-        Ok(o) if scope.contains(&o.path()) => Some(o),
-        Ok(_) => {
-            errors.push(FieldError::new("org_code", "org_out_of_scope"));
-            None
-        }
-        Err(e) => {
-            errors.push(e);
-            None
-        }
-    };
-    let Some(org) = org.filter(|_| errors.is_empty()) else {
-        return Err(StoreError::Invalid(errors));
-    };
     let mut tx = db.begin_write().await?;
     let org_path: Option<String> =
         sqlx::query_scalar("SELECT org_path FROM org_units WHERE code = $1 AND active = 1")
@@ -75,13 +47,13 @@ pub async fn create_fund(
             .fetch_optional(&mut *tx)
             .await?;
     let org_path = org_path.ok_or(FieldError::new("org_code", "org_unknown"))?;
-    let entity = legal_entity_of(&org);
+    let entity = legal_entity_of(org);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO funds (code, name, org_code, org_path, entity_code, kind, created_at_ms) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(code)
-    .bind(&name)
+    .bind(name)
     .bind(org.as_str())
     .bind(&org_path)
     .bind(entity.as_str())
@@ -92,12 +64,12 @@ pub async fn create_fund(
     .map_err(conflict_as("code"))?;
     let fund = Fund {
         id,
-        code: code.to_string(),
-        name,
+        code: code.clone(),
+        name: name.clone(),
         org_code: org.to_string(),
         org_path,
         entity_code: entity.to_string(),
-        kind,
+        kind: *kind,
         active: true,
     };
     audit::append(

@@ -2,7 +2,11 @@
 //! the PostgreSQL server named by `TEST_DATABASE_URL`. A PostgreSQL test without that variable
 //! fails loudly; it is never skipped.
 
-use crate::{Backend, Db};
+use crate::org_units::DivisionInput;
+use crate::{Actor, Backend, Db};
+use domain::access::{Role, System};
+use domain::ledger::{FundKind, NewFund};
+use domain::org::DivisionCode;
 
 /// A new, empty, migrated database. Keep the returned guard alive as long as the database.
 pub async fn fresh_db(backend: Backend) -> (Db, TestDbGuard) {
@@ -65,7 +69,147 @@ impl Drop for TestDbGuard {
     }
 }
 
-/// Runs a storage test body once per backend: `both_backends!(name, |db| async move { … })`.
+/// The password every fixture user signs in with.
+pub const PASSWORD: &str = "correct horse";
+
+/// The network, funds and users a test starts from, set up through the store's own functions
+/// by the operator: `Fixture::luoyang().with_county_fund().build(&db).await`.
+pub struct Fixture {
+    units: Vec<(&'static str, &'static str)>,
+    funds: Vec<NewFund>,
+    users: Vec<(&'static str, Role, &'static str)>,
+}
+
+impl Fixture {
+    /// A small slice of Luoyang: the city, two counties, three townships, five villages.
+    pub fn luoyang() -> Fixture {
+        Fixture::units(&[
+            ("4103", "洛阳市"),
+            ("410302", "老城区"),
+            ("410323", "新安县"),
+            ("410302001", "西关街道"),
+            ("410302002", "西南隅街道"),
+            ("410323100", "城关镇"),
+            ("410302001001", "承福门社区居民委员会"),
+            ("410302001002", "应天门社区居民委员会"),
+            ("410302002001", "九都路社区居民委员会"),
+            ("410323100201", "河北村民委员会"),
+            ("410323100202", "西沃村民委员会"),
+        ])
+    }
+
+    /// Exactly these units, in this order (code, name), as rows 2, 3, … of one file.
+    pub fn units(units: &[(&'static str, &'static str)]) -> Fixture {
+        Fixture {
+            units: units.to_vec(),
+            funds: Vec::new(),
+            users: Vec::new(),
+        }
+    }
+
+    /// The units as an import reads them: rows 2, 3, … of `test.csv`.
+    pub fn division_rows(&self) -> Vec<DivisionInput> {
+        self.units
+            .iter()
+            .enumerate()
+            .map(|(i, (code, name))| DivisionInput {
+                code: DivisionCode::parse(code).expect("fixture code"),
+                name: (*name).into(),
+                file: "test.csv".into(),
+                row: i + 2,
+            })
+            .collect()
+    }
+
+    /// 新安县's general fund `XA-GEN`, which many tests book into.
+    pub fn with_county_fund(self) -> Fixture {
+        self.with_fund(
+            "XA-GEN",
+            "新安县慈善会非限定性资金",
+            "410323",
+            FundKind::Unrestricted,
+        )
+    }
+
+    pub fn with_fund(mut self, code: &str, name: &str, org_code: &str, kind: FundKind) -> Fixture {
+        self.funds
+            .push(NewFund::parse(code, name, org_code, kind).expect("fixture fund"));
+        self
+    }
+
+    /// A user with one grant, signing in with [`PASSWORD`].
+    pub fn with_user(
+        mut self,
+        username: &'static str,
+        role: Role,
+        org_code: &'static str,
+    ) -> Fixture {
+        self.users.push((username, role, org_code));
+        self
+    }
+
+    pub async fn build(self, db: &Db) {
+        let operator = System::operator("test");
+        let actor = Actor::cli("test");
+        // No units: the funds and users join a network already imported.
+        if !self.units.is_empty() {
+            let rows = self.division_rows();
+            crate::org_units::import_divisions(db, &operator, &actor, rows, &|_, _| {})
+                .await
+                .expect("fixture units");
+        }
+        for fund in &self.funds {
+            crate::ledger::create_fund(db, &actor, &operator.scope(), fund)
+                .await
+                .expect("fixture fund");
+        }
+        for (username, role, org_code) in self.users {
+            let user = crate::users::NewUser {
+                username,
+                display_name: "",
+                password: PASSWORD,
+                role,
+                org_code,
+            };
+            crate::users::create(db, &operator, &actor, &user)
+                .await
+                .expect("fixture user");
+        }
+    }
+}
+
+/// What a test runs against, opened fresh on one backend: a bare database here, a whole app in
+/// the web tests. `Keep` is held until the body is done and then finished (closing the pool, so
+/// that PostgreSQL test databases can be dropped).
+pub trait TestSubject: Sized {
+    type Keep;
+    fn open(backend: Backend) -> impl Future<Output = (Self, Self::Keep)>;
+    fn finish(keep: Self::Keep) -> impl Future<Output = ()>;
+}
+
+impl TestSubject for Db {
+    type Keep = (Db, TestDbGuard);
+    async fn open(backend: Backend) -> (Db, Self::Keep) {
+        let (db, guard) = fresh_db(backend).await;
+        (db.clone(), (db, guard))
+    }
+    async fn finish((db, _guard): Self::Keep) {
+        db.close().await;
+    }
+}
+
+/// Opens the body's subject on `backend`, runs the body, then finishes the subject.
+pub async fn run_on<S: TestSubject, F: Future<Output = ()>>(
+    backend: Backend,
+    body: impl FnOnce(S) -> F,
+) {
+    let (subject, keep) = S::open(backend).await;
+    body(subject).await;
+    S::finish(keep).await;
+}
+
+/// Runs a test body once per backend, on whatever the closure takes (a [`TestSubject`]):
+/// `both_backends!(name, |db: Db| async move { … })`, or `|app: App|` in the web tests.
 #[macro_export]
 macro_rules! both_backends {
     ($name:ident, $body:expr) => {
@@ -74,15 +218,11 @@ macro_rules! both_backends {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let (db, _guard) = $crate::testing::fresh_db($crate::Backend::Sqlite).await;
-                ($body)(db.clone()).await;
-                db.close().await;
+                $crate::testing::run_on($crate::Backend::Sqlite, $body).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let (db, _guard) = $crate::testing::fresh_db($crate::Backend::Postgres).await;
-                ($body)(db.clone()).await;
-                db.close().await;
+                $crate::testing::run_on($crate::Backend::Postgres, $body).await;
             }
         }
     };

@@ -1,7 +1,8 @@
 //! The defects the hardening review found, one test each: lookups and ids that crossed scope,
 //! guesses without limit, money paths that could not complete.
+#![allow(clippy::inconsistent_digit_grouping)]
 
-use super::*;
+use crate::helpers::*;
 use domain::disbursement::{Action, State};
 use domain::ledger::{FunctionCode, FundKind, TxDraft};
 use domain::money::Fen;
@@ -20,15 +21,18 @@ fn finance_at(code: &str) -> Scope {
 
 /// The slice with a general fund at each county: 新安县 `XA-GEN`, 老城区 `LC-GEN`.
 async fn two_counties(db: &Db) {
-    seeded_with_county_fund(db).await;
+    Fixture::luoyang().with_county_fund().build(db).await;
     ledger::create_fund(
         db,
         &Actor::cli("test"),
         &all(),
-        "LC-GEN",
-        "老城区慈善会非限定性资金",
-        "410302",
-        FundKind::Unrestricted,
+        &domain::ledger::NewFund::parse(
+            "LC-GEN",
+            "老城区慈善会非限定性资金",
+            "410302",
+            FundKind::Unrestricted,
+        )
+        .unwrap(),
     )
     .await
     .unwrap();
@@ -177,7 +181,7 @@ both_backends!(
 both_backends!(
     a_burst_of_guesses_gets_no_more_tries_than_one_at_a_time,
     |db: Db| async move {
-        seeded(&db).await;
+        Fixture::luoyang().build(&db).await;
         create_user(&db, "xinan.admin", "correct horse", Role::Admin, "410323")
             .await
             .unwrap();
@@ -240,7 +244,7 @@ both_backends!(
 both_backends!(
     a_closed_fund_takes_no_gift_and_pays_nothing_until_reopened,
     |db: Db| async move {
-        seeded_with_county_fund(&db).await;
+        Fixture::luoyang().with_county_fund().build(&db).await;
         let cli = Actor::cli("test");
         let county = finance_at("410323");
         ledger::record(
@@ -338,16 +342,19 @@ both_backends!(
 both_backends!(
     the_city_approves_its_own_large_payments_with_a_third_officer,
     |db: Db| async move {
-        seeded(&db).await;
+        Fixture::luoyang().build(&db).await;
         let cli = Actor::cli("test");
         ledger::create_fund(
             &db,
             &cli,
             &all(),
-            "LY-GEN",
-            "洛阳市慈善总会非限定性资金",
-            "4103",
-            FundKind::Unrestricted,
+            &domain::ledger::NewFund::parse(
+                "LY-GEN",
+                "洛阳市慈善总会非限定性资金",
+                "4103",
+                FundKind::Unrestricted,
+            )
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -415,7 +422,7 @@ both_backends!(
 both_backends!(
     the_trail_names_a_unit_for_every_write_and_keeps_no_whole_phone,
     |db: Db| async move {
-        seeded_with_county_fund(&db).await;
+        Fixture::luoyang().with_county_fund().build(&db).await;
         let cli = Actor::cli("test");
         org_units::update_facts(&db, &cli, &all(), "410323100201", &facts(2))
             .await
@@ -456,7 +463,7 @@ both_backends!(
 both_backends!(
     a_web_session_ends_a_day_after_sign_in_however_busy,
     |db: Db| async move {
-        seeded(&db).await;
+        Fixture::luoyang().build(&db).await;
         create_user(&db, "xinan.staff", "correct horse", Role::Staff, "410323")
             .await
             .unwrap();
@@ -499,17 +506,15 @@ both_backends!(
 both_backends!(
     a_group_shows_only_what_was_given_inside_the_viewers_subtree,
     |db: Db| async move {
-        seeded_with_county_fund(&db).await;
+        Fixture::luoyang().with_county_fund().build(&db).await;
         let cli = Actor::cli("test");
         let village = "410323100201";
         ledger::create_fund(
             &db,
             &cli,
             &all(),
-            "HB-1",
-            "河北村幸福家园",
-            village,
-            FundKind::Project,
+            &domain::ledger::NewFund::parse("HB-1", "河北村幸福家园", village, FundKind::Project)
+                .unwrap(),
         )
         .await
         .unwrap();
@@ -572,7 +577,7 @@ both_backends!(
 both_backends!(
     an_overlapping_statement_books_nothing_twice_and_asks_about_lookalikes,
     |db: Db| async move {
-        seeded_with_county_fund(&db).await;
+        Fixture::luoyang().with_county_fund().build(&db).await;
         let cli = Actor::cli("test");
         let county = finance_at("410323");
         donations::record(
@@ -726,7 +731,7 @@ both_backends!(
 async fn checking_passwords_leaves_the_runtime_free() {
     for backend in [store::Backend::Sqlite, store::Backend::Postgres] {
         let (db, _guard) = store::testing::fresh_db(backend).await;
-        seeded(&db).await;
+        Fixture::luoyang().build(&db).await;
         create_user(&db, "xinan.admin", "correct horse", Role::Admin, "410323")
             .await
             .unwrap();
@@ -779,7 +784,7 @@ async fn checking_passwords_leaves_the_runtime_free() {
 both_backends!(
     a_statement_that_fails_midway_books_nothing,
     |db: Db| async move {
-        seeded_with_county_fund(&db).await;
+        Fixture::luoyang().with_county_fund().build(&db).await;
         let cli = Actor::cli("test");
         let county = finance_at("410323");
         donations::record(

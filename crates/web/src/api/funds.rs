@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use domain::FieldError;
 use domain::access::Permission;
-use domain::ledger::FundKind;
+use domain::ledger::{FundKind, NewFund};
 use domain::org::DivisionCode;
 use serde::{Deserialize, Serialize};
 
@@ -83,17 +83,9 @@ pub async fn create(
     let scope = caller
         .scope_at(Permission::ManageFunds, &org.path())
         .ok_or(AppError::Forbidden)?;
-    let user = caller.user();
-    let fund = store::ledger::create_fund(
-        &state.db,
-        &user.actor(),
-        &scope,
-        &req.code,
-        &req.name,
-        org.as_str(),
-        kind,
-    )
-    .await?;
+    let new =
+        NewFund::parse(&req.code, &req.name, org.as_str(), kind).map_err(AppError::Invalid)?;
+    let fund = store::ledger::create_fund(&state.db, &caller.user().actor(), &scope, &new).await?;
     Ok((
         StatusCode::CREATED,
         Json(FundJson {

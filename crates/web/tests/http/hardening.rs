@@ -1,7 +1,10 @@
 //! The edge under abuse: uploads refused before they are read, cookies and headers behind TLS,
 //! set-up tasks (threshold, closing a fund) on their pages and only for those allowed.
+//!
+//! Amounts are written yuan_fen.
+#![allow(clippy::inconsistent_digit_grouping)]
 
-use super::*;
+use crate::helpers::*;
 use axum::body::{Bytes, HttpBody};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -40,7 +43,7 @@ fn endless_upload(path: &str, auth: (&'static str, String)) -> (Request<Body>, A
     (req, read)
 }
 
-both!(
+both_backends!(
     uploads_are_refused_before_they_are_read,
     |app: App| async move {
         app.county_fund().await;
@@ -145,7 +148,7 @@ async fn behind_tls_cookies_are_host_only_and_secure() {
     assert_eq!(r.status, StatusCode::OK);
 }
 
-both!(
+both_backends!(
     an_admin_sets_the_threshold_of_their_entity_on_the_payments_page,
     |app: App| async move {
         let admin = app.browser("city.admin").await;
@@ -205,7 +208,7 @@ both!(
     }
 );
 
-both!(
+both_backends!(
     a_fund_closed_on_its_page_refuses_gifts_with_a_clear_message,
     |app: App| async move {
         app.county_fund().await;

@@ -187,10 +187,13 @@ async fn import_tamper_and_verify(backend: Backend) {
         &db,
         &cli,
         &all,
-        "XA-1",
-        "新安县慈善会非限定性资金",
-        "410323",
-        domain::ledger::FundKind::Unrestricted,
+        &domain::ledger::NewFund::parse(
+            "XA-1",
+            "新安县慈善会非限定性资金",
+            "410323",
+            domain::ledger::FundKind::Unrestricted,
+        )
+        .unwrap(),
     )
     .await
     .unwrap();
@@ -516,5 +519,4 @@ fn a_backup_taken_while_serving_restores_to_verified_books() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-#[path = "cli/ingest.rs"]
 mod ingest;

@@ -1,0 +1,409 @@
+//! Donors: matching the same donor within scope, merges, groups and pledges.
+use crate::helpers::*;
+use domain::donor::DonorKind;
+use domain::money::Fen;
+use store::donations::{self, NewDonation};
+use store::donors;
+
+fn gift(yuan: i64) -> NewDonation {
+    NewDonation {
+        receipt_wanted: false,
+        ..gift_of("XA-GEN", yuan * 100, "王芳", "13903791234")
+    }
+}
+
+both_backends!(
+    id_numbers_are_sealed_masked_and_every_read_is_audited,
+    |db: Db| async move {
+        Fixture::luoyang().with_county_fund().build(&db).await;
+        let all = domain::access::System::operator("test").scope();
+        let cli = Actor::cli("test");
+        let before = audit::verify(&db, &domain::access::System::operator("test"))
+            .await
+            .unwrap();
+        let typo = NewDonation {
+            donor_id_number: "110105194912310021".into(),
+            ..gift(100)
+        };
+        let e = donations::record(&db, &cli, &all, &typo).await.unwrap_err();
+        assert_eq!(error_code(&e), "id_number_check");
+        assert_eq!(
+            audit::verify(&db, &domain::access::System::operator("test"))
+                .await
+                .unwrap(),
+            before,
+            "nothing stored"
+        );
+        let with_id = NewDonation {
+            donor_id_number: "11010519491231002x".into(),
+            donor_phone: String::new(),
+            receipt_wanted: true,
+            ..gift(100)
+        };
+        store::receipts::register_range(&db, &cli, &all, "410323", "41030126", 1, 100)
+            .await
+            .unwrap();
+        let first = donations::record(&db, &cli, &all, &with_id).await.unwrap();
+        // The same person again, with the ID number only: the same donor.
+        let again = donations::record(
+            &db,
+            &cli,
+            &all,
+            &NewDonation {
+                donor_name: "王芳".into(),
+                ..with_id.clone()
+            },
+        )
+        .await
+        .unwrap();
+        let donors_of: Vec<i64> =
+            sqlx::query_scalar("SELECT DISTINCT donor_id FROM donations WHERE id IN ($1, $2)")
+                .bind(first.id)
+                .bind(again.id)
+                .fetch_all(db.pool())
+                .await
+                .unwrap();
+        assert_eq!(donors_of.len(), 1, "found again by the blind index");
+        let donor_id = donors_of[0];
+        // Nowhere in the donor row, the trail or the receipts is the number in plain.
+        let (sealed, masked): (String, String) =
+            sqlx::query_as("SELECT id_number_sealed, id_number_masked FROM donors WHERE id = $1")
+                .bind(donor_id)
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        assert_eq!(masked, "110***********002X");
+        assert!(!sealed.is_empty() && !sealed.contains("1949"));
+        let dump: Vec<String> =
+            sqlx::query_scalar("SELECT COALESCE(after_json, '') FROM audit_log")
+                .fetch_all(db.pool())
+                .await
+                .unwrap();
+        assert!(
+            dump.iter().all(|a| !a.contains("19491231")),
+            "no ID number in the trail"
+        );
+        let n = first.receipt_number.as_ref().expect("a receipt");
+        let view = store::receipts::view(&db, &all, n).await.unwrap().unwrap();
+        assert_eq!(view.id_number_masked, "110***********002X");
+        // Reading it in full needs a reason and leaves a trace.
+        assert_eq!(
+            error_code(
+                &donors::reveal_id_number(&db, &cli, &all, donor_id, " ")
+                    .await
+                    .unwrap_err()
+            ),
+            "reveal_reason_missing"
+        );
+        let plain = donors::reveal_id_number(&db, &cli, &all, donor_id, "开具抵税票据")
+            .await
+            .unwrap();
+        assert_eq!(plain.as_deref(), Some("11010519491231002X"));
+        let reads: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'donor.reveal_id_number'",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        assert_eq!(reads, 1);
+        let elsewhere =
+            scope_of(Role::Finance, "410302", Permission::ManageFunds, "410302").unwrap();
+        assert!(
+            donors::reveal_id_number(&db, &cli, &elsewhere, donor_id, "x")
+                .await
+                .is_err()
+        );
+    }
+);
+
+both_backends!(
+    councils_and_alliances_give_as_one_and_list_their_members,
+    |db: Db| async move {
+        Fixture::luoyang().with_county_fund().build(&db).await;
+        let all = domain::access::System::operator("test").scope();
+        let cli = Actor::cli("test");
+        let council = donors::create_group(
+            &db,
+            &cli,
+            &all,
+            "410323100",
+            DonorKind::XiangxianCouncil,
+            "城关镇乡贤理事会",
+            "",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            donors::create_group(
+                &db,
+                &cli,
+                &all,
+                "410323100",
+                DonorKind::XiangxianCouncil,
+                "城关镇乡贤理事会",
+                ""
+            )
+            .await
+            .unwrap_err()
+            .to_string(),
+            StoreError::Conflict("name").to_string()
+        );
+        assert_eq!(
+            error_code(
+                &donors::create_group(&db, &cli, &all, "410323100", DonorKind::Individual, "x", "")
+                    .await
+                    .unwrap_err()
+            ),
+            "group_kind_invalid"
+        );
+        // A gift in the council's name is the council's, not its contact person's.
+        let member = donations::record(&db, &cli, &all, &gift(100))
+            .await
+            .unwrap();
+        let by_council = NewDonation {
+            donor_kind: DonorKind::XiangxianCouncil,
+            donor_name: "城关镇乡贤理事会".into(),
+            ..gift(500)
+        };
+        donations::record(&db, &cli, &all, &by_council)
+            .await
+            .unwrap();
+        let member_id: i64 = sqlx::query_scalar("SELECT donor_id FROM donations WHERE id = $1")
+            .bind(member.id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_ne!(member_id, council);
+        let township = "/41/4103/410323/410323100/";
+        donors::add_member(&db, &cli, &all, "/41/4103/410323/", council, member_id)
+            .await
+            .unwrap();
+        assert_eq!(
+            donors::add_member(&db, &cli, &all, "/41/4103/410323/", council, member_id)
+                .await
+                .unwrap_err()
+                .to_string(),
+            StoreError::Conflict("member_id").to_string(),
+            "a member once"
+        );
+        assert_eq!(
+            error_code(
+                &donors::add_member(&db, &cli, &all, "/41/4103/410323/", member_id, council)
+                    .await
+                    .unwrap_err()
+            ),
+            "group_kind_invalid"
+        );
+        let groups = donors::groups(&db, &all, "/41/4103/410323/").await.unwrap();
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].given, Fen(50_000));
+        assert_eq!(groups[0].members.len(), 1);
+        assert_eq!(groups[0].members[0].given, Fen(10_000));
+        assert!(donors::groups(&db, &all, township).await.unwrap().len() == 1);
+        assert!(
+            donors::groups(&db, &all, "/41/4103/410302/")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+);
+
+both_backends!(
+    duplicate_donors_merge_without_losing_a_gift,
+    |db: Db| async move {
+        Fixture::luoyang().with_county_fund().build(&db).await;
+        let all = domain::access::System::operator("test").scope();
+        let cli = Actor::cli("test");
+        donations::record(&db, &cli, &all, &gift(100))
+            .await
+            .unwrap();
+        let second = donations::record(&db, &cli, &all, &gift(200))
+            .await
+            .unwrap();
+        // A second record of the same person, as an old list would bring in.
+        let dup: i64 = sqlx::query_scalar(
+            "INSERT INTO donors (kind, name, phone, publish_name, org_code, org_path, created_at_ms, credit_code) \
+             SELECT kind, '王 芳', phone, publish_name, org_code, org_path, created_at_ms, credit_code FROM donors LIMIT 1 RETURNING id",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        sqlx::query("UPDATE donations SET donor_id = $1 WHERE id = $2")
+            .bind(dup)
+            .bind(second.id)
+            .execute(db.pool())
+            .await
+            .unwrap();
+
+        let county = scope_of(Role::Finance, "410323", Permission::ManageFunds, "410323").unwrap();
+        let groups = donors::duplicates(&db, &county, "/41/4103/410323/")
+            .await
+            .unwrap();
+        assert_eq!(groups.len(), 1);
+        assert_eq!(
+            groups[0]
+                .iter()
+                .map(|d| d.phone_last4.as_str())
+                .collect::<Vec<_>>(),
+            ["1234", "1234"]
+        );
+        let other = scope_of(Role::Finance, "410302", Permission::ManageFunds, "410302").unwrap();
+        assert!(
+            donors::duplicates(&db, &other, "/41/4103/410302/")
+                .await
+                .unwrap()
+                .is_empty(),
+            "not in another county"
+        );
+        assert_eq!(
+            error_code(
+                &donors::merge(&db, &cli, &other, "/41/4103/410302/", groups[0][0].id, dup)
+                    .await
+                    .unwrap_err()
+            ),
+            "not_found"
+        );
+        assert_eq!(
+            error_code(
+                &donors::merge(&db, &cli, &county, "/41/4103/410323/", dup, dup)
+                    .await
+                    .unwrap_err()
+            ),
+            "merge_same_donor"
+        );
+
+        let keep = groups[0][0].id;
+        assert_eq!(
+            donors::merge(&db, &cli, &county, "/41/4103/410323/", keep, dup)
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(
+            donors::duplicates(&db, &county, "/41/4103/410323/")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let (gifts, total): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(SUM(amount_fen) AS BIGINT) FROM donations WHERE donor_id = $1",
+        )
+        .bind(keep)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        assert_eq!((gifts, total), (2, 30000), "both gifts, every fen");
+        // The merged record is never chosen again.
+        donations::record(&db, &cli, &all, &gift(5)).await.unwrap();
+        let on_dup: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM donations WHERE donor_id = $1")
+            .bind(dup)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(on_dup, 0);
+        assert!(matches!(
+            audit::verify(&db, &domain::access::System::operator("test"))
+                .await
+                .unwrap(),
+            Verdict::Intact { .. }
+        ));
+    }
+);
+
+both_backends!(
+    partners_pledge_and_fulfil_by_the_year,
+    |db: Db| async move {
+        Fixture::luoyang().with_county_fund().build(&db).await;
+        let all = domain::access::System::operator("test").scope();
+        let cli = Actor::cli("test");
+        let county = scope_of(Role::Finance, "410323", Permission::ManageFunds, "410323").unwrap();
+        let year: i64 = domain::time::china_day(store::now_ms())[..4]
+            .parse()
+            .unwrap();
+        let bad = donors::pledge(
+            &db,
+            &cli,
+            &county,
+            "410323",
+            "某公司",
+            "91350100M000100Y44",
+            year,
+            Fen(1),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(error_code(&bad), "credit_code_check");
+        let id = donors::pledge(
+            &db,
+            &cli,
+            &county,
+            "410323",
+            "洛阳某某实业有限公司",
+            "91350100M000100Y43",
+            year,
+            Fen(50_000_000),
+        )
+        .await
+        .unwrap();
+        // A gift from the same enterprise counts towards the pledge.
+        let mut g = gift(120_000);
+        g.donor_kind = DonorKind::Enterprise;
+        g.credit_code = "91350100M000100Y43".into();
+        g.donor_name = "洛阳某某实业有限公司".into();
+        g.donor_phone = String::new();
+        donations::record(&db, &cli, &all, &g).await.unwrap();
+        let list = donors::partnerships(&db, &county, "/41/4103/410323/", year)
+            .await
+            .unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(
+            (list[0].donor_id, list[0].pledge, list[0].fulfilled),
+            (id, Fen(50_000_000), Fen(12_000_000))
+        );
+        // Signing again updates the pledge; last year has none.
+        donors::pledge(
+            &db,
+            &cli,
+            &county,
+            "410323",
+            "洛阳某某实业有限公司",
+            "91350100M000100Y43",
+            year,
+            Fen(60_000_000),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            donors::partnerships(&db, &county, "/41/4103/410323/", year)
+                .await
+                .unwrap()[0]
+                .pledge,
+            Fen(60_000_000)
+        );
+        assert!(
+            donors::partnerships(&db, &county, "/41/4103/410323/", year - 1)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let other = scope_of(Role::Finance, "410302", Permission::ManageFunds, "410302").unwrap();
+        assert_eq!(
+            error_code(
+                &donors::pledge(
+                    &db,
+                    &cli,
+                    &other,
+                    "410323",
+                    "x",
+                    "91350100M000100Y43",
+                    year,
+                    Fen(1)
+                )
+                .await
+                .unwrap_err()
+            ),
+            "not_found"
+        );
+    }
+);

@@ -1,0 +1,17 @@
+//! Storage tests. Every test runs on SQLite and on PostgreSQL (`both_backends!`).
+
+mod helpers;
+
+mod audit;
+mod disbursements;
+mod donation_batch;
+mod donors;
+mod hardening;
+mod ledger;
+mod matching;
+mod micro;
+mod migrations;
+mod org_units;
+mod project_status;
+mod receipts;
+mod users;

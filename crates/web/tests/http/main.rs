@@ -1,0 +1,14 @@
+//! HTTP tests through the whole router (`oneshot`), on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod access;
+mod api;
+mod commerce;
+mod compliance;
+mod donations;
+mod hardening;
+mod orgs;
+mod public;
+mod routes;
+mod statements;

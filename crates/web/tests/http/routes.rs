@@ -1,0 +1,343 @@
+//! Every route against outsiders, and the edge that never reaches the whole network.
+
+use crate::helpers::*;
+
+// Every route, walked by a stranger, by a user of another county, and by the right user.
+both_backends!(every_route_refuses_outsiders, |app: App| async move {
+    let outsider = app.browser("laocheng.admin").await;
+    let outsider_token = app.api_token("laocheng.admin").await;
+    let insider = app.browser("city.admin").await;
+    let insider_token = app.api_token("city.admin").await;
+    let target = "410323101001"; // in 新安县, outside 老城区
+    store::ledger::create_fund(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::System::operator("test").scope(),
+        &domain::ledger::NewFund::parse(
+            "WALK-FUND",
+            "走查用项目资金",
+            target,
+            domain::ledger::FundKind::Project,
+        )
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    // A receipt to walk to: the range belongs to 新安县, the gift to the walked village.
+    store::receipts::register_range(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::System::operator("test").scope(),
+        "410323",
+        "41030126",
+        1,
+        100,
+    )
+    .await
+    .unwrap();
+    let walk_gift =
+        store::donations::NewDonation::cash("WALK-FUND", domain::money::Fen(100), "走查", "");
+    store::donations::record(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::System::operator("test").scope(),
+        &walk_gift,
+    )
+    .await
+    .unwrap();
+    // A payment request to walk to (id 1), made by the village's own staff.
+    let maker = users::find(&app.db, "shisi.village")
+        .await
+        .unwrap()
+        .unwrap();
+    store::disbursements::request(
+        &app.db,
+        &store::disbursements::Person {
+            user_id: maker.id,
+            username: maker.username.clone(),
+        },
+        &domain::access::System::operator("test").scope(),
+        "WALK-FUND",
+        "走查商户",
+        domain::money::Fen(50),
+        domain::ledger::FunctionCode::Program,
+        "走查",
+        // Evidence to walk to (id 1).
+        &[store::disbursements::EvidenceUpload {
+            file_name: "发票.pdf".into(),
+            bytes: b"%PDF-1.4 walk".to_vec(),
+        }],
+    )
+    .await
+    .unwrap();
+    // A partner to walk to (id 1), signed by the walked village.
+    store::micro::create_partner(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::System::operator("test").scope(),
+        &store::micro::NewPartner {
+            name: "走查电商".into(),
+            credit_code: "91410300MA4417000J".into(),
+            org_code: target.into(),
+            fund_code: "WALK-FUND".into(),
+            per_order_fen: 10,
+            share_bp: 0,
+            max_per_order_fen: 10,
+            starts_on: "2020-01-01".into(),
+            ends_on: "2099-12-31".into(),
+            settlement_days: 1,
+            retention_days: store::micro::DEFAULT_RETENTION_DAYS,
+        },
+    )
+    .await
+    .unwrap();
+    // Statement lines (the second a suspected repeat), a waiting comment (id 1) and a donor group (id 1), all of the
+    // walked village.
+    for file in ["walk-statement", "walk-statement-overlapping"] {
+        store::statements::import(
+            &app.db,
+            &Actor::cli("test"),
+            &domain::access::System::operator("test").scope(),
+            "WALK-FUND",
+            file,
+            &[store::statements::StatementLine {
+                row: 2,
+                date: "2026-03-01".into(),
+                amount: domain::money::Fen(500),
+                payer: "某某".into(),
+                reference: "无".into(),
+                bank_ref: String::new(),
+            }],
+        )
+        .await
+        .unwrap();
+    }
+    let visitor = store::feedback::new_visitor_token(&app.db).unwrap();
+    store::feedback::submit(
+        &app.db,
+        &store::feedback::NewRating {
+            fund_code: "WALK-FUND",
+            rating: 5,
+            comment: "走查留言",
+            visitor_token: &visitor,
+            client: "walk",
+            per_address: store::feedback::DEFAULT_RATINGS_PER_ADDRESS,
+        },
+    )
+    .await
+    .unwrap();
+    store::donors::create_group(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::System::operator("test").scope(),
+        target,
+        domain::donor::DonorKind::XiangxianCouncil,
+        "走查乡贤理事会",
+        "",
+    )
+    .await
+    .unwrap();
+
+    // An object of a sibling unit, named under the caller's own unit, answers exactly as an
+    // object that does not exist: the same status, the same body.
+    let own = "410302"; // 老城区, the outsider's own county
+    let mut siblings = 0;
+    for spec in route_specs() {
+        if !matches!(spec.access, Access::Unit(_) | Access::Body(_)) || !names_an_object(&spec.path)
+        {
+            continue;
+        }
+        let who = Some((&outsider, outsider_token.as_str()));
+        let real = call(&app, &spec.method, &concrete(&spec.path, own), who).await;
+        let none = call(&app, &spec.method, &concrete(&ghost(&spec.path), own), who).await;
+        let what = format!("{} {}", spec.method, spec.path);
+        assert_eq!(real.status, none.status, "{what}: {}", real.body);
+        assert!(
+            real.status.is_client_error(),
+            "{what} answered {}",
+            real.status
+        );
+        assert_eq!(real.body, none.body, "{what}");
+        siblings += 1;
+    }
+    assert!(siblings >= 15, "{siblings} routes name an object");
+
+    // A user inside the unit's scope whose role lacks the route's permission is refused.
+    app.add_user("city.reviewer", Role::Reviewer, "4103").await;
+    let reviewer = app.browser("city.reviewer").await;
+    let reviewer_token = app.api_token("city.reviewer").await;
+    let mut lacking = 0;
+    for spec in route_specs() {
+        let (Access::Unit(p) | Access::Body(p)) = spec.access else {
+            continue;
+        };
+        if Role::Reviewer.allows(p) {
+            continue;
+        }
+        let path = concrete(&spec.path, target);
+        let r = call(
+            &app,
+            &spec.method,
+            &path,
+            Some((&reviewer, reviewer_token.as_str())),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "a reviewer on {} {path}: {}",
+            spec.method,
+            r.body
+        );
+        lacking += 1;
+    }
+    assert!(lacking >= 30, "{lacking} routes need more than viewing");
+
+    let mut walked = 0;
+    for spec in route_specs() {
+        let path = concrete(&spec.path, target);
+        let is_api = spec.path.starts_with("/api/");
+        let method = spec.method.clone();
+        match spec.access {
+            Access::Public => {
+                let r = call(&app, &method, &path, None).await;
+                assert_ne!(
+                    r.status,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "{} {path}",
+                    spec.method
+                );
+            }
+            Access::Partner => {
+                // Unsigned: refused before anything is read.
+                let r = call(&app, &method, &path, None).await;
+                assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{} {path}", spec.method);
+                assert_eq!(r.json()["code"], "signature_missing");
+            }
+            Access::SignedIn | Access::Unit(_) | Access::Body(_) => {
+                let anon = call(&app, &method, &path, None).await;
+                if is_api {
+                    assert_eq!(
+                        anon.status,
+                        StatusCode::UNAUTHORIZED,
+                        "anonymous {} {path}",
+                        spec.method
+                    );
+                    assert_eq!(anon.json()["code"], "unauthorized");
+                } else {
+                    assert_eq!(
+                        anon.status,
+                        StatusCode::SEE_OTHER,
+                        "anonymous {} {path}",
+                        spec.method
+                    );
+                    assert!(anon.location().starts_with("/login?next="), "{path}");
+                }
+                if let Access::Unit(_) | Access::Body(_) = spec.access {
+                    let r = call(&app, &method, &path, Some((&outsider, &outsider_token))).await;
+                    // A fund named in a body answers as an unknown fund (422), as a mistyped
+                    // code does.
+                    let unknown_fund = matches!(spec.access, Access::Body(_))
+                        && r.status == StatusCode::UNPROCESSABLE_ENTITY
+                        && r.json()["code"] == "fund_unknown";
+                    assert!(
+                        r.status == StatusCode::FORBIDDEN
+                            || r.status == StatusCode::NOT_FOUND
+                            || unknown_fund,
+                        "outsider got {} on {} {path}",
+                        r.status,
+                        spec.method
+                    );
+                    if is_api {
+                        // A unit outside the caller's scope is forbidden; an object named
+                        // outside it is as missing as one that does not exist.
+                        let code = r.json()["code"].as_str().unwrap_or_default().to_string();
+                        if matches!(spec.access, Access::Unit(_)) {
+                            assert_eq!(code, "forbidden", "{path}");
+                        } else {
+                            assert!(
+                                ["forbidden", "not_found", "fund_unknown"].contains(&code.as_str()),
+                                "{code} on {path}"
+                            );
+                        }
+                    }
+                    let r = call(&app, &method, &path, Some((&insider, &insider_token))).await;
+                    assert!(
+                        r.status.is_success()
+                            || r.status.is_redirection()
+                            || r.status == StatusCode::UNPROCESSABLE_ENTITY
+                            || r.status == StatusCode::CONFLICT,
+                        "insider got {} on {} {path}",
+                        r.status,
+                        spec.method
+                    );
+                }
+            }
+        }
+        walked += 1;
+    }
+    assert_eq!(walked, route_specs().len());
+    assert!(walked >= 30);
+    let state: String = sqlx::query_scalar("SELECT state FROM disbursements WHERE id = 1")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(state, "approved", "approved by the insider only");
+    // The outsider booked nothing.
+    let fund = store::ledger::fund(
+        &app.db,
+        &domain::access::System::operator("test").scope(),
+        "WALK-FUND",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let booked = store::ledger::balances(&app.db, &fund).await.unwrap();
+    assert_eq!(
+        booked
+            .get(&domain::ledger::AccountKind::Cash)
+            .copied()
+            .unwrap_or_default()
+            .0,
+        200,
+        "the walk's own gift and the insider's, nothing from the outsider"
+    );
+    // Nothing the outsider did changed the unit.
+    assert_eq!(app.facts_of(target).await, (String::new(), 0));
+    // Every write the walk made is in the trail with the unit it concerns.
+    let without_unit: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE org_path = '' OR org_code = ''")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(without_unit, 0);
+});
+
+/// The edge never holds the whole-network capability: every scope it uses comes from a grant.
+#[test]
+fn the_edge_never_reaches_the_whole_network() {
+    fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sources(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    assert!(files.len() >= 20, "{files:?}");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            !text.contains("System::operator") && !text.contains("access::System"),
+            "{} reaches the whole network",
+            file.display()
+        );
+    }
+}
