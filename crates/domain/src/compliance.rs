@@ -58,7 +58,7 @@ pub struct Rule {
 }
 
 const WAN: i64 = 1_000_000; // ¥10,000 in fen
-const NO_LIMIT: Fen = Fen(i64::MAX);
+const NO_LIMIT: Fen = Fen::new(i64::MAX);
 
 const fn rule(
     org_type: OrgType,
@@ -72,7 +72,7 @@ const fn rule(
     Rule {
         org_type,
         public_fundraising,
-        net_assets_above: Fen(above_wan * WAN),
+        net_assets_above: Fen::new(above_wan * WAN),
         net_assets_up_to: up_to,
         effective_from: "2016-09-01",
         base,
@@ -114,7 +114,7 @@ pub const RULES: [Rule; 10] = [
         OrgType::Foundation,
         false,
         800,
-        Fen(6000 * WAN),
+        Fen::new(6000 * WAN),
         Base::AverageNetAssets,
         60,
         130,
@@ -123,7 +123,7 @@ pub const RULES: [Rule; 10] = [
         OrgType::Foundation,
         false,
         400,
-        Fen(800 * WAN),
+        Fen::new(800 * WAN),
         Base::AverageNetAssets,
         70,
         150,
@@ -132,7 +132,7 @@ pub const RULES: [Rule; 10] = [
         OrgType::Foundation,
         false,
         -1,
-        Fen(400 * WAN),
+        Fen::new(400 * WAN),
         Base::AverageNetAssets,
         80,
         200,
@@ -150,7 +150,7 @@ pub const RULES: [Rule; 10] = [
         OrgType::SocialGroup,
         false,
         500,
-        Fen(1000 * WAN),
+        Fen::new(1000 * WAN),
         Base::AverageNetAssets,
         80,
         140,
@@ -159,7 +159,7 @@ pub const RULES: [Rule; 10] = [
         OrgType::SocialGroup,
         false,
         100,
-        Fen(500 * WAN),
+        Fen::new(500 * WAN),
         Base::AverageNetAssets,
         90,
         150,
@@ -168,7 +168,7 @@ pub const RULES: [Rule; 10] = [
         OrgType::SocialGroup,
         false,
         -1,
-        Fen(100 * WAN),
+        Fen::new(100 * WAN),
         Base::AverageNetAssets,
         100,
         200,
@@ -225,25 +225,18 @@ pub struct Assessment {
 }
 
 pub fn assess(rule: &Rule, y: &YearFigures) -> Assessment {
-    let required = i128::from(y.base.0) * i128::from(rule.min_spending_permille) / 1000;
+    let required = i128::from(y.base.fen()) * i128::from(rule.min_spending_permille) / 1000;
     let projected = if y.days_elapsed > 0 {
-        i128::from(y.charitable_spending.0) * i128::from(y.days_in_year)
+        i128::from(y.charitable_spending.fen()) * i128::from(y.days_in_year)
             / i128::from(y.days_elapsed)
     } else {
         0
     };
-    let permille = |part: i64, whole: i64| {
-        if whole <= 0 {
-            0
-        } else {
-            (i128::from(part) * 1000 / i128::from(whole)) as i64
-        }
-    };
-    let management_permille = permille(y.management.0, y.total_spending.0);
+    let management_permille = y.management.permille_of(y.total_spending);
     Assessment {
-        required_spending: Fen(required as i64),
-        projected_spending: Fen(projected.min(i128::from(i64::MAX)) as i64),
-        spending_permille: permille(y.charitable_spending.0, y.base.0),
+        required_spending: Fen::new(required as i64),
+        projected_spending: Fen::new(projected.min(i128::from(i64::MAX)) as i64),
+        spending_permille: y.charitable_spending.permille_of(y.base),
         management_permille,
         spending_on_track: projected >= required,
         management_within: management_permille <= rule.max_management_permille,
@@ -258,12 +251,19 @@ mod tests {
 
     #[test]
     fn the_table_answers_for_each_kind_of_organisation() {
-        let r = rule_for(&RULES, OrgType::SocialGroup, true, Fen(0), "2026-11-29").unwrap();
+        let r = rule_for(
+            &RULES,
+            OrgType::SocialGroup,
+            true,
+            Fen::new(0),
+            "2026-11-29",
+        )
+        .unwrap();
         assert_eq!(
             (r.min_spending_permille, r.max_management_permille),
             (700, 130)
         );
-        let r = rule_for(&RULES, OrgType::Foundation, true, Fen(0), "2026-11-29").unwrap();
+        let r = rule_for(&RULES, OrgType::Foundation, true, Fen::new(0), "2026-11-29").unwrap();
         assert_eq!(
             (r.min_spending_permille, r.max_management_permille),
             (700, 100)
@@ -272,7 +272,7 @@ mod tests {
             &RULES,
             OrgType::Foundation,
             false,
-            Fen(7000 * WAN),
+            Fen::new(7000 * WAN),
             "2026-11-29",
         )
         .unwrap();
@@ -284,7 +284,7 @@ mod tests {
             &RULES,
             OrgType::Foundation,
             false,
-            Fen(800 * WAN),
+            Fen::new(800 * WAN),
             "2026-11-29",
         )
         .unwrap();
@@ -296,7 +296,7 @@ mod tests {
             &RULES,
             OrgType::SocialGroup,
             false,
-            Fen(50 * WAN),
+            Fen::new(50 * WAN),
             "2026-11-29",
         )
         .unwrap();
@@ -305,7 +305,14 @@ mod tests {
             (100, 200)
         );
         assert!(
-            rule_for(&RULES, OrgType::SocialGroup, true, Fen(0), "2015-01-01").is_none(),
+            rule_for(
+                &RULES,
+                OrgType::SocialGroup,
+                true,
+                Fen::new(0),
+                "2015-01-01"
+            )
+            .is_none(),
             "not before it took effect"
         );
         // Every organisation finds exactly one tier.
@@ -324,8 +331,8 @@ mod tests {
                     .filter(|r| {
                         r.org_type == t
                             && !r.public_fundraising
-                            && Fen(assets) > r.net_assets_above
-                            && Fen(assets) <= r.net_assets_up_to
+                            && Fen::new(assets) > r.net_assets_above
+                            && Fen::new(assets) <= r.net_assets_up_to
                     })
                     .count();
                 assert_eq!(n, 1, "{t:?} {assets}");
@@ -335,17 +342,24 @@ mod tests {
 
     #[test]
     fn on_track_by_this_years_pace() {
-        let r = rule_for(&RULES, OrgType::SocialGroup, true, Fen(0), "2026-06-30").unwrap();
+        let r = rule_for(
+            &RULES,
+            OrgType::SocialGroup,
+            true,
+            Fen::new(0),
+            "2026-06-30",
+        )
+        .unwrap();
         let y = YearFigures {
-            base: Fen(1_000_000_00),
-            charitable_spending: Fen(300_000_00),
-            management: Fen(50_000_00),
-            total_spending: Fen(400_000_00),
+            base: Fen::new(1_000_000_00),
+            charitable_spending: Fen::new(300_000_00),
+            management: Fen::new(50_000_00),
+            total_spending: Fen::new(400_000_00),
             days_elapsed: 181,
             days_in_year: 365,
         };
         let a = assess(&r, &y);
-        assert_eq!(a.required_spending, Fen(700_000_00));
+        assert_eq!(a.required_spending, Fen::new(700_000_00));
         assert!(
             !a.spending_on_track,
             "¥300,000 by June projects to about ¥605,000 < ¥700,000"
@@ -355,7 +369,7 @@ mod tests {
         let a = assess(
             &r,
             &YearFigures {
-                charitable_spending: Fen(400_000_00),
+                charitable_spending: Fen::new(400_000_00),
                 ..y
             },
         );
@@ -363,7 +377,7 @@ mod tests {
         let a = assess(
             &r,
             &YearFigures {
-                management: Fen(60_000_00),
+                management: Fen::new(60_000_00),
                 ..y
             },
         );

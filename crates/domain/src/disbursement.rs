@@ -280,8 +280,8 @@ mod tests {
             check(Paid, Pay, false, 2, 1, None),
             Err(Refusal::WrongState)
         );
-        assert!(over_threshold(Fen(5_000_001), Fen(5_000_000)));
-        assert!(!over_threshold(Fen(5_000_000), Fen(5_000_000)));
+        assert!(over_threshold(Fen::new(5_000_001), Fen::new(5_000_000)));
+        assert!(!over_threshold(Fen::new(5_000_000), Fen::new(5_000_000)));
         for s in State::ALL {
             assert_eq!(State::parse(s.key()), Some(s));
         }

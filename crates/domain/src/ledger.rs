@@ -366,48 +366,51 @@ mod tests {
 
     #[test]
     fn the_four_shapes_balance() {
-        let d = TxDraft::donation("F1", Fen(500), "gift").unwrap();
+        let d = TxDraft::donation("F1", Fen::new(500), "gift").unwrap();
         assert_eq!(d.postings.len(), 2);
-        let m = TxDraft::matching("S", "P", Fen(500), "1:1").unwrap();
-        assert_eq!(m.cash_changes(), vec![("S", Fen(-500)), ("P", Fen(500))]);
-        let x = TxDraft::disbursement("P", Fen(300), FunctionCode::Program, "books").unwrap();
+        let m = TxDraft::matching("S", "P", Fen::new(500), "1:1").unwrap();
+        assert_eq!(
+            m.cash_changes(),
+            vec![("S", Fen::new(-500)), ("P", Fen::new(500))]
+        );
+        let x = TxDraft::disbursement("P", Fen::new(300), FunctionCode::Program, "books").unwrap();
         assert_eq!(x.postings[0].account.key(), "expense:program");
         let r = TxDraft::reversal_of(&d.postings, "wrong fund").unwrap();
-        assert_eq!(r.postings[0].amount, Fen(-500));
+        assert_eq!(r.postings[0].amount, Fen::new(-500));
         assert_eq!(r.kind, TxKind::Reversal);
     }
 
     #[test]
     fn bad_transactions_are_refused() {
         assert_eq!(
-            TxDraft::donation("F", Fen(0), "").unwrap_err(),
+            TxDraft::donation("F", Fen::new(0), "").unwrap_err(),
             LedgerError::NotPositive
         );
         assert_eq!(
-            TxDraft::donation("F", Fen(-1), "").unwrap_err(),
+            TxDraft::donation("F", Fen::new(-1), "").unwrap_err(),
             LedgerError::NotPositive
         );
         assert_eq!(
-            TxDraft::matching("F", "F", Fen(1), "").unwrap_err(),
+            TxDraft::matching("F", "F", Fen::new(1), "").unwrap_err(),
             LedgerError::SameFund
         );
         let unbalanced = TxDraft {
             kind: TxKind::Donation,
             memo: String::new(),
             postings: vec![
-                posting("F", AccountKind::Cash, Fen(2)),
-                posting("F", AccountKind::Income, Fen(-1)),
+                posting("F", AccountKind::Cash, Fen::new(2)),
+                posting("F", AccountKind::Income, Fen::new(-1)),
             ],
         };
         assert_eq!(unbalanced.checked().unwrap_err(), LedgerError::Unbalanced);
         let lonely = TxDraft {
             kind: TxKind::Donation,
             memo: String::new(),
-            postings: vec![posting("F", AccountKind::Cash, Fen(2))],
+            postings: vec![posting("F", AccountKind::Cash, Fen::new(2))],
         };
         assert_eq!(lonely.checked().unwrap_err(), LedgerError::TooFewPostings);
         assert_eq!(
-            TxDraft::donation("F", Fen(i64::MIN), "").unwrap_err(),
+            TxDraft::donation("F", Fen::new(i64::MIN), "").unwrap_err(),
             LedgerError::NotPositive
         );
     }
@@ -442,12 +445,12 @@ mod tests {
         fn every_draft_and_its_reversal_sum_to_zero(amount in 1i64..=1_000_000_000_000, f in 0usize..4) {
             let fun = FunctionCode::ALL[f];
             for d in [
-                TxDraft::donation("A", Fen(amount), "").unwrap(),
-                TxDraft::matching("A", "B", Fen(amount), "").unwrap(),
-                TxDraft::disbursement("A", Fen(amount), fun, "").unwrap(),
+                TxDraft::donation("A", Fen::new(amount), "").unwrap(),
+                TxDraft::matching("A", "B", Fen::new(amount), "").unwrap(),
+                TxDraft::disbursement("A", Fen::new(amount), fun, "").unwrap(),
             ] {
                 let r = TxDraft::reversal_of(&d.postings, "").unwrap();
-                let total: i64 = d.postings.iter().chain(&r.postings).map(|p| p.amount.0).sum();
+                let total: i64 = d.postings.iter().chain(&r.postings).map(|p| p.amount.fen()).sum();
                 prop_assert_eq!(total, 0);
             }
         }

@@ -106,18 +106,19 @@ impl MatchingRule {
         {
             return Fen::ZERO;
         }
-        let wanted = i128::from(c.gift.0) * i128::from(self.ratio_num) / i128::from(self.ratio_den);
+        let wanted =
+            i128::from(c.gift.fen()) * i128::from(self.ratio_num) / i128::from(self.ratio_den);
         let room = [
             wanted,
-            i128::from(self.cap_per_project.0 - c.project_matched.0),
-            i128::from(self.cap_per_donor_day.0 - c.donor_day_matched.0),
-            i128::from(c.special_balance.0),
+            i128::from(self.cap_per_project.fen()) - i128::from(c.project_matched.fen()),
+            i128::from(self.cap_per_donor_day.fen()) - i128::from(c.donor_day_matched.fen()),
+            i128::from(c.special_balance.fen()),
         ]
         .into_iter()
         .min()
         .unwrap_or(0)
         .max(0);
-        Fen(i64::try_from(room).unwrap_or(0))
+        Fen::new(i64::try_from(room).unwrap_or(0))
     }
 }
 
@@ -134,8 +135,8 @@ mod tests {
             ratio_den: 1,
             eligible_level: Level::Village,
             eligible_status: ProjectStatus::Fundraising,
-            cap_per_project: Fen(50_000_00),
-            cap_per_donor_day: Fen(10_000_00),
+            cap_per_project: Fen::new(50_000_00),
+            cap_per_donor_day: Fen::new(10_000_00),
             starts_on: "2026-01-01".into(),
             ends_on: "2026-12-31".into(),
         }
@@ -143,44 +144,44 @@ mod tests {
 
     fn ctx(gift: i64) -> MatchContext<'static> {
         MatchContext {
-            gift: Fen(gift),
+            gift: Fen::new(gift),
             project_level: Level::Village,
             project_status: ProjectStatus::Fundraising,
             day: "2026-11-29",
             project_matched: Fen::ZERO,
             donor_day_matched: Fen::ZERO,
-            special_balance: Fen(1_000_000_00),
+            special_balance: Fen::new(1_000_000_00),
         }
     }
 
     #[test]
     fn one_to_one_then_partial_at_each_limit() {
         let r = rule();
-        assert_eq!(r.match_amount(&ctx(200_00)), Fen(200_00));
+        assert_eq!(r.match_amount(&ctx(200_00)), Fen::new(200_00));
         assert_eq!(
             r.match_amount(&MatchContext {
-                project_matched: Fen(49_900_00),
+                project_matched: Fen::new(49_900_00),
                 ..ctx(200_00)
             }),
-            Fen(100_00)
+            Fen::new(100_00)
         );
         assert_eq!(
             r.match_amount(&MatchContext {
-                donor_day_matched: Fen(9_950_00),
+                donor_day_matched: Fen::new(9_950_00),
                 ..ctx(200_00)
             }),
-            Fen(50_00)
+            Fen::new(50_00)
         );
         assert_eq!(
             r.match_amount(&MatchContext {
-                special_balance: Fen(30_00),
+                special_balance: Fen::new(30_00),
                 ..ctx(200_00)
             }),
-            Fen(30_00)
+            Fen::new(30_00)
         );
         assert_eq!(
             r.match_amount(&MatchContext {
-                project_matched: Fen(50_000_00),
+                project_matched: Fen::new(50_000_00),
                 ..ctx(200_00)
             }),
             Fen::ZERO
@@ -226,7 +227,7 @@ mod tests {
         };
         assert_eq!(
             half.match_amount(&ctx(101)),
-            Fen(50),
+            Fen::new(50),
             "fractions of a fen round down"
         );
     }
@@ -255,7 +256,7 @@ mod tests {
         );
         assert_eq!(
             MatchingRule {
-                cap_per_project: Fen(0),
+                cap_per_project: Fen::new(0),
                 ..rule()
             }
             .validate()
@@ -273,12 +274,12 @@ mod tests {
             bal in 0i64..10_000_000, num in 1i64..4, den in 1i64..4,
         ) {
             let r = MatchingRule { ratio_num: num, ratio_den: den, ..rule() };
-            let c = MatchContext { gift: Fen(gift), project_matched: Fen(pm), donor_day_matched: Fen(dm), special_balance: Fen(bal), ..ctx(0) };
-            let m = r.match_amount(&c).0;
+            let c = MatchContext { gift: Fen::new(gift), project_matched: Fen::new(pm), donor_day_matched: Fen::new(dm), special_balance: Fen::new(bal), ..ctx(0) };
+            let m = r.match_amount(&c).fen();
             prop_assert!(m >= 0);
             prop_assert!(m <= gift * num / den);
-            prop_assert!(pm + m <= r.cap_per_project.0.max(pm));
-            prop_assert!(dm + m <= r.cap_per_donor_day.0.max(dm));
+            prop_assert!(pm + m <= r.cap_per_project.fen().max(pm));
+            prop_assert!(dm + m <= r.cap_per_donor_day.fen().max(dm));
             prop_assert!(m <= bal);
         }
     }

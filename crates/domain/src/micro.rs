@@ -4,6 +4,7 @@
 //! order once.
 
 use crate::FieldError;
+use crate::money::Fen;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -101,14 +102,21 @@ pub struct Terms {
     /// China-time dates, inclusive.
     pub starts_on: String,
     pub ends_on: String,
-    /// The most one order may carry, in fen (the fixed per-order amount, or the cap of a share).
-    pub max_per_order_fen: i64,
+    /// The most one order may carry (the fixed per-order amount, or the cap of a share).
+    pub max_per_order: Fen,
 }
 
 impl Terms {
     pub fn active_on(&self, day: &str) -> bool {
         self.starts_on.as_str() <= day && day <= self.ends_on.as_str()
     }
+}
+
+/// What a settlement books: its orders, less its refunds, plus the negative balance carried
+/// in from the last one. Positive: a gift; zero or negative: carried to the next settlement.
+/// `None` on overflow.
+pub fn settlement_net(orders: Fen, refunds: Fen, carried_in: Fen) -> Option<Fen> {
+    orders.checked_sub(refunds)?.checked_add(carried_in)
 }
 
 /// The last day of the settlement period that `day` falls in, periods of `period_days` days
@@ -150,7 +158,8 @@ pub fn percent_to_bp(field: &'static str, input: &str) -> Result<i64, FieldError
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct ItemInput {
     pub order_id: String,
-    pub amount_fen: i64,
+    #[serde(rename = "amount_fen")]
+    pub amount: Fen,
     pub occurred_at: String,
     #[serde(default)]
     pub refund: bool,
@@ -160,7 +169,7 @@ pub struct ItemInput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Item {
     pub order_id: String,
-    pub amount_fen: i64,
+    pub amount: Fen,
     pub occurred_at_ms: i64,
     /// China-time day of `occurred_at`: the day it counts for.
     pub day: String,
@@ -182,10 +191,10 @@ pub fn check_item(
     {
         return Err(FieldError::new("order_id", "order_id_invalid"));
     }
-    if input.amount_fen <= 0 {
+    if !input.amount.is_positive() {
         return Err(FieldError::new("amount_fen", "amount_zero"));
     }
-    if input.amount_fen > terms.max_per_order_fen {
+    if input.amount > terms.max_per_order {
         return Err(FieldError::new("amount_fen", "amount_over_agreement"));
     }
     let at = crate::time::parse_rfc3339_ms(&input.occurred_at)
@@ -203,7 +212,7 @@ pub fn check_item(
     }
     Ok(Item {
         order_id: order_id.to_string(),
-        amount_fen: input.amount_fen,
+        amount: input.amount,
         occurred_at_ms: at,
         day,
         refund: input.refund,
@@ -218,7 +227,7 @@ mod tests {
         Terms {
             starts_on: "2026-11-01".into(),
             ends_on: "2026-12-31".into(),
-            max_per_order_fen: 10,
+            max_per_order: Fen::new(10),
         }
     }
 
@@ -292,11 +301,20 @@ mod tests {
     }
 
     #[test]
+    fn a_settlement_nets_refunds_and_what_it_carried_in() {
+        let net = |o, r, c| settlement_net(Fen::new(o), Fen::new(r), Fen::new(c));
+        assert_eq!(net(1_000, 200, 0), Some(Fen::new(800)));
+        assert_eq!(net(100, 300, 0), Some(Fen::new(-200)));
+        assert_eq!(net(500, 0, -200), Some(Fen::new(300)));
+        assert_eq!(net(0, i64::MAX, -2), None);
+    }
+
+    #[test]
     fn items_are_checked_against_the_agreement() {
         let now = crate::time::china_day_range_ms("2026-11-30").unwrap().0 + 3_600_000;
         let item = |amount: i64, at: &str| ItemInput {
             order_id: "TB-1".into(),
-            amount_fen: amount,
+            amount: Fen::new(amount),
             occurred_at: at.into(),
             refund: false,
         };

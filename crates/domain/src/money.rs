@@ -9,13 +9,22 @@ use serde::{Deserialize, Serialize};
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
 #[serde(transparent)]
-pub struct Fen(pub i64);
+pub struct Fen(i64);
 
 /// The largest single amount a form or import accepts: ¥10,000,000,000.00 (one hundred 亿).
-pub const MAX_AMOUNT: Fen = Fen(1_000_000_000_000);
+pub const MAX_AMOUNT: Fen = Fen::new(1_000_000_000_000);
 
 impl Fen {
-    pub const ZERO: Fen = Fen(0);
+    pub const ZERO: Fen = Fen::new(0);
+
+    pub const fn new(fen: i64) -> Fen {
+        Fen(fen)
+    }
+
+    /// The amount as a plain integer of fen: for SQL binding and the wire, nowhere else.
+    pub const fn fen(self) -> i64 {
+        self.0
+    }
 
     pub fn checked_add(self, other: Fen) -> Option<Fen> {
         self.0.checked_add(other.0).map(Fen)
@@ -25,8 +34,22 @@ impl Fen {
         self.0.checked_sub(other.0).map(Fen)
     }
 
+    /// The sum of the amounts, or `None` if it overflows.
+    pub fn checked_sum(amounts: impl IntoIterator<Item = Fen>) -> Option<Fen> {
+        amounts.into_iter().try_fold(Fen::ZERO, Fen::checked_add)
+    }
+
     pub fn checked_neg(self) -> Option<Fen> {
         self.0.checked_neg().map(Fen)
+    }
+
+    /// This amount as per mille of `whole` (0 when `whole` is not positive), in wide
+    /// arithmetic so no product overflows: for shares and charts.
+    pub fn permille_of(self, whole: Fen) -> i64 {
+        if whole.0 <= 0 {
+            return 0;
+        }
+        (i128::from(self.0) * 1000 / i128::from(whole.0)) as i64
     }
 
     pub fn is_positive(self) -> bool {
@@ -85,7 +108,7 @@ impl Fen {
         if fen > MAX_AMOUNT.0 {
             return Err(err("amount_too_large"));
         }
-        Ok(Fen(fen))
+        Ok(Fen::new(fen))
     }
 
     /// As a form field shows it for editing: `1234.50`, which [`Fen::parse_yuan`] reads back.
@@ -195,12 +218,16 @@ mod tests {
     #[test]
     fn a_form_shows_an_amount_it_reads_back() {
         for fen in [0, 1, 99, 5_000_000, 123_456_789] {
-            let shown = Fen(fen).to_yuan_input();
+            let shown = Fen::new(fen).to_yuan_input();
             if fen > 0 {
-                assert_eq!(Fen::parse_yuan("amount", &shown), Ok(Fen(fen)), "{shown}");
+                assert_eq!(
+                    Fen::parse_yuan("amount", &shown),
+                    Ok(Fen::new(fen)),
+                    "{shown}"
+                );
             }
         }
-        assert_eq!(Fen(5_000_000).to_yuan_input(), "50000.00");
+        assert_eq!(Fen::new(5_000_000).to_yuan_input(), "50000.00");
     }
     use proptest::prelude::*;
 
@@ -239,10 +266,10 @@ mod tests {
 
     #[test]
     fn shown_with_yuan_sign_and_thousands() {
-        assert_eq!(Fen(123450).display(), "¥1,234.50");
-        assert_eq!(Fen(5).display(), "¥0.05");
-        assert_eq!(Fen(-300).display(), "-¥3.00");
-        assert_eq!(Fen(10_000_000_000).display(), "¥100,000,000.00");
+        assert_eq!(Fen::new(123450).display(), "¥1,234.50");
+        assert_eq!(Fen::new(5).display(), "¥0.05");
+        assert_eq!(Fen::new(-300).display(), "-¥3.00");
+        assert_eq!(Fen::new(10_000_000_000).display(), "¥100,000,000.00");
     }
 
     #[test]
@@ -266,21 +293,34 @@ mod tests {
             ),
             (10203040500, "壹亿零贰佰零叁万零肆佰零伍元整"),
         ] {
-            assert_eq!(Fen(fen).capitals(), text, "{fen}");
+            assert_eq!(Fen::new(fen).capitals(), text, "{fen}");
         }
+    }
+
+    #[test]
+    fn shares_and_sums_never_overflow_silently() {
+        assert_eq!(Fen::new(250).permille_of(Fen::new(1_000)), 250);
+        assert_eq!(Fen::new(5).permille_of(Fen::ZERO), 0);
+        assert_eq!(Fen::new(i64::MAX).permille_of(Fen::new(i64::MAX)), 1000);
+        assert_eq!(
+            Fen::checked_sum([Fen::new(1), Fen::new(2)]),
+            Some(Fen::new(3))
+        );
+        assert_eq!(Fen::checked_sum([Fen::new(i64::MAX), Fen::new(1)]), None);
+        assert_eq!(Fen::checked_sum([]), Some(Fen::ZERO));
     }
 
     proptest! {
         #[test]
         fn display_and_parse_round_trip(fen in 1i64..=MAX_AMOUNT.0) {
-            let shown = Fen(fen).display();
+            let shown = Fen::new(fen).display();
             let typed = shown.trim_start_matches('¥');
-            prop_assert_eq!(Fen::parse_yuan("amount", typed).unwrap(), Fen(fen));
+            prop_assert_eq!(Fen::parse_yuan("amount", typed).unwrap(), Fen::new(fen));
         }
 
         #[test]
         fn capitals_never_end_in_zero_and_always_end_in_a_unit(fen in 0i64..=MAX_AMOUNT.0) {
-            let c = Fen(fen).capitals();
+            let c = Fen::new(fen).capitals();
             prop_assert!(!c.ends_with('零'));
             prop_assert!(c.ends_with('整') || c.ends_with('分'));
             prop_assert!(!c.contains("零零"));

@@ -302,7 +302,7 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
         &all,
         &TxDraft::donation(
             crate::demo::DEMO_MATCH_FUND,
-            Fen(5_000_000_000),
+            Fen::new(5_000_000_000),
             "市财政配套资金",
         )
         .map_err(|e| e.to_string())?,
@@ -357,7 +357,7 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
             };
             gifts.push(NewDonation {
                 fund_code: fund,
-                amount: Fen(100 * (1 + rng.below(500) as i64) + rng.below(100) as i64),
+                amount: Fen::new(100 * (1 + rng.below(500) as i64) + rng.below(100) as i64),
                 donor_kind: domain::donor::DonorKind::Individual,
                 credit_code: String::new(),
                 donor_name: if anonymous {
@@ -390,7 +390,7 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
             .map_err(e)?;
         recorded += t.elapsed();
         let after = max_ids(&db).await?;
-        matched += booked.iter().map(|d| d.matched.0).sum::<i64>();
+        matched += booked.iter().map(|d| d.matched.fen()).sum::<i64>();
         ranges.push(Ranges {
             donors: (before[0], after[0]),
             transactions: (before[1], after[1]),
@@ -408,7 +408,7 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
     let recording_rate = postings as f64 / recorded.as_secs_f64();
     println!(
         "recording: {count} gifts in batches of {batch}, {} matched; {postings} postings in {:.2} s = {:.0} postings/s ({:.0} gifts/s)",
-        Fen(matched).display(),
+        Fen::new(matched).display(),
         recorded.as_secs_f64(),
         recording_rate,
         count as f64 / recorded.as_secs_f64()
@@ -793,9 +793,9 @@ async fn ingest_on(
             credit_code: "91350100M000100Y43".into(),
             org_code: "4103".into(),
             fund_code: "LY-GEN".into(),
-            per_order_fen: 10,
+            per_order: domain::money::Fen::new(10),
             share_bp: 0,
-            max_per_order_fen: 10,
+            max_per_order: domain::money::Fen::new(10),
             starts_on: "2020-01-01".into(),
             ends_on: "2099-12-31".into(),
             settlement_days: 1,

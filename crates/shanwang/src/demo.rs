@@ -338,8 +338,12 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         db,
         &actor,
         &all,
-        &TxDraft::donation(DEMO_MATCH_FUND, Fen(80_000_000), "市级财政及爱心企业注资")
-            .map_err(|e| e.to_string())?,
+        &TxDraft::donation(
+            DEMO_MATCH_FUND,
+            Fen::new(80_000_000),
+            "市级财政及爱心企业注资",
+        )
+        .map_err(|e| e.to_string())?,
     )
     .await
     .map_err(e)?;
@@ -353,8 +357,8 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             ratio_den: 1,
             eligible_level: Level::Village,
             eligible_status: domain::matching::ProjectStatus::Fundraising,
-            cap_per_project: Fen(2_000_000),
-            cap_per_donor_day: Fen(500_000),
+            cap_per_project: Fen::new(2_000_000),
+            cap_per_donor_day: Fen::new(500_000),
             starts_on: domain::time::china_day(now - 366 * day_ms),
             ends_on: domain::time::china_day(now + 180 * day_ms),
         },
@@ -465,7 +469,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             &all,
             &NewDonation {
                 fund_code: fund.clone(),
-                amount: Fen(yuan as i64 * 100),
+                amount: Fen::new(yuan as i64 * 100),
                 donor_kind: domain::donor::DonorKind::Individual,
                 credit_code: String::new(),
                 donor_name: format!("{}{}", pick(&SURNAMES, dh >> 8), pick(&GIVEN, dh >> 16)),
@@ -525,16 +529,25 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             .map(|c| format!("{stem}{}", c as char))
             .find(|c| domain::donor::credit_code("credit_code", c).is_ok())
             .ok_or("no check character")?;
-        store::donors::pledge(db, &actor, &all, "4103", name, &code, year, Fen(50_000_000))
-            .await
-            .map_err(e)?;
+        store::donors::pledge(
+            db,
+            &actor,
+            &all,
+            "4103",
+            name,
+            &code,
+            year,
+            Fen::new(50_000_000),
+        )
+        .await
+        .map_err(e)?;
         store::donations::record(
             db,
             &actor,
             &all,
             &NewDonation {
                 fund_code: general[0].clone(),
-                amount: Fen(10_000_000 * (i as i64 + 1)),
+                amount: Fen::new(10_000_000 * (i as i64 + 1)),
                 donor_kind: domain::donor::DonorKind::Enterprise,
                 credit_code: code.clone(),
                 donor_name: name.to_string(),
@@ -586,7 +599,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             &all,
             &NewDonation {
                 fund_code: xinan_project.clone(),
-                amount: Fen(fen),
+                amount: Fen::new(fen),
                 donor_kind: kind,
                 credit_code: String::new(),
                 donor_name: name.to_string(),
@@ -698,7 +711,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
     // projects, the city's for the others; the city gives every second approval.
     // 新安县 asks for the second approval above ¥30,000 (its admin set that on the payments
     // page); the others keep the default of ¥50,000.
-    store::disbursements::set_upper_threshold(db, &actor, &all, "410323", Fen(3_000_000))
+    store::disbursements::set_upper_threshold(db, &actor, &all, "410323", Fen::new(3_000_000))
         .await
         .map_err(e)?;
     let city_team = [
@@ -720,10 +733,10 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         };
         let large = i % 6 == 2 || i % 6 == 5;
         let (amount, purpose) = if large {
-            (Fen(5_500_000), "村史馆及活动室改建")
+            (Fen::new(5_500_000), "村史馆及活动室改建")
         } else {
             (
-                Fen(300_000 + (i as i64 % 5) * 50_000),
+                Fen::new(300_000 + (i as i64 % 5) * 50_000),
                 "幸福家园适老化改造材料款",
             )
         };
@@ -769,10 +782,10 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         &all,
         "LY-GEN",
         "洛阳市第一人民医院",
-        Fen(8_000_000),
+        Fen::new(8_000_000),
         FunctionCode::Program,
         "河洛慈善光明行白内障手术费用",
-        &[demo_invoice(99, Fen(8_000_000))],
+        &[demo_invoice(99, Fen::new(8_000_000))],
     )
     .await
     .map_err(e)?;
@@ -892,9 +905,9 @@ async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize)
             credit_code: "91410300MA4417095B".into(),
             org_code: "4103".into(),
             fund_code: "LY-GEN".into(),
-            per_order_fen: 10,
+            per_order: domain::money::Fen::new(10),
             share_bp: 0,
-            max_per_order_fen: 10,
+            max_per_order: domain::money::Fen::new(10),
             starts_on: domain::time::china_day(now - 95 * day_ms),
             ends_on: domain::time::china_day(now + 270 * day_ms),
             settlement_days: 1,
@@ -925,7 +938,7 @@ async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize)
                     n,
                     Item {
                         order_id: format!("YX{}-{n:05}", day.replace('-', "")),
-                        amount_fen: 10,
+                        amount: domain::money::Fen::new(10),
                         occurred_at_ms: start + (n as i64 * 7_919) % span,
                         day: day.clone(),
                         refund: false,
@@ -972,16 +985,19 @@ async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize)
     let lines: Vec<store::micro::RemittanceLine> = settlements
         .iter()
         .skip(1)
-        .filter(|st| st.net_fen > 0)
+        .filter(|st| st.net.is_positive())
         .enumerate()
         .map(|(row, st)| store::micro::RemittanceLine {
             row: row + 2,
             paid_on: st.through_day.clone(),
             payer: "洛阳优选电商平台".into(),
-            amount_fen: if st.through_day == festival {
-                st.net_fen - 120
+            // The festival day's remittance came ¥1.20 short.
+            amount: if st.through_day == festival {
+                st.net
+                    .checked_sub(domain::money::Fen::new(120))
+                    .unwrap_or(st.net)
             } else {
-                st.net_fen
+                st.net
             },
             reference: format!("消费捐 {}", st.through_day),
         })
@@ -1016,7 +1032,7 @@ async fn demo_statements(
     let line = |row: usize, back: i64, payer: &str, fen: i64, reference: &str| StatementLine {
         row,
         date: day(back),
-        amount: Fen(fen),
+        amount: Fen::new(fen),
         payer: payer.into(),
         reference: reference.into(),
         bank_ref: String::new(),

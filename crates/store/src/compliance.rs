@@ -125,7 +125,7 @@ pub async fn year_figures(
     for y in [year - 3, year - 2, year - 1] {
         year_end_assets.push(sum(db, entity_code, "cash", 0, start(y + 1)).await?);
     }
-    let net_assets_last = Fen(year_end_assets[2]);
+    let net_assets_last = Fen::new(year_end_assets[2]);
     let Some(rule) = rule_for(
         &domain::compliance::RULES,
         org_type,
@@ -141,12 +141,14 @@ pub async fn year_figures(
         Base::AverageNetAssets => year_end_assets.iter().sum::<i64>() / 3,
     };
     let figures = YearFigures {
-        base: Fen(base),
-        charitable_spending: Fen(
+        base: Fen::new(base),
+        charitable_spending: Fen::new(
             sum(db, entity_code, "expense:program", this_year, next_year).await?,
         ),
-        management: Fen(sum(db, entity_code, "expense:management", this_year, next_year).await?),
-        total_spending: Fen(sum(db, entity_code, "expense:%", this_year, next_year).await?),
+        management: Fen::new(
+            sum(db, entity_code, "expense:management", this_year, next_year).await?,
+        ),
+        total_spending: Fen::new(sum(db, entity_code, "expense:%", this_year, next_year).await?),
         days_elapsed: ((now_ms - this_year) / 86_400_000 + 1).max(1),
         days_in_year: (next_year - this_year) / 86_400_000,
     };

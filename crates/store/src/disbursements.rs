@@ -16,7 +16,7 @@ use sqlx::Row;
 
 /// Amounts above this need a second approval too, unless the legal entity has set its own:
 /// ¥50,000.00.
-pub const DEFAULT_UPPER_THRESHOLD: Fen = Fen(5_000_000);
+pub const DEFAULT_UPPER_THRESHOLD: Fen = Fen::new(5_000_000);
 
 async fn threshold_in(conn: &mut sqlx::AnyConnection, entity_code: &str) -> Result<Fen> {
     let v: Option<i64> = sqlx::query_scalar(
@@ -25,7 +25,7 @@ async fn threshold_in(conn: &mut sqlx::AnyConnection, entity_code: &str) -> Resu
     .bind(entity_code)
     .fetch_optional(conn)
     .await?;
-    Ok(v.map(Fen).unwrap_or(DEFAULT_UPPER_THRESHOLD))
+    Ok(v.map(Fen::new).unwrap_or(DEFAULT_UPPER_THRESHOLD))
 }
 
 /// The second-approval threshold that applies to payments from a unit inside the scope: its
@@ -70,7 +70,7 @@ pub async fn set_upper_threshold(
          upper_threshold_fen = excluded.upper_threshold_fen, updated_at_ms = excluded.updated_at_ms",
     )
     .bind(entity.as_str())
-    .bind(threshold.0)
+    .bind(threshold.fen())
     .bind(now_ms())
     .execute(&mut *tx)
     .await?;
@@ -81,8 +81,8 @@ pub async fn set_upper_threshold(
             action: "entity.upper_threshold",
             org_path: &path,
             entity: format!("entity_settings:{}", entity.as_str()),
-            before: Some(json!({"upper_threshold_fen": before.0})),
-            after: Some(json!({"upper_threshold_fen": threshold.0})),
+            before: Some(json!({"upper_threshold_fen": before.fen()})),
+            after: Some(json!({"upper_threshold_fen": threshold.fen()})),
         },
     )
     .await?;
@@ -198,11 +198,11 @@ pub async fn request(
     .bind(&fund.org_path)
     .bind(&fund.entity_code)
     .bind(&payee)
-    .bind(amount.0)
+    .bind(amount.fen())
     .bind(function.key())
     .bind(&purpose)
     .bind(State::Requested.key())
-    .bind(threshold.0)
+    .bind(threshold.fen())
     .bind(maker.user_id)
     .bind(&maker.username)
     .bind(now)
@@ -219,9 +219,9 @@ pub async fn request(
             entity: format!("disbursement:{id}"),
             before: None,
             after: Some(
-                json!({"fund": fund.code, "payee": payee, "amount_fen": amount.0,
+                json!({"fund": fund.code, "payee": payee, "amount_fen": amount.fen(),
                                "function": function.key(), "purpose": purpose,
-                               "threshold_fen": threshold.0, "evidence": files}),
+                               "threshold_fen": threshold.fen(), "evidence": files}),
             ),
         },
     )
@@ -268,11 +268,11 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Disbursement> {
         org_path: r.try_get(2)?,
         entity_code: r.try_get(3)?,
         payee: r.try_get(4)?,
-        amount: Fen(r.try_get(5)?),
+        amount: Fen::new(r.try_get(5)?),
         function: r.try_get(6)?,
         purpose: r.try_get(7)?,
         state: State::parse(&state).ok_or(StoreError::NotFound)?,
-        threshold: Fen(r.try_get(9)?),
+        threshold: Fen::new(r.try_get(9)?),
         maker_id: r.try_get(10)?,
         approver_id: r.try_get(11)?,
         ledger_transaction_id: r.try_get(12)?,

@@ -214,7 +214,7 @@ pub async fn record_batch(
                     id: r.try_get(1)?,
                     ledger_transaction_id: r.try_get(2)?,
                     receipt_number: r.try_get(3)?,
-                    matched: Fen(r.try_get(4)?),
+                    matched: Fen::new(r.try_get(4)?),
                 },
             );
         }
@@ -422,7 +422,7 @@ pub async fn record_batch(
                     q = q.bind(*id);
                 }
                 for row in q.fetch_all(&mut *tx).await? {
-                    project_matched.insert((r.id, row.try_get(0)?), Fen(row.try_get(1)?));
+                    project_matched.insert((r.id, row.try_get(0)?), Fen::new(row.try_get(1)?));
                 }
             }
         }
@@ -465,7 +465,7 @@ pub async fn record_batch(
                 for row in q.fetch_all(&mut *tx).await? {
                     donor_day_matched.insert(
                         (r.id, row.try_get(0)?, row.try_get(1)?),
-                        Fen(row.try_get(2)?),
+                        Fen::new(row.try_get(2)?),
                     );
                 }
             }
@@ -484,7 +484,7 @@ pub async fn record_batch(
             .bind(f.id)
             .fetch_optional(&mut *tx)
             .await?;
-            special_cash.insert(f.id, Fen(balance.unwrap_or(0)));
+            special_cash.insert(f.id, Fen::new(balance.unwrap_or(0)));
         }
     }
     for (i, g) in gifts.iter().enumerate() {
@@ -527,9 +527,12 @@ pub async fn record_batch(
                     special_balance: *cash,
                 });
                 if amount.is_positive() {
-                    *pm = Fen(pm.0 + amount.0);
-                    *dm = Fen(dm.0 + amount.0);
-                    *cash = Fen(cash.0 - amount.0);
+                    // The rule kept the match under the caps and the balance: these cannot
+                    // overflow, but money arithmetic is checked all the same.
+                    let overflow = || FieldError::new("amount_fen", "amount_too_large");
+                    *pm = pm.checked_add(amount).ok_or_else(overflow)?;
+                    *dm = dm.checked_add(amount).ok_or_else(overflow)?;
+                    *cash = cash.checked_sub(amount).ok_or_else(overflow)?;
                     matches.push((r.id, special, amount));
                 }
             }
@@ -603,17 +606,25 @@ pub async fn record_batch(
     let mut posting_rows = Vec::with_capacity(2 * new_gifts.len() + 4 * match_count);
     let mut donation_rows = Vec::with_capacity(new_gifts.len());
     let mut match_rows = Vec::with_capacity(match_count);
-    let mut deltas: HashMap<i64, i64> = HashMap::new();
+    let mut deltas: HashMap<i64, Fen> = HashMap::new();
     let mut results: Vec<Option<Donation>> = vec![None; gifts.len()];
     let mut listed = Vec::with_capacity(new_gifts.len());
-    let mut post = |tx_id: i64, fund_id: i64, kind: AccountKind, amount: i64| {
+    // A posting of `amount` into the account, or, with `negated`, out of it.
+    let mut post = |tx_id: i64, fund_id: i64, kind: AccountKind, amount: Fen, negated: bool| {
+        let amount = if negated {
+            amount.checked_neg().ok_or(StoreError::Overflow)?
+        } else {
+            amount
+        };
         let account = accounts[&(fund_id, kind)];
-        *deltas.entry(account).or_default() += amount;
+        let delta = deltas.entry(account).or_default();
+        *delta = delta.checked_add(amount).ok_or(StoreError::Overflow)?;
         posting_rows.push(vec![
             Cell::Int(tx_id),
             Cell::Int(account),
-            Cell::Int(amount),
+            Cell::Int(amount.fen()),
         ]);
+        Ok::<(), StoreError>(())
     };
     for i in &new_gifts {
         let (g, f) = (&gifts[*i], &facts[*i]);
@@ -635,13 +646,13 @@ pub async fn record_batch(
             actor.name.clone().into(),
             Cell::Int(plan.at_ms),
         ]);
-        post(tx_id, fund.id, AccountKind::Cash, g.amount.0);
-        post(tx_id, fund.id, AccountKind::Income, -g.amount.0);
+        post(tx_id, fund.id, AccountKind::Cash, g.amount, false)?;
+        post(tx_id, fund.id, AccountKind::Income, g.amount, true)?;
         donation_rows.push(vec![
             Cell::Int(donation_id),
             Cell::Int(fund.id),
             Cell::Int(plan.donor_id),
-            Cell::Int(g.amount.0),
+            Cell::Int(g.amount.fen()),
             g.channel.key().into(),
             Cell::Int(i64::from(g.publish_name)),
             Cell::Int(tx_id),
@@ -664,27 +675,29 @@ pub async fn record_batch(
                 actor.name.clone().into(),
                 Cell::Int(plan.at_ms),
             ]);
-            post(match_tx, special.id, AccountKind::Transfer, amount.0);
-            post(match_tx, special.id, AccountKind::Cash, -amount.0);
-            post(match_tx, fund.id, AccountKind::Cash, amount.0);
-            post(match_tx, fund.id, AccountKind::Transfer, -amount.0);
+            post(match_tx, special.id, AccountKind::Transfer, *amount, false)?;
+            post(match_tx, special.id, AccountKind::Cash, *amount, true)?;
+            post(match_tx, fund.id, AccountKind::Cash, *amount, false)?;
+            post(match_tx, fund.id, AccountKind::Transfer, *amount, true)?;
             match_rows.push(vec![
                 Cell::Int(*rule_id),
                 Cell::Int(donation_id),
                 Cell::Int(fund.id),
                 Cell::Int(plan.donor_id),
                 plan.day.clone().into(),
-                Cell::Int(amount.0),
+                Cell::Int(amount.fen()),
                 Cell::Int(match_tx),
             ]);
-            matched = Fen(matched.0 + amount.0);
+            matched = matched
+                .checked_add(*amount)
+                .ok_or(FieldError::new("amount_fen", "amount_too_large"))?;
         }
         listed.push(json!([
             donation_id,
             fund.code,
-            g.amount.0,
+            g.amount.fen(),
             plan.donor_id,
-            matched.0
+            matched.fen()
         ]));
         results[*i] = Some(Donation {
             id: donation_id,
@@ -737,7 +750,7 @@ pub async fn record_batch(
     })?;
     bulk::insert(&mut tx, backend, "matches", &MATCH_COLUMNS, &match_rows).await?;
     // Balances move in the same transaction; no fund's cash may end below zero.
-    let mut deltas: Vec<(i64, i64)> = deltas.into_iter().collect();
+    let mut deltas: Vec<(i64, i64)> = deltas.into_iter().map(|(a, d)| (a, d.fen())).collect();
     deltas.sort_unstable();
     ledger::move_balances(&mut tx, backend, &deltas).await?;
     // Receipts, for the donors who want one and gave a name.
@@ -774,8 +787,8 @@ pub async fn record_batch(
                 before: None,
                 after: Some(json!({
                     "count": listed.len(),
-                    "total_fen": new_gifts.iter().map(|i| gifts[*i].amount.0).sum::<i64>(),
-                    "matched_fen": results.iter().flatten().map(|d| d.matched.0).sum::<i64>(),
+                    "total_fen": Fen::checked_sum(new_gifts.iter().map(|i| gifts[*i].amount)),
+                    "matched_fen": Fen::checked_sum(results.iter().flatten().map(|d| d.matched)),
                     "first_fund": first.code,
                     "donations": listed,
                 })),

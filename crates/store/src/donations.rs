@@ -269,7 +269,7 @@ pub(crate) async fn record_in(
             return Ok(Donation {
                 id,
                 ledger_transaction_id: r.try_get(1)?,
-                matched: Fen(matched),
+                matched: Fen::new(matched),
                 receipt_number: r.try_get(2)?,
             });
         }
@@ -394,7 +394,7 @@ pub(crate) async fn record_in(
     )
     .bind(fund.id)
     .bind(donor_id)
-    .bind(d.amount.0)
+    .bind(d.amount.fen())
     .bind(d.channel.key())
     .bind(i16::from(d.publish_name))
     .bind(ledger_id)
@@ -424,7 +424,7 @@ pub(crate) async fn record_in(
             before: None,
             // The phone is personal data: the trail keeps only that one was given.
             after: Some(
-                json!({"fund": fund.code, "amount_fen": d.amount.0, "donor_id": donor_id,
+                json!({"fund": fund.code, "amount_fen": d.amount.fen(), "donor_id": donor_id,
                                "channel": d.channel.key(), "publish_name": d.publish_name,
                                "has_phone": !phone.is_empty(),
                                "has_id_number": sealed_id.is_some()}),

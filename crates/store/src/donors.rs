@@ -62,7 +62,7 @@ pub async fn duplicates(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Vec<Do
                 .collect(),
             credit_code,
             gifts: r.try_get(4)?,
-            total: Fen(r.try_get(5)?),
+            total: Fen::new(r.try_get(5)?),
         });
     }
     Ok(groups.into_values().filter(|g| g.len() > 1).collect())
@@ -218,7 +218,7 @@ pub async fn pledge(
     .bind(org.as_str())
     .bind(&path)
     .bind(year)
-    .bind(amount.0)
+    .bind(amount.fen())
     .bind(crate::now_ms())
     .execute(&mut *tx)
     .await?;
@@ -230,7 +230,7 @@ pub async fn pledge(
             org_path: &path,
             entity: format!("donor:{donor_id}"),
             before: None,
-            after: Some(json!({"year": year, "pledge_fen": amount.0, "credit_code": code})),
+            after: Some(json!({"year": year, "pledge_fen": amount.fen(), "credit_code": code})),
         },
     )
     .await?;
@@ -277,8 +277,8 @@ pub async fn partnerships(
                 name: r.try_get(1)?,
                 credit_code: r.try_get(2)?,
                 year: r.try_get(3)?,
-                pledge: Fen(r.try_get(4)?),
-                fulfilled: Fen(r.try_get(5)?),
+                pledge: Fen::new(r.try_get(4)?),
+                fulfilled: Fen::new(r.try_get(5)?),
             })
         })
         .collect()
@@ -539,7 +539,7 @@ pub async fn groups(db: &Db, scope: &Scope, path: &str) -> Result<Vec<DonorGroup
             Ok(GroupMember {
                 id: m.try_get(0)?,
                 name: m.try_get(1)?,
-                given: Fen(m.try_get(2)?),
+                given: Fen::new(m.try_get(2)?),
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -547,7 +547,7 @@ pub async fn groups(db: &Db, scope: &Scope, path: &str) -> Result<Vec<DonorGroup
             id,
             kind: r.try_get(1)?,
             name: r.try_get(2)?,
-            given: Fen(r.try_get(3)?),
+            given: Fen::new(r.try_get(3)?),
             members,
         });
     }

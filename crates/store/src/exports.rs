@@ -68,7 +68,7 @@ pub async fn donations(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Donatio
                 donor_name: r.try_get(4)?,
                 donor_kind: r.try_get(5)?,
                 credit_code: r.try_get(6)?,
-                amount: Fen(r.try_get(7)?),
+                amount: Fen::new(r.try_get(7)?),
                 channel: r.try_get(8)?,
                 receipt_number: r.try_get(9)?,
                 reversed: reversed.is_some(),
@@ -99,7 +99,7 @@ pub async fn ledger(db: &Db, scope: &Scope, path: &str) -> Result<Vec<LedgerLine
                 memo: r.try_get(3)?,
                 fund_code: r.try_get(4)?,
                 account: r.try_get(5)?,
-                amount: Fen(r.try_get(6)?),
+                amount: Fen::new(r.try_get(6)?),
                 reverses_id: r.try_get(7)?,
             })
         })
@@ -125,7 +125,7 @@ pub async fn disbursements(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Dis
                 created_at_ms: r.try_get(1)?,
                 fund_code: r.try_get(2)?,
                 payee: r.try_get(3)?,
-                amount: Fen(r.try_get(4)?),
+                amount: Fen::new(r.try_get(4)?),
                 function: r.try_get(5)?,
                 purpose: r.try_get(6)?,
                 state: r.try_get(7)?,

@@ -146,7 +146,7 @@ pub async fn funds_at(db: &Db, scope: &Scope, org_path: &str) -> Result<Vec<(Fun
         .fetch_all(db.pool())
         .await?
         .iter()
-        .map(|r| Ok((fund_from_row(r)?, Fen(r.try_get(8)?))))
+        .map(|r| Ok((fund_from_row(r)?, Fen::new(r.try_get(8)?))))
         .collect()
 }
 
@@ -423,7 +423,7 @@ pub(crate) async fn post_in(
             "UPDATE ledger_accounts SET balance_fen = balance_fen + $1 \
              WHERE fund_id = $2 AND kind = $3 RETURNING id, balance_fen",
         )
-        .bind(p.amount.0)
+        .bind(p.amount.fen())
         .bind(fund.id)
         .bind(&kind)
         .fetch_one(&mut *conn)
@@ -438,7 +438,7 @@ pub(crate) async fn post_in(
         )
         .bind(tx_id)
         .bind(account_id)
-        .bind(p.amount.0)
+        .bind(p.amount.fen())
         .execute(&mut *conn)
         .await?;
     }
@@ -486,7 +486,7 @@ pub(crate) async fn postings_of(
         postings.push(Posting {
             fund_code: r.try_get(0)?,
             account: AccountKind::parse(&account).ok_or(StoreError::NotFound)?,
-            amount: Fen(r.try_get(2)?),
+            amount: Fen::new(r.try_get(2)?),
         });
     }
     Ok((TxKind::parse(&kind).ok_or(StoreError::NotFound)?, postings))
@@ -527,7 +527,7 @@ pub async fn balances(db: &Db, fund: &Fund) -> Result<HashMap<AccountKind, Fen>>
     for r in rows {
         let kind: String = r.try_get(0)?;
         if let Some(k) = AccountKind::parse(&kind) {
-            out.insert(k, Fen(r.try_get(1)?));
+            out.insert(k, Fen::new(r.try_get(1)?));
         }
     }
     Ok(out)
@@ -570,7 +570,7 @@ pub async fn verify(db: &Db, _operator: &domain::access::System) -> Result<Ledge
     if let Some(r) = unbalanced {
         return Ok(LedgerVerdict::Unbalanced {
             transaction_id: r.try_get(0)?,
-            sum: Fen(r.try_get(1)?),
+            sum: Fen::new(r.try_get(1)?),
         });
     }
     let mismatch = sqlx::query(
@@ -586,8 +586,8 @@ pub async fn verify(db: &Db, _operator: &domain::access::System) -> Result<Ledge
         return Ok(LedgerVerdict::BalanceMismatch {
             fund_code: r.try_get(0)?,
             account: r.try_get(1)?,
-            kept: Fen(r.try_get(2)?),
-            computed: Fen(r.try_get(3)?),
+            kept: Fen::new(r.try_get(2)?),
+            computed: Fen::new(r.try_get(3)?),
         });
     }
     let negative = sqlx::query(
@@ -599,7 +599,7 @@ pub async fn verify(db: &Db, _operator: &domain::access::System) -> Result<Ledge
     if let Some(r) = negative {
         return Ok(LedgerVerdict::NegativeCash {
             fund_code: r.try_get(0)?,
-            balance: Fen(r.try_get(1)?),
+            balance: Fen::new(r.try_get(1)?),
         });
     }
     let transactions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_transactions")

@@ -58,6 +58,10 @@ pub enum StoreError {
     #[error("{0}")]
     Import(String),
     /// ID numbers cannot be stored or read: the installation has no data key configured.
+    /// A sum of amounts beyond what an `i64` of fen holds: stored figures that cannot be
+    /// right, never wrapped.
+    #[error("amount overflow")]
+    Overflow,
     #[error("no data key configured (SHANWANG_DATA_KEY or <data-dir>/data.key)")]
     NoDataKey,
 }

@@ -39,8 +39,8 @@ pub async fn create_rule(
     .bind(rule.ratio_num)
     .bind(rule.ratio_den)
     .bind(rule.eligible_level as i64)
-    .bind(rule.cap_per_project.0)
-    .bind(rule.cap_per_donor_day.0)
+    .bind(rule.cap_per_project.fen())
+    .bind(rule.cap_per_donor_day.fen())
     .bind(&rule.starts_on)
     .bind(&rule.ends_on)
     .bind(&special.org_path)
@@ -157,8 +157,8 @@ pub(crate) async fn rules_on(
                     eligible_level: Level::from_i64(eligible).unwrap_or(Level::Village),
                     eligible_status: ProjectStatus::parse(&r.try_get::<String, _>(10)?)
                         .unwrap_or(ProjectStatus::Fundraising),
-                    cap_per_project: Fen(r.try_get(4)?),
-                    cap_per_donor_day: Fen(r.try_get(5)?),
+                    cap_per_project: Fen::new(r.try_get(4)?),
+                    cap_per_donor_day: Fen::new(r.try_get(5)?),
                     starts_on: r.try_get(6)?,
                     ends_on: r.try_get(7)?,
                 },
@@ -232,9 +232,9 @@ pub(crate) async fn apply_in(
             project_level: level,
             project_status: status,
             day: &day,
-            project_matched: Fen(project_matched),
-            donor_day_matched: Fen(donor_day_matched),
-            special_balance: Fen(balance.unwrap_or(0)),
+            project_matched: Fen::new(project_matched),
+            donor_day_matched: Fen::new(donor_day_matched),
+            special_balance: Fen::new(balance.unwrap_or(0)),
         });
         if !amount.is_positive() {
             continue;
@@ -256,7 +256,7 @@ pub(crate) async fn apply_in(
         .bind(project.id)
         .bind(donor_id)
         .bind(&day)
-        .bind(amount.0)
+        .bind(amount.fen())
         .bind(ledger_id)
         .execute(&mut *conn)
         .await?;
@@ -300,5 +300,5 @@ pub async fn matched_for(db: &Db, fund: &Fund) -> Result<Fen> {
     .bind(fund.id)
     .fetch_one(db.pool())
     .await?;
-    Ok(Fen(n))
+    Ok(Fen::new(n))
 }

@@ -10,6 +10,7 @@ use crate::{Backend, Db, Result, StoreError, conflict_as, now_ms};
 use domain::FieldError;
 use domain::access::{Scope, System};
 use domain::micro::{Item, Terms};
+use domain::money::Fen;
 use domain::org::DivisionCode;
 use serde::Serialize;
 use serde_json::json;
@@ -41,12 +42,12 @@ pub struct NewPartner {
     /// The unit that signs the agreement (its legal entity books the money).
     pub org_code: String,
     pub fund_code: String,
-    /// A fixed amount per order, or 0 with `share_bp` set.
-    pub per_order_fen: i64,
+    /// A fixed amount per order, or zero with `share_bp` set.
+    pub per_order: Fen,
     /// A share of the order value in basis points (100 = 1 %), or 0.
     pub share_bp: i64,
     /// The most one order may carry; for a fixed amount, that amount.
-    pub max_per_order_fen: i64,
+    pub max_per_order: Fen,
     pub starts_on: String,
     pub ends_on: String,
     /// Days per settlement period, counted from the agreement's first day: 1 (daily, the
@@ -95,17 +96,13 @@ pub async fn create_partner(
             errors.push(e);
             String::new()
         });
-    let fixed = p.per_order_fen > 0 && p.share_bp == 0;
-    let share = p.per_order_fen == 0 && (1..=10_000).contains(&p.share_bp);
+    let fixed = p.per_order.is_positive() && p.share_bp == 0;
+    let share = p.per_order == Fen::ZERO && (1..=10_000).contains(&p.share_bp);
     if !fixed && !share {
         errors.push(FieldError::new("per_order_fen", "agreement_amount_invalid"));
     }
-    let max = if fixed {
-        p.per_order_fen
-    } else {
-        p.max_per_order_fen
-    };
-    if max <= 0 || max > domain::money::MAX_AMOUNT.0 {
+    let max = if fixed { p.per_order } else { p.max_per_order };
+    if !max.is_positive() || max > domain::money::MAX_AMOUNT {
         errors.push(FieldError::new("max_per_order_fen", "amount_zero"));
     }
     valid_day("starts_on", &p.starts_on, &mut errors);
@@ -193,9 +190,9 @@ pub async fn create_partner(
     )
     .bind(partner_id)
     .bind(fund.id)
-    .bind(p.per_order_fen)
+    .bind(p.per_order.fen())
     .bind(p.share_bp)
-    .bind(max)
+    .bind(max.fen())
     .bind(&p.starts_on)
     .bind(&p.ends_on)
     .bind(p.retention_days)
@@ -214,7 +211,7 @@ pub async fn create_partner(
             // Never the secret.
             after: Some(
                 json!({"name": name, "credit_code": credit_code, "fund": fund.code,
-                               "per_order_fen": p.per_order_fen, "share_bp": p.share_bp,
+                               "per_order_fen": p.per_order, "share_bp": p.share_bp,
                                "max_per_order_fen": max, "starts_on": p.starts_on,
                                "ends_on": p.ends_on}),
             ),
@@ -341,7 +338,7 @@ pub async fn partner_key(db: &Db, partner_id: i64, today: &str) -> Result<Option
             Some(Terms {
                 starts_on,
                 ends_on: row.try_get(2)?,
-                max_per_order_fen: row.try_get(3)?,
+                max_per_order: Fen::new(row.try_get(3)?),
             }),
             row.try_get(4)?,
         ),
@@ -376,8 +373,8 @@ pub struct Outcome {
     pub duplicates: usize,
     /// (index in the request, why)
     pub rejected: Vec<(usize, FieldError)>,
-    /// What the refunds accepted now took back, in fen.
-    pub refunded_fen: i64,
+    /// What the refunds accepted now took back.
+    pub refunded: Fen,
     /// Nothing written: the partner was revoked, or its secret replaced, after the request
     /// was verified.
     pub refused: bool,
@@ -414,12 +411,12 @@ async fn write_in(
     subs: &[Submission],
 ) -> Result<Vec<Outcome>> {
     let now = now_ms();
-    let row_of = |sub: &Submission, item: &Item, amount: i64| {
+    let row_of = |sub: &Submission, item: &Item, amount: Fen| {
         vec![
             Cell::Int(sub.partner_id),
             Cell::Text(item.order_id.clone()),
             Cell::Int(i64::from(item.refund)),
-            Cell::Int(amount),
+            Cell::Int(amount.fen()),
             Cell::Int(item.occurred_at_ms),
             Cell::Text(item.day.clone()),
             Cell::Text(sub.batch_id.clone()),
@@ -451,7 +448,7 @@ async fn write_in(
             sub.items
                 .iter()
                 .filter(|(_, i)| !i.refund)
-                .map(move |(_, i)| row_of(sub, i, i.amount_fen))
+                .map(move |(_, i)| row_of(sub, i, i.amount))
         })
         .collect();
     let mut fresh: HashSet<String> = bulk::insert_new_returning::<String>(
@@ -487,7 +484,7 @@ async fn write_in(
                 .items
                 .iter()
                 .filter(|(_, i)| !i.refund)
-                .map(|(_, i)| row_of(sub, i, i.amount_fen))
+                .map(|(_, i)| row_of(sub, i, i.amount))
                 .collect();
             let inserted = bulk::insert_new(
                 conn,
@@ -525,7 +522,8 @@ async fn write_in(
                 &rows,
             )
             .await?;
-            outcome.refunded_fen = refunded.iter().sum();
+            outcome.refunded = Fen::checked_sum(refunded.iter().copied().map(Fen::new))
+                .ok_or(StoreError::Overflow)?;
             outcome.accepted += refunded.len();
             outcome.duplicates += rows.len() - refunded.len();
         }
@@ -574,7 +572,7 @@ async fn audit_ingest(
                     "accepted": mine().map(|(_, o)| o.accepted).sum::<usize>(),
                     "duplicates": mine().map(|(_, o)| o.duplicates).sum::<usize>(),
                     "rejected": mine().map(|(_, o)| o.rejected.len()).sum::<usize>(),
-                    "refunded_fen": mine().map(|(_, o)| o.refunded_fen).sum::<i64>(),
+                    "refunded_fen": Fen::checked_sum(mine().map(|(_, o)| o.refunded)),
                 })),
             },
         )
@@ -589,7 +587,7 @@ async fn order_amounts(
     backend: Backend,
     partner_id: i64,
     order_ids: &[&str],
-) -> Result<HashMap<String, i64>> {
+) -> Result<HashMap<String, Fen>> {
     let mut found = HashMap::new();
     let unique: Vec<&str> = order_ids
         .iter()
@@ -609,7 +607,7 @@ async fn order_amounts(
             q = q.bind(*id);
         }
         for r in q.fetch_all(&mut *conn).await? {
-            found.insert(r.try_get(0)?, r.try_get(1)?);
+            found.insert(r.try_get(0)?, Fen::new(r.try_get(1)?));
         }
     }
     Ok(found)
@@ -729,9 +727,9 @@ async fn write_durably(db: &Db, subs: &[Submission]) -> Result<Vec<Outcome>> {
 pub struct DaySummary {
     pub date: String,
     pub accepted_count: i64,
-    pub accepted_fen: i64,
+    pub accepted: Fen,
     pub refund_count: i64,
-    pub refund_fen: i64,
+    pub refunded: Fen,
     pub settled: bool,
 }
 
@@ -763,19 +761,19 @@ pub async fn day_summary(db: &Db, key: &PartnerKey, day: &str) -> Result<DaySumm
         return Ok(DaySummary {
             date: day.to_string(),
             accepted_count: oc,
-            accepted_fen: of,
+            accepted: Fen::new(of),
             refund_count: rc,
-            refund_fen: rf,
+            refunded: Fen::new(rf),
             settled: true,
         });
     }
     for r in rows {
         let refund: i64 = r.try_get(0)?;
-        let (n, fen): (i64, i64) = (r.try_get(1)?, r.try_get(2)?);
+        let (n, amount): (i64, Fen) = (r.try_get(1)?, Fen::new(r.try_get(2)?));
         if refund == 0 {
-            (s.accepted_count, s.accepted_fen) = (n, fen);
+            (s.accepted_count, s.accepted) = (n, amount);
         } else {
-            (s.refund_count, s.refund_fen) = (n, fen);
+            (s.refund_count, s.refunded) = (n, amount);
         }
     }
     // Settled: the day has orders and every one of them is in a settlement.
@@ -798,13 +796,17 @@ pub struct Settlement {
     pub partner_id: i64,
     pub through_day: String,
     pub orders_count: i64,
-    pub orders_fen: i64,
+    #[serde(rename = "orders_fen")]
+    pub orders: Fen,
     pub refunds_count: i64,
-    pub refunds_fen: i64,
+    #[serde(rename = "refunds_fen")]
+    pub refunds: Fen,
     /// A negative balance carried from the previous settlement (refunds beyond orders).
-    pub carried_in_fen: i64,
+    #[serde(rename = "carried_in_fen")]
+    pub carried_in: Fen,
     /// What was booked (positive), or carried to the next settlement (zero or negative).
-    pub net_fen: i64,
+    #[serde(rename = "net_fen")]
+    pub net: Fen,
     pub donation_id: Option<i64>,
     pub receipt_number: Option<String>,
 }
@@ -854,10 +856,10 @@ pub async fn settle(
     .bind(through_day)
     .fetch_all(&mut *tx)
     .await?;
-    let (mut orders, mut refunds) = ((0i64, 0i64), (0i64, 0i64));
+    let (mut orders, mut refunds) = ((0i64, Fen::ZERO), (0i64, Fen::ZERO));
     for r in sums {
         let refund: i64 = r.try_get(0)?;
-        let pair = (r.try_get(1)?, r.try_get(2)?);
+        let pair = (r.try_get(1)?, Fen::new(r.try_get(2)?));
         if refund == 0 {
             orders = pair;
         } else {
@@ -867,15 +869,18 @@ pub async fn settle(
     if orders.0 == 0 && refunds.0 == 0 {
         return Ok(None);
     }
-    let carried_in: i64 = sqlx::query_scalar(
-        "SELECT CASE WHEN net_fen < 0 THEN net_fen ELSE 0 END FROM commerce_settlements \
+    let carried_in = Fen::new(
+        sqlx::query_scalar(
+            "SELECT CASE WHEN net_fen < 0 THEN net_fen ELSE 0 END FROM commerce_settlements \
          WHERE partner_id = $1 ORDER BY through_day DESC LIMIT 1",
-    )
-    .bind(partner_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .unwrap_or(0);
-    let net = orders.1 - refunds.1 + carried_in;
+        )
+        .bind(partner_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .unwrap_or(0),
+    );
+    let net = domain::micro::settlement_net(orders.1, refunds.1, carried_in)
+        .ok_or(StoreError::Overflow)?;
     let (name, credit_code, fund_code, org_path): (String, String, String, String) = (
         partner.try_get(0)?,
         partner.try_get(1)?,
@@ -883,7 +888,7 @@ pub async fn settle(
         partner.try_get(3)?,
     );
     let (_, day_end) = domain::time::china_day_range_ms(through_day).ok_or(StoreError::NotFound)?;
-    let gift = if net > 0 {
+    let gift = if net.is_positive() {
         Some(
             crate::donations::record_in(
                 db,
@@ -892,7 +897,7 @@ pub async fn settle(
                 &system.scope(),
                 &crate::donations::NewDonation {
                     fund_code,
-                    amount: domain::money::Fen(net),
+                    amount: net,
                     donor_kind: domain::donor::DonorKind::Enterprise,
                     credit_code,
                     donor_name: name,
@@ -920,11 +925,11 @@ pub async fn settle(
     .bind(partner_id)
     .bind(through_day)
     .bind(orders.0)
-    .bind(orders.1)
+    .bind(orders.1.fen())
     .bind(refunds.0)
-    .bind(refunds.1)
-    .bind(carried_in)
-    .bind(net)
+    .bind(refunds.1.fen())
+    .bind(carried_in.fen())
+    .bind(net.fen())
     .bind(gift.as_ref().map(|g| g.id))
     .bind(now_ms())
     .fetch_one(&mut *tx)
@@ -944,11 +949,11 @@ pub async fn settle(
         partner_id,
         through_day: through_day.to_string(),
         orders_count: orders.0,
-        orders_fen: orders.1,
+        orders: orders.1,
         refunds_count: refunds.0,
-        refunds_fen: refunds.1,
-        carried_in_fen: carried_in,
-        net_fen: net,
+        refunds: refunds.1,
+        carried_in,
+        net,
         donation_id: gift.as_ref().map(|g| g.id),
         receipt_number: gift.and_then(|g| g.receipt_number),
     };
@@ -1070,11 +1075,11 @@ pub async fn settlements(
             partner_id: r.try_get(1)?,
             through_day: r.try_get(2)?,
             orders_count: r.try_get(3)?,
-            orders_fen: r.try_get(4)?,
+            orders: Fen::new(r.try_get(4)?),
             refunds_count: r.try_get(5)?,
-            refunds_fen: r.try_get(6)?,
-            carried_in_fen: r.try_get(7)?,
-            net_fen: r.try_get(8)?,
+            refunds: Fen::new(r.try_get(6)?),
+            carried_in: Fen::new(r.try_get(7)?),
+            net: Fen::new(r.try_get(8)?),
             donation_id: r.try_get(9)?,
             receipt_number: r.try_get(10)?,
         })
@@ -1088,7 +1093,7 @@ pub struct RemittanceLine {
     pub row: usize,
     pub paid_on: String,
     pub payer: String,
-    pub amount_fen: i64,
+    pub amount: Fen,
     pub reference: String,
 }
 
@@ -1165,7 +1170,7 @@ pub async fn import_remittances(
         });
         let by_amount = || {
             open.iter()
-                .find(|(_, _, net, paid)| *paid == 0 && *net == line.amount_fen)
+                .find(|(_, _, net, paid)| *paid == 0 && *net == line.amount.fen())
         };
         let place = named.or_else(by_amount);
         sqlx::query(
@@ -1176,7 +1181,7 @@ pub async fn import_remittances(
         .bind(partner_id)
         .bind(&line.paid_on)
         .bind(&payer)
-        .bind(line.amount_fen)
+        .bind(line.amount.fen())
         .bind(&line.reference)
         .bind(place.map(|p| p.0))
         .bind(file_digest)
@@ -1230,17 +1235,27 @@ impl Standing {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reconciled {
     pub settlement: Settlement,
-    pub remitted_fen: i64,
+    #[serde(rename = "remitted_fen")]
+    pub remitted: Fen,
     pub standing: Standing,
 }
 
+/// A remittance placed on no settlement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unplaced {
+    pub paid_on: String,
+    pub payer: String,
+    pub amount: Fen,
+    pub reference: String,
+}
+
 /// A partner's settlements (those that booked money) against its remittances, newest first,
-/// and the remittances placed on none: (paid on, payer, amount, reference).
+/// and the remittances placed on none.
 pub async fn reconciliation(
     db: &Db,
     scope: &Scope,
     partner_id: i64,
-) -> Result<(Vec<Reconciled>, Vec<(String, String, i64, String)>)> {
+) -> Result<(Vec<Reconciled>, Vec<Unplaced>)> {
     partner_in(db, scope, partner_id)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -1256,29 +1271,39 @@ pub async fn reconciliation(
     .collect();
     let lines = settled
         .into_iter()
-        .filter(|s| s.net_fen > 0)
+        .filter(|s| s.net.is_positive())
         .map(|s| {
-            let remitted = paid.get(&s.id).copied().unwrap_or(0);
+            let remitted = Fen::new(paid.get(&s.id).copied().unwrap_or(0));
             let standing = match remitted {
-                0 => Standing::Missing,
-                r if r == s.net_fen => Standing::Matched,
-                r if r < s.net_fen => Standing::Underpaid,
+                Fen::ZERO => Standing::Missing,
+                r if r == s.net => Standing::Matched,
+                r if r < s.net => Standing::Underpaid,
                 _ => Standing::Overpaid,
             };
             Reconciled {
                 settlement: s,
-                remitted_fen: remitted,
+                remitted,
                 standing,
             }
         })
         .collect();
-    let unplaced = sqlx::query_as(
+    let unplaced = sqlx::query(
         "SELECT paid_on, payer, amount_fen, reference FROM commerce_remittances \
          WHERE partner_id = $1 AND settlement_id IS NULL ORDER BY paid_on, id",
     )
     .bind(partner_id)
     .fetch_all(db.pool())
-    .await?;
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Unplaced {
+            paid_on: r.try_get("paid_on")?,
+            payer: r.try_get("payer")?,
+            amount: Fen::new(r.try_get("amount_fen")?),
+            reference: r.try_get("reference")?,
+        })
+    })
+    .collect::<Result<_>>()?;
     Ok((lines, unplaced))
 }
 
@@ -1304,9 +1329,11 @@ pub struct PartnerRow {
     pub org_code: String,
     pub active: bool,
     pub fund_code: String,
-    pub per_order_fen: i64,
+    #[serde(rename = "per_order_fen")]
+    pub per_order: Fen,
     pub share_bp: i64,
-    pub max_per_order_fen: i64,
+    #[serde(rename = "max_per_order_fen")]
+    pub max_per_order: Fen,
     pub starts_on: String,
     pub ends_on: String,
 }
@@ -1337,9 +1364,9 @@ pub async fn partner_list(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Part
             org_code: r.try_get(3)?,
             active: active != 0,
             fund_code: r.try_get(5)?,
-            per_order_fen: r.try_get(6)?,
+            per_order: Fen::new(r.try_get(6)?),
             share_bp: r.try_get(7)?,
-            max_per_order_fen: r.try_get(8)?,
+            max_per_order: Fen::new(r.try_get(8)?),
             starts_on: r.try_get(9)?,
             ends_on: r.try_get(10)?,
         })

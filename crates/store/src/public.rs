@@ -6,7 +6,8 @@
 
 use crate::ledger::{self, Fund};
 use crate::limits::{self, Limit, RetryAt};
-use crate::{Db, Result};
+use crate::org_units::OrgUnit;
+use crate::{Db, Result, StoreError};
 use domain::ledger::AccountKind;
 use domain::money::Fen;
 use serde::Serialize;
@@ -108,8 +109,8 @@ pub async fn trace(
     Ok(Ok(Some(Trace {
         fund_code: r.try_get(0)?,
         fund_name: r.try_get(1)?,
-        amount: Fen(r.try_get(2)?),
-        matched: Fen(matched),
+        amount: Fen::new(r.try_get(2)?),
+        matched: Fen::new(matched),
         received_at_ms: r.try_get(3)?,
         reversed: reversed.is_some(),
     })))
@@ -133,7 +134,7 @@ pub struct PublicEntry {
     /// `donation`, `matching`, `disbursement` or `reversal`.
     pub kind: String,
     /// Positive in, negative out.
-    pub amount_fen: i64,
+    pub amount: Fen,
     /// The donor as the public may see them (masked unless they agreed), for gifts.
     pub donor: Option<String>,
 }
@@ -145,12 +146,12 @@ pub struct FundPublic {
     pub kind: domain::ledger::FundKind,
     pub fund_code: String,
     pub fund_name: String,
-    pub raised_fen: i64,
-    pub matched_fen: i64,
-    pub spent_fen: i64,
-    pub balance_fen: i64,
+    pub totals: FundTotals,
     pub entries: Vec<PublicEntry>,
 }
+
+/// How many of a fund's newest lines its public page and feed show.
+pub const PUBLIC_ENTRIES: i64 = 200;
 
 /// The public view of a fund: anyone may read it, so it is read over the whole network and
 /// carries nothing private.
@@ -160,7 +161,7 @@ pub async fn public_fund(db: &Db, code: &str, limit: i64) -> Result<Option<FundP
     let Some(fund) = ledger::fund(db, &everything, code).await? else {
         return Ok(None);
     };
-    let totals = FundTotals::from_balances(&ledger::balances(db, &fund).await?);
+    let totals = FundTotals::from_balances(&ledger::balances(db, &fund).await?)?;
     let rows = sqlx::query(
         "SELECT COALESCE(dn.received_at_ms, dm.received_at_ms, t.created_at_ms), t.kind, \
          p.amount_fen, d.name, dn.publish_name \
@@ -184,7 +185,7 @@ pub async fn public_fund(db: &Db, code: &str, limit: i64) -> Result<Option<FundP
         entries.push(PublicEntry {
             at_ms: r.try_get(0)?,
             kind: r.try_get(1)?,
-            amount_fen: r.try_get(2)?,
+            amount: Fen::new(r.try_get(2)?),
             donor: name.map(|n| masked_name(&n, publish == Some(1))),
         });
     }
@@ -193,10 +194,7 @@ pub async fn public_fund(db: &Db, code: &str, limit: i64) -> Result<Option<FundP
         kind: fund.kind,
         fund_code: fund.code,
         fund_name: fund.name,
-        raised_fen: totals.raised_fen,
-        matched_fen: totals.matched_fen,
-        spent_fen: totals.spent_fen,
-        balance_fen: totals.balance_fen,
+        totals,
         entries,
     }))
 }
@@ -205,27 +203,39 @@ pub async fn public_fund(db: &Db, code: &str, limit: i64) -> Result<Option<FundP
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct FundTotals {
     /// Gifts received.
-    pub raised_fen: i64,
+    pub raised: Fen,
     /// Matching money received from special funds.
-    pub matched_fen: i64,
+    pub matched: Fen,
     /// Paid out, all functions.
-    pub spent_fen: i64,
+    pub spent: Fen,
     /// Held now.
-    pub balance_fen: i64,
+    pub balance: Fen,
 }
 
 impl FundTotals {
-    pub fn from_balances(b: &std::collections::HashMap<AccountKind, Fen>) -> FundTotals {
-        let get = |k: AccountKind| b.get(&k).copied().unwrap_or_default().0;
-        FundTotals {
-            raised_fen: -get(AccountKind::Income),
-            matched_fen: (-get(AccountKind::Transfer)).max(0),
-            spent_fen: domain::ledger::FunctionCode::ALL
-                .into_iter()
-                .map(|f| get(AccountKind::Expense(f)))
-                .sum(),
-            balance_fen: get(AccountKind::Cash),
-        }
+    pub fn from_balances(b: &std::collections::HashMap<AccountKind, Fen>) -> Result<FundTotals> {
+        let get = |k: AccountKind| b.get(&k).copied().unwrap_or_default();
+        let expenses = domain::ledger::FunctionCode::ALL.map(|f| get(AccountKind::Expense(f)));
+        let totals = (|| {
+            Some(FundTotals {
+                raised: get(AccountKind::Income).checked_neg()?,
+                matched: get(AccountKind::Transfer).checked_neg()?.max(Fen::ZERO),
+                spent: Fen::checked_sum(expenses)?,
+                balance: get(AccountKind::Cash),
+            })
+        })();
+        totals.ok_or(StoreError::Overflow)
+    }
+
+    /// Both totals added, as a parent's roll-up of its children.
+    pub fn checked_add(self, other: FundTotals) -> Result<FundTotals> {
+        let add = |a: Fen, b: Fen| a.checked_add(b).ok_or(StoreError::Overflow);
+        Ok(FundTotals {
+            raised: add(self.raised, other.raised)?,
+            matched: add(self.matched, other.matched)?,
+            spent: add(self.spent, other.spent)?,
+            balance: add(self.balance, other.balance)?,
+        })
     }
 }
 
@@ -241,13 +251,13 @@ fn totals_by_group(
         let entry = balances.entry(group).or_default();
         if let Some(k) = kind.as_deref().and_then(AccountKind::parse) {
             let sum: i64 = r.try_get(2)?;
-            entry.insert(k, Fen(sum));
+            entry.insert(k, Fen::new(sum));
         }
     }
-    Ok(balances
+    balances
         .into_iter()
-        .map(|(g, b)| (g, FundTotals::from_balances(&b)))
-        .collect())
+        .map(|(g, b)| Ok((g, FundTotals::from_balances(&b)?)))
+        .collect()
 }
 
 /// The public totals of a subtree, rolled up per unit one level below (by the next division
@@ -294,14 +304,92 @@ pub async fn public_funds_at(db: &Db, org_path: &str) -> Result<Vec<(Fund, FundT
         .collect())
 }
 
+/// What the public sees of a unit's subtree (or the whole network): totals, the same rolled up
+/// per unit one level below, and the funds the unit holds itself. The public page and the
+/// JSON feed both read it here.
+pub struct UnitView {
+    pub unit: Option<OrgUnit>,
+    pub total: FundTotals,
+    pub below: Vec<(OrgUnit, FundTotals)>,
+    pub funds: Vec<(Fund, FundTotals)>,
+}
+
+/// Unknown `org`: `None`.
+pub async fn unit_view(db: &Db, org: Option<&str>) -> Result<Option<UnitView>> {
+    // Unit names and places are public facts.
+    let unit = match org.filter(|c| !c.trim().is_empty()) {
+        Some(code) => match unit(db, code.trim()).await? {
+            Some(u) => Some(u),
+            None => return Ok(None),
+        },
+        None => None,
+    };
+    // Where the page starts: the unit, or the top of the tree — stepping down while the tree
+    // has a single branch there (the province above an imported city, the city itself).
+    let mut base = unit
+        .as_ref()
+        .map_or("/".to_string(), |u| u.org_path.clone());
+    let mut level = unit.as_ref().map(|u| u.level);
+    let mut below: Vec<(OrgUnit, FundTotals)> = Vec::new();
+    let mut total = FundTotals::default();
+    let mut opened_top = false;
+    loop {
+        let next = match level {
+            None => Some(domain::org::Level::Province),
+            Some(l) => l.below(),
+        };
+        let Some(next) = next else {
+            let own = public_rollup(db, &base, 1).await?;
+            for t in own.values() {
+                total = total.checked_add(*t)?;
+            }
+            break;
+        };
+        let groups = public_rollup(db, &base, next.code_len()).await?;
+        total = FundTotals::default();
+        for t in groups.values() {
+            total = total.checked_add(*t)?;
+        }
+        let children: Vec<&str> = groups
+            .keys()
+            .map(String::as_str)
+            .filter(|c| !c.is_empty())
+            .collect();
+        let units: Vec<(OrgUnit, FundTotals)> = units(db, &children)
+            .await?
+            .into_iter()
+            .map(|u| {
+                let sum = groups.get(&u.code).copied().unwrap_or_default();
+                (u, sum)
+            })
+            .collect();
+        // The whole network with one unit on top (one city): open at that unit's children.
+        if unit.is_none() && children.len() == 1 && !groups.contains_key("") && !opened_top {
+            opened_top = !units.is_empty();
+            base = format!("{base}{}/", children[0]);
+            level = Some(next);
+            continue;
+        }
+        below = units;
+        break;
+    }
+    let funds = public_funds_at(db, &base).await?;
+    Ok(Some(UnitView {
+        unit,
+        total,
+        below,
+        funds,
+    }))
+}
+
 /// A partner's public record: per China-time day, orders and net amount, with the running
 /// total — never individual orders.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PublicDay {
     pub day: String,
     pub orders: i64,
-    pub net_fen: i64,
-    pub running_fen: i64,
+    pub net: Fen,
+    pub running: Fen,
 }
 
 pub async fn public_days(db: &Db, partner_id: i64) -> Result<Vec<PublicDay>> {
@@ -317,16 +405,16 @@ pub async fn public_days(db: &Db, partner_id: i64) -> Result<Vec<PublicDay>> {
     .bind(partner_id)
     .fetch_all(db.pool())
     .await?;
-    let mut running = 0;
+    let mut running = Fen::ZERO;
     let mut days = Vec::with_capacity(rows.len());
     for r in rows {
-        let net: i64 = r.try_get(2)?;
-        running += net;
+        let net = Fen::new(r.try_get(2)?);
+        running = running.checked_add(net).ok_or(StoreError::Overflow)?;
         days.push(PublicDay {
             day: r.try_get(0)?,
             orders: r.try_get(1)?,
-            net_fen: net,
-            running_fen: running,
+            net,
+            running,
         });
     }
     Ok(days)

@@ -274,7 +274,7 @@ pub async fn view(db: &Db, scope: &Scope, number: &str) -> Result<Option<Receipt
         status: r.try_get(0)?,
         donor_name: r.try_get(1)?,
         fund_name: r.try_get(2)?,
-        amount: Fen(r.try_get(3)?),
+        amount: Fen::new(r.try_get(3)?),
         channel: r.try_get(4)?,
         handler: r.try_get(5)?,
         issued_at_ms: r.try_get(6)?,

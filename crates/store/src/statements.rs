@@ -82,7 +82,10 @@ fn line_key(line: &StatementLine, ordinal: usize) -> (String, bool) {
 fn content_of(line: &StatementLine) -> String {
     format!(
         "{}|{}|{}|{}",
-        line.date, line.payer, line.amount.0, line.reference
+        line.date,
+        line.payer,
+        line.amount.fen(),
+        line.reference
     )
 }
 
@@ -314,7 +317,7 @@ async fn keep(
     .bind(line.row as i64)
     .bind(&line.date)
     .bind(&line.payer)
-    .bind(line.amount.0)
+    .bind(line.amount.fen())
     .bind(&line.reference)
     .bind(line.bank_ref.trim())
     .bind(state.key())
@@ -333,7 +336,7 @@ async fn keep(
             before: None,
             after: Some(
                 json!({"fund": fund.code, "file": file_digest, "row": line.row,
-                               "amount_fen": line.amount.0, "state": state.key(),
+                               "amount_fen": line.amount.fen(), "state": state.key(),
                                "donation_id": donation_id}),
             ),
         },
@@ -377,7 +380,7 @@ pub async fn suspected(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Suspect
             fund_code: r.try_get(1)?,
             paid_on: r.try_get(2)?,
             payer: r.try_get(3)?,
-            amount: Fen(r.try_get(4)?),
+            amount: Fen::new(r.try_get(4)?),
             reference: r.try_get(5)?,
             first_seen_at_ms: first.unwrap_or(0),
         })
@@ -426,7 +429,7 @@ pub async fn decide(
         row: row.try_get::<i64, _>(2)? as usize,
         date: row.try_get(3)?,
         payer: row.try_get(4)?,
-        amount: Fen(row.try_get(5)?),
+        amount: Fen::new(row.try_get(5)?),
         reference: row.try_get(6)?,
         bank_ref: String::new(),
     };

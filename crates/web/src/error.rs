@@ -30,13 +30,13 @@ pub enum AppError {
     /// Well-formed input that breaks a rule; the first field is reported.
     Invalid(Vec<FieldError>),
     Conflict(&'static str),
-    /// A partner request refused before its body is read: no or bad signature, stale
-    /// timestamp, unknown or revoked partner (the code says which).
-    SignatureRefused(&'static str),
-    /// More items in one request than the partner API takes.
-    BatchTooLarge,
-    /// The partner has no agreement in force today.
-    AgreementInactive,
+    /// Refused for a reason of its own, with the status and code a client acts on: a partner
+    /// request without a valid signature (401), more items than one request takes (413), no
+    /// agreement in force (403).
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+    },
     /// Sign-in refused: wrong name or password (the two look the same).
     BadCredentials,
     /// An abuse limit: too many attempts from this address, for this name or this receipt.
@@ -52,14 +52,21 @@ impl AppError {
         AppError::Invalid(vec![FieldError::new(field, code)])
     }
 
+    /// A partner request refused before its body is read: no or bad signature, stale
+    /// timestamp, unknown or revoked partner (`code` says which).
+    pub fn signature_refused(code: &'static str) -> AppError {
+        AppError::Refused {
+            status: StatusCode::UNAUTHORIZED,
+            code,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::LoginRequired
-            | AppError::Unauthorized
-            | AppError::BadCredentials
-            | AppError::SignatureRefused(_) => StatusCode::UNAUTHORIZED,
-            AppError::BatchTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::AgreementInactive => StatusCode::FORBIDDEN,
+            AppError::LoginRequired | AppError::Unauthorized | AppError::BadCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            AppError::Refused { status, .. } => *status,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -86,9 +93,7 @@ impl AppError {
             AppError::BadRequest { code, .. } => code,
             AppError::Invalid(errs) => errs.first().map(|e| e.code).unwrap_or("invalid"),
             AppError::Conflict(_) => "conflict",
-            AppError::SignatureRefused(code) => code,
-            AppError::BatchTooLarge => "batch_too_large",
-            AppError::AgreementInactive => "agreement_inactive",
+            AppError::Refused { code, .. } => code,
             AppError::BadCredentials => "bad_credentials",
             AppError::TooMany { .. } => "too_many_attempts",
             AppError::Internal(_) => "internal",
@@ -166,6 +171,12 @@ impl AppError {
     /// A page response, for code that runs before the router's error layer (middleware).
     pub fn into_page(self, lang: Lang) -> Response {
         crate::pages::error_page(lang, &self)
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        AppError::Invalid(vec![e])
     }
 }
 

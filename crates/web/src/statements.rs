@@ -69,7 +69,7 @@ pub async fn remittances(
             row: l.row,
             paid_on: l.date.clone(),
             payer: l.payer.clone(),
-            amount_fen: l.amount.0,
+            amount: l.amount,
             reference: l.reference.clone(),
         })
         .collect();

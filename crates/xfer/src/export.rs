@@ -49,8 +49,8 @@ impl Format {
 }
 
 fn yuan_text(f: Fen) -> String {
-    let sign = if f.0 < 0 { "-" } else { "" };
-    let abs = f.0.unsigned_abs();
+    let sign = if f.fen() < 0 { "-" } else { "" };
+    let abs = f.fen().unsigned_abs();
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
@@ -116,7 +116,7 @@ pub fn write_table(
                         // A spreadsheet number is a double: exact for every amount under
                         // 2^53 fen, far beyond any single amount the platform accepts.
                         Cell::Money(f) => ws
-                            .write_number_with_format(r, c, f.0 as f64 / 100.0, &money)
+                            .write_number_with_format(r, c, f.fen() as f64 / 100.0, &money)
                             .map(|_| ()),
                     }
                     .map_err(|e| e.to_string())?;
@@ -136,12 +136,12 @@ mod tests {
             vec![
                 Cell::Text("张三,“丰”".into()),
                 Cell::Int(7),
-                Cell::Money(Fen(12345)),
+                Cell::Money(Fen::new(12345)),
             ],
             vec![
                 Cell::Text("冲销".into()),
                 Cell::Int(8),
-                Cell::Money(Fen(-5)),
+                Cell::Money(Fen::new(-5)),
             ],
         ]
     }
@@ -168,7 +168,13 @@ mod tests {
             "＝1+1",
         ]
         .into_iter()
-        .map(|s| vec![Cell::Text(s.into()), Cell::Int(-3), Cell::Money(Fen(-5))])
+        .map(|s| {
+            vec![
+                Cell::Text(s.into()),
+                Cell::Int(-3),
+                Cell::Money(Fen::new(-5)),
+            ]
+        })
         .collect()
     }
 

@@ -318,7 +318,7 @@ mod tests {
         let s = read_statement_bytes("流水.csv", csv.as_bytes()).unwrap();
         assert_eq!(s.incoming.len(), 2);
         assert_eq!(s.incoming[0].date, "2026-11-28");
-        assert_eq!(s.incoming[0].amount, Fen(1_000_000));
+        assert_eq!(s.incoming[0].amount, Fen::new(1_000_000));
         assert_eq!(s.incoming[1].date, "2026-11-27");
         assert_eq!(s.incoming[1].row, 3);
         assert_eq!(s.outgoing_rows, vec![4]);
@@ -410,7 +410,7 @@ mod tests {
     }
 
     fn amounts(s: &Statement) -> Vec<i64> {
-        s.incoming.iter().map(|l| l.amount.0).collect()
+        s.incoming.iter().map(|l| l.amount.fen()).collect()
     }
 
     #[test]

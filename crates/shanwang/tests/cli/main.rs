@@ -198,7 +198,7 @@ async fn import_tamper_and_verify(backend: Backend) {
     .await
     .unwrap();
     let gift =
-        domain::ledger::TxDraft::donation("XA-1", domain::money::Fen(12345), "捐赠").unwrap();
+        domain::ledger::TxDraft::donation("XA-1", domain::money::Fen::new(12345), "捐赠").unwrap();
     store::ledger::record(&db, &cli, &all, &gift).await.unwrap();
     let out = shanwang(&url, &["ledger", "verify"], "");
     assert!(out.status.success(), "{}", text(&out));
@@ -222,7 +222,7 @@ async fn import_tamper_and_verify(backend: Backend) {
         receipt_wanted: false,
         ..store::donations::NewDonation::cash(
             "XA-1",
-            domain::money::Fen(100),
+            domain::money::Fen::new(100),
             "王芳",
             "13903791234",
         )

@@ -34,7 +34,7 @@ both_backends!(
             &db,
             &cli,
             &all,
-            &TxDraft::donation("HB-P1", Fen(80_000_00), "").unwrap(),
+            &TxDraft::donation("HB-P1", Fen::new(80_000_00), "").unwrap(),
         )
         .await
         .unwrap();
@@ -65,7 +65,7 @@ both_backends!(
             &county,
             "HB-P1",
             " ",
-            Fen(0),
+            Fen::new(0),
             FunctionCode::Program,
             "",
             &[],
@@ -84,7 +84,7 @@ both_backends!(
             &county,
             "HB-P1",
             "新安县建材商店",
-            Fen(3_000_00),
+            Fen::new(3_000_00),
             FunctionCode::Program,
             "适老化改造材料",
             &[],
@@ -127,7 +127,7 @@ both_backends!(
             &county,
             "HB-P1",
             "洛阳某建筑公司",
-            Fen(60_000_00),
+            Fen::new(60_000_00),
             FunctionCode::Program,
             "活动室改建",
             &[],
@@ -168,7 +168,7 @@ both_backends!(
         disbursements::act(&db, &finance, &county, large, Action::Pay, "")
             .await
             .unwrap();
-        disbursements::set_upper_threshold(&db, &cli, &county, "410323", Fen(100_000_00))
+        disbursements::set_upper_threshold(&db, &cli, &county, "410323", Fen::new(100_000_00))
             .await
             .unwrap();
         let too_much = disbursements::request(
@@ -177,7 +177,7 @@ both_backends!(
             &county,
             "HB-P1",
             "某公司",
-            Fen(60_000_00),
+            Fen::new(60_000_00),
             FunctionCode::Program,
             "再改建",
             &[],
@@ -210,7 +210,7 @@ both_backends!(
             &county,
             "HB-P1",
             "某公司",
-            Fen(1_00),
+            Fen::new(1_00),
             FunctionCode::Management,
             "办公",
             &[],
@@ -299,7 +299,7 @@ both_backends!(
             &county,
             "HB-P2",
             "宏达建材",
-            Fen(100_00),
+            Fen::new(100_00),
             FunctionCode::Program,
             "材料款",
             &[pdf.clone(), disguised.clone()],
@@ -330,7 +330,7 @@ both_backends!(
             &county,
             "HB-P2",
             "宏达建材",
-            Fen(100_00),
+            Fen::new(100_00),
             FunctionCode::Program,
             "材料款",
             std::slice::from_ref(&pdf),

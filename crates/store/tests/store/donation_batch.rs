@@ -29,7 +29,7 @@ async fn set_up(db: &Db) {
         db,
         &cli,
         &all,
-        &TxDraft::donation("LY-MATCH", Fen(900_00), "市财政").unwrap(),
+        &TxDraft::donation("LY-MATCH", Fen::new(900_00), "市财政").unwrap(),
     )
     .await
     .unwrap();
@@ -38,8 +38,8 @@ async fn set_up(db: &Db) {
         ratio_den: 1,
         eligible_level: Level::Village,
         eligible_status: domain::matching::ProjectStatus::Fundraising,
-        cap_per_project: Fen(500_00),
-        cap_per_donor_day: Fen(150_00),
+        cap_per_project: Fen::new(500_00),
+        cap_per_donor_day: Fen::new(150_00),
         starts_on: "2020-01-01".into(),
         ends_on: "2099-12-31".into(),
     };
@@ -107,7 +107,7 @@ async fn books(db: &Db) -> Vec<(String, i64, i64, i64)> {
             .unwrap()
             .unwrap();
         let b = ledger::balances(db, &f).await.unwrap();
-        let get = |k| b.get(&k).copied().unwrap_or_default().0;
+        let get = |k| b.get(&k).copied().unwrap_or_default().fen();
         out.push((
             code.to_string(),
             get(AccountKind::Cash),
@@ -151,7 +151,7 @@ both_backends!(
 
         // A bad row refuses the whole batch and names itself; nothing is stored.
         let mut bad = gifts.clone();
-        bad[13].amount = Fen(0);
+        bad[13].amount = Fen::new(0);
         let before = counts(&db).await;
         match donations::record_batch(&db, &cli, &all, &bad).await {
             Err(StoreError::InvalidRow { row: 13, errors }) => {

@@ -196,9 +196,9 @@ both_backends!(
         );
         let groups = donors::groups(&db, &all, "/41/4103/410323/").await.unwrap();
         assert_eq!(groups.len(), 1);
-        assert_eq!(groups[0].given, Fen(50_000));
+        assert_eq!(groups[0].given, Fen::new(50_000));
         assert_eq!(groups[0].members.len(), 1);
-        assert_eq!(groups[0].members[0].given, Fen(10_000));
+        assert_eq!(groups[0].members[0].given, Fen::new(10_000));
         assert!(donors::groups(&db, &all, township).await.unwrap().len() == 1);
         assert!(
             donors::groups(&db, &all, "/41/4103/410302/")
@@ -329,7 +329,7 @@ both_backends!(
             "某公司",
             "91350100M000100Y44",
             year,
-            Fen(1),
+            Fen::new(1),
         )
         .await
         .unwrap_err();
@@ -342,7 +342,7 @@ both_backends!(
             "洛阳某某实业有限公司",
             "91350100M000100Y43",
             year,
-            Fen(50_000_000),
+            Fen::new(50_000_000),
         )
         .await
         .unwrap();
@@ -359,7 +359,7 @@ both_backends!(
         assert_eq!(list.len(), 1);
         assert_eq!(
             (list[0].donor_id, list[0].pledge, list[0].fulfilled),
-            (id, Fen(50_000_000), Fen(12_000_000))
+            (id, Fen::new(50_000_000), Fen::new(12_000_000))
         );
         // Signing again updates the pledge; last year has none.
         donors::pledge(
@@ -370,7 +370,7 @@ both_backends!(
             "洛阳某某实业有限公司",
             "91350100M000100Y43",
             year,
-            Fen(60_000_000),
+            Fen::new(60_000_000),
         )
         .await
         .unwrap();
@@ -379,7 +379,7 @@ both_backends!(
                 .await
                 .unwrap()[0]
                 .pledge,
-            Fen(60_000_000)
+            Fen::new(60_000_000)
         );
         assert!(
             donors::partnerships(&db, &county, "/41/4103/410323/", year - 1)
@@ -398,7 +398,7 @@ both_backends!(
                     "x",
                     "91350100M000100Y43",
                     year,
-                    Fen(1)
+                    Fen::new(1)
                 )
                 .await
                 .unwrap_err()

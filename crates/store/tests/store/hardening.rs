@@ -48,9 +48,9 @@ async fn partner_of(db: &Db, org: &str, fund: &str, name: &str, credit_code: &st
             credit_code: credit_code.into(),
             org_code: org.into(),
             fund_code: fund.into(),
-            per_order_fen: 10,
+            per_order: domain::money::Fen::new(10),
             share_bp: 0,
-            max_per_order_fen: 0,
+            max_per_order: domain::money::Fen::new(0),
             starts_on: "2026-01-01".into(),
             ends_on: "2099-12-31".into(),
             settlement_days: 1,
@@ -73,14 +73,14 @@ both_backends!(
                 row: 2,
                 paid_on: "2026-11-28".into(),
                 payer: "老城电商".into(),
-                amount_fen: 500,
+                amount: domain::money::Fen::new(500),
                 reference: "消费捐 2026-11-27".into(),
             },
             RemittanceLine {
                 row: 3,
                 paid_on: "2026-11-28".into(),
                 payer: "新安电商".into(),
-                amount_fen: 300,
+                amount: domain::money::Fen::new(300),
                 reference: "消费捐".into(),
             },
         ];
@@ -251,7 +251,7 @@ both_backends!(
             &db,
             &cli,
             &all(),
-            &TxDraft::donation("XA-GEN", Fen(1_000_00), "").unwrap(),
+            &TxDraft::donation("XA-GEN", Fen::new(1_000_00), "").unwrap(),
         )
         .await
         .unwrap();
@@ -272,7 +272,7 @@ both_backends!(
                     &county,
                     "XA-GEN",
                     "新安县建材商店",
-                    Fen(amount),
+                    Fen::new(amount),
                     FunctionCode::Program,
                     "材料",
                     &[],
@@ -362,7 +362,7 @@ both_backends!(
             &db,
             &cli,
             &all(),
-            &TxDraft::donation("LY-GEN", Fen(200_000_00), "").unwrap(),
+            &TxDraft::donation("LY-GEN", Fen::new(200_000_00), "").unwrap(),
         )
         .await
         .unwrap();
@@ -378,7 +378,7 @@ both_backends!(
             &city,
             "LY-GEN",
             "洛阳某建设公司",
-            Fen(80_000_00),
+            Fen::new(80_000_00),
             FunctionCode::Program,
             "全市助学",
             &[],
@@ -562,7 +562,7 @@ both_backends!(
         assert_eq!(groups.len(), 1);
         assert_eq!(
             groups[0].members[0].given,
-            Fen(20_00),
+            Fen::new(20_00),
             "the county's gift is not the village's"
         );
         // The county sees both gifts of hers, from its own place.
@@ -570,7 +570,7 @@ both_backends!(
         let groups = store::donors::groups(&db, &county, &county_path)
             .await
             .unwrap();
-        assert_eq!(groups[0].members[0].given, Fen(120_00));
+        assert_eq!(groups[0].members[0].given, Fen::new(120_00));
     }
 );
 
@@ -595,7 +595,7 @@ both_backends!(
             |row: usize, date: &str, fen: i64, bank_ref: &str| store::statements::StatementLine {
                 row,
                 date: date.into(),
-                amount: Fen(fen),
+                amount: Fen::new(fen),
                 payer: "王芳".into(),
                 reference: "捐款 13903791234".into(),
                 bank_ref: bank_ref.into(),
@@ -692,7 +692,7 @@ both_backends!(
         let ingest = micro::Ingestor::start(db.clone());
         let item = |n: usize| domain::micro::Item {
             order_id: format!("TB{n:06}"),
-            amount_fen: 10,
+            amount: domain::money::Fen::new(10),
             occurred_at_ms: store::now_ms(),
             day: domain::time::china_day(store::now_ms()),
             refund: false,
@@ -807,7 +807,7 @@ both_backends!(
         let line = |row: usize, fen: i64| store::statements::StatementLine {
             row,
             date: "2026-11-03".into(),
-            amount: Fen(fen),
+            amount: Fen::new(fen),
             payer: "王芳".into(),
             reference: "捐款 13903791234".into(),
             bank_ref: String::new(),
@@ -819,7 +819,10 @@ both_backends!(
             &county,
             "XA-GEN",
             "bad",
-            &[line(2, 500_00), line(3, domain::money::MAX_AMOUNT.0 + 1)],
+            &[
+                line(2, 500_00),
+                line(3, domain::money::MAX_AMOUNT.fen() + 1),
+            ],
         )
         .await
         .unwrap_err();

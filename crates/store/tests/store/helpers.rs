@@ -21,7 +21,7 @@ pub fn no_progress(_: u64, _: u64) {}
 
 /// A person's cash gift with a receipt wanted; tests change what they need.
 pub fn gift_of(fund: &str, fen: i64, name: &str, phone: &str) -> store::donations::NewDonation {
-    store::donations::NewDonation::cash(fund, domain::money::Fen(fen), name, phone)
+    store::donations::NewDonation::cash(fund, domain::money::Fen::new(fen), name, phone)
 }
 
 /// A fund's cash (what it holds), in fen.
@@ -36,7 +36,7 @@ pub async fn cash(db: &Db, code: &str) -> i64 {
         .get(&domain::ledger::AccountKind::Cash)
         .copied()
         .unwrap_or_default()
-        .0
+        .fen()
 }
 
 /// The code a refusal carries: the field error's code, the conflicting field, or not_found.

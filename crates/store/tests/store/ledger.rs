@@ -73,7 +73,7 @@ both_backends!(
             &db,
             &cli,
             &all,
-            &TxDraft::donation("LY-MATCH", Fen(1_000_000), "企业捐赠").unwrap(),
+            &TxDraft::donation("LY-MATCH", Fen::new(1_000_000), "企业捐赠").unwrap(),
         )
         .await
         .unwrap();
@@ -81,7 +81,7 @@ both_backends!(
             &db,
             &cli,
             &all,
-            &TxDraft::donation("XA-HB-P1", Fen(20_000), "张*").unwrap(),
+            &TxDraft::donation("XA-HB-P1", Fen::new(20_000), "张*").unwrap(),
         )
         .await
         .unwrap();
@@ -89,7 +89,7 @@ both_backends!(
             &db,
             &cli,
             &all,
-            &TxDraft::matching("LY-MATCH", "XA-HB-P1", Fen(20_000), "1:1").unwrap(),
+            &TxDraft::matching("LY-MATCH", "XA-HB-P1", Fen::new(20_000), "1:1").unwrap(),
         )
         .await
         .unwrap();
@@ -102,7 +102,8 @@ both_backends!(
             &db,
             &cli,
             &all,
-            &TxDraft::disbursement("XA-HB-P1", Fen(40_001), FunctionCode::Program, "").unwrap(),
+            &TxDraft::disbursement("XA-HB-P1", Fen::new(40_001), FunctionCode::Program, "")
+                .unwrap(),
         )
         .await
         .unwrap_err();
@@ -113,7 +114,8 @@ both_backends!(
             &db,
             &cli,
             &all,
-            &TxDraft::disbursement("XA-HB-P1", Fen(30_000), FunctionCode::Program, "图书").unwrap(),
+            &TxDraft::disbursement("XA-HB-P1", Fen::new(30_000), FunctionCode::Program, "图书")
+                .unwrap(),
         )
         .await
         .unwrap();
@@ -152,7 +154,7 @@ both_backends!(
             &db,
             &cli,
             &county_scope,
-            &TxDraft::donation("XA-HB-P1", Fen(1), "").unwrap(),
+            &TxDraft::donation("XA-HB-P1", Fen::new(1), "").unwrap(),
         )
         .await
         .unwrap_err();
@@ -234,10 +236,11 @@ async fn run_case(db: &Db, case: usize, ops: Vec<Op>) -> Result<(), TestCaseErro
     let mut stored: Vec<Stored> = Vec::new();
     for op in ops {
         let draft = match &op {
-            Op::Donate(f, a) => TxDraft::donation(&codes[*f], Fen(*a), "gift").unwrap(),
-            Op::Match(a) => TxDraft::matching(&codes[0], &codes[1], Fen(*a), "1:1").unwrap(),
+            Op::Donate(f, a) => TxDraft::donation(&codes[*f], Fen::new(*a), "gift").unwrap(),
+            Op::Match(a) => TxDraft::matching(&codes[0], &codes[1], Fen::new(*a), "1:1").unwrap(),
             Op::Disburse(f, a, k) => {
-                TxDraft::disbursement(&codes[*f], Fen(*a), FunctionCode::ALL[*k], "pay").unwrap()
+                TxDraft::disbursement(&codes[*f], Fen::new(*a), FunctionCode::ALL[*k], "pay")
+                    .unwrap()
             }
             Op::Reverse(i) => {
                 if stored.is_empty() {
@@ -270,7 +273,7 @@ async fn run_case(db: &Db, case: usize, ops: Vec<Op>) -> Result<(), TestCaseErro
         let changes: Vec<(String, i64)> = draft
             .cash_changes()
             .into_iter()
-            .map(|(f, d)| (f.to_string(), d.0))
+            .map(|(f, d)| (f.to_string(), d.fen()))
             .collect();
         let allowed = changes.iter().all(|(f, d)| model[f] + d >= 0);
         let result = ledger::record(db, &cli, &all, &draft).await;

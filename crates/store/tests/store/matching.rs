@@ -62,7 +62,7 @@ both_backends!(
             &db,
             &cli,
             &all,
-            &TxDraft::donation("LY-MATCH", Fen(1_000_000_00), "市财政").unwrap(),
+            &TxDraft::donation("LY-MATCH", Fen::new(1_000_000_00), "市财政").unwrap(),
         )
         .await
         .unwrap();
@@ -71,8 +71,8 @@ both_backends!(
             ratio_den: 1,
             eligible_level: Level::Village,
             eligible_status: domain::matching::ProjectStatus::Fundraising,
-            cap_per_project: Fen(500_00),
-            cap_per_donor_day: Fen(300_00),
+            cap_per_project: Fen::new(500_00),
+            cap_per_donor_day: Fen::new(300_00),
             starts_on: "2020-01-01".into(),
             ends_on: "2099-12-31".into(),
         };
@@ -98,13 +98,13 @@ both_backends!(
         let first = donations::record(&db, &cli, &scope, &gift("HB-P1", 200, "13900000001"))
             .await
             .unwrap();
-        assert_eq!(first.matched, Fen(200_00));
+        assert_eq!(first.matched, Fen::new(200_00));
         let second = donations::record(&db, &cli, &scope, &gift("HB-P1", 200, "13900000001"))
             .await
             .unwrap();
         assert_eq!(
             second.matched,
-            Fen(100_00),
+            Fen::new(100_00),
             "the donor's daily cap leaves room for ¥100"
         );
         let third = donations::record(&db, &cli, &scope, &gift("HB-P1", 300, "13900000002"))
@@ -112,7 +112,7 @@ both_backends!(
             .unwrap();
         assert_eq!(
             third.matched,
-            Fen(200_00),
+            Fen::new(200_00),
             "the project's cap leaves room for ¥200"
         );
         let fourth = donations::record(&db, &cli, &scope, &gift("HB-P1", 100, "13900000003"))
@@ -127,7 +127,7 @@ both_backends!(
         let project = ledger::fund(&db, &all, "HB-P1").await.unwrap().unwrap();
         assert_eq!(
             matching::matched_for(&db, &project).await.unwrap(),
-            Fen(500_00)
+            Fen::new(500_00)
         );
         assert_eq!(cash(&db, "HB-P1").await, (800 + 500) * 100);
         assert_eq!(cash(&db, "LY-MATCH").await, (1_000_000 - 500) * 100);
@@ -138,7 +138,7 @@ both_backends!(
             .unwrap();
         assert_eq!(
             matching::matched_for(&db, &project).await.unwrap(),
-            Fen(300_00)
+            Fen::new(300_00)
         );
         assert_eq!(cash(&db, "LY-MATCH").await, (1_000_000 - 300) * 100);
         assert!(matches!(
@@ -148,14 +148,14 @@ both_backends!(
         let fifth = donations::record(&db, &cli, &scope, &gift("HB-P1", 500, "13900000005"))
             .await
             .unwrap();
-        assert_eq!(fifth.matched, Fen(200_00));
+        assert_eq!(fifth.matched, Fen::new(200_00));
 
         let public = store::public::public_fund(&db, "HB-P1", 50)
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(public.matched_fen, 500_00);
-        assert_eq!(public.raised_fen, (800 - 200 + 500) * 100);
+        assert_eq!(public.totals.matched.fen(), 500_00);
+        assert_eq!(public.totals.raised.fen(), (800 - 200 + 500) * 100);
         assert!(matches!(
             ledger::verify(&db, &domain::access::System::operator("test"))
                 .await

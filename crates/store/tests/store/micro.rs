@@ -15,9 +15,9 @@ async fn partner(db: &Db) -> i64 {
             credit_code: "91350100M000100Y43".into(),
             org_code: "410323".into(),
             fund_code: "XA-GEN".into(),
-            per_order_fen: 10,
+            per_order: domain::money::Fen::new(10),
             share_bp: 0,
-            max_per_order_fen: 0,
+            max_per_order: domain::money::Fen::new(0),
             starts_on: "2026-01-01".into(),
             ends_on: "2099-12-31".into(),
             settlement_days: 1,
@@ -45,7 +45,7 @@ fn order(n: usize, refund: bool) -> (usize, Item) {
         n,
         Item {
             order_id: format!("TB{n:06}"),
-            amount_fen: 10,
+            amount: domain::money::Fen::new(10),
             occurred_at_ms: 1_780_000_000_000 + n as i64,
             day: "2026-05-29".into(),
             refund,
@@ -129,9 +129,9 @@ both_backends!(
         assert_eq!(
             (
                 day.accepted_count,
-                day.accepted_fen,
+                day.accepted.fen(),
                 day.refund_count,
-                day.refund_fen
+                day.refunded.fen()
             ),
             (720, 7200, 1, 10)
         );
@@ -148,7 +148,7 @@ fn on_day(n: usize, days_ago: i64, refund: bool) -> Item {
     let at = store::now_ms() - days_ago * 86_400_000;
     Item {
         order_id: format!("S{n:05}"),
-        amount_fen: 10,
+        amount: domain::money::Fen::new(10),
         occurred_at_ms: at,
         day: domain::time::china_day(at),
         refund,
@@ -202,9 +202,9 @@ both_backends!(
         let done = micro::settlements(&db, &all(), id, 10).await.unwrap();
         assert_eq!(done.len(), 2);
         let (older, newer) = (&done[1], &done[0]);
-        assert_eq!((older.orders_count, older.net_fen), (30, 300));
+        assert_eq!((older.orders_count, older.net.fen()), (30, 300));
         assert_eq!(
-            (newer.orders_count, newer.refunds_count, newer.net_fen),
+            (newer.orders_count, newer.refunds_count, newer.net.fen()),
             (20, 2, 180)
         );
         assert!(older.receipt_number.is_some(), "one receipt per settlement");
@@ -237,7 +237,7 @@ both_backends!(
             domain::time::china_day(store::now_ms() - 86_400_000)
         );
         assert_eq!(
-            (next.orders_count, next.refunds_count, next.net_fen),
+            (next.orders_count, next.refunds_count, next.net.fen()),
             (1, 3, -20)
         );
         assert_eq!(next.donation_id, None, "nothing booked; carried");
@@ -289,7 +289,7 @@ both_backends!(
             row,
             paid_on: day(1),
             payer: payer.into(),
-            amount_fen: fen,
+            amount: domain::money::Fen::new(fen),
             reference,
         };
         let lines = vec![
@@ -326,7 +326,7 @@ both_backends!(
                 (
                     r.settlement.through_day.clone(),
                     r.standing.key(),
-                    r.remitted_fen,
+                    r.remitted.fen(),
                 )
             })
             .collect();
@@ -402,9 +402,9 @@ both_backends!(
         assert_eq!(
             (
                 d.accepted_count,
-                d.accepted_fen,
+                d.accepted.fen(),
                 d.refund_count,
-                d.refund_fen,
+                d.refunded.fen(),
                 d.settled
             ),
             (30, 300, 1, 10, true)
@@ -436,9 +436,9 @@ both_backends!(weekly_agreements_settle_once_a_week, |db: Db| async move {
             credit_code: "91350100M000100Y43".into(),
             org_code: "410323".into(),
             fund_code: "XA-GEN".into(),
-            per_order_fen: 10,
+            per_order: domain::money::Fen::new(10),
             share_bp: 0,
-            max_per_order_fen: 0,
+            max_per_order: domain::money::Fen::new(0),
             starts_on: day(20),
             ends_on: "2099-12-31".into(),
             settlement_days: 7,
@@ -479,9 +479,9 @@ both_backends!(weekly_agreements_settle_once_a_week, |db: Db| async move {
             credit_code: "91410300MA4417000J".into(),
             org_code: "410323".into(),
             fund_code: "XA-GEN".into(),
-            per_order_fen: 10,
+            per_order: domain::money::Fen::new(10),
             share_bp: 0,
-            max_per_order_fen: 0,
+            max_per_order: domain::money::Fen::new(0),
             starts_on: day(1),
             ends_on: day(0),
             settlement_days: 0,
@@ -502,7 +502,7 @@ both_backends!(
             .unwrap()
             .unwrap();
         assert_eq!(key.secret.len(), 64);
-        assert_eq!(key.terms.unwrap().max_per_order_fen, 10);
+        assert_eq!(key.terms.unwrap().max_per_order.fen(), 10);
         let stored: String =
             sqlx::query_scalar("SELECT secret_sealed FROM commerce_partners WHERE id = $1")
                 .bind(id)
@@ -547,9 +547,9 @@ both_backends!(
                 credit_code: "91350100M000100Y43".into(),
                 org_code: "410323".into(),
                 fund_code: "XA-GEN".into(),
-                per_order_fen: 0,
+                per_order: domain::money::Fen::new(0),
                 share_bp: 100,
-                max_per_order_fen: 500,
+                max_per_order: domain::money::Fen::new(500),
                 starts_on: "2026-01-01".into(),
                 ends_on: "2026-12-31".into(),
                 settlement_days: 1,

@@ -30,7 +30,7 @@ both_backends!(
             &db,
             &cli,
             &all,
-            &domain::ledger::TxDraft::donation("LY-MATCH", Fen(100_000), "注资").unwrap(),
+            &domain::ledger::TxDraft::donation("LY-MATCH", Fen::new(100_000), "注资").unwrap(),
         )
         .await
         .unwrap();
@@ -39,8 +39,8 @@ both_backends!(
             ratio_den: 1,
             eligible_level: Level::Village,
             eligible_status: ProjectStatus::Fundraising,
-            cap_per_project: Fen(100_000),
-            cap_per_donor_day: Fen(100_000),
+            cap_per_project: Fen::new(100_000),
+            cap_per_donor_day: Fen::new(100_000),
             starts_on: "2020-01-01".into(),
             ends_on: "2099-12-31".into(),
         };
@@ -53,7 +53,7 @@ both_backends!(
                 .await
                 .unwrap()
                 .matched,
-            Fen(1_000)
+            Fen::new(1_000)
         );
         store::matching::set_project_status(&db, &cli, &all, "HB-P1", ProjectStatus::Completed)
             .await

@@ -121,7 +121,7 @@ both_backends!(
                 view.amount,
                 view.entity_name.as_str()
             ),
-            ("王芳", Fen(12345), "新安县")
+            ("王芳", Fen::new(12345), "新安县")
         );
         assert_eq!(
             error_code(

@@ -7,7 +7,6 @@ use crate::error::AppError;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use domain::FieldError;
 use domain::access::Permission;
 use domain::disbursement::Action;
 use domain::ledger::FunctionCode;
@@ -20,7 +19,8 @@ pub struct DisbursementRequest {
     pub fund_code: String,
     /// An organisation or business (never a beneficiary's name).
     pub payee: String,
-    pub amount_fen: i64,
+    #[schema(value_type = i64)]
+    pub amount_fen: Fen,
     /// `program` (业务活动成本), `management`, `fundraising` or `other`.
     pub function_code: String,
     pub purpose: String,
@@ -59,11 +59,8 @@ pub async fn create(
     caller: Grantee<perm::ManageFunds>,
     ApiJson(req): ApiJson<DisbursementRequest>,
 ) -> Result<(StatusCode, Json<DisbursementJson>), AppError> {
-    let function =
-        FunctionCode::parse(&req.function_code).ok_or(AppError::Invalid(vec![FieldError::new(
-            "function_code",
-            "function_invalid",
-        )]))?;
+    let function = FunctionCode::parse(&req.function_code)
+        .ok_or(AppError::invalid("function_code", "function_invalid"))?;
     let fund = caller.fund(&state, &req.fund_code, "fund_code").await?;
     let id = disbursements::request(
         &state.db,
@@ -71,7 +68,7 @@ pub async fn create(
         fund.scope(),
         &fund.value().code,
         &req.payee,
-        Fen(req.amount_fen),
+        req.amount_fen,
         function,
         &req.purpose,
         &[],
@@ -109,10 +106,7 @@ pub async fn act(
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<ActionRequest>,
 ) -> Result<Json<DisbursementJson>, AppError> {
-    let action = Action::parse(&req.action).ok_or(AppError::Invalid(vec![FieldError::new(
-        "action",
-        "action_invalid",
-    )]))?;
+    let action = Action::parse(&req.action).ok_or(AppError::invalid("action", "action_invalid"))?;
     // Found among the caller's payments, or not at all (whether it exists elsewhere or not).
     let mut found = None;
     for scope in caller.scopes() {

@@ -7,7 +7,6 @@ use crate::error::AppError;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use domain::FieldError;
 use domain::donor::DonorKind;
 use domain::money::Fen;
 use serde::{Deserialize, Serialize};
@@ -17,7 +16,8 @@ use store::donations::{Channel, NewDonation};
 pub struct DonationRequest {
     pub fund_code: String,
     /// Integer fen (分): ¥123.45 is 12345.
-    pub amount_fen: i64,
+    #[schema(value_type = i64)]
+    pub amount_fen: Fen,
     #[serde(default)]
     pub donor_name: String,
     /// `individual` (default) or `enterprise`.
@@ -80,15 +80,12 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<DonationJson>), AppError> {
     let donor_kind = match req.donor_kind.as_deref() {
         None => DonorKind::Individual,
-        Some(k) => DonorKind::parse(k).ok_or(AppError::Invalid(vec![FieldError::new(
-            "donor_kind",
-            "donor_kind_invalid",
-        )]))?,
+        Some(k) => {
+            DonorKind::parse(k).ok_or(AppError::invalid("donor_kind", "donor_kind_invalid"))?
+        }
     };
-    let channel = Channel::parse(&req.channel).ok_or(AppError::Invalid(vec![FieldError::new(
-        "channel",
-        "channel_invalid",
-    )]))?;
+    let channel =
+        Channel::parse(&req.channel).ok_or(AppError::invalid("channel", "channel_invalid"))?;
     let idempotency_key = match headers.get("idempotency-key").map(|v| v.to_str()) {
         None => None,
         Some(Ok(k)) if !k.trim().is_empty() && k.len() <= 100 => Some(k.trim().to_string()),
@@ -107,7 +104,7 @@ pub async fn create(
         fund.scope(),
         &NewDonation {
             fund_code: fund.value().code.clone(),
-            amount: Fen(req.amount_fen),
+            amount: req.amount_fen,
             donor_kind,
             credit_code: req.credit_code,
             donor_name: req.donor_name,

@@ -6,6 +6,7 @@ use crate::auth::{InUnit, perm};
 use crate::error::AppError;
 use axum::Json;
 use axum::extract::{Path, State};
+use domain::money::Fen;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -15,7 +16,8 @@ pub struct DonorJson {
     pub phone_last4: String,
     pub credit_code: String,
     pub gifts: i64,
-    pub total_fen: i64,
+    #[schema(value_type = i64)]
+    pub total_fen: Fen,
 }
 
 /// Donors under the unit that share a credit code or a phone, in groups.
@@ -41,7 +43,7 @@ pub async fn duplicates(
                         phone_last4: d.phone_last4,
                         credit_code: d.credit_code,
                         gifts: d.gifts,
-                        total_fen: d.total.0,
+                        total_fen: d.total,
                     })
                     .collect()
             })
@@ -135,7 +137,8 @@ pub struct PledgeRequest {
     /// The enterprise's 统一社会信用代码.
     pub credit_code: String,
     pub year: i64,
-    pub pledge_fen: i64,
+    #[schema(value_type = i64)]
+    pub pledge_fen: Fen,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -144,8 +147,10 @@ pub struct PartnerJson {
     pub name: String,
     pub credit_code: String,
     pub year: i64,
-    pub pledge_fen: i64,
-    pub fulfilled_fen: i64,
+    #[schema(value_type = i64)]
+    pub pledge_fen: Fen,
+    #[schema(value_type = i64)]
+    pub fulfilled_fen: Fen,
 }
 
 #[derive(Deserialize)]
@@ -175,7 +180,7 @@ pub async fn pledge(
         &req.name,
         &req.credit_code,
         req.year,
-        domain::money::Fen(req.pledge_fen),
+        req.pledge_fen,
     )
     .await?;
     Ok(Json(serde_json::json!({ "donor_id": donor_id })))
@@ -207,8 +212,8 @@ pub async fn partners(
                 name: p.name,
                 credit_code: p.credit_code,
                 year: p.year,
-                pledge_fen: p.pledge.0,
-                fulfilled_fen: p.fulfilled.0,
+                pledge_fen: p.pledge,
+                fulfilled_fen: p.fulfilled,
             })
             .collect(),
     ))
@@ -249,10 +254,7 @@ pub async fn create_group(
 ) -> Result<(axum::http::StatusCode, Json<GroupCreated>), AppError> {
     let kind = domain::donor::DonorKind::parse(&req.kind)
         .filter(|k| k.is_group())
-        .ok_or(AppError::Invalid(vec![domain::FieldError::new(
-            "kind",
-            "group_kind_invalid",
-        )]))?;
+        .ok_or(AppError::invalid("kind", "group_kind_invalid"))?;
     let user = unit.user();
     let id = store::donors::create_group(
         &state.db,
@@ -310,7 +312,8 @@ pub async fn add_member(
 pub struct GroupMemberJson {
     pub id: i64,
     pub name: String,
-    pub given_fen: i64,
+    #[schema(value_type = i64)]
+    pub given_fen: Fen,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -319,7 +322,8 @@ pub struct GroupJson {
     pub kind: String,
     pub name: String,
     /// Given in the group's name.
-    pub given_fen: i64,
+    #[schema(value_type = i64)]
+    pub given_fen: Fen,
     pub members: Vec<GroupMemberJson>,
 }
 
@@ -342,14 +346,14 @@ pub async fn groups(
                 id: g.id,
                 kind: g.kind,
                 name: g.name,
-                given_fen: g.given.0,
+                given_fen: g.given,
                 members: g
                     .members
                     .into_iter()
                     .map(|m| GroupMemberJson {
                         id: m.id,
                         name: m.name,
-                        given_fen: m.given.0,
+                        given_fen: m.given,
                     })
                     .collect(),
             })

@@ -7,7 +7,6 @@ use crate::error::AppError;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use domain::FieldError;
 use domain::access::Permission;
 use domain::ledger::{FundKind, NewFund};
 use domain::org::DivisionCode;
@@ -60,23 +59,15 @@ pub async fn create(
     ApiJson(req): ApiJson<FundRequest>,
 ) -> Result<(StatusCode, Json<FundJson>), AppError> {
     let org = DivisionCode::parse(&req.org_code)
-        .map_err(|_| AppError::Invalid(vec![FieldError::new("org_code", "org_unknown")]))?;
+        .map_err(|_| AppError::invalid("org_code", "org_unknown"))?;
     let kind = match (req.restricted, req.kind.as_deref()) {
         (false, None | Some("unrestricted")) => FundKind::Unrestricted,
         (true, None) => FundKind::Project,
-        (true, Some(k)) => {
-            FundKind::parse(k)
-                .filter(|k| k.restricted())
-                .ok_or(AppError::Invalid(vec![FieldError::new(
-                    "kind",
-                    "fund_kind_invalid",
-                )]))?
-        }
+        (true, Some(k)) => FundKind::parse(k)
+            .filter(|k| k.restricted())
+            .ok_or(AppError::invalid("kind", "fund_kind_invalid"))?,
         (false, Some(_)) => {
-            return Err(AppError::Invalid(vec![FieldError::new(
-                "kind",
-                "fund_kind_invalid",
-            )]));
+            return Err(AppError::invalid("kind", "fund_kind_invalid"));
         }
     };
     // Unit codes are public facts: a unit outside the grants is refused, not hidden.
@@ -126,10 +117,7 @@ pub async fn set_status(
     super::ApiJson(req): super::ApiJson<ProjectStatusRequest>,
 ) -> Result<axum::http::StatusCode, crate::error::AppError> {
     let status = domain::matching::ProjectStatus::parse(&req.status).ok_or(
-        crate::error::AppError::Invalid(vec![domain::FieldError::new(
-            "status",
-            "project_status_invalid",
-        )]),
+        crate::error::AppError::invalid("status", "project_status_invalid"),
     )?;
     // A fund in the path that is not the caller's answers exactly like one that does not exist.
     let fund = caller

@@ -10,6 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, Method, header};
 use domain::micro::{ItemInput, MAX_BATCH_ITEMS, SignatureRefusal, check_item};
+use domain::money::Fen;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -73,7 +74,7 @@ async fn signed_partner(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(domain::micro::parse_authorization)
-        .ok_or(AppError::SignatureRefused("signature_missing"))?;
+        .ok_or(AppError::signature_refused("signature_missing"))?;
     let now = store::now_ms();
     let day = domain::time::china_day(now);
     let path_and_query = uri
@@ -94,23 +95,24 @@ async fn signed_partner(
             now / 1000,
         )
         .map_err(|r| match r {
-            SignatureRefusal::Stale => AppError::SignatureRefused("timestamp_stale"),
-            SignatureRefusal::BadSignature => AppError::SignatureRefused("signature_invalid"),
+            SignatureRefusal::Stale => AppError::signature_refused("timestamp_stale"),
+            SignatureRefusal::BadSignature => AppError::signature_refused("signature_invalid"),
         })
     };
     if let Some(key) = cached {
         match verify(&key) {
             Ok(()) => return Ok(key),
             // Perhaps signed with a new secret: read the key again.
-            Err(AppError::SignatureRefused("signature_invalid")) => {
-                state.partner_keys.forget(signed.partner_id)
-            }
+            Err(AppError::Refused {
+                code: "signature_invalid",
+                ..
+            }) => state.partner_keys.forget(signed.partner_id),
             Err(e) => return Err(e),
         }
     }
     let key = store::micro::partner_key(&state.db, signed.partner_id, &day)
         .await?
-        .ok_or(AppError::SignatureRefused("partner_unknown"))?;
+        .ok_or(AppError::signature_refused("partner_unknown"))?;
     verify(&key)?;
     if from == KeyFrom::Cache {
         state.partner_keys.put(&day, &key);
@@ -199,9 +201,15 @@ pub async fn micro_donations(
         });
     }
     if inputs.len() > MAX_BATCH_ITEMS {
-        return Err(AppError::BatchTooLarge);
+        return Err(AppError::Refused {
+            status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            code: "batch_too_large",
+        });
     }
-    let terms = key.terms.clone().ok_or(AppError::AgreementInactive)?;
+    let terms = key.terms.clone().ok_or(AppError::Refused {
+        status: axum::http::StatusCode::FORBIDDEN,
+        code: "agreement_inactive",
+    })?;
     let lang = crate::i18n::Lang::for_api(&headers);
     let now = store::now_ms();
     let not_before = now - key.retention_days * 86_400_000;
@@ -227,7 +235,7 @@ pub async fn micro_donations(
         // says (unknown partner, or a signature that no longer holds).
         state.partner_keys.forget(key.partner_id);
         signed_partner(&state, &headers, &method, &uri, &body, KeyFrom::Database).await?;
-        return Err(AppError::SignatureRefused("partner_unknown"));
+        return Err(AppError::signature_refused("partner_unknown"));
     }
     rejected.extend(outcome.rejected);
     rejected.sort_by_key(|(i, _)| *i);
@@ -249,9 +257,11 @@ pub async fn micro_donations(
 pub struct DayJson {
     pub date: String,
     pub accepted_count: i64,
-    pub accepted_fen: i64,
+    #[schema(value_type = i64)]
+    pub accepted_fen: Fen,
     pub refund_count: i64,
-    pub refund_fen: i64,
+    #[schema(value_type = i64)]
+    pub refund_fen: Fen,
     /// Booked in the ledger by a settlement.
     pub settled: bool,
 }
@@ -290,9 +300,9 @@ pub async fn summary(
     Ok(Json(DayJson {
         date: d.date,
         accepted_count: d.accepted_count,
-        accepted_fen: d.accepted_fen,
+        accepted_fen: d.accepted,
         refund_count: d.refund_count,
-        refund_fen: d.refund_fen,
+        refund_fen: d.refunded,
         settled: d.settled,
     }))
 }

@@ -4,7 +4,8 @@ use crate::AppState;
 use crate::error::AppError;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use serde::Serialize;
+use domain::money::Fen;
+use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PublicEntryJson {
@@ -13,7 +14,8 @@ pub struct PublicEntryJson {
     /// `donation`, `matching`, `disbursement` or `reversal`.
     pub kind: String,
     /// Positive in, negative out, in fen.
-    pub amount_fen: i64,
+    #[schema(value_type = i64)]
+    pub amount_fen: Fen,
     /// For gifts: the donor's name if they agreed to publish it, else masked ("张*").
     pub donor: Option<String>,
 }
@@ -22,15 +24,17 @@ pub struct PublicEntryJson {
 pub struct PublicFundJson {
     pub fund_code: String,
     pub fund_name: String,
-    pub raised_fen: i64,
-    pub matched_fen: i64,
-    pub spent_fen: i64,
-    pub balance_fen: i64,
+    #[schema(value_type = i64)]
+    pub raised_fen: Fen,
+    #[schema(value_type = i64)]
+    pub matched_fen: Fen,
+    #[schema(value_type = i64)]
+    pub spent_fen: Fen,
+    #[schema(value_type = i64)]
+    pub balance_fen: Fen,
     /// Newest first, at most 200.
     pub entries: Vec<PublicEntryJson>,
 }
-
-pub const PUBLIC_ENTRIES: i64 = 200;
 
 /// A fund's live totals and every income and expense line.
 #[utoipa::path(
@@ -42,23 +46,23 @@ pub async fn fund(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Json<PublicFundJson>, AppError> {
-    let f = store::public::public_fund(&state.db, &code, PUBLIC_ENTRIES)
+    let f = store::public::public_fund(&state.db, &code, store::public::PUBLIC_ENTRIES)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(PublicFundJson {
         fund_code: f.fund_code,
         fund_name: f.fund_name,
-        raised_fen: f.raised_fen,
-        matched_fen: f.matched_fen,
-        spent_fen: f.spent_fen,
-        balance_fen: f.balance_fen,
+        raised_fen: f.totals.raised,
+        matched_fen: f.totals.matched,
+        spent_fen: f.totals.spent,
+        balance_fen: f.totals.balance,
         entries: f
             .entries
             .into_iter()
             .map(|e| PublicEntryJson {
                 date: domain::time::fmt_china(e.at_ms),
                 kind: e.kind,
-                amount_fen: e.amount_fen,
+                amount_fen: e.amount,
                 donor: e.donor,
             })
             .collect(),
@@ -70,10 +74,14 @@ pub struct PublicTotalsJson {
     /// Division code (empty for the whole network).
     pub code: String,
     pub name: String,
-    pub raised_fen: i64,
-    pub matched_fen: i64,
-    pub spent_fen: i64,
-    pub balance_fen: i64,
+    #[schema(value_type = i64)]
+    pub raised_fen: Fen,
+    #[schema(value_type = i64)]
+    pub matched_fen: Fen,
+    #[schema(value_type = i64)]
+    pub spent_fen: Fen,
+    #[schema(value_type = i64)]
+    pub balance_fen: Fen,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -90,11 +98,16 @@ fn totals_json(code: &str, name: &str, t: &store::public::FundTotals) -> PublicT
     PublicTotalsJson {
         code: code.to_string(),
         name: name.to_string(),
-        raised_fen: t.raised_fen,
-        matched_fen: t.matched_fen,
-        spent_fen: t.spent_fen,
-        balance_fen: t.balance_fen,
+        raised_fen: t.raised,
+        matched_fen: t.matched,
+        spent_fen: t.spent,
+        balance_fen: t.balance,
     }
+}
+
+#[derive(Deserialize)]
+pub struct RollupQuery {
+    pub org: Option<String>,
 }
 
 /// A unit's subtree rolled up: totals, per unit one level below, and its own funds — the same
@@ -106,9 +119,11 @@ fn totals_json(code: &str, name: &str, t: &store::public::FundTotals) -> PublicT
 )]
 pub async fn rollup(
     State(state): State<AppState>,
-    Query(q): Query<crate::pages::public::IndexQuery>,
+    Query(q): Query<RollupQuery>,
 ) -> Result<Json<PublicUnitJson>, AppError> {
-    let v = crate::pages::public::unit_view(&state, q.org.as_deref()).await?;
+    let v = store::public::unit_view(&state.db, q.org.as_deref())
+        .await?
+        .ok_or(AppError::NotFound)?;
     let (code, name) = v.unit.as_ref().map_or((String::new(), String::new()), |u| {
         (u.code.clone(), u.name.clone())
     });

@@ -2,6 +2,7 @@
 //! against the floor, management fees against the ceiling, and a warning when this year's pace
 //! will miss.
 
+use super::filters;
 use super::{Layout, render};
 use crate::AppState;
 use crate::auth::{InUnit, Viewer, perm};
@@ -66,13 +67,10 @@ pub async fn update_profile(
     let scope = unit
         .scope_at(Permission::ManageFunds, &entity.path())
         .ok_or(AppError::Forbidden)?;
-    let org_type =
-        form.get("org_type")
-            .and_then(|t| OrgType::parse(t))
-            .ok_or(AppError::Invalid(vec![domain::FieldError::new(
-                "org_type",
-                "org_type_invalid",
-            )]))?;
+    let org_type = form
+        .get("org_type")
+        .and_then(|t| OrgType::parse(t))
+        .ok_or(AppError::invalid("org_type", "org_type_invalid"))?;
     let user = unit.user();
     store::compliance::set_profile(
         &state.db,
@@ -107,9 +105,9 @@ pub async fn show(
             .ok_or(AppError::NotFound)?;
     let assessment = assess(&rule, &figures);
     let layout = Layout::new(&viewer.ctx, &format!("/orgs/{code}/compliance"));
-    let pace = |spent: i64| {
-        if assessment.required_spending.0 > 0 {
-            spent * 1000 / assessment.required_spending.0
+    let pace = |spent: domain::money::Fen| {
+        if assessment.required_spending.is_positive() {
+            spent.permille_of(assessment.required_spending)
         } else {
             1000
         }
@@ -124,11 +122,11 @@ pub async fn show(
         &[
             Bar {
                 label: &done,
-                permille: pace(figures.charitable_spending.0),
+                permille: pace(figures.charitable_spending),
             },
             Bar {
                 label: &projected,
-                permille: pace(assessment.projected_spending.0),
+                permille: pace(assessment.projected_spending),
             },
             Bar {
                 label: &mgmt,

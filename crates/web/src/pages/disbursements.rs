@@ -2,6 +2,7 @@
 //! officer, a second approval from the level above for large amounts, then payment into the
 //! ledger. Each person sees only the buttons the rules let them press; the store decides again.
 
+use super::filters;
 use super::form_data::FormData;
 use super::{Layout, render_as};
 use crate::AppState;
@@ -189,7 +190,7 @@ pub async fn set_threshold(
         )
         .await
         .map_err(AppError::from),
-        Err(e) => Err(AppError::Invalid(vec![e])),
+        Err(e) => Err(AppError::from(e)),
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!(

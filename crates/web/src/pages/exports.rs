@@ -6,7 +6,6 @@ use crate::auth::{InUnit, Viewer, perm};
 use crate::error::AppError;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use domain::FieldError;
 use domain::time::{china_day, fmt_china};
 use serde::Deserialize;
 use xfer::export::{Cell, Format, write_table};
@@ -29,10 +28,8 @@ pub async fn download(
     unit: InUnit<perm::ViewMoney>,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, AppError> {
-    let format = Format::parse(&q.format).ok_or(AppError::Invalid(vec![FieldError::new(
-        "format",
-        "export_format_invalid",
-    )]))?;
+    let format =
+        Format::parse(&q.format).ok_or(AppError::invalid("format", "export_format_invalid"))?;
     let lang = viewer.ctx.lang;
     let h = |k: &str| lang.t(&format!("export.{k}")).into_owned();
     let (sheet, headers, rows): (String, Vec<String>, Vec<Vec<Cell>>) = match q.what.as_str() {
@@ -148,10 +145,7 @@ pub async fn download(
             )
         }
         _ => {
-            return Err(AppError::Invalid(vec![FieldError::new(
-                "what",
-                "export_what_invalid",
-            )]));
+            return Err(AppError::invalid("what", "export_what_invalid"));
         }
     };
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();

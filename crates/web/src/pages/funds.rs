@@ -1,6 +1,7 @@
 //! A unit's funds with their balances; an admin of the unit closes a fund (no more gifts or
 //! payments, its history kept) or opens it again.
 
+use super::filters;
 use super::form_data::FormData;
 use super::{Layout, render};
 use crate::AppState;

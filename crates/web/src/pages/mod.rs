@@ -6,6 +6,7 @@ pub mod disbursements;
 pub mod donations;
 pub mod exports;
 pub mod feedback;
+pub mod filters;
 pub mod form_data;
 pub mod funds;
 pub mod login;

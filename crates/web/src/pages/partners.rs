@@ -2,6 +2,7 @@
 //! agreement and hands over its API secret (shown once), rotates or revokes it; finance imports
 //! what the partner remitted and sees each settlement matched, missing, under- or over-paid.
 
+use super::filters;
 use super::form_data::FormData;
 use super::{Layout, render_as};
 use crate::AppState;
@@ -110,16 +111,16 @@ pub async fn create(
     let lang = viewer.ctx.lang;
     // A fixed amount per order, or a share of the order value up to a cap per order.
     let terms = if submitted.share_percent.trim().is_empty() {
-        domain::money::Fen::parse_yuan("per_order", &submitted.per_order_fen).map(|f| (f.0, 0, f.0))
+        domain::money::Fen::parse_yuan("per_order", &submitted.per_order_fen).map(|f| (f, 0, f))
     } else {
         domain::micro::percent_to_bp("share_percent", &submitted.share_percent).and_then(|bp| {
             domain::money::Fen::parse_yuan("max_per_order", &submitted.max_per_order)
-                .map(|cap| (0, bp, cap.0))
+                .map(|cap| (domain::money::Fen::ZERO, bp, cap))
         })
     };
     let result = match terms {
-        Err(e) => Err(AppError::Invalid(vec![e])),
-        Ok((per_order_fen, share_bp, max_per_order_fen)) => store::micro::create_partner(
+        Err(e) => Err(AppError::from(e)),
+        Ok((per_order, share_bp, max_per_order)) => store::micro::create_partner(
             &state.db,
             &unit.user().actor(),
             unit.scope(),
@@ -128,9 +129,9 @@ pub async fn create(
                 credit_code: submitted.credit_code.clone(),
                 org_code: unit.unit().code.clone(),
                 fund_code: submitted.fund_code.clone(),
-                per_order_fen,
+                per_order,
                 share_bp,
-                max_per_order_fen,
+                max_per_order,
                 starts_on: submitted.starts_on.trim().into(),
                 ends_on: submitted.ends_on.trim().into(),
                 settlement_days: submitted.settlement_days.trim().parse().unwrap_or(0),
@@ -202,16 +203,13 @@ struct DetailPage {
     unit: OrgUnit,
     partner: PartnerRow,
     lines: Vec<Reconciled>,
-    unplaced: Vec<(String, String, i64, String)>,
+    unplaced: Vec<store::micro::Unplaced>,
     can_import: bool,
     report: Option<RemittanceReport>,
     problem: Option<String>,
 }
 
 impl DetailPage {
-    fn yuan(&self, fen: &i64) -> String {
-        super::public::yuan(fen)
-    }
     fn standing(&self, r: &Reconciled) -> String {
         self.layout
             .t(&format!("recon.{}", r.standing.key()))

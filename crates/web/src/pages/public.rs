@@ -1,9 +1,9 @@
 //! The public portal (M9): no login; every fund's live totals and every income and expense
 //! line, donors masked unless they agreed, beneficiaries never named.
 
+use super::filters;
 use super::{Layout, render, render_as};
 use crate::AppState;
-use crate::api::public::PUBLIC_ENTRIES;
 use crate::auth::PageContext;
 use crate::charts::{Bar, percent_bars};
 use crate::error::AppError;
@@ -32,15 +32,7 @@ struct IndexPage {
     partners: Vec<(i64, String)>,
 }
 
-/// `¥1,234.50` for templates.
-pub fn yuan(fen: &i64) -> String {
-    Fen(*fen).display()
-}
-
 impl IndexPage {
-    fn yuan(&self, fen: &i64) -> String {
-        yuan(fen)
-    }
     fn kind_name(&self, f: &Fund) -> String {
         self.layout
             .t(&format!("fund.kind.{}", f.kind.key()))
@@ -48,94 +40,9 @@ impl IndexPage {
     }
 }
 
-fn add(total: &mut FundTotals, t: &FundTotals) {
-    total.raised_fen += t.raised_fen;
-    total.matched_fen += t.matched_fen;
-    total.spent_fen += t.spent_fen;
-    total.balance_fen += t.balance_fen;
-}
-
 #[derive(Deserialize)]
 pub struct IndexQuery {
     pub org: Option<String>,
-}
-
-/// What the public sees of a unit's subtree (or the whole network): totals, the same rolled up
-/// per unit one level below, and the funds the unit holds itself. The page and the JSON feed
-/// both read it here.
-pub struct UnitView {
-    pub unit: Option<OrgUnit>,
-    pub total: FundTotals,
-    pub below: Vec<(OrgUnit, FundTotals)>,
-    pub funds: Vec<(Fund, FundTotals)>,
-}
-
-pub async fn unit_view(state: &AppState, org: Option<&str>) -> Result<UnitView, AppError> {
-    // Unit names and places are public facts.
-    let unit = match org.filter(|c| !c.trim().is_empty()) {
-        Some(code) => Some(
-            store::public::unit(&state.db, code.trim())
-                .await?
-                .ok_or(AppError::NotFound)?,
-        ),
-        None => None,
-    };
-    // Where the page starts: the unit, or the top of the tree — stepping down while the tree
-    // has a single branch there (the province above an imported city, the city itself).
-    let mut base = unit
-        .as_ref()
-        .map_or("/".to_string(), |u| u.org_path.clone());
-    let mut level = unit.as_ref().map(|u| u.level);
-    let mut below: Vec<(OrgUnit, FundTotals)> = Vec::new();
-    let mut total = FundTotals::default();
-    let mut opened_top = false;
-    loop {
-        let next = match level {
-            None => Some(domain::org::Level::Province),
-            Some(l) => l.below(),
-        };
-        let Some(next) = next else {
-            let own = store::public::public_rollup(&state.db, &base, 1).await?;
-            for t in own.values() {
-                add(&mut total, t);
-            }
-            break;
-        };
-        let groups = store::public::public_rollup(&state.db, &base, next.code_len()).await?;
-        total = FundTotals::default();
-        for t in groups.values() {
-            add(&mut total, t);
-        }
-        let children: Vec<&str> = groups
-            .keys()
-            .map(String::as_str)
-            .filter(|c| !c.is_empty())
-            .collect();
-        let units: Vec<(OrgUnit, FundTotals)> = store::public::units(&state.db, &children)
-            .await?
-            .into_iter()
-            .map(|u| {
-                let sum = groups.get(&u.code).copied().unwrap_or_default();
-                (u, sum)
-            })
-            .collect();
-        // The whole network with one unit on top (one city): open at that unit's children.
-        if unit.is_none() && children.len() == 1 && !groups.contains_key("") && !opened_top {
-            opened_top = !units.is_empty();
-            base = format!("{base}{}/", children[0]);
-            level = Some(next);
-            continue;
-        }
-        below = units;
-        break;
-    }
-    let funds = store::public::public_funds_at(&state.db, &base).await?;
-    Ok(UnitView {
-        unit,
-        total,
-        below,
-        funds,
-    })
 }
 
 /// Every fund (or those of one unit's subtree), with totals rolled up per unit below.
@@ -144,7 +51,9 @@ pub async fn index(
     ctx: PageContext,
     Query(q): Query<IndexQuery>,
 ) -> Result<Response, AppError> {
-    let v = unit_view(&state, q.org.as_deref()).await?;
+    let v = store::public::unit_view(&state.db, q.org.as_deref())
+        .await?
+        .ok_or(AppError::NotFound)?;
     let partners = if v.unit.is_none() {
         store::public::partners(&state.db).await?
     } else {
@@ -177,9 +86,6 @@ struct FundPage {
 }
 
 impl FundPage {
-    fn yuan(&self, fen: &i64) -> String {
-        yuan(fen)
-    }
     fn date(&self, ms: &i64) -> String {
         domain::time::fmt_china(*ms)
     }
@@ -266,13 +172,17 @@ async fn fund_page(
     thanks: bool,
     problem: Option<(StatusCode, String)>,
 ) -> Result<Response, AppError> {
-    let f = store::public::public_fund(&state.db, code, PUBLIC_ENTRIES)
+    let f = store::public::public_fund(&state.db, code, store::public::PUBLIC_ENTRIES)
         .await?
         .ok_or(AppError::NotFound)?;
     let layout = Layout::new(ctx, &format!("/public/funds/{code}"));
     // Where the money went, as shares of all that came in.
-    let came_in = (f.raised_fen + f.matched_fen).max(1);
-    let share = |x: i64| x.max(0) * 1000 / came_in;
+    let came_in = f
+        .totals
+        .raised
+        .checked_add(f.totals.matched)
+        .ok_or(store::StoreError::Overflow)?;
+    let share = |x: Fen| x.max(Fen::ZERO).permille_of(came_in);
     let (raised, matched, spent, held) = (
         layout.t("public.raised"),
         layout.t("public.matched"),
@@ -284,19 +194,19 @@ async fn fund_page(
         &[
             Bar {
                 label: &raised,
-                permille: share(f.raised_fen),
+                permille: share(f.totals.raised),
             },
             Bar {
                 label: &matched,
-                permille: share(f.matched_fen),
+                permille: share(f.totals.matched),
             },
             Bar {
                 label: &spent,
-                permille: share(f.spent_fen),
+                permille: share(f.totals.spent),
             },
             Bar {
                 label: &held,
-                permille: share(f.balance_fen),
+                permille: share(f.totals.balance),
             },
         ],
     );
@@ -353,16 +263,12 @@ struct PartnerPage {
     name: String,
     /// Newest first.
     days: Vec<store::public::PublicDay>,
-    total_fen: i64,
+    total: Fen,
     total_orders: i64,
     chart: String,
 }
 
-impl PartnerPage {
-    fn yuan(&self, fen: &i64) -> String {
-        yuan(fen)
-    }
-}
+impl PartnerPage {}
 
 /// An e-commerce partner's giving, day by day, with the running total; never single orders.
 pub async fn partner(
@@ -376,20 +282,20 @@ pub async fn partner(
         .find(|(p, _)| *p == id)
         .ok_or(AppError::NotFound)?;
     let mut days = store::public::public_days(&state.db, id).await?;
-    let total_fen = days.last().map(|d| d.running_fen).unwrap_or(0);
+    let total = days.last().map_or(Fen::ZERO, |d| d.running);
     let total_orders = days.iter().map(|d| d.orders).sum();
     days.reverse();
     let layout = Layout::new(&ctx, &format!("/public/partners/{id}"));
     // The last 14 days, each against the biggest of them.
     let recent: Vec<&store::public::PublicDay> = days.iter().take(14).collect();
-    let top = recent.iter().map(|d| d.net_fen).max().unwrap_or(1).max(1);
+    let top = recent.iter().map(|d| d.net).max().unwrap_or(Fen::ZERO);
     let labels: Vec<String> = recent.iter().map(|d| d.day[5..].to_string()).collect();
     let bars: Vec<Bar> = recent
         .iter()
         .zip(&labels)
         .map(|(d, label)| Bar {
             label,
-            permille: d.net_fen.max(0) * 1000 / top,
+            permille: d.net.max(Fen::ZERO).permille_of(top),
         })
         .collect();
     let chart = percent_bars(&layout.t("partner.chart"), &bars);
@@ -397,7 +303,7 @@ pub async fn partner(
         layout,
         name,
         days,
-        total_fen,
+        total,
         total_orders,
         chart,
     }))

@@ -1,6 +1,7 @@
 //! The printable 公益事业捐赠票据, and a donor tracing their own gift with the receipt's number
 //! and trace code — limited per address and per receipt, so neither can be guessed.
 
+use super::filters;
 use super::{Layout, render, render_as};
 use crate::AppState;
 use crate::auth::{ClientAddr, InUnit, PageContext, Viewer, perm, pre_session_token};
@@ -60,9 +61,6 @@ struct TracePage {
 }
 
 impl TracePage {
-    fn yuan(&self, f: &domain::money::Fen) -> String {
-        f.display()
-    }
     fn date(&self, ms: &i64) -> String {
         domain::time::fmt_china(*ms)
     }

@@ -2,6 +2,7 @@
 //! been imported before, what looks like a line of an earlier file (for them to book or
 //! dismiss), and which payments could not be put to a known donor.
 
+use super::filters;
 use super::form_data::FormData;
 use super::{Layout, render_as};
 use crate::AppState;

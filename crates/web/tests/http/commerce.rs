@@ -13,9 +13,9 @@ both_backends!(
             credit_code: code.into(),
             org_code: "410323".into(),
             fund_code: "XA-GEN".into(),
-            per_order_fen: 10,
+            per_order: domain::money::Fen::new(10),
             share_bp: 0,
-            max_per_order_fen: 0,
+            max_per_order: domain::money::Fen::new(0),
             starts_on: "2020-01-01".into(),
             ends_on: ends_on.into(),
             settlement_days: 1,
@@ -333,7 +333,7 @@ both_backends!(
         .unwrap();
         let p = listed.iter().find(|p| p.name == "按比例电商").unwrap();
         assert_eq!(
-            (p.share_bp, p.max_per_order_fen, p.per_order_fen),
+            (p.share_bp, p.max_per_order.fen(), p.per_order.fen()),
             (150, 500, 0)
         );
         // Only an admin signs agreements: the county's staff may not.

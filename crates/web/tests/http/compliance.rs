@@ -19,7 +19,7 @@ both_backends!(
             receipt_wanted: false,
             ..store::donations::NewDonation::cash(
                 "XA-GEN",
-                domain::money::Fen(100_000_000),
+                domain::money::Fen::new(100_000_000),
                 "王芳",
                 "",
             )
@@ -29,7 +29,7 @@ both_backends!(
             .unwrap();
         let pay = domain::ledger::TxDraft::disbursement(
             "XA-GEN",
-            domain::money::Fen(1_000_000),
+            domain::money::Fen::new(1_000_000),
             domain::ledger::FunctionCode::Program,
             "助学",
         )
@@ -39,7 +39,7 @@ both_backends!(
             .unwrap();
         let fees = domain::ledger::TxDraft::disbursement(
             "XA-GEN",
-            domain::money::Fen(500_000),
+            domain::money::Fen::new(500_000),
             domain::ledger::FunctionCode::Management,
             "办公",
         )
@@ -64,11 +64,14 @@ both_backends!(
         );
         assert_eq!(
             figures.base,
-            domain::money::Fen(100_000_000),
+            domain::money::Fen::new(100_000_000),
             "last year's income"
         );
-        assert_eq!(figures.charitable_spending, domain::money::Fen(1_000_000));
-        assert_eq!(figures.total_spending, domain::money::Fen(1_500_000));
+        assert_eq!(
+            figures.charitable_spending,
+            domain::money::Fen::new(1_000_000)
+        );
+        assert_eq!(figures.total_spending, domain::money::Fen::new(1_500_000));
 
         let admin = app.browser("city.admin").await;
         // A village's page shows the books of the county that keeps them.

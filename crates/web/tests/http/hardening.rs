@@ -185,13 +185,19 @@ both_backends!(
                     .unwrap()
             }
         };
-        assert_eq!(threshold("410323").await, domain::money::Fen(30_000_00));
+        assert_eq!(
+            threshold("410323").await,
+            domain::money::Fen::new(30_000_00)
+        );
         // Its villages share it; the other county keeps the default.
         assert_eq!(
             threshold("410323101001").await,
-            domain::money::Fen(30_000_00)
+            domain::money::Fen::new(30_000_00)
         );
-        assert_ne!(threshold("410302").await, domain::money::Fen(30_000_00));
+        assert_ne!(
+            threshold("410302").await,
+            domain::money::Fen::new(30_000_00)
+        );
         // Staff of the county may not set it; the form is not even shown to them.
         let staff = app.browser("xinan.staff").await;
         assert_eq!(

@@ -36,7 +36,7 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
     .await
     .unwrap();
     let walk_gift =
-        store::donations::NewDonation::cash("WALK-FUND", domain::money::Fen(100), "走查", "");
+        store::donations::NewDonation::cash("WALK-FUND", domain::money::Fen::new(100), "走查", "");
     store::donations::record(
         &app.db,
         &Actor::cli("test"),
@@ -59,7 +59,7 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
         &domain::access::System::operator("test").scope(),
         "WALK-FUND",
         "走查商户",
-        domain::money::Fen(50),
+        domain::money::Fen::new(50),
         domain::ledger::FunctionCode::Program,
         "走查",
         // Evidence to walk to (id 1).
@@ -80,9 +80,9 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
             credit_code: "91410300MA4417000J".into(),
             org_code: target.into(),
             fund_code: "WALK-FUND".into(),
-            per_order_fen: 10,
+            per_order: domain::money::Fen::new(10),
             share_bp: 0,
-            max_per_order_fen: 10,
+            max_per_order: domain::money::Fen::new(10),
             starts_on: "2020-01-01".into(),
             ends_on: "2099-12-31".into(),
             settlement_days: 1,
@@ -103,7 +103,7 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
             &[store::statements::StatementLine {
                 row: 2,
                 date: "2026-03-01".into(),
-                amount: domain::money::Fen(500),
+                amount: domain::money::Fen::new(500),
                 payer: "某某".into(),
                 reference: "无".into(),
                 bank_ref: String::new(),
@@ -298,7 +298,7 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
             .get(&domain::ledger::AccountKind::Cash)
             .copied()
             .unwrap_or_default()
-            .0,
+            .fen(),
         200,
         "the walk's own gift and the insider's, nothing from the outsider"
     );

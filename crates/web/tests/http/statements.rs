@@ -13,7 +13,7 @@ both_backends!(
             receipt_wanted: false,
             ..store::donations::NewDonation::cash(
                 "XA-GEN",
-                domain::money::Fen(100),
+                domain::money::Fen::new(100),
                 "王芳",
                 "13903791234",
             )
