@@ -199,6 +199,13 @@ pub enum TxKind {
 }
 
 impl TxKind {
+    pub const ALL: [TxKind; 4] = [
+        TxKind::Donation,
+        TxKind::Matching,
+        TxKind::Disbursement,
+        TxKind::Reversal,
+    ];
+
     pub fn key(self) -> &'static str {
         match self {
             TxKind::Donation => "donation",
@@ -209,14 +216,7 @@ impl TxKind {
     }
 
     pub fn parse(s: &str) -> Option<TxKind> {
-        [
-            TxKind::Donation,
-            TxKind::Matching,
-            TxKind::Disbursement,
-            TxKind::Reversal,
-        ]
-        .into_iter()
-        .find(|k| k.key() == s)
+        TxKind::ALL.into_iter().find(|k| k.key() == s)
     }
 }
 

@@ -724,7 +724,7 @@ pub fn print_report(report: &store::org_units::ImportReport) {
     for (level, c) in &report.levels {
         println!(
             "{:<14}{:>10}{:>8}{:>8}{:>8}{:>8}",
-            web::i18n::Lang::ZhCn.t(&format!("level.{}", level.key())),
+            web::i18n::Lang::ZhCn.label(level),
             c.read,
             c.added,
             c.renamed,

@@ -98,7 +98,7 @@ pub struct Disbursement {
     pub entity_code: String,
     pub payee: String,
     pub amount: Fen,
-    pub function: String,
+    pub function: FunctionCode,
     pub purpose: String,
     pub state: State,
     pub threshold: Fen,
@@ -269,7 +269,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Disbursement> {
         entity_code: r.try_get(3)?,
         payee: r.try_get(4)?,
         amount: Fen::new(r.try_get(5)?),
-        function: r.try_get(6)?,
+        function: crate::closed_set(r, 6, FunctionCode::parse)?,
         purpose: r.try_get(7)?,
         state: State::parse(&state).ok_or(StoreError::NotFound)?,
         threshold: Fen::new(r.try_get(9)?),
@@ -348,7 +348,7 @@ pub async fn act(
     })?;
     let mut ledger_id = d.ledger_transaction_id;
     if action == Action::Pay {
-        let function = FunctionCode::parse(&d.function).unwrap_or(FunctionCode::Other);
+        let function = d.function;
         let draft = TxDraft::disbursement(
             &d.fund_code,
             d.amount,

@@ -195,6 +195,26 @@ pub fn now_ms() -> i64 {
 }
 
 /// Maps a unique-constraint violation to [`StoreError::Conflict`] naming the field.
+/// A closed set's value read from a column (a channel, an expense function…): a stored key that
+/// `parse` does not know is a decode error, never quietly some default.
+pub(crate) fn closed_set<T, I>(
+    row: &sqlx::any::AnyRow,
+    column: I,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<T>
+where
+    I: sqlx::ColumnIndex<sqlx::any::AnyRow> + std::fmt::Debug + Copy,
+{
+    use sqlx::Row;
+    let key: String = row.try_get(column)?;
+    parse(&key).ok_or_else(|| {
+        StoreError::Db(sqlx::Error::ColumnDecode {
+            index: format!("{column:?}"),
+            source: format!("unknown value {key:?}").into(),
+        })
+    })
+}
+
 pub(crate) fn conflict_as(field: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     move |e| match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(field),

@@ -1221,6 +1221,13 @@ pub enum Standing {
 }
 
 impl Standing {
+    pub const ALL: [Standing; 4] = [
+        Standing::Matched,
+        Standing::Missing,
+        Standing::Underpaid,
+        Standing::Overpaid,
+    ];
+
     pub fn key(self) -> &'static str {
         match self {
             Standing::Matched => "matched",

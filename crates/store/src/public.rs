@@ -131,8 +131,7 @@ pub fn masked_name(name: &str, publish: bool) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PublicEntry {
     pub at_ms: i64,
-    /// `donation`, `matching`, `disbursement` or `reversal`.
-    pub kind: String,
+    pub kind: domain::ledger::TxKind,
     /// Positive in, negative out.
     pub amount: Fen,
     /// The donor as the public may see them (masked unless they agreed), for gifts.
@@ -184,7 +183,7 @@ pub async fn public_fund(db: &Db, code: &str, limit: i64) -> Result<Option<FundP
         let publish: Option<i64> = r.try_get(4)?;
         entries.push(PublicEntry {
             at_ms: r.try_get(0)?,
-            kind: r.try_get(1)?,
+            kind: crate::closed_set(&r, 1, domain::ledger::TxKind::parse)?,
             amount: Fen::new(r.try_get(2)?),
             donor: name.map(|n| masked_name(&n, publish == Some(1))),
         });

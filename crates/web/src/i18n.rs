@@ -70,6 +70,11 @@ impl Lang {
         s
     }
 
+    /// The words for a value of a closed set (a channel, a fund kind, a payment's state…).
+    pub fn label(self, value: impl Label) -> String {
+        self.t(value.label_key()).into_owned()
+    }
+
     /// The message for a field error code (`err.<code>`).
     pub fn error(self, code: &str) -> String {
         self.t(&format!("err.{code}")).into_owned()
@@ -89,6 +94,118 @@ impl Lang {
         match self {
             Lang::ZhCn => Lang::En,
             Lang::En => Lang::ZhCn,
+        }
+    }
+}
+
+/// A value of a closed set the pages name: its locale key, written out in a match so that the
+/// key test checks the words of every value of every set.
+pub trait Label {
+    fn label_key(&self) -> &'static str;
+}
+
+impl<T: Label + ?Sized> Label for &T {
+    fn label_key(&self) -> &'static str {
+        (**self).label_key()
+    }
+}
+
+impl Label for domain::org::Level {
+    fn label_key(&self) -> &'static str {
+        use domain::org::Level;
+        match self {
+            Level::Province => "level.province",
+            Level::City => "level.city",
+            Level::County => "level.county",
+            Level::Township => "level.township",
+            Level::Village => "level.village",
+        }
+    }
+}
+
+impl Label for domain::ledger::FundKind {
+    fn label_key(&self) -> &'static str {
+        use domain::ledger::FundKind;
+        match self {
+            FundKind::Unrestricted => "fund.kind.unrestricted",
+            FundKind::Project => "fund.kind.project",
+            FundKind::Special => "fund.kind.special",
+            FundKind::Village => "fund.kind.village",
+        }
+    }
+}
+
+impl Label for domain::ledger::TxKind {
+    fn label_key(&self) -> &'static str {
+        use domain::ledger::TxKind;
+        match self {
+            TxKind::Donation => "ledger.kind.donation",
+            TxKind::Matching => "ledger.kind.matching",
+            TxKind::Disbursement => "ledger.kind.disbursement",
+            TxKind::Reversal => "ledger.kind.reversal",
+        }
+    }
+}
+
+impl Label for domain::ledger::FunctionCode {
+    fn label_key(&self) -> &'static str {
+        use domain::ledger::FunctionCode;
+        match self {
+            FunctionCode::Program => "disb.function.program",
+            FunctionCode::Management => "disb.function.management",
+            FunctionCode::Fundraising => "disb.function.fundraising",
+            FunctionCode::Other => "disb.function.other",
+        }
+    }
+}
+
+impl Label for domain::disbursement::State {
+    fn label_key(&self) -> &'static str {
+        use domain::disbursement::State;
+        match self {
+            State::Requested => "disb.state.requested",
+            State::AwaitingUpper => "disb.state.awaiting_upper",
+            State::Approved => "disb.state.approved",
+            State::Paid => "disb.state.paid",
+            State::Rejected => "disb.state.rejected",
+            State::Cancelled => "disb.state.cancelled",
+        }
+    }
+}
+
+impl Label for domain::disbursement::Action {
+    fn label_key(&self) -> &'static str {
+        use domain::disbursement::Action;
+        match self {
+            Action::Approve => "disb.action.approve",
+            Action::ApproveUpper => "disb.action.approve_upper",
+            Action::Pay => "disb.action.pay",
+            Action::Reject => "disb.action.reject",
+            Action::Cancel => "disb.action.cancel",
+        }
+    }
+}
+
+impl Label for store::donations::Channel {
+    fn label_key(&self) -> &'static str {
+        use store::donations::Channel;
+        match self {
+            Channel::Cash => "channel.cash",
+            Channel::BankTransfer => "channel.bank_transfer",
+            Channel::Online => "channel.online",
+            Channel::InKind => "channel.in_kind",
+        }
+    }
+}
+
+impl Label for store::micro::Standing {
+    fn label_key(&self) -> &'static str {
+        use store::micro::Standing;
+        match self {
+            Standing::Matched => "recon.matched",
+            Standing::Missing => "recon.missing",
+            Standing::Underpaid => "recon.underpaid",
+            Standing::Overpaid => "recon.overpaid",
         }
     }
 }
@@ -187,6 +304,38 @@ mod tests {
         assert!(wanted.len() > 150, "{} keys found", wanted.len());
         let missing: Vec<&String> = wanted.iter().filter(|k| !known.contains(*k)).collect();
         assert!(missing.is_empty(), "keys in no locale file: {missing:?}");
+    }
+
+    /// Every value of every closed set the pages name has words in both locales.
+    #[test]
+    fn every_label_exists_in_both_locales() {
+        let mut wanted: Vec<&'static str> = Vec::new();
+        wanted.extend(domain::org::Level::ALL.iter().map(Label::label_key));
+        wanted.extend(domain::ledger::FundKind::ALL.iter().map(Label::label_key));
+        wanted.extend(domain::ledger::TxKind::ALL.iter().map(Label::label_key));
+        wanted.extend(
+            domain::ledger::FunctionCode::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(
+            domain::disbursement::State::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(
+            domain::disbursement::Action::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(store::donations::Channel::ALL.iter().map(Label::label_key));
+        wanted.extend(store::micro::Standing::ALL.iter().map(Label::label_key));
+        assert_eq!(wanted.len(), 5 + 4 + 4 + 4 + 6 + 5 + 4 + 4);
+        for file in ["zh-CN.yml", "en.yml"] {
+            let known: std::collections::HashSet<String> = keys(file).into_iter().collect();
+            let missing: Vec<_> = wanted.iter().filter(|k| !known.contains(**k)).collect();
+            assert!(missing.is_empty(), "{file} lacks {missing:?}");
+        }
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub async fn fund(
             .into_iter()
             .map(|e| PublicEntryJson {
                 date: domain::time::fmt_china(e.at_ms),
-                kind: e.kind,
+                kind: e.kind.key().to_string(),
                 amount_fen: e.amount,
                 donor: e.donor,
             })

@@ -18,7 +18,6 @@ use domain::ledger::FunctionCode;
 use domain::ledger::legal_entity_of;
 use domain::money::Fen;
 use domain::org::DivisionCode;
-use std::collections::HashMap;
 use store::disbursements::{self, Detail, EvidenceUpload, Listed};
 use store::ledger::Fund;
 use store::org_units::OrgUnit;
@@ -44,7 +43,7 @@ struct ListPage {
     funds: Vec<Fund>,
     rows: Vec<Listed>,
     form: RequestForm,
-    errors: HashMap<&'static str, String>,
+    errors: super::FieldErrors,
     threshold: Fen,
     /// The unit is a legal entity whose admin may set its threshold here.
     can_set_threshold: bool,
@@ -53,19 +52,13 @@ struct ListPage {
     threshold_saved: bool,
 }
 
-impl ListPage {
-    fn error(&self, field: &str) -> String {
-        self.errors.get(field).cloned().unwrap_or_default()
-    }
-}
+impl ListPage {}
 
 /// Names the templates need for states and expense functions.
 trait Words {
     fn layout(&self) -> &Layout;
     fn state_name(&self, s: &Step) -> String {
-        self.layout()
-            .t(&format!("disb.state.{}", s.key()))
-            .into_owned()
+        self.layout().lang.label(s)
     }
     fn state_class(&self, s: &Step) -> &'static str {
         match s {
@@ -74,15 +67,13 @@ trait Words {
             _ => "warn",
         }
     }
-    fn function_name(&self, key: &str) -> String {
-        self.layout()
-            .t(&format!("disb.function.{key}"))
-            .into_owned()
+    fn function_name(&self, function: &FunctionCode) -> String {
+        self.layout().lang.label(function)
     }
     fn functions(&self) -> Vec<(&'static str, String)> {
         FunctionCode::ALL
             .iter()
-            .map(|f| (f.key(), self.function_name(f.key())))
+            .map(|f| (f.key(), self.function_name(f)))
             .collect()
     }
 }
@@ -95,7 +86,7 @@ impl Words for ListPage {
 
 struct ListState {
     form: RequestForm,
-    errors: HashMap<&'static str, String>,
+    errors: super::FieldErrors,
     threshold_form: Option<String>,
     threshold_error: String,
     threshold_saved: bool,
@@ -163,7 +154,7 @@ pub async fn list(
             function_code: "program".into(),
             ..Default::default()
         },
-        errors: HashMap::new(),
+        errors: super::FieldErrors::default(),
         threshold_form: None,
         threshold_error: String::new(),
         threshold_saved: q.saved.is_some(),
@@ -205,7 +196,7 @@ pub async fn set_threshold(
                     function_code: "program".into(),
                     ..Default::default()
                 },
-                errors: HashMap::new(),
+                errors: super::FieldErrors::default(),
                 threshold_form: Some(typed),
                 threshold_error: message,
                 threshold_saved: false,
@@ -241,7 +232,7 @@ pub async fn create(
         function_code: form.get("function_code").to_string(),
         purpose: form.get("purpose").to_string(),
     };
-    let mut errors: HashMap<&'static str, String> = HashMap::new();
+    let mut errors = super::FieldErrors::default();
     let amount = Fen::parse_yuan("amount", &submitted.amount).unwrap_or_else(|e| {
         errors.insert(e.field, lang.error(e.code));
         Fen::ZERO
@@ -273,9 +264,7 @@ pub async fn create(
                         .into_response(),
                 );
             }
-            Err(store::StoreError::Invalid(errs)) => {
-                super::add_field_errors(&mut errors, errs, lang)
-            }
+            Err(store::StoreError::Invalid(errs)) => errors.add(errs, lang),
             Err(other) => return Err(other.into()),
         }
     }
@@ -361,7 +350,7 @@ fn buttons(viewer: &Viewer, detail: &Detail, lang: crate::i18n::Lang) -> Vec<But
         })
         .map(|a| Button {
             action: a.key(),
-            label: lang.t(&format!("disb.action.{}", a.key())).into_owned(),
+            label: lang.label(a),
             primary: matches!(a, Action::Approve | Action::ApproveUpper | Action::Pay),
         })
         .collect()
@@ -416,10 +405,19 @@ pub async fn show(
     Path((_, id)): Path<(String, i64)>,
     axum::extract::Query(q): axum::extract::Query<DoneQuery>,
 ) -> Result<Response, AppError> {
-    let notice = q
-        .done
-        .filter(|d| d == "request" || d == "evidence" || Action::parse(d).is_some())
-        .map(|d| viewer.ctx.lang.t(&format!("disb.done.{d}")).into_owned());
+    let key = match q.done.as_deref() {
+        Some("request") => Some("disb.done.request"),
+        Some("evidence") => Some("disb.done.evidence"),
+        Some(d) => Action::parse(d).map(|a| match a {
+            Action::Approve => "disb.done.approve",
+            Action::ApproveUpper => "disb.done.approve_upper",
+            Action::Pay => "disb.done.pay",
+            Action::Reject => "disb.done.reject",
+            Action::Cancel => "disb.done.cancel",
+        }),
+        None => None,
+    };
+    let notice = key.map(|k| viewer.ctx.lang.t(k).into_owned());
     detail_page(&state, &viewer, unit.into_unit(), id, notice, None).await
 }
 

@@ -13,7 +13,6 @@ use domain::donor::DonorKind;
 use domain::money::Fen;
 use rand::RngCore;
 use serde::Deserialize;
-use std::collections::HashMap;
 use store::donations::{Channel, NewDonation};
 use store::ledger::Fund;
 use store::org_units::OrgUnit;
@@ -53,22 +52,14 @@ struct NewPage {
     unit: OrgUnit,
     funds: Vec<Fund>,
     form: DonationForm,
-    errors: HashMap<&'static str, String>,
+    errors: super::FieldErrors,
 }
 
 impl NewPage {
-    fn error(&self, field: &str) -> String {
-        self.errors.get(field).cloned().unwrap_or_default()
-    }
     fn channels(&self) -> Vec<(&'static str, String)> {
         Channel::ALL
             .iter()
-            .map(|c| {
-                (
-                    c.key(),
-                    self.layout.t(&format!("channel.{}", c.key())).into_owned(),
-                )
-            })
+            .map(|c| (c.key(), self.layout.lang.label(c)))
             .collect()
     }
 }
@@ -98,7 +89,7 @@ pub async fn new(
             donor_kind: "individual".into(),
             ..Default::default()
         },
-        errors: HashMap::new(),
+        errors: super::FieldErrors::default(),
     }))
 }
 
@@ -110,7 +101,7 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     let lang = viewer.ctx.lang;
     let code = unit.unit().code.clone();
-    let mut errors: HashMap<&'static str, String> = HashMap::new();
+    let mut errors = super::FieldErrors::default();
     let amount = Fen::parse_yuan("amount", &form.amount).unwrap_or_else(|e| {
         errors.insert(e.field, lang.error(e.code));
         Fen::ZERO
@@ -152,9 +143,7 @@ pub async fn create(
                 );
                 return Ok(Redirect::to(&target).into_response());
             }
-            Err(store::StoreError::Invalid(errs)) => {
-                super::add_field_errors(&mut errors, errs, lang)
-            }
+            Err(store::StoreError::Invalid(errs)) => errors.add(errs, lang),
             Err(other) => return Err(other.into()),
         }
     }

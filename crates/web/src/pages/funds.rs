@@ -33,9 +33,7 @@ struct FundsPage {
 
 impl FundsPage {
     fn kind_name(&self, f: &Fund) -> String {
-        self.layout
-            .t(&format!("fund.kind.{}", f.kind.key()))
-            .into_owned()
+        self.layout.lang.label(f.kind)
     }
 }
 
@@ -55,10 +53,11 @@ pub async fn list(
         .into_iter()
         .map(|(fund, balance)| Row { fund, balance })
         .collect();
-    let notice = q
-        .done
-        .filter(|d| d == "close" || d == "reopen")
-        .map(|d| viewer.ctx.lang.t(&format!("funds.done_{d}")).into_owned());
+    let notice = match q.done.as_deref() {
+        Some("close") => Some(viewer.ctx.lang.t("funds.done_close").into_owned()),
+        Some("reopen") => Some(viewer.ctx.lang.t("funds.done_reopen").into_owned()),
+        _ => None,
+    };
     Ok(render(&FundsPage {
         layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/funds", unit.unit().code)),
         can_close: unit.may(Permission::ManageSetup),

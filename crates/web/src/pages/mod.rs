@@ -79,7 +79,7 @@ impl Layout {
     }
 
     pub fn level_name(&self, level: &domain::org::Level) -> Cow<'static, str> {
-        self.t(&format!("level.{}", level.key()))
+        Cow::Owned(self.lang.label(level))
     }
 
     pub fn china_time(&self, ms: &i64) -> String {
@@ -114,27 +114,44 @@ pub async fn fund_refusal(
     })
 }
 
-/// Puts the store's refusals beside the form's fields, in the visitor's language. The forms ask
-/// for yuan where the store names the fen field; two problems with one field are both shown.
-pub fn add_field_errors(
-    errors: &mut std::collections::HashMap<&'static str, String>,
-    refused: Vec<domain::FieldError>,
-    lang: Lang,
-) {
-    for e in refused {
-        let field = if e.field == "amount_fen" {
-            "amount"
-        } else {
-            e.field
-        };
-        let message = lang.error(e.code);
-        errors
-            .entry(field)
-            .and_modify(|m| {
-                m.push('；');
-                m.push_str(&message);
-            })
-            .or_insert(message);
+/// What is wrong with a form, per field, in the visitor's language: shown beside each field by
+/// the `_forms.html` macros (`{% call forms::field_error(errors, "amount") %}`).
+#[derive(Debug, Clone, Default)]
+pub struct FieldErrors(std::collections::HashMap<&'static str, String>);
+
+impl FieldErrors {
+    /// One problem with `field`, replacing any other.
+    pub fn insert(&mut self, field: &'static str, message: String) {
+        self.0.insert(field, message);
+    }
+
+    /// Puts the store's refusals beside the form's fields. The forms ask for yuan where the
+    /// store names the fen field; two problems with one field are both shown.
+    pub fn add(&mut self, refused: Vec<domain::FieldError>, lang: Lang) {
+        for e in refused {
+            let field = if e.field == "amount_fen" {
+                "amount"
+            } else {
+                e.field
+            };
+            let message = lang.error(e.code);
+            self.0
+                .entry(field)
+                .and_modify(|m| {
+                    m.push('；');
+                    m.push_str(&message);
+                })
+                .or_insert(message);
+        }
+    }
+
+    /// The message for `field`, or "" when it is right.
+    pub fn get(&self, field: &str) -> &str {
+        self.0.get(field).map_or("", String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::Permission;
 use domain::org::{LevelCoverage, UnitFactsInput, fmt_permille};
 use serde::Deserialize;
-use std::collections::HashMap;
 use store::org_units::{self, ChildCoverage, OrgUnit};
 
 #[derive(Template)]
@@ -87,14 +86,10 @@ struct EditPage {
     layout: Layout,
     unit: OrgUnit,
     form: FactsForm,
-    errors: HashMap<&'static str, String>,
+    errors: super::FieldErrors,
 }
 
-impl EditPage {
-    fn error(&self, field: &str) -> String {
-        self.errors.get(field).cloned().unwrap_or_default()
-    }
-}
+impl EditPage {}
 
 #[derive(Deserialize, Default, Clone)]
 pub struct FactsForm {
@@ -128,7 +123,7 @@ pub async fn edit(viewer: Viewer, unit: InUnit<perm::EditOrgFacts>) -> Result<Re
         layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/edit", unit.code)),
         unit,
         form,
-        errors: HashMap::new(),
+        errors: super::FieldErrors::default(),
     }))
 }
 
@@ -160,10 +155,8 @@ pub async fn update(
         }
         Err(errs) => {
             let lang = viewer.ctx.lang;
-            let mut errors = HashMap::new();
-            for e in errs {
-                errors.entry(e.field).or_insert_with(|| lang.error(e.code));
-            }
+            let mut errors = super::FieldErrors::default();
+            errors.add(errs, lang);
             let mut r = render(&EditPage {
                 layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/edit", unit.unit().code)),
                 unit: unit.into_unit(),

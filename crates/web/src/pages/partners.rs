@@ -211,9 +211,7 @@ struct DetailPage {
 
 impl DetailPage {
     fn standing(&self, r: &Reconciled) -> String {
-        self.layout
-            .t(&format!("recon.{}", r.standing.key()))
-            .into_owned()
+        self.layout.lang.label(r.standing)
     }
     fn standing_class(&self, r: &Reconciled) -> &'static str {
         match r.standing {

@@ -34,9 +34,7 @@ struct IndexPage {
 
 impl IndexPage {
     fn kind_name(&self, f: &Fund) -> String {
-        self.layout
-            .t(&format!("fund.kind.{}", f.kind.key()))
-            .into_owned()
+        self.layout.lang.label(f.kind)
     }
 }
 
@@ -89,8 +87,8 @@ impl FundPage {
     fn date(&self, ms: &i64) -> String {
         domain::time::fmt_china(*ms)
     }
-    fn kind_name(&self, kind: &str) -> String {
-        self.layout.t(&format!("ledger.kind.{kind}")).into_owned()
+    fn kind_name(&self, kind: &domain::ledger::TxKind) -> String {
+        self.layout.lang.label(kind)
     }
     fn average(&self) -> String {
         format!(

@@ -26,9 +26,7 @@ impl ReceiptPage {
         domain::time::china_day(self.r.issued_at_ms)
     }
     fn channel(&self) -> String {
-        self.layout
-            .t(&format!("channel.{}", self.r.channel))
-            .into_owned()
+        self.layout.lang.label(self.r.channel)
     }
 }
 

@@ -13,7 +13,6 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use std::collections::HashMap;
 use store::ledger::Fund;
 use store::org_units::OrgUnit;
 use store::statements::{Decision, SuspectedLine};
@@ -25,16 +24,13 @@ struct StatementPage {
     unit: OrgUnit,
     funds: Vec<Fund>,
     fund_code: String,
-    errors: HashMap<&'static str, String>,
+    errors: super::FieldErrors,
     result: Option<Imported>,
     suspected: Vec<SuspectedLine>,
     decided: bool,
 }
 
 impl StatementPage {
-    fn error(&self, field: &str) -> String {
-        self.errors.get(field).cloned().unwrap_or_default()
-    }
     fn when(&self, ms: &i64) -> String {
         domain::time::fmt_china(*ms)
     }
@@ -45,7 +41,7 @@ async fn page(
     viewer: &Viewer,
     unit: &InUnit<perm::ManageFunds>,
     fund_code: String,
-    errors: HashMap<&'static str, String>,
+    errors: super::FieldErrors,
     result: Option<Imported>,
     decided: bool,
 ) -> Result<Response, AppError> {
@@ -91,7 +87,7 @@ pub async fn show(
         &viewer,
         &unit,
         String::new(),
-        HashMap::new(),
+        super::FieldErrors::default(),
         None,
         q.decided.is_some(),
     )
@@ -107,7 +103,7 @@ pub async fn upload(
     let lang = viewer.ctx.lang;
     let funds = super::funds_in_unit(&state, unit.scope(), unit.unit()).await?;
     let fund_code = form.get("fund_code").to_string();
-    let mut errors = HashMap::new();
+    let mut errors = super::FieldErrors::default();
     if !funds.iter().any(|f| f.code == fund_code) {
         errors.insert("fund_code", lang.error("fund_unknown"));
     }
