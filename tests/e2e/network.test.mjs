@@ -191,9 +191,9 @@ test('anyone sees a project\'s money on the public portal, donors masked (phone)
   await page.goto(`${base}/public`);
   assert.match(await page.textContent('h1'), /公开账目/);
   // The e-commerce partner's giving, by day, never single orders.
-  await Promise.all([page.waitForURL(/\/public\/partners\/\d+$/), page.click('#partners a')]);
-  assert.match(await page.textContent('#partner-total'), /^¥[\d,]+\.\d\d$/);
-  assert.ok(await page.locator('#partner-days tbody tr').count() >= 60, 'months of days');
+  await Promise.all([page.waitForURL(/\/public\/merchants\/\d+$/), page.click('#merchants a')]);
+  assert.match(await page.textContent('#merchant-total'), /^¥[\d,]+\.\d\d$/);
+  assert.ok(await page.locator('#merchant-days tbody tr').count() >= 60, 'months of days');
   assert.doesNotMatch(await page.textContent('main'), /YX\d{8}-/, 'no order ids in public');
   await noSideways(page, 360);
   await page.screenshot({ path: join(out, 'phone-public-partner.png'), fullPage: false });
@@ -292,10 +292,10 @@ test('finance reconciles a partner: every settled day against what was remitted'
   const page = await context.newPage();
   await signIn(page, 'city.finance');
   await page.goto(`${base}/orgs/4103`);
-  await Promise.all([page.waitForURL(/\/partners$/), page.click('a:text("消费捐合作方")')]);
-  assert.equal(await page.locator('#partner-secret').count(), 0, 'no secret on the list');
-  assert.equal(await page.locator('form[action$="/partners"]').count(), 0, 'finance does not sign agreements');
-  await Promise.all([page.waitForURL(/\/partners\/\d+$/), page.click('#partners a')]);
+  await Promise.all([page.waitForURL(/\/merchants$/), page.click('a:text("消费捐合作方")')]);
+  assert.equal(await page.locator('#merchant-secret').count(), 0, 'no secret on the list');
+  assert.equal(await page.locator('form[action$="/merchants"]').count(), 0, 'finance does not sign agreements');
+  await Promise.all([page.waitForURL(/\/merchants\/\d+$/), page.click('#merchants a')]);
   assert.equal(await page.textContent('#n-underpaid'), '1', 'the festival day was paid short');
   assert.equal(await page.textContent('#n-missing'), '1', 'yesterday is not paid yet');
   assert.ok(Number(await page.textContent('#n-matched')) >= 80);

@@ -68,7 +68,7 @@ pub enum Permission {
     /// Read and export the books (donations with donors' names, ledger, payments).
     ViewMoney,
     /// Sign e-commerce partners' agreements and hand out, rotate or revoke their API secrets.
-    ManagePartners,
+    ManageMerchants,
     /// Set up the unit's money: close and reopen its funds, set its legal entity's
     /// second-approval threshold.
     ManageSetup,
@@ -84,7 +84,7 @@ impl Permission {
         Permission::ManageUsers,
         Permission::ManageFunds,
         Permission::ViewMoney,
-        Permission::ManagePartners,
+        Permission::ManageMerchants,
         Permission::ManageSetup,
         Permission::ModerateFeedback,
     ];
@@ -96,7 +96,7 @@ impl Permission {
             Permission::EditOrgFacts
                 | Permission::ManageUsers
                 | Permission::ManageFunds
-                | Permission::ManagePartners
+                | Permission::ManageMerchants
                 | Permission::ManageSetup
                 | Permission::ModerateFeedback
         )
@@ -283,10 +283,10 @@ mod tests {
         assert!(!Role::Staff.allows(Permission::ManageFunds));
         assert!(Role::Finance.allows(Permission::ManageFunds));
         assert!(
-            !Role::Finance.allows(Permission::ManagePartners),
+            !Role::Finance.allows(Permission::ManageMerchants),
             "agreements are the admin's"
         );
-        assert!(Role::Admin.allows(Permission::ManagePartners));
+        assert!(Role::Admin.allows(Permission::ManageMerchants));
     }
 
     #[test]

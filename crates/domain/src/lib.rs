@@ -3,13 +3,13 @@
 
 pub mod access;
 pub mod audit;
+pub mod commerce;
 pub mod compliance;
 pub mod disbursement;
 pub mod donor;
 pub mod evidence;
 pub mod ledger;
 pub mod matching;
-pub mod micro;
 pub mod money;
 pub mod org;
 pub mod statement;

@@ -271,12 +271,13 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
     let t = Instant::now();
     crate::demo::seed(&db).await?;
     let (all, cli) = (System::operator("bench").scope(), Actor::cli("bench"));
-    let villages: Vec<String> = sqlx::query_scalar(
-        "SELECT code FROM org_units WHERE level = 5 AND code LIKE '4103%' ORDER BY code",
-    )
-    .fetch_all(db.pool())
-    .await
-    .map_err(|e| e.to_string())?;
+    let city = domain::org::DivisionCode::parse("4103").map_err(|e| e.to_string())?;
+    let luoyang = all
+        .narrowed_to(&city.path())
+        .ok_or("no Luoyang in the demo tree")?;
+    let villages = store::org_units::codes_at(&db, &luoyang, domain::org::Level::Village)
+        .await
+        .map_err(e)?;
     let mut funds = Vec::new();
     for v in &villages {
         let code = format!("V-{v}");
@@ -291,11 +292,13 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
         .map_err(e)?;
         funds.push(code);
     }
-    let counties: Vec<String> =
-        sqlx::query_scalar("SELECT code FROM funds WHERE kind = 'unrestricted' ORDER BY code")
-            .fetch_all(db.pool())
-            .await
-            .map_err(|e| e.to_string())?;
+    let counties: Vec<String> = store::ledger::active_funds(&db, &all)
+        .await
+        .map_err(e)?
+        .into_iter()
+        .filter(|f| f.kind == FundKind::Unrestricted)
+        .map(|f| f.code)
+        .collect();
     store::ledger::record(
         &db,
         &cli,
@@ -317,14 +320,9 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
     );
     // Every fund's accounts exist before the copy (gifts would open them as they come), so
     // the bare rows find them.
-    sqlx::query(
-        "INSERT INTO ledger_accounts (fund_id, kind) SELECT f.id, k.kind FROM funds f, \
-         (SELECT 'cash' AS kind UNION ALL SELECT 'income' UNION ALL SELECT 'transfer') k \
-         WHERE true ON CONFLICT (fund_id, kind) DO NOTHING",
-    )
-    .execute(db.pool())
-    .await
-    .map_err(|e| e.to_string())?;
+    store::ledger::open_gift_accounts(&db, &all)
+        .await
+        .map_err(e)?;
     // The copy the bare inserts go into: the same database as it was before any gift.
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(db.pool())
@@ -644,7 +642,7 @@ async fn ingest_on(
         "--json",
     ])?;
     let j: serde_json::Value = serde_json::from_str(created.trim()).map_err(|e| e.to_string())?;
-    let partner_id = j["partner_id"].as_i64().ok_or("partner id")?;
+    let merchant_id = j["merchant_id"].as_i64().ok_or("partner id")?;
     let secret = j["secret"].as_str().ok_or("secret")?.to_string();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -726,9 +724,9 @@ async fn ingest_on(
                 let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(body) = batches.get(b) else { break };
                 let t = Instant::now();
-                let (status, text) = web::api::partner::client::send(
+                let (status, text) = web::merchant_client::send(
                     &mut stream,
-                    partner_id,
+                    merchant_id,
                     &secret,
                     "POST",
                     "/api/v1/partner/micro-donations",
@@ -784,11 +782,11 @@ async fn ingest_on(
         .await
         .map_err(|e| e.to_string())?
         .with_data_key(key);
-    let other = store::micro::create_partner(
+    let other = store::commerce::create_merchant(
         &db,
         &Actor::cli("bench"),
         &System::operator("bench").scope(),
-        &store::micro::NewPartner {
+        &store::commerce::NewMerchant {
             name: "对照".into(),
             credit_code: "91350100M000100Y43".into(),
             org_code: "4103".into(),
@@ -799,7 +797,7 @@ async fn ingest_on(
             starts_on: "2020-01-01".into(),
             ends_on: "2099-12-31".into(),
             settlement_days: 1,
-            retention_days: store::micro::DEFAULT_RETENTION_DAYS,
+            retention_days: store::commerce::DEFAULT_RETENTION_DAYS,
         },
     )
     .await
@@ -820,7 +818,7 @@ async fn ingest_on(
         let rows: Vec<Vec<Cell>> = (b * batch..((b + 1) * batch).min(orders))
             .map(|n| {
                 vec![
-                    Cell::Int(other.partner_id),
+                    Cell::Int(other.merchant_id),
                     Cell::Text(format!("O{n:09}")),
                     Cell::Int(0),
                     Cell::Int(10),
@@ -843,8 +841,8 @@ async fn ingest_on(
         store::bulk::insert(
             &mut tx,
             backend,
-            "micro_donations",
-            &store::micro::ORDER_COLUMNS,
+            "commerce_orders",
+            &store::commerce::ORDER_COLUMNS,
             &rows,
         )
         .await

@@ -893,14 +893,14 @@ fn demo_invoice(i: usize, amount: domain::money::Fen) -> store::disbursements::E
 /// thousand orders a day (more at weekends, a peak on a shopping festival), some refunds, every
 /// finished day settled.
 async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize), String> {
-    use domain::micro::Item;
+    use domain::commerce::Item;
     let e = |e: store::StoreError| e.to_string();
     let day_ms = 86_400_000i64;
-    let created = store::micro::create_partner(
+    let created = store::commerce::create_merchant(
         db,
         actor,
         &System::operator("demo").scope(),
-        &store::micro::NewPartner {
+        &store::commerce::NewMerchant {
             name: "洛阳优选电商平台".into(),
             credit_code: "91410300MA4417095B".into(),
             org_code: "4103".into(),
@@ -911,12 +911,12 @@ async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize)
             starts_on: domain::time::china_day(now - 95 * day_ms),
             ends_on: domain::time::china_day(now + 270 * day_ms),
             settlement_days: 1,
-            retention_days: store::micro::DEFAULT_RETENTION_DAYS,
+            retention_days: store::commerce::DEFAULT_RETENTION_DAYS,
         },
     )
     .await
     .map_err(e)?;
-    let ingest = store::micro::Ingestor::start(db.clone());
+    let ingest = store::commerce::Ingestor::start(db.clone());
     let mut orders = 0;
     for back in (0..90i64).rev() {
         let base = now - back * day_ms;
@@ -963,8 +963,8 @@ async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize)
         items.extend(refunds);
         orders += count;
         ingest
-            .submit(store::micro::Submission {
-                partner_id: created.partner_id,
+            .submit(store::commerce::Submission {
+                merchant_id: created.merchant_id,
                 batch_id: format!("demo-{day}"),
                 items,
                 verified_with: None,
@@ -972,22 +972,22 @@ async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize)
             .await
             .map_err(e)?;
     }
-    let settled = store::micro::settle_all(db, &System::operator("settlement"))
+    let settled = store::commerce::settle_all(db, &System::operator("settlement"))
         .await
         .map_err(e)?;
     let all = System::operator("demo").scope();
     // What the partner remitted: each settled day the next day, except the latest (not yet
     // paid) and the festival day, paid ¥1.20 short — the difference finance resolves.
-    let settlements = store::micro::settlements(db, &all, created.partner_id, 1000)
+    let settlements = store::commerce::settlements(db, &all, created.merchant_id, 1000)
         .await
         .map_err(e)?;
     let festival = domain::time::china_day(now - 19 * day_ms);
-    let lines: Vec<store::micro::RemittanceLine> = settlements
+    let lines: Vec<store::commerce::RemittanceLine> = settlements
         .iter()
         .skip(1)
         .filter(|st| st.net.is_positive())
         .enumerate()
-        .map(|(row, st)| store::micro::RemittanceLine {
+        .map(|(row, st)| store::commerce::RemittanceLine {
             row: row + 2,
             paid_on: st.through_day.clone(),
             payer: "洛阳优选电商平台".into(),
@@ -1002,11 +1002,11 @@ async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize)
             reference: format!("消费捐 {}", st.through_day),
         })
         .collect();
-    store::micro::import_remittances(
+    store::commerce::import_remittances(
         db,
         actor,
         &all,
-        created.partner_id,
+        created.merchant_id,
         "demo-remittances",
         &lines,
     )

@@ -217,17 +217,18 @@ enum Command {
     /// Check the ledger
     #[command(subcommand)]
     Ledger(LedgerCommand),
-    /// Manage e-commerce partners (消费捐)
+    /// Manage 消费捐 merchants (e-commerce partners); `partner` is the old name
     #[command(subcommand)]
-    Partner(PartnerCommand),
+    #[command(alias = "partner")]
+    Merchant(MerchantCommand),
     /// Measure performance and print figures
     #[command(subcommand)]
     Bench(BenchCommand),
 }
 
 #[derive(Subcommand)]
-enum PartnerCommand {
-    /// Register a partner with its agreement; prints its id and API secret (shown only once)
+enum MerchantCommand {
+    /// Register a merchant with its agreement; prints its id and API secret (shown only once)
     Create {
         #[arg(long)]
         name: String,
@@ -253,23 +254,23 @@ enum PartnerCommand {
         #[arg(long, default_value_t = 1)]
         settle_every_days: i64,
         /// Days orders are kept one by one for refunds and duplicate detection
-        #[arg(long, default_value_t = store::micro::DEFAULT_RETENTION_DAYS)]
+        #[arg(long, default_value_t = store::commerce::DEFAULT_RETENTION_DAYS)]
         retention_days: i64,
-        /// Print {"partner_id", "secret"} as JSON
+        /// Print {"merchant_id", "secret"} as JSON
         #[arg(long)]
         json: bool,
     },
-    /// Give a partner a new secret (the old one stops working); prints it once
+    /// Give a merchant a new secret (the old one stops working); prints it once
     Rotate {
         #[arg(long)]
         id: i64,
     },
-    /// Revoke a partner's API access
+    /// Revoke a merchant's API access
     Revoke {
         #[arg(long)]
         id: i64,
     },
-    /// Settle every partner's finished days into the ledger now (the server does it each hour)
+    /// Settle every merchant's finished days into the ledger now (the server does it each hour)
     Settle,
 }
 
@@ -422,7 +423,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             import_statement(&db, &file, &fund).await?;
         }
         Command::Admin(cmd) => admin(&cli.db, cmd).await?,
-        Command::Partner(cmd) => partner(&cli.db, cmd).await?,
+        Command::Merchant(cmd) => merchant(&cli.db, cmd).await?,
         Command::Audit(AuditCommand::Verify) => {
             let db = cli.db.connect().await?;
             let operator = domain::access::System::operator("audit verify");
@@ -490,7 +491,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }) => {
             bench::ingest(
                 orders,
-                batch.clamp(1, domain::micro::MAX_BATCH_ITEMS),
+                batch.clamp(1, domain::commerce::MAX_BATCH_ITEMS),
                 clients,
                 postgres,
             )
@@ -514,7 +515,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
 }
 
 async fn serve(db: Db, args: &ServeArgs) -> Result<(), String> {
-    // Partners' finished days are settled into the ledger each hour (and at start), and orders
+    // Merchants' finished days are settled into the ledger each hour (and at start), and orders
     // past retention folded; with many servers on one database, the one-settlement-per-day key
     // keeps settling to once. Stale abuse-limit windows are swept too.
     let settling = db.clone();
@@ -526,15 +527,15 @@ async fn serve(db: Db, args: &ServeArgs) -> Result<(), String> {
         );
         loop {
             every.tick().await;
-            match store::micro::settle_all(&settling, &settlement).await {
+            match store::commerce::settle_all(&settling, &settlement).await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(settlements = n, "partner days settled"),
+                Ok(n) => tracing::info!(settlements = n, "merchant days settled"),
                 Err(e) => tracing::warn!(error = %e, "settlement"),
             }
             // Then orders past their retention period are folded into daily totals.
-            match store::micro::compact(&settling, &retention).await {
+            match store::commerce::compact(&settling, &retention).await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(orders = n, "partner orders folded into daily totals"),
+                Ok(n) => tracing::info!(orders = n, "merchant orders folded into daily totals"),
                 Err(e) => tracing::warn!(error = %e, "retention"),
             }
             if let Err(e) = store::limits::sweep(&settling).await {
@@ -585,11 +586,11 @@ pub async fn import_divisions(db: &Db, files: &[PathBuf]) -> Result<(), String> 
     Ok(())
 }
 
-async fn partner(args: &DbArgs, cmd: PartnerCommand) -> Result<(), String> {
+async fn merchant(args: &DbArgs, cmd: MerchantCommand) -> Result<(), String> {
     let db = args.connect().await?;
-    let all = domain::access::System::operator("partner").scope();
+    let all = domain::access::System::operator("merchant").scope();
     match cmd {
-        PartnerCommand::Create {
+        MerchantCommand::Create {
             name,
             credit_code,
             org,
@@ -601,11 +602,11 @@ async fn partner(args: &DbArgs, cmd: PartnerCommand) -> Result<(), String> {
             retention_days,
             json,
         } => {
-            let created = store::micro::create_partner(
+            let created = store::commerce::create_merchant(
                 &db,
-                &Actor::cli("partner create"),
+                &Actor::cli("merchant create"),
                 &all,
-                &store::micro::NewPartner {
+                &store::commerce::NewMerchant {
                     name,
                     credit_code,
                     org_code: org,
@@ -624,31 +625,34 @@ async fn partner(args: &DbArgs, cmd: PartnerCommand) -> Result<(), String> {
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({"partner_id": created.partner_id, "secret": created.secret})
+                    serde_json::json!({"merchant_id": created.merchant_id, "secret": created.secret})
                 );
             } else {
-                println!("合作方已登记：partner_id = {}", created.partner_id);
+                println!("合作方已登记：merchant_id = {}", created.merchant_id);
                 println!(
                     "接口密钥（只显示这一次，请妥善交给合作方）：{}",
                     created.secret
                 );
             }
         }
-        PartnerCommand::Rotate { id } => {
-            let secret = store::micro::rotate_secret(&db, &Actor::cli("partner rotate"), &all, id)
-                .await
-                .map_err(explain)?;
-            println!("新的接口密钥（只显示这一次；旧密钥已失效）：{secret}");
-        }
-        PartnerCommand::Settle => {
-            let n =
-                store::micro::settle_all(&db, &domain::access::System::operator("partner settle"))
+        MerchantCommand::Rotate { id } => {
+            let secret =
+                store::commerce::rotate_secret(&db, &Actor::cli("merchant rotate"), &all, id)
                     .await
                     .map_err(explain)?;
+            println!("新的接口密钥（只显示这一次；旧密钥已失效）：{secret}");
+        }
+        MerchantCommand::Settle => {
+            let n = store::commerce::settle_all(
+                &db,
+                &domain::access::System::operator("merchant settle"),
+            )
+            .await
+            .map_err(explain)?;
             println!("已结算 {n} 期。");
         }
-        PartnerCommand::Revoke { id } => {
-            store::micro::revoke(&db, &Actor::cli("partner revoke"), &all, id)
+        MerchantCommand::Revoke { id } => {
+            store::commerce::revoke(&db, &Actor::cli("merchant revoke"), &all, id)
                 .await
                 .map_err(explain)?;
             println!("合作方 {id} 的接口权限已撤销。");

@@ -240,12 +240,7 @@ pub async fn pledge(
 
 /// The pledges made with units in the subtree of `path` for a year, with what each partner gave
 /// (to any fund of that subtree) in that China-time year.
-pub async fn partnerships(
-    db: &Db,
-    scope: &Scope,
-    path: &str,
-    year: i64,
-) -> Result<Vec<Partnership>> {
+pub async fn pledges(db: &Db, scope: &Scope, path: &str, year: i64) -> Result<Vec<Partnership>> {
     let (lo, hi) = scope.bounds_within(path);
     let from = domain::time::china_day_range_ms(&format!("{year:04}-01-01"))
         .map(|r| r.0)

@@ -220,6 +220,27 @@ pub(crate) async fn funds_by_codes(
     Ok(found)
 }
 
+/// Opens the cash, income and transfer accounts of every active fund in the scope now rather
+/// than at its first gift (the gift bench's bare baseline writes into them directly).
+pub async fn open_gift_accounts(db: &Db, scope: &Scope) -> Result<usize> {
+    let keys: Vec<(i64, AccountKind)> = active_funds(db, scope)
+        .await?
+        .iter()
+        .flat_map(|f| {
+            [
+                AccountKind::Cash,
+                AccountKind::Income,
+                AccountKind::Transfer,
+            ]
+            .map(|k| (f.id, k))
+        })
+        .collect();
+    let mut tx = db.begin_write().await?;
+    let opened = open_accounts(&mut tx, db.backend(), &keys).await?;
+    tx.commit().await?;
+    Ok(opened.len())
+}
+
 /// The accounts `(fund id, kind)`, opened where missing, by their ids.
 pub(crate) async fn open_accounts(
     conn: &mut AnyConnection,

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod bulk;
+pub mod commerce;
 pub mod compliance;
 pub mod disbursements;
 pub mod donation_batch;
@@ -14,7 +15,6 @@ pub mod feedback;
 pub mod ledger;
 pub mod limits;
 pub mod matching;
-pub mod micro;
 pub mod org_units;
 pub mod public;
 pub mod receipts;

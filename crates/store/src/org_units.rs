@@ -67,6 +67,20 @@ pub async fn get(db: &Db, scope: &Scope, code: &str) -> Result<Option<OrgUnit>> 
         .transpose()
 }
 
+/// The codes of the active units of `level` in the scope, in code order.
+pub async fn codes_at(db: &Db, scope: &Scope, level: Level) -> Result<Vec<String>> {
+    let (lo, hi) = scope.path_bounds();
+    Ok(sqlx::query_scalar(
+        "SELECT code FROM org_units WHERE active = 1 AND level = $1 \
+         AND org_path >= $2 AND org_path < $3 ORDER BY code",
+    )
+    .bind(level as i64)
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(db.pool())
+    .await?)
+}
+
 /// The units among `codes` that exist inside the scope, by code, read together.
 pub async fn many(db: &Db, scope: &Scope, codes: &[&str]) -> Result<Vec<OrgUnit>> {
     let mut found = Vec::with_capacity(codes.len());

@@ -1,6 +1,6 @@
 //! What anyone may read, with no login and nothing private: the public portal's funds, lines
 //! and rollups (donors masked unless they agreed, beneficiaries never named), e-commerce
-//! partners' giving by day, and a donor tracing their own gift with the code on the receipt.
+//! merchants' giving by day, and a donor tracing their own gift with the code on the receipt.
 //! Everything else in the store takes a [`Scope`](domain::access::Scope) or the operator's
 //! [`System`](domain::access::System).
 
@@ -381,7 +381,7 @@ pub async fn unit_view(db: &Db, org: Option<&str>) -> Result<Option<UnitView>> {
     }))
 }
 
-/// A partner's public record: per China-time day, orders and net amount, with the running
+/// A merchant's public record: per China-time day, orders and net amount, with the running
 /// total — never individual orders.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PublicDay {
@@ -391,17 +391,17 @@ pub struct PublicDay {
     pub running: Fen,
 }
 
-pub async fn public_days(db: &Db, partner_id: i64) -> Result<Vec<PublicDay>> {
+pub async fn public_days(db: &Db, merchant_id: i64) -> Result<Vec<PublicDay>> {
     // Days still kept order by order, and days folded into totals (never both).
     let rows = sqlx::query(
         "SELECT china_day, CAST(SUM(n) AS BIGINT), CAST(SUM(fen) AS BIGINT) FROM ( \
          SELECT china_day, CASE WHEN refund = 0 THEN 1 ELSE 0 END AS n, \
          CASE WHEN refund = 0 THEN amount_fen ELSE -amount_fen END AS fen \
-         FROM micro_donations WHERE partner_id = $1 \
+         FROM commerce_orders WHERE merchant_id = $1 \
          UNION ALL SELECT china_day, orders_count, orders_fen - refunds_fen \
-         FROM micro_daily_totals WHERE partner_id = $1) t GROUP BY china_day ORDER BY china_day",
+         FROM commerce_daily_totals WHERE merchant_id = $1) t GROUP BY china_day ORDER BY china_day",
     )
-    .bind(partner_id)
+    .bind(merchant_id)
     .fetch_all(db.pool())
     .await?;
     let mut running = Fen::ZERO;
@@ -419,10 +419,10 @@ pub async fn public_days(db: &Db, partner_id: i64) -> Result<Vec<PublicDay>> {
     Ok(days)
 }
 
-/// Partners, for the public portal: (id, name).
-pub async fn partners(db: &Db) -> Result<Vec<(i64, String)>> {
+/// Merchants, for the public portal: (id, name).
+pub async fn merchants(db: &Db) -> Result<Vec<(i64, String)>> {
     Ok(
-        sqlx::query_as("SELECT id, name FROM commerce_partners ORDER BY id")
+        sqlx::query_as("SELECT id, name FROM commerce_merchants ORDER BY id")
             .fetch_all(db.pool())
             .await?,
     )

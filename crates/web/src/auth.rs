@@ -153,7 +153,7 @@ pub async fn guard(
     let (mut parts, body) = req.into_parts();
     let ctx = parts.extensions.get::<PageContext>().cloned();
     let session = match rule.access {
-        Access::Public | Access::Partner => None,
+        Access::Public | Access::Merchant => None,
         Access::SignedIn | Access::Unit(_) | Access::Body(_) => Some(if rule.page {
             ctx.as_ref()
                 .and_then(|c| c.session.clone())
@@ -295,7 +295,7 @@ pub mod perm {
         ManageUsers,
         ManageFunds,
         ViewMoney,
-        ManagePartners,
+        ManageMerchants,
         ManageSetup,
         ModerateFeedback,
     );

@@ -198,9 +198,9 @@ impl Label for store::donations::Channel {
     }
 }
 
-impl Label for store::micro::Standing {
+impl Label for store::commerce::Standing {
     fn label_key(&self) -> &'static str {
-        use store::micro::Standing;
+        use store::commerce::Standing;
         match self {
             Standing::Matched => "recon.matched",
             Standing::Missing => "recon.missing",
@@ -329,7 +329,7 @@ mod tests {
                 .map(Label::label_key),
         );
         wanted.extend(store::donations::Channel::ALL.iter().map(Label::label_key));
-        wanted.extend(store::micro::Standing::ALL.iter().map(Label::label_key));
+        wanted.extend(store::commerce::Standing::ALL.iter().map(Label::label_key));
         assert_eq!(wanted.len(), 5 + 4 + 4 + 4 + 6 + 5 + 4 + 4);
         for file in ["zh-CN.yml", "en.yml"] {
             let known: std::collections::HashSet<String> = keys(file).into_iter().collect();

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod charts;
 pub mod error;
 pub mod i18n;
+pub mod merchant_client;
 pub mod pages;
 pub mod server;
 pub mod statements;
@@ -48,11 +49,11 @@ impl Default for Config {
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
-    /// Where partner micro-donations are written (group commit on SQLite).
-    pub ingestor: store::micro::Ingestor,
+    /// Where merchant micro-donations are written (group commit on SQLite).
+    pub ingestor: store::commerce::Ingestor,
     pub config: Arc<Config>,
-    /// Partner keys read recently (see [`api::partner::KeyCache`]).
-    pub partner_keys: Arc<api::partner::KeyCache>,
+    /// Merchant keys read recently (see [`api::merchants::KeyCache`]).
+    pub merchant_keys: Arc<api::merchants::KeyCache>,
 }
 
 impl AppState {
@@ -63,10 +64,10 @@ impl AppState {
 
     pub fn with_config(db: Db, config: Config) -> AppState {
         AppState {
-            ingestor: store::micro::Ingestor::start(db.clone()),
+            ingestor: store::commerce::Ingestor::start(db.clone()),
             db,
             config: Arc::new(config),
-            partner_keys: Arc::default(),
+            merchant_keys: Arc::default(),
         }
     }
 }
@@ -85,7 +86,7 @@ pub enum Access {
     /// through the grants that allow it.
     Body(Permission),
     /// An e-commerce partner, by the request's signature with its secret.
-    Partner,
+    Merchant,
 }
 
 /// A form without files is small.
@@ -96,8 +97,8 @@ pub const EVIDENCE_BYTES: usize = 42 * 1024 * 1024;
 pub const STATEMENT_BYTES: usize = 16 * 1024 * 1024;
 /// An API request's JSON.
 pub const JSON_BYTES: usize = 64 * 1024;
-/// A partner's batch of 10,000 orders is about 1.2 MB of JSON.
-pub const PARTNER_BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// A merchant's batch of 10,000 orders is about 1.2 MB of JSON.
+pub const MERCHANT_BATCH_BYTES: usize = 4 * 1024 * 1024;
 
 /// One route: method, path, who may reach it, how big a body it takes, its handler and — for
 /// the API — its OpenAPI entry, all from one registration.
@@ -260,39 +261,39 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         page(
             Method::GET,
-            "/orgs/{code}/partners",
+            "/orgs/{code}/merchants",
             Unit(ViewMoney),
-            get(pages::partners::list),
+            get(pages::merchants::list),
         ),
         page(
             Method::POST,
-            "/orgs/{code}/partners",
-            Unit(ManagePartners),
-            post(pages::partners::create),
+            "/orgs/{code}/merchants",
+            Unit(ManageMerchants),
+            post(pages::merchants::create),
         ),
         page(
             Method::GET,
-            "/orgs/{code}/partners/{id}",
+            "/orgs/{code}/merchants/{id}",
             Unit(ViewMoney),
-            get(pages::partners::show),
+            get(pages::merchants::show),
         ),
         page(
             Method::POST,
-            "/orgs/{code}/partners/{id}/rotate",
-            Unit(ManagePartners),
-            post(pages::partners::rotate),
+            "/orgs/{code}/merchants/{id}/rotate",
+            Unit(ManageMerchants),
+            post(pages::merchants::rotate),
         ),
         page(
             Method::POST,
-            "/orgs/{code}/partners/{id}/revoke",
-            Unit(ManagePartners),
-            post(pages::partners::revoke),
+            "/orgs/{code}/merchants/{id}/revoke",
+            Unit(ManageMerchants),
+            post(pages::merchants::revoke),
         ),
         upload(
-            "/orgs/{code}/partners/{id}/remittances",
+            "/orgs/{code}/merchants/{id}/remittances",
             Unit(ManageFunds),
             STATEMENT_BYTES,
-            post(pages::partners::remittances),
+            post(pages::merchants::remittances),
         ),
         page(
             Method::GET,
@@ -399,9 +400,9 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         page(
             Method::GET,
-            "/public/partners/{id}",
+            "/public/merchants/{id}",
             Public,
-            get(pages::public::partner),
+            get(pages::public::merchant),
         ),
         page(
             Method::GET,
@@ -423,7 +424,7 @@ pub fn route_specs() -> Vec<RouteSpec> {
         api(Body(ManageFunds), routes!(api::funds::set_status)),
         api(Body(ManageFunds), routes!(api::donations::create)),
         api(Unit(ManageFunds), routes!(api::donors::pledge)),
-        api(Unit(ViewMoney), routes!(api::donors::partners)),
+        api(Unit(ViewMoney), routes!(api::donors::pledges)),
         api(Unit(ViewMoney), routes!(api::donors::duplicates)),
         api(Unit(ManageFunds), routes!(api::donors::merge)),
         api(Unit(ManageFunds), routes!(api::donors::create_group)),
@@ -434,8 +435,8 @@ pub fn route_specs() -> Vec<RouteSpec> {
         api(Body(ManageFunds), routes!(api::disbursements::act)),
         api(Public, routes!(api::public::fund)),
         api(Public, routes!(api::public::rollup)),
-        api(Partner, routes!(api::partner::micro_donations)).limit(PARTNER_BATCH_BYTES),
-        api(Partner, routes!(api::partner::summary)),
+        api(Merchant, routes!(api::merchants::commerce_orders)).limit(MERCHANT_BATCH_BYTES),
+        api(Merchant, routes!(api::merchants::summary)),
         api(Public, routes!(api::openapi_json)),
     ]
 }

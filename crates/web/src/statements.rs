@@ -51,21 +51,21 @@ pub async fn import(
     Ok(Imported { statement, report })
 }
 
-/// Reads one partner's remittance statement (the same bank layout) and matches its lines to
-/// that partner's settlements; importing the same file again imports nothing twice.
+/// Reads one merchant's remittance statement (the same bank layout) and matches its lines to
+/// that merchant's settlements; importing the same file again imports nothing twice.
 pub async fn remittances(
     db: &Db,
     actor: &Actor,
     scope: &Scope,
-    partner_id: i64,
+    merchant_id: i64,
     file_name: &str,
     bytes: &[u8],
-) -> Result<store::micro::RemittanceReport, StatementError> {
+) -> Result<store::commerce::RemittanceReport, StatementError> {
     let (statement, digest) = read(file_name, bytes).await?;
-    let lines: Vec<store::micro::RemittanceLine> = statement
+    let lines: Vec<store::commerce::RemittanceLine> = statement
         .incoming
         .iter()
-        .map(|l| store::micro::RemittanceLine {
+        .map(|l| store::commerce::RemittanceLine {
             row: l.row,
             paid_on: l.date.clone(),
             payer: l.payer.clone(),
@@ -73,7 +73,7 @@ pub async fn remittances(
             reference: l.reference.clone(),
         })
         .collect();
-    store::micro::import_remittances(db, actor, scope, partner_id, &digest, &lines)
+    store::commerce::import_remittances(db, actor, scope, merchant_id, &digest, &lines)
         .await
         .map_err(StatementError::Store)
 }

@@ -7,14 +7,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use store::Backend;
-use web::api::partner::client;
+use web::merchant_client as client;
 
 const PATH: &str = "/api/v1/partner/micro-donations";
 
 struct Setup {
     url: String,
     dir: PathBuf,
-    partner_id: i64,
+    merchant_id: i64,
     secret: String,
 }
 
@@ -65,7 +65,7 @@ async fn set_up(backend: Backend) -> Setup {
         &url,
         &dir,
         &[
-            "partner",
+            "merchant",
             "create",
             "--name",
             "洛阳某电商平台",
@@ -88,7 +88,7 @@ async fn set_up(backend: Backend) -> Setup {
     Setup {
         url,
         dir,
-        partner_id: j["partner_id"].as_i64().unwrap(),
+        merchant_id: j["merchant_id"].as_i64().unwrap(),
         secret: j["secret"].as_str().unwrap().to_string(),
     }
 }
@@ -170,7 +170,7 @@ async fn send(port: u16, s: &Setup, body: &[u8]) -> Option<(i64, i64)> {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .ok()?;
-    let (status, text) = client::send(&mut stream, s.partner_id, &s.secret, "POST", PATH, body)
+    let (status, text) = client::send(&mut stream, s.merchant_id, &s.secret, "POST", PATH, body)
         .await
         .ok()?;
     assert_eq!(status, 200, "{text}");
@@ -180,16 +180,16 @@ async fn send(port: u16, s: &Setup, body: &[u8]) -> Option<(i64, i64)> {
 }
 
 /// This partner's orders: how many, and their sum.
-async fn stored(url: &str, partner_id: i64) -> (i64, i64) {
+async fn stored(url: &str, merchant_id: i64) -> (i64, i64) {
     sqlx::any::install_default_drivers();
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
         .await
         .unwrap();
     sqlx::query_as(
-        "SELECT COUNT(*), CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM micro_donations \
-         WHERE partner_id = $1",
+        "SELECT COUNT(*), CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM commerce_orders \
+         WHERE merchant_id = $1",
     )
-    .bind(partner_id)
+    .bind(merchant_id)
     .fetch_one(&mut conn)
     .await
     .unwrap()
@@ -199,7 +199,7 @@ async fn stored_batch(url: &str, prefix: &str) -> i64 {
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
         .await
         .unwrap();
-    sqlx::query_scalar("SELECT COUNT(*) FROM micro_donations WHERE order_id LIKE $1")
+    sqlx::query_scalar("SELECT COUNT(*) FROM commerce_orders WHERE order_id LIKE $1")
         .bind(format!("{prefix}-%"))
         .fetch_one(&mut conn)
         .await
@@ -258,7 +258,7 @@ async fn killed_mid_ingest_loses_nothing(backend: Backend) {
         accepted += a;
     }
     let total = (BATCHES * PER_BATCH) as i64;
-    assert_eq!(stored(&s.url, s.partner_id).await, (total, total * 10));
+    assert_eq!(stored(&s.url, s.merchant_id).await, (total, total * 10));
     assert!(accepted <= total - (acked.len() * PER_BATCH) as i64);
     drop(server);
     let _ = std::fs::remove_dir_all(&s.dir);
@@ -307,7 +307,7 @@ async fn two_servers_on_one_postgres_count_each_order_once() {
         accepted, 6000,
         "the answers count each order once between them"
     );
-    assert_eq!(stored(&s.url, s.partner_id).await, (6000, 60_000));
+    assert_eq!(stored(&s.url, s.merchant_id).await, (6000, 60_000));
     drop((a, b));
     let _ = std::fs::remove_dir_all(&s.dir);
 }

@@ -353,7 +353,7 @@ both_backends!(
         g.donor_name = "洛阳某某实业有限公司".into();
         g.donor_phone = String::new();
         donations::record(&db, &cli, &all, &g).await.unwrap();
-        let list = donors::partnerships(&db, &county, "/41/4103/410323/", year)
+        let list = donors::pledges(&db, &county, "/41/4103/410323/", year)
             .await
             .unwrap();
         assert_eq!(list.len(), 1);
@@ -375,14 +375,14 @@ both_backends!(
         .await
         .unwrap();
         assert_eq!(
-            donors::partnerships(&db, &county, "/41/4103/410323/", year)
+            donors::pledges(&db, &county, "/41/4103/410323/", year)
                 .await
                 .unwrap()[0]
                 .pledge,
             Fen::new(60_000_000)
         );
         assert!(
-            donors::partnerships(&db, &county, "/41/4103/410323/", year - 1)
+            donors::pledges(&db, &county, "/41/4103/410323/", year - 1)
                 .await
                 .unwrap()
                 .is_empty()

@@ -6,10 +6,10 @@ use crate::helpers::*;
 use domain::disbursement::{Action, State};
 use domain::ledger::{FunctionCode, FundKind, TxDraft};
 use domain::money::Fen;
+use store::commerce::{self, NewMerchant, RemittanceLine};
 use store::disbursements::{self, Person};
 use store::donations::{self, NewDonation};
 use store::ledger;
-use store::micro::{self, NewPartner, RemittanceLine};
 
 fn all() -> Scope {
     domain::access::System::operator("test").scope()
@@ -39,11 +39,11 @@ async fn two_counties(db: &Db) {
 }
 
 async fn partner_of(db: &Db, org: &str, fund: &str, name: &str, credit_code: &str) -> i64 {
-    micro::create_partner(
+    commerce::create_merchant(
         db,
         &Actor::cli("test"),
         &all(),
-        &NewPartner {
+        &NewMerchant {
             name: name.into(),
             credit_code: credit_code.into(),
             org_code: org.into(),
@@ -54,12 +54,12 @@ async fn partner_of(db: &Db, org: &str, fund: &str, name: &str, credit_code: &st
             starts_on: "2026-01-01".into(),
             ends_on: "2099-12-31".into(),
             settlement_days: 1,
-            retention_days: micro::DEFAULT_RETENTION_DAYS,
+            retention_days: commerce::DEFAULT_RETENTION_DAYS,
         },
     )
     .await
     .unwrap()
-    .partner_id
+    .merchant_id
 }
 
 both_backends!(
@@ -87,13 +87,13 @@ both_backends!(
         let cli = Actor::cli("test");
         // Imported on 新安县's partner, the other partner's line is not taken.
         let report =
-            micro::import_remittances(&db, &cli, &finance_at("410323"), xinan, "f1", &lines)
+            commerce::import_remittances(&db, &cli, &finance_at("410323"), xinan, "f1", &lines)
                 .await
                 .unwrap();
         assert_eq!(report.unknown_payer, vec![(2, "老城电商".to_string())]);
         assert_eq!(report.unplaced, vec![3]);
         let stored: Vec<(i64, String)> =
-            sqlx::query_as("SELECT partner_id, payer FROM commerce_remittances ORDER BY id")
+            sqlx::query_as("SELECT merchant_id, payer FROM commerce_remittances ORDER BY id")
                 .fetch_all(db.pool())
                 .await
                 .unwrap();
@@ -102,9 +102,16 @@ both_backends!(
         for id in [laocheng, 999_999] {
             assert_eq!(
                 error_code(
-                    &micro::import_remittances(&db, &cli, &finance_at("410323"), id, "f2", &lines,)
-                        .await
-                        .unwrap_err()
+                    &commerce::import_remittances(
+                        &db,
+                        &cli,
+                        &finance_at("410323"),
+                        id,
+                        "f2",
+                        &lines,
+                    )
+                    .await
+                    .unwrap_err()
                 ),
                 "not_found"
             );
@@ -689,35 +696,43 @@ both_backends!(
         two_counties(&db).await;
         let id = partner_of(&db, "410323", "XA-GEN", "新安电商", "91350100M000100Y43").await;
         let cli = Actor::cli("test");
-        let ingest = micro::Ingestor::start(db.clone());
-        let item = |n: usize| domain::micro::Item {
+        let ingest = commerce::Ingestor::start(db.clone());
+        let item = |n: usize| domain::commerce::Item {
             order_id: format!("TB{n:06}"),
             amount: domain::money::Fen::new(10),
             occurred_at_ms: store::now_ms(),
             day: domain::time::china_day(store::now_ms()),
             refund: false,
         };
-        let sub = |n: usize, sealed: &str| micro::Submission {
-            partner_id: id,
+        let sub = |n: usize, sealed: &str| commerce::Submission {
+            merchant_id: id,
             batch_id: format!("b{n}"),
             items: vec![(0, item(n))],
             verified_with: Some(sealed.to_string()),
         };
         let today = domain::time::china_day(store::now_ms());
-        let old = micro::partner_key(&db, id, &today).await.unwrap().unwrap();
+        let old = commerce::merchant_key(&db, id, &today)
+            .await
+            .unwrap()
+            .unwrap();
         let ok = ingest.submit(sub(1, &old.sealed)).await.unwrap();
         assert_eq!((ok.accepted, ok.refused), (1, false));
         // The secret is replaced between the check of a request and its write.
-        micro::rotate_secret(&db, &cli, &all(), id).await.unwrap();
+        commerce::rotate_secret(&db, &cli, &all(), id)
+            .await
+            .unwrap();
         let late = ingest.submit(sub(2, &old.sealed)).await.unwrap();
         assert!(late.refused);
         assert_eq!(late.accepted, 0);
-        let new = micro::partner_key(&db, id, &today).await.unwrap().unwrap();
+        let new = commerce::merchant_key(&db, id, &today)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(!ingest.submit(sub(3, &new.sealed)).await.unwrap().refused);
-        micro::revoke(&db, &cli, &all(), id).await.unwrap();
+        commerce::revoke(&db, &cli, &all(), id).await.unwrap();
         assert!(ingest.submit(sub(4, &new.sealed)).await.unwrap().refused);
         let stored: Vec<String> =
-            sqlx::query_scalar("SELECT order_id FROM micro_donations ORDER BY order_id")
+            sqlx::query_scalar("SELECT order_id FROM commerce_orders ORDER BY order_id")
                 .fetch_all(db.pool())
                 .await
                 .unwrap();

@@ -3,13 +3,13 @@
 mod helpers;
 
 mod audit;
+mod commerce;
 mod disbursements;
 mod donation_batch;
 mod donors;
 mod hardening;
 mod ledger;
 mod matching;
-mod micro;
 mod migrations;
 mod org_units;
 mod project_status;

@@ -142,7 +142,7 @@ pub struct PledgeRequest {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct PartnerJson {
+pub struct PledgeJson {
     pub donor_id: i64,
     pub name: String,
     pub credit_code: String,
@@ -160,7 +160,7 @@ pub struct YearQuery {
 
 /// Sign or update a 慈善合伙人's annual pledge with the unit.
 #[utoipa::path(
-    post, path = "/api/v1/orgs/{code}/partners", tag = "donors",
+    post, path = "/api/v1/orgs/{code}/pledges", tag = "donors",
     params(("code" = String, Path, description = "Division code")),
     request_body = PledgeRequest,
     security(("bearer" = [])),
@@ -188,26 +188,25 @@ pub async fn pledge(
 
 /// Partners' pledges for a year (default: this year) and what each has given.
 #[utoipa::path(
-    get, path = "/api/v1/orgs/{code}/partners", tag = "donors",
+    get, path = "/api/v1/orgs/{code}/pledges", tag = "donors",
     params(("code" = String, Path, description = "Division code"), ("year" = Option<i64>, Query, description = "China-time year")),
     security(("bearer" = [])),
-    responses((status = 200, body = Vec<PartnerJson>), (status = 403, body = super::ApiErrorJson))
+    responses((status = 200, body = Vec<PledgeJson>), (status = 403, body = super::ApiErrorJson))
 )]
-pub async fn partners(
+pub async fn pledges(
     State(state): State<AppState>,
     unit: InUnit<perm::ViewMoney>,
     axum::extract::Query(q): axum::extract::Query<YearQuery>,
-) -> Result<Json<Vec<PartnerJson>>, AppError> {
+) -> Result<Json<Vec<PledgeJson>>, AppError> {
     let year = q.year.unwrap_or_else(|| {
         domain::time::china_day(store::now_ms())[..4]
             .parse()
             .unwrap_or(2026)
     });
-    let list =
-        store::donors::partnerships(&state.db, unit.scope(), &unit.unit().org_path, year).await?;
+    let list = store::donors::pledges(&state.db, unit.scope(), &unit.unit().org_path, year).await?;
     Ok(Json(
         list.into_iter()
-            .map(|p| PartnerJson {
+            .map(|p| PledgeJson {
                 donor_id: p.donor_id,
                 name: p.name,
                 credit_code: p.credit_code,

@@ -5,8 +5,8 @@ pub mod disbursements;
 pub mod donations;
 pub mod donors;
 pub mod funds;
+pub mod merchants;
 pub mod orgs;
-pub mod partner;
 pub mod public;
 
 use crate::error::AppError;
@@ -27,10 +27,10 @@ use utoipa::OpenApi;
     ),
     components(schemas(
         auth::TokenRequest,
-        partner::MicroBatch,
-        partner::MicroAnswer,
-        partner::RejectedItem,
-        partner::DayJson,
+        merchants::MicroBatch,
+        merchants::MicroAnswer,
+        merchants::RejectedItem,
+        merchants::DayJson,
         public::PublicTotalsJson,
         public::PublicUnitJson,
         donors::RevealRequest,
@@ -56,7 +56,7 @@ use utoipa::OpenApi;
         donors::MergeRequest,
         donors::MergeJson,
         donors::PledgeRequest,
-        donors::PartnerJson,
+        donors::PledgeJson,
         public::PublicFundJson,
         public::PublicEntryJson,
         ApiErrorJson

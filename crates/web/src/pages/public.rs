@@ -29,7 +29,7 @@ struct IndexPage {
     /// The same totals rolled up per unit one level below.
     below: Vec<(OrgUnit, FundTotals)>,
     /// E-commerce partners giving per sale (shown with the whole network).
-    partners: Vec<(i64, String)>,
+    merchants: Vec<(i64, String)>,
 }
 
 impl IndexPage {
@@ -52,8 +52,8 @@ pub async fn index(
     let v = store::public::unit_view(&state.db, q.org.as_deref())
         .await?
         .ok_or(AppError::NotFound)?;
-    let partners = if v.unit.is_none() {
-        store::public::partners(&state.db).await?
+    let merchants = if v.unit.is_none() {
+        store::public::merchants(&state.db).await?
     } else {
         Vec::new()
     };
@@ -63,7 +63,7 @@ pub async fn index(
         funds: v.funds,
         total: v.total,
         below: v.below,
-        partners,
+        merchants,
     }))
 }
 
@@ -255,7 +255,7 @@ async fn fund_page(
 }
 
 #[derive(Template)]
-#[template(path = "public_partner.html")]
+#[template(path = "public_merchant.html")]
 struct PartnerPage {
     layout: Layout,
     name: String,
@@ -269,12 +269,12 @@ struct PartnerPage {
 impl PartnerPage {}
 
 /// An e-commerce partner's giving, day by day, with the running total; never single orders.
-pub async fn partner(
+pub async fn merchant(
     State(state): State<AppState>,
     ctx: PageContext,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let (_, name) = store::public::partners(&state.db)
+    let (_, name) = store::public::merchants(&state.db)
         .await?
         .into_iter()
         .find(|(p, _)| *p == id)
@@ -283,7 +283,7 @@ pub async fn partner(
     let total = days.last().map_or(Fen::ZERO, |d| d.running);
     let total_orders = days.iter().map(|d| d.orders).sum();
     days.reverse();
-    let layout = Layout::new(&ctx, &format!("/public/partners/{id}"));
+    let layout = Layout::new(&ctx, &format!("/public/merchants/{id}"));
     // The last 14 days, each against the biggest of them.
     let recent: Vec<&store::public::PublicDay> = days.iter().take(14).collect();
     let top = recent.iter().map(|d| d.net).max().unwrap_or(Fen::ZERO);
@@ -296,7 +296,7 @@ pub async fn partner(
             permille: d.net.max(Fen::ZERO).permille_of(top),
         })
         .collect();
-    let chart = percent_bars(&layout.t("partner.chart"), &bars);
+    let chart = percent_bars(&layout.t("merchant.chart"), &bars);
     Ok(render(&PartnerPage {
         layout,
         name,

@@ -1,4 +1,4 @@
-//! 消费捐 partners: the signed partner API and signing partners on the page.
+//! 消费捐 merchants: the signed partner API and signing merchants on the page.
 
 use crate::helpers::*;
 
@@ -8,7 +8,7 @@ both_backends!(
         let all = domain::access::System::operator("test").scope();
         let cli = Actor::cli("test");
         app.county_fund().await;
-        let new_partner = |code: &str, ends_on: &str| store::micro::NewPartner {
+        let new_partner = |code: &str, ends_on: &str| store::commerce::NewMerchant {
             name: "某电商平台".into(),
             credit_code: code.into(),
             org_code: "410323".into(),
@@ -19,9 +19,9 @@ both_backends!(
             starts_on: "2020-01-01".into(),
             ends_on: ends_on.into(),
             settlement_days: 1,
-            retention_days: store::micro::DEFAULT_RETENTION_DAYS,
+            retention_days: store::commerce::DEFAULT_RETENTION_DAYS,
         };
-        let p = store::micro::create_partner(
+        let p = store::commerce::create_merchant(
             &app.db,
             &cli,
             &all,
@@ -42,7 +42,7 @@ both_backends!(
             {{"order_id":"A7","amount_fen":10,"occurred_at":"{now}"}}]}}"#
         );
         let stored = || async {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM micro_donations")
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM commerce_orders")
                 .fetch_one(app.db.pool())
                 .await
                 .unwrap()
@@ -51,7 +51,7 @@ both_backends!(
             .send(signed(
                 Method::POST,
                 path,
-                p.partner_id,
+                p.merchant_id,
                 &p.secret,
                 &body,
                 0,
@@ -93,7 +93,7 @@ both_backends!(
             .send(signed(
                 Method::POST,
                 path,
-                p.partner_id,
+                p.merchant_id,
                 &p.secret,
                 &body,
                 0,
@@ -111,11 +111,11 @@ both_backends!(
         // partner, no signature at all.
         for (req, code) in [
             (
-                signed(Method::POST, path, p.partner_id, "wrong", &body, 0),
+                signed(Method::POST, path, p.merchant_id, "wrong", &body, 0),
                 "signature_invalid",
             ),
             (
-                signed(Method::POST, path, p.partner_id, &p.secret, &body, -301),
+                signed(Method::POST, path, p.merchant_id, &p.secret, &body, -301),
                 "timestamp_stale",
             ),
             (
@@ -128,7 +128,7 @@ both_backends!(
             assert_eq!(r.json()["code"], code);
         }
         let tampered = {
-            let mut req = signed(Method::POST, path, p.partner_id, &p.secret, &body, 0);
+            let mut req = signed(Method::POST, path, p.merchant_id, &p.secret, &body, 0);
             *req.body_mut() = Body::from(body.replace("A7", "A8"));
             req
         };
@@ -139,7 +139,7 @@ both_backends!(
             .send(signed(
                 Method::POST,
                 path,
-                p.partner_id,
+                p.merchant_id,
                 &p.secret,
                 "{\"batch_id\":",
                 0,
@@ -152,7 +152,14 @@ both_backends!(
             .collect();
         let big = format!(r#"{{"batch_id":"big","items":[{}]}}"#, items.join(","));
         let r = app
-            .send(signed(Method::POST, path, p.partner_id, &p.secret, &big, 0))
+            .send(signed(
+                Method::POST,
+                path,
+                p.merchant_id,
+                &p.secret,
+                &big,
+                0,
+            ))
             .await;
         assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
         assert_eq!(r.json()["code"], "batch_too_large");
@@ -161,14 +168,14 @@ both_backends!(
         let today = domain::time::china_day(store::now_ms());
         let q = format!("/api/v1/partner/summary?date={today}");
         let s = app
-            .send(signed(Method::GET, &q, p.partner_id, &p.secret, "", 0))
+            .send(signed(Method::GET, &q, p.merchant_id, &p.secret, "", 0))
             .await;
         assert_eq!(s.status, StatusCode::OK, "{}", s.body);
         assert_eq!(s.json()["accepted_count"], 2);
         assert_eq!(s.json()["accepted_fen"], 20);
         assert_eq!(s.json()["settled"], false);
         // A partner whose agreement has ended sends nothing in.
-        let old = store::micro::create_partner(
+        let old = store::commerce::create_merchant(
             &app.db,
             &cli,
             &all,
@@ -183,7 +190,7 @@ both_backends!(
             .send(signed(
                 Method::POST,
                 path,
-                old.partner_id,
+                old.merchant_id,
                 &old.secret,
                 &body,
                 0,
@@ -218,7 +225,7 @@ both_backends!(
                 ("name", "洛阳优选电商平台"),
                 ("credit_code", "91410300MA4417000J"),
                 ("fund_code", "LY-GEN"),
-                ("per_order_fen", per_order),
+                ("per_order", per_order),
                 ("starts_on", "2020-01-01"),
                 ("ends_on", "2099-12-31"),
                 ("settlement_days", "1"),
@@ -227,31 +234,33 @@ both_backends!(
         let mut bad = fields("0");
         bad.push(("csrf", &admin.csrf));
         let r = app
-            .post_form("/orgs/4103/partners", Some(&admin.cookie), &bad)
+            .post_form("/orgs/4103/merchants", Some(&admin.cookie), &bad)
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("金额不能为 0"), "{}", r.body);
         let mut good = fields("0.10");
         good.push(("csrf", &admin.csrf));
         let r = app
-            .post_form("/orgs/4103/partners", Some(&admin.cookie), &good)
+            .post_form("/orgs/4103/merchants", Some(&admin.cookie), &good)
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let grab = |id: &str| {
             let start = r.body.find(&format!("id=\"{id}\">")).unwrap() + id.len() + 6;
             r.body[start..].split('<').next().unwrap().to_string()
         };
-        let (partner_id, secret): (i64, String) =
-            (grab("partner-id").parse().unwrap(), grab("partner-secret"));
+        let (merchant_id, secret): (i64, String) = (
+            grab("merchant-id").parse().unwrap(),
+            grab("merchant-secret"),
+        );
         assert_eq!(secret.len(), 64);
         // The secret is not on the page again.
-        let list = app.get("/orgs/4103/partners", Some(&admin.cookie)).await;
+        let list = app.get("/orgs/4103/merchants", Some(&admin.cookie)).await;
         assert!(list.body.contains("洛阳优选电商平台") && !list.body.contains(&secret));
         // And it signs requests.
         let today = domain::time::china_day(store::now_ms());
         let q = format!("/api/v1/partner/summary?date={today}");
         let s = app
-            .send(signed(Method::GET, &q, partner_id, &secret, "", 0))
+            .send(signed(Method::GET, &q, merchant_id, &secret, "", 0))
             .await;
         assert_eq!(s.status, StatusCode::OK, "{}", s.body);
         // Orders signed with it are stored. Once the page gives a new secret, the old one
@@ -265,7 +274,7 @@ both_backends!(
             signed(
                 Method::POST,
                 "/api/v1/partner/micro-donations",
-                partner_id,
+                merchant_id,
                 secret,
                 &body,
                 0,
@@ -276,13 +285,13 @@ both_backends!(
         assert_eq!(r.json()["accepted"], 1);
         let rotated = app
             .post_form(
-                &format!("/orgs/4103/partners/{partner_id}/rotate"),
+                &format!("/orgs/4103/merchants/{merchant_id}/rotate"),
                 Some(&admin.cookie),
                 &[("csrf", &admin.csrf)],
             )
             .await;
         assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
-        let start = rotated.body.find("id=\"partner-secret\">").unwrap() + 20;
+        let start = rotated.body.find("id=\"merchant-secret\">").unwrap() + 21;
         let new_secret = rotated.body[start..].split('<').next().unwrap().to_string();
         assert_ne!(new_secret, secret);
         let r = app.send(order(&secret, 2)).await;
@@ -292,7 +301,7 @@ both_backends!(
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let revoked = app
             .post_form(
-                &format!("/orgs/4103/partners/{partner_id}/revoke"),
+                &format!("/orgs/4103/merchants/{merchant_id}/revoke"),
                 Some(&admin.cookie),
                 &[("csrf", &admin.csrf)],
             )
@@ -302,7 +311,7 @@ both_backends!(
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
         assert_eq!(r.json()["code"], "partner_unknown");
         let stored: Vec<String> =
-            sqlx::query_scalar("SELECT order_id FROM micro_donations ORDER BY order_id")
+            sqlx::query_scalar("SELECT order_id FROM commerce_orders ORDER BY order_id")
                 .fetch_all(app.db.pool())
                 .await
                 .unwrap();
@@ -313,7 +322,7 @@ both_backends!(
             ("name", "按比例电商"),
             ("credit_code", "91350100M000100Y43"),
             ("fund_code", "LY-GEN"),
-            ("per_order_fen", ""),
+            ("per_order", ""),
             ("share_percent", "1.5%"),
             ("max_per_order", "5.00"),
             ("starts_on", "2020-01-01"),
@@ -321,10 +330,10 @@ both_backends!(
             ("settlement_days", "7"),
         ];
         let r = app
-            .post_form("/orgs/4103/partners", Some(&admin.cookie), &share)
+            .post_form("/orgs/4103/merchants", Some(&admin.cookie), &share)
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        let listed = store::micro::partner_list(
+        let listed = store::commerce::merchant_list(
             &app.db,
             &domain::access::System::operator("test").scope(),
             "/",
@@ -341,7 +350,7 @@ both_backends!(
         let mut theirs = fields("0.10");
         theirs.push(("csrf", &staff.csrf));
         let r = app
-            .post_form("/orgs/410323/partners", Some(&staff.cookie), &theirs)
+            .post_form("/orgs/410323/merchants", Some(&staff.cookie), &theirs)
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     }

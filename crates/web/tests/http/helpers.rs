@@ -252,7 +252,7 @@ pub fn probe_body(path: &str) -> &'static str {
             r#"{"kind":"xiangxian_council","name":"走查乡贤理事会"}"#
         }
         p if p.ends_with("/members") => r#"{"member_id":1}"#,
-        p if p.ends_with("/partners") => {
+        p if p.ends_with("/pledges") => {
             r#"{"name":"走查实业","credit_code":"91350100M000100Y43","year":2026,"pledge_fen":100}"#
         }
         _ => "{}",
@@ -349,9 +349,9 @@ pub fn signed(
     skew_s: i64,
 ) -> Request<Body> {
     let ts = (store::now_ms() / 1000 + skew_s).to_string();
-    let sig = domain::micro::sign(
+    let sig = domain::commerce::sign(
         secret,
-        &domain::micro::string_to_sign(method.as_str(), path, &ts, body.as_bytes()),
+        &domain::commerce::string_to_sign(method.as_str(), path, &ts, body.as_bytes()),
     );
     Request::builder()
         .method(method)

@@ -71,11 +71,11 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
     .await
     .unwrap();
     // A partner to walk to (id 1), signed by the walked village.
-    store::micro::create_partner(
+    store::commerce::create_merchant(
         &app.db,
         &Actor::cli("test"),
         &domain::access::System::operator("test").scope(),
-        &store::micro::NewPartner {
+        &store::commerce::NewMerchant {
             name: "走查电商".into(),
             credit_code: "91410300MA4417000J".into(),
             org_code: target.into(),
@@ -86,7 +86,7 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
             starts_on: "2020-01-01".into(),
             ends_on: "2099-12-31".into(),
             settlement_days: 1,
-            retention_days: store::micro::DEFAULT_RETENTION_DAYS,
+            retention_days: store::commerce::DEFAULT_RETENTION_DAYS,
         },
     )
     .await
@@ -208,7 +208,7 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
                     spec.method
                 );
             }
-            Access::Partner => {
+            Access::Merchant => {
                 // Unsigned: refused before anything is read.
                 let r = call(&app, &method, &path, None).await;
                 assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{} {path}", spec.method);

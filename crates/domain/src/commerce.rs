@@ -1,6 +1,6 @@
 //! 消费捐 (M15): an e-commerce partner gives a fixed amount or a share of every sale, under an
 //! agreement signed before the activity (Charity Law art. 37). Requests are signed with the
-//! partner's secret (`SW1-HMAC-SHA256`); every order counts exactly once, a refund reverses its
+//! merchant's secret (`SW1-HMAC-SHA256`); every order counts exactly once, a refund reverses its
 //! order once.
 
 use crate::FieldError;
@@ -15,7 +15,7 @@ pub const MAX_CLOCK_SKEW_S: i64 = 300;
 pub const AUTH_SCHEME: &str = "SW1-HMAC-SHA256";
 pub const MAX_ORDER_ID_CHARS: usize = 64;
 
-/// The string a partner signs: method, path (with its query), timestamp, and the body's
+/// The string a merchant signs: method, path (with its query), timestamp, and the body's
 /// SHA-256 in hex.
 pub fn string_to_sign(method: &str, path_and_query: &str, ts: &str, body: &[u8]) -> String {
     format!(
@@ -34,25 +34,25 @@ pub fn sign(secret: &str, message: &str) -> String {
 /// The parts of an `Authorization: SW1-HMAC-SHA256 partner=…, ts=…, sig=…` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedHeader {
-    pub partner_id: i64,
+    pub merchant_id: i64,
     pub ts: String,
     pub sig: String,
 }
 
 pub fn parse_authorization(header: &str) -> Option<SignedHeader> {
     let rest = header.trim().strip_prefix(AUTH_SCHEME)?.trim();
-    let (mut partner, mut ts, mut sig) = (None, None, None);
+    let (mut merchant, mut ts, mut sig) = (None, None, None);
     for part in rest.split(',') {
         let (k, v) = part.trim().split_once('=')?;
         match k.trim() {
-            "partner" => partner = v.trim().parse::<i64>().ok(),
+            "partner" => merchant = v.trim().parse::<i64>().ok(),
             "ts" => ts = Some(v.trim().to_string()),
             "sig" => sig = Some(v.trim().to_ascii_lowercase()),
             _ => return None,
         }
     }
     Some(SignedHeader {
-        partner_id: partner?,
+        merchant_id: merchant?,
         ts: ts?,
         sig: sig?,
     })
@@ -96,7 +96,7 @@ pub fn verify(
     }
 }
 
-/// What the agreement lets a partner give per order.
+/// What the agreement lets a merchant give per order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Terms {
     /// China-time dates, inclusive.
@@ -154,7 +154,7 @@ pub fn percent_to_bp(field: &'static str, input: &str) -> Result<i64, FieldError
     Ok(bp)
 }
 
-/// One item as the partner sent it.
+/// One item as the merchant sent it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct ItemInput {
     pub order_id: String,
@@ -248,7 +248,7 @@ mod tests {
             sign("s3cret", &msg)
         );
         let signed = parse_authorization(&header).unwrap();
-        assert_eq!(signed.partner_id, 7);
+        assert_eq!(signed.merchant_id, 7);
         assert_eq!(
             verify("s3cret", &signed, "POST", path, body, 1764000100),
             Ok(())

@@ -1,16 +1,16 @@
 //! 消费捐: partners, signed order ingest, settlement, remittances and retention.
 
 use crate::helpers::*;
-use domain::micro::Item;
-use store::micro::{self, Ingestor, NewPartner, Outcome, Submission};
+use domain::commerce::Item;
+use store::commerce::{self, Ingestor, NewMerchant, Outcome, Submission};
 
 async fn partner(db: &Db) -> i64 {
     Fixture::luoyang().with_county_fund().build(db).await;
-    micro::create_partner(
+    commerce::create_merchant(
         db,
         &Actor::cli("test"),
         &domain::access::System::operator("test").scope(),
-        &NewPartner {
+        &NewMerchant {
             name: "某电商平台".into(),
             credit_code: "91350100M000100Y43".into(),
             org_code: "410323".into(),
@@ -21,20 +21,20 @@ async fn partner(db: &Db) -> i64 {
             starts_on: "2026-01-01".into(),
             ends_on: "2099-12-31".into(),
             settlement_days: 1,
-            retention_days: store::micro::DEFAULT_RETENTION_DAYS,
+            retention_days: store::commerce::DEFAULT_RETENTION_DAYS,
         },
     )
     .await
     .unwrap()
-    .partner_id
+    .merchant_id
 }
 
 fn all() -> domain::access::Scope {
     domain::access::System::operator("test").scope()
 }
 
-async fn key(db: &Db, id: i64) -> micro::PartnerKey {
-    micro::partner_key(db, id, "2026-05-29")
+async fn key(db: &Db, id: i64) -> commerce::MerchantKey {
+    commerce::merchant_key(db, id, "2026-05-29")
         .await
         .unwrap()
         .unwrap()
@@ -53,9 +53,9 @@ fn order(n: usize, refund: bool) -> (usize, Item) {
     )
 }
 
-fn batch(partner_id: i64, id: &str, range: std::ops::Range<usize>) -> Submission {
+fn batch(merchant_id: i64, id: &str, range: std::ops::Range<usize>) -> Submission {
     Submission {
-        partner_id,
+        merchant_id,
         batch_id: id.into(),
         items: range.map(|n| order(n, false)).collect(),
         verified_with: None,
@@ -64,7 +64,7 @@ fn batch(partner_id: i64, id: &str, range: std::ops::Range<usize>) -> Submission
 
 async fn totals(db: &Db) -> (i64, i64) {
     sqlx::query_as(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN refund = 1 THEN -amount_fen ELSE amount_fen END), 0) AS BIGINT) FROM micro_donations",
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN refund = 1 THEN -amount_fen ELSE amount_fen END), 0) AS BIGINT) FROM commerce_orders",
         )
         .fetch_one(db.pool())
         .await
@@ -106,7 +106,7 @@ both_backends!(
         assert_eq!(totals(&db).await, (720, 7200));
         // A refund takes its order back once; a refund without an order is refused.
         let refunds = Submission {
-            partner_id: id,
+            merchant_id: id,
             batch_id: "r1".into(),
             items: [order(3, true), order(3, true), order(9_999, true)]
                 .into_iter()
@@ -123,7 +123,7 @@ both_backends!(
         let r = ingest.submit(refunds).await.unwrap();
         assert_eq!((r.accepted, r.duplicates), (0, 2));
         assert_eq!(totals(&db).await, (721, 7190));
-        let day = micro::day_summary(&db, &key(&db, id).await, "2026-05-29")
+        let day = commerce::day_summary(&db, &key(&db, id).await, "2026-05-29")
             .await
             .unwrap();
         assert_eq!(
@@ -155,9 +155,9 @@ fn on_day(n: usize, days_ago: i64, refund: bool) -> Item {
     }
 }
 
-fn sub(partner_id: i64, items: Vec<Item>) -> Submission {
+fn sub(merchant_id: i64, items: Vec<Item>) -> Submission {
     Submission {
-        partner_id,
+        merchant_id,
         batch_id: "s".into(),
         items: items.into_iter().enumerate().collect(),
         verified_with: None,
@@ -187,19 +187,19 @@ both_backends!(
         items.extend((0..2).map(|n| on_day(n, 2, true)));
         ingest.submit(sub(id, items)).await.unwrap();
         assert_eq!(
-            micro::settle_all(&db, &domain::access::System::operator("test"))
+            commerce::settle_all(&db, &domain::access::System::operator("test"))
                 .await
                 .unwrap(),
             2
         );
         assert_eq!(
-            micro::settle_all(&db, &domain::access::System::operator("test"))
+            commerce::settle_all(&db, &domain::access::System::operator("test"))
                 .await
                 .unwrap(),
             0,
             "settled once"
         );
-        let done = micro::settlements(&db, &all(), id, 10).await.unwrap();
+        let done = commerce::settlements(&db, &all(), id, 10).await.unwrap();
         assert_eq!(done.len(), 2);
         let (older, newer) = (&done[1], &done[0]);
         assert_eq!((older.orders_count, older.net.fen()), (30, 300));
@@ -211,7 +211,7 @@ both_backends!(
         assert_eq!(cash(&db, "XA-GEN").await, 480);
         let day3 = domain::time::china_day(store::now_ms() - 3 * 86_400_000);
         assert!(
-            micro::day_summary(&db, &key(&db, id).await, &day3)
+            commerce::day_summary(&db, &key(&db, id).await, &day3)
                 .await
                 .unwrap()
                 .settled
@@ -226,12 +226,12 @@ both_backends!(
         ];
         ingest.submit(sub(id, late)).await.unwrap();
         assert_eq!(
-            micro::settle_all(&db, &domain::access::System::operator("test"))
+            commerce::settle_all(&db, &domain::access::System::operator("test"))
                 .await
                 .unwrap(),
             1
         );
-        let next = &micro::settlements(&db, &all(), id, 1).await.unwrap()[0];
+        let next = &commerce::settlements(&db, &all(), id, 1).await.unwrap()[0];
         assert_eq!(
             next.through_day,
             domain::time::china_day(store::now_ms() - 86_400_000)
@@ -249,7 +249,7 @@ both_backends!(
             store::ledger::LedgerVerdict::Intact { .. }
         ));
         assert!(
-            micro::settle(
+            commerce::settle(
                 &db,
                 &domain::access::System::operator("test"),
                 id,
@@ -279,19 +279,20 @@ both_backends!(
         }
         ingest.submit(sub(id, items)).await.unwrap();
         assert_eq!(
-            micro::settle_all(&db, &domain::access::System::operator("test"))
+            commerce::settle_all(&db, &domain::access::System::operator("test"))
                 .await
                 .unwrap(),
             4
         );
         let day = |k: i64| domain::time::china_day(store::now_ms() - k * 86_400_000);
-        let line = |row: usize, payer: &str, fen: i64, reference: String| micro::RemittanceLine {
-            row,
-            paid_on: day(1),
-            payer: payer.into(),
-            amount: domain::money::Fen::new(fen),
-            reference,
-        };
+        let line =
+            |row: usize, payer: &str, fen: i64, reference: String| commerce::RemittanceLine {
+                row,
+                paid_on: day(1),
+                payer: payer.into(),
+                amount: domain::money::Fen::new(fen),
+                reference,
+            };
         let lines = vec![
             // Named by its day (compact form): exact.
             line(
@@ -309,17 +310,17 @@ both_backends!(
             line(5, "某电商平台", 7, "其他".into()),
             line(6, "路人甲", 500, "捐款".into()),
         ];
-        let report = micro::import_remittances(&db, &cli, &all(), id, "f1", &lines)
+        let report = commerce::import_remittances(&db, &cli, &all(), id, "f1", &lines)
             .await
             .unwrap();
         assert_eq!(report.matched.len(), 3);
         assert_eq!(report.unplaced, vec![5]);
         assert_eq!(report.unknown_payer, vec![(6, "路人甲".to_string())]);
-        let again = micro::import_remittances(&db, &cli, &all(), id, "f1", &lines)
+        let again = commerce::import_remittances(&db, &cli, &all(), id, "f1", &lines)
             .await
             .unwrap();
         assert_eq!(again.already, vec![2, 3, 4, 5], "each line once");
-        let (recon, unplaced) = micro::reconciliation(&db, &all(), id).await.unwrap();
+        let (recon, unplaced) = commerce::reconciliation(&db, &all(), id).await.unwrap();
         let by_day: Vec<(String, &str, i64)> = recon
             .iter()
             .map(|r| {
@@ -342,10 +343,10 @@ both_backends!(
         assert_eq!(unplaced.len(), 1);
         // Paying the rest of day 4 twice over: overpaid.
         let more = vec![line(2, "某电商平台", 100, format!("补 {}", day(4)))];
-        micro::import_remittances(&db, &cli, &all(), id, "f2", &more)
+        commerce::import_remittances(&db, &cli, &all(), id, "f2", &more)
             .await
             .unwrap();
-        let (recon, _) = micro::reconciliation(&db, &all(), id).await.unwrap();
+        let (recon, _) = commerce::reconciliation(&db, &all(), id).await.unwrap();
         assert_eq!(recon[2].standing.key(), "overpaid");
     }
 );
@@ -364,23 +365,23 @@ both_backends!(
         let before_public = store::public::public_days(&db, id).await.unwrap();
         // Nothing is folded before it is settled.
         assert_eq!(
-            micro::compact(&db, &domain::access::System::operator("test"))
+            commerce::compact(&db, &domain::access::System::operator("test"))
                 .await
                 .unwrap(),
             0
         );
-        micro::settle_all(&db, &domain::access::System::operator("test"))
+        commerce::settle_all(&db, &domain::access::System::operator("test"))
             .await
             .unwrap();
         let cash_before = cash(&db, "XA-GEN").await;
         assert_eq!(
-            micro::compact(&db, &domain::access::System::operator("test"))
+            commerce::compact(&db, &domain::access::System::operator("test"))
                 .await
                 .unwrap(),
             31
         );
         assert_eq!(
-            micro::compact(&db, &domain::access::System::operator("test"))
+            commerce::compact(&db, &domain::access::System::operator("test"))
                 .await
                 .unwrap(),
             0,
@@ -396,7 +397,7 @@ both_backends!(
             before_public,
             "the public record is unchanged"
         );
-        let d = micro::day_summary(&db, &key(&db, id).await, &day95)
+        let d = commerce::day_summary(&db, &key(&db, id).await, &day95)
             .await
             .unwrap();
         assert_eq!(
@@ -427,11 +428,11 @@ both_backends!(weekly_agreements_settle_once_a_week, |db: Db| async move {
     Fixture::luoyang().with_county_fund().build(&db).await;
     let cli = Actor::cli("test");
     let day = |k: i64| domain::time::china_day(store::now_ms() - k * 86_400_000);
-    let id = micro::create_partner(
+    let id = commerce::create_merchant(
         &db,
         &cli,
         &domain::access::System::operator("test").scope(),
-        &NewPartner {
+        &NewMerchant {
             name: "周结电商".into(),
             credit_code: "91350100M000100Y43".into(),
             org_code: "410323".into(),
@@ -442,12 +443,12 @@ both_backends!(weekly_agreements_settle_once_a_week, |db: Db| async move {
             starts_on: day(20),
             ends_on: "2099-12-31".into(),
             settlement_days: 7,
-            retention_days: store::micro::DEFAULT_RETENTION_DAYS,
+            retention_days: store::commerce::DEFAULT_RETENTION_DAYS,
         },
     )
     .await
     .unwrap()
-    .partner_id;
+    .merchant_id;
     let items: Vec<Item> = (2..=20).map(|k| on_day(k as usize, k, false)).collect();
     Ingestor::start(db.clone())
         .submit(sub(id, items))
@@ -455,26 +456,26 @@ both_backends!(weekly_agreements_settle_once_a_week, |db: Db| async move {
         .unwrap();
     // Weeks end 14 and 7 days ago; the third is still running.
     assert_eq!(
-        micro::settle_all(&db, &domain::access::System::operator("test"))
+        commerce::settle_all(&db, &domain::access::System::operator("test"))
             .await
             .unwrap(),
         2
     );
-    let done = micro::settlements(&db, &all(), id, 10).await.unwrap();
+    let done = commerce::settlements(&db, &all(), id, 10).await.unwrap();
     assert_eq!(done[1].through_day, day(14));
     assert_eq!(done[0].through_day, day(7));
     assert_eq!((done[1].orders_count, done[0].orders_count), (7, 7));
     assert_eq!(
-        micro::settle_all(&db, &domain::access::System::operator("test"))
+        commerce::settle_all(&db, &domain::access::System::operator("test"))
             .await
             .unwrap(),
         0
     );
-    let bad = micro::create_partner(
+    let bad = commerce::create_merchant(
         &db,
         &cli,
         &domain::access::System::operator("test").scope(),
-        &NewPartner {
+        &NewMerchant {
             name: "x".into(),
             credit_code: "91410300MA4417000J".into(),
             org_code: "410323".into(),
@@ -485,7 +486,7 @@ both_backends!(weekly_agreements_settle_once_a_week, |db: Db| async move {
             starts_on: day(1),
             ends_on: day(0),
             settlement_days: 0,
-            retention_days: store::micro::DEFAULT_RETENTION_DAYS,
+            retention_days: store::commerce::DEFAULT_RETENTION_DAYS,
         },
     )
     .await
@@ -497,14 +498,14 @@ both_backends!(
     partners_secrets_are_sealed_rotated_and_revoked,
     |db: Db| async move {
         let id = partner(&db).await;
-        let key = micro::partner_key(&db, id, "2026-05-29")
+        let key = commerce::merchant_key(&db, id, "2026-05-29")
             .await
             .unwrap()
             .unwrap();
         assert_eq!(key.secret.len(), 64);
         assert_eq!(key.terms.unwrap().max_per_order.fen(), 10);
         let stored: String =
-            sqlx::query_scalar("SELECT secret_sealed FROM commerce_partners WHERE id = $1")
+            sqlx::query_scalar("SELECT secret_sealed FROM commerce_merchants WHERE id = $1")
                 .bind(id)
                 .fetch_one(db.pool())
                 .await
@@ -514,35 +515,35 @@ both_backends!(
             "the secret is not stored in plain"
         );
         // Outside the agreement there are no terms: nothing is taken.
-        let before = micro::partner_key(&db, id, "2025-12-31")
+        let before = commerce::merchant_key(&db, id, "2025-12-31")
             .await
             .unwrap()
             .unwrap();
         assert!(before.terms.is_none());
         let all = domain::access::System::operator("test").scope();
         let cli = Actor::cli("test");
-        let new = micro::rotate_secret(&db, &cli, &all, id).await.unwrap();
+        let new = commerce::rotate_secret(&db, &cli, &all, id).await.unwrap();
         assert_ne!(new, key.secret);
         assert_eq!(
-            micro::partner_key(&db, id, "2026-05-29")
+            commerce::merchant_key(&db, id, "2026-05-29")
                 .await
                 .unwrap()
                 .unwrap()
                 .secret,
             new
         );
-        micro::revoke(&db, &cli, &all, id).await.unwrap();
+        commerce::revoke(&db, &cli, &all, id).await.unwrap();
         assert!(
-            micro::partner_key(&db, id, "2026-05-29")
+            commerce::merchant_key(&db, id, "2026-05-29")
                 .await
                 .unwrap()
                 .is_none()
         );
-        let dup = micro::create_partner(
+        let dup = commerce::create_merchant(
             &db,
             &cli,
             &all,
-            &NewPartner {
+            &NewMerchant {
                 name: "另一个".into(),
                 credit_code: "91350100M000100Y43".into(),
                 org_code: "410323".into(),
@@ -553,7 +554,7 @@ both_backends!(
                 starts_on: "2026-01-01".into(),
                 ends_on: "2026-12-31".into(),
                 settlement_days: 1,
-                retention_days: store::micro::DEFAULT_RETENTION_DAYS,
+                retention_days: store::commerce::DEFAULT_RETENTION_DAYS,
             },
         )
         .await

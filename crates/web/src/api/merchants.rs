@@ -1,6 +1,6 @@
-//! The partner API (消费捐, M15): e-commerce partners send per-order micro-donations, signed with
+//! The merchant API (消费捐, M15): e-commerce partners send per-order micro-donations, signed with
 //! their secret (`Authorization: SW1-HMAC-SHA256 partner=<id>, ts=<unix s>, sig=<hex>`), not with
-//! a user's token. A bad signature, a stale timestamp or an unknown partner stores nothing.
+//! a user's token. A bad signature, a stale timestamp or an unknown merchant stores nothing.
 
 use super::parse_json;
 use crate::AppState;
@@ -9,46 +9,46 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, Method, header};
-use domain::micro::{ItemInput, MAX_BATCH_ITEMS, SignatureRefusal, check_item};
+use domain::commerce::{ItemInput, MAX_BATCH_ITEMS, SignatureRefusal, check_item};
 use domain::money::Fen;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use store::micro::{PartnerKey, Submission};
+use store::commerce::{MerchantKey, Submission};
 
-/// Partner keys read in the last few seconds, so a shop sending one order per request does not
+/// Merchant keys read in the last few seconds, so a shop sending one order per request does not
 /// cost a database read each time. Exact all the same: the writer checks, in the transaction
-/// that stores the orders, that the partner is still active with the secret the request was
+/// that stores the orders, that the merchant is still active with the secret the request was
 /// verified with; a key the cache still holds after a rotation is read again.
 #[derive(Default)]
-pub struct KeyCache(std::sync::Mutex<HashMap<i64, (String, PartnerKey, Instant)>>);
+pub struct KeyCache(std::sync::Mutex<HashMap<i64, (String, MerchantKey, Instant)>>);
 
 const KEY_CACHE_FOR: Duration = Duration::from_secs(10);
 
 impl KeyCache {
-    fn get(&self, partner_id: i64, day: &str) -> Option<PartnerKey> {
+    fn get(&self, merchant_id: i64, day: &str) -> Option<MerchantKey> {
         let keys = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        keys.get(&partner_id)
+        keys.get(&merchant_id)
             .filter(|(d, _, at)| d == day && at.elapsed() < KEY_CACHE_FOR)
             .map(|(_, k, _)| k.clone())
     }
 
-    fn put(&self, day: &str, key: &PartnerKey) {
+    fn put(&self, day: &str, key: &MerchantKey) {
         let mut keys = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if keys.len() > 10_000 {
             keys.retain(|_, (_, _, at)| at.elapsed() < KEY_CACHE_FOR);
         }
         keys.insert(
-            key.partner_id,
+            key.merchant_id,
             (day.to_string(), key.clone(), Instant::now()),
         );
     }
 
-    fn forget(&self, partner_id: i64) {
+    fn forget(&self, merchant_id: i64) {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&partner_id);
+            .remove(&merchant_id);
     }
 }
 
@@ -61,7 +61,7 @@ enum KeyFrom {
     Database,
 }
 
-/// Checks a partner request's signature over its method, path with query, timestamp and body.
+/// Checks a merchant request's signature over its method, path with query, timestamp and body.
 async fn signed_partner(
     state: &AppState,
     headers: &HeaderMap,
@@ -69,11 +69,11 @@ async fn signed_partner(
     uri: &axum::http::Uri,
     body: &[u8],
     from: KeyFrom,
-) -> Result<PartnerKey, AppError> {
+) -> Result<MerchantKey, AppError> {
     let signed = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(domain::micro::parse_authorization)
+        .and_then(domain::commerce::parse_authorization)
         .ok_or(AppError::signature_refused("signature_missing"))?;
     let now = store::now_ms();
     let day = domain::time::china_day(now);
@@ -82,11 +82,11 @@ async fn signed_partner(
         .map(|p| p.as_str())
         .unwrap_or(uri.path());
     let cached = match from {
-        KeyFrom::Cache => state.partner_keys.get(signed.partner_id, &day),
+        KeyFrom::Cache => state.merchant_keys.get(signed.merchant_id, &day),
         KeyFrom::Database => None,
     };
-    let verify = |key: &PartnerKey| {
-        domain::micro::verify(
+    let verify = |key: &MerchantKey| {
+        domain::commerce::verify(
             &key.secret,
             &signed,
             method.as_str(),
@@ -106,23 +106,23 @@ async fn signed_partner(
             Err(AppError::Refused {
                 code: "signature_invalid",
                 ..
-            }) => state.partner_keys.forget(signed.partner_id),
+            }) => state.merchant_keys.forget(signed.merchant_id),
             Err(e) => return Err(e),
         }
     }
-    let key = store::micro::partner_key(&state.db, signed.partner_id, &day)
+    let key = store::commerce::merchant_key(&state.db, signed.merchant_id, &day)
         .await?
         .ok_or(AppError::signature_refused("partner_unknown"))?;
     verify(&key)?;
     if from == KeyFrom::Cache {
-        state.partner_keys.put(&day, &key);
+        state.merchant_keys.put(&day, &key);
     }
     Ok(key)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct MicroBatch {
-    /// The partner's name for this batch (kept with each item, for tracing).
+    /// The merchant's name for this batch (kept with each item, for tracing).
     pub batch_id: String,
     /// Up to 10,000 items: `{"order_id", "amount_fen", "occurred_at" (RFC 3339), "refund"?}`.
     #[schema(value_type = Vec<Object>)]
@@ -148,7 +148,7 @@ pub struct RejectedItem {
 pub struct MicroAnswer {
     /// New orders and refunds counted now.
     pub accepted: usize,
-    /// Items already received (same partner and order; a refund already made): not counted again.
+    /// Items already received (same merchant and order; a refund already made): not counted again.
     pub duplicates: usize,
     pub rejected: Vec<RejectedItem>,
 }
@@ -162,12 +162,12 @@ pub struct MicroAnswer {
     responses(
         (status = 200, body = MicroAnswer),
         (status = 400, description = "Malformed JSON or no batch_id", body = super::ApiErrorJson),
-        (status = 401, description = "Missing or bad signature, stale timestamp, unknown or revoked partner", body = super::ApiErrorJson),
+        (status = 401, description = "Missing or bad signature, stale timestamp, unknown or revoked merchant", body = super::ApiErrorJson),
         (status = 403, description = "No agreement in force today", body = super::ApiErrorJson),
         (status = 413, description = "More than 10,000 items", body = super::ApiErrorJson),
     )
 )]
-pub async fn micro_donations(
+pub async fn commerce_orders(
     State(state): State<AppState>,
     method: Method,
     OriginalUri(uri): OriginalUri,
@@ -224,7 +224,7 @@ pub async fn micro_donations(
     let outcome = state
         .ingestor
         .submit(Submission {
-            partner_id: key.partner_id,
+            merchant_id: key.merchant_id,
             batch_id,
             items,
             verified_with: Some(key.sealed.clone()),
@@ -232,8 +232,8 @@ pub async fn micro_donations(
         .await?;
     if outcome.refused {
         // Revoked or given a new secret since the key was read: answer as the database now
-        // says (unknown partner, or a signature that no longer holds).
-        state.partner_keys.forget(key.partner_id);
+        // says (unknown merchant, or a signature that no longer holds).
+        state.merchant_keys.forget(key.merchant_id);
         signed_partner(&state, &headers, &method, &uri, &body, KeyFrom::Database).await?;
         return Err(AppError::signature_refused("partner_unknown"));
     }
@@ -273,7 +273,7 @@ pub struct SummaryQuery {
     date: String,
 }
 
-/// One China-time day of the partner's orders and refunds. Signed like the ingest, with `GET`,
+/// One China-time day of the merchant's orders and refunds. Signed like the ingest, with `GET`,
 /// the path including its query, and an empty body.
 #[utoipa::path(
     get, path = "/api/v1/partner/summary", tag = "partner",
@@ -296,7 +296,7 @@ pub async fn summary(
     if domain::time::china_day_range_ms(&q.date).is_none() {
         return Err(AppError::invalid("date", "date_invalid"));
     }
-    let d = store::micro::day_summary(&state.db, &key, &q.date).await?;
+    let d = store::commerce::day_summary(&state.db, &key, &q.date).await?;
     Ok(Json(DayJson {
         date: d.date,
         accepted_count: d.accepted_count,
@@ -305,87 +305,4 @@ pub async fn summary(
         refund_fen: d.refunded,
         settled: d.settled,
     }))
-}
-
-/// A minimal partner client over plain HTTP/1.1, as a partner would sign its requests: used by
-/// `shanwang bench ingest` and the end-to-end tests (and a worked example for partners).
-pub mod client {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    /// Sends one signed request to `addr` and returns the status and body. A keep-alive
-    /// connection is reused by passing the same stream back in.
-    pub async fn send(
-        stream: &mut tokio::net::TcpStream,
-        partner_id: i64,
-        secret: &str,
-        method: &str,
-        path_and_query: &str,
-        body: &[u8],
-    ) -> std::io::Result<(u16, String)> {
-        let ts = (std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0))
-        .to_string();
-        let sig = domain::micro::sign(
-            secret,
-            &domain::micro::string_to_sign(method, path_and_query, &ts, body),
-        );
-        let head = format!(
-            "{method} {path_and_query} HTTP/1.1\r\nHost: shanwang\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\
-             Authorization: SW1-HMAC-SHA256 partner={partner_id}, ts={ts}, sig={sig}\r\n\r\n",
-            body.len()
-        );
-        // One write, sent at once: a head and a body written apart would wait out Nagle's
-        // algorithm against the server's delayed ACK (40 ms a request on Linux).
-        stream.set_nodelay(true)?;
-        let mut request = head.into_bytes();
-        request.extend_from_slice(body);
-        stream.write_all(&request).await?;
-        read_response(stream).await
-    }
-
-    /// Reads one response with a `Content-Length` (what the server sends for JSON).
-    async fn read_response(stream: &mut tokio::net::TcpStream) -> std::io::Result<(u16, String)> {
-        let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
-        let mut buf = Vec::with_capacity(1024);
-        let mut chunk = [0u8; 8192];
-        let header_end = loop {
-            if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break p + 4;
-            }
-            let n = stream.read(&mut chunk).await?;
-            if n == 0 {
-                return Err(bad("connection closed"));
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        };
-        let head = String::from_utf8_lossy(&buf[..header_end]).to_string();
-        let status: u16 = head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| bad("no status"))?;
-        let length: usize = head
-            .lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse().ok())
-                    .flatten()
-            })
-            .unwrap_or(0);
-        while buf.len() < header_end + length {
-            let n = stream.read(&mut chunk).await?;
-            if n == 0 {
-                return Err(bad("connection closed"));
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        Ok((
-            status,
-            String::from_utf8_lossy(&buf[header_end..header_end + length]).into_owned(),
-        ))
-    }
 }

@@ -1,6 +1,6 @@
-//! E-commerce partners (消费捐) for the people who run them: the admin signs a partner's
+//! E-commerce partners (消费捐) for the people who run them: the admin signs a merchant's
 //! agreement and hands over its API secret (shown once), rotates or revokes it; finance imports
-//! what the partner remitted and sees each settlement matched, missing, under- or over-paid.
+//! what the merchant remitted and sees each settlement matched, missing, under- or over-paid.
 
 use super::filters;
 use super::form_data::FormData;
@@ -14,16 +14,16 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::Permission;
+use store::commerce::{MerchantRow, Reconciled, RemittanceReport};
 use store::ledger::Fund;
-use store::micro::{PartnerRow, Reconciled, RemittanceReport};
 use store::org_units::OrgUnit;
 
 #[derive(Default)]
-struct PartnerForm {
+struct MerchantForm {
     name: String,
     credit_code: String,
     fund_code: String,
-    per_order_fen: String,
+    per_order: String,
     share_percent: String,
     max_per_order: String,
     starts_on: String,
@@ -32,16 +32,16 @@ struct PartnerForm {
 }
 
 #[derive(Template)]
-#[template(path = "partners.html")]
+#[template(path = "merchants.html")]
 struct ListPage {
     layout: Layout,
     unit: OrgUnit,
-    partners: Vec<PartnerRow>,
+    merchants: Vec<MerchantRow>,
     can_sign: bool,
     funds: Vec<Fund>,
-    form: PartnerForm,
+    form: MerchantForm,
     problem: Option<String>,
-    /// (partner id, secret) right after signing or rotating: shown this once.
+    /// (merchant id, secret) right after signing or rotating: shown this once.
     secret: Option<(i64, String)>,
 }
 
@@ -49,14 +49,14 @@ async fn list_page(
     state: &AppState,
     viewer: &Viewer,
     unit: OrgUnit,
-    form: PartnerForm,
+    form: MerchantForm,
     problem: Option<(StatusCode, String)>,
     secret: Option<(i64, String)>,
 ) -> Result<Response, AppError> {
     let scope =
         scope_in_unit(&viewer.session, Permission::ViewMoney, &unit).ok_or(AppError::Forbidden)?;
-    let partners = store::micro::partner_list(&state.db, &scope, &unit.org_path).await?;
-    let signing = scope_in_unit(&viewer.session, Permission::ManagePartners, &unit);
+    let merchants = store::commerce::merchant_list(&state.db, &scope, &unit.org_path).await?;
+    let signing = scope_in_unit(&viewer.session, Permission::ManageMerchants, &unit);
     let can_sign = signing.is_some();
     let funds = match &signing {
         Some(s) => super::funds_in_unit(state, s, &unit).await?,
@@ -65,9 +65,9 @@ async fn list_page(
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.0);
     Ok(render_as(
         &ListPage {
-            layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/partners", unit.code)),
+            layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/merchants", unit.code)),
             unit,
-            partners,
+            merchants,
             can_sign,
             funds,
             form,
@@ -83,25 +83,25 @@ pub async fn list(
     viewer: Viewer,
     unit: InUnit<perm::ViewMoney>,
 ) -> Result<Response, AppError> {
-    let form = PartnerForm {
+    let form = MerchantForm {
         settlement_days: "1".into(),
         ..Default::default()
     };
     list_page(&state, &viewer, unit.into_unit(), form, None, None).await
 }
 
-/// Signs a partner's agreement; the answer shows its API secret once.
+/// Signs a merchant's agreement; the answer shows its API secret once.
 pub async fn create(
     State(state): State<AppState>,
     viewer: Viewer,
-    unit: InUnit<perm::ManagePartners>,
+    unit: InUnit<perm::ManageMerchants>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let submitted = PartnerForm {
+    let submitted = MerchantForm {
         name: form.get("name").into(),
         credit_code: form.get("credit_code").into(),
         fund_code: form.get("fund_code").into(),
-        per_order_fen: form.get("per_order_fen").into(),
+        per_order: form.get("per_order").into(),
         share_percent: form.get("share_percent").into(),
         max_per_order: form.get("max_per_order").into(),
         starts_on: form.get("starts_on").into(),
@@ -111,20 +111,20 @@ pub async fn create(
     let lang = viewer.ctx.lang;
     // A fixed amount per order, or a share of the order value up to a cap per order.
     let terms = if submitted.share_percent.trim().is_empty() {
-        domain::money::Fen::parse_yuan("per_order", &submitted.per_order_fen).map(|f| (f, 0, f))
+        domain::money::Fen::parse_yuan("per_order", &submitted.per_order).map(|f| (f, 0, f))
     } else {
-        domain::micro::percent_to_bp("share_percent", &submitted.share_percent).and_then(|bp| {
+        domain::commerce::percent_to_bp("share_percent", &submitted.share_percent).and_then(|bp| {
             domain::money::Fen::parse_yuan("max_per_order", &submitted.max_per_order)
                 .map(|cap| (domain::money::Fen::ZERO, bp, cap))
         })
     };
     let result = match terms {
         Err(e) => Err(AppError::from(e)),
-        Ok((per_order, share_bp, max_per_order)) => store::micro::create_partner(
+        Ok((per_order, share_bp, max_per_order)) => store::commerce::create_merchant(
             &state.db,
             &unit.user().actor(),
             unit.scope(),
-            &store::micro::NewPartner {
+            &store::commerce::NewMerchant {
                 name: submitted.name.clone(),
                 credit_code: submitted.credit_code.clone(),
                 org_code: unit.unit().code.clone(),
@@ -135,7 +135,7 @@ pub async fn create(
                 starts_on: submitted.starts_on.trim().into(),
                 ends_on: submitted.ends_on.trim().into(),
                 settlement_days: submitted.settlement_days.trim().parse().unwrap_or(0),
-                retention_days: store::micro::DEFAULT_RETENTION_DAYS,
+                retention_days: store::commerce::DEFAULT_RETENTION_DAYS,
             },
         )
         .await
@@ -147,9 +147,9 @@ pub async fn create(
                 &state,
                 &viewer,
                 unit.into_unit(),
-                PartnerForm::default(),
+                MerchantForm::default(),
                 None,
-                Some((created.partner_id, created.secret)),
+                Some((created.merchant_id, created.secret)),
             )
             .await
         }
@@ -171,16 +171,16 @@ pub async fn create(
 pub async fn rotate(
     State(state): State<AppState>,
     viewer: Viewer,
-    unit: InUnit<perm::ManagePartners>,
+    unit: InUnit<perm::ManageMerchants>,
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
     let secret =
-        store::micro::rotate_secret(&state.db, &unit.user().actor(), unit.scope(), id).await?;
+        store::commerce::rotate_secret(&state.db, &unit.user().actor(), unit.scope(), id).await?;
     list_page(
         &state,
         &viewer,
         unit.into_unit(),
-        PartnerForm::default(),
+        MerchantForm::default(),
         None,
         Some((id, secret)),
     )
@@ -189,21 +189,21 @@ pub async fn rotate(
 
 pub async fn revoke(
     State(state): State<AppState>,
-    unit: InUnit<perm::ManagePartners>,
+    unit: InUnit<perm::ManageMerchants>,
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
-    store::micro::revoke(&state.db, &unit.user().actor(), unit.scope(), id).await?;
-    Ok(Redirect::to(&format!("/orgs/{}/partners", unit.unit().code)).into_response())
+    store::commerce::revoke(&state.db, &unit.user().actor(), unit.scope(), id).await?;
+    Ok(Redirect::to(&format!("/orgs/{}/merchants", unit.unit().code)).into_response())
 }
 
 #[derive(Template)]
-#[template(path = "partner.html")]
+#[template(path = "merchant.html")]
 struct DetailPage {
     layout: Layout,
     unit: OrgUnit,
-    partner: PartnerRow,
+    merchant: MerchantRow,
     lines: Vec<Reconciled>,
-    unplaced: Vec<store::micro::Unplaced>,
+    unplaced: Vec<store::commerce::Unplaced>,
     can_import: bool,
     report: Option<RemittanceReport>,
     problem: Option<String>,
@@ -215,7 +215,7 @@ impl DetailPage {
     }
     fn standing_class(&self, r: &Reconciled) -> &'static str {
         match r.standing {
-            store::micro::Standing::Matched => "ok",
+            store::commerce::Standing::Matched => "ok",
             _ => "warn",
         }
     }
@@ -237,19 +237,19 @@ async fn detail_page(
 ) -> Result<Response, AppError> {
     let scope =
         scope_in_unit(&viewer.session, Permission::ViewMoney, &unit).ok_or(AppError::Forbidden)?;
-    let partner = store::micro::partner_list(&state.db, &scope, &unit.org_path)
+    let merchant = store::commerce::merchant_list(&state.db, &scope, &unit.org_path)
         .await?
         .into_iter()
         .find(|p| p.id == id)
         .ok_or(AppError::NotFound)?;
-    let (lines, unplaced) = store::micro::reconciliation(&state.db, &scope, id).await?;
+    let (lines, unplaced) = store::commerce::reconciliation(&state.db, &scope, id).await?;
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.0);
     Ok(render_as(
         &DetailPage {
-            layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/partners/{id}", unit.code)),
+            layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/merchants/{id}", unit.code)),
             can_import: scope_in_unit(&viewer.session, Permission::ManageFunds, &unit).is_some(),
             unit,
-            partner,
+            merchant,
             lines,
             unplaced,
             report,
@@ -268,7 +268,7 @@ pub async fn show(
     detail_page(&state, &viewer, unit.into_unit(), id, None, None).await
 }
 
-/// Imports what this partner remitted (the bank's statement) and shows the reconciliation.
+/// Imports what this merchant remitted (the bank's statement) and shows the reconciliation.
 pub async fn remittances(
     State(state): State<AppState>,
     viewer: Viewer,
