@@ -744,11 +744,14 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             db,
             maker,
             &all,
-            code,
-            "新安县宏达建材商行",
-            amount,
-            FunctionCode::Program,
-            purpose,
+            &domain::disbursement::NewDisbursement::parse(
+                code,
+                "新安县宏达建材商行",
+                amount,
+                FunctionCode::Program,
+                purpose,
+            )
+            .map_err(|e| format!("{e:?}"))?,
             &[demo_invoice(i, amount)],
         )
         .await
@@ -780,11 +783,14 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         db,
         maker,
         &all,
-        "LY-GEN",
-        "洛阳市第一人民医院",
-        Fen::new(8_000_000),
-        FunctionCode::Program,
-        "河洛慈善光明行白内障手术费用",
+        &domain::disbursement::NewDisbursement::parse(
+            "LY-GEN",
+            "洛阳市第一人民医院",
+            Fen::new(8_000_000),
+            FunctionCode::Program,
+            "河洛慈善光明行白内障手术费用",
+        )
+        .map_err(|e| format!("{e:?}"))?,
         &[demo_invoice(99, Fen::new(8_000_000))],
     )
     .await

@@ -6,7 +6,7 @@ use crate::audit::{self, Actor, Change};
 use crate::{Db, Result, StoreError, now_ms};
 use domain::FieldError;
 use domain::access::Scope;
-use domain::disbursement::{Action, Refusal, State, check, over_threshold};
+use domain::disbursement::{Action, NewDisbursement, Refusal, State, check, over_threshold};
 use domain::ledger::{FunctionCode, TxDraft};
 use domain::money::{Fen, MAX_AMOUNT};
 use domain::org::DivisionCode;
@@ -149,33 +149,23 @@ impl Person {
     }
 }
 
-/// A payment request from a fund inside the scope.
-#[allow(clippy::too_many_arguments)]
+/// A payment request from a fund inside the scope, with its evidence files.
 pub async fn request(
     db: &Db,
     maker: &Person,
     scope: &Scope,
-    fund_code: &str,
-    payee: &str,
-    amount: Fen,
-    function: FunctionCode,
-    purpose: &str,
+    new: &NewDisbursement,
     evidence: &[EvidenceUpload],
 ) -> Result<i64> {
-    let payee = domain::text::normalize(payee);
-    let purpose = domain::text::normalize(purpose);
+    let NewDisbursement {
+        fund_code,
+        payee,
+        amount,
+        function,
+        purpose,
+    } = new;
+    let (amount, function) = (*amount, *function);
     let mut errors = Vec::new();
-    if payee.is_empty() || payee.chars().count() > 100 {
-        errors.push(FieldError::new("payee", "payee_invalid"));
-    }
-    if !amount.is_positive() {
-        errors.push(FieldError::new("amount_fen", "amount_zero"));
-    } else if amount > MAX_AMOUNT {
-        errors.push(FieldError::new("amount_fen", "amount_too_large"));
-    }
-    if purpose.is_empty() || purpose.chars().count() > 200 {
-        errors.push(FieldError::new("purpose", "purpose_invalid"));
-    }
     let checked = check_uploads(evidence, &mut errors);
     if !errors.is_empty() {
         return Err(StoreError::Invalid(errors));
@@ -197,10 +187,10 @@ pub async fn request(
     .bind(fund.id)
     .bind(&fund.org_path)
     .bind(&fund.entity_code)
-    .bind(&payee)
+    .bind(payee)
     .bind(amount.fen())
     .bind(function.key())
-    .bind(&purpose)
+    .bind(purpose)
     .bind(State::Requested.key())
     .bind(threshold.fen())
     .bind(maker.user_id)

@@ -59,34 +59,30 @@ both_backends!(
         .unwrap();
         let city_scope = scope_of(Role::Finance, "4103", Permission::ManageFunds, "4103").unwrap();
 
-        let bad = disbursements::request(
-            &db,
-            &maker,
-            &county,
+        // A bad request is refused, every field at once, before it reaches the books.
+        let bad = domain::disbursement::NewDisbursement::parse(
             "HB-P1",
             " ",
             Fen::new(0),
             FunctionCode::Program,
             "",
-            &[],
         )
-        .await
         .unwrap_err();
-        assert!(
-            matches!(&bad, StoreError::Invalid(errs) if errs.len() == 3),
-            "{bad:?}"
-        );
+        assert_eq!(bad.len(), 3, "{bad:?}");
 
         // Small: one approval by someone else, then payment.
         let small = disbursements::request(
             &db,
             &maker,
             &county,
-            "HB-P1",
-            "新安县建材商店",
-            Fen::new(3_000_00),
-            FunctionCode::Program,
-            "适老化改造材料",
+            &domain::disbursement::NewDisbursement::parse(
+                "HB-P1",
+                "新安县建材商店",
+                Fen::new(3_000_00),
+                FunctionCode::Program,
+                "适老化改造材料",
+            )
+            .unwrap(),
             &[],
         )
         .await
@@ -125,11 +121,14 @@ both_backends!(
             &db,
             &maker,
             &county,
-            "HB-P1",
-            "洛阳某建筑公司",
-            Fen::new(60_000_00),
-            FunctionCode::Program,
-            "活动室改建",
+            &domain::disbursement::NewDisbursement::parse(
+                "HB-P1",
+                "洛阳某建筑公司",
+                Fen::new(60_000_00),
+                FunctionCode::Program,
+                "活动室改建",
+            )
+            .unwrap(),
             &[],
         )
         .await
@@ -175,11 +174,14 @@ both_backends!(
             &db,
             &maker,
             &county,
-            "HB-P1",
-            "某公司",
-            Fen::new(60_000_00),
-            FunctionCode::Program,
-            "再改建",
+            &domain::disbursement::NewDisbursement::parse(
+                "HB-P1",
+                "某公司",
+                Fen::new(60_000_00),
+                FunctionCode::Program,
+                "再改建",
+            )
+            .unwrap(),
             &[],
         )
         .await
@@ -208,11 +210,14 @@ both_backends!(
             &db,
             &maker,
             &county,
-            "HB-P1",
-            "某公司",
-            Fen::new(1_00),
-            FunctionCode::Management,
-            "办公",
+            &domain::disbursement::NewDisbursement::parse(
+                "HB-P1",
+                "某公司",
+                Fen::new(1_00),
+                FunctionCode::Management,
+                "办公",
+            )
+            .unwrap(),
             &[],
         )
         .await
@@ -297,11 +302,14 @@ both_backends!(
             &db,
             &maker,
             &county,
-            "HB-P2",
-            "宏达建材",
-            Fen::new(100_00),
-            FunctionCode::Program,
-            "材料款",
+            &domain::disbursement::NewDisbursement::parse(
+                "HB-P2",
+                "宏达建材",
+                Fen::new(100_00),
+                FunctionCode::Program,
+                "材料款",
+            )
+            .unwrap(),
             &[pdf.clone(), disguised.clone()],
         )
         .await
@@ -328,11 +336,14 @@ both_backends!(
             &db,
             &maker,
             &county,
-            "HB-P2",
-            "宏达建材",
-            Fen::new(100_00),
-            FunctionCode::Program,
-            "材料款",
+            &domain::disbursement::NewDisbursement::parse(
+                "HB-P2",
+                "宏达建材",
+                Fen::new(100_00),
+                FunctionCode::Program,
+                "材料款",
+            )
+            .unwrap(),
             std::slice::from_ref(&pdf),
         )
         .await

@@ -277,11 +277,14 @@ both_backends!(
                     &db,
                     &maker,
                     &county,
-                    "XA-GEN",
-                    "新安县建材商店",
-                    Fen::new(amount),
-                    FunctionCode::Program,
-                    "材料",
+                    &domain::disbursement::NewDisbursement::parse(
+                        "XA-GEN",
+                        "新安县建材商店",
+                        Fen::new(amount),
+                        FunctionCode::Program,
+                        "材料",
+                    )
+                    .unwrap(),
                     &[],
                 )
                 .await
@@ -383,11 +386,14 @@ both_backends!(
             &db,
             &maker,
             &city,
-            "LY-GEN",
-            "洛阳某建设公司",
-            Fen::new(80_000_00),
-            FunctionCode::Program,
-            "全市助学",
+            &domain::disbursement::NewDisbursement::parse(
+                "LY-GEN",
+                "洛阳某建设公司",
+                Fen::new(80_000_00),
+                FunctionCode::Program,
+                "全市助学",
+            )
+            .unwrap(),
             &[],
         )
         .await

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::access::Permission;
-use domain::disbursement::Action;
+use domain::disbursement::{Action, NewDisbursement};
 use domain::ledger::FunctionCode;
 use domain::money::Fen;
 use serde::{Deserialize, Serialize};
@@ -62,18 +62,16 @@ pub async fn create(
     let function = FunctionCode::parse(&req.function_code)
         .ok_or(AppError::invalid("function_code", "function_invalid"))?;
     let fund = caller.fund(&state, &req.fund_code, "fund_code").await?;
-    let id = disbursements::request(
-        &state.db,
-        &caller.user().person(),
-        fund.scope(),
+    let new = NewDisbursement::parse(
         &fund.value().code,
         &req.payee,
         req.amount_fen,
         function,
         &req.purpose,
-        &[],
     )
-    .await?;
+    .map_err(AppError::Invalid)?;
+    let id =
+        disbursements::request(&state.db, &caller.user().person(), fund.scope(), &new, &[]).await?;
     Ok((
         StatusCode::CREATED,
         Json(DisbursementJson {

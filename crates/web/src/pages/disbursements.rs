@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::Permission;
-use domain::disbursement::{Action, State as Step, check, over_threshold};
+use domain::disbursement::{Action, NewDisbursement, State as Step, check, over_threshold};
 use domain::ledger::FunctionCode;
 use domain::ledger::legal_entity_of;
 use domain::money::Fen;
@@ -244,16 +244,24 @@ pub async fn create(
     if let Some(e) = super::fund_refusal(&state, unit.scope(), &submitted.fund_code).await? {
         errors.insert("fund_code", lang.error(e));
     }
-    if errors.is_empty() {
+    let new = NewDisbursement::parse(
+        &submitted.fund_code,
+        &submitted.payee,
+        amount,
+        function,
+        &submitted.purpose,
+    );
+    // An amount already refused above is not refused twice.
+    if let Err(refused) = &new {
+        let others = refused.iter().filter(|e| e.field != "amount_fen");
+        errors.add(others.cloned().collect(), lang);
+    }
+    if let (true, Ok(new)) = (errors.is_empty(), &new) {
         let result = disbursements::request(
             &state.db,
             &unit.user().person(),
             unit.scope(),
-            &submitted.fund_code,
-            &submitted.payee,
-            amount,
-            function,
-            &submitted.purpose,
+            new,
             &uploads(&form),
         )
         .await;

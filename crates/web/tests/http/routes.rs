@@ -57,11 +57,14 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
             username: maker.username.clone(),
         },
         &domain::access::System::operator("test").scope(),
-        "WALK-FUND",
-        "走查商户",
-        domain::money::Fen::new(50),
-        domain::ledger::FunctionCode::Program,
-        "走查",
+        &domain::disbursement::NewDisbursement::parse(
+            "WALK-FUND",
+            "走查商户",
+            domain::money::Fen::new(50),
+            domain::ledger::FunctionCode::Program,
+            "走查",
+        )
+        .unwrap(),
         // Evidence to walk to (id 1).
         &[store::disbursements::EvidenceUpload {
             file_name: "发票.pdf".into(),
