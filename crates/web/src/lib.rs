@@ -446,13 +446,77 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::OpenApi;
     let mut doc = api::ApiDoc::openapi();
     for spec in route_specs() {
-        if let Some((schemas, paths, _)) = spec.openapi {
-            doc.paths.paths.extend(paths.paths);
+        if let Some((schemas, mut paths, _)) = spec.openapi {
+            for item in paths.paths.values_mut() {
+                for op in [
+                    &mut item.get,
+                    &mut item.post,
+                    &mut item.put,
+                    &mut item.delete,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    document_refusals(op, &spec.access, spec.path.contains('{'));
+                }
+            }
+            // Two routes on one path (GET and POST) are two operations of one path item.
+            for (path, item) in paths.paths {
+                match doc.paths.paths.get_mut(&path) {
+                    Some(existing) => existing.merge_operations(item),
+                    None => {
+                        doc.paths.paths.insert(path, item);
+                    }
+                }
+            }
             let components = doc.components.get_or_insert_with(Default::default);
             components.schemas.extend(schemas);
         }
     }
     doc
+}
+
+/// Adds to an operation the refusals the edge gives before or around its handler, so every
+/// status a route can answer is in the file: 400 for a malformed body or parameter, 401 and 403
+/// from the guard, 404 for an object named in the path, 413 and 415 for a body too big or not
+/// JSON, 422 for input that breaks a rule. What the handler documents itself is kept.
+fn document_refusals(
+    op: &mut utoipa::openapi::path::Operation,
+    access: &Access,
+    names_object: bool,
+) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let has_body = op.request_body.is_some();
+    let has_params = names_object || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let signed_in = !matches!(access, Access::Public);
+    let guarded = matches!(access, Access::Unit(_) | Access::Body(_) | Access::Merchant);
+    let statuses = [
+        ("400", has_body || has_params, "Malformed body or parameter"),
+        ("401", signed_in, "No valid token or signature"),
+        ("403", guarded, "Outside the caller's grants"),
+        ("404", names_object, "No such object in the caller's scope"),
+        ("413", has_body, "Body too large"),
+        ("415", has_body, "Body is not JSON"),
+        (
+            "422",
+            has_body || has_params,
+            "Input breaks a rule (the field is named)",
+        ),
+    ];
+    for (status, applies, what) in statuses {
+        if applies && !op.responses.responses.contains_key(status) {
+            let body = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ApiErrorJson")))
+                .build();
+            let response = ResponseBuilder::new()
+                .description(what)
+                .content("application/json", body)
+                .build();
+            op.responses
+                .responses
+                .insert(status.to_string(), response.into());
+        }
+    }
 }
 
 /// Headers on every answer: no inline script or style may run, no framing, no sniffing, no

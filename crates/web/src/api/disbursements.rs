@@ -16,19 +16,24 @@ use store::disbursements;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct DisbursementRequest {
+    #[schema(pattern = "^[A-Za-z0-9_-]{2,40}$")]
     pub fund_code: String,
     /// An organisation or business (never a beneficiary's name).
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub payee: String,
-    #[schema(value_type = i64)]
+    #[schema(value_type = i64, minimum = 1, maximum = 1000000000000.0)]
     pub amount_fen: Fen,
     /// `program` (业务活动成本), `management`, `fundraising` or `other`.
+    #[schema(schema_with = super::closed::function_code)]
     pub function_code: String,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub purpose: String,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct ActionRequest {
     /// `approve`, `approve_upper` (level above, over the threshold), `pay`, `reject`, `cancel`.
+    #[schema(schema_with = super::closed::action)]
     pub action: String,
     #[serde(default)]
     pub note: String,
@@ -38,6 +43,7 @@ pub struct ActionRequest {
 pub struct DisbursementJson {
     pub id: i64,
     /// `requested`, `awaiting_upper`, `approved`, `paid`, `rejected` or `cancelled`.
+    #[schema(schema_with = super::closed::disbursement_state)]
     pub state: String,
 }
 

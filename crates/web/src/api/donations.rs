@@ -14,17 +14,20 @@ use store::donations::{Channel, NewDonation};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct DonationRequest {
+    #[schema(pattern = "^[A-Za-z0-9_-]{2,40}$")]
     pub fund_code: String,
     /// Integer fen (分): ¥123.45 is 12345.
-    #[schema(value_type = i64)]
+    #[schema(value_type = i64, minimum = 1, maximum = 1000000000000.0)]
     pub amount_fen: Fen,
     #[serde(default)]
     pub donor_name: String,
     /// `individual` (default) or `enterprise`.
     #[serde(default)]
+    #[schema(schema_with = super::closed::giver_kind)]
     pub donor_kind: Option<String>,
     /// Enterprises: the 18-character 统一社会信用代码 (its check character is verified).
     #[serde(default)]
+    #[schema(pattern = "^$|^[0-9A-HJ-NPQRTUWXY]{18}$")]
     pub credit_code: String,
     /// Mainland mobile or landline; the same phone is the same donor.
     #[serde(default)]
@@ -33,6 +36,7 @@ pub struct DonationRequest {
     #[serde(default)]
     pub publish_name: bool,
     /// `cash`, `bank_transfer`, `online` or `in_kind`.
+    #[schema(schema_with = super::closed::channel)]
     pub channel: String,
     /// false when the donor wants no receipt (default true; gifts without a name get none).
     #[serde(default = "yes")]

@@ -95,6 +95,7 @@ pub async fn merge(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct RevealRequest {
     /// Why the full number is needed (e.g. "开具个人所得税扣除票据"); kept in the audit trail.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -133,11 +134,14 @@ pub async fn reveal_id_number(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PledgeRequest {
+    #[schema(min_length = 1, max_length = 60, pattern = "\\S")]
     pub name: String,
     /// The enterprise's 统一社会信用代码.
+    #[schema(pattern = "^[0-9A-HJ-NPQRTUWXY]{18}$")]
     pub credit_code: String,
+    #[schema(minimum = 2000, maximum = 2100)]
     pub year: i64,
-    #[schema(value_type = i64)]
+    #[schema(value_type = i64, minimum = 1, maximum = 1000000000000.0)]
     pub pledge_fen: Fen,
 }
 
@@ -221,10 +225,13 @@ pub async fn pledges(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct GroupRequest {
     /// `xiangxian_council` (乡贤理事会) or `enterprise_alliance` (企业联盟).
+    #[schema(schema_with = super::closed::group_kind)]
     pub kind: String,
+    #[schema(min_length = 1, max_length = 60, pattern = "\\S")]
     pub name: String,
     /// Its 统一社会信用代码, if registered.
     #[serde(default)]
+    #[schema(pattern = "^$|^[0-9A-HJ-NPQRTUWXY]{18}$")]
     pub credit_code: String,
 }
 
@@ -318,6 +325,7 @@ pub struct GroupMemberJson {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct GroupJson {
     pub id: i64,
+    #[schema(schema_with = super::closed::group_kind)]
     pub kind: String,
     pub name: String,
     /// Given in the group's name.

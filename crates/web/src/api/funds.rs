@@ -15,15 +15,19 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct FundRequest {
     /// The unit the fund belongs to (division code).
+    #[schema(pattern = "^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3})?)?)?)?$")]
     pub org_code: String,
     /// A code of your choosing, unique in the network: letters, digits, `-`, `_`.
+    #[schema(pattern = "^[A-Za-z0-9_-]{2,40}$")]
     pub code: String,
+    #[schema(min_length = 1, max_length = 60, pattern = "\\S")]
     pub name: String,
     /// 限定性 (restricted to a purpose) or 非限定性.
     pub restricted: bool,
     /// For restricted funds: `project` (default), `special` (e.g. a 1:1 matching fund) or
     /// `village`.
     #[serde(default)]
+    #[schema(schema_with = super::closed::restricted_fund_kind)]
     pub kind: Option<String>,
 }
 
@@ -35,6 +39,7 @@ pub struct FundJson {
     /// The legal entity whose books hold the fund (a township's or village's funds are kept by
     /// the county association above it).
     pub entity_code: String,
+    #[schema(schema_with = super::closed::fund_kind)]
     pub kind: String,
     pub restricted: bool,
 }
@@ -93,6 +98,7 @@ pub async fn create(
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct ProjectStatusRequest {
     /// `fundraising` (筹款中), `implementing` (实施中) or `completed` (已结项).
+    #[schema(schema_with = super::closed::project_status)]
     pub status: String,
 }
 

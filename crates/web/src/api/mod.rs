@@ -78,6 +78,84 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// A closed set as the schema shows it: a string that is one of `keys`, taken from the
+/// domain's own list so the file and the parser cannot disagree.
+fn one_of(keys: impl IntoIterator<Item = &'static str>) -> utoipa::openapi::Object {
+    use utoipa::openapi::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(keys))
+        .build()
+}
+
+/// The closed sets of the API, each from its domain enum.
+pub mod closed {
+    use super::one_of;
+    use domain::donor::DonorKind;
+    use domain::ledger::{FunctionCode, FundKind, TxKind};
+    use utoipa::openapi::Object;
+
+    pub fn channel() -> Object {
+        one_of(store::donations::Channel::ALL.map(|c| c.key()))
+    }
+    /// Who gives a single gift: a person or an enterprise (groups give through members).
+    pub fn giver_kind() -> Object {
+        one_of(
+            DonorKind::ALL
+                .into_iter()
+                .filter(|k| !k.is_group())
+                .map(DonorKind::key),
+        )
+    }
+    pub fn group_kind() -> Object {
+        one_of(
+            DonorKind::ALL
+                .into_iter()
+                .filter(|k| k.is_group())
+                .map(DonorKind::key),
+        )
+    }
+    pub fn function_code() -> Object {
+        one_of(FunctionCode::ALL.map(FunctionCode::key))
+    }
+    pub fn action() -> Object {
+        one_of(domain::disbursement::Action::ALL.map(|a| a.key()))
+    }
+    pub fn disbursement_state() -> Object {
+        one_of(domain::disbursement::State::ALL.map(|s| s.key()))
+    }
+    pub fn fund_kind() -> Object {
+        one_of(FundKind::ALL.map(FundKind::key))
+    }
+    /// The kinds a restricted fund may have.
+    pub fn restricted_fund_kind() -> Object {
+        one_of(
+            FundKind::ALL
+                .into_iter()
+                .filter(|k| k.restricted())
+                .map(FundKind::key),
+        )
+    }
+    pub fn project_status() -> Object {
+        one_of(domain::matching::ProjectStatus::ALL.map(|s| s.key()))
+    }
+    pub fn level() -> Object {
+        one_of(domain::org::Level::ALL.map(|l| l.key()))
+    }
+    /// A coverage row: a level below the unit, or `subtree` for all of them together.
+    pub fn coverage_level() -> Object {
+        one_of(
+            domain::org::Level::ALL
+                .map(|l| l.key())
+                .into_iter()
+                .chain(["subtree"]),
+        )
+    }
+    pub fn ledger_kind() -> Object {
+        one_of(TxKind::ALL.map(TxKind::key))
+    }
+}
+
 /// The shape of every API error.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ApiErrorJson {

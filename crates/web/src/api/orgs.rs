@@ -12,6 +12,7 @@ use store::org_units::{self, OrgUnit};
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CoverageJson {
     /// `province`, `city`, `county`, `township` or `village`.
+    #[schema(schema_with = super::closed::coverage_level)]
     pub level: String,
     pub units: i64,
     pub set_up: i64,
@@ -31,6 +32,7 @@ pub struct OrgJson {
     pub code: String,
     pub name: String,
     /// `province`, `city`, `county`, `township` or `village`.
+    #[schema(schema_with = super::closed::level)]
     pub level: String,
     pub parent_code: Option<String>,
     pub active: bool,

@@ -12,6 +12,7 @@ pub struct PublicEntryJson {
     /// China time, `YYYY-MM-DD HH:MM:SS`.
     pub date: String,
     /// `donation`, `matching`, `disbursement` or `reversal`.
+    #[schema(schema_with = super::closed::ledger_kind)]
     pub kind: String,
     /// Positive in, negative out, in fen.
     #[schema(value_type = i64)]

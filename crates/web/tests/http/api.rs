@@ -157,3 +157,48 @@ both_backends!(
         assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
     }
 );
+
+/// The OpenAPI file is the contract: a change to it is a change someone reviews. Regenerate
+/// the snapshot with `UPDATE_OPENAPI=1 cargo test -p web --test http openapi_matches`.
+#[test]
+fn openapi_matches_its_snapshot() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
+    let now = web::openapi().to_pretty_json().unwrap() + "\n";
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &now).unwrap();
+    }
+    let kept = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        kept == now,
+        "the API contract changed: review it, then regenerate {} (UPDATE_OPENAPI=1)",
+        path.display()
+    );
+    // Every closed set is an enum, and every operation documents the edge's refusals.
+    let doc: serde_json::Value = serde_json::from_str(&now).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    for (schema, field) in [
+        ("DonationRequest", "channel"),
+        ("DonationRequest", "donor_kind"),
+        ("DisbursementRequest", "function_code"),
+        ("ActionRequest", "action"),
+        ("ProjectStatusRequest", "status"),
+        ("FundRequest", "kind"),
+        ("GroupRequest", "kind"),
+    ] {
+        let values = schemas[schema]["properties"][field]["enum"].as_array();
+        assert!(values.is_some_and(|v| v.len() >= 2), "{schema}.{field}");
+    }
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let statuses = op["responses"].as_object().unwrap();
+            if op.get("requestBody").is_some() {
+                for s in ["400", "413", "415", "422"] {
+                    assert!(statuses.contains_key(s), "{method} {path} lacks {s}");
+                }
+            }
+            if path.contains('{') {
+                assert!(statuses.contains_key("404"), "{method} {path} lacks 404");
+            }
+        }
+    }
+}
