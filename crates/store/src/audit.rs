@@ -156,14 +156,14 @@ pub async fn list(db: &Db, scope: &Scope, filter: &AuditFilter) -> Result<Vec<Au
     rows.iter()
         .map(|r| {
             Ok(AuditEntry {
-                seq: r.try_get(0)?,
-                at_ms: r.try_get(1)?,
-                actor: r.try_get(2)?,
-                action: r.try_get(3)?,
-                org_code: r.try_get(4)?,
-                entity: r.try_get(5)?,
-                before_json: r.try_get(6)?,
-                after_json: r.try_get(7)?,
+                seq: r.try_get("seq")?,
+                at_ms: r.try_get("at_ms")?,
+                actor: r.try_get("actor")?,
+                action: r.try_get("action")?,
+                org_code: r.try_get("org_code")?,
+                entity: r.try_get("entity")?,
+                before_json: r.try_get("before_json")?,
+                after_json: r.try_get("after_json")?,
             })
         })
         .collect()
@@ -195,20 +195,20 @@ pub async fn verify(db: &Db, _operator: &domain::access::System) -> Result<Verdi
     let mut expected_seq = 1;
     while let Some(r) = rows.try_next().await? {
         let record = AuditRecord {
-            seq: r.try_get(0)?,
-            at_ms: r.try_get(1)?,
-            actor_user_id: r.try_get(2)?,
-            actor: r.try_get(3)?,
-            action: r.try_get(4)?,
-            org_code: r.try_get(5)?,
-            entity: r.try_get(6)?,
-            before_json: r.try_get(7)?,
-            after_json: r.try_get(8)?,
-            org_path: r.try_get(11)?,
+            seq: r.try_get("seq")?,
+            at_ms: r.try_get("at_ms")?,
+            actor_user_id: r.try_get("actor_user_id")?,
+            actor: r.try_get("actor")?,
+            action: r.try_get("action")?,
+            org_code: r.try_get("org_code")?,
+            entity: r.try_get("entity")?,
+            before_json: r.try_get("before_json")?,
+            after_json: r.try_get("after_json")?,
+            org_path: r.try_get("org_path")?,
             hash_version: r.try_get::<i64, _>(12)? as i16,
         };
-        let stored_prev: String = r.try_get(9)?;
-        let stored_hash: String = r.try_get(10)?;
+        let stored_prev: String = r.try_get("prev_hash")?;
+        let stored_hash: String = r.try_get("hash")?;
         if record.seq != expected_seq {
             return Ok(Verdict::Broken {
                 seq: expected_seq,

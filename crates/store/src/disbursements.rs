@@ -245,30 +245,30 @@ async fn event(
 
 /// The columns of a disbursement; the last is the path of the legal entity above the fund's,
 /// when that unit is set up here (an entity's code less its last two digits).
-const COLUMNS: &str = "d.id, f.code, d.org_path, d.entity_code, d.payee, d.amount_fen, d.function_code, \
+const COLUMNS: &str = "d.id, f.code AS fund_code, d.org_path, d.entity_code, d.payee, d.amount_fen, d.function_code, \
      d.purpose, d.state, d.threshold_fen, d.maker_id, d.approver_id, d.ledger_transaction_id, \
      (SELECT u.org_path FROM org_units u WHERE length(d.entity_code) > 2 AND u.active = 1 \
-      AND u.code = substr(d.entity_code, 1, length(d.entity_code) - 2))";
+      AND u.code = substr(d.entity_code, 1, length(d.entity_code) - 2)) AS upper_entity_path";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Disbursement> {
-    let state: String = r.try_get(8)?;
+    let state: String = r.try_get("state")?;
     Ok(Disbursement {
-        id: r.try_get(0)?,
-        fund_code: r.try_get(1)?,
-        org_path: r.try_get(2)?,
-        entity_code: r.try_get(3)?,
-        payee: r.try_get(4)?,
-        amount: Fen::new(r.try_get(5)?),
-        function: crate::closed_set(r, 6, FunctionCode::parse)?,
-        purpose: r.try_get(7)?,
+        id: r.try_get("id")?,
+        fund_code: r.try_get("fund_code")?,
+        org_path: r.try_get("org_path")?,
+        entity_code: r.try_get("entity_code")?,
+        payee: r.try_get("payee")?,
+        amount: Fen::new(r.try_get("amount_fen")?),
+        function: crate::closed_set(r, "function_code", FunctionCode::parse)?,
+        purpose: r.try_get("purpose")?,
         state: State::parse(&state).ok_or(StoreError::NotFound)?,
-        threshold: Fen::new(r.try_get(9)?),
-        maker_id: r.try_get(10)?,
-        approver_id: r.try_get(11)?,
-        ledger_transaction_id: r.try_get(12)?,
+        threshold: Fen::new(r.try_get("threshold_fen")?),
+        maker_id: r.try_get("maker_id")?,
+        approver_id: r.try_get("approver_id")?,
+        ledger_transaction_id: r.try_get("ledger_transaction_id")?,
         second_approval_path: {
-            let entity: String = r.try_get(3)?;
-            let above: Option<String> = r.try_get(13)?;
+            let entity: String = r.try_get("entity_code")?;
+            let above: Option<String> = r.try_get("upper_entity_path")?;
             let entity_path = DivisionCode::parse(&entity)
                 .map(|e| e.path())
                 .map_err(|_| StoreError::NotFound)?;
@@ -472,8 +472,8 @@ pub async fn attach_evidence(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(StoreError::NotFound)?;
-    let state: String = row.try_get(0)?;
-    let org_path: String = row.try_get(1)?;
+    let state: String = row.try_get("state")?;
+    let org_path: String = row.try_get("org_path")?;
     if matches!(
         State::parse(&state),
         Some(State::Paid | State::Rejected | State::Cancelled)
@@ -502,14 +502,14 @@ const EVIDENCE_COLUMNS: &str = "e.id, e.disbursement_id, e.file_name, e.content_
 
 fn evidence_from_row(r: &sqlx::any::AnyRow) -> Result<Evidence> {
     Ok(Evidence {
-        id: r.try_get(0)?,
-        disbursement_id: r.try_get(1)?,
-        file_name: r.try_get(2)?,
-        content_type: r.try_get(3)?,
-        size_bytes: r.try_get(4)?,
-        sha256: r.try_get(5)?,
-        uploaded_by: r.try_get(6)?,
-        uploaded_at_ms: r.try_get(7)?,
+        id: r.try_get("id")?,
+        disbursement_id: r.try_get("disbursement_id")?,
+        file_name: r.try_get("file_name")?,
+        content_type: r.try_get("content_type")?,
+        size_bytes: r.try_get("size_bytes")?,
+        sha256: r.try_get("sha256")?,
+        uploaded_by: r.try_get("uploaded_by")?,
+        uploaded_at_ms: r.try_get("uploaded_at_ms")?,
     })
 }
 
@@ -567,9 +567,9 @@ pub struct Listed {
 /// The list's columns: the disbursement, then fund name, maker, time, evidence count.
 fn listed_select() -> String {
     format!(
-        "SELECT {COLUMNS}, f.name, d.maker, d.created_at_ms, \
+        "SELECT {COLUMNS}, f.name AS fund_name, d.maker, d.created_at_ms, \
          (SELECT COUNT(*) FROM disbursement_evidence e WHERE e.disbursement_id = d.id) \
-         FROM disbursements d JOIN funds f ON f.id = d.fund_id"
+         AS evidence_count FROM disbursements d JOIN funds f ON f.id = d.fund_id"
     )
 }
 
@@ -596,10 +596,10 @@ pub async fn list(db: &Db, scope: &Scope, limit: i64) -> Result<Vec<Listed>> {
 fn listed_from_row(r: &sqlx::any::AnyRow) -> Result<Listed> {
     Ok(Listed {
         disbursement: from_row(r)?,
-        fund_name: r.try_get(14)?,
-        maker: r.try_get(15)?,
-        created_at_ms: r.try_get(16)?,
-        evidence_count: r.try_get(17)?,
+        fund_name: r.try_get("fund_name")?,
+        maker: r.try_get("maker")?,
+        created_at_ms: r.try_get("created_at_ms")?,
+        evidence_count: r.try_get("evidence_count")?,
     })
 }
 
@@ -647,11 +647,11 @@ pub async fn detail(db: &Db, scope: &Scope, id: i64) -> Result<Option<Detail>> {
     .iter()
     .map(|r| {
         Ok(Event {
-            from_state: r.try_get(0)?,
-            to_state: r.try_get(1)?,
-            actor: r.try_get(2)?,
-            note: r.try_get(3)?,
-            at_ms: r.try_get(4)?,
+            from_state: r.try_get("from_state")?,
+            to_state: r.try_get("to_state")?,
+            actor: r.try_get("actor")?,
+            note: r.try_get("note")?,
+            at_ms: r.try_get("at_ms")?,
         })
     })
     .collect::<Result<Vec<_>>>()?;

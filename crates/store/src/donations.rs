@@ -259,7 +259,7 @@ pub(crate) async fn record_in(
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(r) = existing {
-            let id: i64 = r.try_get(0)?;
+            let id: i64 = r.try_get("id")?;
             let matched: i64 = sqlx::query_scalar(
                 "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM matches WHERE donation_id = $1",
             )
@@ -268,9 +268,9 @@ pub(crate) async fn record_in(
             .await?;
             return Ok(Donation {
                 id,
-                ledger_transaction_id: r.try_get(1)?,
+                ledger_transaction_id: r.try_get("ledger_transaction_id")?,
                 matched: Fen::new(matched),
-                receipt_number: r.try_get(2)?,
+                receipt_number: r.try_get("receipt_number")?,
             });
         }
     }
@@ -461,8 +461,8 @@ pub async fn reverse(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(StoreError::NotFound)?;
-    let ledger_id: i64 = row.try_get(0)?;
-    let reversed_by: Option<i64> = row.try_get(1)?;
+    let ledger_id: i64 = row.try_get("ledger_transaction_id")?;
+    let reversed_by: Option<i64> = row.try_get("reversed_by_id")?;
     if reversed_by.is_some() {
         return Err(StoreError::Conflict("reverses"));
     }

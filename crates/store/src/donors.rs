@@ -28,8 +28,8 @@ pub struct DonorSummary {
 pub async fn duplicates(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Vec<DonorSummary>>> {
     let (lo, hi) = scope.bounds_within(path);
     let rows = sqlx::query(
-        "SELECT d.id, d.name, d.phone, d.credit_code, COUNT(dn.id), \
-         CAST(COALESCE(SUM(dn.amount_fen), 0) AS BIGINT) \
+        "SELECT d.id, d.name, d.phone, d.credit_code, COUNT(dn.id) AS gifts, \
+         CAST(COALESCE(SUM(dn.amount_fen), 0) AS BIGINT) AS total_fen \
          FROM donors d LEFT JOIN donations dn ON dn.donor_id = d.id \
            AND dn.org_path >= $1 AND dn.org_path < $2 \
          WHERE d.merged_into_id IS NULL AND d.org_path >= $1 AND d.org_path < $2 \
@@ -42,16 +42,16 @@ pub async fn duplicates(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Vec<Do
     .await?;
     let mut groups: std::collections::BTreeMap<String, Vec<DonorSummary>> = Default::default();
     for r in rows {
-        let phone: String = r.try_get(2)?;
-        let credit_code: String = r.try_get(3)?;
+        let phone: String = r.try_get("phone")?;
+        let credit_code: String = r.try_get("credit_code")?;
         let key = if credit_code.is_empty() {
             format!("phone:{phone}")
         } else {
             format!("code:{credit_code}")
         };
         groups.entry(key).or_default().push(DonorSummary {
-            id: r.try_get(0)?,
-            name: r.try_get(1)?,
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
             phone_last4: phone
                 .chars()
                 .rev()
@@ -61,8 +61,8 @@ pub async fn duplicates(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Vec<Do
                 .rev()
                 .collect(),
             credit_code,
-            gifts: r.try_get(4)?,
-            total: Fen::new(r.try_get(5)?),
+            gifts: r.try_get("gifts")?,
+            total: Fen::new(r.try_get("total_fen")?),
         });
     }
     Ok(groups.into_values().filter(|g| g.len() > 1).collect())
@@ -249,11 +249,11 @@ pub async fn pledges(db: &Db, scope: &Scope, path: &str, year: i64) -> Result<Ve
         .map(|r| r.0)
         .unwrap_or(0);
     let rows = sqlx::query(
-        "SELECT p.donor_id, d.name, d.credit_code, p.year, CAST(SUM(p.pledge_fen) AS BIGINT), \
+        "SELECT p.donor_id, d.name, d.credit_code, p.year, CAST(SUM(p.pledge_fen) AS BIGINT) AS pledge_fen, \
          (SELECT CAST(COALESCE(SUM(dn.amount_fen), 0) AS BIGINT) FROM donations dn \
           WHERE dn.donor_id = p.donor_id AND dn.reversed_by_id IS NULL \
             AND dn.received_at_ms >= $3 AND dn.received_at_ms < $4 \
-            AND dn.org_path >= $1 AND dn.org_path < $2) \
+            AND dn.org_path >= $1 AND dn.org_path < $2) AS fulfilled_fen \
          FROM partner_agreements p JOIN donors d ON d.id = p.donor_id \
          WHERE p.org_path >= $1 AND p.org_path < $2 AND p.year = $5 \
          GROUP BY p.donor_id, d.name, d.credit_code, p.year ORDER BY p.donor_id",
@@ -268,12 +268,12 @@ pub async fn pledges(db: &Db, scope: &Scope, path: &str, year: i64) -> Result<Ve
     rows.iter()
         .map(|r| {
             Ok(Partnership {
-                donor_id: r.try_get(0)?,
-                name: r.try_get(1)?,
-                credit_code: r.try_get(2)?,
-                year: r.try_get(3)?,
-                pledge: Fen::new(r.try_get(4)?),
-                fulfilled: Fen::new(r.try_get(5)?),
+                donor_id: r.try_get("donor_id")?,
+                name: r.try_get("name")?,
+                credit_code: r.try_get("credit_code")?,
+                year: r.try_get("year")?,
+                pledge: Fen::new(r.try_get("pledge_fen")?),
+                fulfilled: Fen::new(r.try_get("fulfilled_fen")?),
             })
         })
         .collect()
@@ -305,12 +305,12 @@ pub async fn reveal_id_number(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(StoreError::NotFound)?;
-    let sealed: String = row.try_get(0)?;
+    let sealed: String = row.try_get("id_number_sealed")?;
     if sealed.is_empty() {
         return Ok(None);
     }
     let plain = key.open(&sealed).ok_or(StoreError::NoDataKey)?;
-    let org_path: String = row.try_get(1)?;
+    let org_path: String = row.try_get("org_path")?;
     audit::append(
         &mut tx,
         actor,

@@ -48,8 +48,9 @@ pub struct DisbursementLine {
 pub async fn donations(db: &Db, scope: &Scope, path: &str) -> Result<Vec<DonationLine>> {
     let (lo, hi) = scope.bounds_within(path);
     let rows = sqlx::query(
-        "SELECT dn.id, dn.received_at_ms, f.code, f.name, d.name, d.kind, d.credit_code, dn.amount_fen, \
-         dn.channel, COALESCE(dn.receipt_number, ''), dn.reversed_by_id \
+        "SELECT dn.id, dn.received_at_ms, f.code AS fund_code, f.name AS fund_name, d.name AS donor_name, \
+         d.kind AS donor_kind, d.credit_code, dn.amount_fen, dn.channel, \
+         COALESCE(dn.receipt_number, '') AS receipt_number, dn.reversed_by_id \
          FROM donations dn JOIN funds f ON f.id = dn.fund_id JOIN donors d ON d.id = dn.donor_id \
          WHERE dn.org_path >= $1 AND dn.org_path < $2 ORDER BY dn.received_at_ms, dn.id",
     )
@@ -59,18 +60,18 @@ pub async fn donations(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Donatio
     .await?;
     rows.iter()
         .map(|r| {
-            let reversed: Option<i64> = r.try_get(10)?;
+            let reversed: Option<i64> = r.try_get("reversed_by_id")?;
             Ok(DonationLine {
-                id: r.try_get(0)?,
-                received_at_ms: r.try_get(1)?,
-                fund_code: r.try_get(2)?,
-                fund_name: r.try_get(3)?,
-                donor_name: r.try_get(4)?,
-                donor_kind: r.try_get(5)?,
-                credit_code: r.try_get(6)?,
-                amount: Fen::new(r.try_get(7)?),
-                channel: r.try_get(8)?,
-                receipt_number: r.try_get(9)?,
+                id: r.try_get("id")?,
+                received_at_ms: r.try_get("received_at_ms")?,
+                fund_code: r.try_get("fund_code")?,
+                fund_name: r.try_get("fund_name")?,
+                donor_name: r.try_get("donor_name")?,
+                donor_kind: r.try_get("donor_kind")?,
+                credit_code: r.try_get("credit_code")?,
+                amount: Fen::new(r.try_get("amount_fen")?),
+                channel: r.try_get("channel")?,
+                receipt_number: r.try_get("receipt_number")?,
                 reversed: reversed.is_some(),
             })
         })
@@ -81,7 +82,8 @@ pub async fn donations(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Donatio
 pub async fn ledger(db: &Db, scope: &Scope, path: &str) -> Result<Vec<LedgerLine>> {
     let (lo, hi) = scope.bounds_within(path);
     let rows = sqlx::query(
-        "SELECT t.id, t.created_at_ms, t.kind, t.memo, f.code, a.kind, p.amount_fen, t.reverses_id \
+        "SELECT t.id, t.created_at_ms, t.kind AS tx_kind, t.memo, f.code AS fund_code, \
+         a.kind AS account_kind, p.amount_fen, t.reverses_id \
          FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id \
          JOIN funds f ON f.id = a.fund_id JOIN ledger_transactions t ON t.id = p.transaction_id \
          WHERE f.org_path >= $1 AND f.org_path < $2 ORDER BY p.id",
@@ -93,14 +95,14 @@ pub async fn ledger(db: &Db, scope: &Scope, path: &str) -> Result<Vec<LedgerLine
     rows.iter()
         .map(|r| {
             Ok(LedgerLine {
-                transaction_id: r.try_get(0)?,
-                at_ms: r.try_get(1)?,
-                kind: r.try_get(2)?,
-                memo: r.try_get(3)?,
-                fund_code: r.try_get(4)?,
-                account: r.try_get(5)?,
-                amount: Fen::new(r.try_get(6)?),
-                reverses_id: r.try_get(7)?,
+                transaction_id: r.try_get("id")?,
+                at_ms: r.try_get("created_at_ms")?,
+                kind: r.try_get("tx_kind")?,
+                memo: r.try_get("memo")?,
+                fund_code: r.try_get("fund_code")?,
+                account: r.try_get("account_kind")?,
+                amount: Fen::new(r.try_get("amount_fen")?),
+                reverses_id: r.try_get("reverses_id")?,
             })
         })
         .collect()
@@ -121,15 +123,15 @@ pub async fn disbursements(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Dis
     rows.iter()
         .map(|r| {
             Ok(DisbursementLine {
-                id: r.try_get(0)?,
-                created_at_ms: r.try_get(1)?,
-                fund_code: r.try_get(2)?,
-                payee: r.try_get(3)?,
-                amount: Fen::new(r.try_get(4)?),
-                function: r.try_get(5)?,
-                purpose: r.try_get(6)?,
-                state: r.try_get(7)?,
-                maker: r.try_get(8)?,
+                id: r.try_get("id")?,
+                created_at_ms: r.try_get("created_at_ms")?,
+                fund_code: r.try_get("code")?,
+                payee: r.try_get("payee")?,
+                amount: Fen::new(r.try_get("amount_fen")?),
+                function: r.try_get("function_code")?,
+                purpose: r.try_get("purpose")?,
+                state: r.try_get("state")?,
+                maker: r.try_get("maker")?,
             })
         })
         .collect()

@@ -132,7 +132,7 @@ pub struct Summary {
 pub async fn summary(db: &Db, fund_id: i64, recent: i64) -> Result<Summary> {
     let mut s = Summary::default();
     let rows = sqlx::query(
-        "SELECT CAST(rating AS BIGINT), COUNT(*) FROM project_feedback WHERE fund_id = $1 \
+        "SELECT CAST(rating AS BIGINT) AS rating, COUNT(*) AS n FROM project_feedback WHERE fund_id = $1 \
          GROUP BY rating",
     )
     .bind(fund_id)
@@ -140,8 +140,8 @@ pub async fn summary(db: &Db, fund_id: i64, recent: i64) -> Result<Summary> {
     .await?;
     let mut sum = 0;
     for r in rows {
-        let rating: i64 = r.try_get(0)?;
-        let n: i64 = r.try_get(1)?;
+        let rating: i64 = r.try_get("rating")?;
+        let n: i64 = r.try_get("n")?;
         if (1..=5).contains(&rating) {
             s.by_rating[(rating - 1) as usize] = n;
             s.count += n;
@@ -152,7 +152,7 @@ pub async fn summary(db: &Db, fund_id: i64, recent: i64) -> Result<Summary> {
         s.average_centi = (sum * 100 + s.count / 2) / s.count;
     }
     s.recent = sqlx::query(
-        "SELECT created_at_ms, CAST(rating AS BIGINT), comment FROM project_feedback \
+        "SELECT created_at_ms, CAST(rating AS BIGINT) AS rating, comment FROM project_feedback \
          WHERE fund_id = $1 AND comment <> '' AND comment_state = 'shown' ORDER BY id DESC LIMIT $2",
     )
     .bind(fund_id)
@@ -160,7 +160,7 @@ pub async fn summary(db: &Db, fund_id: i64, recent: i64) -> Result<Summary> {
     .fetch_all(db.pool())
     .await?
     .iter()
-    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+    .map(|r| Ok((r.try_get("created_at_ms")?, r.try_get("rating")?, r.try_get("comment")?)))
     .collect::<Result<Vec<_>>>()?;
     Ok(s)
 }
@@ -180,7 +180,8 @@ pub struct Pending {
 pub async fn pending(db: &Db, scope: &Scope, path: &str, limit: i64) -> Result<Vec<Pending>> {
     let (lo, hi) = scope.bounds_within(path);
     sqlx::query(
-        "SELECT p.id, f.code, f.name, CAST(p.rating AS BIGINT), p.comment, p.created_at_ms \
+        "SELECT p.id, f.code AS fund_code, f.name AS fund_name, CAST(p.rating AS BIGINT) AS rating, \
+         p.comment, p.created_at_ms \
          FROM project_feedback p JOIN funds f ON f.id = p.fund_id \
          WHERE p.comment_state = 'pending' AND f.org_path >= $1 AND f.org_path < $2 \
          ORDER BY p.id LIMIT $3",
@@ -193,12 +194,12 @@ pub async fn pending(db: &Db, scope: &Scope, path: &str, limit: i64) -> Result<V
     .iter()
     .map(|r| {
         Ok(Pending {
-            id: r.try_get(0)?,
-            fund_code: r.try_get(1)?,
-            fund_name: r.try_get(2)?,
-            rating: r.try_get(3)?,
-            comment: r.try_get(4)?,
-            created_at_ms: r.try_get(5)?,
+            id: r.try_get("id")?,
+            fund_code: r.try_get("fund_code")?,
+            fund_name: r.try_get("fund_name")?,
+            rating: r.try_get("rating")?,
+            comment: r.try_get("comment")?,
+            created_at_ms: r.try_get("created_at_ms")?,
         })
     })
     .collect()

@@ -153,15 +153,15 @@ pub async fn funds_at(db: &Db, scope: &Scope, org_path: &str) -> Result<Vec<(Fun
 const FUND_COLUMNS: &str = "id, code, name, org_code, org_path, entity_code, kind, active";
 
 fn fund_from_row(r: &sqlx::any::AnyRow) -> Result<Fund> {
-    let kind: String = r.try_get(6)?;
-    let active: i64 = r.try_get(7)?;
+    let kind: String = r.try_get("kind")?;
+    let active: i64 = r.try_get("active")?;
     Ok(Fund {
-        id: r.try_get(0)?,
-        code: r.try_get(1)?,
-        name: r.try_get(2)?,
-        org_code: r.try_get(3)?,
-        org_path: r.try_get(4)?,
-        entity_code: r.try_get(5)?,
+        id: r.try_get("id")?,
+        code: r.try_get("code")?,
+        name: r.try_get("name")?,
+        org_code: r.try_get("org_code")?,
+        org_path: r.try_get("org_path")?,
+        entity_code: r.try_get("entity_code")?,
         kind: FundKind::parse(&kind).ok_or(StoreError::NotFound)?,
         active: active != 0,
     })
@@ -503,11 +503,11 @@ pub(crate) async fn postings_of(
     .await?;
     let mut postings = Vec::with_capacity(rows.len());
     for r in rows {
-        let account: String = r.try_get(1)?;
+        let account: String = r.try_get("kind")?;
         postings.push(Posting {
-            fund_code: r.try_get(0)?,
+            fund_code: r.try_get("code")?,
             account: AccountKind::parse(&account).ok_or(StoreError::NotFound)?,
-            amount: Fen::new(r.try_get(2)?),
+            amount: Fen::new(r.try_get("amount_fen")?),
         });
     }
     Ok((TxKind::parse(&kind).ok_or(StoreError::NotFound)?, postings))
@@ -546,9 +546,9 @@ pub async fn balances(db: &Db, fund: &Fund) -> Result<HashMap<AccountKind, Fen>>
         .await?;
     let mut out = HashMap::new();
     for r in rows {
-        let kind: String = r.try_get(0)?;
+        let kind: String = r.try_get("kind")?;
         if let Some(k) = AccountKind::parse(&kind) {
-            out.insert(k, Fen::new(r.try_get(1)?));
+            out.insert(k, Fen::new(r.try_get("balance_fen")?));
         }
     }
     Ok(out)
@@ -583,19 +583,19 @@ pub enum LedgerVerdict {
 /// Recomputes every balance from the postings and checks every transaction balances.
 pub async fn verify(db: &Db, _operator: &domain::access::System) -> Result<LedgerVerdict> {
     let unbalanced = sqlx::query(
-        "SELECT transaction_id, CAST(SUM(amount_fen) AS BIGINT) FROM ledger_postings \
+        "SELECT transaction_id, CAST(SUM(amount_fen) AS BIGINT) AS sum_fen FROM ledger_postings \
          GROUP BY transaction_id HAVING SUM(amount_fen) <> 0 ORDER BY transaction_id LIMIT 1",
     )
     .fetch_optional(db.pool())
     .await?;
     if let Some(r) = unbalanced {
         return Ok(LedgerVerdict::Unbalanced {
-            transaction_id: r.try_get(0)?,
-            sum: Fen::new(r.try_get(1)?),
+            transaction_id: r.try_get("transaction_id")?,
+            sum: Fen::new(r.try_get("sum_fen")?),
         });
     }
     let mismatch = sqlx::query(
-        "SELECT f.code, a.kind, a.balance_fen, CAST(COALESCE(SUM(p.amount_fen), 0) AS BIGINT) \
+        "SELECT f.code, a.kind, a.balance_fen, CAST(COALESCE(SUM(p.amount_fen), 0) AS BIGINT) AS posted_fen \
          FROM ledger_accounts a JOIN funds f ON f.id = a.fund_id \
          LEFT JOIN ledger_postings p ON p.account_id = a.id \
          GROUP BY a.id, f.code, a.kind, a.balance_fen \
@@ -605,10 +605,10 @@ pub async fn verify(db: &Db, _operator: &domain::access::System) -> Result<Ledge
     .await?;
     if let Some(r) = mismatch {
         return Ok(LedgerVerdict::BalanceMismatch {
-            fund_code: r.try_get(0)?,
-            account: r.try_get(1)?,
-            kept: Fen::new(r.try_get(2)?),
-            computed: Fen::new(r.try_get(3)?),
+            fund_code: r.try_get("code")?,
+            account: r.try_get("kind")?,
+            kept: Fen::new(r.try_get("balance_fen")?),
+            computed: Fen::new(r.try_get("posted_fen")?),
         });
     }
     let negative = sqlx::query(
@@ -619,8 +619,8 @@ pub async fn verify(db: &Db, _operator: &domain::access::System) -> Result<Ledge
     .await?;
     if let Some(r) = negative {
         return Ok(LedgerVerdict::NegativeCash {
-            fund_code: r.try_get(0)?,
-            balance: Fen::new(r.try_get(1)?),
+            fund_code: r.try_get("code")?,
+            balance: Fen::new(r.try_get("balance_fen")?),
         });
     }
     let transactions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_transactions")

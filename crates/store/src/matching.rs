@@ -148,22 +148,22 @@ pub(crate) async fn rules_on(
     .await?;
     rows.iter()
         .map(|r| {
-            let eligible: i64 = r.try_get(3)?;
+            let eligible: i64 = r.try_get("eligible_level")?;
             Ok(ActiveRule {
-                id: r.try_get(0)?,
+                id: r.try_get("id")?,
                 rule: MatchingRule {
-                    ratio_num: r.try_get(1)?,
-                    ratio_den: r.try_get(2)?,
+                    ratio_num: r.try_get("ratio_num")?,
+                    ratio_den: r.try_get("ratio_den")?,
                     eligible_level: Level::from_i64(eligible).unwrap_or(Level::Village),
                     eligible_status: ProjectStatus::parse(&r.try_get::<String, _>(10)?)
                         .unwrap_or(ProjectStatus::Fundraising),
-                    cap_per_project: Fen::new(r.try_get(4)?),
-                    cap_per_donor_day: Fen::new(r.try_get(5)?),
-                    starts_on: r.try_get(6)?,
-                    ends_on: r.try_get(7)?,
+                    cap_per_project: Fen::new(r.try_get("cap_per_project_fen")?),
+                    cap_per_donor_day: Fen::new(r.try_get("cap_per_donor_day_fen")?),
+                    starts_on: r.try_get("starts_on")?,
+                    ends_on: r.try_get("ends_on")?,
                 },
-                special_fund_code: r.try_get(8)?,
-                org_path: r.try_get(9)?,
+                special_fund_code: r.try_get("code")?,
+                org_path: r.try_get("org_path")?,
             })
         })
         .collect()
@@ -280,8 +280,8 @@ pub(crate) async fn reverse_for_donation_in(
     .fetch_all(&mut *conn)
     .await?;
     for r in rows {
-        let id: i64 = r.try_get(0)?;
-        let ledger_id: i64 = r.try_get(1)?;
+        let id: i64 = r.try_get("id")?;
+        let ledger_id: i64 = r.try_get("ledger_transaction_id")?;
         ledger::reverse_in(conn, actor, &matching_scope(), ledger_id, "随捐赠冲销").await?;
         sqlx::query("UPDATE matches SET reversed = 1 WHERE id = $1")
             .bind(id)

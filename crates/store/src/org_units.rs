@@ -28,25 +28,25 @@ const UNIT_COLUMNS: &str = "code, name, level, parent_code, org_path, active, si
      leader_name, leader_phone, service_teams, contact_phone, set_up, updated_at_ms";
 
 fn unit_from_row(r: &AnyRow) -> Result<OrgUnit> {
-    let level: i64 = r.try_get(2)?;
-    let active: i64 = r.try_get(5)?;
-    let set_up: i64 = r.try_get(11)?;
+    let level: i64 = r.try_get("level")?;
+    let active: i64 = r.try_get("active")?;
+    let set_up: i64 = r.try_get("set_up")?;
     Ok(OrgUnit {
-        code: r.try_get(0)?,
-        name: r.try_get(1)?,
+        code: r.try_get("code")?,
+        name: r.try_get("name")?,
         level: Level::from_i64(level).ok_or(StoreError::NotFound)?,
-        parent_code: r.try_get(3)?,
-        org_path: r.try_get(4)?,
+        parent_code: r.try_get("parent_code")?,
+        org_path: r.try_get("org_path")?,
         active: active != 0,
         facts: UnitFacts {
-            site_address: r.try_get(6)?,
-            leader_name: r.try_get(7)?,
-            leader_phone: r.try_get(8)?,
-            service_teams: r.try_get(9)?,
-            contact_phone: r.try_get(10)?,
+            site_address: r.try_get("site_address")?,
+            leader_name: r.try_get("leader_name")?,
+            leader_phone: r.try_get("leader_phone")?,
+            service_teams: r.try_get("service_teams")?,
+            contact_phone: r.try_get("contact_phone")?,
         },
         set_up: set_up != 0,
-        updated_at_ms: r.try_get(12)?,
+        updated_at_ms: r.try_get("updated_at_ms")?,
     })
 }
 
@@ -160,7 +160,7 @@ pub async fn children(db: &Db, scope: &Scope, unit: &OrgUnit) -> Result<Vec<Chil
     let mut by_child: HashMap<String, (i64, i64)> = HashMap::new();
     for level in child_levels.into_iter().filter_map(Level::from_i64) {
         let counts = sqlx::query(
-            "SELECT substr(code, 1, $3) AS child, COUNT(*), CAST(SUM(set_up) AS BIGINT) \
+            "SELECT substr(code, 1, $3) AS child, COUNT(*) AS units, CAST(SUM(set_up) AS BIGINT) AS set_up \
              FROM org_units WHERE org_path >= $1 AND org_path < $2 AND level >= $4 AND active = 1 \
              GROUP BY substr(code, 1, $3)",
         )
@@ -171,8 +171,11 @@ pub async fn children(db: &Db, scope: &Scope, unit: &OrgUnit) -> Result<Vec<Chil
         .fetch_all(db.pool())
         .await?;
         for r in counts {
-            let set_up: Option<i64> = r.try_get(2)?;
-            by_child.insert(r.try_get(0)?, (r.try_get(1)?, set_up.unwrap_or(0)));
+            let set_up: Option<i64> = r.try_get("set_up")?;
+            by_child.insert(
+                r.try_get("child")?,
+                (r.try_get("units")?, set_up.unwrap_or(0)),
+            );
         }
     }
     rows.iter()
@@ -195,7 +198,7 @@ pub async fn coverage(db: &Db, scope: &Scope, unit: &OrgUnit) -> Result<Vec<Leve
     }
     let (lo, hi) = domain::org::subtree_bounds(&unit.org_path);
     let rows = sqlx::query(
-        "SELECT level, COUNT(*), CAST(SUM(set_up) AS BIGINT) FROM org_units \
+        "SELECT level, COUNT(*) AS units, CAST(SUM(set_up) AS BIGINT) AS set_up FROM org_units \
          WHERE org_path >= $1 AND org_path < $2 AND active = 1 GROUP BY level ORDER BY level",
     )
     .bind(lo)
@@ -204,12 +207,12 @@ pub async fn coverage(db: &Db, scope: &Scope, unit: &OrgUnit) -> Result<Vec<Leve
     .await?;
     let mut out = Vec::new();
     for r in rows {
-        let level: i64 = r.try_get(0)?;
-        let set_up: Option<i64> = r.try_get(2)?;
+        let level: i64 = r.try_get("level")?;
+        let set_up: Option<i64> = r.try_get("set_up")?;
         if let Some(level) = Level::from_i64(level) {
             out.push(LevelCoverage {
                 level,
-                units: r.try_get(1)?,
+                units: r.try_get("units")?,
                 set_up: set_up.unwrap_or(0),
             });
         }
@@ -441,14 +444,14 @@ async fn load_existing(db: &Db) -> Result<HashMap<String, Existing>> {
         .await?;
     let mut map = HashMap::with_capacity(rows.len());
     for r in rows {
-        let active: i64 = r.try_get(2)?;
+        let active: i64 = r.try_get("active")?;
         map.insert(
-            r.try_get(0)?,
+            r.try_get("code")?,
             Existing {
-                name: r.try_get(1)?,
+                name: r.try_get("name")?,
                 active: active != 0,
-                parent_code: r.try_get(3)?,
-                level: r.try_get(4)?,
+                parent_code: r.try_get("parent_code")?,
+                level: r.try_get("level")?,
             },
         );
     }

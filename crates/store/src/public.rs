@@ -162,7 +162,7 @@ pub async fn public_fund(db: &Db, code: &str, limit: i64) -> Result<Option<FundP
     };
     let totals = FundTotals::from_balances(&ledger::balances(db, &fund).await?)?;
     let rows = sqlx::query(
-        "SELECT COALESCE(dn.received_at_ms, dm.received_at_ms, t.created_at_ms), t.kind, \
+        "SELECT COALESCE(dn.received_at_ms, dm.received_at_ms, t.created_at_ms) AS at_ms, t.kind, \
          p.amount_fen, d.name, dn.publish_name \
          FROM ledger_postings p \
          JOIN ledger_accounts a ON a.id = p.account_id \
@@ -179,12 +179,12 @@ pub async fn public_fund(db: &Db, code: &str, limit: i64) -> Result<Option<FundP
     .await?;
     let mut entries = Vec::with_capacity(rows.len());
     for r in rows {
-        let name: Option<String> = r.try_get(3)?;
-        let publish: Option<i64> = r.try_get(4)?;
+        let name: Option<String> = r.try_get("name")?;
+        let publish: Option<i64> = r.try_get("publish_name")?;
         entries.push(PublicEntry {
-            at_ms: r.try_get(0)?,
-            kind: crate::closed_set(&r, 1, domain::ledger::TxKind::parse)?,
-            amount: Fen::new(r.try_get(2)?),
+            at_ms: r.try_get("at_ms")?,
+            kind: crate::closed_set(&r, "kind", domain::ledger::TxKind::parse)?,
+            amount: Fen::new(r.try_get("amount_fen")?),
             donor: name.map(|n| masked_name(&n, publish == Some(1))),
         });
     }
@@ -394,7 +394,7 @@ pub struct PublicDay {
 pub async fn public_days(db: &Db, merchant_id: i64) -> Result<Vec<PublicDay>> {
     // Days still kept order by order, and days folded into totals (never both).
     let rows = sqlx::query(
-        "SELECT china_day, CAST(SUM(n) AS BIGINT), CAST(SUM(fen) AS BIGINT) FROM ( \
+        "SELECT china_day, CAST(SUM(n) AS BIGINT) AS orders, CAST(SUM(fen) AS BIGINT) AS net_fen FROM ( \
          SELECT china_day, CASE WHEN refund = 0 THEN 1 ELSE 0 END AS n, \
          CASE WHEN refund = 0 THEN amount_fen ELSE -amount_fen END AS fen \
          FROM commerce_orders WHERE merchant_id = $1 \
@@ -407,11 +407,11 @@ pub async fn public_days(db: &Db, merchant_id: i64) -> Result<Vec<PublicDay>> {
     let mut running = Fen::ZERO;
     let mut days = Vec::with_capacity(rows.len());
     for r in rows {
-        let net = Fen::new(r.try_get(2)?);
+        let net = Fen::new(r.try_get("net_fen")?);
         running = running.checked_add(net).ok_or(StoreError::Overflow)?;
         days.push(PublicDay {
-            day: r.try_get(0)?,
-            orders: r.try_get(1)?,
+            day: r.try_get("china_day")?,
+            orders: r.try_get("orders")?,
             net,
             running,
         });

@@ -187,11 +187,11 @@ pub async fn void_and_reissue(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(StoreError::NotFound)?;
-    let id: i64 = row.try_get(0)?;
-    let donation_id: i64 = row.try_get(1)?;
-    let entity: String = row.try_get(2)?;
-    let org_path: String = row.try_get(3)?;
-    let status: String = row.try_get(4)?;
+    let id: i64 = row.try_get("id")?;
+    let donation_id: i64 = row.try_get("donation_id")?;
+    let entity: String = row.try_get("entity_code")?;
+    let org_path: String = row.try_get("org_path")?;
+    let status: String = row.try_get("status")?;
     if status != "issued" {
         return Err(StoreError::Conflict("receipt_number"));
     }
@@ -254,8 +254,8 @@ pub async fn view(db: &Db, scope: &Scope, number: &str) -> Result<Option<Receipt
         return Ok(None);
     };
     let row = sqlx::query(
-        "SELECT r.status, d.name, f.name, dn.amount_fen, dn.channel, r.handler, r.issued_at_ms, \
-         rr.entity_code, u.name, r.org_path, d.credit_code, d.id_number_masked, r.trace_code, \
+        "SELECT r.status, d.name AS donor_name, f.name AS fund_name, dn.amount_fen, dn.channel, \
+         r.handler, r.issued_at_ms, rr.entity_code, u.name AS entity_name, r.org_path, d.credit_code, d.id_number_masked, r.trace_code, \
          dn.in_kind_description \
          FROM receipts r JOIN receipt_ranges rr ON rr.id = r.range_id \
          JOIN donations dn ON dn.id = r.donation_id JOIN donors d ON d.id = dn.donor_id \
@@ -271,19 +271,19 @@ pub async fn view(db: &Db, scope: &Scope, number: &str) -> Result<Option<Receipt
     let Some(r) = row else { return Ok(None) };
     Ok(Some(ReceiptView {
         number: number.to_string(),
-        status: r.try_get(0)?,
-        donor_name: r.try_get(1)?,
-        fund_name: r.try_get(2)?,
-        amount: Fen::new(r.try_get(3)?),
-        channel: crate::closed_set(&r, 4, crate::donations::Channel::parse)?,
-        handler: r.try_get(5)?,
-        issued_at_ms: r.try_get(6)?,
-        entity_code: r.try_get(7)?,
-        entity_name: r.try_get(8)?,
-        org_path: r.try_get(9)?,
-        credit_code: r.try_get(10)?,
-        id_number_masked: r.try_get(11)?,
-        trace_code: r.try_get(12)?,
-        in_kind_description: r.try_get(13)?,
+        status: r.try_get("status")?,
+        donor_name: r.try_get("donor_name")?,
+        fund_name: r.try_get("fund_name")?,
+        amount: Fen::new(r.try_get("amount_fen")?),
+        channel: crate::closed_set(&r, "channel", crate::donations::Channel::parse)?,
+        handler: r.try_get("handler")?,
+        issued_at_ms: r.try_get("issued_at_ms")?,
+        entity_code: r.try_get("entity_code")?,
+        entity_name: r.try_get("entity_name")?,
+        org_path: r.try_get("org_path")?,
+        credit_code: r.try_get("credit_code")?,
+        id_number_masked: r.try_get("id_number_masked")?,
+        trace_code: r.try_get("trace_code")?,
+        in_kind_description: r.try_get("in_kind_description")?,
     }))
 }

@@ -362,9 +362,9 @@ pub struct SuspectedLine {
 pub async fn suspected(db: &Db, scope: &Scope, path: &str) -> Result<Vec<SuspectedLine>> {
     let (lo, hi) = scope.bounds_within(path);
     sqlx::query(
-        "SELECT s.id, f.code, s.paid_on, s.payer, s.amount_fen, s.reference, \
+        "SELECT s.id, f.code AS fund_code, s.paid_on, s.payer, s.amount_fen, s.reference, \
          (SELECT MIN(o.imported_at_ms) FROM statement_lines o WHERE o.entity_code = s.entity_code \
-          AND o.line_key = s.line_key AND o.id <> s.id) \
+          AND o.line_key = s.line_key AND o.id <> s.id) AS first_seen_ms \
          FROM statement_lines s JOIN funds f ON f.id = s.fund_id \
          WHERE s.state = 'suspected' AND s.org_path >= $1 AND s.org_path < $2 ORDER BY s.id",
     )
@@ -374,14 +374,14 @@ pub async fn suspected(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Suspect
     .await?
     .iter()
     .map(|r| {
-        let first: Option<i64> = r.try_get(6)?;
+        let first: Option<i64> = r.try_get("first_seen_ms")?;
         Ok(SuspectedLine {
-            id: r.try_get(0)?,
-            fund_code: r.try_get(1)?,
-            paid_on: r.try_get(2)?,
-            payer: r.try_get(3)?,
-            amount: Fen::new(r.try_get(4)?),
-            reference: r.try_get(5)?,
+            id: r.try_get("id")?,
+            fund_code: r.try_get("fund_code")?,
+            paid_on: r.try_get("paid_on")?,
+            payer: r.try_get("payer")?,
+            amount: Fen::new(r.try_get("amount_fen")?),
+            reference: r.try_get("reference")?,
             first_seen_at_ms: first.unwrap_or(0),
         })
     })
@@ -420,17 +420,17 @@ pub async fn decide(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(StoreError::NotFound)?;
-    let fund_code: String = row.try_get(0)?;
+    let fund_code: String = row.try_get("code")?;
     let fund = ledger::fund(db, scope, &fund_code)
         .await?
         .ok_or(StoreError::NotFound)?;
-    let file_digest: String = row.try_get(1)?;
+    let file_digest: String = row.try_get("file_digest")?;
     let line = StatementLine {
         row: row.try_get::<i64, _>(2)? as usize,
-        date: row.try_get(3)?,
-        payer: row.try_get(4)?,
-        amount: Fen::new(row.try_get(5)?),
-        reference: row.try_get(6)?,
+        date: row.try_get("paid_on")?,
+        payer: row.try_get("payer")?,
+        amount: Fen::new(row.try_get("amount_fen")?),
+        reference: row.try_get("reference")?,
         bank_ref: String::new(),
     };
     let (state, donation_id) = match decision {

@@ -221,7 +221,7 @@ pub async fn reset_password(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound)?;
-    let id: i64 = row.try_get(0)?;
+    let id: i64 = row.try_get("id")?;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(&password_hash)
         .bind(id)
@@ -271,12 +271,12 @@ async fn grants_of(db: &Db, user_id: i64) -> Result<Vec<Grant>> {
             .await?;
     let mut grants = Vec::with_capacity(rows.len());
     for r in rows {
-        let role: String = r.try_get(0)?;
+        let role: String = r.try_get("role")?;
         if let Some(role) = Role::parse(&role) {
             grants.push(Grant {
                 role,
-                org_code: r.try_get(1)?,
-                org_path: r.try_get(2)?,
+                org_code: r.try_get("org_code")?,
+                org_path: r.try_get("org_path")?,
             });
         }
     }
@@ -498,9 +498,9 @@ pub async fn session(db: &Db, token: &str, kind: SessionKind) -> Result<Option<S
     .fetch_optional(db.pool())
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let user_id: i64 = row.try_get(0)?;
-    let expires_at_ms: i64 = row.try_get(2)?;
-    let created_at_ms: i64 = row.try_get(5)?;
+    let user_id: i64 = row.try_get("user_id")?;
+    let expires_at_ms: i64 = row.try_get("expires_at_ms")?;
+    let created_at_ms: i64 = row.try_get("created_at_ms")?;
     if kind == SessionKind::Web && expires_at_ms - now < WEB_SESSION_MS / 2 {
         // Slide only now and then: a write on every request would serialise readers.
         let until = (now + WEB_SESSION_MS).min(created_at_ms + WEB_SESSION_MAX_MS);

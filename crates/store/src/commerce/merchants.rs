@@ -312,17 +312,17 @@ pub async fn merchant_key(db: &Db, merchant_id: i64, today: &str) -> Result<Opti
     .fetch_optional(db.pool())
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let sealed: String = row.try_get(0)?;
+    let sealed: String = row.try_get("secret_sealed")?;
     let secret = db.data_key()?.open(&sealed).ok_or(StoreError::NoDataKey)?;
-    let starts_on: Option<String> = row.try_get(1)?;
+    let starts_on: Option<String> = row.try_get("starts_on")?;
     let (terms, retention_days) = match starts_on {
         Some(starts_on) => (
             Some(Terms {
                 starts_on,
-                ends_on: row.try_get(2)?,
-                max_per_order: Fen::new(row.try_get(3)?),
+                ends_on: row.try_get("ends_on")?,
+                max_per_order: Fen::new(row.try_get("max_per_order_fen")?),
             }),
-            row.try_get(4)?,
+            row.try_get("retention_days")?,
         ),
         None => (None, DEFAULT_RETENTION_DAYS),
     };
@@ -388,19 +388,19 @@ pub async fn merchant_list(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Mer
     .await?
     .iter()
     .map(|r| {
-        let active: i64 = r.try_get(4)?;
+        let active: i64 = r.try_get("active")?;
         Ok(MerchantRow {
-            id: r.try_get(0)?,
-            name: r.try_get(1)?,
-            credit_code: r.try_get(2)?,
-            org_code: r.try_get(3)?,
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            credit_code: r.try_get("credit_code")?,
+            org_code: r.try_get("org_code")?,
             active: active != 0,
-            fund_code: r.try_get(5)?,
-            per_order: Fen::new(r.try_get(6)?),
-            share_bp: r.try_get(7)?,
-            max_per_order: Fen::new(r.try_get(8)?),
-            starts_on: r.try_get(9)?,
-            ends_on: r.try_get(10)?,
+            fund_code: r.try_get("code")?,
+            per_order: Fen::new(r.try_get("per_order_fen")?),
+            share_bp: r.try_get("share_bp")?,
+            max_per_order: Fen::new(r.try_get("max_per_order_fen")?),
+            starts_on: r.try_get("starts_on")?,
+            ends_on: r.try_get("ends_on")?,
         })
     })
     .collect()

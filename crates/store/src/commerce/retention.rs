@@ -34,10 +34,10 @@ pub async fn compact(db: &Db, system: &System) -> Result<u64> {
         }
         let days = sqlx::query(
             "SELECT china_day, \
-             SUM(CASE WHEN refund = 0 THEN 1 ELSE 0 END), \
-             CAST(SUM(CASE WHEN refund = 0 THEN amount_fen ELSE 0 END) AS BIGINT), \
-             SUM(CASE WHEN refund = 1 THEN 1 ELSE 0 END), \
-             CAST(SUM(CASE WHEN refund = 1 THEN amount_fen ELSE 0 END) AS BIGINT) \
+             SUM(CASE WHEN refund = 0 THEN 1 ELSE 0 END) AS orders_count, \
+             CAST(SUM(CASE WHEN refund = 0 THEN amount_fen ELSE 0 END) AS BIGINT) AS orders_fen, \
+             SUM(CASE WHEN refund = 1 THEN 1 ELSE 0 END) AS refunds_count, \
+             CAST(SUM(CASE WHEN refund = 1 THEN amount_fen ELSE 0 END) AS BIGINT) AS refunds_fen \
              FROM commerce_orders WHERE merchant_id = $1 AND china_day < $2 \
              AND settlement_id IS NOT NULL GROUP BY china_day",
         )
@@ -49,9 +49,13 @@ pub async fn compact(db: &Db, system: &System) -> Result<u64> {
             continue;
         }
         for d in &days {
-            let day: String = d.try_get(0)?;
-            let (oc, of, rc, rf): (i64, i64, i64, i64) =
-                (d.try_get(1)?, d.try_get(2)?, d.try_get(3)?, d.try_get(4)?);
+            let day: String = d.try_get("china_day")?;
+            let (oc, of, rc, rf): (i64, i64, i64, i64) = (
+                d.try_get("orders_count")?,
+                d.try_get("orders_fen")?,
+                d.try_get("refunds_count")?,
+                d.try_get("refunds_fen")?,
+            );
             sqlx::query(
                 "INSERT INTO commerce_daily_totals (merchant_id, china_day, orders_count, orders_fen, \
                  refunds_count, refunds_fen) VALUES ($1, $2, $3, $4, $5, $6) \

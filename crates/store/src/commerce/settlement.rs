@@ -69,7 +69,8 @@ pub async fn settle(
         return Ok(None);
     }
     let sums = sqlx::query(
-        "SELECT refund, COUNT(*), CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM commerce_orders \
+        "SELECT refund, COUNT(*) AS n, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS sum_fen \
+         FROM commerce_orders \
          WHERE merchant_id = $1 AND settlement_id IS NULL AND china_day <= $2 GROUP BY refund",
     )
     .bind(merchant_id)
@@ -78,8 +79,8 @@ pub async fn settle(
     .await?;
     let (mut orders, mut refunds) = ((0i64, Fen::ZERO), (0i64, Fen::ZERO));
     for r in sums {
-        let refund: i64 = r.try_get(0)?;
-        let pair = (r.try_get(1)?, Fen::new(r.try_get(2)?));
+        let refund: i64 = r.try_get("refund")?;
+        let pair = (r.try_get("n")?, Fen::new(r.try_get("sum_fen")?));
         if refund == 0 {
             orders = pair;
         } else {
@@ -203,11 +204,12 @@ pub async fn settle_all(db: &Db, system: &System) -> Result<usize> {
     let yesterday = domain::time::china_day(now - 86_400_000);
     let pending = sqlx::query(
         "SELECT m.merchant_id, m.china_day, \
-         (SELECT MAX(s.through_day) FROM commerce_settlements s WHERE s.merchant_id = m.merchant_id), \
+         (SELECT MAX(s.through_day) FROM commerce_settlements s WHERE s.merchant_id = m.merchant_id) \
+         AS last_through, \
          (SELECT a.starts_on FROM commerce_agreements a WHERE a.merchant_id = m.merchant_id \
-          ORDER BY a.id DESC LIMIT 1), \
+          ORDER BY a.id DESC LIMIT 1) AS starts_on, \
          (SELECT a.settlement_days FROM commerce_agreements a WHERE a.merchant_id = m.merchant_id \
-          ORDER BY a.id DESC LIMIT 1) \
+          ORDER BY a.id DESC LIMIT 1) AS settlement_days \
          FROM commerce_orders m WHERE m.settlement_id IS NULL AND m.china_day < $1 \
          GROUP BY m.merchant_id, m.china_day ORDER BY m.merchant_id, m.china_day",
     )
@@ -217,10 +219,13 @@ pub async fn settle_all(db: &Db, system: &System) -> Result<usize> {
     // Per merchant: the last day settled, and the ends of the periods that have orders waiting.
     let mut by_merchant: Vec<(i64, String, Vec<String>, String)> = Vec::new();
     for r in pending {
-        let (merchant_id, day, last): (i64, String, Option<String>) =
-            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-        let starts_on: Option<String> = r.try_get(3)?;
-        let period: Option<i64> = r.try_get(4)?;
+        let (merchant_id, day, last): (i64, String, Option<String>) = (
+            r.try_get("merchant_id")?,
+            r.try_get("china_day")?,
+            r.try_get("last_through")?,
+        );
+        let starts_on: Option<String> = r.try_get("starts_on")?;
+        let period: Option<i64> = r.try_get("settlement_days")?;
         let (starts_on, period) = (
             starts_on.unwrap_or_else(|| day.clone()),
             period.unwrap_or(1),
@@ -291,17 +296,17 @@ pub async fn settlements(
     .iter()
     .map(|r| {
         Ok(Settlement {
-            id: r.try_get(0)?,
-            merchant_id: r.try_get(1)?,
-            through_day: r.try_get(2)?,
-            orders_count: r.try_get(3)?,
-            orders: Fen::new(r.try_get(4)?),
-            refunds_count: r.try_get(5)?,
-            refunds: Fen::new(r.try_get(6)?),
-            carried_in: Fen::new(r.try_get(7)?),
-            net: Fen::new(r.try_get(8)?),
-            donation_id: r.try_get(9)?,
-            receipt_number: r.try_get(10)?,
+            id: r.try_get("id")?,
+            merchant_id: r.try_get("merchant_id")?,
+            through_day: r.try_get("through_day")?,
+            orders_count: r.try_get("orders_count")?,
+            orders: Fen::new(r.try_get("orders_fen")?),
+            refunds_count: r.try_get("refunds_count")?,
+            refunds: Fen::new(r.try_get("refunds_fen")?),
+            carried_in: Fen::new(r.try_get("carried_in_fen")?),
+            net: Fen::new(r.try_get("net_fen")?),
+            donation_id: r.try_get("donation_id")?,
+            receipt_number: r.try_get("receipt_number")?,
         })
     })
     .collect()
