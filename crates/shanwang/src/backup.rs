@@ -35,7 +35,7 @@ pub async fn backup(args: &DbArgs, file: &Path) -> Result<(), String> {
             file.display()
         ));
     }
-    let db = args.connect().await?;
+    let db = args.connect().await.map_err(|e| e.to_string())?;
     let target = file.to_string_lossy().replace('\'', "''");
     // One statement, one snapshot: writers go on while it copies.
     sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM INTO '{target}'")))
@@ -117,7 +117,7 @@ pub async fn restore(args: &DbArgs, file: &Path, force: bool) -> Result<(), Stri
     }
     std::fs::rename(&staging, &target).map_err(|e| format!("无法放置数据库：{e}"))?;
     // Brought up to this version's schema.
-    let db = args.connect().await?;
+    let db = args.connect().await.map_err(|e| e.to_string())?;
     db.close().await;
     println!(
         "已把 {} 恢复为 {}。可运行 shanwang ledger verify 与 shanwang audit verify 检查。",

@@ -108,7 +108,7 @@ pub const DEMO_USERS: [(&str, &str, Role, &str, &str); 10] = [
 /// point at an empty database.
 pub async fn build(args: &DbArgs) -> Result<Db, String> {
     let db = match &args.database_url {
-        Some(url) => args.open(url).await?,
+        Some(url) => args.open(url).await.map_err(|e| e.to_string())?,
         None => {
             let dir = args.data_dir.join("demo");
             if dir.exists() {
@@ -116,7 +116,7 @@ pub async fn build(args: &DbArgs) -> Result<Db, String> {
                     .map_err(|e| format!("无法清理 {}：{e}", dir.display()))?;
             }
             let url = store::sqlite_url_in(&dir).map_err(|e| e.to_string())?;
-            args.open(&url).await?
+            args.open(&url).await.map_err(|e| e.to_string())?
         }
     };
     if has_demo_city(&db).await? {

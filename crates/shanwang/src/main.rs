@@ -3,9 +3,11 @@
 mod backup;
 mod bench;
 mod demo;
+mod error;
 
 use clap::{Args, Parser, Subcommand};
 use domain::access::Role;
+use error::CliError;
 use std::io::{IsTerminal, Read};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,71 +44,82 @@ struct DbArgs {
 }
 
 impl DbArgs {
-    fn url(&self) -> Result<String, String> {
+    fn url(&self) -> Result<String, CliError> {
         match &self.database_url {
             Some(u) => Ok(u.clone()),
-            None => store::sqlite_url_in(&self.data_dir)
-                .map_err(|e| format!("无法创建数据目录 {}：{e}", self.data_dir.display())),
+            None => store::sqlite_url_in(&self.data_dir).map_err(|source| CliError::Io {
+                action: "创建数据目录",
+                path: self.data_dir.clone(),
+                source,
+            }),
         }
     }
 
-    async fn connect(&self) -> Result<Db, String> {
+    async fn connect(&self) -> Result<Db, CliError> {
         self.open(&self.url()?).await
     }
 
     /// Opens the database at `url` with the installation's data key.
-    async fn open(&self, url: &str) -> Result<Db, String> {
+    async fn open(&self, url: &str) -> Result<Db, CliError> {
         let key = self.data_key()?;
         Ok(Db::connect(url)
             .await
-            .map_err(|e| format!("无法打开数据库：{e}"))?
+            .map_err(|e| CliError::Unavailable(format!("无法打开数据库：{e}")))?
             .with_data_key(key))
     }
 
     /// The key sealing personal ID numbers: `SHANWANG_DATA_KEY` (64 hex digits; every app server
     /// of one installation needs the same), else `<data-dir>/data.key`, made on first use.
-    fn data_key(&self) -> Result<store::secrets::DataKey, String> {
+    fn data_key(&self) -> Result<store::secrets::DataKey, CliError> {
         if let Ok(hex_key) = std::env::var("SHANWANG_DATA_KEY") {
-            return store::secrets::DataKey::from_hex(&hex_key);
+            return store::secrets::DataKey::from_hex(&hex_key).map_err(CliError::Refused);
         }
         let file = self.data_dir.join("data.key");
+        let io = |action: &'static str, path: &std::path::Path| {
+            let path = path.to_path_buf();
+            move |source| CliError::Io {
+                action,
+                path,
+                source,
+            }
+        };
         if !file.exists() {
-            store::private_dir(&self.data_dir)
-                .map_err(|e| format!("无法创建数据目录 {}：{e}", self.data_dir.display()))?;
+            store::private_dir(&self.data_dir).map_err(io("创建数据目录", &self.data_dir))?;
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut f = options
-                .open(&file)
-                .map_err(|e| format!("无法创建数据密钥 {}：{e}", file.display()))?;
+            let mut f = options.open(&file).map_err(io("创建数据密钥", &file))?;
             std::io::Write::write_all(&mut f, store::secrets::DataKey::generate_hex().as_bytes())
-                .map_err(|e| format!("无法写入数据密钥 {}：{e}", file.display()))?;
+                .map_err(io("写入数据密钥", &file))?;
         }
         refuse_if_shared(&file)?;
-        let hex_key = std::fs::read_to_string(&file)
-            .map_err(|e| format!("无法读取数据密钥 {}：{e}", file.display()))?;
+        let hex_key = std::fs::read_to_string(&file).map_err(io("读取数据密钥", &file))?;
         store::secrets::DataKey::from_hex(&hex_key)
-            .map_err(|e| format!("{e}（{}）", file.display()))
+            .map_err(|e| CliError::Refused(format!("{e}（{}）", file.display())))
     }
 }
 
 /// A key file others can read is no secret: refuse it, and say how to fix it.
-fn refuse_if_shared(file: &std::path::Path) -> Result<(), String> {
+fn refuse_if_shared(file: &std::path::Path) -> Result<(), CliError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(file)
-            .map_err(|e| format!("无法读取数据密钥 {}：{e}", file.display()))?
+            .map_err(|source| CliError::Io {
+                action: "读取数据密钥",
+                path: file.to_path_buf(),
+                source,
+            })?
             .permissions()
             .mode();
         if mode & 0o077 != 0 {
-            return Err(format!(
+            return Err(CliError::Refused(format!(
                 "数据密钥 {} 的权限是 {:o}，同组或其他用户也能读取，不安全。请执行 chmod 600 {} 后再启动。",
                 file.display(),
                 mode & 0o777,
                 file.display()
-            ));
+            )));
         }
     }
     Ok(())
@@ -392,7 +405,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<ExitCode, String> {
+async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Serve { serve: args } => {
             let db = cli.db.connect().await?;
@@ -402,14 +415,18 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             serve: args,
             no_serve,
         } => {
-            let db = demo::build(&cli.db).await?;
+            let db = demo::build(&cli.db).await.map_err(CliError::Failed)?;
             demo::print_logins(args.listen);
             if !no_serve {
                 serve(db, &args).await?;
             }
         }
-        Command::Backup { file } => backup::backup(&cli.db, &file).await?,
-        Command::Restore { file, force } => backup::restore(&cli.db, &file, force).await?,
+        Command::Backup { file } => backup::backup(&cli.db, &file)
+            .await
+            .map_err(CliError::Failed)?,
+        Command::Restore { file, force } => backup::restore(&cli.db, &file, force)
+            .await
+            .map_err(CliError::Failed)?,
         Command::Migrate => {
             cli.db.connect().await?;
             println!("数据库已是最新结构。");
@@ -427,10 +444,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Audit(AuditCommand::Verify) => {
             let db = cli.db.connect().await?;
             let operator = domain::access::System::operator("audit verify");
-            match store::audit::verify(&db, &operator)
-                .await
-                .map_err(|e| e.to_string())?
-            {
+            match store::audit::verify(&db, &operator).await? {
                 Verdict::Intact { entries } => println!("审计链完好：共 {entries} 条记录。"),
                 Verdict::Broken { seq, reason } => {
                     let why = match reason {
@@ -448,8 +462,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             use store::ledger::LedgerVerdict;
             let db = cli.db.connect().await?;
             match store::ledger::verify(&db, &domain::access::System::operator("ledger verify"))
-                .await
-                .map_err(|e| e.to_string())?
+                .await?
             {
                 LedgerVerdict::Intact {
                     transactions,
@@ -495,26 +508,31 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 clients,
                 postgres,
             )
-            .await?;
+            .await
+            .map_err(CliError::Failed)?;
         }
         Command::Bench(BenchCommand::Donations {
             count,
             batch,
             page_runs,
         }) => {
-            bench::donations(count, batch.max(1), page_runs).await?;
+            bench::donations(count, batch.max(1), page_runs)
+                .await
+                .map_err(CliError::Failed)?;
         }
         Command::Bench(BenchCommand::Import {
             villages,
             page_runs,
         }) => {
-            bench::import(villages, page_runs).await?;
+            bench::import(villages, page_runs)
+                .await
+                .map_err(CliError::Failed)?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(db: Db, args: &ServeArgs) -> Result<(), String> {
+async fn serve(db: Db, args: &ServeArgs) -> Result<(), CliError> {
     // Merchants' finished days are settled into the ledger each hour (and at start), and orders
     // past retention folded; with many servers on one database, the one-settlement-per-day key
     // keeps settling to once. Stale abuse-limit windows are swept too.
@@ -547,20 +565,20 @@ async fn serve(db: Db, args: &ServeArgs) -> Result<(), String> {
     let app = web::router(web::AppState::with_config(db, args.config()));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|e| format!("无法监听 {listen}：{e}"))?;
+        .map_err(|e| CliError::Unavailable(format!("无法监听 {listen}：{e}")))?;
     tracing::info!("shanwang serving on http://{listen}");
     web::server::serve(listener, app, args.limits(), async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
-    .map_err(|e| e.to_string())
+    .map_err(|e| CliError::Unavailable(e.to_string()))
 }
 
 /// Reads every file first (the first bad row stops everything), then imports in one transaction.
-pub async fn import_divisions(db: &Db, files: &[PathBuf]) -> Result<(), String> {
+pub async fn import_divisions(db: &Db, files: &[PathBuf]) -> Result<(), CliError> {
     let mut rows = Vec::new();
     for f in files {
-        let read = xfer::read_divisions(f).map_err(|e| format!("{e}。未导入任何数据。"))?;
+        let read = xfer::read_divisions(f).map_err(|e| CliError::File(Box::new(e)))?;
         println!("已读取 {}：{} 行", f.display(), read.len());
         rows.extend(read.into_iter().map(to_input));
     }
@@ -580,13 +598,13 @@ pub async fn import_divisions(db: &Db, files: &[PathBuf]) -> Result<(), String> 
         },
     )
     .await
-    .map_err(|e| format!("{}。未导入任何数据。", explain(e)))?;
+    .map_err(CliError::store("。未导入任何数据。"))?;
     bar.finish_and_clear();
     print_report(&report);
     Ok(())
 }
 
-async fn merchant(args: &DbArgs, cmd: MerchantCommand) -> Result<(), String> {
+async fn merchant(args: &DbArgs, cmd: MerchantCommand) -> Result<(), CliError> {
     let db = args.connect().await?;
     let all = domain::access::System::operator("merchant").scope();
     match cmd {
@@ -621,7 +639,7 @@ async fn merchant(args: &DbArgs, cmd: MerchantCommand) -> Result<(), String> {
                 },
             )
             .await
-            .map_err(|e| format!("{}。未登记。", explain(e)))?;
+            .map_err(CliError::store("。未登记。"))?;
             if json {
                 println!(
                     "{}",
@@ -638,8 +656,7 @@ async fn merchant(args: &DbArgs, cmd: MerchantCommand) -> Result<(), String> {
         MerchantCommand::Rotate { id } => {
             let secret =
                 store::commerce::rotate_secret(&db, &Actor::cli("merchant rotate"), &all, id)
-                    .await
-                    .map_err(explain)?;
+                    .await?;
             println!("新的接口密钥（只显示这一次；旧密钥已失效）：{secret}");
         }
         MerchantCommand::Settle => {
@@ -647,14 +664,11 @@ async fn merchant(args: &DbArgs, cmd: MerchantCommand) -> Result<(), String> {
                 &db,
                 &domain::access::System::operator("merchant settle"),
             )
-            .await
-            .map_err(explain)?;
+            .await?;
             println!("已结算 {n} 期。");
         }
         MerchantCommand::Revoke { id } => {
-            store::commerce::revoke(&db, &Actor::cli("merchant revoke"), &all, id)
-                .await
-                .map_err(explain)?;
+            store::commerce::revoke(&db, &Actor::cli("merchant revoke"), &all, id).await?;
             println!("合作方 {id} 的接口权限已撤销。");
         }
     }
@@ -662,30 +676,33 @@ async fn merchant(args: &DbArgs, cmd: MerchantCommand) -> Result<(), String> {
 }
 
 /// Books a bank statement's gifts from known donors; lists what it could not place.
-async fn import_statement(db: &Db, file: &std::path::Path, fund: &str) -> Result<(), String> {
+async fn import_statement(db: &Db, file: &std::path::Path, fund: &str) -> Result<(), CliError> {
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let bytes = std::fs::read(file).map_err(|e| format!("{name}：无法读取文件（{e}）"))?;
-    let imported = web::statements::import(
+    let bytes = std::fs::read(file).map_err(|source| CliError::Io {
+        action: "读取文件",
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let statement = xfer::statement::read_statement_bytes(&name, &bytes)
+        .map_err(|e| CliError::File(Box::new(e)))?;
+    // The same key the page uses, so a file imported on either is not booked twice.
+    let digest = store::statements::file_key(&bytes);
+    let report = store::statements::import(
         db,
         &Actor::cli("import statement"),
         &domain::access::System::operator("import statement").scope(),
         fund,
-        &name,
-        &bytes,
+        &digest,
+        &statement.incoming,
     )
     .await
-    .map_err(|e| match e {
-        web::statements::StatementError::File(e) => format!("{e}。未导入任何数据。"),
-        // Lines are booked one by one, each keyed by the file: a rerun never books one twice.
-        web::statements::StatementError::Store(e) => format!(
-            "{}。修正后可重新导入同一文件，已入账的行不会重复入账。",
-            explain(e)
-        ),
-    })?;
-    let (statement, report) = (imported.statement, imported.report);
+    // Lines are booked one by one, each keyed by the file: a rerun never books one twice.
+    .map_err(CliError::store(
+        "。修正后可重新导入同一文件，已入账的行不会重复入账。",
+    ))?;
     println!(
         "已入账 {} 笔；此前已导入 {} 笔；疑似重复 {} 笔；支出行 {} 行未处理；未能对应捐赠人 {} 笔{}",
         report.booked.len(),
@@ -738,23 +755,14 @@ pub fn print_report(report: &store::org_units::ImportReport) {
     }
 }
 
-/// What the operator reads when the store refuses: the same Chinese wording as the pages
-/// (field and reason), and an import's own row message. No closing 。, so callers can go on.
-fn explain(e: store::StoreError) -> String {
-    let text = match e {
-        store::StoreError::Import(msg) => msg,
-        other => web::error::AppError::from(other).message(web::i18n::Lang::ZhCn),
-    };
-    text.trim_end_matches('。').to_string()
-}
-
-fn read_password(confirm: bool) -> Result<String, String> {
+fn read_password(confirm: bool) -> Result<String, CliError> {
     if std::io::stdin().is_terminal() {
-        let p = rpassword::prompt_password("密码：").map_err(|e| e.to_string())?;
+        let unreadable = |e: std::io::Error| CliError::Unavailable(format!("无法读取密码：{e}"));
+        let p = rpassword::prompt_password("密码：").map_err(unreadable)?;
         if confirm {
-            let again = rpassword::prompt_password("再输一次：").map_err(|e| e.to_string())?;
+            let again = rpassword::prompt_password("再输一次：").map_err(unreadable)?;
             if again != p {
-                return Err("两次输入的密码不一致。".into());
+                return Err(CliError::Refused("两次输入的密码不一致。".into()));
             }
         }
         Ok(p)
@@ -762,12 +770,12 @@ fn read_password(confirm: bool) -> Result<String, String> {
         let mut s = String::new();
         std::io::stdin()
             .read_to_string(&mut s)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| CliError::Unavailable(format!("无法读取密码：{e}")))?;
         Ok(s.lines().next().unwrap_or("").to_string())
     }
 }
 
-async fn admin(db_args: &DbArgs, cmd: AdminCommand) -> Result<(), String> {
+async fn admin(db_args: &DbArgs, cmd: AdminCommand) -> Result<(), CliError> {
     match cmd {
         AdminCommand::CreateUser {
             username,
@@ -776,7 +784,9 @@ async fn admin(db_args: &DbArgs, cmd: AdminCommand) -> Result<(), String> {
             display_name,
         } => {
             let role = Role::parse(&role).ok_or_else(|| {
-                format!("角色“{role}”不存在，可用：admin、staff、finance、reviewer、auditor。")
+                CliError::Refused(format!(
+                    "角色“{role}”不存在，可用：admin、staff、finance、reviewer、auditor。"
+                ))
             })?;
             let db = db_args.connect().await?;
             let password = read_password(true)?;
@@ -792,8 +802,7 @@ async fn admin(db_args: &DbArgs, cmd: AdminCommand) -> Result<(), String> {
                     org_code: &org,
                 },
             )
-            .await
-            .map_err(|e| format!("{}。", explain(e)))?;
+            .await?;
             println!(
                 "已创建用户 {}（{} @ {}）。",
                 user.username,
@@ -813,8 +822,8 @@ async fn admin(db_args: &DbArgs, cmd: AdminCommand) -> Result<(), String> {
             )
             .await
             .map_err(|e| match e {
-                store::StoreError::NotFound => "没有这个用户。".to_string(),
-                other => format!("{}。", explain(other)),
+                store::StoreError::NotFound => CliError::Refused("没有这个用户。".into()),
+                other => CliError::from(other),
             })?;
             println!("已重置 {username} 的密码，并解除锁定；该用户的旧会话已失效。");
         }

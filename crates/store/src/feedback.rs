@@ -124,8 +124,16 @@ pub struct Summary {
     pub by_rating: [i64; 5],
     /// Average × 100 (e.g. 467 for 4.67), 0 when none.
     pub average_centi: i64,
-    /// The latest comments staff let through: (time, rating, text).
-    pub recent: Vec<(i64, i64, String)>,
+    /// The latest comments staff let through, newest first.
+    pub recent: Vec<Comment>,
+}
+
+/// A comment the public may read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Comment {
+    pub at_ms: i64,
+    pub rating: i64,
+    pub text: String,
 }
 
 /// A project fund's ratings and latest shown comments (public).
@@ -160,7 +168,13 @@ pub async fn summary(db: &Db, fund_id: i64, recent: i64) -> Result<Summary> {
     .fetch_all(db.pool())
     .await?
     .iter()
-    .map(|r| Ok((r.try_get("created_at_ms")?, r.try_get("rating")?, r.try_get("comment")?)))
+    .map(|r| {
+        Ok(Comment {
+            at_ms: r.try_get("created_at_ms")?,
+            rating: r.try_get("rating")?,
+            text: r.try_get("comment")?,
+        })
+    })
     .collect::<Result<Vec<_>>>()?;
     Ok(s)
 }

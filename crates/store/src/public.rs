@@ -419,13 +419,26 @@ pub async fn public_days(db: &Db, merchant_id: i64) -> Result<Vec<PublicDay>> {
     Ok(days)
 }
 
-/// Merchants, for the public portal: (id, name).
-pub async fn merchants(db: &Db) -> Result<Vec<(i64, String)>> {
-    Ok(
-        sqlx::query_as("SELECT id, name FROM commerce_merchants ORDER BY id")
-            .fetch_all(db.pool())
-            .await?,
-    )
+/// A merchant as the public portal names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicMerchant {
+    pub id: i64,
+    pub name: String,
+}
+
+/// Merchants, for the public portal.
+pub async fn merchants(db: &Db) -> Result<Vec<PublicMerchant>> {
+    sqlx::query("SELECT id, name FROM commerce_merchants ORDER BY id")
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(PublicMerchant {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+            })
+        })
+        .collect()
 }
 
 /// A unit by its code: names and places in the network are public facts.

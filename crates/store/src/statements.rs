@@ -28,11 +28,18 @@ pub struct ReportLine {
     pub amount: Fen,
 }
 
+/// A statement line booked as a gift.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BookedLine {
+    pub row: usize,
+    pub donation_id: i64,
+    pub donor_name: String,
+}
+
 /// What a statement import did, line by line.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct StatementReport {
-    /// (row, donation id, donor name)
-    pub booked: Vec<(usize, i64, String)>,
+    pub booked: Vec<BookedLine>,
     /// Rows imported before: the same file again, or the bank's reference already seen.
     pub already: Vec<usize>,
     /// Looks like a line of an earlier file (same date, payer, amount and reference) but may be
@@ -154,8 +161,15 @@ async fn donor_for_line(
     )))
 }
 
+/// The key a statement file is known by (its `file_digest`), whether it came through the page or
+/// the command line: the same bytes are the same file.
+pub fn file_key(bytes: &[u8]) -> String {
+    domain::sha256_hex(bytes)[..16].to_string()
+}
+
 /// Reads a statement's lines into a fund inside the scope: books those from known donors (each
-/// with its receipt), keeps the rest, and books nothing twice. `file_digest` names the file.
+/// with its receipt), keeps the rest, and books nothing twice. `file_digest` names the file
+/// ([`file_key`]).
 pub async fn import(
     db: &Db,
     actor: &Actor,
@@ -220,7 +234,11 @@ pub async fn import(
             None => {
                 match book(db, &mut tx, actor, scope, &fund, &books, file_digest, line).await? {
                     Some((id, name)) => {
-                        report.booked.push((line.row, id, name));
+                        report.booked.push(BookedLine {
+                            row: line.row,
+                            donation_id: id,
+                            donor_name: name,
+                        });
                         (LineState::Booked, Some(id))
                     }
                     None => {

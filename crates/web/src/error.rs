@@ -112,11 +112,7 @@ impl AppError {
     /// What the visitor reads.
     pub fn message(&self, lang: Lang) -> String {
         match self {
-            AppError::Invalid(errs) => errs
-                .iter()
-                .map(|e| lang.field_error(e))
-                .collect::<Vec<_>>()
-                .join("；"),
+            AppError::Invalid(errs) => lang.field_errors(errs),
             AppError::BadRequest {
                 code,
                 detail,
@@ -131,16 +127,7 @@ impl AppError {
                 }
                 m
             }
-            // A conflict says what it means where the locale has words for it (a request
-            // already decided, a day already rated); otherwise that the value is taken.
-            AppError::Conflict(field) => lang
-                .t_opt(&format!("err.conflict_{field}"))
-                .unwrap_or_else(|| {
-                    lang.tf(
-                        "err.conflict",
-                        &[("field", &lang.t(&format!("field.{field}")))],
-                    )
-                }),
+            AppError::Conflict(field) => lang.conflict(field),
             AppError::TooMany { retry_at_ms } => lang.tf(
                 "err.too_many_until",
                 &[("time", &domain::time::fmt_china(*retry_at_ms))],

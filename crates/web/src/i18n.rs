@@ -75,6 +75,26 @@ impl Lang {
         self.t(value.label_key()).into_owned()
     }
 
+    /// Every refusal of a form or command, each with its field: "金额：…；付款方：…".
+    pub fn field_errors(self, errs: &[domain::FieldError]) -> String {
+        errs.iter()
+            .map(|e| self.field_error(e))
+            .collect::<Vec<_>>()
+            .join("；")
+    }
+
+    /// A unique rule broken on `field`: what it means where the locale has words for it (a
+    /// request already decided, a day already rated); otherwise that the value is taken.
+    pub fn conflict(self, field: &str) -> String {
+        self.t_opt(&format!("err.conflict_{field}"))
+            .unwrap_or_else(|| {
+                self.tf(
+                    "err.conflict",
+                    &[("field", &self.t(&format!("field.{field}")))],
+                )
+            })
+    }
+
     /// The message for a field error code (`err.<code>`).
     pub fn error(self, code: &str) -> String {
         self.t(&format!("err.{code}")).into_owned()

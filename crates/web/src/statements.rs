@@ -1,6 +1,7 @@
 //! Bank statements into the books: read the file (CSV or XLSX, as banks export them) off the
-//! async workers, book the lines that come from known donors, report the rest. The page and
-//! `shanwang import statement` both come here.
+//! async workers, book the lines that come from known donors, report the rest, for the pages.
+//! (`shanwang import statement` reads the file itself and books through the same
+//! `store::statements::import`.)
 
 use domain::access::Scope;
 use store::statements::StatementReport;
@@ -25,7 +26,7 @@ async fn read(
     .await
     .map_err(|e| StatementError::Store(StoreError::Import(e.to_string())))?
     .map_err(StatementError::File)?;
-    Ok((statement, domain::sha256_hex(bytes)[..16].to_string()))
+    Ok((statement, store::statements::file_key(bytes)))
 }
 
 pub struct Imported {

@@ -29,7 +29,7 @@ struct IndexPage {
     /// The same totals rolled up per unit one level below.
     below: Vec<(OrgUnit, FundTotals)>,
     /// E-commerce partners giving per sale (shown with the whole network).
-    merchants: Vec<(i64, String)>,
+    merchants: Vec<store::public::PublicMerchant>,
 }
 
 impl IndexPage {
@@ -274,11 +274,12 @@ pub async fn merchant(
     ctx: PageContext,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let (_, name) = store::public::merchants(&state.db)
+    let name = store::public::merchants(&state.db)
         .await?
         .into_iter()
-        .find(|(p, _)| *p == id)
-        .ok_or(AppError::NotFound)?;
+        .find(|m| m.id == id)
+        .ok_or(AppError::NotFound)?
+        .name;
     let mut days = store::public::public_days(&state.db, id).await?;
     let total = days.last().map_or(Fen::ZERO, |d| d.running);
     let total_orders = days.iter().map(|d| d.orders).sum();
