@@ -20,13 +20,7 @@ both_backends!(
             &db,
             &cli,
             &all,
-            &domain::ledger::NewFund::parse(
-                "HB-P1",
-                "河北村幸福家园",
-                "410323100201",
-                FundKind::Project,
-            )
-            .unwrap(),
+            &new_fund("HB-P1", "河北村幸福家园", "410323100201", FundKind::Project),
         )
         .await
         .unwrap();
@@ -75,14 +69,7 @@ both_backends!(
             &db,
             &maker,
             &county,
-            &domain::disbursement::NewDisbursement::parse(
-                "HB-P1",
-                "新安县建材商店",
-                Fen::new(3_000_00),
-                FunctionCode::Program,
-                "适老化改造材料",
-            )
-            .unwrap(),
+            &payment("HB-P1", "新安县建材商店", 3_000_00, "适老化改造材料"),
             &[],
         )
         .await
@@ -121,14 +108,7 @@ both_backends!(
             &db,
             &maker,
             &county,
-            &domain::disbursement::NewDisbursement::parse(
-                "HB-P1",
-                "洛阳某建筑公司",
-                Fen::new(60_000_00),
-                FunctionCode::Program,
-                "活动室改建",
-            )
-            .unwrap(),
+            &payment("HB-P1", "洛阳某建筑公司", 60_000_00, "活动室改建"),
             &[],
         )
         .await
@@ -174,14 +154,7 @@ both_backends!(
             &db,
             &maker,
             &county,
-            &domain::disbursement::NewDisbursement::parse(
-                "HB-P1",
-                "某公司",
-                Fen::new(60_000_00),
-                FunctionCode::Program,
-                "再改建",
-            )
-            .unwrap(),
+            &payment("HB-P1", "某公司", 60_000_00, "再改建"),
             &[],
         )
         .await
@@ -277,8 +250,7 @@ both_backends!(
             &db,
             &cli,
             &all,
-            &domain::ledger::NewFund::parse("HB-P2", "河北村", "410323100201", FundKind::Project)
-                .unwrap(),
+            &new_fund("HB-P2", "河北村", "410323100201", FundKind::Project),
         )
         .await
         .unwrap();
@@ -302,14 +274,7 @@ both_backends!(
             &db,
             &maker,
             &county,
-            &domain::disbursement::NewDisbursement::parse(
-                "HB-P2",
-                "宏达建材",
-                Fen::new(100_00),
-                FunctionCode::Program,
-                "材料款",
-            )
-            .unwrap(),
+            &payment("HB-P2", "宏达建材", 100_00, "材料款"),
             &[pdf.clone(), disguised.clone()],
         )
         .await
@@ -336,14 +301,7 @@ both_backends!(
             &db,
             &maker,
             &county,
-            &domain::disbursement::NewDisbursement::parse(
-                "HB-P2",
-                "宏达建材",
-                Fen::new(100_00),
-                FunctionCode::Program,
-                "材料款",
-            )
-            .unwrap(),
+            &payment("HB-P2", "宏达建材", 100_00, "材料款"),
             std::slice::from_ref(&pdf),
         )
         .await

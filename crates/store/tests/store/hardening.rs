@@ -4,7 +4,7 @@
 
 use crate::helpers::*;
 use domain::disbursement::{Action, State};
-use domain::ledger::{FunctionCode, FundKind, TxDraft};
+use domain::ledger::{FundKind, TxDraft};
 use domain::money::Fen;
 use store::commerce::{self, NewMerchant, RemittanceLine};
 use store::disbursements::{self, Person};
@@ -26,13 +26,12 @@ async fn two_counties(db: &Db) {
         db,
         &Actor::cli("test"),
         &all(),
-        &domain::ledger::NewFund::parse(
+        &new_fund(
             "LC-GEN",
             "老城区慈善会非限定性资金",
             "410302",
             FundKind::Unrestricted,
-        )
-        .unwrap(),
+        ),
     )
     .await
     .unwrap();
@@ -277,14 +276,7 @@ both_backends!(
                     &db,
                     &maker,
                     &county,
-                    &domain::disbursement::NewDisbursement::parse(
-                        "XA-GEN",
-                        "新安县建材商店",
-                        Fen::new(amount),
-                        FunctionCode::Program,
-                        "材料",
-                    )
-                    .unwrap(),
+                    &payment("XA-GEN", "新安县建材商店", amount, "材料"),
                     &[],
                 )
                 .await
@@ -358,13 +350,12 @@ both_backends!(
             &db,
             &cli,
             &all(),
-            &domain::ledger::NewFund::parse(
+            &new_fund(
                 "LY-GEN",
                 "洛阳市慈善总会非限定性资金",
                 "4103",
                 FundKind::Unrestricted,
-            )
-            .unwrap(),
+            ),
         )
         .await
         .unwrap();
@@ -386,14 +377,7 @@ both_backends!(
             &db,
             &maker,
             &city,
-            &domain::disbursement::NewDisbursement::parse(
-                "LY-GEN",
-                "洛阳某建设公司",
-                Fen::new(80_000_00),
-                FunctionCode::Program,
-                "全市助学",
-            )
-            .unwrap(),
+            &payment("LY-GEN", "洛阳某建设公司", 80_000_00, "全市助学"),
             &[],
         )
         .await
@@ -526,8 +510,7 @@ both_backends!(
             &db,
             &cli,
             &all(),
-            &domain::ledger::NewFund::parse("HB-1", "河北村幸福家园", village, FundKind::Project)
-                .unwrap(),
+            &new_fund("HB-1", "河北村幸福家园", village, FundKind::Project),
         )
         .await
         .unwrap();

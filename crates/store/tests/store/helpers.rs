@@ -108,3 +108,30 @@ pub fn scope_of(role: Role, code: &str, permission: Permission, target: &str) ->
         &DivisionCode::parse(target).unwrap().path(),
     )
 }
+
+/// A fund to open, as `ledger::create_fund` takes it.
+pub fn new_fund(
+    code: &str,
+    name: &str,
+    org_code: &str,
+    kind: domain::ledger::FundKind,
+) -> domain::ledger::NewFund {
+    domain::ledger::NewFund::parse(code, name, org_code, kind).unwrap()
+}
+
+/// A program payment (业务活动成本) of `fen` from `fund`, as `disbursements::request` takes it.
+pub fn payment(
+    fund: &str,
+    payee: &str,
+    fen: i64,
+    purpose: &str,
+) -> domain::disbursement::NewDisbursement {
+    domain::disbursement::NewDisbursement::parse(
+        fund,
+        payee,
+        domain::money::Fen::new(fen),
+        domain::ledger::FunctionCode::Program,
+        purpose,
+    )
+    .unwrap()
+}

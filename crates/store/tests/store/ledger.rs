@@ -17,13 +17,12 @@ both_backends!(
             &db,
             &cli,
             &all,
-            &domain::ledger::NewFund::parse(
+            &new_fund(
                 "LY-MATCH",
                 "洛阳市村级项目配套专项基金",
                 "4103",
                 FundKind::Special,
-            )
-            .unwrap(),
+            ),
         )
         .await
         .unwrap();
@@ -32,13 +31,12 @@ both_backends!(
             &db,
             &cli,
             &all,
-            &domain::ledger::NewFund::parse(
+            &new_fund(
                 "XA-HB-P1",
                 "河北村幸福家园项目",
                 "410323100201",
                 FundKind::Project,
-            )
-            .unwrap(),
+            ),
         )
         .await
         .unwrap();
@@ -50,8 +48,7 @@ both_backends!(
             &db,
             &cli,
             &all,
-            &domain::ledger::NewFund::parse("XA-HB-P1", "again", "410323", FundKind::Project)
-                .unwrap(),
+            &new_fund("XA-HB-P1", "again", "410323", FundKind::Project),
         )
         .await
         .unwrap_err();
@@ -62,8 +59,7 @@ both_backends!(
             &db,
             &cli,
             &county_scope,
-            &domain::ledger::NewFund::parse("LC-1", "老城区基金", "410323", FundKind::Unrestricted)
-                .unwrap(),
+            &new_fund("LC-1", "老城区基金", "410323", FundKind::Unrestricted),
         )
         .await
         .unwrap_err();

@@ -25,13 +25,12 @@ both_backends!(
             &db,
             &cli,
             &all,
-            &domain::ledger::NewFund::parse(
+            &new_fund(
                 "LY-MATCH",
                 "村级项目1:1配套专项基金",
                 "4103",
                 FundKind::Special,
-            )
-            .unwrap(),
+            ),
         )
         .await
         .unwrap();
@@ -39,13 +38,7 @@ both_backends!(
             &db,
             &cli,
             &all,
-            &domain::ledger::NewFund::parse(
-                "HB-P1",
-                "河北村幸福家园",
-                "410323100201",
-                FundKind::Project,
-            )
-            .unwrap(),
+            &new_fund("HB-P1", "河北村幸福家园", "410323100201", FundKind::Project),
         )
         .await
         .unwrap();
@@ -53,8 +46,7 @@ both_backends!(
             &db,
             &cli,
             &all,
-            &domain::ledger::NewFund::parse("XA-P", "新安县特色项目", "410323", FundKind::Project)
-                .unwrap(),
+            &new_fund("XA-P", "新安县特色项目", "410323", FundKind::Project),
         )
         .await
         .unwrap();
