@@ -124,6 +124,38 @@ pub fn mask_id_number(id: &str) -> String {
     )
 }
 
+/// How a gift's donor is known again when no ID number names them: the same enterprise by its
+/// credit code; else a group by its kind and name; else a person by phone. `None`: the gift's
+/// donor is new (a person without a phone gets a record of their own). The ID number, where
+/// given, is tried before all of these. The desk and the batch both ask here, so they cannot
+/// disagree on who is who.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DonorKey<'a> {
+    CreditCode(&'a str),
+    Group(DonorKind, &'a str),
+    Phone(&'a str),
+}
+
+impl<'a> DonorKey<'a> {
+    /// From checked facts: `credit_code`, `name` and `phone` as normalised by the desk.
+    pub fn of(
+        kind: DonorKind,
+        credit_code: &'a str,
+        name: &'a str,
+        phone: &'a str,
+    ) -> Option<Self> {
+        if !credit_code.is_empty() {
+            Some(DonorKey::CreditCode(credit_code))
+        } else if kind.is_group() {
+            Some(DonorKey::Group(kind, name))
+        } else if !phone.is_empty() {
+            Some(DonorKey::Phone(phone))
+        } else {
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,5 +215,28 @@ mod tests {
         );
         // Swapping two neighbours is caught too.
         assert!(credit_code("c", "91351000M000100Y43").is_err());
+    }
+
+    #[test]
+    fn a_donor_is_known_by_credit_code_then_group_then_phone() {
+        use DonorKind::*;
+        let code = "91410300MA4417000J";
+        assert_eq!(
+            DonorKey::of(Enterprise, code, "洛阳", "139"),
+            Some(DonorKey::CreditCode(code))
+        );
+        assert_eq!(
+            DonorKey::of(EnterpriseAlliance, code, "联盟", ""),
+            Some(DonorKey::CreditCode(code))
+        );
+        assert_eq!(
+            DonorKey::of(XiangxianCouncil, "", "石寺乡贤", "13903791234"),
+            Some(DonorKey::Group(XiangxianCouncil, "石寺乡贤"))
+        );
+        assert_eq!(
+            DonorKey::of(Individual, "", "王芳", "13903791234"),
+            Some(DonorKey::Phone("13903791234"))
+        );
+        assert_eq!(DonorKey::of(Individual, "", "王芳", ""), None);
     }
 }

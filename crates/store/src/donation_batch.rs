@@ -11,7 +11,7 @@ use crate::matching::{matching_scope, rules_on};
 use crate::{Backend, Db, Result, StoreError, now_ms};
 use domain::FieldError;
 use domain::access::Scope;
-use domain::donor::DonorKind;
+use domain::donor::{DonorKey, DonorKind};
 use domain::ledger::{AccountKind, FundKind};
 use domain::matching::MatchContext;
 use domain::money::Fen;
@@ -251,24 +251,32 @@ pub async fn record_batch(
         .iter()
         .filter_map(|s| s.as_ref().map(|s| s.1.as_str()))
         .collect();
-    let credit_codes: Vec<&str> = facts
-        .iter()
-        .filter(|f| !f.credit_code.is_empty())
-        .map(|f| f.credit_code.as_str())
-        .collect();
-    let phones: Vec<&str> = facts
+    // The desk's rule for who is who, per gift (see `DonorKey`).
+    let keys: Vec<Option<DonorKey>> = facts
         .iter()
         .zip(gifts)
-        .filter(|(f, g)| {
-            f.credit_code.is_empty() && !f.phone.is_empty() && !g.donor_kind.is_group()
+        .map(|(f, g)| DonorKey::of(g.donor_kind, &f.credit_code, &f.name, &f.phone))
+        .collect();
+    let credit_codes: Vec<&str> = keys
+        .iter()
+        .filter_map(|k| match k {
+            Some(DonorKey::CreditCode(c)) => Some(*c),
+            _ => None,
         })
-        .map(|(f, _)| f.phone.as_str())
         .collect();
-    let group_names: Vec<&str> = facts
+    let phones: Vec<&str> = keys
         .iter()
-        .zip(gifts)
-        .filter(|(f, g)| f.credit_code.is_empty() && g.donor_kind.is_group())
-        .map(|(f, _)| f.name.as_str())
+        .filter_map(|k| match k {
+            Some(DonorKey::Phone(p)) => Some(*p),
+            _ => None,
+        })
+        .collect();
+    let group_names: Vec<&str> = keys
+        .iter()
+        .filter_map(|k| match k {
+            Some(DonorKey::Group(_, name)) => Some(*name),
+            _ => None,
+        })
         .collect();
     let same = |v: &str, _: &str, _: &str| Some(v.to_string());
     let mut by_index = donors_by(&mut tx, backend, "id_number_index", &indexes, same).await?;
@@ -313,7 +321,7 @@ pub async fn record_batch(
         .await?
         .into_iter();
     let mut first_id_numbers: Vec<(i64, usize)> = Vec::new();
-    for (i, f) in facts.iter().enumerate() {
+    for i in 0..facts.len() {
         if already_booked(&gifts[i]) {
             donor_of.push(0);
             continue;
@@ -322,17 +330,14 @@ pub async fn record_batch(
         let path = &funds[fund_index[gifts[i].fund_code.as_str()]].org_path;
         let index = sealed[i].as_ref().map(|s| s.1.clone());
         let by_id_number = index.as_ref().and_then(|k| known_in(&by_index, k, range));
-        let group = group_key(gifts[i].donor_kind.key(), &f.name);
-        let known = by_id_number.or_else(|| {
-            if !f.credit_code.is_empty() {
-                known_in(&by_credit_code, &f.credit_code, range)
-            } else if gifts[i].donor_kind.is_group() {
-                known_in(&by_group, &group, range)
-            } else if !f.phone.is_empty() {
-                known_in(&by_phone, &f.phone, range)
-            } else {
-                None
+        let key = keys[i];
+        let known = by_id_number.or_else(|| match key {
+            Some(DonorKey::CreditCode(code)) => known_in(&by_credit_code, code, range),
+            Some(DonorKey::Group(kind, name)) => {
+                known_in(&by_group, &group_key(kind.key(), name), range)
             }
+            Some(DonorKey::Phone(phone)) => known_in(&by_phone, phone, range),
+            None => None,
         });
         let id = match known {
             Some(id) => {
@@ -345,12 +350,17 @@ pub async fn record_batch(
                 let id = spare_ids.next().ok_or(StoreError::NotFound)?;
                 new_donors.push(i);
                 is_new_donor[i] = true;
-                if !f.credit_code.is_empty() {
-                    remember(&mut by_credit_code, f.credit_code.clone(), id, path);
-                } else if gifts[i].donor_kind.is_group() {
-                    remember(&mut by_group, group, id, path);
-                } else if !f.phone.is_empty() {
-                    remember(&mut by_phone, f.phone.clone(), id, path);
+                match key {
+                    Some(DonorKey::CreditCode(code)) => {
+                        remember(&mut by_credit_code, code.to_string(), id, path)
+                    }
+                    Some(DonorKey::Group(kind, name)) => {
+                        remember(&mut by_group, group_key(kind.key(), name), id, path)
+                    }
+                    Some(DonorKey::Phone(phone)) => {
+                        remember(&mut by_phone, phone.to_string(), id, path)
+                    }
+                    None => {}
                 }
                 id
             }

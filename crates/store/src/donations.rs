@@ -6,7 +6,7 @@ use crate::ledger::{self, Fund};
 use crate::{Db, Result, StoreError, now_ms};
 use domain::FieldError;
 use domain::access::Scope;
-use domain::donor::DonorKind;
+use domain::donor::{DonorKey, DonorKind};
 use domain::ledger::TxDraft;
 use domain::money::{Fen, MAX_AMOUNT};
 use domain::org::DivisionCode;
@@ -299,43 +299,45 @@ pub(crate) async fn record_in(
         }
         None => None,
     };
-    let known: Option<i64> = if by_id_number.is_some() {
-        by_id_number
-    } else if !credit_code.is_empty() {
-        sqlx::query_scalar(
-            "SELECT id FROM donors WHERE credit_code = $1 AND merged_into_id IS NULL \
-             AND org_path >= $2 AND org_path < $3 ORDER BY id LIMIT 1",
-        )
-        .bind(&credit_code)
-        .bind(&lo)
-        .bind(&hi)
-        .fetch_optional(&mut *tx)
-        .await?
-    } else if d.donor_kind.is_group() {
-        // An informal group is known by its kind and name.
-        sqlx::query_scalar(
-            "SELECT id FROM donors WHERE kind = $1 AND name = $2 AND merged_into_id IS NULL \
-             AND org_path >= $3 AND org_path < $4 ORDER BY id LIMIT 1",
-        )
-        .bind(d.donor_kind.key())
-        .bind(&name)
-        .bind(&lo)
-        .bind(&hi)
-        .fetch_optional(&mut *tx)
-        .await?
-    } else if !phone.is_empty() {
-        sqlx::query_scalar(
+    let known: Option<i64> = match (
+        by_id_number,
+        DonorKey::of(d.donor_kind, &credit_code, &name, &phone),
+    ) {
+        (Some(id), _) => Some(id),
+        (None, None) => None,
+        (None, Some(DonorKey::CreditCode(code))) => {
+            sqlx::query_scalar(
+                "SELECT id FROM donors WHERE credit_code = $1 AND merged_into_id IS NULL \
+                 AND org_path >= $2 AND org_path < $3 ORDER BY id LIMIT 1",
+            )
+            .bind(code)
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+        (None, Some(DonorKey::Group(kind, name))) => {
+            sqlx::query_scalar(
+                "SELECT id FROM donors WHERE kind = $1 AND name = $2 AND merged_into_id IS NULL \
+                 AND org_path >= $3 AND org_path < $4 ORDER BY id LIMIT 1",
+            )
+            .bind(kind.key())
+            .bind(name)
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+        (None, Some(DonorKey::Phone(phone))) => sqlx::query_scalar(
             "SELECT id FROM donors WHERE phone = $1 AND credit_code = '' AND kind = 'individual' \
-             AND merged_into_id IS NULL AND org_path >= $2 AND org_path < $3 \
-             ORDER BY id LIMIT 1",
+                 AND merged_into_id IS NULL AND org_path >= $2 AND org_path < $3 \
+                 ORDER BY id LIMIT 1",
         )
-        .bind(&phone)
+        .bind(phone)
         .bind(&lo)
         .bind(&hi)
         .fetch_optional(&mut *tx)
-        .await?
-    } else {
-        None
+        .await?,
     };
     let donor_id = match known {
         Some(id) => {
