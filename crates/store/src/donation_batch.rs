@@ -157,38 +157,13 @@ fn row_error(row: usize, e: StoreError) -> StoreError {
     }
 }
 
-/// Records `gifts` in one database transaction; the result is in the same order. Gifts whose
-/// idempotency key is already booked are not booked again (their earlier result is returned).
-/// Any invalid gift refuses the whole batch, naming its row, and nothing is stored.
-pub async fn record_batch(
-    db: &Db,
-    actor: &Actor,
-    scope: &Scope,
+/// The gifts already booked under their idempotency key (by an earlier call), by key: they are
+/// answered, not booked again.
+async fn booked_by_key(
+    conn: &mut AnyConnection,
+    backend: Backend,
     gifts: &[NewDonation],
-) -> Result<Vec<Donation>> {
-    let backend = db.backend();
-    let facts: Vec<DonorFacts> = gifts
-        .iter()
-        .enumerate()
-        .map(|(i, g)| validate(g).map_err(|e| row_error(i, e)))
-        .collect::<Result<_>>()?;
-    let sealed: Vec<Option<(String, String, String)>> = facts
-        .iter()
-        .map(|f| {
-            if f.id_number.is_empty() {
-                return Ok(None);
-            }
-            let key = db.data_key()?;
-            Ok(Some((
-                key.seal(&f.id_number),
-                key.blind_index(&f.id_number),
-                domain::donor::mask_id_number(&f.id_number),
-            )))
-        })
-        .collect::<Result<_>>()?;
-    let now = now_ms();
-    let mut tx = db.begin_write().await?;
-
+) -> Result<HashMap<String, Donation>> {
     // Gifts already booked under their idempotency key (by an earlier call, or earlier in
     // this batch) are answered, not booked.
     let keys: Vec<&str> = gifts
@@ -207,7 +182,7 @@ pub async fn record_batch(
         for k in chunk {
             q = q.bind(*k);
         }
-        for r in q.fetch_all(&mut *tx).await? {
+        for r in q.fetch_all(&mut *conn).await? {
             booked.insert(
                 r.try_get(0)?,
                 Donation {
@@ -219,12 +194,22 @@ pub async fn record_batch(
             );
         }
     }
+    Ok(booked)
+}
 
+/// The funds the gifts go into, each once, and where each code is among them; a gift into an
+/// unknown or closed fund refuses the batch at its row.
+async fn funds_of<'a>(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    scope: &Scope,
+    gifts: &'a [NewDonation],
+) -> Result<(Vec<Fund>, HashMap<&'a str, usize>)> {
     // Funds, looked up together.
     let mut codes: Vec<&str> = gifts.iter().map(|g| g.fund_code.as_str()).collect();
     codes.sort_unstable();
     codes.dedup();
-    let mut by_code = ledger::funds_by_codes(&mut tx, backend, scope, &codes).await?;
+    let mut by_code = ledger::funds_by_codes(&mut *conn, backend, scope, &codes).await?;
     let mut funds: Vec<Fund> = Vec::new();
     let mut fund_index: HashMap<&str, usize> = HashMap::new();
     for (i, g) in gifts.iter().enumerate() {
@@ -244,7 +229,49 @@ pub async fn record_batch(
         fund_index.insert(g.fund_code.as_str(), funds.len());
         funds.push(fund);
     }
+    Ok((funds, fund_index))
+}
 
+/// Who gave each gift, by the desk's rule (`DonorKey`, the ID number first), among the donors
+/// stored in each gift's own books and those new earlier in this batch.
+struct DonorPlan {
+    /// Per gift: its donor's id (0 for a gift answered rather than booked).
+    donor_of: Vec<i64>,
+    /// The gifts whose donor is new, in order; `is_new_donor` says the same per gift.
+    new_donors: Vec<usize>,
+    is_new_donor: Vec<bool>,
+    /// Known donors who give their ID number for the first time: (donor, gift).
+    first_id_numbers: Vec<(i64, usize)>,
+}
+
+/// What the phases of one batch have learnt of its gifts so far, read by the later phases.
+struct Read<'a> {
+    scope: &'a Scope,
+    gifts: &'a [NewDonation],
+    /// Per gift: its donor's checked facts, and the sealed ID number (sealed, index, masked).
+    facts: &'a [DonorFacts],
+    sealed: &'a [Option<(String, String, String)>],
+    /// The funds the gifts go into, each once, and where each fund code is in `funds`.
+    funds: &'a [Fund],
+    fund_index: &'a HashMap<&'a str, usize>,
+    /// Gifts already booked under their idempotency key.
+    booked: &'a HashMap<String, Donation>,
+}
+
+async fn donors_of(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    read: &Read<'_>,
+) -> Result<DonorPlan> {
+    let Read {
+        scope,
+        gifts,
+        facts,
+        sealed,
+        funds,
+        fund_index,
+        booked,
+    } = *read;
     // Donors: the same person by ID number, else the same enterprise by credit code, else the
     // same person by phone — among those stored and those new in this batch.
     let indexes: Vec<&str> = sealed
@@ -279,18 +306,24 @@ pub async fn record_batch(
         })
         .collect();
     let same = |v: &str, _: &str, _: &str| Some(v.to_string());
-    let mut by_index = donors_by(&mut tx, backend, "id_number_index", &indexes, same).await?;
+    let mut by_index = donors_by(&mut *conn, backend, "id_number_index", &indexes, same).await?;
     let mut by_credit_code =
-        donors_by(&mut tx, backend, "credit_code", &credit_codes, same).await?;
+        donors_by(&mut *conn, backend, "credit_code", &credit_codes, same).await?;
     // By phone, only people: a group's contact number is not a person.
-    let mut by_phone = donors_by(&mut tx, backend, "phone", &phones, |v, code, kind| {
+    let mut by_phone = donors_by(&mut *conn, backend, "phone", &phones, |v, code, kind| {
         (code.is_empty() && kind == DonorKind::Individual.key()).then(|| v.to_string())
     })
     .await?;
-    let mut by_group = donors_by(&mut tx, backend, "name", &group_names, |v, code, kind| {
-        (code.is_empty() && DonorKind::parse(kind).is_some_and(DonorKind::is_group))
-            .then(|| group_key(kind, v))
-    })
+    let mut by_group = donors_by(
+        &mut *conn,
+        backend,
+        "name",
+        &group_names,
+        |v, code, kind| {
+            (code.is_empty() && DonorKind::parse(kind).is_some_and(DonorKind::is_group))
+                .then(|| group_key(kind, v))
+        },
+    )
     .await?;
     let mut new_donors: Vec<usize> = Vec::new();
     let mut is_new_donor = vec![false; gifts.len()];
@@ -317,7 +350,7 @@ pub async fn record_batch(
         })
         .count();
     // At most one new donor per gift: reserve that many, use what is needed.
-    let mut spare_ids = bulk::reserve_ids(&mut tx, backend, "donors", new_count)
+    let mut spare_ids = bulk::reserve_ids(&mut *conn, backend, "donors", new_count)
         .await?
         .into_iter();
     let mut first_id_numbers: Vec<(i64, usize)> = Vec::new();
@@ -372,9 +405,43 @@ pub async fn record_batch(
         }
         donor_of.push(id);
     }
+    Ok(DonorPlan {
+        donor_of,
+        new_donors,
+        is_new_donor,
+        first_id_numbers,
+    })
+}
 
+/// Which gifts are new (not answered from an earlier booking or an earlier row of this batch),
+/// and the matches each earns under the rules in force — against state read once, with the caps
+/// and the special funds' balances taken down gift by gift as the desk would.
+struct MatchPlan<'a> {
+    /// Per gift: what to book, or None for a gift answered rather than booked.
+    plans: Vec<Option<Planned>>,
+    /// The special funds the matches come from, by the index a match names.
+    special_funds: Vec<Fund>,
+    /// The first row of this batch with each idempotency key.
+    seen_keys: HashMap<&'a str, usize>,
+}
+
+async fn plan_matches<'a>(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    read: &Read<'a>,
+    donors: &DonorPlan,
+    now: i64,
+) -> Result<MatchPlan<'a>> {
+    let (donor_of, is_new_donor) = (&donors.donor_of, &donors.is_new_donor);
+    let Read {
+        gifts,
+        funds,
+        fund_index,
+        booked,
+        ..
+    } = *read;
     // Which gifts are new, and their matches under the rules in force, against state read once.
-    let rules = rules_on(&mut tx, None).await?;
+    let rules = rules_on(&mut *conn, None).await?;
     let mut plans: Vec<Option<Planned>> = Vec::with_capacity(gifts.len());
     let mut seen_keys: HashMap<&str, usize> = HashMap::new();
     let project_ids: Vec<i64> = funds
@@ -386,7 +453,7 @@ pub async fn record_batch(
     let mut special_index: HashMap<String, usize> = HashMap::new();
     for r in &rules {
         if !special_index.contains_key(&r.special_fund_code) {
-            let f = ledger::fund_in(&mut tx, &matching_scope(), &r.special_fund_code)
+            let f = ledger::fund_in(&mut *conn, &matching_scope(), &r.special_fund_code)
                 .await?
                 .ok_or(StoreError::NotFound)?;
             special_index.insert(r.special_fund_code.clone(), special_funds.len());
@@ -404,7 +471,7 @@ pub async fn record_batch(
         for id in chunk {
             q = q.bind(*id);
         }
-        for r in q.fetch_all(&mut *tx).await? {
+        for r in q.fetch_all(&mut *conn).await? {
             let status: String = r.try_get(1)?;
             project_status.insert(
                 r.try_get(0)?,
@@ -431,7 +498,7 @@ pub async fn record_batch(
                 for id in chunk {
                     q = q.bind(*id);
                 }
-                for row in q.fetch_all(&mut *tx).await? {
+                for row in q.fetch_all(&mut *conn).await? {
                     project_matched.insert((r.id, row.try_get(0)?), Fen::new(row.try_get(1)?));
                 }
             }
@@ -472,7 +539,7 @@ pub async fn record_batch(
                     q = q.bind(*id);
                 }
                 q = q.bind(&first_day).bind(&last_day);
-                for row in q.fetch_all(&mut *tx).await? {
+                for row in q.fetch_all(&mut *conn).await? {
                     donor_day_matched.insert(
                         (r.id, row.try_get(0)?, row.try_get(1)?),
                         Fen::new(row.try_get(2)?),
@@ -492,7 +559,7 @@ pub async fn record_batch(
                 "SELECT balance_fen FROM ledger_accounts WHERE fund_id = $1 AND kind = 'cash'{lock}"
             )))
             .bind(f.id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?;
             special_cash.insert(f.id, Fen::new(balance.unwrap_or(0)));
         }
@@ -555,6 +622,69 @@ pub async fn record_batch(
             matches,
         }));
     }
+    Ok(MatchPlan {
+        plans,
+        special_funds,
+        seen_keys,
+    })
+}
+
+/// Records `gifts` in one database transaction; the result is in the same order. Gifts whose
+/// idempotency key is already booked are not booked again (their earlier result is returned).
+/// Any invalid gift refuses the whole batch, naming its row, and nothing is stored.
+pub async fn record_batch(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    gifts: &[NewDonation],
+) -> Result<Vec<Donation>> {
+    let backend = db.backend();
+    let facts: Vec<DonorFacts> = gifts
+        .iter()
+        .enumerate()
+        .map(|(i, g)| validate(g).map_err(|e| row_error(i, e)))
+        .collect::<Result<_>>()?;
+    let sealed: Vec<Option<(String, String, String)>> = facts
+        .iter()
+        .map(|f| {
+            if f.id_number.is_empty() {
+                return Ok(None);
+            }
+            let key = db.data_key()?;
+            Ok(Some((
+                key.seal(&f.id_number),
+                key.blind_index(&f.id_number),
+                domain::donor::mask_id_number(&f.id_number),
+            )))
+        })
+        .collect::<Result<_>>()?;
+    let now = now_ms();
+    let mut tx = db.begin_write().await?;
+
+    let booked = booked_by_key(&mut tx, backend, gifts).await?;
+    let (funds, fund_index) = funds_of(&mut tx, backend, scope, gifts).await?;
+    let read = Read {
+        scope,
+        gifts,
+        facts: &facts,
+        sealed: &sealed,
+        funds: &funds,
+        fund_index: &fund_index,
+        booked: &booked,
+    };
+    let donors = donors_of(&mut tx, backend, &read).await?;
+
+    let MatchPlan {
+        plans,
+        special_funds,
+        seen_keys,
+    } = plan_matches(&mut tx, backend, &read, &donors, now).await?;
+    let DonorPlan {
+        donor_of,
+        new_donors,
+        first_id_numbers,
+        ..
+    } = donors;
 
     // Ids for the new rows, then the rows.
     let new_gifts: Vec<usize> = (0..gifts.len()).filter(|i| plans[*i].is_some()).collect();
