@@ -549,7 +549,7 @@ async fn read_rows(
     Ok(out)
 }
 
-/// `shanwang bench ingest`: a real server process and a partner; `clients` concurrent senders
+/// `shanwang bench ingest`: a real server process and a merchant; `clients` concurrent senders
 /// post `orders` orders in batches of `batch` over keep-alive connections; prints items per
 /// second, batch latency p50/p99 and the server's peak memory; then inserts the same rows bare
 /// into the same database (same batch size, same durability) and prints that rate.
@@ -623,7 +623,7 @@ async fn ingest_on(
     };
     run(&["demo", "--no-serve"])?;
     let created = run(&[
-        "partner",
+        "merchant",
         "create",
         "--name",
         "压测电商平台",
@@ -642,7 +642,7 @@ async fn ingest_on(
         "--json",
     ])?;
     let j: serde_json::Value = serde_json::from_str(created.trim()).map_err(|e| e.to_string())?;
-    let merchant_id = j["merchant_id"].as_i64().ok_or("partner id")?;
+    let merchant_id = j["merchant_id"].as_i64().ok_or("merchant id")?;
     let secret = j["secret"].as_str().ok_or("secret")?.to_string();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -771,7 +771,7 @@ async fn ingest_on(
         peak_kb as f64 / 1024.0,
     );
 
-    // The same rows, bare, into the same database (under a second partner, so they are new),
+    // The same rows, bare, into the same database (under a second merchant, so they are new),
     // in transactions of the same size, committed as durably.
     let key = store::secrets::DataKey::from_hex(
         std::fs::read_to_string(dir.join("data.key"))

@@ -692,7 +692,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
     held += keep_waiting;
     // 消费捐: an e-commerce partner giving ¥0.10 per sale for the last three months, settled
     // day by day into the city's general fund.
-    let (partner_orders, settled) = demo_partner(db, &actor, now).await?;
+    let (merchant_orders, settled) = demo_merchant(db, &actor, now).await?;
     // Payments through the approval workflow, at every stage: requested, awaiting the level
     // above, approved, paid, rejected.
     use domain::disbursement::Action;
@@ -828,7 +828,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         .map_err(e)?;
     let suspected = demo_statements(db, &actor, &all, now).await?;
     Ok(format!(
-        "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}，{paid} 笔支出（附发票）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{partner_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对。\n捐赠人自查示例：{}",
+        "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}，{paid} 笔支出（附发票）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{merchant_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对。\n捐赠人自查示例：{}",
         general.len() + projects.len() + 2,
         matched.display(),
         traceable.unwrap_or_default()
@@ -898,7 +898,7 @@ fn demo_invoice(i: usize, amount: domain::money::Fen) -> store::disbursements::E
 /// The demo's e-commerce partner: an agreement from 95 days ago, a few hundred to a few
 /// thousand orders a day (more at weekends, a peak on a shopping festival), some refunds, every
 /// finished day settled.
-async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize), String> {
+async fn demo_merchant(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize), String> {
     use domain::commerce::Item;
     let e = |e: store::StoreError| e.to_string();
     let day_ms = 86_400_000i64;
@@ -982,7 +982,7 @@ async fn demo_partner(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize)
         .await
         .map_err(e)?;
     let all = System::operator("demo").scope();
-    // What the partner remitted: each settled day the next day, except the latest (not yet
+    // What the merchant remitted: each settled day the next day, except the latest (not yet
     // paid) and the festival day, paid ¥1.20 short — the difference finance resolves.
     let settlements = store::commerce::settlements(db, &all, created.merchant_id, 1000)
         .await

@@ -13,17 +13,12 @@ use store::ledger::{self, LedgerVerdict};
 both_backends!(
     money_leaves_only_with_a_second_person,
     |db: Db| async move {
-        Fixture::luoyang().build(&db).await;
+        Fixture::luoyang()
+            .with_fund("HB-P1", "河北村幸福家园", "410323100201", FundKind::Project)
+            .build(&db)
+            .await;
         let all = domain::access::System::operator("test").scope();
         let cli = Actor::cli("test");
-        ledger::create_fund(
-            &db,
-            &cli,
-            &all,
-            &new_fund("HB-P1", "河北村幸福家园", "410323100201", FundKind::Project),
-        )
-        .await
-        .unwrap();
         ledger::record(
             &db,
             &cli,
@@ -243,17 +238,10 @@ both_backends!(
 both_backends!(
     evidence_is_kept_with_its_digest_and_bad_files_store_nothing,
     |db: Db| async move {
-        Fixture::luoyang().build(&db).await;
-        let all = domain::access::System::operator("test").scope();
-        let cli = Actor::cli("test");
-        ledger::create_fund(
-            &db,
-            &cli,
-            &all,
-            &new_fund("HB-P2", "河北村", "410323100201", FundKind::Project),
-        )
-        .await
-        .unwrap();
+        Fixture::luoyang()
+            .with_fund("HB-P2", "河北村", "410323100201", FundKind::Project)
+            .build(&db)
+            .await;
         let maker = Person {
             user_id: 1,
             username: "xinan.staff".into(),

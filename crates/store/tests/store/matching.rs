@@ -18,38 +18,19 @@ fn gift(fund: &str, yuan: i64, phone: &str) -> NewDonation {
 both_backends!(
     village_gifts_are_matched_one_to_one_within_every_cap,
     |db: Db| async move {
-        Fixture::luoyang().build(&db).await;
-        let all = domain::access::System::operator("test").scope();
-        let cli = Actor::cli("test");
-        ledger::create_fund(
-            &db,
-            &cli,
-            &all,
-            &new_fund(
+        Fixture::luoyang()
+            .with_fund(
                 "LY-MATCH",
                 "村级项目1:1配套专项基金",
                 "4103",
                 FundKind::Special,
-            ),
-        )
-        .await
-        .unwrap();
-        ledger::create_fund(
-            &db,
-            &cli,
-            &all,
-            &new_fund("HB-P1", "河北村幸福家园", "410323100201", FundKind::Project),
-        )
-        .await
-        .unwrap();
-        ledger::create_fund(
-            &db,
-            &cli,
-            &all,
-            &new_fund("XA-P", "新安县特色项目", "410323", FundKind::Project),
-        )
-        .await
-        .unwrap();
+            )
+            .with_fund("HB-P1", "河北村幸福家园", "410323100201", FundKind::Project)
+            .with_fund("XA-P", "新安县特色项目", "410323", FundKind::Project)
+            .build(&db)
+            .await;
+        let all = domain::access::System::operator("test").scope();
+        let cli = Actor::cli("test");
         ledger::record(
             &db,
             &cli,

@@ -62,7 +62,7 @@ enum KeyFrom {
 }
 
 /// Checks a merchant request's signature over its method, path with query, timestamp and body.
-async fn signed_partner(
+async fn signed_merchant(
     state: &AppState,
     headers: &HeaderMap,
     method: &Method,
@@ -174,7 +174,7 @@ pub async fn commerce_orders(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<MicroAnswer>, AppError> {
-    let key = signed_partner(&state, &headers, &method, &uri, &body, KeyFrom::Cache).await?;
+    let key = signed_merchant(&state, &headers, &method, &uri, &body, KeyFrom::Cache).await?;
     // Well-formed batches are read in one pass; otherwise item by item, to say which is wrong.
     let (batch_id, inputs): (String, Vec<Result<ItemInput, domain::FieldError>>) =
         match serde_json::from_slice::<TypedBatch>(&body) {
@@ -234,7 +234,7 @@ pub async fn commerce_orders(
         // Revoked or given a new secret since the key was read: answer as the database now
         // says (unknown merchant, or a signature that no longer holds).
         state.merchant_keys.forget(key.merchant_id);
-        signed_partner(&state, &headers, &method, &uri, &body, KeyFrom::Database).await?;
+        signed_merchant(&state, &headers, &method, &uri, &body, KeyFrom::Database).await?;
         return Err(AppError::signature_refused("partner_unknown"));
     }
     rejected.extend(outcome.rejected);
@@ -292,7 +292,7 @@ pub async fn summary(
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<SummaryQuery>,
 ) -> Result<Json<DayJson>, AppError> {
-    let key = signed_partner(&state, &headers, &method, &uri, b"", KeyFrom::Database).await?;
+    let key = signed_merchant(&state, &headers, &method, &uri, b"", KeyFrom::Database).await?;
     if domain::time::china_day_range_ms(&q.date).is_none() {
         return Err(AppError::invalid("date", "date_invalid"));
     }

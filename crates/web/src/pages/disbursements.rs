@@ -244,27 +244,26 @@ pub async fn create(
     if let Some(e) = super::fund_refusal(&state, unit.scope(), &submitted.fund_code).await? {
         errors.insert("fund_code", lang.error(e));
     }
-    let new = NewDisbursement::parse(
-        &submitted.fund_code,
-        &submitted.payee,
-        amount,
-        function,
-        &submitted.purpose,
-    );
-    // An amount already refused above is not refused twice.
-    if let Err(refused) = &new {
-        let others = refused.iter().filter(|e| e.field != "amount_fen");
-        errors.add(others.cloned().collect(), lang);
-    }
-    if let (true, Ok(new)) = (errors.is_empty(), &new) {
-        let result = disbursements::request(
-            &state.db,
-            &unit.user().person(),
-            unit.scope(),
-            new,
-            &uploads(&form),
-        )
-        .await;
+    if errors.is_empty() {
+        let result = match NewDisbursement::parse(
+            &submitted.fund_code,
+            &submitted.payee,
+            amount,
+            function,
+            &submitted.purpose,
+        ) {
+            Ok(new) => {
+                disbursements::request(
+                    &state.db,
+                    &unit.user().person(),
+                    unit.scope(),
+                    &new,
+                    &uploads(&form),
+                )
+                .await
+            }
+            Err(refused) => Err(store::StoreError::Invalid(refused)),
+        };
         match result {
             Ok(id) => {
                 return Ok(
