@@ -64,8 +64,9 @@ pub async fn append(conn: &mut AnyConnection, actor: &Actor, change: Change<'_>)
     let row = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
         .fetch_one(&mut *conn)
         .await?;
-    let seq: i64 = row.try_get(0)?;
-    let prev_hash: String = row.try_get(1)?;
+    let seq: i64 = row.try_get("seq")?;
+    // The head's hash is the one this entry chains from.
+    let prev_hash: String = row.try_get("hash")?;
     let record = AuditRecord {
         seq,
         at_ms: now_ms(),
@@ -187,7 +188,7 @@ pub async fn verify(db: &Db, _operator: &domain::access::System) -> Result<Verdi
     use futures_util::TryStreamExt;
     let mut rows = sqlx::query(
         "SELECT seq, at_ms, actor_user_id, actor, action, org_code, entity, before_json, \
-         after_json, prev_hash, hash, org_path, CAST(hash_version AS BIGINT) \
+         after_json, prev_hash, hash, org_path, CAST(hash_version AS BIGINT) AS hash_version \
          FROM audit_log ORDER BY seq",
     )
     .fetch(db.pool());
@@ -205,7 +206,7 @@ pub async fn verify(db: &Db, _operator: &domain::access::System) -> Result<Verdi
             before_json: r.try_get("before_json")?,
             after_json: r.try_get("after_json")?,
             org_path: r.try_get("org_path")?,
-            hash_version: r.try_get::<i64, _>(12)? as i16,
+            hash_version: r.try_get::<i64, _>("hash_version")? as i16,
         };
         let stored_prev: String = r.try_get("prev_hash")?;
         let stored_hash: String = r.try_get("hash")?;

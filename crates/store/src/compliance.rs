@@ -32,8 +32,8 @@ async fn profile_of(db: &Db, entity_code: &str) -> Result<(OrgType, bool)> {
     .await?;
     Ok(match row {
         Some(r) => {
-            let t: String = r.try_get(0)?;
-            let p: i64 = r.try_get(1)?;
+            let t: String = r.try_get("org_type")?;
+            let p: i64 = r.try_get("public_fundraising")?;
             (OrgType::parse(&t).unwrap_or(OrgType::SocialGroup), p != 0)
         }
         None => (OrgType::SocialGroup, true),

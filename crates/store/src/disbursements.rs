@@ -550,7 +550,7 @@ pub async fn evidence_file(
         .bind(hi)
         .fetch_optional(db.pool())
         .await?;
-    row.map(|r| Ok((evidence_from_row(&r)?, r.try_get::<Vec<u8>, _>(8)?)))
+    row.map(|r| Ok((evidence_from_row(&r)?, r.try_get::<Vec<u8>, _>("content")?)))
         .transpose()
 }
 

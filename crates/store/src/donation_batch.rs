@@ -96,7 +96,8 @@ async fn donors_by(
     let mut found = Known::new();
     for chunk in values.chunks(LOOKUP_CHUNK) {
         let sql = format!(
-            "SELECT {column}, id, credit_code, kind, org_path FROM donors WHERE {column} IN ({}) \
+            "SELECT {column} AS looked_up, id, credit_code, kind, org_path FROM donors \
+             WHERE {column} IN ({}) \
              AND merged_into_id IS NULL",
             bulk::in_list(backend, 1, chunk.len())
         );
@@ -106,16 +107,16 @@ async fn donors_by(
         }
         // No ORDER BY: it would steer SQLite off the index; the smallest id is chosen later.
         for r in q.fetch_all(&mut *conn).await? {
-            let value: String = r.try_get(0)?;
-            let credit_code: String = r.try_get(2)?;
-            let kind: String = r.try_get(3)?;
+            let value: String = r.try_get("looked_up")?;
+            let credit_code: String = r.try_get("credit_code")?;
+            let kind: String = r.try_get("kind")?;
             let Some(key) = key_of(&value, &credit_code, &kind) else {
                 continue;
             };
             found
                 .entry(key)
                 .or_default()
-                .push((r.try_get(1)?, r.try_get(4)?));
+                .push((r.try_get("id")?, r.try_get("org_path")?));
         }
     }
     Ok(found)
@@ -175,7 +176,7 @@ async fn booked_by_key(
         let sql = format!(
             "SELECT d.idempotency_key, d.id, d.ledger_transaction_id, d.receipt_number, \
              CAST(COALESCE((SELECT SUM(m.amount_fen) FROM matches m WHERE m.donation_id = d.id), 0) AS BIGINT) \
-             FROM donations d WHERE d.idempotency_key IN ({})",
+             AS matched_fen FROM donations d WHERE d.idempotency_key IN ({})",
             bulk::in_list(backend, 1, chunk.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -184,12 +185,12 @@ async fn booked_by_key(
         }
         for r in q.fetch_all(&mut *conn).await? {
             booked.insert(
-                r.try_get(0)?,
+                r.try_get("idempotency_key")?,
                 Donation {
-                    id: r.try_get(1)?,
-                    ledger_transaction_id: r.try_get(2)?,
-                    receipt_number: r.try_get(3)?,
-                    matched: Fen::new(r.try_get(4)?),
+                    id: r.try_get("id")?,
+                    ledger_transaction_id: r.try_get("ledger_transaction_id")?,
+                    receipt_number: r.try_get("receipt_number")?,
+                    matched: Fen::new(r.try_get("matched_fen")?),
                 },
             );
         }
@@ -472,9 +473,9 @@ async fn plan_matches<'a>(
             q = q.bind(*id);
         }
         for r in q.fetch_all(&mut *conn).await? {
-            let status: String = r.try_get(1)?;
+            let status: String = r.try_get("project_status")?;
             project_status.insert(
-                r.try_get(0)?,
+                r.try_get("id")?,
                 domain::matching::ProjectStatus::parse(&status)
                     .unwrap_or(domain::matching::ProjectStatus::Fundraising),
             );
@@ -488,7 +489,7 @@ async fn plan_matches<'a>(
         for r in &rules {
             for chunk in project_ids.chunks(LOOKUP_CHUNK) {
                 let sql = format!(
-                    "SELECT project_fund_id, CAST(SUM(amount_fen) AS BIGINT) FROM matches \
+                    "SELECT project_fund_id, CAST(SUM(amount_fen) AS BIGINT) AS matched_fen FROM matches \
                      WHERE rule_id = {} AND project_fund_id IN ({}) AND reversed = 0 \
                      GROUP BY project_fund_id",
                     bulk::in_list(backend, 1, 1),
@@ -499,7 +500,10 @@ async fn plan_matches<'a>(
                     q = q.bind(*id);
                 }
                 for row in q.fetch_all(&mut *conn).await? {
-                    project_matched.insert((r.id, row.try_get(0)?), Fen::new(row.try_get(1)?));
+                    project_matched.insert(
+                        (r.id, row.try_get("project_fund_id")?),
+                        Fen::new(row.try_get("matched_fen")?),
+                    );
                 }
             }
         }
@@ -526,7 +530,8 @@ async fn plan_matches<'a>(
         for r in &rules {
             for chunk in known_donors.chunks(LOOKUP_CHUNK) {
                 let sql = format!(
-                    "SELECT donor_id, china_day, CAST(SUM(amount_fen) AS BIGINT) FROM matches \
+                    "SELECT donor_id, china_day, CAST(SUM(amount_fen) AS BIGINT) AS matched_fen \
+                     FROM matches \
                      WHERE rule_id = {} AND donor_id IN ({}) AND china_day >= {} \
                      AND china_day <= {} AND reversed = 0 GROUP BY donor_id, china_day",
                     bulk::in_list(backend, 1, 1),
@@ -541,8 +546,8 @@ async fn plan_matches<'a>(
                 q = q.bind(&first_day).bind(&last_day);
                 for row in q.fetch_all(&mut *conn).await? {
                     donor_day_matched.insert(
-                        (r.id, row.try_get(0)?, row.try_get(1)?),
-                        Fen::new(row.try_get(2)?),
+                        (r.id, row.try_get("donor_id")?, row.try_get("china_day")?),
+                        Fen::new(row.try_get("matched_fen")?),
                     );
                 }
             }

@@ -475,7 +475,7 @@ pub async fn reverse(
         .bind(donation_id)
         .execute(&mut *tx)
         .await?;
-    let org_path: String = row.try_get(2)?;
+    let org_path: String = row.try_get("org_path")?;
     audit::append(
         &mut tx,
         actor,

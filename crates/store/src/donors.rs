@@ -454,8 +454,8 @@ pub async fn add_member(
     .await?;
     let kind_of = |id: i64| -> Option<domain::donor::DonorKind> {
         kinds.iter().find_map(|r| {
-            let rid: i64 = r.try_get(0).ok()?;
-            let k: String = r.try_get(1).ok()?;
+            let rid: i64 = r.try_get("id").ok()?;
+            let k: String = r.try_get("kind").ok()?;
             (rid == id)
                 .then(|| domain::donor::DonorKind::parse(&k))
                 .flatten()
@@ -482,8 +482,8 @@ pub async fn add_member(
     .map_err(crate::conflict_as("member_id"))?;
     let org_path: String = kinds
         .iter()
-        .find(|r| r.try_get::<i64, _>(0).ok() == Some(group_id))
-        .and_then(|r| r.try_get(2).ok())
+        .find(|r| r.try_get::<i64, _>("id").ok() == Some(group_id))
+        .and_then(|r| r.try_get("org_path").ok())
         .unwrap_or_default();
     audit::append(
         &mut tx,
@@ -509,7 +509,7 @@ pub async fn groups(db: &Db, scope: &Scope, path: &str) -> Result<Vec<DonorGroup
                  WHERE dn.donor_id = d.id AND dn.reversed_by_id IS NULL \
                  AND dn.org_path >= $1 AND dn.org_path < $2), 0) AS BIGINT)";
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT d.id, d.kind, d.name, {given} FROM donors d \
+        "SELECT d.id, d.kind, d.name, {given} AS given_fen FROM donors d \
          WHERE d.kind IN ('xiangxian_council', 'enterprise_alliance') \
          AND d.merged_into_id IS NULL AND d.org_path >= $1 AND d.org_path < $2 ORDER BY d.name"
     )))
@@ -519,9 +519,9 @@ pub async fn groups(db: &Db, scope: &Scope, path: &str) -> Result<Vec<DonorGroup
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let id: i64 = r.try_get(0)?;
+        let id: i64 = r.try_get("id")?;
         let members = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT d.id, d.name, {given} FROM donor_group_members m \
+            "SELECT d.id, d.name, {given} AS given_fen FROM donor_group_members m \
              JOIN donors d ON d.id = m.member_id WHERE m.group_id = $3 ORDER BY m.id"
         )))
         .bind(&lo)
@@ -532,17 +532,17 @@ pub async fn groups(db: &Db, scope: &Scope, path: &str) -> Result<Vec<DonorGroup
         .iter()
         .map(|m| {
             Ok(GroupMember {
-                id: m.try_get(0)?,
-                name: m.try_get(1)?,
-                given: Fen::new(m.try_get(2)?),
+                id: m.try_get("id")?,
+                name: m.try_get("name")?,
+                given: Fen::new(m.try_get("given_fen")?),
             })
         })
         .collect::<Result<Vec<_>>>()?;
         out.push(DonorGroup {
             id,
-            kind: r.try_get(1)?,
-            name: r.try_get(2)?,
-            given: Fen::new(r.try_get(3)?),
+            kind: r.try_get("kind")?,
+            name: r.try_get("name")?,
+            given: Fen::new(r.try_get("given_fen")?),
             members,
         });
     }

@@ -136,7 +136,7 @@ pub async fn funds_at(db: &Db, scope: &Scope, org_path: &str) -> Result<Vec<(Fun
     }
     let columns: Vec<String> = FUND_COLUMNS.split(", ").map(|c| format!("f.{c}")).collect();
     let sql = format!(
-        "SELECT {}, CAST(COALESCE(a.balance_fen, 0) AS BIGINT) FROM funds f \
+        "SELECT {}, CAST(COALESCE(a.balance_fen, 0) AS BIGINT) AS cash_fen FROM funds f \
          LEFT JOIN ledger_accounts a ON a.fund_id = f.id AND a.kind = 'cash' \
          WHERE f.org_path = $1 ORDER BY f.active DESC, f.code",
         columns.join(", ")
@@ -146,7 +146,7 @@ pub async fn funds_at(db: &Db, scope: &Scope, org_path: &str) -> Result<Vec<(Fun
         .fetch_all(db.pool())
         .await?
         .iter()
-        .map(|r| Ok((fund_from_row(r)?, Fen::new(r.try_get(8)?))))
+        .map(|r| Ok((fund_from_row(r)?, Fen::new(r.try_get("cash_fen")?))))
         .collect()
 }
 
@@ -289,9 +289,9 @@ async fn accounts_of(
             q = q.bind(*f);
         }
         for r in q.fetch_all(&mut *conn).await? {
-            let kind: String = r.try_get(1)?;
+            let kind: String = r.try_get("kind")?;
             if let Some(kind) = AccountKind::parse(&kind) {
-                found.insert((r.try_get(0)?, kind), r.try_get(2)?);
+                found.insert((r.try_get("fund_id")?, kind), r.try_get("id")?);
             }
         }
     }
@@ -449,8 +449,8 @@ pub(crate) async fn post_in(
         .bind(&kind)
         .fetch_one(&mut *conn)
         .await?;
-        let account_id: i64 = row.try_get(0)?;
-        let balance: i64 = row.try_get(1)?;
+        let account_id: i64 = row.try_get("id")?;
+        let balance: i64 = row.try_get("balance_fen")?;
         if p.account == AccountKind::Cash && balance < 0 {
             return Err(FieldError::new("amount", "insufficient_funds").into());
         }

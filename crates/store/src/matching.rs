@@ -155,8 +155,10 @@ pub(crate) async fn rules_on(
                     ratio_num: r.try_get("ratio_num")?,
                     ratio_den: r.try_get("ratio_den")?,
                     eligible_level: Level::from_i64(eligible).unwrap_or(Level::Village),
-                    eligible_status: ProjectStatus::parse(&r.try_get::<String, _>(10)?)
-                        .unwrap_or(ProjectStatus::Fundraising),
+                    eligible_status: ProjectStatus::parse(
+                        &r.try_get::<String, _>("eligible_status")?,
+                    )
+                    .unwrap_or(ProjectStatus::Fundraising),
                     cap_per_project: Fen::new(r.try_get("cap_per_project_fen")?),
                     cap_per_donor_day: Fen::new(r.try_get("cap_per_donor_day_fen")?),
                     starts_on: r.try_get("starts_on")?,

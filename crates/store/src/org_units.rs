@@ -152,7 +152,7 @@ pub async fn children(db: &Db, scope: &Scope, unit: &OrgUnit) -> Result<Vec<Chil
     // directly: count per level of child that is present.
     let mut child_levels: Vec<i64> = Vec::new();
     for r in &rows {
-        let level: i64 = r.try_get(2)?;
+        let level: i64 = r.try_get("level")?;
         if !child_levels.contains(&level) {
             child_levels.push(level);
         }

@@ -72,12 +72,13 @@ pub async fn trace(
         }
     }
     let code = normalized_code(trace_code);
-    let found =
-        match number.split_once('-') {
-            Some((range_code, no)) if code.len() == 10 => match no.parse::<i64>() {
-                Ok(no) => sqlx::query(
-                    "SELECT f.code, f.name, dn.amount_fen, dn.received_at_ms, dn.reversed_by_id, \
-                     dn.id, r.trace_code FROM receipts r \
+    let found = match number.split_once('-') {
+        Some((range_code, no)) if code.len() == 10 => match no.parse::<i64>() {
+            Ok(no) => {
+                sqlx::query(
+                    "SELECT f.code AS fund_code, f.name AS fund_name, dn.amount_fen, \
+                     dn.received_at_ms, dn.reversed_by_id, dn.id AS donation_id, r.trace_code \
+                     FROM receipts r \
                      JOIN receipt_ranges rr ON rr.id = r.range_id \
                      JOIN donations dn ON dn.id = r.donation_id JOIN funds f ON f.id = dn.fund_id \
                      WHERE rr.code = $1 AND r.number = $2 AND r.status = 'issued'",
@@ -85,33 +86,34 @@ pub async fn trace(
                 .bind(range_code)
                 .bind(no)
                 .fetch_optional(db.pool())
-                .await?,
-                Err(_) => None,
-            },
-            _ => None,
-        };
+                .await?
+            }
+            Err(_) => None,
+        },
+        _ => None,
+    };
     let Some(r) = found else { return Ok(Ok(None)) };
-    let stored: String = r.try_get(6)?;
+    let stored: String = r.try_get("trace_code")?;
     if !domain::constant_eq(&stored, &code) {
         return Ok(Ok(None));
     }
     for (bucket, _) in &buckets {
         limits::give_back(db, bucket).await?;
     }
-    let id: i64 = r.try_get(5)?;
+    let id: i64 = r.try_get("donation_id")?;
     let matched: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM matches WHERE donation_id = $1 AND reversed = 0",
     )
     .bind(id)
     .fetch_one(db.pool())
     .await?;
-    let reversed: Option<i64> = r.try_get(4)?;
+    let reversed: Option<i64> = r.try_get("reversed_by_id")?;
     Ok(Ok(Some(Trace {
-        fund_code: r.try_get(0)?,
-        fund_name: r.try_get(1)?,
-        amount: Fen::new(r.try_get(2)?),
+        fund_code: r.try_get("fund_code")?,
+        fund_name: r.try_get("fund_name")?,
+        amount: Fen::new(r.try_get("amount_fen")?),
         matched: Fen::new(matched),
-        received_at_ms: r.try_get(3)?,
+        received_at_ms: r.try_get("received_at_ms")?,
         reversed: reversed.is_some(),
     })))
 }
@@ -238,18 +240,18 @@ impl FundTotals {
     }
 }
 
-/// Totals over `account rows` of (group, kind, balance).
+/// Totals over account rows of (`group_code`, `kind`, `balance_fen`), per group code.
 fn totals_by_group(
     rows: Vec<sqlx::any::AnyRow>,
 ) -> Result<std::collections::BTreeMap<String, FundTotals>> {
     use std::collections::{BTreeMap, HashMap};
     let mut balances: BTreeMap<String, HashMap<AccountKind, Fen>> = BTreeMap::new();
     for r in rows {
-        let group: String = r.try_get(0)?;
-        let kind: Option<String> = r.try_get(1)?;
+        let group: String = r.try_get("group_code")?;
+        let kind: Option<String> = r.try_get("kind")?;
         let entry = balances.entry(group).or_default();
         if let Some(k) = kind.as_deref().and_then(AccountKind::parse) {
-            let sum: i64 = r.try_get(2)?;
+            let sum: i64 = r.try_get("balance_fen")?;
             entry.insert(k, Fen::new(sum));
         }
     }
@@ -269,7 +271,8 @@ pub async fn public_rollup(
 ) -> Result<std::collections::BTreeMap<String, FundTotals>> {
     let (lo, hi) = domain::org::subtree_bounds(base_path);
     let rows = sqlx::query(
-        "SELECT substr(f.org_path, $1, $2) AS child, a.kind, CAST(SUM(a.balance_fen) AS BIGINT) \
+        "SELECT substr(f.org_path, $1, $2) AS group_code, a.kind, \
+         CAST(SUM(a.balance_fen) AS BIGINT) AS balance_fen \
          FROM funds f JOIN ledger_accounts a ON a.fund_id = f.id \
          WHERE f.active = 1 AND f.org_path >= $3 AND f.org_path < $4 \
          GROUP BY substr(f.org_path, $1, $2), a.kind",
@@ -287,7 +290,7 @@ pub async fn public_rollup(
 pub async fn public_funds_at(db: &Db, org_path: &str) -> Result<Vec<(Fund, FundTotals)>> {
     let funds = ledger::active_funds_at(db, org_path).await?;
     let rows = sqlx::query(
-        "SELECT f.code, a.kind, a.balance_fen FROM funds f \
+        "SELECT f.code AS group_code, a.kind, a.balance_fen FROM funds f \
          JOIN ledger_accounts a ON a.fund_id = f.id WHERE f.active = 1 AND f.org_path = $1",
     )
     .bind(org_path)

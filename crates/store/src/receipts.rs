@@ -105,7 +105,7 @@ pub(crate) async fn issue_in(
     let row = sqlx::query(
         "UPDATE receipt_ranges SET next_no = next_no + 1 WHERE id = \
          (SELECT id FROM receipt_ranges WHERE entity_code = $1 AND active = 1 AND next_no <= last_no \
-          ORDER BY id LIMIT 1) RETURNING id, code, next_no - 1",
+          ORDER BY id LIMIT 1) RETURNING id, code, next_no - 1 AS number",
     )
     .bind(entity_code)
     .fetch_optional(&mut *conn)
@@ -113,9 +113,9 @@ pub(crate) async fn issue_in(
     let Some(row) = row else {
         return Ok(None);
     };
-    let range_id: i64 = row.try_get(0)?;
-    let code: String = row.try_get(1)?;
-    let number: i64 = row.try_get(2)?;
+    let range_id: i64 = row.try_get("id")?;
+    let code: String = row.try_get("code")?;
+    let number: i64 = row.try_get("number")?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO receipts (range_id, number, donation_id, status, handler, issued_at_ms, \
          reissue_of_id, org_path, trace_code) \

@@ -96,13 +96,22 @@ fn content_of(line: &StatementLine) -> String {
     )
 }
 
+/// A known donor as a line's gift is booked for them.
+struct KnownDonor {
+    kind: DonorKind,
+    name: String,
+    phone: String,
+    credit_code: String,
+    publish_name: bool,
+}
+
 /// The known donor a statement line comes from: a credit code or a mobile number in the
 /// reference, or else the payer's name when exactly one donor with a phone or code bears it.
 async fn donor_for_line(
     conn: &mut sqlx::AnyConnection,
     (lo, hi): &(String, String),
     line: &StatementLine,
-) -> Result<Option<(DonorKind, String, String, String, bool)>> {
+) -> Result<Option<KnownDonor>> {
     let text = format!("{} {}", line.payer, line.reference);
     let tokens: Vec<&str> = text
         .split(|c: char| !c.is_ascii_alphanumeric())
@@ -150,15 +159,15 @@ async fn donor_for_line(
         }
     }
     let Some(r) = found else { return Ok(None) };
-    let kind: String = r.try_get(0)?;
-    let publish: i64 = r.try_get(4)?;
-    Ok(Some((
-        DonorKind::parse(&kind).unwrap_or(DonorKind::Individual),
-        r.try_get(1)?,
-        r.try_get(2)?,
-        r.try_get(3)?,
-        publish != 0,
-    )))
+    let kind: String = r.try_get("kind")?;
+    let publish: i64 = r.try_get("publish_name")?;
+    Ok(Some(KnownDonor {
+        kind: DonorKind::parse(&kind).unwrap_or(DonorKind::Individual),
+        name: r.try_get("name")?,
+        phone: r.try_get("phone")?,
+        credit_code: r.try_get("credit_code")?,
+        publish_name: publish != 0,
+    }))
 }
 
 /// The key a statement file is known by (its `file_digest`), whether it came through the page or
@@ -276,9 +285,7 @@ async fn book(
     file_digest: &str,
     line: &StatementLine,
 ) -> Result<Option<(i64, String)>> {
-    let Some((donor_kind, name, phone, credit_code, publish_name)) =
-        donor_for_line(conn, books, line).await?
-    else {
+    let Some(donor) = donor_for_line(conn, books, line).await? else {
         return Ok(None);
     };
     let at_ms = domain::time::china_day_range_ms(&line.date)
@@ -292,11 +299,11 @@ async fn book(
         &NewDonation {
             fund_code: fund.code.clone(),
             amount: line.amount,
-            donor_kind,
-            credit_code,
-            donor_name: name.clone(),
-            donor_phone: phone,
-            publish_name,
+            donor_kind: donor.kind,
+            credit_code: donor.credit_code,
+            donor_name: donor.name.clone(),
+            donor_phone: donor.phone,
+            publish_name: donor.publish_name,
             channel: Channel::BankTransfer,
             // A line is booked once, whatever happens between the gift and its line.
             idempotency_key: Some(format!("bank:{file_digest}:{}", line.row)),
@@ -307,7 +314,7 @@ async fn book(
         },
     )
     .await?;
-    Ok(Some((d.id, name)))
+    Ok(Some((d.id, donor.name)))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -444,7 +451,7 @@ pub async fn decide(
         .ok_or(StoreError::NotFound)?;
     let file_digest: String = row.try_get("file_digest")?;
     let line = StatementLine {
-        row: row.try_get::<i64, _>(2)? as usize,
+        row: row.try_get::<i64, _>("file_row")? as usize,
         date: row.try_get("paid_on")?,
         payer: row.try_get("payer")?,
         amount: Fen::new(row.try_get("amount_fen")?),
@@ -484,7 +491,7 @@ pub async fn decide(
     if changed == 0 {
         return Err(StoreError::Conflict("state"));
     }
-    let org_path: String = row.try_get(7)?;
+    let org_path: String = row.try_get("org_path")?;
     audit::append(
         &mut tx,
         actor,

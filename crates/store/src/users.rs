@@ -293,11 +293,11 @@ pub async fn find(db: &Db, username: &str) -> Result<Option<User>> {
     else {
         return Ok(None);
     };
-    let id: i64 = r.try_get(0)?;
+    let id: i64 = r.try_get("id")?;
     Ok(Some(User {
         id,
-        username: r.try_get(1)?,
-        display_name: r.try_get(2)?,
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
         grants: grants_of(db, id).await?,
     }))
 }
@@ -343,7 +343,7 @@ pub async fn check_login(
         .await?;
     // An unknown name costs the same check, so names cannot be probed by timing.
     let (id, hash): (Option<i64>, String) = match &row {
-        Some(r) => (Some(r.try_get(0)?), r.try_get(1)?),
+        Some(r) => (Some(r.try_get("id")?), r.try_get("password_hash")?),
         None => (None, DUMMY_HASH.to_string()),
     };
     let ok = password_matches(&hash, password).await?;
@@ -513,14 +513,14 @@ pub async fn session(db: &Db, token: &str, kind: SessionKind) -> Result<Option<S
     // The user came with the session row: only the grants are left to read.
     let user = User {
         id: user_id,
-        username: row.try_get(3)?,
-        display_name: row.try_get(4)?,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
         grants: grants_of(db, user_id).await?,
     };
     Ok(Some(Session {
         user,
         kind,
-        csrf_token: row.try_get(1)?,
+        csrf_token: row.try_get("csrf_token")?,
     }))
 }
 
@@ -536,8 +536,8 @@ pub async fn end_session(db: &Db, token: &str) -> Result<bool> {
     let Some(row) = row else {
         return Ok(false);
     };
-    let user_id: i64 = row.try_get(0)?;
-    let kind: String = row.try_get(1)?;
+    let user_id: i64 = row.try_get("user_id")?;
+    let kind: String = row.try_get("kind")?;
     let username: String = sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_one(&mut *tx)

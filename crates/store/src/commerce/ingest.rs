@@ -270,7 +270,7 @@ async fn order_amounts(
             q = q.bind(*id);
         }
         for r in q.fetch_all(&mut *conn).await? {
-            found.insert(r.try_get(0)?, Fen::new(r.try_get(1)?));
+            found.insert(r.try_get("order_id")?, Fen::new(r.try_get("amount_fen")?));
         }
     }
     Ok(found)
@@ -400,7 +400,8 @@ pub struct DaySummary {
 pub async fn day_summary(db: &Db, key: &MerchantKey, day: &str) -> Result<DaySummary> {
     let merchant_id = key.merchant_id;
     let rows = sqlx::query(
-        "SELECT refund, COUNT(*), CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) \
+        "SELECT refund, COUNT(*) AS order_count, \
+         CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS total_fen \
          FROM commerce_orders WHERE merchant_id = $1 AND china_day = $2 GROUP BY refund",
     )
     .bind(merchant_id)
@@ -431,8 +432,9 @@ pub async fn day_summary(db: &Db, key: &MerchantKey, day: &str) -> Result<DaySum
         });
     }
     for r in rows {
-        let refund: i64 = r.try_get(0)?;
-        let (n, amount): (i64, Fen) = (r.try_get(1)?, Fen::new(r.try_get(2)?));
+        let refund: i64 = r.try_get("refund")?;
+        let (n, amount): (i64, Fen) =
+            (r.try_get("order_count")?, Fen::new(r.try_get("total_fen")?));
         if refund == 0 {
             (s.accepted_count, s.accepted) = (n, amount);
         } else {

@@ -50,7 +50,7 @@ pub async fn settle(
     }
     let mut tx = db.begin_write().await?;
     let merchant = sqlx::query(
-        "SELECT p.name, p.credit_code, f.code, p.org_path FROM commerce_merchants p \
+        "SELECT p.name, p.credit_code, f.code AS fund_code, p.org_path FROM commerce_merchants p \
          JOIN commerce_agreements a ON a.merchant_id = p.id JOIN funds f ON f.id = a.fund_id \
          WHERE p.id = $1 ORDER BY a.id DESC LIMIT 1",
     )
@@ -103,10 +103,10 @@ pub async fn settle(
     let net = domain::commerce::settlement_net(orders.1, refunds.1, carried_in)
         .ok_or(StoreError::Overflow)?;
     let (name, credit_code, fund_code, org_path): (String, String, String, String) = (
-        merchant.try_get(0)?,
-        merchant.try_get(1)?,
-        merchant.try_get(2)?,
-        merchant.try_get(3)?,
+        merchant.try_get("name")?,
+        merchant.try_get("credit_code")?,
+        merchant.try_get("fund_code")?,
+        merchant.try_get("org_path")?,
     );
     let (_, day_end) = domain::time::china_day_range_ms(through_day).ok_or(StoreError::NotFound)?;
     let gift = if net.is_positive() {
