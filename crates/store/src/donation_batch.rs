@@ -649,20 +649,7 @@ pub async fn record_batch(
         .enumerate()
         .map(|(i, g)| validate(g).map_err(|e| row_error(i, e)))
         .collect::<Result<_>>()?;
-    let sealed: Vec<Option<(String, String, String)>> = facts
-        .iter()
-        .map(|f| {
-            if f.id_number.is_empty() {
-                return Ok(None);
-            }
-            let key = db.data_key()?;
-            Ok(Some((
-                key.seal(&f.id_number),
-                key.blind_index(&f.id_number),
-                domain::donor::mask_id_number(&f.id_number),
-            )))
-        })
-        .collect::<Result<_>>()?;
+    let sealed = seal_id_numbers(db, &facts)?;
     let now = now_ms();
     let mut tx = db.begin_write().await?;
 
@@ -678,75 +665,145 @@ pub async fn record_batch(
         booked: &booked,
     };
     let donors = donors_of(&mut tx, backend, &read).await?;
+    let plan = plan_matches(&mut tx, backend, &read, &donors, now).await?;
 
-    let MatchPlan {
-        plans,
-        special_funds,
-        seen_keys,
-    } = plan_matches(&mut tx, backend, &read, &donors, now).await?;
-    let DonorPlan {
-        donor_of,
-        new_donors,
-        first_id_numbers,
-        ..
-    } = donors;
+    let ids = reserve_gift_ids(&mut tx, backend, &plan).await?;
+    let accounts = ensure_accounts(&mut tx, backend, &funds, &plan.special_funds).await?;
+    let mut booking = book_gifts(&read, &plan, &accounts, ids, actor)?;
+    insert_donors(&mut tx, backend, &read, &donors, now).await?;
+    write_ledger(&mut tx, backend, &booking).await?;
+    issue_receipts(&mut tx, actor, &read, &mut booking).await?;
+    trail_entry(&mut tx, actor, &read, &booking).await?;
+    tx.commit().await?;
+    answer(&read, &booking.results, &plan.seen_keys)
+}
 
-    // Ids for the new rows, then the rows.
-    let new_gifts: Vec<usize> = (0..gifts.len()).filter(|i| plans[*i].is_some()).collect();
+/// Per gift, its donor's ID number sealed for storage: (sealed, blind index, masked).
+fn seal_id_numbers(db: &Db, facts: &[DonorFacts]) -> Result<Vec<Option<(String, String, String)>>> {
+    facts
+        .iter()
+        .map(|f| {
+            if f.id_number.is_empty() {
+                return Ok(None);
+            }
+            let key = db.data_key()?;
+            Ok(Some((
+                key.seal(&f.id_number),
+                key.blind_index(&f.id_number),
+                domain::donor::mask_id_number(&f.id_number),
+            )))
+        })
+        .collect()
+}
+
+/// The ids the new gifts' rows will have, reserved before any row is built so that the rows can
+/// name each other (a donation its transaction, a match its donation) in one pass.
+struct GiftIds {
+    /// The gifts booked now, in order; the others are answered.
+    new_gifts: Vec<usize>,
+    match_count: usize,
+    /// One ledger transaction per new gift and per match, taken in booking order.
+    transactions: std::vec::IntoIter<i64>,
+    /// One donation per new gift.
+    donations: std::vec::IntoIter<i64>,
+}
+
+async fn reserve_gift_ids(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    plan: &MatchPlan<'_>,
+) -> Result<GiftIds> {
+    let plans = &plan.plans;
+    let new_gifts: Vec<usize> = (0..plans.len()).filter(|i| plans[*i].is_some()).collect();
     let match_count: usize = plans.iter().flatten().map(|p| p.matches.len()).sum();
-    let mut tx_ids = bulk::reserve_ids(
-        &mut tx,
+    let transactions = bulk::reserve_ids(
+        &mut *conn,
         backend,
         "ledger_transactions",
         new_gifts.len() + match_count,
     )
     .await?
     .into_iter();
-    let mut donation_ids = bulk::reserve_ids(&mut tx, backend, "donations", new_gifts.len())
+    let donations = bulk::reserve_ids(&mut *conn, backend, "donations", new_gifts.len())
         .await?
         .into_iter();
+    Ok(GiftIds {
+        new_gifts,
+        match_count,
+        transactions,
+        donations,
+    })
+}
 
-    // Accounts: made if missing, then their ids.
+/// The accounts the batch posts to, made if missing, by (fund, kind): cash and income for
+/// every fund given to (and transfer for a project, which matches arrive through), cash and
+/// transfer for every special fund matches come from.
+async fn ensure_accounts(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    funds: &[Fund],
+    special_funds: &[Fund],
+) -> Result<HashMap<(i64, AccountKind), i64>> {
     let mut account_keys: Vec<(i64, AccountKind)> = Vec::new();
-    for f in &funds {
+    for f in funds {
         account_keys.push((f.id, AccountKind::Cash));
         account_keys.push((f.id, AccountKind::Income));
         if f.kind == FundKind::Project {
             account_keys.push((f.id, AccountKind::Transfer));
         }
     }
-    for f in &special_funds {
+    for f in special_funds {
         account_keys.push((f.id, AccountKind::Cash));
         account_keys.push((f.id, AccountKind::Transfer));
     }
     account_keys.sort_by_key(|(id, k)| (*id, k.key()));
     account_keys.dedup();
-    let accounts = ledger::open_accounts(&mut tx, backend, &account_keys).await?;
+    ledger::open_accounts(&mut *conn, backend, &account_keys).await
+}
 
-    let mut donor_rows = Vec::with_capacity(new_donors.len());
-    for i in &new_donors {
-        let (f, g) = (&facts[*i], &gifts[*i]);
-        let fund = &funds[fund_index[g.fund_code.as_str()]];
-        let s = sealed[*i].clone().unwrap_or_default();
-        donor_rows.push(vec![
-            Cell::Int(donor_of[*i]),
-            g.donor_kind.key().into(),
-            Cell::Text(if f.name.is_empty() {
-                "匿名".into()
-            } else {
-                f.name.clone()
-            }),
-            f.phone.clone().into(),
-            Cell::Int(i64::from(g.publish_name)),
-            fund.org_code.clone().into(),
-            fund.org_path.clone().into(),
-            Cell::Int(g.received_at_ms.unwrap_or(now)),
-            f.credit_code.clone().into(),
-            s.0.into(),
-            s.1.into(),
-            s.2.into(),
-        ]);
-    }
+/// What the new gifts book, built in memory before any of it is written: the rows of each
+/// table, how far each account's balance moves, and each gift's result.
+struct Booking {
+    /// The gifts booked now, in order.
+    new_gifts: Vec<usize>,
+    transactions: Vec<Vec<Cell>>,
+    postings: Vec<Vec<Cell>>,
+    donations: Vec<Vec<Cell>>,
+    matches: Vec<Vec<Cell>>,
+    /// By account id: the sum of the batch's postings to it.
+    deltas: HashMap<i64, Fen>,
+    /// Per gift: what was booked (None for a gift answered); receipt numbers come later.
+    results: Vec<Option<Donation>>,
+    /// Per new gift, the trail's line: [id, fund, amount, donor, matched].
+    listed: Vec<serde_json::Value>,
+}
+
+/// Each new gift as a ledger transaction (cash in, income out) and a donation, and each of its
+/// matches as a transaction moving the special fund's cash into the project.
+fn book_gifts(
+    read: &Read<'_>,
+    plan: &MatchPlan<'_>,
+    accounts: &HashMap<(i64, AccountKind), i64>,
+    ids: GiftIds,
+    actor: &Actor,
+) -> Result<Booking> {
+    let Read {
+        gifts,
+        facts,
+        funds,
+        ..
+    } = *read;
+    let MatchPlan {
+        plans,
+        special_funds,
+        ..
+    } = plan;
+    let GiftIds {
+        new_gifts,
+        match_count,
+        transactions: mut tx_ids,
+        donations: mut donation_ids,
+    } = ids;
     let mut tx_rows = Vec::with_capacity(new_gifts.len() + match_count);
     let mut posting_rows = Vec::with_capacity(2 * new_gifts.len() + 4 * match_count);
     let mut donation_rows = Vec::with_capacity(new_gifts.len());
@@ -851,8 +908,60 @@ pub async fn record_batch(
             receipt_number: None,
         });
     }
-    bulk::insert(&mut tx, backend, "donors", &DONOR_COLUMNS, &donor_rows).await?;
-    for (donor_id, i) in &first_id_numbers {
+    Ok(Booking {
+        new_gifts,
+        transactions: tx_rows,
+        postings: posting_rows,
+        donations: donation_rows,
+        matches: match_rows,
+        deltas,
+        results,
+        listed,
+    })
+}
+
+/// The batch's new donors, and the ID numbers known donors give for the first time.
+async fn insert_donors(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    read: &Read<'_>,
+    donors: &DonorPlan,
+    now: i64,
+) -> Result<()> {
+    let Read {
+        gifts,
+        facts,
+        sealed,
+        funds,
+        fund_index,
+        ..
+    } = *read;
+    let mut donor_rows = Vec::with_capacity(donors.new_donors.len());
+    for i in &donors.new_donors {
+        let (f, g) = (&facts[*i], &gifts[*i]);
+        let fund = &funds[fund_index[g.fund_code.as_str()]];
+        let s = sealed[*i].clone().unwrap_or_default();
+        donor_rows.push(vec![
+            Cell::Int(donors.donor_of[*i]),
+            g.donor_kind.key().into(),
+            Cell::Text(if f.name.is_empty() {
+                "匿名".into()
+            } else {
+                f.name.clone()
+            }),
+            f.phone.clone().into(),
+            Cell::Int(i64::from(g.publish_name)),
+            fund.org_code.clone().into(),
+            fund.org_path.clone().into(),
+            Cell::Int(g.received_at_ms.unwrap_or(now)),
+            f.credit_code.clone().into(),
+            s.0.into(),
+            s.1.into(),
+            s.2.into(),
+        ]);
+    }
+    bulk::insert(&mut *conn, backend, "donors", &DONOR_COLUMNS, &donor_rows).await?;
+    for (donor_id, i) in &donors.first_id_numbers {
         let s = sealed[*i].as_ref().expect("sealed");
         sqlx::query(
             "UPDATE donors SET id_number_sealed = $1, id_number_index = $2, \
@@ -862,52 +971,81 @@ pub async fn record_batch(
         .bind(&s.1)
         .bind(&s.2)
         .bind(donor_id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     }
+    Ok(())
+}
+
+/// The booking's transactions, postings, donations and matches, then the balances they move.
+async fn write_ledger(conn: &mut AnyConnection, backend: Backend, booking: &Booking) -> Result<()> {
     bulk::insert(
-        &mut tx,
+        &mut *conn,
         backend,
         "ledger_transactions",
         &TRANSACTION_COLUMNS,
-        &tx_rows,
+        &booking.transactions,
     )
     .await?;
     bulk::insert(
-        &mut tx,
+        &mut *conn,
         backend,
         "ledger_postings",
         &POSTING_COLUMNS,
-        &posting_rows,
+        &booking.postings,
     )
     .await?;
+    // A key booked meanwhile by another call is a conflict on the key, as at the desk.
     bulk::insert(
-        &mut tx,
+        &mut *conn,
         backend,
         "donations",
         &DONATION_COLUMNS,
-        &donation_rows,
+        &booking.donations,
     )
     .await
     .map_err(|e| match e {
         StoreError::Db(d) => crate::conflict_as("idempotency_key")(d),
         other => other,
     })?;
-    bulk::insert(&mut tx, backend, "matches", &MATCH_COLUMNS, &match_rows).await?;
+    bulk::insert(
+        &mut *conn,
+        backend,
+        "matches",
+        &MATCH_COLUMNS,
+        &booking.matches,
+    )
+    .await?;
     // Balances move in the same transaction; no fund's cash may end below zero.
-    let mut deltas: Vec<(i64, i64)> = deltas.into_iter().map(|(a, d)| (a, d.fen())).collect();
+    let mut deltas: Vec<(i64, i64)> = booking.deltas.iter().map(|(a, d)| (*a, d.fen())).collect();
     deltas.sort_unstable();
-    ledger::move_balances(&mut tx, backend, &deltas).await?;
-    // Receipts, for the donors who want one and gave a name.
-    for i in &new_gifts {
+    ledger::move_balances(&mut *conn, backend, &deltas).await
+}
+
+/// Receipts, for the donors who want one and gave a name, each from its fund's entity's open
+/// range. Only once the donations are stored: a receipt row refers to its donation.
+async fn issue_receipts(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    read: &Read<'_>,
+    booking: &mut Booking,
+) -> Result<()> {
+    let Read {
+        gifts,
+        facts,
+        funds,
+        fund_index,
+        ..
+    } = *read;
+    for i in &booking.new_gifts {
         let (g, f) = (&gifts[*i], &facts[*i]);
         if !g.receipt_wanted || f.name.is_empty() {
             continue;
         }
         let fund = &funds[fund_index[g.fund_code.as_str()]];
-        let d = results[*i].as_mut().expect("new gift");
+        let d = booking.results[*i].as_mut().expect("new gift");
         d.receipt_number = crate::receipts::issue_in(
-            &mut tx,
+            &mut *conn,
             actor,
             &fund.entity_code,
             d.id,
@@ -916,40 +1054,65 @@ pub async fn record_batch(
         )
         .await?;
     }
-    // One trail entry for the batch lists every gift: [id, fund, amount, donor, matched].
-    if !listed.is_empty() {
-        let first = &funds[0];
-        audit::append(
-            &mut tx,
-            actor,
-            Change {
-                action: "donation.batch",
-                org_path: scope.root_path(),
-                entity: format!(
-                    "donation_batch:{}",
-                    results.iter().flatten().map(|d| d.id).min().unwrap_or(0)
-                ),
-                before: None,
-                after: Some(json!({
-                    "count": listed.len(),
-                    "total_fen": Fen::checked_sum(new_gifts.iter().map(|i| gifts[*i].amount)),
-                    "matched_fen": Fen::checked_sum(results.iter().flatten().map(|d| d.matched)),
-                    "first_fund": first.code,
-                    "donations": listed,
-                })),
-            },
-        )
-        .await?;
+    Ok(())
+}
+
+/// One trail entry for the batch lists every gift: [id, fund, amount, donor, matched]. No entry
+/// when every gift was answered rather than booked.
+async fn trail_entry(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    read: &Read<'_>,
+    booking: &Booking,
+) -> Result<()> {
+    let Booking {
+        new_gifts,
+        results,
+        listed,
+        ..
+    } = booking;
+    if listed.is_empty() {
+        return Ok(());
     }
-    tx.commit().await?;
-    // Gifts answered rather than booked: the earlier result, from the store or this batch.
-    let mut out = Vec::with_capacity(gifts.len());
-    for (i, g) in gifts.iter().enumerate() {
+    let first = &read.funds[0];
+    audit::append(
+        &mut *conn,
+        actor,
+        Change {
+            action: "donation.batch",
+            org_path: read.scope.root_path(),
+            entity: format!(
+                "donation_batch:{}",
+                results.iter().flatten().map(|d| d.id).min().unwrap_or(0)
+            ),
+            before: None,
+            after: Some(json!({
+                "count": listed.len(),
+                "total_fen": Fen::checked_sum(new_gifts.iter().map(|i| read.gifts[*i].amount)),
+                "matched_fen": Fen::checked_sum(results.iter().flatten().map(|d| d.matched)),
+                "first_fund": first.code,
+                "donations": listed,
+            })),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The result per gift, in order: what this batch booked, or for a gift answered rather than
+/// booked, the earlier result — from the store, or from the row of this batch with its key.
+fn answer(
+    read: &Read<'_>,
+    results: &[Option<Donation>],
+    seen_keys: &HashMap<&str, usize>,
+) -> Result<Vec<Donation>> {
+    let mut out = Vec::with_capacity(read.gifts.len());
+    for (i, g) in read.gifts.iter().enumerate() {
         let d = match &results[i] {
             Some(d) => d.clone(),
             None => {
                 let k = g.idempotency_key.as_deref().unwrap_or_default();
-                match booked.get(k) {
+                match read.booked.get(k) {
                     Some(d) => d.clone(),
                     None => results[seen_keys[k]].clone().ok_or(StoreError::NotFound)?,
                 }
