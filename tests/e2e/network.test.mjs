@@ -359,3 +359,88 @@ test('an admin sets up the money: closes and reopens a fund, sets the threshold;
   await page.screenshot({ path: join(out, 'phone-statements.png'), fullPage: true });
   await context.close();
 });
+
+for (const [label, viewport] of [
+  ['desktop', { width: 1280, height: 800 }],
+  ['phone', { width: 360, height: 740 }],
+]) {
+  test(`a county admin makes a user with two grants; a temporary password must be changed (${label})`, async () => {
+    const username = `shisi.accountant.${label}`;
+    const admin = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const page = await admin.newPage();
+    await signIn(page, 'xinan.admin');
+    await page.goto(`${base}/orgs/410323`);
+    await Promise.all([page.waitForURL(/\/users$/), page.click('a[href="/orgs/410323/users"]')]);
+    assert.match(await page.textContent('#people'), /新安县工作人员/);
+    assert.doesNotMatch(await page.textContent('#people'), /老城区评审员/, 'only the county\'s people');
+    await noSideways(page, viewport.width);
+    assert.ok(await pageWeight(page) < 100 * 1024, 'page under 100 KB');
+    await page.screenshot({ path: join(out, `${label}-users.png`), fullPage: true });
+
+    // A wrong username, then a unit above the admin's county: each error beside its field.
+    await page.fill('#display_name', '石寺镇分会会计');
+    await page.fill('#username', '会计');
+    await page.selectOption('#role', 'finance');
+    await page.fill('#org', '4103');
+    await Promise.all([page.waitForLoadState('load'), page.click('#new-user button[type=submit]')]);
+    assert.match(await page.textContent('#username-error'), /用户名只能用字母/);
+    await page.fill('#username', username);
+    await Promise.all([page.waitForLoadState('load'), page.click('#new-user button[type=submit]')]);
+    assert.match(await page.textContent('#org-error'), /没有这个单位代码/, 'no grant above one\'s own scope');
+    await page.fill('#org', '410323101');
+    await Promise.all([page.waitForLoadState('load'), page.click('#new-user button[type=submit]')]);
+    const temporary = (await page.textContent('#temporary-password')).trim();
+    assert.equal(temporary.length, 12, 'a temporary password, shown once');
+    assert.equal((await page.textContent('#new-username')).trim(), username);
+    await noSideways(page, viewport.width);
+    await page.screenshot({ path: join(out, `${label}-user-created.png`), fullPage: true });
+
+    // A second grant: staff at a village workstation of the township.
+    await page.selectOption('#role', 'staff');
+    await page.fill('#org', '410323101001');
+    await Promise.all([page.waitForURL(/done=grant/), page.click('#give-grant button[type=submit]')]);
+    assert.equal(await page.locator('#grants li').count(), 2);
+    const here = page.url().replace(/\?.*$/, '');
+    assert.match(await page.textContent('#last-sign-in'), /从未登录/);
+
+    // The new user signs in with the temporary password and must change it first.
+    const own = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const mine = await own.newPage();
+    await mine.goto(`${base}/login`);
+    await mine.fill('#username', username);
+    await mine.fill('#password', temporary);
+    await Promise.all([mine.waitForURL(/\/account\/password/), mine.click('form.form button[type=submit]')]);
+    assert.ok(await mine.isVisible('#forced'));
+    const refused = await mine.goto(`${base}/orgs/410323101`);
+    assert.match(refused.url(), /\/account\/password/, 'nothing else until the password is changed');
+    await mine.fill('#current_password', temporary);
+    await mine.fill('#new_password', 'my-own-secret-1');
+    await mine.fill('#repeat_password', 'my-own-secret-2');
+    await Promise.all([mine.waitForLoadState('load'), mine.click('form.form button[type=submit]')]);
+    assert.match(await mine.textContent('#repeat_password-error'), /两次输入的新密码不一样/);
+    await noSideways(mine, viewport.width);
+    await mine.screenshot({ path: join(out, `${label}-password.png`), fullPage: true });
+    await mine.fill('#current_password', temporary);
+    await mine.fill('#new_password', 'my-own-secret-1');
+    await mine.fill('#repeat_password', 'my-own-secret-1');
+    await Promise.all([mine.waitForURL(/changed=1/), mine.click('form.form button[type=submit]')]);
+    const township = await mine.goto(`${base}/orgs/410323101`);
+    assert.equal(township.status(), 200);
+    // The township's page lists its staff, names and roles only.
+    assert.match(await mine.textContent('#staff'), /石寺镇分会会计[\s\S]*财务/);
+
+    // The admin sees the sign-in, deactivates the account (its session ends), reactivates it
+    // and resets the password.
+    await page.goto(here);
+    assert.doesNotMatch(await page.textContent('#last-sign-in'), /从未登录/);
+    await Promise.all([page.waitForURL(/done=inactive/), page.click('#deactivate')]);
+    const ended = await mine.goto(`${base}/orgs/410323101`);
+    assert.match(ended.url(), /\/login/, 'a deactivated user is signed out');
+    await Promise.all([page.waitForURL(/done=active/), page.click('#reactivate')]);
+    await Promise.all([page.waitForLoadState('load'), page.click('#reset-password')]);
+    const again = (await page.textContent('#temporary-password')).trim();
+    assert.notEqual(again, temporary);
+    await own.close();
+    await admin.close();
+  });
+}

@@ -168,6 +168,8 @@ pub async fn seed(db: &Db) -> Result<(), String> {
         .await
         .map_err(|e| format!("{username}: {e}"))?;
     }
+    let people = demo_people(db).await?;
+    println!("{people}");
     let set_up = fill_facts(db).await?;
     let money = seed_money(db).await?;
     println!("{money}");
@@ -178,6 +180,112 @@ pub async fn seed(db: &Db) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// More people, as the admins would have made them from the users pages: in every county a
+/// finance officer and a township clerk who also staffs a village workstation; in 新安县 a
+/// township accountant who is finance at the county too (two grants), and a trainee whose
+/// temporary password is still to be changed.
+async fn demo_people(db: &Db) -> Result<String, String> {
+    use store::users::admin::{self, NewGrant, NewPerson};
+    let e = |e: store::StoreError| e.to_string();
+    let all = System::operator("demo").scope();
+    let actor = Actor::cli("demo");
+    let townships = org_units::codes_at(db, &all, Level::Township)
+        .await
+        .map_err(e)?;
+    let villages = org_units::codes_at(db, &all, Level::Village)
+        .await
+        .map_err(e)?;
+    let first_below =
+        |codes: &[String], parent: &str| codes.iter().find(|c| c.starts_with(parent)).cloned();
+    let mut made = 0;
+    let mut grants = 0;
+    for county in org_units::codes_at(db, &all, Level::County)
+        .await
+        .map_err(e)?
+    {
+        let unit = org_units::get(db, &all, &county).await.map_err(e)?;
+        let (Some(unit), Some(township)) = (unit, first_below(&townships, &county)) else {
+            continue;
+        };
+        let finance = format!("{county}.finance");
+        let clerk = format!("{county}.clerk");
+        let finance_name = format!("{}财务", unit.name);
+        let clerk_name = format!("{}分会联络员", unit.name);
+        for (username, display_name, role, org) in [
+            (&finance, &finance_name, Role::Finance, &county),
+            (&clerk, &clerk_name, Role::Staff, &township),
+        ] {
+            let user = store::users::create(
+                db,
+                &System::operator("demo"),
+                &actor,
+                &store::users::NewUser {
+                    username,
+                    display_name,
+                    password: DEMO_PASSWORD,
+                    role,
+                    org_code: org,
+                },
+            )
+            .await
+            .map_err(|e| format!("{username}: {e}"))?;
+            made += 1;
+            if role == Role::Staff
+                && let Some(village) = first_below(&villages, &township)
+            {
+                let grant = NewGrant {
+                    user_id: user.id,
+                    role: Role::Staff,
+                    org_code: &village,
+                };
+                admin::give_grant(db, &actor, &all, &grant)
+                    .await
+                    .map_err(e)?;
+                grants += 1;
+            } else {
+                // Signed in once, so the users page shows a last sign-in.
+                store::users::start_session(db, &user, store::users::SessionKind::Web, None)
+                    .await
+                    .map_err(e)?;
+            }
+        }
+    }
+    // The issue's own example: staff at a township and finance at its county.
+    let accountant = store::users::create(
+        db,
+        &System::operator("demo"),
+        &actor,
+        &store::users::NewUser {
+            username: "xinan.clerk",
+            display_name: "石寺镇分会会计",
+            password: DEMO_PASSWORD,
+            role: Role::Staff,
+            org_code: "410323101",
+        },
+    )
+    .await
+    .map_err(e)?;
+    let county_finance = NewGrant {
+        user_id: accountant.id,
+        role: Role::Finance,
+        org_code: "410323",
+    };
+    admin::give_grant(db, &actor, &all, &county_finance)
+        .await
+        .map_err(e)?;
+    let trainee = NewPerson {
+        username: "xinan.trainee",
+        display_name: "新安县慈善会见习",
+        role: Role::Staff,
+        org_code: "410323",
+    };
+    let (_, temporary) = admin::create(db, &actor, &all, &trainee).await.map_err(e)?;
+    Ok(format!(
+        "演示人员：各县区另有 {made} 个账号（如 410322.finance、410322.clerk，密码同上；联络员兼管 {grants} 个村工作站），\
+         xinan.clerk 同时是石寺镇工作人员和新安县财务；xinan.trainee 的临时密码是 {temporary}（首次登录须修改）。"
+    ))
 }
 
 /// FNV-1a: a stable pseudo-random number per unit, so every demo looks the same.

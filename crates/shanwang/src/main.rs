@@ -825,7 +825,9 @@ async fn admin(db_args: &DbArgs, cmd: AdminCommand) -> Result<(), CliError> {
                 store::StoreError::NotFound => CliError::Refused("没有这个用户。".into()),
                 other => CliError::from(other),
             })?;
-            println!("已重置 {username} 的密码，并解除锁定；该用户的旧会话已失效。");
+            println!(
+                "已重置 {username} 的密码，并解除锁定；该用户的旧会话已失效，下次登录时须改成自己的密码。"
+            );
         }
     }
     Ok(())

@@ -186,6 +186,12 @@ pub async fn guard(
             _ => {}
         }
         parts.extensions.insert(Caller(session.clone()));
+        // A password an admin set is changed before anything else is done with it.
+        let exempt = [crate::pages::PASSWORD_PATH, "/logout"].contains(&parts.uri.path());
+        if rule.page && session.user.must_change_password && !exempt {
+            use axum::response::IntoResponse;
+            return Ok(axum::response::Redirect::to(crate::pages::PASSWORD_PATH).into_response());
+        }
     }
     let reads_body = matches!(parts.method, Method::POST | Method::PUT | Method::PATCH);
     if !reads_body {

@@ -179,6 +179,19 @@ impl Label for domain::ledger::FunctionCode {
     }
 }
 
+impl Label for domain::access::Role {
+    fn label_key(&self) -> &'static str {
+        use domain::access::Role;
+        match self {
+            Role::Admin => "role.admin",
+            Role::Staff => "role.staff",
+            Role::Finance => "role.finance",
+            Role::Reviewer => "role.reviewer",
+            Role::Auditor => "role.auditor",
+        }
+    }
+}
+
 impl Label for domain::disbursement::State {
     fn label_key(&self) -> &'static str {
         use domain::disbursement::State;
@@ -350,7 +363,8 @@ mod tests {
         );
         wanted.extend(store::donations::Channel::ALL.iter().map(Label::label_key));
         wanted.extend(store::commerce::Standing::ALL.iter().map(Label::label_key));
-        assert_eq!(wanted.len(), 5 + 4 + 4 + 4 + 6 + 5 + 4 + 4);
+        wanted.extend(domain::access::Role::ALL.iter().map(Label::label_key));
+        assert_eq!(wanted.len(), 5 + 4 + 4 + 4 + 6 + 5 + 4 + 4 + 5);
         for file in ["zh-CN.yml", "en.yml"] {
             let known: std::collections::HashSet<String> = keys(file).into_iter().collect();
             let missing: Vec<_> = wanted.iter().filter(|k| !known.contains(**k)).collect();

@@ -195,9 +195,63 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         page(
             Method::GET,
+            pages::PASSWORD_PATH,
+            SignedIn,
+            get(pages::users::password),
+        ),
+        page(
+            Method::POST,
+            pages::PASSWORD_PATH,
+            SignedIn,
+            post(pages::users::change_password),
+        ),
+        page(
+            Method::GET,
             "/orgs/{code}",
             Unit(ViewOrg),
             get(pages::orgs::show),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/users",
+            Unit(ManageUsers),
+            get(pages::users::list),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/users",
+            Unit(ManageUsers),
+            post(pages::users::create),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/users/{id}",
+            Unit(ManageUsers),
+            get(pages::users::show),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/users/{id}/grants",
+            Unit(ManageUsers),
+            post(pages::users::give_grant),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/users/{id}/active",
+            Unit(ManageUsers),
+            post(pages::users::set_active),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/users/{id}/password",
+            Unit(ManageUsers),
+            post(pages::users::reset_password),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/grants/{id}/revoke",
+            Unit(ManageUsers),
+            post(pages::users::take_grant),
         ),
         page(
             Method::GET,

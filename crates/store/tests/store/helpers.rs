@@ -5,7 +5,7 @@ pub use domain::org::{DivisionCode, Level, UnitFacts};
 pub use store::audit::{self, AuditFilter, Verdict};
 pub use store::org_units::{self, DivisionInput};
 pub use store::testing::Fixture;
-pub use store::users::{self, LoginRefused, SessionKind};
+pub use store::users::{self, LoginRefused, SessionKind, admin};
 pub use store::{Actor, Db, StoreError, both_backends};
 
 pub fn row(code: &str, name: &str, line: usize) -> DivisionInput {

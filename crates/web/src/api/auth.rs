@@ -31,6 +31,7 @@ pub struct TokenResponse {
         (status = 200, body = TokenResponse),
         (status = 400, description = "Malformed JSON or a field of the wrong type", body = super::ApiErrorJson),
         (status = 401, description = "Wrong username or password", body = super::ApiErrorJson),
+        (status = 403, description = "The password is a temporary one an admin set: change it on the web first (`password_change_required`)", body = super::ApiErrorJson),
         (status = 429, description = "Too many attempts from this address or for this name; `Retry-After` says when to try again", body = super::ApiErrorJson),
     )
 )]
@@ -48,6 +49,10 @@ pub async fn create_token(
     )
     .await?;
     match checked {
+        Ok(user) if user.must_change_password => Err(AppError::Refused {
+            status: StatusCode::FORBIDDEN,
+            code: "password_change_required",
+        }),
         Ok(user) => {
             let (token, _) = users::start_session(&state.db, &user, SessionKind::Api, None).await?;
             Ok(Json(TokenResponse { token }).into_response())

@@ -15,6 +15,7 @@ pub mod orgs;
 pub mod public;
 pub mod receipts;
 pub mod statements;
+pub mod users;
 
 use crate::auth::{LANG_COOKIE, PageContext};
 use crate::error::AppError;
@@ -225,14 +226,17 @@ pub fn error_page(lang: Lang, err: &AppError) -> Response {
     r
 }
 
+/// Where a user changes their own password (and must, after an admin set it).
+pub const PASSWORD_PATH: &str = "/account/password";
+
 pub async fn home(ctx: PageContext) -> Response {
-    match ctx
-        .session
-        .as_ref()
-        .and_then(|s| home_grant(&s.user.grants))
-    {
+    let Some(session) = &ctx.session else {
+        return Redirect::to("/login").into_response();
+    };
+    match home_grant(&session.user.grants) {
         Some(g) => Redirect::to(&format!("/orgs/{}", g.org_code)).into_response(),
-        None => Redirect::to("/login").into_response(),
+        // Every grant was taken: the login page would send them straight back here.
+        None => users::no_grants(&ctx),
     }
 }
 

@@ -28,12 +28,19 @@ struct ShowPage {
     can_record: bool,
     can_moderate: bool,
     can_compliance: bool,
+    can_manage_users: bool,
+    /// Who works at the unit itself: names and roles.
+    staff: Vec<store::users::admin::StaffMember>,
     saved: bool,
     /// Just recorded: the gift's receipt number (empty when none was issued).
     recorded: Option<String>,
 }
 
 impl ShowPage {
+    fn role_name(&self, role: &domain::access::Role) -> String {
+        self.layout.lang.label(role)
+    }
+
     fn pct(&self, c: &ChildCoverage) -> String {
         fmt_permille(c.permille())
     }
@@ -55,6 +62,8 @@ pub async fn show(
     let crumbs = org_units::ancestors(&state.db, unit.grant(), unit.unit()).await?;
     let children = org_units::children(&state.db, unit.scope(), unit.unit()).await?;
     let coverage = org_units::coverage(&state.db, unit.scope(), unit.unit()).await?;
+    let staff =
+        store::users::admin::staff_at(&state.db, unit.scope(), &unit.unit().org_path).await?;
     let page = ShowPage {
         layout: Layout::new(&viewer.ctx, &format!("/orgs/{}", unit.unit().code)),
         can_edit: unit.may(Permission::EditOrgFacts),
@@ -62,6 +71,8 @@ pub async fn show(
         can_export: unit.may(Permission::ViewMoney),
         can_record: unit.may(Permission::ManageFunds),
         can_moderate: unit.may(Permission::ModerateFeedback),
+        can_manage_users: unit.may(Permission::ManageUsers),
+        staff,
         // Compliance is the legal entity's: shown to those who may see its books.
         can_compliance: domain::org::DivisionCode::parse(&unit.unit().code).is_ok_and(|c| {
             unit.scope_at(

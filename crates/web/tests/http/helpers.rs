@@ -309,6 +309,9 @@ pub fn concrete(path: &str, code: &str) -> String {
         // Line 1 of the walk's statements was booked as unmatched; line 2, its repeat in a
         // second file, waits for a decision.
         .replace("lines/{id}", "lines/2")
+        // The walked village's own user (shisi.village, the sixth made) and their grant.
+        .replace("users/{id}", "users/6")
+        .replace("grants/{id}", "grants/6")
         .replace("{file}", "app.css")
         .replace("{lang}", "en")
         .replace("{number}", "41030126-0000000001")

@@ -12,3 +12,4 @@ mod orgs;
 mod public;
 mod routes;
 mod statements;
+mod users;

@@ -1,5 +1,8 @@
 //! People and access: users, grants, login with lock-out, and sessions (browser sessions and
-//! API bearer tokens share one table and one lookup).
+//! API bearer tokens share one table and one lookup). What admins do to the people of their
+//! subtree from pages is in [`admin`].
+
+pub mod admin;
 
 use crate::audit::{self, Actor, Change};
 use crate::limits::{self, Limit, RetryAt};
@@ -7,7 +10,7 @@ use crate::{Db, Result, StoreError, conflict_as, now_ms};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use domain::FieldError;
-use domain::access::{Grant, Role, System};
+use domain::access::{Grant, Role, Scope, System};
 use domain::org::DivisionCode;
 use rand::RngCore;
 use serde_json::json;
@@ -63,6 +66,8 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub grants: Vec<Grant>,
+    /// An admin set the password: the user must change it before anything else.
+    pub must_change_password: bool,
 }
 
 impl User {
@@ -131,7 +136,19 @@ pub struct NewUser<'a> {
 
 /// Creates a user with one grant (role at a unit, covering its subtree): the operator's task at
 /// the command line.
-pub async fn create(db: &Db, _operator: &System, actor: &Actor, new: &NewUser<'_>) -> Result<User> {
+pub async fn create(db: &Db, operator: &System, actor: &Actor, new: &NewUser<'_>) -> Result<User> {
+    create_within(db, actor, &operator.scope(), new, false).await
+}
+
+/// Creates a user at a unit inside `scope` (their home) with one grant there; `temporary`: the
+/// password was chosen for them and must be changed at the first sign-in.
+async fn create_within(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    new: &NewUser<'_>,
+    temporary: bool,
+) -> Result<User> {
     let NewUser {
         username,
         display_name,
@@ -146,11 +163,16 @@ pub async fn create(db: &Db, _operator: &System, actor: &Actor, new: &NewUser<'_
     let code = DivisionCode::parse(org_code).map_err(|_| FieldError::new("org", "org_unknown"))?;
     let password_hash = hash_password(password).await?;
     let mut tx = db.begin_write().await?;
-    let org_path: Option<String> =
-        sqlx::query_scalar("SELECT org_path FROM org_units WHERE code = $1")
-            .bind(code.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
+    // A unit outside the scope is as unknown as one that does not exist.
+    let (lo, hi) = scope.path_bounds();
+    let org_path: Option<String> = sqlx::query_scalar(
+        "SELECT org_path FROM org_units WHERE code = $1 AND org_path >= $2 AND org_path < $3",
+    )
+    .bind(code.as_str())
+    .bind(lo)
+    .bind(hi)
+    .fetch_optional(&mut *tx)
+    .await?;
     let org_path = org_path.ok_or(FieldError::new("org", "org_unknown"))?;
     let now = now_ms();
     let display_name = if display_name.trim().is_empty() {
@@ -159,13 +181,15 @@ pub async fn create(db: &Db, _operator: &System, actor: &Actor, new: &NewUser<'_
         display_name.trim()
     };
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO users (username, display_name, password_hash, created_at_ms) \
-         VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO users (username, display_name, password_hash, created_at_ms, org_path, \
+         must_change_password) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(username)
     .bind(display_name)
     .bind(&password_hash)
     .bind(now)
+    .bind(&org_path)
+    .bind(i16::from(temporary))
     .fetch_one(&mut *tx)
     .await
     .map_err(conflict_as("username"))?;
@@ -189,7 +213,8 @@ pub async fn create(db: &Db, _operator: &System, actor: &Actor, new: &NewUser<'_
             entity: format!("user:{id}"),
             before: None,
             after: Some(json!({"username": username, "display_name": display_name,
-                               "grant": {"role": role.key(), "org_code": code.as_str()}})),
+                               "grant": {"role": role.key(), "org_code": code.as_str()},
+                               "temporary_password": temporary})),
         },
     )
     .await?;
@@ -203,10 +228,12 @@ pub async fn create(db: &Db, _operator: &System, actor: &Actor, new: &NewUser<'_
             org_code: code.to_string(),
             org_path,
         }],
+        must_change_password: temporary,
     })
 }
 
-/// Sets a new password and lifts any lock (the operator's task at the command line).
+/// Sets a new password and lifts any lock (the operator's task at the command line). Like an
+/// admin's reset, it is temporary: the user chooses their own at the next sign-in.
 pub async fn reset_password(
     db: &Db,
     _operator: &System,
@@ -222,17 +249,14 @@ pub async fn reset_password(
         .await?
         .ok_or(StoreError::NotFound)?;
     let id: i64 = row.try_get("id")?;
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(&password_hash)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    limits::clear(&mut tx, &username_bucket(username)).await?;
-    // Old sessions end with the old password.
-    sqlx::query("UPDATE sessions SET revoked = 1 WHERE user_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    set_password(
+        &mut tx,
+        id,
+        username,
+        &password_hash,
+        PasswordKind::Temporary,
+    )
+    .await?;
     let org_path = home_path(&mut tx, id).await?;
     audit::append(
         &mut tx,
@@ -250,6 +274,45 @@ pub async fn reset_password(
     Ok(())
 }
 
+/// Who chose a new password.
+#[derive(Debug, Clone, Copy)]
+enum PasswordKind<'a> {
+    /// An admin or the operator, for the user: every session ends, the next sign-in must
+    /// change it.
+    Temporary,
+    /// The user: every other session ends; `keep` is the one they changed it in.
+    Chosen { keep: &'a str },
+}
+
+/// Stores a password hash; the sessions the old password opened end, and the name's run of
+/// failed sign-ins is forgotten.
+async fn set_password(
+    tx: &mut sqlx::AnyConnection,
+    user_id: i64,
+    username: &str,
+    password_hash: &str,
+    kind: PasswordKind<'_>,
+) -> Result<()> {
+    let temporary = matches!(kind, PasswordKind::Temporary);
+    sqlx::query("UPDATE users SET password_hash = $1, must_change_password = $2 WHERE id = $3")
+        .bind(password_hash)
+        .bind(i16::from(temporary))
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    limits::clear(&mut *tx, &username_bucket(username)).await?;
+    let keep = match kind {
+        PasswordKind::Temporary => String::new(),
+        PasswordKind::Chosen { keep } => token_hash(keep),
+    };
+    sqlx::query("UPDATE sessions SET revoked = 1 WHERE user_id = $1 AND token_hash <> $2")
+        .bind(user_id)
+        .bind(keep)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
 /// The unit a user's own events (sign-in, password, lock) are filed under in the audit trail:
 /// the top of their widest grant, so the auditors over it see them.
 async fn home_path(conn: &mut sqlx::AnyConnection, user_id: i64) -> Result<String> {
@@ -257,10 +320,19 @@ async fn home_path(conn: &mut sqlx::AnyConnection, user_id: i64) -> Result<Strin
         "SELECT org_path FROM grants WHERE user_id = $1 ORDER BY length(org_path), org_path LIMIT 1",
     )
     .bind(user_id)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    // Every user is made with a grant; one whose grants were all taken concerns the network.
-    Ok(path.unwrap_or_else(|| "/".to_string()))
+    match path {
+        Some(path) => Ok(path),
+        // One whose grants were all taken: the unit they were made at.
+        None => Ok(
+            sqlx::query_scalar("SELECT org_path FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(conn)
+                .await?
+                .unwrap_or_else(|| "/".to_string()),
+        ),
+    }
 }
 
 async fn grants_of(db: &Db, user_id: i64) -> Result<Vec<Grant>> {
@@ -285,7 +357,8 @@ async fn grants_of(db: &Db, user_id: i64) -> Result<Vec<Grant>> {
 
 pub async fn find(db: &Db, username: &str) -> Result<Option<User>> {
     let Some(r) = sqlx::query(
-        "SELECT id, username, display_name FROM users WHERE username = $1 AND active = 1",
+        "SELECT id, username, display_name, must_change_password FROM users \
+         WHERE username = $1 AND active = 1",
     )
     .bind(username)
     .fetch_optional(db.pool())
@@ -299,6 +372,7 @@ pub async fn find(db: &Db, username: &str) -> Result<Option<User>> {
         username: r.try_get("username")?,
         display_name: r.try_get("display_name")?,
         grants: grants_of(db, id).await?,
+        must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
     }))
 }
 
@@ -456,6 +530,11 @@ pub async fn start_session(
     .bind(now + ttl)
     .execute(&mut *tx)
     .await?;
+    sqlx::query("UPDATE users SET last_sign_in_ms = $1 WHERE id = $2")
+        .bind(now)
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
     let org_path = home_path(&mut tx, user.id).await?;
     audit::append(
         &mut tx,
@@ -487,7 +566,7 @@ pub async fn session(db: &Db, token: &str, kind: SessionKind) -> Result<Option<S
     };
     let row = sqlx::query(
         "SELECT s.user_id, s.csrf_token, s.expires_at_ms, u.username, u.display_name, \
-         s.created_at_ms FROM sessions s JOIN users u ON u.id = s.user_id \
+         u.must_change_password, s.created_at_ms FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.kind = $2 AND s.revoked = 0 AND s.expires_at_ms > $3 \
            AND s.created_at_ms > $4 AND u.active = 1",
     )
@@ -516,6 +595,7 @@ pub async fn session(db: &Db, token: &str, kind: SessionKind) -> Result<Option<S
         username: row.try_get("username")?,
         display_name: row.try_get("display_name")?,
         grants: grants_of(db, user_id).await?,
+        must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
     };
     Ok(Some(Session {
         user,
