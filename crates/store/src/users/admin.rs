@@ -7,7 +7,7 @@
 //! the home deactivate them or reset their password, so an admin whose scope merely holds one
 //! of their grants cannot lock them out of their work elsewhere.
 
-use super::{hash_password, home_path, password_matches, username_bucket};
+use super::{append_user_event, hash_password, password_matches, unit_in, username_bucket};
 use crate::audit::{self, Actor, Change};
 use crate::limits::{self, RetryAt};
 use crate::{Db, Result, StoreError, conflict_as, now_ms};
@@ -223,21 +223,6 @@ pub async fn person(db: &Db, scope: &Scope, id: i64) -> Result<Option<Person>> {
     person_in(&mut *db.pool().acquire().await?, scope, id).await
 }
 
-/// The path of an active unit inside `scope`, or the form's "no such unit".
-async fn unit_in(conn: &mut sqlx::AnyConnection, scope: &Scope, code: &str) -> Result<String> {
-    let (lo, hi) = scope.path_bounds();
-    let path: Option<String> = sqlx::query_scalar(
-        "SELECT org_path FROM org_units WHERE code = $1 AND active = 1 \
-         AND org_path >= $2 AND org_path < $3",
-    )
-    .bind(code.trim())
-    .bind(lo)
-    .bind(hi)
-    .fetch_optional(conn)
-    .await?;
-    path.ok_or_else(|| FieldError::new("org", "org_unknown").into())
-}
-
 /// Makes a user with one grant at a unit inside `scope`, with a temporary password that must
 /// be changed at the first sign-in. Returns the user's id and that password (shown once).
 pub async fn create(
@@ -387,21 +372,17 @@ pub async fn set_active(
             .execute(&mut *tx)
             .await?;
     }
-    let org_path = home_path(&mut tx, user_id).await?;
-    audit::append(
+    append_user_event(
         &mut tx,
         actor,
-        Change {
-            action: if active {
-                "user.reactivate"
-            } else {
-                "user.deactivate"
-            },
-            org_path: &org_path,
-            entity: format!("user:{user_id}"),
-            before: Some(json!({"active": person.active})),
-            after: Some(json!({"active": active})),
+        user_id,
+        if active {
+            "user.reactivate"
+        } else {
+            "user.deactivate"
         },
+        Some(json!({"active": person.active})),
+        Some(json!({"active": active})),
     )
     .await?;
     tx.commit().await?;
@@ -417,17 +398,13 @@ pub async fn reset_password(db: &Db, actor: &Actor, scope: &Scope, user_id: i64)
     let person = managed(&mut tx, actor, scope, user_id).await?;
     let kind = super::PasswordKind::Temporary;
     super::set_password(&mut tx, person.id, &person.username, &password_hash, kind).await?;
-    let org_path = home_path(&mut tx, user_id).await?;
-    audit::append(
+    append_user_event(
         &mut tx,
         actor,
-        Change {
-            action: "user.reset_password",
-            org_path: &org_path,
-            entity: format!("user:{user_id}"),
-            before: None,
-            after: Some(json!({"username": person.username, "temporary": true})),
-        },
+        user_id,
+        "user.reset_password",
+        None,
+        Some(json!({"username": person.username, "temporary": true})),
     )
     .await?;
     tx.commit().await?;
@@ -465,17 +442,13 @@ pub async fn change_password(
     // The sessions the old password opened end, except the one making the change.
     let kind = super::PasswordKind::Chosen { keep: keep_token };
     super::set_password(&mut tx, user.id, &user.username, &password_hash, kind).await?;
-    let org_path = home_path(&mut tx, user.id).await?;
-    audit::append(
+    append_user_event(
         &mut tx,
         &user.actor(),
-        Change {
-            action: "user.change_password",
-            org_path: &org_path,
-            entity: format!("user:{}", user.id),
-            before: None,
-            after: None,
-        },
+        user.id,
+        "user.change_password",
+        None,
+        None,
     )
     .await?;
     tx.commit().await?;

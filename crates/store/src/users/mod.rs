@@ -163,17 +163,7 @@ async fn create_within(
     let code = DivisionCode::parse(org_code).map_err(|_| FieldError::new("org", "org_unknown"))?;
     let password_hash = hash_password(password).await?;
     let mut tx = db.begin_write().await?;
-    // A unit outside the scope is as unknown as one that does not exist.
-    let (lo, hi) = scope.path_bounds();
-    let org_path: Option<String> = sqlx::query_scalar(
-        "SELECT org_path FROM org_units WHERE code = $1 AND org_path >= $2 AND org_path < $3",
-    )
-    .bind(code.as_str())
-    .bind(lo)
-    .bind(hi)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let org_path = org_path.ok_or(FieldError::new("org", "org_unknown"))?;
+    let org_path = unit_in(&mut tx, scope, code.as_str()).await?;
     let now = now_ms();
     let display_name = if display_name.trim().is_empty() {
         username
@@ -257,17 +247,13 @@ pub async fn reset_password(
         PasswordKind::Temporary,
     )
     .await?;
-    let org_path = home_path(&mut tx, id).await?;
-    audit::append(
+    append_user_event(
         &mut tx,
         actor,
-        Change {
-            action: "user.reset_password",
-            org_path: &org_path,
-            entity: format!("user:{id}"),
-            before: None,
-            after: Some(json!({"username": username})),
-        },
+        id,
+        "user.reset_password",
+        None,
+        Some(json!({"username": username})),
     )
     .await?;
     tx.commit().await?;
@@ -311,6 +297,45 @@ async fn set_password(
         .execute(&mut *tx)
         .await?;
     Ok(())
+}
+
+/// Appends an event about a user's account to the trail, filed under the user's home unit
+/// (see [`home_path`]), so the auditors over it see it.
+async fn append_user_event(
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    user_id: i64,
+    action: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<()> {
+    let org_path = home_path(&mut *tx, user_id).await?;
+    let entity = format!("user:{user_id}");
+    let change = Change {
+        action,
+        org_path: &org_path,
+        entity,
+        before,
+        after,
+    };
+    audit::append(tx, actor, change).await?;
+    Ok(())
+}
+
+/// The path of an active unit inside `scope`, or the form's "no such unit": a unit outside the
+/// scope is as unknown as one that does not exist.
+async fn unit_in(conn: &mut sqlx::AnyConnection, scope: &Scope, code: &str) -> Result<String> {
+    let (lo, hi) = scope.path_bounds();
+    let path: Option<String> = sqlx::query_scalar(
+        "SELECT org_path FROM org_units WHERE code = $1 AND active = 1 \
+         AND org_path >= $2 AND org_path < $3",
+    )
+    .bind(code.trim())
+    .bind(lo)
+    .bind(hi)
+    .fetch_optional(conn)
+    .await?;
+    path.ok_or_else(|| FieldError::new("org", "org_unknown").into())
 }
 
 /// The unit a user's own events (sign-in, password, lock) are filed under in the audit trail:
@@ -431,21 +456,17 @@ pub async fn check_login(
     if let Some(id) = id {
         // A failure at a real account is a write like any other: it goes into the trail.
         let mut tx = db.begin_write().await?;
-        let org_path = home_path(&mut tx, id).await?;
-        audit::append(
+        append_user_event(
             &mut tx,
             &Actor::user(id, username),
-            Change {
-                action: if locked.is_some() {
-                    "user.locked"
-                } else {
-                    "user.login_failed"
-                },
-                org_path: &org_path,
-                entity: format!("user:{id}"),
-                before: None,
-                after: Some(json!({"locked_until_ms": locked.map(|l| l.0)})),
+            id,
+            if locked.is_some() {
+                "user.locked"
+            } else {
+                "user.login_failed"
             },
+            None,
+            Some(json!({"locked_until_ms": locked.map(|l| l.0)})),
         )
         .await?;
         tx.commit().await?;
@@ -535,20 +556,16 @@ pub async fn start_session(
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
-    let org_path = home_path(&mut tx, user.id).await?;
-    audit::append(
+    append_user_event(
         &mut tx,
         &Actor::user(user.id, &user.username),
-        Change {
-            action: match kind {
-                SessionKind::Web => "session.login",
-                SessionKind::Api => "session.api_token",
-            },
-            org_path: &org_path,
-            entity: format!("user:{}", user.id),
-            before: None,
-            after: None,
+        user.id,
+        match kind {
+            SessionKind::Web => "session.login",
+            SessionKind::Api => "session.api_token",
         },
+        None,
+        None,
     )
     .await?;
     tx.commit().await?;
@@ -622,21 +639,17 @@ pub async fn end_session(db: &Db, token: &str) -> Result<bool> {
         .bind(user_id)
         .fetch_one(&mut *tx)
         .await?;
-    let org_path = home_path(&mut tx, user_id).await?;
-    audit::append(
+    append_user_event(
         &mut tx,
         &Actor::user(user_id, &username),
-        Change {
-            action: if kind == "api" {
-                "session.revoke_token"
-            } else {
-                "session.logout"
-            },
-            org_path: &org_path,
-            entity: format!("user:{user_id}"),
-            before: None,
-            after: None,
+        user_id,
+        if kind == "api" {
+            "session.revoke_token"
+        } else {
+            "session.logout"
         },
+        None,
+        None,
     )
     .await?;
     tx.commit().await?;

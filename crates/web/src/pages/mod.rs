@@ -146,6 +146,26 @@ impl FieldErrors {
         }
     }
 
+    /// Puts a store refusal of a form (invalid fields, a value already taken) beside the
+    /// fields; any other failure is the page's error.
+    pub fn add_refusal(&mut self, refused: store::StoreError, lang: Lang) -> Result<(), AppError> {
+        match refused {
+            store::StoreError::Invalid(errs) => self.add(errs, lang),
+            store::StoreError::Conflict(field) => self.insert(field, lang.conflict(field)),
+            other => return Err(other.into()),
+        }
+        Ok(())
+    }
+
+    /// How a page with these problems answers: 200, or 422 when the form is to be fixed.
+    pub fn status(&self) -> StatusCode {
+        if self.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
+
     /// The message for `field`, or "" when it is right.
     pub fn get(&self, field: &str) -> &str {
         self.0.get(field).map_or("", String::as_str)

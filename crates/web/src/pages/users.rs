@@ -10,27 +10,15 @@ use crate::error::AppError;
 use crate::i18n::Lang;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::Role;
 use serde::Deserialize;
-use store::StoreError;
 use store::org_units::OrgUnit;
 use store::users::admin::{self, NewGrant, NewPassword, NewPerson, People, Person};
 
 /// The roles an admin hands out, in the order a form offers them.
 fn role_options(lang: Lang) -> Vec<(&'static str, String)> {
     Role::ALL.iter().map(|r| (r.key(), lang.label(r))).collect()
-}
-
-/// Puts a store refusal beside the form's fields; anything else is the page's error.
-fn refusal(errors: &mut FieldErrors, e: StoreError, lang: Lang) -> Result<(), AppError> {
-    match e {
-        StoreError::Invalid(errs) => errors.add(errs, lang),
-        StoreError::Conflict(field) => errors.insert(field, lang.conflict(field)),
-        other => return Err(other.into()),
-    }
-    Ok(())
 }
 
 #[derive(Default)]
@@ -88,11 +76,7 @@ async fn list_page(
 ) -> Result<Response, AppError> {
     let found = admin::people(&state.db, unit.scope(), &search, page).await?;
     let pages = (found.total + admin::PAGE_SIZE - 1) / admin::PAGE_SIZE;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     Ok(render_as(
         &ListPage {
             layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/users", unit.unit().code)),
@@ -173,7 +157,7 @@ pub async fn create(
                 return person_page(&state, &viewer, &unit, id, shown, FieldErrors::default())
                     .await;
             }
-            Err(e) => refusal(&mut errors, e, lang)?,
+            Err(e) => errors.add_refusal(e, lang)?,
         }
     }
     list_page(&state, &viewer, &unit, String::new(), 0, submitted, errors).await
@@ -229,11 +213,7 @@ async fn person_page(
         Shown::Password(p) => (Some(p), None),
         Shown::Done(action) => (None, lang.t_opt(&format!("users.done.{action}"))),
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     Ok(render_as(
         &PersonPage {
             layout: Layout::new(
@@ -309,7 +289,7 @@ pub async fn give_grant(
             .await;
             match given {
                 Ok(_) => return Ok(done(&unit, id, "grant")),
-                Err(e) => refusal(&mut errors, e, lang)?,
+                Err(e) => errors.add_refusal(e, lang)?,
             }
         }
     }
@@ -329,7 +309,7 @@ pub async fn take_grant(
         // Only one's own grant is refused: shown on one's own page.
         Err(e) => {
             let mut errors = FieldErrors::default();
-            refusal(&mut errors, e, lang)?;
+            errors.add_refusal(e, lang)?;
             let own = unit.user().id;
             person_page(&state, &viewer, &unit, own, Shown::Nothing, errors).await
         }
@@ -359,7 +339,7 @@ pub async fn set_active(
                 Ok(()) => {
                     return Ok(done(&unit, id, if active { "active" } else { "inactive" }));
                 }
-                Err(e) => refusal(&mut errors, e, lang)?,
+                Err(e) => errors.add_refusal(e, lang)?,
             }
         }
     }
@@ -381,7 +361,7 @@ pub async fn reset_password(
         }
         Err(e) => {
             let mut errors = FieldErrors::default();
-            refusal(&mut errors, e, lang)?;
+            errors.add_refusal(e, lang)?;
             person_page(&state, &viewer, &unit, id, Shown::Nothing, errors).await
         }
     }
@@ -397,11 +377,7 @@ struct PasswordPage {
 }
 
 fn password_page(viewer: &Viewer, changed: bool, errors: FieldErrors) -> Response {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     render_as(
         &PasswordPage {
             layout: Layout::new(&viewer.ctx, super::PASSWORD_PATH),
@@ -450,7 +426,7 @@ pub async fn change_password(
                     Redirect::to(&format!("{}?changed=1", super::PASSWORD_PATH)).into_response()
                 );
             }
-            Err(e) => refusal(&mut errors, e, lang)?,
+            Err(e) => errors.add_refusal(e, lang)?,
         }
     }
     Ok(password_page(&viewer, false, errors))
