@@ -1,6 +1,8 @@
 //! `shanwang bench import`: national-size division import into a fresh SQLite database, and the
 //! city coverage page's server time on the Luoyang tree. Prints figures; asserts nothing.
 
+use crate::CliError;
+use crate::error::harness;
 use domain::access::System;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -74,10 +76,10 @@ fn generate(dir: &std::path::Path, villages: usize) -> std::io::Result<[usize; 5
     Ok(counts)
 }
 
-pub async fn import(villages: usize, page_runs: usize) -> Result<(), String> {
+pub async fn import(villages: usize, page_runs: usize) -> Result<(), CliError> {
     let dir = std::env::temp_dir().join(format!("shanwang-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let counts = generate(&dir, villages).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&dir).map_err(harness)?;
+    let counts = generate(&dir, villages).map_err(harness)?;
     let total: usize = counts.iter().sum();
     println!(
         "generated: {} provinces, {} cities, {} counties, {} townships, {} villages ({total} rows)",
@@ -94,16 +96,13 @@ pub async fn import(villages: usize, page_runs: usize) -> Result<(), String> {
         "villages.csv",
     ] {
         rows.extend(
-            xfer::read_divisions(&dir.join(f))
-                .map_err(|e| e.to_string())?
+            xfer::read_divisions(&dir.join(f))?
                 .into_iter()
                 .map(crate::to_input),
         );
     }
     let read = t.elapsed();
-    let db = Db::connect(&store::sqlite_url_in(&dir.join("db")).map_err(|e| e.to_string())?)
-        .await
-        .map_err(|e| e.to_string())?;
+    let db = Db::connect(&store::sqlite_url_in(&dir.join("db")).map_err(harness)?).await?;
     let t = Instant::now();
     store::org_units::import_divisions(
         &db,
@@ -112,8 +111,7 @@ pub async fn import(villages: usize, page_runs: usize) -> Result<(), String> {
         rows,
         &|_, _| {},
     )
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     let write = t.elapsed();
     let whole = read + write;
     println!(
@@ -139,18 +137,16 @@ pub async fn import(villages: usize, page_runs: usize) -> Result<(), String> {
 
 /// Server time of the city's coverage page and unit page on the Luoyang demo tree, through the
 /// whole router (session lookup, queries, template), without the network.
-async fn coverage_page(runs: usize) -> Result<(), String> {
+async fn coverage_page(runs: usize) -> Result<(), CliError> {
     use tower::ServiceExt;
     let dir = std::env::temp_dir().join(format!("shanwang-bench-page-{}", std::process::id()));
     let db = bench_db(&dir).await?;
     crate::demo::seed(&db).await?;
     let user = store::users::find(&db, "city.admin")
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("demo user missing")?;
-    let (token, _) = store::users::start_session(&db, &user, store::users::SessionKind::Web, None)
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?
+        .ok_or_else(|| CliError::Harness("demo user missing".into()))?;
+    let (token, _) =
+        store::users::start_session(&db, &user, store::users::SessionKind::Web, None).await?;
     let app = web::router(web::AppState::new(db.clone()));
     for path in ["/orgs/4103/coverage", "/orgs/4103"] {
         let mut times = Vec::with_capacity(runs);
@@ -158,16 +154,16 @@ async fn coverage_page(runs: usize) -> Result<(), String> {
             let req = axum::http::Request::get(path)
                 .header("cookie", format!("sw_session={token}"))
                 .body(axum::body::Body::empty())
-                .map_err(|e| e.to_string())?;
+                .map_err(harness)?;
             let t = Instant::now();
-            let resp = app.clone().oneshot(req).await.map_err(|e| e.to_string())?;
+            let resp = app.clone().oneshot(req).await.map_err(harness)?;
             let status = resp.status();
             let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(harness)?;
             times.push(t.elapsed());
             if !status.is_success() {
-                return Err(format!("{path} answered {status}"));
+                return Err(CliError::Harness(format!("{path} answered {status}")));
             }
             if times.len() == 1 {
                 println!("{path}: {} bytes of HTML", body.len());
@@ -186,14 +182,12 @@ async fn coverage_page(runs: usize) -> Result<(), String> {
 }
 
 /// A throwaway database for a bench run, with a throwaway data key (the demo seals ID numbers).
-async fn bench_db(dir: &std::path::Path) -> Result<Db, String> {
-    let key = store::secrets::DataKey::from_hex(&store::secrets::DataKey::generate_hex())?;
-    Ok(
-        Db::connect(&store::sqlite_url_in(dir).map_err(|e| e.to_string())?)
-            .await
-            .map_err(|e| e.to_string())?
-            .with_data_key(key),
-    )
+async fn bench_db(dir: &std::path::Path) -> Result<Db, CliError> {
+    let key = store::secrets::DataKey::from_hex(&store::secrets::DataKey::generate_hex())
+        .map_err(CliError::Refused)?;
+    Ok(Db::connect(&store::sqlite_url_in(dir).map_err(harness)?)
+        .await?
+        .with_data_key(key))
 }
 
 /// A small deterministic generator, so every run books the same gifts.
@@ -234,7 +228,7 @@ struct Ranges {
     matches: (i64, i64),
 }
 
-async fn max_ids(db: &Db) -> Result<[i64; 5], String> {
+async fn max_ids(db: &Db) -> Result<[i64; 5], CliError> {
     let mut out = [0; 5];
     for (i, t) in [
         "donors",
@@ -250,8 +244,7 @@ async fn max_ids(db: &Db) -> Result<[i64; 5], String> {
             "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM {t}"
         )))
         .fetch_one(db.pool())
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     }
     Ok(out)
 }
@@ -260,24 +253,21 @@ async fn max_ids(db: &Db) -> Result<[i64; 5], String> {
 /// village, general funds at city and counties, the city's 1:1 special fund), recorded in
 /// batches with their matches; then the same rows inserted bare into a copy of the database
 /// taken before, in transactions of the same size; then the public pages and `ledger verify`.
-pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(), String> {
+pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(), CliError> {
     use domain::ledger::{FundKind, TxDraft};
     use domain::money::Fen;
     use store::donations::{Channel, NewDonation};
-    let e = |e: store::StoreError| e.to_string();
     let dir = std::env::temp_dir().join(format!("shanwang-bench-gifts-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let db = bench_db(&dir.join("a")).await?;
     let t = Instant::now();
     crate::demo::seed(&db).await?;
     let (all, cli) = (System::operator("bench").scope(), Actor::cli("bench"));
-    let city = domain::org::DivisionCode::parse("4103").map_err(|e| e.to_string())?;
+    let city = domain::org::DivisionCode::parse("4103").map_err(harness)?;
     let luoyang = all
         .narrowed_to(&city.path())
-        .ok_or("no Luoyang in the demo tree")?;
-    let villages = store::org_units::codes_at(&db, &luoyang, domain::org::Level::Village)
-        .await
-        .map_err(e)?;
+        .ok_or_else(|| CliError::Harness("no Luoyang in the demo tree".into()))?;
+    let villages = store::org_units::codes_at(&db, &luoyang, domain::org::Level::Village).await?;
     let mut funds = Vec::new();
     for v in &villages {
         let code = format!("V-{v}");
@@ -288,13 +278,11 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
             &domain::ledger::NewFund::parse(&code, "村级幸福家园项目", v, FundKind::Project)
                 .unwrap(),
         )
-        .await
-        .map_err(e)?;
+        .await?;
         funds.push(code);
     }
     let counties: Vec<String> = store::ledger::active_funds(&db, &all)
-        .await
-        .map_err(e)?
+        .await?
         .into_iter()
         .filter(|f| f.kind == FundKind::Unrestricted)
         .map(|f| f.code)
@@ -308,10 +296,9 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
             Fen::new(5_000_000_000),
             "市财政配套资金",
         )
-        .map_err(|e| e.to_string())?,
+        .map_err(harness)?,
     )
-    .await
-    .map_err(e)?;
+    .await?;
     println!(
         "set-up: Luoyang tree, {} village project funds, {} general funds, 1:1 special fund ({:.1} s)",
         funds.len(),
@@ -320,18 +307,14 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
     );
     // Every fund's accounts exist before the copy (gifts would open them as they come), so
     // the bare rows find them.
-    store::ledger::open_gift_accounts(&db, &all)
-        .await
-        .map_err(e)?;
+    store::ledger::open_gift_accounts(&db, &all).await?;
     // The copy the bare inserts go into: the same database as it was before any gift.
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(db.pool())
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     let bare_dir = dir.join("b");
-    std::fs::create_dir_all(&bare_dir).map_err(|e| e.to_string())?;
-    std::fs::copy(dir.join("a/shanwang.db"), bare_dir.join("shanwang.db"))
-        .map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&bare_dir).map_err(harness)?;
+    std::fs::copy(dir.join("a/shanwang.db"), bare_dir.join("shanwang.db")).map_err(harness)?;
 
     // A year of gifts: 200,000 people giving again and again, some enterprises, some anonymous.
     let year_start = 1_735_660_800_000i64; // 2025-01-01 00:00 China time
@@ -383,9 +366,7 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
         }
         let before = max_ids(&db).await?;
         let t = Instant::now();
-        let booked = store::donations::record_batch(&db, &cli, &all, &gifts)
-            .await
-            .map_err(e)?;
+        let booked = store::donations::record_batch(&db, &cli, &all, &gifts).await?;
         recorded += t.elapsed();
         let after = max_ids(&db).await?;
         matched += booked.iter().map(|d| d.matched.fen()).sum::<i64>();
@@ -413,9 +394,7 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
     );
 
     // The same rows, bare: read from the booked database (not timed), inserted as they are.
-    let bare = Db::connect(&store::sqlite_url_in(&bare_dir).map_err(|e| e.to_string())?)
-        .await
-        .map_err(e)?;
+    let bare = Db::connect(&store::sqlite_url_in(&bare_dir).map_err(harness)?).await?;
     // The columns the batch wrote, table by table (postings and matches without their ids,
     // which the database gives them as the batch let it).
     use store::donation_batch::{
@@ -438,13 +417,11 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
             rows_by_table.push(read_rows(&db, table, columns, lo, hi).await?);
         }
         let t = Instant::now();
-        let mut tx = bare.begin_write().await.map_err(e)?;
+        let mut tx = bare.begin_write().await?;
         for ((table, columns, _), rows) in tables.iter().zip(&rows_by_table) {
-            store::bulk::insert(&mut tx, store::Backend::Sqlite, table, columns, rows)
-                .await
-                .map_err(e)?;
+            store::bulk::insert(&mut tx, store::Backend::Sqlite, table, columns, rows).await?;
         }
-        tx.commit().await.map_err(|e| e.to_string())?;
+        tx.commit().await?;
         bare_time += t.elapsed();
     }
     let bare_rate = postings as f64 / bare_time.as_secs_f64();
@@ -463,8 +440,7 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
          GROUP BY f.code ORDER BY COUNT(*) DESC LIMIT 1",
     )
     .fetch_one(db.pool())
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     let app = web::router(web::AppState::new(db.clone()));
     for path in [
         format!("/public/funds/{busiest}"),
@@ -475,16 +451,16 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
         for _ in 0..page_runs.max(1) {
             let req = axum::http::Request::get(&path)
                 .body(axum::body::Body::empty())
-                .map_err(|e| e.to_string())?;
+                .map_err(harness)?;
             let t = Instant::now();
-            let resp = app.clone().oneshot(req).await.map_err(|e| e.to_string())?;
+            let resp = app.clone().oneshot(req).await.map_err(harness)?;
             let status = resp.status();
             axum::body::to_bytes(resp.into_body(), usize::MAX)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(harness)?;
             times.push(t.elapsed());
             if !status.is_success() {
-                return Err(format!("{path} answered {status}"));
+                return Err(CliError::Harness(format!("{path} answered {status}")));
             }
         }
         println!(
@@ -495,9 +471,7 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
         );
     }
     let t = Instant::now();
-    let verdict = store::ledger::verify(&db, &System::operator("bench"))
-        .await
-        .map_err(e)?;
+    let verdict = store::ledger::verify(&db, &System::operator("bench")).await?;
     println!(
         "ledger verify: {:.2} s ({verdict:?})",
         t.elapsed().as_secs_f64()
@@ -514,7 +488,7 @@ async fn read_rows(
     columns: &[&str],
     lo: i64,
     hi: i64,
-) -> Result<Vec<Vec<store::bulk::Cell>>, String> {
+) -> Result<Vec<Vec<store::bulk::Cell>>, CliError> {
     use sqlx::{Column, Row, TypeInfo, ValueRef};
     use store::bulk::Cell;
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -524,13 +498,12 @@ async fn read_rows(
     .bind(lo)
     .bind(hi)
     .fetch_all(db.pool())
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let mut cells = Vec::with_capacity(columns.len());
         for (i, c) in r.columns().iter().enumerate() {
-            let raw = r.try_get_raw(i).map_err(|e| e.to_string())?;
+            let raw = r.try_get_raw(i)?;
             let cell = if raw.is_null() {
                 if c.type_info().name().contains("INT") {
                     Cell::Null
@@ -540,7 +513,7 @@ async fn read_rows(
             } else if let Ok(v) = r.try_get::<i64, _>(i) {
                 Cell::Int(v)
             } else {
-                Cell::Text(r.try_get::<String, _>(i).map_err(|e| e.to_string())?)
+                Cell::Text(r.try_get::<String, _>(i)?)
             };
             cells.push(cell);
         }
@@ -558,7 +531,7 @@ pub async fn ingest(
     batch: usize,
     clients: usize,
     postgres: Option<String>,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     let mut targets = vec![("SQLite", None)];
     match postgres {
         Some(url) => targets.push(("PostgreSQL", Some(url))),
@@ -578,36 +551,32 @@ async fn ingest_on(
     batch: usize,
     clients: usize,
     postgres: Option<&str>,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     use std::process::{Command, Stdio};
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe().map_err(harness)?;
     let dir = std::env::temp_dir().join(format!("shanwang-bench-ingest-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&dir).map_err(harness)?;
     let url = match postgres {
-        None => store::sqlite_url_in(&dir.join("db")).map_err(|e| e.to_string())?,
+        None => store::sqlite_url_in(&dir.join("db")).map_err(harness)?,
         Some(server) => {
             // A fresh database next to the one named, dropped afterwards.
             sqlx::any::install_default_drivers();
             let name = format!("sw_bench_{}", std::process::id());
-            let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(server)
-                .await
-                .map_err(|e| e.to_string())?;
+            let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(server).await?;
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DROP DATABASE IF EXISTS {name}"
             )))
             .execute(&mut admin)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(&mut admin)
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(server);
             format!("{base}/{name}")
         }
     };
-    let run = |args: &[&str]| -> Result<String, String> {
+    let run = |args: &[&str]| -> Result<String, CliError> {
         let out = Command::new(&exe)
             .args(args)
             .arg("--data-dir")
@@ -615,9 +584,11 @@ async fn ingest_on(
             .env("SHANWANG_DATABASE_URL", &url)
             .env("SHANWANG_LOG", "warn")
             .output()
-            .map_err(|e| e.to_string())?;
+            .map_err(harness)?;
         if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+            return Err(CliError::Harness(
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            ));
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     };
@@ -641,12 +612,17 @@ async fn ingest_on(
         "2099-12-31",
         "--json",
     ])?;
-    let j: serde_json::Value = serde_json::from_str(created.trim()).map_err(|e| e.to_string())?;
-    let merchant_id = j["merchant_id"].as_i64().ok_or("merchant id")?;
-    let secret = j["secret"].as_str().ok_or("secret")?.to_string();
+    let j: serde_json::Value = serde_json::from_str(created.trim()).map_err(harness)?;
+    let merchant_id = j["merchant_id"]
+        .as_i64()
+        .ok_or_else(|| CliError::Harness("merchant id".into()))?;
+    let secret = j["secret"]
+        .as_str()
+        .ok_or_else(|| CliError::Harness("secret".into()))?
+        .to_string();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
-        .map_err(|e| e.to_string())?
+        .map_err(harness)?
         .port();
     let mut server = Command::new(&exe)
         .args([
@@ -661,7 +637,7 @@ async fn ingest_on(
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| e.to_string())?;
+        .map_err(harness)?;
     let pid = server.id();
     let mut up = false;
     for _ in 0..400 {
@@ -677,7 +653,7 @@ async fn ingest_on(
     if !up {
         let _ = server.kill();
         let _ = server.wait();
-        return Err("server did not start".into());
+        return Err(CliError::Harness("server did not start".into()));
     }
     let rss_after_start = rss_kb(pid);
 
@@ -719,7 +695,7 @@ async fn ingest_on(
             let mut accepted = 0i64;
             let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(harness)?;
             loop {
                 let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(body) = batches.get(b) else { break };
@@ -733,22 +709,21 @@ async fn ingest_on(
                     body,
                 )
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(harness)?;
                 latencies.push(t.elapsed());
                 if status != 200 {
-                    return Err(format!("batch {b}: {status} {text}"));
+                    return Err(CliError::Harness(format!("batch {b}: {status} {text}")));
                 }
-                let j: serde_json::Value =
-                    serde_json::from_str(&text).map_err(|e| e.to_string())?;
+                let j: serde_json::Value = serde_json::from_str(&text).map_err(harness)?;
                 accepted += j["accepted"].as_i64().unwrap_or(0);
             }
-            Ok::<_, String>((latencies, accepted))
+            Ok::<_, CliError>((latencies, accepted))
         }));
     }
     let mut latencies = Vec::new();
     let mut accepted = 0;
     for s in senders {
-        let (l, a) = s.await.map_err(|e| e.to_string())??;
+        let (l, a) = s.await.map_err(harness)??;
         latencies.extend(l);
         accepted += a;
     }
@@ -775,13 +750,11 @@ async fn ingest_on(
     // in transactions of the same size, committed as durably.
     let key = store::secrets::DataKey::from_hex(
         std::fs::read_to_string(dir.join("data.key"))
-            .map_err(|e| e.to_string())?
+            .map_err(harness)?
             .trim(),
-    )?;
-    let db = Db::connect(&url)
-        .await
-        .map_err(|e| e.to_string())?
-        .with_data_key(key);
+    )
+    .map_err(CliError::Refused)?;
+    let db = Db::connect(&url).await?.with_data_key(key);
     let other = store::commerce::create_merchant(
         &db,
         &Actor::cli("bench"),
@@ -800,18 +773,16 @@ async fn ingest_on(
             retention_days: store::commerce::DEFAULT_RETENTION_DAYS,
         },
     )
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     let day = domain::time::china_day(store::now_ms());
     let at_ms = domain::time::parse_rfc3339_ms(&at).unwrap_or(0);
     let mut bare = Duration::ZERO;
     let backend = db.backend();
-    let mut conn = db.pool().acquire().await.map_err(|e| e.to_string())?;
+    let mut conn = db.pool().acquire().await?;
     if backend == store::Backend::Sqlite {
         sqlx::query("PRAGMA synchronous = FULL")
             .execute(&mut *conn)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
     }
     for b in 0..orders.div_ceil(batch) {
         use store::bulk::Cell;
@@ -835,9 +806,7 @@ async fn ingest_on(
         } else {
             "BEGIN"
         };
-        let mut tx = sqlx::Connection::begin_with(&mut *conn, begin)
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, begin).await?;
         store::bulk::insert(
             &mut tx,
             backend,
@@ -845,9 +814,8 @@ async fn ingest_on(
             &store::commerce::ORDER_COLUMNS,
             &rows,
         )
-        .await
-        .map_err(|e| e.to_string())?;
-        tx.commit().await.map_err(|e| e.to_string())?;
+        .await?;
+        tx.commit().await?;
         bare += t.elapsed();
     }
     drop(conn);

@@ -1,7 +1,7 @@
 //! `shanwang demo`: a fresh database with the real Luoyang network, demo staff at every level,
 //! and a realistic share of units set up — so a newcomer sees the product working at once.
 
-use crate::DbArgs;
+use crate::{CliError, DbArgs};
 use domain::access::{Role, System};
 use domain::org::{Level, UnitFacts};
 use std::net::SocketAddr;
@@ -106,51 +106,49 @@ pub const DEMO_USERS: [(&str, &str, Role, &str, &str); 10] = [
 
 /// A fresh demo database: `<data-dir>/demo/` is wiped and rebuilt; a `--database-url` must
 /// point at an empty database.
-pub async fn build(args: &DbArgs) -> Result<Db, String> {
+pub async fn build(args: &DbArgs) -> Result<Db, CliError> {
     let db = match &args.database_url {
-        Some(url) => args.open(url).await.map_err(|e| e.to_string())?,
+        Some(url) => args.open(url).await?,
         None => {
             let dir = args.data_dir.join("demo");
             if dir.exists() {
-                std::fs::remove_dir_all(&dir)
-                    .map_err(|e| format!("无法清理 {}：{e}", dir.display()))?;
+                std::fs::remove_dir_all(&dir).map_err(CliError::io("清理", &dir))?;
             }
-            let url = store::sqlite_url_in(&dir).map_err(|e| e.to_string())?;
-            args.open(&url).await.map_err(|e| e.to_string())?
+            let url = store::sqlite_url_in(&dir).map_err(CliError::io("创建数据目录", &dir))?;
+            args.open(&url).await?
         }
     };
     if has_demo_city(&db).await? {
-        return Err("演示需要一个空数据库：这个数据库里已经有单位了。".into());
+        return Err(CliError::Refused(
+            "演示需要一个空数据库：这个数据库里已经有单位了。".into(),
+        ));
     }
     seed(&db).await?;
     Ok(db)
 }
 
-async fn has_demo_city(db: &Db) -> Result<bool, String> {
+async fn has_demo_city(db: &Db) -> Result<bool, CliError> {
     Ok(
         org_units::get(db, &System::operator("demo").scope(), "4103")
-            .await
-            .map_err(|e| e.to_string())?
+            .await?
             .is_some(),
     )
 }
 
 /// Imports Luoyang, creates the demo staff, fills in a realistic share of "三有" facts.
-pub async fn seed(db: &Db) -> Result<(), String> {
+pub async fn seed(db: &Db) -> Result<(), CliError> {
     let started = std::time::Instant::now();
     let mut rows = Vec::new();
     for (name, bytes) in LUOYANG {
         rows.extend(
-            xfer::read_divisions_bytes(name, bytes)
-                .map_err(|e| e.to_string())?
+            xfer::read_divisions_bytes(name, bytes)?
                 .into_iter()
                 .map(crate::to_input),
         );
     }
     let system = System::operator("demo");
-    let report = org_units::import_divisions(db, &system, &Actor::cli("demo"), rows, &|_, _| {})
-        .await
-        .map_err(|e| e.to_string())?;
+    let report =
+        org_units::import_divisions(db, &system, &Actor::cli("demo"), rows, &|_, _| {}).await?;
     crate::print_report(&report);
     for (username, display, role, org, _) in DEMO_USERS {
         store::users::create(
@@ -165,8 +163,7 @@ pub async fn seed(db: &Db) -> Result<(), String> {
                 org_code: org,
             },
         )
-        .await
-        .map_err(|e| format!("{username}: {e}"))?;
+        .await?;
     }
     let people = demo_people(db).await?;
     println!("{people}");
@@ -186,26 +183,18 @@ pub async fn seed(db: &Db) -> Result<(), String> {
 /// finance officer and a township clerk who also staffs a village workstation; in 新安县 a
 /// township accountant who is finance at the county too (two grants), and a trainee whose
 /// temporary password is still to be changed.
-async fn demo_people(db: &Db) -> Result<String, String> {
+async fn demo_people(db: &Db) -> Result<String, CliError> {
     use store::users::admin::{self, NewGrant, NewPerson};
-    let e = |e: store::StoreError| e.to_string();
     let all = System::operator("demo").scope();
     let actor = Actor::cli("demo");
-    let townships = org_units::codes_at(db, &all, Level::Township)
-        .await
-        .map_err(e)?;
-    let villages = org_units::codes_at(db, &all, Level::Village)
-        .await
-        .map_err(e)?;
+    let townships = org_units::codes_at(db, &all, Level::Township).await?;
+    let villages = org_units::codes_at(db, &all, Level::Village).await?;
     let first_below =
         |codes: &[String], parent: &str| codes.iter().find(|c| c.starts_with(parent)).cloned();
     let mut made = 0;
     let mut grants = 0;
-    for county in org_units::codes_at(db, &all, Level::County)
-        .await
-        .map_err(e)?
-    {
-        let unit = org_units::get(db, &all, &county).await.map_err(e)?;
+    for county in org_units::codes_at(db, &all, Level::County).await? {
+        let unit = org_units::get(db, &all, &county).await?;
         let (Some(unit), Some(township)) = (unit, first_below(&townships, &county)) else {
             continue;
         };
@@ -229,8 +218,7 @@ async fn demo_people(db: &Db) -> Result<String, String> {
                     org_code: org,
                 },
             )
-            .await
-            .map_err(|e| format!("{username}: {e}"))?;
+            .await?;
             made += 1;
             if role == Role::Staff
                 && let Some(village) = first_below(&villages, &township)
@@ -240,15 +228,12 @@ async fn demo_people(db: &Db) -> Result<String, String> {
                     role: Role::Staff,
                     org_code: &village,
                 };
-                admin::give_grant(db, &actor, &all, &grant)
-                    .await
-                    .map_err(e)?;
+                admin::give_grant(db, &actor, &all, &grant).await?;
                 grants += 1;
             } else {
                 // Signed in once, so the users page shows a last sign-in.
                 store::users::start_session(db, &user, store::users::SessionKind::Web, None)
-                    .await
-                    .map_err(e)?;
+                    .await?;
             }
         }
     }
@@ -265,23 +250,20 @@ async fn demo_people(db: &Db) -> Result<String, String> {
             org_code: "410323101",
         },
     )
-    .await
-    .map_err(e)?;
+    .await?;
     let county_finance = NewGrant {
         user_id: accountant.id,
         role: Role::Finance,
         org_code: "410323",
     };
-    admin::give_grant(db, &actor, &all, &county_finance)
-        .await
-        .map_err(e)?;
+    admin::give_grant(db, &actor, &all, &county_finance).await?;
     let trainee = NewPerson {
         username: "xinan.trainee",
         display_name: "新安县慈善会见习",
         role: Role::Staff,
         org_code: "410323",
     };
-    let (_, temporary) = admin::create(db, &actor, &all, &trainee).await.map_err(e)?;
+    let (_, temporary) = admin::create(db, &actor, &all, &trainee).await?;
     Ok(format!(
         "演示人员：各县区另有 {made} 个账号（如 410322.finance、410322.clerk，密码同上；联络员兼管 {grants} 个村工作站），\
          xinan.clerk 同时是石寺镇工作人员和新安县财务；xinan.trainee 的临时密码是 {temporary}（首次登录须修改）。"
@@ -351,13 +333,12 @@ fn demo_facts(unit: &OrgUnit, complete: bool, h: u64) -> UnitFacts {
 
 /// Each county has its own pace (some nearly done, some far behind); townships run a little
 /// ahead of their villages. Returns the number of units set up.
-async fn fill_facts(db: &Db) -> Result<u64, String> {
+async fn fill_facts(db: &Db) -> Result<u64, CliError> {
     let all = System::operator("demo").scope();
     let actor = Actor::cli("demo");
     let city = org_units::get(db, &all, "4103")
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("演示数据缺少洛阳市")?;
+        .await?
+        .ok_or_else(|| CliError::Harness("演示数据缺少洛阳市".into()))?;
     let mut stack = vec![(city, 100u64)];
     // Reading children one unit at a time is fine for a city (3,458 units) and keeps one way
     // of reading the tree.
@@ -375,10 +356,7 @@ async fn fill_facts(db: &Db) -> Result<u64, String> {
         if !leave_for_user && (complete || h.is_multiple_of(3)) {
             updates.push((unit.code.clone(), demo_facts(&unit, complete, h)));
         }
-        for child in org_units::children(db, &all, &unit)
-            .await
-            .map_err(|e| e.to_string())?
-        {
+        for child in org_units::children(db, &all, &unit).await? {
             // A county sets its pace (30–94 % of villages); everything below keeps it.
             let child_pace = if child.unit.level == Level::County {
                 30 + hash(&child.unit.code, 11) % 65
@@ -388,27 +366,24 @@ async fn fill_facts(db: &Db) -> Result<u64, String> {
             stack.push((child.unit, child_pace));
         }
     }
-    let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
+    let mut tx = db.begin_write().await?;
     let mut set_up = 0;
     for (code, facts) in &updates {
         set_up += u64::from(facts.is_set_up());
-        org_units::update_facts_in(&mut tx, &actor, &all, code, facts)
-            .await
-            .map_err(|e| e.to_string())?;
+        org_units::update_facts_in(&mut tx, &actor, &all, code, facts).await?;
     }
-    tx.commit().await.map_err(|e| e.to_string())?;
+    tx.commit().await?;
     Ok(set_up)
 }
 
 /// The demo's money: a city 1:1 matching fund, general funds at the city and every county,
 /// 幸福家园 projects in two villages of every county, a year of gifts (matched where they
 /// qualify) and some payments. Returns a one-line summary.
-async fn seed_money(db: &Db) -> Result<String, String> {
+async fn seed_money(db: &Db) -> Result<String, CliError> {
     use domain::ledger::{FunctionCode, FundKind, TxDraft};
     use domain::matching::MatchingRule;
     use domain::money::Fen;
     use store::donations::{Channel, NewDonation};
-    let e = |e: store::StoreError| e.to_string();
     let all = System::operator("demo").scope();
     let actor = Actor::cli("demo");
     let now = store::now_ms();
@@ -425,8 +400,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         )
         .unwrap(),
     )
-    .await
-    .map_err(e)?;
+    .await?;
     store::ledger::create_fund(
         db,
         &actor,
@@ -439,8 +413,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         )
         .unwrap(),
     )
-    .await
-    .map_err(e)?;
+    .await?;
     // The special fund's own money: a grant at the start of the year.
     store::ledger::record(
         db,
@@ -451,10 +424,9 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             Fen::new(80_000_000),
             "市级财政及爱心企业注资",
         )
-        .map_err(|e| e.to_string())?,
+        .map_err(crate::error::harness)?,
     )
-    .await
-    .map_err(e)?;
+    .await?;
     store::matching::create_rule(
         db,
         &actor,
@@ -471,19 +443,15 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             ends_on: domain::time::china_day(now + 180 * day_ms),
         },
     )
-    .await
-    .map_err(e)?;
+    .await?;
     let city = org_units::get(db, &all, "4103")
-        .await
-        .map_err(e)?
-        .ok_or("no city")?;
+        .await?
+        .ok_or_else(|| CliError::Harness("演示数据缺少洛阳市".into()))?;
     // Receipt numbers: one range for the city federation and one per county association.
-    store::receipts::register_range(db, &actor, &all, "4103", "41030026", 1, 99_999)
-        .await
-        .map_err(e)?;
+    store::receipts::register_range(db, &actor, &all, "4103", "41030026", 1, 99_999).await?;
     let mut general = vec!["LY-GEN".to_string()];
     let mut projects = Vec::new();
-    for county in org_units::children(db, &all, &city).await.map_err(e)? {
+    for county in org_units::children(db, &all, &city).await? {
         let code = format!("{}-GEN", county.unit.code);
         store::ledger::create_fund(
             db,
@@ -497,8 +465,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             )
             .unwrap(),
         )
-        .await
-        .map_err(e)?;
+        .await?;
         general.push(code);
         let receipt_code = format!("{}26", county.unit.code);
         store::receipts::register_range(
@@ -510,17 +477,14 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             1,
             99_999,
         )
-        .await
-        .map_err(e)?;
+        .await?;
         for township in org_units::children(db, &all, &county.unit)
-            .await
-            .map_err(e)?
+            .await?
             .into_iter()
             .take(2)
         {
             let Some(village) = org_units::children(db, &all, &township.unit)
-                .await
-                .map_err(e)?
+                .await?
                 .into_iter()
                 .next()
             else {
@@ -545,8 +509,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
                 )
                 .unwrap(),
             )
-            .await
-            .map_err(e)?;
+            .await?;
             projects.push(code);
         }
     }
@@ -607,14 +570,12 @@ async fn seed_money(db: &Db) -> Result<String, String> {
                 },
             },
         )
-        .await
-        .map_err(e)?;
+        .await?;
         matched = matched.checked_add(d.matched).unwrap_or(matched);
         if let (None, Some(number)) = (&traceable, &d.receipt_number) {
             let r = store::receipts::view(db, &all, number)
-                .await
-                .map_err(e)?
-                .ok_or("demo receipt")?;
+                .await?
+                .ok_or_else(|| CliError::Harness("演示捐赠没有开出收据".into()))?;
             traceable = Some(format!(
                 "/public/trace?receipt={number}（查询码 {}）",
                 r.trace_code
@@ -636,7 +597,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             .chain(b'A'..=b'Z')
             .map(|c| format!("{stem}{}", c as char))
             .find(|c| domain::donor::credit_code("credit_code", c).is_ok())
-            .ok_or("no check character")?;
+            .ok_or_else(|| CliError::Harness("统一社会信用代码算不出校验位".into()))?;
         store::donors::pledge(
             db,
             &actor,
@@ -647,8 +608,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             year,
             Fen::new(50_000_000),
         )
-        .await
-        .map_err(e)?;
+        .await?;
         store::donations::record(
             db,
             &actor,
@@ -669,8 +629,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
                 donor_id_number: String::new(),
             },
         )
-        .await
-        .map_err(e)?;
+        .await?;
     }
     // Groups that give as one: a township's 乡贤理事会 with its members, and the city's
     // alliance of the partner enterprises.
@@ -683,8 +642,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         "石寺镇乡贤理事会",
         "",
     )
-    .await
-    .map_err(e)?;
+    .await?;
     let xinan_project = projects
         .iter()
         .find(|p| p.starts_with("P-410323"))
@@ -721,19 +679,15 @@ async fn seed_money(db: &Db) -> Result<String, String> {
                 donor_id_number: String::new(),
             },
         )
-        .await
-        .map_err(e)?;
+        .await?;
     }
     let member_ids: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM donors WHERE phone IN ('13803790101', '13803790102', '13803790103') ORDER BY id",
     )
     .fetch_all(db.pool())
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     for m in member_ids {
-        store::donors::add_member(db, &actor, &all, "/", council, m)
-            .await
-            .map_err(e)?;
+        store::donors::add_member(db, &actor, &all, "/", council, m).await?;
     }
     let alliance = store::donors::create_group(
         db,
@@ -744,17 +698,13 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         "洛阳市爱心企业联盟",
         "",
     )
-    .await
-    .map_err(e)?;
+    .await?;
     let partners: Vec<i64> =
         sqlx::query_scalar("SELECT id FROM donors WHERE kind = 'enterprise' ORDER BY id LIMIT 3")
             .fetch_all(db.pool())
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
     for m in partners {
-        store::donors::add_member(db, &actor, &all, "/", alliance, m)
-            .await
-            .map_err(e)?;
+        store::donors::add_member(db, &actor, &all, "/", alliance, m).await?;
     }
     // What the public thinks of the projects: a few ratings each.
     let comments = [
@@ -770,7 +720,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         for v in 0..(3 + p % 4) {
             let rating = [5, 4, 5, 3, 5, 4][(p + v) % 6];
             // Each visitor carries a token the server signed, as a browser does.
-            let visitor = store::feedback::new_visitor_token(db).map_err(e)?;
+            let visitor = store::feedback::new_visitor_token(db)?;
             store::feedback::submit(
                 db,
                 &store::feedback::NewRating {
@@ -782,20 +732,15 @@ async fn seed_money(db: &Db) -> Result<String, String> {
                     per_address: store::feedback::DEFAULT_RATINGS_PER_ADDRESS,
                 },
             )
-            .await
-            .map_err(e)?;
+            .await?;
             ratings += 1;
         }
     }
     // Staff let most comments through; the newest wait on the moderation page.
-    let pending = store::feedback::pending(db, &all, "/41/4103/", 1000)
-        .await
-        .map_err(e)?;
+    let pending = store::feedback::pending(db, &all, "/41/4103/", 1000).await?;
     let keep_waiting = 3.min(pending.len());
     for c in &pending[..pending.len() - keep_waiting] {
-        store::feedback::moderate(db, &actor, &all, c.id, true)
-            .await
-            .map_err(e)?;
+        store::feedback::moderate(db, &actor, &all, c.id, true).await?;
     }
     held += keep_waiting;
     // 消费捐: an e-commerce partner giving ¥0.10 per sale for the last three months, settled
@@ -809,10 +754,9 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         let username = username.to_string();
         async move {
             let u = store::users::find(db, &username)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or(format!("demo user {username}"))?;
-            Ok::<Person, String>(u.person())
+                .await?
+                .ok_or_else(|| CliError::Harness(format!("演示用户 {username}")))?;
+            Ok::<Person, CliError>(u.person())
         }
     };
     // Who makes, approves, and approves from the level above: 新安县's own people for its
@@ -820,8 +764,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
     // 新安县 asks for the second approval above ¥30,000 (its admin set that on the payments
     // page); the others keep the default of ¥50,000.
     store::disbursements::set_upper_threshold(db, &actor, &all, "410323", Fen::new(3_000_000))
-        .await
-        .map_err(e)?;
+        .await?;
     let city_team = [
         person("city.finance").await?,
         person("city.admin").await?,
@@ -859,11 +802,10 @@ async fn seed_money(db: &Db) -> Result<String, String> {
                 FunctionCode::Program,
                 purpose,
             )
-            .map_err(|e| format!("{e:?}"))?,
+            .map_err(store::StoreError::Invalid)?,
             &[demo_invoice(i, amount)],
         )
-        .await
-        .map_err(e)?;
+        .await?;
         let steps: &[(Action, &Person)] = match i % 6 {
             0 => &[(Action::Approve, approver), (Action::Pay, approver)],
             1 => &[],
@@ -898,14 +840,11 @@ async fn seed_money(db: &Db) -> Result<String, String> {
             FunctionCode::Program,
             "河洛慈善光明行白内障手术费用",
         )
-        .map_err(|e| format!("{e:?}"))?,
+        .map_err(store::StoreError::Invalid)?,
         &[demo_invoice(99, Fen::new(8_000_000))],
     )
-    .await
-    .map_err(e)?;
-    disbursements::act(db, approver, &all, id, Action::Approve, "")
-        .await
-        .map_err(e)?;
+    .await?;
+    disbursements::act(db, approver, &all, id, Action::Approve, "").await?;
     disbursements::act(
         db,
         upper,
@@ -914,8 +853,7 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         Action::ApproveUpper,
         "市本级大额支出，出纳复核",
     )
-    .await
-    .map_err(e)?;
+    .await?;
     // A fund whose campaign is over: closed, its history kept.
     store::ledger::create_fund(
         db,
@@ -929,11 +867,8 @@ async fn seed_money(db: &Db) -> Result<String, String> {
         )
         .unwrap(),
     )
-    .await
-    .map_err(e)?;
-    store::ledger::set_fund_open(db, &actor, &all, "LY-WINTER-2025", false)
-        .await
-        .map_err(e)?;
+    .await?;
+    store::ledger::set_fund_open(db, &actor, &all, "LY-WINTER-2025", false).await?;
     let suspected = demo_statements(db, &actor, &all, now).await?;
     Ok(format!(
         "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}，{paid} 笔支出（附发票）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{merchant_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对。\n捐赠人自查示例：{}",
@@ -1006,9 +941,8 @@ fn demo_invoice(i: usize, amount: domain::money::Fen) -> store::disbursements::E
 /// The demo's e-commerce partner: an agreement from 95 days ago, a few hundred to a few
 /// thousand orders a day (more at weekends, a peak on a shopping festival), some refunds, every
 /// finished day settled.
-async fn demo_merchant(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize), String> {
+async fn demo_merchant(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize), CliError> {
     use domain::commerce::Item;
-    let e = |e: store::StoreError| e.to_string();
     let day_ms = 86_400_000i64;
     let created = store::commerce::create_merchant(
         db,
@@ -1028,8 +962,7 @@ async fn demo_merchant(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize
             retention_days: store::commerce::DEFAULT_RETENTION_DAYS,
         },
     )
-    .await
-    .map_err(e)?;
+    .await?;
     let ingest = store::commerce::Ingestor::start(db.clone());
     let mut orders = 0;
     for back in (0..90i64).rev() {
@@ -1083,18 +1016,13 @@ async fn demo_merchant(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize
                 items,
                 verified_with: None,
             })
-            .await
-            .map_err(e)?;
+            .await?;
     }
-    let settled = store::commerce::settle_all(db, &System::operator("settlement"))
-        .await
-        .map_err(e)?;
+    let settled = store::commerce::settle_all(db, &System::operator("settlement")).await?;
     let all = System::operator("demo").scope();
     // What the merchant remitted: each settled day the next day, except the latest (not yet
     // paid) and the festival day, paid ¥1.20 short — the difference finance resolves.
-    let settlements = store::commerce::settlements(db, &all, created.merchant_id, 1000)
-        .await
-        .map_err(e)?;
+    let settlements = store::commerce::settlements(db, &all, created.merchant_id, 1000).await?;
     let festival = domain::time::china_day(now - 19 * day_ms);
     let lines: Vec<store::commerce::RemittanceLine> = settlements
         .iter()
@@ -1124,8 +1052,7 @@ async fn demo_merchant(db: &Db, actor: &Actor, now: i64) -> Result<(usize, usize
         "demo-remittances",
         &lines,
     )
-    .await
-    .map_err(e)?;
+    .await?;
     Ok((orders, settled))
 }
 
@@ -1138,10 +1065,9 @@ async fn demo_statements(
     actor: &Actor,
     all: &domain::access::Scope,
     now: i64,
-) -> Result<usize, String> {
+) -> Result<usize, CliError> {
     use domain::money::Fen;
     use store::statements::StatementLine;
-    let e = |e: store::StoreError| e.to_string();
     let day = |back: i64| domain::time::china_day(now - back * 86_400_000);
     let line = |row: usize, back: i64, payer: &str, fen: i64, reference: &str| StatementLine {
         row,
@@ -1161,11 +1087,8 @@ async fn demo_statements(
         line(3, 10, "张某某", 20_000, "捐款"),
         line(4, 3, "王德福", 80_000, "13803790103 修路捐款"),
     ];
-    store::statements::import(db, actor, all, "410323-GEN", "demo-statement-1", &first)
-        .await
-        .map_err(e)?;
+    store::statements::import(db, actor, all, "410323-GEN", "demo-statement-1", &first).await?;
     let r = store::statements::import(db, actor, all, "410323-GEN", "demo-statement-2", &second)
-        .await
-        .map_err(e)?;
+        .await?;
     Ok(r.suspected.len())
 }

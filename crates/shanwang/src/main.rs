@@ -47,11 +47,8 @@ impl DbArgs {
     fn url(&self) -> Result<String, CliError> {
         match &self.database_url {
             Some(u) => Ok(u.clone()),
-            None => store::sqlite_url_in(&self.data_dir).map_err(|source| CliError::Io {
-                action: "创建数据目录",
-                path: self.data_dir.clone(),
-                source,
-            }),
+            None => store::sqlite_url_in(&self.data_dir)
+                .map_err(CliError::io("创建数据目录", &self.data_dir)),
         }
     }
 
@@ -75,14 +72,7 @@ impl DbArgs {
             return store::secrets::DataKey::from_hex(&hex_key).map_err(CliError::Refused);
         }
         let file = self.data_dir.join("data.key");
-        let io = |action: &'static str, path: &std::path::Path| {
-            let path = path.to_path_buf();
-            move |source| CliError::Io {
-                action,
-                path,
-                source,
-            }
-        };
+        let io = CliError::io;
         if !file.exists() {
             store::private_dir(&self.data_dir).map_err(io("创建数据目录", &self.data_dir))?;
             let mut options = std::fs::OpenOptions::new();
@@ -106,11 +96,7 @@ fn refuse_if_shared(file: &std::path::Path) -> Result<(), CliError> {
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(file)
-            .map_err(|source| CliError::Io {
-                action: "读取数据密钥",
-                path: file.to_path_buf(),
-                source,
-            })?
+            .map_err(CliError::io("读取数据密钥", file))?
             .permissions()
             .mode();
         if mode & 0o077 != 0 {
@@ -415,18 +401,14 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             serve: args,
             no_serve,
         } => {
-            let db = demo::build(&cli.db).await.map_err(CliError::Failed)?;
+            let db = demo::build(&cli.db).await?;
             demo::print_logins(args.listen);
             if !no_serve {
                 serve(db, &args).await?;
             }
         }
-        Command::Backup { file } => backup::backup(&cli.db, &file)
-            .await
-            .map_err(CliError::Failed)?,
-        Command::Restore { file, force } => backup::restore(&cli.db, &file, force)
-            .await
-            .map_err(CliError::Failed)?,
+        Command::Backup { file } => backup::backup(&cli.db, &file).await?,
+        Command::Restore { file, force } => backup::restore(&cli.db, &file, force).await?,
         Command::Migrate => {
             cli.db.connect().await?;
             println!("数据库已是最新结构。");
@@ -508,25 +490,20 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 clients,
                 postgres,
             )
-            .await
-            .map_err(CliError::Failed)?;
+            .await?;
         }
         Command::Bench(BenchCommand::Donations {
             count,
             batch,
             page_runs,
         }) => {
-            bench::donations(count, batch.max(1), page_runs)
-                .await
-                .map_err(CliError::Failed)?;
+            bench::donations(count, batch.max(1), page_runs).await?;
         }
         Command::Bench(BenchCommand::Import {
             villages,
             page_runs,
         }) => {
-            bench::import(villages, page_runs)
-                .await
-                .map_err(CliError::Failed)?;
+            bench::import(villages, page_runs).await?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -578,7 +555,7 @@ async fn serve(db: Db, args: &ServeArgs) -> Result<(), CliError> {
 pub async fn import_divisions(db: &Db, files: &[PathBuf]) -> Result<(), CliError> {
     let mut rows = Vec::new();
     for f in files {
-        let read = xfer::read_divisions(f).map_err(|e| CliError::File(Box::new(e)))?;
+        let read = xfer::read_divisions(f)?;
         println!("已读取 {}：{} 行", f.display(), read.len());
         rows.extend(read.into_iter().map(to_input));
     }
@@ -681,13 +658,8 @@ async fn import_statement(db: &Db, file: &std::path::Path, fund: &str) -> Result
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let bytes = std::fs::read(file).map_err(|source| CliError::Io {
-        action: "读取文件",
-        path: file.to_path_buf(),
-        source,
-    })?;
-    let statement = xfer::statement::read_statement_bytes(&name, &bytes)
-        .map_err(|e| CliError::File(Box::new(e)))?;
+    let bytes = std::fs::read(file).map_err(CliError::io("读取文件", file))?;
+    let statement = xfer::statement::read_statement_bytes(&name, &bytes)?;
     // The same key the page uses, so a file imported on either is not booked twice.
     let digest = store::statements::file_key(&bytes);
     let report = store::statements::import(

@@ -57,11 +57,11 @@ pub enum StoreError {
     InvalidRow { row: usize, errors: Vec<FieldError> },
     #[error("{0}")]
     Import(String),
-    /// ID numbers cannot be stored or read: the installation has no data key configured.
     /// A sum of amounts beyond what an `i64` of fen holds: stored figures that cannot be
     /// right, never wrapped.
     #[error("amount overflow")]
     Overflow,
+    /// ID numbers cannot be stored or read: the installation has no data key configured.
     #[error("no data key configured (SHANWANG_DATA_KEY or <data-dir>/data.key)")]
     NoDataKey,
 }
@@ -194,7 +194,6 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Maps a unique-constraint violation to [`StoreError::Conflict`] naming the field.
 /// A closed set's value read from a column (a channel, an expense function…): a stored key that
 /// `parse` does not know is a decode error, never quietly some default.
 pub(crate) fn closed_set<T, I>(
@@ -215,6 +214,7 @@ where
     })
 }
 
+/// Maps a unique-constraint violation to [`StoreError::Conflict`] naming the field.
 pub(crate) fn conflict_as(field: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     move |e| match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(field),
