@@ -66,7 +66,9 @@ pub struct DonationJson {
 #[utoipa::path(
     post, path = "/api/v1/donations", tag = "donations",
     request_body = DonationRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key, up to 100 characters")),
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Retry-safe key: 1 to 100 visible ASCII characters, no spaces",
+        min_length = 1, max_length = 100, pattern = "^[!-~]{1,100}$")),
     security(("bearer" = [])),
     responses(
         (status = 201, body = DonationJson),
@@ -92,7 +94,9 @@ pub async fn create(
         Channel::parse(&req.channel).ok_or(AppError::invalid("channel", "channel_invalid"))?;
     let idempotency_key = match headers.get("idempotency-key").map(|v| v.to_str()) {
         None => None,
-        Some(Ok(k)) if !k.trim().is_empty() && k.len() <= 100 => Some(k.trim().to_string()),
+        Some(Ok(k)) if (1..=100).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            Some(k.to_string())
+        }
         Some(_) => {
             return Err(AppError::BadRequest {
                 code: "idempotency_key_invalid",

@@ -22,13 +22,10 @@ pub struct FundRequest {
     pub code: String,
     #[schema(min_length = 1, max_length = 60, pattern = "\\S")]
     pub name: String,
-    /// 限定性 (restricted to a purpose) or 非限定性.
-    pub restricted: bool,
-    /// For restricted funds: `project` (default), `special` (e.g. a 1:1 matching fund) or
-    /// `village`.
-    #[serde(default)]
-    #[schema(schema_with = super::closed::restricted_fund_kind)]
-    pub kind: Option<String>,
+    /// `unrestricted` (非限定性), or restricted to a purpose (限定性): `project`, `special` (e.g.
+    /// a 1:1 matching fund) or `village`.
+    #[schema(schema_with = super::closed::fund_kind)]
+    pub kind: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -65,16 +62,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<FundJson>), AppError> {
     let org = DivisionCode::parse(&req.org_code)
         .map_err(|_| AppError::invalid("org_code", "org_unknown"))?;
-    let kind = match (req.restricted, req.kind.as_deref()) {
-        (false, None | Some("unrestricted")) => FundKind::Unrestricted,
-        (true, None) => FundKind::Project,
-        (true, Some(k)) => FundKind::parse(k)
-            .filter(|k| k.restricted())
-            .ok_or(AppError::invalid("kind", "fund_kind_invalid"))?,
-        (false, Some(_)) => {
-            return Err(AppError::invalid("kind", "fund_kind_invalid"));
-        }
-    };
+    let kind = FundKind::parse(&req.kind).ok_or(AppError::invalid("kind", "fund_kind_invalid"))?;
     // Unit codes are public facts: a unit outside the grants is refused, not hidden.
     let scope = caller
         .scope_at(Permission::ManageFunds, &org.path())

@@ -128,14 +128,6 @@ pub mod closed {
         one_of(FundKind::ALL.map(FundKind::key))
     }
     /// The kinds a restricted fund may have.
-    pub fn restricted_fund_kind() -> Object {
-        one_of(
-            FundKind::ALL
-                .into_iter()
-                .filter(|k| k.restricted())
-                .map(FundKind::key),
-        )
-    }
     pub fn project_status() -> Object {
         one_of(domain::matching::ProjectStatus::ALL.map(|s| s.key()))
     }
@@ -208,9 +200,29 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 }
 
 /// Reads a JSON body; a malformed one is an error naming the field.
+///
+/// JSON has one kind of number: `482.0` is the integer 482 (JSON Schema says so too), though
+/// serde reads it only into a float. A body that fails for that reason alone is read again with
+/// its whole-valued numbers made integers; the fast path stays for bodies that are already so.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize(de) {
+    let first = serde_path_to_error::deserialize(de);
+    let outcome = match first {
+        Err(e) if !e.inner().is_syntax() && !e.inner().is_eof() => {
+            match serde_json::from_slice::<serde_json::Value>(bytes) {
+                Ok(mut value) => {
+                    if whole_numbers_as_integers(&mut value) {
+                        serde_path_to_error::deserialize(value)
+                    } else {
+                        Err(e)
+                    }
+                }
+                Err(_) => Err(e),
+            }
+        }
+        other => other,
+    };
+    match outcome {
         Ok(v) => Ok(v),
         Err(e) => {
             let path = e.path().to_string();
@@ -238,8 +250,73 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     }
 }
 
+/// Turns every float with no fractional part that an `f64` holds exactly (|x| ≤ 2⁵³) into an
+/// integer; says whether it changed any.
+fn whole_numbers_as_integers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() <= EXACT => {
+                *value = Value::from(f as i64);
+                true
+            }
+            _ => false,
+        },
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, v| whole_numbers_as_integers(v) | changed),
+        Value::Object(fields) => fields
+            .values_mut()
+            .fold(false, |changed, v| whole_numbers_as_integers(v) | changed),
+        _ => false,
+    }
+}
+
 /// serde names a missing field only in its message: "missing field `password`".
 fn missing_field(msg: &str) -> Option<String> {
     let rest = msg.strip_prefix("missing field `")?;
     Some(rest.split('`').next()?.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Gift {
+        amount_fen: i64,
+        parts: Vec<u32>,
+    }
+
+    #[test]
+    fn whole_valued_numbers_read_as_integers_and_fractions_are_refused_by_field() {
+        let gift: Gift = parse_json(br#"{"amount_fen": 482.0, "parts": [1.0, 2, 3e2]}"#).unwrap();
+        assert_eq!(
+            gift,
+            Gift {
+                amount_fen: 482,
+                parts: vec![1, 2, 300]
+            }
+        );
+        for (body, field) in [
+            (&br#"{"amount_fen": 482.5, "parts": []}"#[..], "amount_fen"),
+            (br#"{"amount_fen": 1e300, "parts": []}"#, "amount_fen"),
+            (br#"{"amount_fen": 1, "parts": [-1.0]}"#, "parts[0]"),
+        ] {
+            match parse_json::<Gift>(body) {
+                Err(AppError::BadRequest { code, field: f, .. }) => {
+                    assert_eq!((code, f.as_deref()), ("invalid_field", Some(field)))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(matches!(
+            parse_json::<Gift>(br#"{"amount_fen": 1,"#),
+            Err(AppError::BadRequest {
+                code: "invalid_json",
+                ..
+            })
+        ));
+    }
 }

@@ -238,7 +238,7 @@ impl store::testing::TestSubject for App {
 pub fn probe_body(path: &str) -> &'static str {
     match path {
         "/api/v1/funds" => {
-            r#"{"org_code":"410323101001","code":"WALK-1","name":"走查基金","restricted":true}"#
+            r#"{"org_code":"410323101001","code":"WALK-1","name":"走查基金","kind":"project"}"#
         }
         "/api/v1/donations" => r#"{"fund_code":"WALK-FUND","amount_fen":100,"channel":"cash"}"#,
         "/api/v1/disbursements" => {

@@ -9,7 +9,7 @@ both_backends!(
         app.add_user("xinan.finance", Role::Finance, "410323").await;
         let token = app.api_token("xinan.finance").await;
         let r = app
-        .api(Method::POST, "/api/v1/funds", Some(&token), Some(r#"{"org_code":"410323101001","code":"XA-SS-P1","name":"石寺社区幸福家园","restricted":true}"#))
+        .api(Method::POST, "/api/v1/funds", Some(&token), Some(r#"{"org_code":"410323101001","code":"XA-SS-P1","name":"石寺社区幸福家园","kind":"project"}"#))
         .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         assert_eq!(r.json()["entity_code"], "410323");
@@ -19,7 +19,9 @@ both_backends!(
                 Method::POST,
                 "/api/v1/funds",
                 Some(&token),
-                Some(r#"{"org_code":"410302","code":"LC-1","name":"老城区","restricted":false}"#),
+                Some(
+                    r#"{"org_code":"410302","code":"LC-1","name":"老城区","kind":"unrestricted"}"#,
+                ),
             )
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "another county");
@@ -28,7 +30,7 @@ both_backends!(
                 Method::POST,
                 "/api/v1/funds",
                 Some(&token),
-                Some(r#"{"org_code":"410323","code":"XA-SS-P1","name":"again","restricted":true}"#),
+                Some(r#"{"org_code":"410323","code":"XA-SS-P1","name":"again","kind":"project"}"#),
             )
             .await;
         assert_eq!(r.status, StatusCode::CONFLICT);
@@ -39,7 +41,7 @@ both_backends!(
                 Method::POST,
                 "/api/v1/funds",
                 Some(&staff),
-                Some(r#"{"org_code":"410323","code":"XA-2","name":"x","restricted":false}"#),
+                Some(r#"{"org_code":"410323","code":"XA-2","name":"x","kind":"unrestricted"}"#),
             )
             .await;
         assert_eq!(
@@ -78,6 +80,9 @@ both_backends!(
             first.json()["id"],
             "a retry books one gift"
         );
+        let spaced = app.send(send("k 2", gift)).await;
+        assert_eq!(spaced.status, StatusCode::BAD_REQUEST, "{}", spaced.body);
+        assert_eq!(spaced.json()["code"], "idempotency_key_invalid");
         let named = r#"{"fund_code":"XA-SS-P1","amount_fen":500,"donor_name":"李四","publish_name":true,"channel":"cash"}"#;
         assert_eq!(app.send(send("", named)).await.status, StatusCode::CREATED);
 
