@@ -25,6 +25,7 @@ RULES_NO_SCHEMA_CAN_STATE = frozenset(
         "id_number_check",
         # balances and states
         "insufficient_funds",
+        "project_move_not_allowed",
         "fund_state_invalid",
         "not_maker",
         "own_request",

@@ -330,9 +330,12 @@ test('an admin sets up the money: closes and reopens a fund, sets the threshold;
   await Promise.all([page.waitForURL(/\/funds$/), page.click('a[href="/orgs/4103/funds"]')]);
   const winter = page.locator('#funds tr[data-fund="LY-WINTER-2025"]');
   assert.match(await winter.textContent(), /已关闭/);
-  await Promise.all([page.waitForURL(/done=reopen/), winter.locator('button[value=open]').click()]);
-  assert.match(await page.locator('#funds tr[data-fund="LY-WINTER-2025"]').textContent(), /使用中|开放/);
-  await Promise.all([page.waitForURL(/done=close/), page.locator('#funds tr[data-fund="LY-WINTER-2025"] button[value=closed]').click()]);
+  // Reopened from the list, the fund's own page answers; it closes again from there.
+  await Promise.all([page.waitForURL(/\/funds\/LY-WINTER-2025\?done=reopen/), winter.locator('button[value=open]').click()]);
+  assert.ok(await page.isVisible('#done'), 'the page says what was done');
+  await Promise.all([page.waitForURL(/done=close/), page.click('#close-fund')]);
+  assert.ok(await page.isVisible('#reopen-fund'), 'a closed fund can be reopened');
+  await page.goto(`${base}/orgs/4103/funds`);
   assert.match(await page.locator('#funds tr[data-fund="LY-WINTER-2025"]').textContent(), /已关闭/);
   await noSideways(page, 360);
   await page.screenshot({ path: join(out, 'phone-funds.png'), fullPage: true });
@@ -442,5 +445,69 @@ for (const [label, viewport] of [
     assert.notEqual(again, temporary);
     await own.close();
     await admin.close();
+  });
+}
+
+for (const [label, viewport] of [
+  ['desktop', { width: 1280, height: 800 }],
+  ['phone', { width: 360, height: 740 }],
+]) {
+  test(`finance sets up 1:1 matching and opens a village project fund from pages (${label})`, async () => {
+    const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const page = await context.newPage();
+    await signIn(page, 'city.finance');
+    await page.goto(`${base}/orgs/4103/funds`);
+    await Promise.all([page.waitForURL(/\/funds\/LY-MATCH$/), page.click('#funds a[href="/orgs/4103/funds/LY-MATCH"]')]);
+    const yuan = async (id) => Number((await page.textContent(id)).replace(/[¥,]/g, ''));
+    const [matched, committed, left] = [await yuan('#matched'), await yuan('#committed'), await yuan('#left')];
+    assert.ok(matched > 0, 'the demo matched gifts');
+    assert.equal(Math.round((committed + left) * 100), Math.round((await yuan('#balance')) * 100),
+      'what is committed and what is left make up the balance');
+    assert.ok(await page.isVisible('#matching svg.chart'), 'matched, committed and left as a chart');
+    assert.ok(await page.locator('article.rule table.eligible tbody tr').count() > 0, 'eligible projects listed');
+    await noSideways(page, viewport.width);
+    assert.ok(await pageWeight(page) < 100 * 1024, 'page under 100 KB');
+    await page.screenshot({ path: join(out, `${label}-special-fund.png`), fullPage: true });
+
+    // A rule with a ratio that is not 1:1 is refused beside the field; then a township rule.
+    const rules = await page.locator('article.rule').count();
+    await page.fill('#ratio', '一比一');
+    await page.selectOption('#eligible_level', 'township');
+    await page.fill('#cap_per_project', '30000');
+    await page.fill('#cap_per_donor_day', '2000');
+    await Promise.all([page.waitForLoadState('load'), page.click('#new-rule button[type=submit]')]);
+    assert.ok((await page.textContent('#ratio-error')).length > 0, 'the error is beside the field');
+    assert.equal(await page.inputValue('#cap_per_project'), '30000', 'what was typed is kept');
+    await noSideways(page, viewport.width);
+    await page.fill('#ratio', '1:1');
+    await Promise.all([page.waitForURL(/done=rule/), page.click('#new-rule button[type=submit]')]);
+    assert.equal(await page.locator('article.rule').count(), rules + 1);
+    await context.close();
+
+    // 新安县 finance opens a project fund at a village workstation: a bad code first.
+    const county = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const mine = await county.newPage();
+    await signIn(mine, 'xinan.finance');
+    const code = `SS-P-${label.toUpperCase()}`;
+    await mine.goto(`${base}/orgs/410323101001/funds`);
+    await mine.selectOption('#kind', 'project');
+    await mine.fill('#name', '石寺社区幸福院');
+    await mine.fill('#code', '幸福院');
+    await Promise.all([mine.waitForLoadState('load'), mine.click('#new-fund button[type=submit]')]);
+    assert.match(await mine.textContent('#code-error'), /基金代码只能用字母/);
+    await mine.fill('#code', code);
+    await Promise.all([mine.waitForURL(new RegExp(`/funds/${code}\\?done=create`)), mine.click('#new-fund button[type=submit]')]);
+    assert.equal((await mine.textContent('#fund-name')).trim(), '石寺社区幸福院');
+    await mine.fill('#rename #name', '石寺社区幸福院（一期）');
+    await Promise.all([mine.waitForURL(/done=rename/), mine.click('#rename button[type=submit]')]);
+    // Names are stored normalised (NFKC): full-width brackets become plain ones.
+    assert.equal((await mine.textContent('#fund-name')).trim(), '石寺社区幸福院(一期)');
+    const stage = (await mine.textContent('#stage')).trim();
+    await Promise.all([mine.waitForURL(/done=stage/), mine.click('#next-stage')]);
+    assert.notEqual((await mine.textContent('#stage')).trim(), stage, 'the project moved on a stage');
+    await noSideways(mine, viewport.width);
+    assert.ok(await pageWeight(mine) < 100 * 1024, 'page under 100 KB');
+    await mine.screenshot({ path: join(out, `${label}-project-fund.png`), fullPage: true });
+    await county.close();
   });
 }

@@ -147,6 +147,17 @@ impl Scope {
         }
     }
 
+    /// `[lo, hi)` of what the subtree at `path` and the scope share: the subtree if it lies
+    /// inside, the whole scope if `path` is above it, else an empty range. For a rule set high
+    /// up (the city's) read by someone lower down (a county): they see their own part.
+    pub fn shared_bounds(&self, path: &str) -> (String, String) {
+        if self.root_path.starts_with(path) {
+            self.path_bounds()
+        } else {
+            self.bounds_within(path)
+        }
+    }
+
     /// The part of the scope under `path` (a unit inside it), for loading what a page about
     /// that unit names; None when `path` is outside.
     pub fn narrowed_to(&self, path: &str) -> Option<Scope> {
@@ -219,6 +230,20 @@ pub fn home_grant(grants: &[Grant]) -> Option<&Grant> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shared_bounds_are_the_smaller_of_the_subtree_and_the_scope() {
+        let county = Scope {
+            root_path: "/41/4103/410323/".into(),
+        };
+        assert_eq!(county.shared_bounds("/41/4103/"), county.path_bounds());
+        assert_eq!(
+            county.shared_bounds("/41/4103/410323/410323101/"),
+            subtree_bounds("/41/4103/410323/410323101/")
+        );
+        let (lo, hi) = county.shared_bounds("/41/4103/410302/");
+        assert!(lo >= hi, "a sibling's subtree shares nothing");
+    }
 
     #[test]
     fn scopes_with_lists_the_grants_holding_the_permission_widest_first() {

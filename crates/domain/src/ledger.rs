@@ -39,7 +39,6 @@ impl NewFund {
     ) -> Result<NewFund, Vec<crate::FieldError>> {
         use crate::FieldError;
         let code = code.trim();
-        let name = crate::text::normalize(name);
         let mut errors = Vec::new();
         let code_ok = (2..=40).contains(&code.len())
             && code
@@ -48,9 +47,9 @@ impl NewFund {
         if !code_ok {
             errors.push(FieldError::new("code", "fund_code_invalid"));
         }
-        if name.is_empty() || name.chars().count() > 60 {
-            errors.push(FieldError::new("name", "fund_name_invalid"));
-        }
+        let name = fund_name(name)
+            .map_err(|e| errors.push(e))
+            .unwrap_or_default();
         let org = DivisionCode::parse(org_code.trim());
         if org.is_err() {
             errors.push(FieldError::new("org_code", "org_unknown"));
@@ -65,6 +64,16 @@ impl NewFund {
             _ => Err(errors),
         }
     }
+}
+
+/// A fund's name as shown everywhere: 1 to 60 characters, trimmed, full-width letters made
+/// half-width.
+pub fn fund_name(name: &str) -> Result<String, crate::FieldError> {
+    let name = crate::text::normalize(name);
+    if name.is_empty() || name.chars().count() > 60 {
+        return Err(crate::FieldError::new("name", "fund_name_invalid"));
+    }
+    Ok(name)
 }
 
 /// What a fund may be spent on. Restricted (限定性) funds are tied to a purpose by the donor or

@@ -34,6 +34,31 @@ impl ProjectStatus {
     pub fn parse(s: &str) -> Option<ProjectStatus> {
         ProjectStatus::ALL.into_iter().find(|x| x.key() == s.trim())
     }
+
+    /// The stages a project may move to from here: forward only, one step at a time (a
+    /// finished project is not raising money again). The projects module's lifecycle will
+    /// replace this table.
+    pub const MOVES: [(ProjectStatus, ProjectStatus); 2] = [
+        (ProjectStatus::Fundraising, ProjectStatus::Implementing),
+        (ProjectStatus::Implementing, ProjectStatus::Completed),
+    ];
+
+    /// Where this stage may go next.
+    pub fn next(self) -> Option<ProjectStatus> {
+        ProjectStatus::MOVES
+            .into_iter()
+            .find(|(from, _)| *from == self)
+            .map(|(_, to)| to)
+    }
+
+    /// Moves to `to`, or says why not (`project_move_not_allowed`).
+    pub fn move_to(self, to: ProjectStatus) -> Result<ProjectStatus, crate::FieldError> {
+        if ProjectStatus::MOVES.contains(&(self, to)) {
+            Ok(to)
+        } else {
+            Err(crate::FieldError::new("status", "project_move_not_allowed"))
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -68,7 +93,77 @@ pub struct MatchContext<'a> {
     pub special_balance: Fen,
 }
 
+/// A rule as typed into its form: a ratio like `1:1`, amounts in yuan, China-time dates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TypedRule {
+    pub ratio: String,
+    pub eligible_level: String,
+    pub eligible_status: String,
+    pub cap_per_project: String,
+    pub cap_per_donor_day: String,
+    pub starts_on: String,
+    pub ends_on: String,
+}
+
 impl MatchingRule {
+    /// A rule from its form, with every field's error at once (named as the form's fields).
+    pub fn parse(typed: &TypedRule) -> Result<MatchingRule, Vec<crate::FieldError>> {
+        use crate::FieldError;
+        let mut errors = Vec::new();
+        let ratio = typed
+            .ratio
+            .replace('：', ":")
+            .split_once(':')
+            .and_then(|(n, d)| Some((n.trim().parse().ok()?, d.trim().parse().ok()?)));
+        if ratio.is_none() {
+            errors.push(FieldError::new("ratio", "ratio_invalid"));
+        }
+        let level = Level::ALL
+            .into_iter()
+            .filter(|l| *l > Level::City)
+            .find(|l| l.key() == typed.eligible_level);
+        if level.is_none() {
+            errors.push(FieldError::new("eligible_level", "level_invalid"));
+        }
+        let status = ProjectStatus::parse(&typed.eligible_status);
+        if status.is_none() {
+            errors.push(FieldError::new("eligible_status", "project_status_invalid"));
+        }
+        let mut amount = |field, typed: &str| {
+            Fen::parse_yuan(field, typed)
+                .map_err(|e| errors.push(e))
+                .unwrap_or(Fen::ZERO)
+        };
+        let cap_per_project = amount("cap_per_project", &typed.cap_per_project);
+        let cap_per_donor_day = amount("cap_per_donor_day", &typed.cap_per_donor_day);
+        let (Some((ratio_num, ratio_den)), Some(eligible_level), Some(eligible_status)) =
+            (ratio, level, status)
+        else {
+            return Err(errors);
+        };
+        let rule = MatchingRule {
+            ratio_num,
+            ratio_den,
+            eligible_level,
+            eligible_status,
+            cap_per_project,
+            cap_per_donor_day,
+            starts_on: typed.starts_on.trim().to_string(),
+            ends_on: typed.ends_on.trim().to_string(),
+        };
+        if let Err(e) = rule.validate() {
+            // The caps are already named by their own checks above.
+            if !e.field.starts_with("cap_per_") {
+                errors.push(e);
+            }
+        }
+        if errors.is_empty() {
+            Ok(rule)
+        } else {
+            Err(errors)
+        }
+    }
+
     /// Checks a rule as typed; the field codes name what is wrong.
     pub fn validate(&self) -> Result<(), crate::FieldError> {
         use crate::FieldError;
@@ -230,6 +325,68 @@ mod tests {
             Fen::new(50),
             "fractions of a fen round down"
         );
+    }
+
+    #[test]
+    fn a_project_moves_forward_one_stage_at_a_time() {
+        use ProjectStatus::*;
+        let allowed = [(Fundraising, Implementing), (Implementing, Completed)];
+        for from in ProjectStatus::ALL {
+            for to in ProjectStatus::ALL {
+                let moved = from.move_to(to);
+                if allowed.contains(&(from, to)) {
+                    assert_eq!(moved, Ok(to));
+                } else {
+                    assert_eq!(
+                        moved.unwrap_err().code,
+                        "project_move_not_allowed",
+                        "{from:?} -> {to:?}"
+                    );
+                }
+            }
+            assert_eq!(
+                from.next(),
+                allowed.iter().find(|(f, _)| *f == from).map(|(_, t)| *t)
+            );
+        }
+    }
+
+    #[test]
+    fn a_typed_rule_names_every_wrong_field() {
+        let typed = TypedRule {
+            ratio: "1：1".into(),
+            eligible_level: "village".into(),
+            eligible_status: "fundraising".into(),
+            cap_per_project: "50,000".into(),
+            cap_per_donor_day: "10000".into(),
+            starts_on: "2026-01-01".into(),
+            ends_on: "2026-12-31".into(),
+        };
+        assert_eq!(MatchingRule::parse(&typed), Ok(rule()));
+        let wrong = MatchingRule::parse(&TypedRule {
+            ratio: "一比一".into(),
+            eligible_level: "city".into(),
+            cap_per_project: "0".into(),
+            cap_per_donor_day: "".into(),
+            ..typed.clone()
+        })
+        .unwrap_err();
+        let fields: Vec<&str> = wrong.iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "ratio",
+                "eligible_level",
+                "cap_per_project",
+                "cap_per_donor_day"
+            ]
+        );
+        let dates = MatchingRule::parse(&TypedRule {
+            ends_on: "2025-12-31".into(),
+            ..typed
+        })
+        .unwrap_err();
+        assert_eq!((dates[0].field, dates[0].code), ("ends_on", "date_invalid"));
     }
 
     #[test]

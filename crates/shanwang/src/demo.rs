@@ -582,6 +582,7 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
             ));
         }
     }
+    let stages = demo_project_stages(db, &actor, &all, &projects, now).await?;
     // Enterprise partners (慈善合伙人): a pledge with the city for this year, and gifts towards it.
     let year: i64 = domain::time::china_day(now)[..4].parse().unwrap_or(2026);
     for (i, name) in [
@@ -871,10 +872,59 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
     store::ledger::set_fund_open(db, &actor, &all, "LY-WINTER-2025", false).await?;
     let suspected = demo_statements(db, &actor, &all, now).await?;
     Ok(format!(
-        "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}，{paid} 笔支出（附发票）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{merchant_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对。\n捐赠人自查示例：{}",
+        "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}（{stages}），{paid} 笔支出（附发票）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{merchant_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对。\n捐赠人自查示例：{}",
         general.len() + projects.len() + 2,
         matched.display(),
         traceable.unwrap_or_default()
+    ))
+}
+
+/// Projects at every stage, as their finance officers moved them on the fund pages: a few in
+/// implementation, one finished; and a second, ended rule on the matching fund (last winter's
+/// 1:2 for township projects), so its page shows a rule in force and one that is not.
+async fn demo_project_stages(
+    db: &Db,
+    actor: &Actor,
+    all: &domain::access::Scope,
+    projects: &[String],
+    now: i64,
+) -> Result<String, CliError> {
+    use domain::matching::{MatchingRule, ProjectStatus};
+    use domain::money::Fen;
+    let day_ms = 86_400_000;
+    let implementing = projects
+        .iter()
+        .skip(1)
+        .step_by(5)
+        .take(4)
+        .collect::<Vec<_>>();
+    for code in &implementing {
+        store::matching::set_project_status(db, actor, all, code, ProjectStatus::Implementing)
+            .await?;
+    }
+    if let Some(done) = implementing.first() {
+        store::matching::set_project_status(db, actor, all, done, ProjectStatus::Completed).await?;
+    }
+    store::matching::create_rule(
+        db,
+        actor,
+        all,
+        DEMO_MATCH_FUND,
+        &MatchingRule {
+            ratio_num: 1,
+            ratio_den: 2,
+            eligible_level: Level::Township,
+            eligible_status: ProjectStatus::Fundraising,
+            cap_per_project: Fen::new(5_000_000),
+            cap_per_donor_day: Fen::new(200_000),
+            starts_on: domain::time::china_day(now - 330 * day_ms),
+            ends_on: domain::time::china_day(now - 240 * day_ms),
+        },
+    )
+    .await?;
+    Ok(format!(
+        "{} 个项目实施中、1 个已结项；配套基金另有 1 条已到期的规则",
+        implementing.len() - 1
     ))
 }
 

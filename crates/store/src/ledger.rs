@@ -128,6 +128,44 @@ pub async fn set_fund_open(
     })
 }
 
+/// Gives a fund inside the scope a new name (its code, the key donors and statements use,
+/// stays); audited with the old and new names. Returns the fund as it is now.
+pub async fn rename_fund(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    code: &str,
+    name: &str,
+) -> Result<Fund> {
+    let name = domain::ledger::fund_name(name)?;
+    let mut tx = db.begin_write().await?;
+    let fund = fund_in(&mut tx, scope, code)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if fund.name == name {
+        return Ok(fund);
+    }
+    sqlx::query("UPDATE funds SET name = $1 WHERE id = $2")
+        .bind(&name)
+        .bind(fund.id)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "fund.rename",
+            org_path: &fund.org_path,
+            entity: format!("fund:{code}"),
+            before: Some(json!({"name": fund.name})),
+            after: Some(json!({"name": name})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Fund { name, ..fund })
+}
+
 /// Every fund of the unit at `org_path` itself (open and closed), inside the scope, by code,
 /// each with the cash it holds (one query, for the unit's funds page).
 pub async fn funds_at(db: &Db, scope: &Scope, org_path: &str) -> Result<Vec<(Fund, Fen)>> {
@@ -150,9 +188,10 @@ pub async fn funds_at(db: &Db, scope: &Scope, org_path: &str) -> Result<Vec<(Fun
         .collect()
 }
 
-const FUND_COLUMNS: &str = "id, code, name, org_code, org_path, entity_code, kind, active";
+pub(crate) const FUND_COLUMNS: &str =
+    "id, code, name, org_code, org_path, entity_code, kind, active";
 
-fn fund_from_row(r: &sqlx::any::AnyRow) -> Result<Fund> {
+pub(crate) fn fund_from_row(r: &sqlx::any::AnyRow) -> Result<Fund> {
     let kind: String = r.try_get("kind")?;
     let active: i64 = r.try_get("active")?;
     Ok(Fund {

@@ -95,6 +95,7 @@ pub async fn set_project_status(
         .filter(|f| f.kind == FundKind::Project)
         .ok_or(FieldError::new("fund_code", "fund_not_project"))?;
     let before = project_status_in(&mut tx, fund.id).await?;
+    before.move_to(status)?;
     sqlx::query("UPDATE funds SET project_status = $1 WHERE id = $2")
         .bind(status.key())
         .bind(fund.id)
@@ -148,27 +149,258 @@ pub(crate) async fn rules_on(
     .await?;
     rows.iter()
         .map(|r| {
-            let eligible: i64 = r.try_get("eligible_level")?;
             Ok(ActiveRule {
                 id: r.try_get("id")?,
-                rule: MatchingRule {
-                    ratio_num: r.try_get("ratio_num")?,
-                    ratio_den: r.try_get("ratio_den")?,
-                    eligible_level: Level::from_i64(eligible).unwrap_or(Level::Village),
-                    eligible_status: ProjectStatus::parse(
-                        &r.try_get::<String, _>("eligible_status")?,
-                    )
-                    .unwrap_or(ProjectStatus::Fundraising),
-                    cap_per_project: Fen::new(r.try_get("cap_per_project_fen")?),
-                    cap_per_donor_day: Fen::new(r.try_get("cap_per_donor_day_fen")?),
-                    starts_on: r.try_get("starts_on")?,
-                    ends_on: r.try_get("ends_on")?,
-                },
+                rule: rule_from_row(r)?,
                 special_fund_code: r.try_get("code")?,
                 org_path: r.try_get("org_path")?,
             })
         })
         .collect()
+}
+
+const RULE_COLUMNS: &str = "r.id, r.ratio_num, r.ratio_den, r.eligible_level, \
+     r.cap_per_project_fen, r.cap_per_donor_day_fen, r.starts_on, r.ends_on, r.org_path, \
+     r.eligible_status";
+
+fn rule_from_row(r: &sqlx::any::AnyRow) -> Result<MatchingRule> {
+    let eligible: i64 = r.try_get("eligible_level")?;
+    Ok(MatchingRule {
+        ratio_num: r.try_get("ratio_num")?,
+        ratio_den: r.try_get("ratio_den")?,
+        eligible_level: Level::from_i64(eligible).unwrap_or(Level::Village),
+        eligible_status: crate::closed_set(r, "eligible_status", ProjectStatus::parse)?,
+        cap_per_project: Fen::new(r.try_get("cap_per_project_fen")?),
+        cap_per_donor_day: Fen::new(r.try_get("cap_per_donor_day_fen")?),
+        starts_on: r.try_get("starts_on")?,
+        ends_on: r.try_get("ends_on")?,
+    })
+}
+
+/// A rule on a special fund, with what it has matched and still owes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleView {
+    pub id: i64,
+    pub rule: MatchingRule,
+    /// Today lies inside its window.
+    pub in_force: bool,
+    /// Matched under it so far (reversals taken out).
+    pub matched: Fen,
+    /// What its eligible projects may still draw under the cap per project, if the rule has
+    /// not ended.
+    pub committed: Fen,
+    /// How many projects it covers now, and the first [`PROJECTS_SHOWN`] of them by code.
+    pub eligible_count: usize,
+    pub projects: Vec<EligibleProject>,
+}
+
+/// The projects one rule lists on its special fund's page.
+pub const PROJECTS_SHOWN: usize = 100;
+
+/// A project fund a rule covers now (level, stage, subtree), with its money.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EligibleProject {
+    pub fund: Fund,
+    /// Gifts it has received.
+    pub raised: Fen,
+    /// Matched to it under this rule.
+    pub matched: Fen,
+    /// What this rule may still match to it: the cap per project less what it has matched,
+    /// nothing once the rule has ended.
+    pub available: Fen,
+}
+
+/// A special fund's matching, for its page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecialFundView {
+    /// Cash it holds now.
+    pub balance: Fen,
+    pub matched: Fen,
+    pub committed: Fen,
+    /// The balance less what is committed; below zero when the fund has promised more than it
+    /// holds (matches are then cut to the balance, first come first served).
+    pub left: Fen,
+    pub rules: Vec<RuleView>,
+}
+
+/// A special fund's rules and what they have matched and committed, as of the China-time day
+/// `today`. The fund must be one the caller has loaded through their scope.
+pub async fn special_fund_view(
+    db: &Db,
+    scope: &Scope,
+    fund: &Fund,
+    today: &str,
+) -> Result<SpecialFundView> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {RULE_COLUMNS} FROM matching_rules r WHERE r.special_fund_id = $1 ORDER BY r.id"
+    )))
+    .bind(fund.id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut rules = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id: i64 = r.try_get("id")?;
+        let rule = rule_from_row(r)?;
+        let rule_path: String = r.try_get("org_path")?;
+        let matched: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM matches \
+             WHERE rule_id = $1 AND reversed = 0",
+        )
+        .bind(id)
+        .fetch_one(db.pool())
+        .await?;
+        let ended = rule.ends_on.as_str() < today || !fund.active;
+        let eligible = eligible_projects(db, scope, id, &rule, &rule_path, ended).await?;
+        let committed =
+            Fen::checked_sum(eligible.iter().map(|p| p.available)).ok_or(StoreError::Overflow)?;
+        rules.push(RuleView {
+            id,
+            in_force: !ended && rule.starts_on.as_str() <= today,
+            matched: Fen::new(matched),
+            committed,
+            eligible_count: eligible.len(),
+            projects: eligible.into_iter().take(PROJECTS_SHOWN).collect(),
+            rule,
+        });
+    }
+    let balance = ledger::balances(db, fund)
+        .await?
+        .get(&domain::ledger::AccountKind::Cash)
+        .copied()
+        .unwrap_or_default();
+    let matched = Fen::checked_sum(rules.iter().map(|r| r.matched)).ok_or(StoreError::Overflow)?;
+    let committed =
+        Fen::checked_sum(rules.iter().map(|r| r.committed)).ok_or(StoreError::Overflow)?;
+    Ok(SpecialFundView {
+        left: balance.checked_sub(committed).ok_or(StoreError::Overflow)?,
+        balance,
+        matched,
+        committed,
+        rules,
+    })
+}
+
+/// The open project funds a rule covers now: in its subtree (and the caller's scope), at its
+/// level and stage; by code.
+async fn eligible_projects(
+    db: &Db,
+    scope: &Scope,
+    rule_id: i64,
+    rule: &MatchingRule,
+    rule_path: &str,
+    ended: bool,
+) -> Result<Vec<EligibleProject>> {
+    let (lo, hi) = scope.shared_bounds(rule_path);
+    let columns: Vec<String> = ledger::FUND_COLUMNS
+        .split(", ")
+        .map(|c| format!("f.{c}"))
+        .collect();
+    let sql = format!(
+        "SELECT {}, \
+         CAST(COALESCE((SELECT SUM(m.amount_fen) FROM matches m WHERE m.rule_id = $1 \
+           AND m.project_fund_id = f.id AND m.reversed = 0), 0) AS BIGINT) AS matched_fen, \
+         CAST(COALESCE((SELECT -a.balance_fen FROM ledger_accounts a WHERE a.fund_id = f.id \
+           AND a.kind = 'income'), 0) AS BIGINT) AS raised_fen \
+         FROM funds f JOIN org_units u ON u.code = f.org_code \
+         WHERE f.kind = 'project' AND f.active = 1 AND f.org_path >= $2 AND f.org_path < $3 \
+           AND u.level = $4 AND f.project_status = $5 \
+         ORDER BY f.code",
+        columns.join(", ")
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(rule_id)
+        .bind(lo)
+        .bind(hi)
+        .bind(rule.eligible_level as i64)
+        .bind(rule.eligible_status.key())
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            let matched = Fen::new(r.try_get("matched_fen")?);
+            let room = rule
+                .cap_per_project
+                .checked_sub(matched)
+                .ok_or(StoreError::Overflow)?;
+            Ok(EligibleProject {
+                fund: ledger::fund_from_row(r)?,
+                raised: Fen::new(r.try_get("raised_fen")?),
+                matched,
+                available: if ended {
+                    Fen::ZERO
+                } else {
+                    room.max(Fen::ZERO)
+                },
+            })
+        })
+        .collect()
+}
+
+/// A rule that covers a project fund (its subtree and level), as the project's page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectMatch {
+    pub special_fund_code: String,
+    pub special_fund_name: String,
+    pub rule: MatchingRule,
+    /// Matched to this project under the rule.
+    pub matched: Fen,
+    /// What the rule may still match to it now: nothing outside the window or at another stage.
+    pub available: Fen,
+}
+
+/// Where a project fund stands in its project, and what each rule covering it has matched and
+/// may still match, as of `today`.
+pub async fn project_view(
+    db: &Db,
+    fund: &Fund,
+    today: &str,
+) -> Result<(ProjectStatus, Vec<ProjectMatch>)> {
+    let mut conn = db.pool().acquire().await?;
+    let status = project_status_in(&mut conn, fund.id).await?;
+    let Ok(level) = DivisionCode::parse(&fund.org_code).map(|c| c.level()) else {
+        return Ok((status, Vec::new()));
+    };
+    let sql = format!(
+        "SELECT {RULE_COLUMNS}, s.code, s.name, \
+         CAST(COALESCE((SELECT SUM(m.amount_fen) FROM matches m WHERE m.rule_id = r.id \
+           AND m.project_fund_id = $1 AND m.reversed = 0), 0) AS BIGINT) AS matched_fen \
+         FROM matching_rules r JOIN funds s ON s.id = r.special_fund_id \
+         WHERE s.active = 1 AND r.eligible_level = $2 ORDER BY r.id"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(fund.id)
+        .bind(level as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = Vec::new();
+    for r in &rows {
+        let rule_path: String = r.try_get("org_path")?;
+        if !fund.org_path.starts_with(&rule_path) {
+            continue;
+        }
+        let rule = rule_from_row(r)?;
+        let matched = Fen::new(r.try_get("matched_fen")?);
+        let open = rule.starts_on.as_str() <= today
+            && today <= rule.ends_on.as_str()
+            && rule.eligible_status == status
+            && fund.active;
+        let available = if open {
+            rule.cap_per_project
+                .checked_sub(matched)
+                .ok_or(StoreError::Overflow)?
+                .max(Fen::ZERO)
+        } else {
+            Fen::ZERO
+        };
+        out.push(ProjectMatch {
+            special_fund_code: r.try_get("code")?,
+            special_fund_name: r.try_get("name")?,
+            rule,
+            matched,
+            available,
+        });
+    }
+    Ok((status, out))
 }
 
 pub(crate) async fn apply_in(

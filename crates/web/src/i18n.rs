@@ -155,6 +155,17 @@ impl Label for domain::ledger::FundKind {
     }
 }
 
+impl Label for domain::matching::ProjectStatus {
+    fn label_key(&self) -> &'static str {
+        use domain::matching::ProjectStatus;
+        match self {
+            ProjectStatus::Fundraising => "project.status.fundraising",
+            ProjectStatus::Implementing => "project.status.implementing",
+            ProjectStatus::Completed => "project.status.completed",
+        }
+    }
+}
+
 impl Label for domain::ledger::TxKind {
     fn label_key(&self) -> &'static str {
         use domain::ledger::TxKind;
@@ -347,6 +358,11 @@ mod tests {
         wanted.extend(domain::ledger::FundKind::ALL.iter().map(Label::label_key));
         wanted.extend(domain::ledger::TxKind::ALL.iter().map(Label::label_key));
         wanted.extend(
+            domain::matching::ProjectStatus::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(
             domain::ledger::FunctionCode::ALL
                 .iter()
                 .map(Label::label_key),
@@ -364,7 +380,7 @@ mod tests {
         wanted.extend(store::donations::Channel::ALL.iter().map(Label::label_key));
         wanted.extend(store::commerce::Standing::ALL.iter().map(Label::label_key));
         wanted.extend(domain::access::Role::ALL.iter().map(Label::label_key));
-        assert_eq!(wanted.len(), 5 + 4 + 4 + 4 + 6 + 5 + 4 + 4 + 5);
+        assert_eq!(wanted.len(), 5 + 4 + 4 + 3 + 4 + 6 + 5 + 4 + 4 + 5);
         for file in ["zh-CN.yml", "en.yml"] {
             let known: std::collections::HashSet<String> = keys(file).into_iter().collect();
             let missing: Vec<_> = wanted.iter().filter(|k| !known.contains(**k)).collect();

@@ -291,9 +291,39 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         page(
             Method::POST,
+            "/orgs/{code}/funds",
+            Unit(ManageFunds),
+            post(pages::funds::create),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/funds/{fund}",
+            Unit(ViewMoney),
+            get(pages::funds::show),
+        ),
+        page(
+            Method::POST,
             "/orgs/{code}/funds/{fund}/state",
             Unit(ManageSetup),
             post(pages::funds::set_state),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/funds/{fund}/name",
+            Unit(ManageFunds),
+            post(pages::funds::rename),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/funds/{fund}/rules",
+            Unit(ManageFunds),
+            post(pages::funds::add_rule),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/funds/{fund}/stage",
+            Unit(ManageFunds),
+            post(pages::funds::move_stage),
         ),
         page(
             Method::GET,
