@@ -5,7 +5,9 @@
 use crate::org_units::DivisionInput;
 use crate::{Actor, Backend, Db};
 use domain::access::{Role, System};
-use domain::ledger::{FundKind, NewFund};
+use domain::ledger::{FundKind, NewFund, TxDraft};
+use domain::matching::{MatchingRule, ProjectStatus};
+use domain::money::Fen;
 use domain::org::DivisionCode;
 
 /// A new, empty, migrated database. Keep the returned guard alive as long as the database.
@@ -78,6 +80,22 @@ pub struct Fixture {
     units: Vec<(&'static str, &'static str)>,
     funds: Vec<NewFund>,
     users: Vec<(&'static str, Role, &'static str)>,
+    matching: Vec<(&'static str, Fen, MatchingRule)>,
+}
+
+/// A 1:1 rule for village projects still raising money, in force from 2020 to 2099, with these
+/// caps: the rule most matching tests start from (change a field for the others).
+pub fn village_rule(cap_per_project: Fen, cap_per_donor_day: Fen) -> MatchingRule {
+    MatchingRule {
+        ratio_num: 1,
+        ratio_den: 1,
+        eligible_level: domain::org::Level::Village,
+        eligible_status: ProjectStatus::Fundraising,
+        cap_per_project,
+        cap_per_donor_day,
+        starts_on: "2020-01-01".into(),
+        ends_on: "2099-12-31".into(),
+    }
 }
 
 impl Fixture {
@@ -104,6 +122,7 @@ impl Fixture {
             units: units.to_vec(),
             funds: Vec::new(),
             users: Vec::new(),
+            matching: Vec::new(),
         }
     }
 
@@ -137,6 +156,17 @@ impl Fixture {
         self
     }
 
+    /// `cash` given to the special fund `special` (a fund of this fixture), then `rule` on it.
+    pub fn with_matching(
+        mut self,
+        special: &'static str,
+        cash: Fen,
+        rule: MatchingRule,
+    ) -> Fixture {
+        self.matching.push((special, cash, rule));
+        self
+    }
+
     /// A user with one grant, signing in with [`PASSWORD`].
     pub fn with_user(
         mut self,
@@ -162,6 +192,15 @@ impl Fixture {
             crate::ledger::create_fund(db, &actor, &operator.scope(), fund)
                 .await
                 .expect("fixture fund");
+        }
+        for (special, cash, rule) in &self.matching {
+            let gift = TxDraft::donation(special, *cash, "注资").expect("fixture cash");
+            crate::ledger::record(db, &actor, &operator.scope(), &gift)
+                .await
+                .expect("fixture cash");
+            crate::matching::create_rule(db, &actor, &operator.scope(), special, rule)
+                .await
+                .expect("fixture rule");
         }
         for (username, role, org_code) in self.users {
             let user = crate::users::NewUser {

@@ -5,8 +5,7 @@
 
 use crate::helpers::*;
 use domain::donor::DonorKind;
-use domain::ledger::{AccountKind, FundKind, TxDraft};
-use domain::matching::MatchingRule;
+use domain::ledger::{AccountKind, FundKind};
 use domain::money::Fen;
 use store::donations::{self, NewDonation};
 use store::ledger::{self, LedgerVerdict};
@@ -19,33 +18,17 @@ async fn set_up(db: &Db) {
         .with_fund("LY-MATCH", "1:1 配套专项基金", "4103", FundKind::Special)
         .with_fund("HB-P1", "河北村幸福家园", "410323100201", FundKind::Project)
         .with_fund("XW-P1", "西沃村幸福家园", "410323100202", FundKind::Project)
+        .with_matching(
+            "LY-MATCH",
+            Fen::new(900_00),
+            village_rule(Fen::new(500_00), Fen::new(150_00)),
+        )
         .build(db)
         .await;
     let (all, cli) = (
         domain::access::System::operator("test").scope(),
         Actor::cli("test"),
     );
-    ledger::record(
-        db,
-        &cli,
-        &all,
-        &TxDraft::donation("LY-MATCH", Fen::new(900_00), "市财政").unwrap(),
-    )
-    .await
-    .unwrap();
-    let rule = MatchingRule {
-        ratio_num: 1,
-        ratio_den: 1,
-        eligible_level: Level::Village,
-        eligible_status: domain::matching::ProjectStatus::Fundraising,
-        cap_per_project: Fen::new(500_00),
-        cap_per_donor_day: Fen::new(150_00),
-        starts_on: "2020-01-01".into(),
-        ends_on: "2099-12-31".into(),
-    };
-    store::matching::create_rule(db, &cli, &all, "LY-MATCH", &rule)
-        .await
-        .unwrap();
     store::receipts::register_range(db, &cli, &all, "410323", "41030126", 1, 1000)
         .await
         .unwrap();

@@ -5,7 +5,6 @@
 
 use crate::helpers::*;
 use domain::ledger::{FundKind, TxDraft};
-use domain::matching::MatchingRule;
 use domain::money::Fen;
 use store::donations::{self, NewDonation};
 use store::ledger::{self, LedgerVerdict};
@@ -39,16 +38,7 @@ both_backends!(
         )
         .await
         .unwrap();
-        let rule = MatchingRule {
-            ratio_num: 1,
-            ratio_den: 1,
-            eligible_level: Level::Village,
-            eligible_status: domain::matching::ProjectStatus::Fundraising,
-            cap_per_project: Fen::new(500_00),
-            cap_per_donor_day: Fen::new(300_00),
-            starts_on: "2020-01-01".into(),
-            ends_on: "2099-12-31".into(),
-        };
+        let rule = village_rule(Fen::new(500_00), Fen::new(300_00));
         let bad = matching::create_rule(&db, &cli, &all, "HB-P1", &rule)
             .await
             .unwrap_err();

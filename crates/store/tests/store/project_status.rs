@@ -1,6 +1,6 @@
 //! Project funds and the stages that decide whether a gift is matched.
 use crate::helpers::*;
-use domain::matching::{MatchingRule, ProjectStatus};
+use domain::matching::ProjectStatus;
 use domain::money::Fen;
 use store::donations;
 
@@ -20,33 +20,17 @@ both_backends!(
                 "410323100201",
                 domain::ledger::FundKind::Project,
             )
+            .with_matching(
+                "LY-MATCH",
+                Fen::new(100_000),
+                village_rule(Fen::new(100_000), Fen::new(100_000)),
+            )
             .build(&db)
             .await;
         let (all, cli) = (
             domain::access::System::operator("test").scope(),
             Actor::cli("test"),
         );
-        store::ledger::record(
-            &db,
-            &cli,
-            &all,
-            &domain::ledger::TxDraft::donation("LY-MATCH", Fen::new(100_000), "注资").unwrap(),
-        )
-        .await
-        .unwrap();
-        let rule = MatchingRule {
-            ratio_num: 1,
-            ratio_den: 1,
-            eligible_level: Level::Village,
-            eligible_status: ProjectStatus::Fundraising,
-            cap_per_project: Fen::new(100_000),
-            cap_per_donor_day: Fen::new(100_000),
-            starts_on: "2020-01-01".into(),
-            ends_on: "2099-12-31".into(),
-        };
-        store::matching::create_rule(&db, &cli, &all, "LY-MATCH", &rule)
-            .await
-            .unwrap();
         let gift = || gift_of("HB-P1", 1_000, "王芳", "13903791234");
         assert_eq!(
             donations::record(&db, &cli, &all, &gift())
@@ -99,33 +83,17 @@ both_backends!(
             .with_fund("XW-P1", "西沃村项目", "410323100202", Project)
             .with_fund("CF-P1", "承福门项目", "410302001001", Project)
             .with_fund("XA-P1", "新安县项目", "410323", Project)
+            .with_matching(
+                "LY-MATCH",
+                Fen::new(100_000),
+                village_rule(Fen::new(30_000), Fen::new(100_000)),
+            )
             .build(&db)
             .await;
         let (all, cli) = (
             domain::access::System::operator("test").scope(),
             Actor::cli("test"),
         );
-        store::ledger::record(
-            &db,
-            &cli,
-            &all,
-            &domain::ledger::TxDraft::donation("LY-MATCH", Fen::new(100_000), "注资").unwrap(),
-        )
-        .await
-        .unwrap();
-        let rule = MatchingRule {
-            ratio_num: 1,
-            ratio_den: 1,
-            eligible_level: Level::Village,
-            eligible_status: ProjectStatus::Fundraising,
-            cap_per_project: Fen::new(30_000),
-            cap_per_donor_day: Fen::new(100_000),
-            starts_on: "2020-01-01".into(),
-            ends_on: "2099-12-31".into(),
-        };
-        store::matching::create_rule(&db, &cli, &all, "LY-MATCH", &rule)
-            .await
-            .unwrap();
         donations::record(
             &db,
             &cli,

@@ -420,6 +420,26 @@ fn matching_chart(viewer: &Viewer, s: &SpecialFundView) -> String {
     percent_bars(&lang.t("funds.chart"), &bars)
 }
 
+/// A fund form's answer: the fund's page with `done` once the write went through, else the page
+/// again with the refusal beside its field and what was typed kept.
+async fn answer<T>(
+    state: &AppState,
+    viewer: &Viewer,
+    unit: &InUnit<perm::ManageFunds>,
+    fund: &Fund,
+    done: &str,
+    written: Result<T, store::StoreError>,
+    mut shown: Shown,
+) -> Result<Response, AppError> {
+    match written {
+        Ok(_) => Ok(back_to(unit, fund, done)),
+        Err(e) => {
+            shown.errors.add_refusal(e, viewer.ctx.lang)?;
+            fund_page(state, viewer, UnitView::of(unit), &fund.code, shown).await
+        }
+    }
+}
+
 /// Gives one of the unit's funds a new name.
 pub async fn rename(
     State(state): State<AppState>,
@@ -428,28 +448,21 @@ pub async fn rename(
     Path((_, code)): Path<(String, String)>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let at = UnitView::of(&unit);
-    let fund = held_here(&state, &at, &code).await?;
+    let fund = held_here(&state, &UnitView::of(&unit), &code).await?;
     let typed = form.get("name").to_string();
     let renamed = store::ledger::rename_fund(
         &state.db,
         &unit.user().actor(),
-        at.scope,
+        unit.scope(),
         &fund.code,
         &typed,
     )
     .await;
-    let mut errors = FieldErrors::default();
-    match renamed {
-        Ok(_) => return Ok(back_to(&unit, &fund, "rename")),
-        Err(e) => errors.add_refusal(e, viewer.ctx.lang)?,
-    }
     let shown = Shown {
-        errors,
         name: Some(typed),
         ..Shown::default()
     };
-    fund_page(&state, &viewer, at, &code, shown).await
+    answer(&state, &viewer, &unit, &fund, "rename", renamed, shown).await
 }
 
 /// Puts a matching rule on one of the unit's special funds.
@@ -460,8 +473,7 @@ pub async fn add_rule(
     Path((_, code)): Path<(String, String)>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let at = UnitView::of(&unit);
-    let fund = held_here(&state, &at, &code).await?;
+    let fund = held_here(&state, &UnitView::of(&unit), &code).await?;
     let typed = TypedRule {
         ratio: form.get("ratio").into(),
         eligible_level: form.get("eligible_level").into(),
@@ -471,31 +483,24 @@ pub async fn add_rule(
         starts_on: form.get("starts_on").into(),
         ends_on: form.get("ends_on").into(),
     };
-    let lang = viewer.ctx.lang;
-    let mut errors = FieldErrors::default();
-    match MatchingRule::parse(&typed) {
-        Err(refused) => errors.add(refused, lang),
+    let made = match MatchingRule::parse(&typed) {
+        Err(refused) => Err(store::StoreError::Invalid(refused)),
         Ok(rule) => {
-            let made = store::matching::create_rule(
+            store::matching::create_rule(
                 &state.db,
                 &unit.user().actor(),
-                at.scope,
+                unit.scope(),
                 &fund.code,
                 &rule,
             )
-            .await;
-            match made {
-                Ok(_) => return Ok(back_to(&unit, &fund, "rule")),
-                Err(e) => errors.add_refusal(e, lang)?,
-            }
+            .await
         }
-    }
+    };
     let shown = Shown {
-        errors,
         rule: Some(typed),
         ..Shown::default()
     };
-    fund_page(&state, &viewer, at, &code, shown).await
+    answer(&state, &viewer, &unit, &fund, "rule", made, shown).await
 }
 
 /// Moves one of the unit's project funds to its next stage.
@@ -506,29 +511,28 @@ pub async fn move_stage(
     Path((_, code)): Path<(String, String)>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let at = UnitView::of(&unit);
-    let fund = held_here(&state, &at, &code).await?;
-    let mut errors = FieldErrors::default();
-    match ProjectStatus::parse(form.get("to")) {
-        None => errors.insert("status", viewer.ctx.lang.error("project_status_invalid")),
+    let fund = held_here(&state, &UnitView::of(&unit), &code).await?;
+    let moved = match ProjectStatus::parse(form.get("to")) {
+        None => Err(domain::FieldError::new("status", "project_status_invalid").into()),
         Some(to) => {
-            let moved = store::matching::set_project_status(
+            store::matching::set_project_status(
                 &state.db,
                 &unit.user().actor(),
-                at.scope,
+                unit.scope(),
                 &fund.code,
                 to,
             )
-            .await;
-            match moved {
-                Ok(()) => return Ok(back_to(&unit, &fund, "stage")),
-                Err(e) => errors.add_refusal(e, viewer.ctx.lang)?,
-            }
+            .await
         }
-    }
-    let shown = Shown {
-        errors,
-        ..Shown::default()
     };
-    fund_page(&state, &viewer, at, &code, shown).await
+    answer(
+        &state,
+        &viewer,
+        &unit,
+        &fund,
+        "stage",
+        moved,
+        Shown::default(),
+    )
+    .await
 }
