@@ -69,12 +69,23 @@ after(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
+// Sign-in is limited per address (20 in 10 minutes) and every test comes from 127.0.0.1, so
+// each user signs in once and later contexts reuse that session's cookies.
+const sessions = new Map();
+
 async function signIn(page, username) {
+  const saved = sessions.get(username);
+  if (saved) {
+    await page.context().addCookies(saved);
+    await page.goto(`${base}/`);
+    if (/\/orgs\//.test(page.url())) return;
+  }
   await page.goto(`${base}/`);
   await page.waitForURL(/\/login/);
   await page.fill('#username', username);
   await page.fill('#password', password);
   await Promise.all([page.waitForURL(/\/orgs\//), page.click('form.form button[type=submit]')]);
+  sessions.set(username, await page.context().cookies());
 }
 
 /** Set-up village workstations shown in a unit page's coverage table. */
@@ -509,5 +520,61 @@ for (const [label, viewport] of [
     assert.ok(await pageWeight(mine) < 100 * 1024, 'page under 100 KB');
     await mine.screenshot({ path: join(out, `${label}-project-fund.png`), fullPage: true });
     await county.close();
+  });
+}
+
+for (const [label, viewport, code] of [
+  ['desktop', { width: 1280, height: 800 }, '41032327'],
+  ['phone', { width: 360, height: 740 }, '41032328'],
+]) {
+  test(`finance registers a receipt range and voids a receipt; the auditor reads (${label})`, async () => {
+    const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const page = await context.newPage();
+    await signIn(page, 'xinan.finance');
+    await page.goto(`${base}/orgs/410323`);
+    await Promise.all([page.waitForURL(/\/receipts$/), page.click('a[href="/orgs/410323/receipts"]')]);
+    const ranges = await page.locator('#ranges tbody tr').count();
+    assert.ok(ranges >= 1, 'the county\'s ranges are listed');
+    // A code of seven digits first: the error is beside the field and what was typed is kept.
+    await page.fill('#code', code.slice(1));
+    await page.fill('#first_no', '1');
+    await page.fill('#last_no', '5000');
+    await Promise.all([page.waitForLoadState('load'), page.click('#new-range button[type=submit]')]);
+    assert.match(await page.textContent('#code-error'), /8 位数字/);
+    assert.equal(await page.inputValue('#last_no'), '5000');
+    await page.fill('#code', code);
+    await Promise.all([page.waitForURL(/done=register/), page.click('#new-range button[type=submit]')]);
+    assert.equal(await page.locator('#ranges tbody tr').count(), ranges + 1);
+    await noSideways(page, viewport.width);
+    assert.ok(await pageWeight(page) < 100 * 1024, 'page under 100 KB');
+    await page.screenshot({ path: join(out, `${label}-receipts.png`), fullPage: true });
+
+    // The newest receipt: void it, a reason first, and land on the one issued in its place.
+    const first = page.locator('#receipts tbody tr').first();
+    const number = await first.getAttribute('data-number');
+    await Promise.all([page.waitForURL(new RegExp(`/receipts/${number}$`)), first.locator('a').click()]);
+    await Promise.all([page.waitForLoadState('load'), page.click('#void-receipt button[type=submit]')]);
+    assert.ok((await page.textContent('#reason-error')).length > 0, 'a reason is needed');
+    await page.fill('#reason', '捐赠人姓名写错');
+    await Promise.all([page.waitForURL(/done=reissued/), page.click('#void-receipt button[type=submit]')]);
+    assert.match(await page.textContent('#reissue-of'), new RegExp(number));
+    assert.notEqual((await page.textContent('#number')).trim(), number);
+    await noSideways(page, viewport.width);
+    await page.screenshot({ path: join(out, `${label}-receipt-reissued.png`), fullPage: true });
+    await context.close();
+
+    // The city's auditor sees 栾川县's range running short and reads the void receipt.
+    const audit = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const reader = await audit.newPage();
+    await signIn(reader, 'city.auditor');
+    await reader.goto(`${base}/orgs/410324/receipts`);
+    assert.ok(await reader.locator('#ranges tr.nearly-used-up').count() >= 1, 'a warning when nearly used up');
+    assert.equal(await reader.locator('#new-range').count(), 0, 'auditors register nothing');
+    await noSideways(reader, viewport.width);
+    await reader.screenshot({ path: join(out, `${label}-receipts-short.png`), fullPage: true });
+    await reader.goto(`${base}/orgs/410323/receipts/${number}`);
+    assert.match(await reader.textContent('#void-reason'), /捐赠人姓名写错/);
+    assert.equal(await reader.locator('#void-receipt').count(), 0, 'auditors void nothing');
+    await audit.close();
   });
 }

@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod matching;
 pub mod money;
 pub mod org;
+pub mod receipt;
 pub mod statement;
 pub mod text;
 pub mod time;

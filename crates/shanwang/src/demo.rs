@@ -4,6 +4,7 @@
 use crate::{CliError, DbArgs};
 use domain::access::{Role, System};
 use domain::org::{Level, UnitFacts};
+use domain::receipt::NewReceiptRange;
 use std::net::SocketAddr;
 use store::org_units::{self, OrgUnit};
 use store::{Actor, Db};
@@ -447,10 +448,17 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
     let city = org_units::get(db, &all, "4103")
         .await?
         .ok_or_else(|| CliError::Harness("演示数据缺少洛阳市".into()))?;
-    // Receipt numbers: one range for the city federation and one per county association.
-    store::receipts::register_range(db, &actor, &all, "4103", "41030026", 1, 99_999).await?;
+    // Receipt numbers: one range for the city federation and one per county association;
+    // one county's range (registered once its gifts are planned) is left nearly used up.
+    let range = |entity: &str, code: &str, last: i64| {
+        NewReceiptRange::parse(entity, code, "1", &last.to_string())
+            .map_err(|e| CliError::from(store::StoreError::Invalid(e)))
+    };
+    store::receipts::register_range(db, &actor, &all, &range("4103", "41030026", 99_999)?).await?;
     let mut general = vec!["LY-GEN".to_string()];
     let mut projects = Vec::new();
+    // Which county's books each fund is in, for the county whose range runs short.
+    let mut books_of: std::collections::HashMap<String, String> = Default::default();
     for county in org_units::children(db, &all, &city).await? {
         let code = format!("{}-GEN", county.unit.code);
         store::ledger::create_fund(
@@ -466,18 +474,13 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
             .unwrap(),
         )
         .await?;
+        books_of.insert(code.clone(), county.unit.code.clone());
         general.push(code);
-        let receipt_code = format!("{}26", county.unit.code);
-        store::receipts::register_range(
-            db,
-            &actor,
-            &all,
-            &county.unit.code,
-            &receipt_code,
-            1,
-            99_999,
-        )
-        .await?;
+        if county.unit.code != DEMO_SHORT_RANGE_COUNTY {
+            let receipt_code = format!("{}26", county.unit.code);
+            let numbers = range(&county.unit.code, &receipt_code, 99_999)?;
+            store::receipts::register_range(db, &actor, &all, &numbers).await?;
+        }
         for township in org_units::children(db, &all, &county.unit)
             .await?
             .into_iter()
@@ -510,6 +513,7 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
                 .unwrap(),
             )
             .await?;
+            books_of.insert(code.clone(), county.unit.code.clone());
             projects.push(code);
         }
     }
@@ -517,28 +521,25 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
     let gifts = 900u64;
     let mut matched = Fen::ZERO;
     let mut traceable: Option<String> = None;
-    for i in 0..gifts {
-        let h = hash(&i.to_string(), 31);
-        let donor = h % 300;
-        let dh = hash(&donor.to_string(), 37);
-        let fund = match h % 10 {
-            0..=6 => &projects[(h >> 8) as usize % projects.len()],
-            7 | 8 => &general[1 + (h >> 8) as usize % (general.len() - 1)],
-            _ => &general[0],
-        };
-        let yuan = match (h >> 20) % 20 {
-            0 => 10_000 + (h >> 28) % 5 * 10_000,
-            1..=4 => 1_000 + (h >> 28) % 40 * 100,
-            _ => 20 + (h >> 28) % 50 * 10,
-        };
-        let at = now - 365 * day_ms
-            + (i as i64) * (365 * day_ms / gifts as i64)
-            + (h % 3_600_000) as i64;
-        let d = store::donations::record(
-            db,
-            &actor,
-            &all,
-            &NewDonation {
+    let plan: Vec<NewDonation> = (0..gifts)
+        .map(|i| {
+            let h = hash(&i.to_string(), 31);
+            let donor = h % 300;
+            let dh = hash(&donor.to_string(), 37);
+            let fund = match h % 10 {
+                0..=6 => &projects[(h >> 8) as usize % projects.len()],
+                7 | 8 => &general[1 + (h >> 8) as usize % (general.len() - 1)],
+                _ => &general[0],
+            };
+            let yuan = match (h >> 20) % 20 {
+                0 => 10_000 + (h >> 28) % 5 * 10_000,
+                1..=4 => 1_000 + (h >> 28) % 40 * 100,
+                _ => 20 + (h >> 28) % 50 * 10,
+            };
+            let at = now - 365 * day_ms
+                + (i as i64) * (365 * day_ms / gifts as i64)
+                + (h % 3_600_000) as i64;
+            NewDonation {
                 fund_code: fund.clone(),
                 amount: Fen::new(yuan as i64 * 100),
                 donor_kind: domain::donor::DonorKind::Individual,
@@ -568,9 +569,24 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
                 } else {
                     String::new()
                 },
-            },
-        )
-        .await?;
+            }
+        })
+        .collect();
+    let short = plan
+        .iter()
+        .filter(|g| {
+            g.receipt_wanted
+                && books_of.get(&g.fund_code).map(String::as_str) == Some(DEMO_SHORT_RANGE_COUNTY)
+        })
+        .count() as i64;
+    let numbers = range(
+        DEMO_SHORT_RANGE_COUNTY,
+        &format!("{DEMO_SHORT_RANGE_COUNTY}26"),
+        short + 12,
+    )?;
+    store::receipts::register_range(db, &actor, &all, &numbers).await?;
+    for gift in &plan {
+        let d = store::donations::record(db, &actor, &all, gift).await?;
         matched = matched.checked_add(d.matched).unwrap_or(matched);
         if let (None, Some(number)) = (&traceable, &d.receipt_number) {
             let r = store::receipts::view(db, &all, number)
@@ -872,7 +888,7 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
     store::ledger::set_fund_open(db, &actor, &all, "LY-WINTER-2025", false).await?;
     let suspected = demo_statements(db, &actor, &all, now).await?;
     Ok(format!(
-        "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}（{stages}），{paid} 笔支出（附发票）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{merchant_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对。\n捐赠人自查示例：{}",
+        "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}（{stages}），{paid} 笔支出（附发票）；栾川县的票据号段只剩 12 个号码（/orgs/{DEMO_SHORT_RANGE_COUNTY}/receipts 有提醒）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{merchant_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对。\n捐赠人自查示例：{}",
         general.len() + projects.len() + 2,
         matched.display(),
         traceable.unwrap_or_default()
@@ -927,6 +943,9 @@ async fn demo_project_stages(
         implementing.len() - 1
     ))
 }
+
+/// The county whose receipt range the demo leaves with 12 numbers: its page warns.
+pub const DEMO_SHORT_RANGE_COUNTY: &str = "410324";
 
 /// The city's 1:1 matching fund in the demo.
 pub const DEMO_MATCH_FUND: &str = "LY-MATCH";

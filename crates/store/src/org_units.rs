@@ -68,6 +68,27 @@ pub async fn get(db: &Db, scope: &Scope, code: &str) -> Result<Option<OrgUnit>> 
 }
 
 /// The codes of the active units of `level` in the scope, in code order.
+/// The path of an active unit inside the scope, by code; any other code — unknown, closed or
+/// outside the scope — is `org_unknown` on `field`, alike.
+pub(crate) async fn unit_in(
+    conn: &mut sqlx::AnyConnection,
+    scope: &Scope,
+    code: &str,
+    field: &'static str,
+) -> Result<String> {
+    let (lo, hi) = scope.path_bounds();
+    let path: Option<String> = sqlx::query_scalar(
+        "SELECT org_path FROM org_units WHERE code = $1 AND active = 1 \
+         AND org_path >= $2 AND org_path < $3",
+    )
+    .bind(code.trim())
+    .bind(lo)
+    .bind(hi)
+    .fetch_optional(conn)
+    .await?;
+    path.ok_or_else(|| domain::FieldError::new(field, "org_unknown").into())
+}
+
 pub async fn codes_at(db: &Db, scope: &Scope, level: Level) -> Result<Vec<String>> {
     let (lo, hi) = scope.path_bounds();
     Ok(sqlx::query_scalar(

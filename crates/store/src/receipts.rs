@@ -8,6 +8,7 @@ use domain::FieldError;
 use domain::access::Scope;
 use domain::money::Fen;
 use domain::org::DivisionCode;
+use domain::receipt::{NewReceiptRange, NumberPrefix, RangeUse, ReceiptStatus};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
@@ -26,53 +27,38 @@ fn new_trace_code() -> String {
     hex::encode_upper(b)
 }
 
-/// Registers a range of pre-printed or electronic receipt numbers for a legal entity.
+/// Registers a range of pre-printed or electronic receipt numbers for a legal entity inside
+/// the scope. Numbers are physical: a range that overlaps one already registered under the same
+/// code (by any entity) is refused.
 pub async fn register_range(
     db: &Db,
     actor: &Actor,
     scope: &Scope,
-    entity_code: &str,
-    code: &str,
-    first_no: i64,
-    last_no: i64,
+    range: &NewReceiptRange,
 ) -> Result<i64> {
-    let code = code.trim();
-    if code.len() != 8 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(FieldError::new("code", "receipt_code_invalid").into());
-    }
-    if !(1..=9_999_999_999).contains(&first_no) || !(1..=9_999_999_999).contains(&last_no) {
-        return Err(FieldError::new("first_no", "receipt_number_invalid").into());
-    }
-    if last_no < first_no {
-        return Err(FieldError::new("last_no", "receipt_range_reversed").into());
-    }
-    let entity = DivisionCode::parse(entity_code)
-        .map_err(|_| FieldError::new("entity_code", "org_unknown"))?;
-    if !scope.contains(&entity.path()) {
-        return Err(FieldError::new("entity_code", "org_out_of_scope").into());
-    }
     let mut tx = db.begin_write().await?;
+    let path =
+        crate::org_units::unit_in(&mut tx, scope, range.entity.as_str(), "entity_code").await?;
     let overlap: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM receipt_ranges WHERE code = $1 AND first_no <= $3 AND last_no >= $2",
     )
-    .bind(code)
-    .bind(first_no)
-    .bind(last_no)
+    .bind(&range.code)
+    .bind(range.first_no)
+    .bind(range.last_no)
     .fetch_one(&mut *tx)
     .await?;
     if overlap > 0 {
         return Err(FieldError::new("first_no", "receipt_range_overlap").into());
     }
-    let path = entity.path();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO receipt_ranges (entity_code, org_path, code, first_no, last_no, next_no, created_at_ms) \
          VALUES ($1, $2, $3, $4, $5, $4, $6) RETURNING id",
     )
-    .bind(entity.as_str())
+    .bind(range.entity.as_str())
     .bind(&path)
-    .bind(code)
-    .bind(first_no)
-    .bind(last_no)
+    .bind(&range.code)
+    .bind(range.first_no)
+    .bind(range.last_no)
     .bind(now_ms())
     .fetch_one(&mut *tx)
     .await?;
@@ -84,12 +70,113 @@ pub async fn register_range(
             org_path: &path,
             entity: format!("receipt_range:{id}"),
             before: None,
-            after: Some(json!({"code": code, "first_no": first_no, "last_no": last_no})),
+            after: Some(
+                json!({"code": range.code, "first_no": range.first_no, "last_no": range.last_no}),
+            ),
         },
     )
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// A registered range and how much of it is used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptRange {
+    pub id: i64,
+    pub code: String,
+    pub numbers: RangeUse,
+    pub created_at_ms: i64,
+}
+
+impl ReceiptRange {
+    pub fn first(&self) -> String {
+        receipt_number(&self.code, self.numbers.first_no)
+    }
+    pub fn last(&self) -> String {
+        receipt_number(&self.code, self.numbers.last_no)
+    }
+}
+
+/// The ranges of a legal entity inside the scope, oldest first (the order numbers are taken in).
+pub async fn ranges(db: &Db, scope: &Scope, entity: &DivisionCode) -> Result<Vec<ReceiptRange>> {
+    let (lo, hi) = scope.path_bounds();
+    sqlx::query(
+        "SELECT id, code, first_no, last_no, next_no, created_at_ms FROM receipt_ranges \
+         WHERE entity_code = $1 AND active = 1 AND org_path >= $2 AND org_path < $3 ORDER BY id",
+    )
+    .bind(entity.as_str())
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(ReceiptRange {
+            id: r.try_get("id")?,
+            code: r.try_get("code")?,
+            numbers: RangeUse {
+                first_no: r.try_get("first_no")?,
+                last_no: r.try_get("last_no")?,
+                next_no: r.try_get("next_no")?,
+            },
+            created_at_ms: r.try_get("created_at_ms")?,
+        })
+    })
+    .collect()
+}
+
+/// One line of a unit's receipt list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptLine {
+    pub number: String,
+    pub status: ReceiptStatus,
+    pub donor_name: String,
+    pub amount: Fen,
+    pub issued_at_ms: i64,
+}
+
+/// How many receipts a unit's list shows at most.
+pub const RECEIPTS_SHOWN: i64 = 50;
+
+/// The newest receipts for gifts in a unit's subtree (and the scope), at most
+/// [`RECEIPTS_SHOWN`], narrowed to the numbers that begin with `prefix` if one is given.
+pub async fn recent(
+    db: &Db,
+    scope: &Scope,
+    unit_path: &str,
+    prefix: &NumberPrefix,
+) -> Result<Vec<ReceiptLine>> {
+    let (lo, hi) = scope.shared_bounds(unit_path);
+    let code_hi = format!("{}~", prefix.code);
+    sqlx::query(
+        "SELECT rr.code, r.number, r.status, d.name AS donor_name, dn.amount_fen, r.issued_at_ms \
+         FROM receipts r JOIN receipt_ranges rr ON rr.id = r.range_id \
+         JOIN donations dn ON dn.id = r.donation_id JOIN donors d ON d.id = dn.donor_id \
+         WHERE r.org_path >= $1 AND r.org_path < $2 AND rr.code >= $3 AND rr.code < $4 \
+           AND r.number >= $5 AND r.number <= $6 \
+         ORDER BY r.issued_at_ms DESC, r.id DESC LIMIT $7",
+    )
+    .bind(lo)
+    .bind(hi)
+    .bind(&prefix.code)
+    .bind(&code_hi)
+    .bind(prefix.numbers.0)
+    .bind(prefix.numbers.1)
+    .bind(RECEIPTS_SHOWN)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(ReceiptLine {
+            number: receipt_number(&r.try_get::<String, _>("code")?, r.try_get("number")?),
+            status: crate::closed_set(r, "status", ReceiptStatus::parse)?,
+            donor_name: r.try_get("donor_name")?,
+            amount: Fen::new(r.try_get("amount_fen")?),
+            issued_at_ms: r.try_get("issued_at_ms")?,
+        })
+    })
+    .collect()
 }
 
 /// Issues the next number of the entity's open range for a gift, if a range is open.
@@ -155,17 +242,34 @@ pub(crate) async fn issue_in(
     Ok(Some(full))
 }
 
-/// Voids a receipt (wrong name, wrong amount) and issues a new number for the same gift.
+/// A full receipt number split into its code and number; `None` if it is not one.
+fn split_number(full: &str) -> Option<(&str, i64)> {
+    let (code, number) = full.split_once('-')?;
+    let valid = code.len() == 8
+        && number.len() == 10
+        && code
+            .bytes()
+            .chain(number.bytes())
+            .all(|b| b.is_ascii_digit());
+    valid.then(|| Some((code, number.parse().ok()?))).flatten()
+}
+
+/// Voids a receipt (wrong name, wrong amount) and issues the next number for the same gift, in
+/// one transaction: when the entity has no number left, nothing is voided.
 pub async fn void_and_reissue(
     db: &Db,
     actor: &Actor,
     scope: &Scope,
     number: &str,
     reason: &str,
-) -> Result<Option<String>> {
+) -> Result<String> {
+    let (code, no) = split_number(number).ok_or(StoreError::NotFound)?;
     let reason = domain::text::normalize(reason);
     if reason.is_empty() {
         return Err(FieldError::new("reason", "void_reason_missing").into());
+    }
+    if reason.chars().count() > 200 {
+        return Err(FieldError::new("reason", "too_long").into());
     }
     let mut tx = db.begin_write().await?;
     let (lo, hi) = scope.path_bounds();
@@ -174,14 +278,8 @@ pub async fn void_and_reissue(
          JOIN receipt_ranges rr ON rr.id = r.range_id \
          WHERE rr.code = $1 AND r.number = $2 AND r.org_path >= $3 AND r.org_path < $4",
     )
-    .bind(number.split('-').next().unwrap_or(""))
-    .bind(
-        number
-            .split('-')
-            .nth(1)
-            .and_then(|n| n.parse::<i64>().ok())
-            .unwrap_or(-1),
-    )
+    .bind(code)
+    .bind(no)
     .bind(lo)
     .bind(hi)
     .fetch_optional(&mut *tx)
@@ -191,8 +289,7 @@ pub async fn void_and_reissue(
     let donation_id: i64 = row.try_get("donation_id")?;
     let entity: String = row.try_get("entity_code")?;
     let org_path: String = row.try_get("org_path")?;
-    let status: String = row.try_get("status")?;
-    if status != "issued" {
+    if crate::closed_set(&row, "status", ReceiptStatus::parse)? != ReceiptStatus::Issued {
         return Err(StoreError::Conflict("receipt_number"));
     }
     sqlx::query(
@@ -215,7 +312,9 @@ pub async fn void_and_reissue(
         },
     )
     .await?;
-    let new = issue_in(&mut tx, actor, &entity, donation_id, &org_path, Some(id)).await?;
+    let new = issue_in(&mut tx, actor, &entity, donation_id, &org_path, Some(id))
+        .await?
+        .ok_or(FieldError::new("reason", "receipt_numbers_used_up"))?;
     tx.commit().await?;
     Ok(new)
 }
@@ -224,7 +323,7 @@ pub async fn void_and_reissue(
 #[derive(Debug, Clone, Serialize)]
 pub struct ReceiptView {
     pub number: String,
-    pub status: String,
+    pub status: ReceiptStatus,
     pub donor_name: String,
     /// Enterprises' 统一社会信用代码, empty for people.
     pub credit_code: String,
@@ -242,21 +341,25 @@ pub struct ReceiptView {
     pub trace_code: String,
     /// In-kind gifts: what the goods were (the amount is their valuation).
     pub in_kind_description: String,
+    /// A void receipt: why, and the number issued in its place.
+    pub void_reason: Option<String>,
+    pub reissued_as: Option<String>,
+    /// A re-issued receipt: the number it replaced.
+    pub reissue_of: Option<String>,
 }
 
 /// A receipt by its full number, inside the scope.
 pub async fn view(db: &Db, scope: &Scope, number: &str) -> Result<Option<ReceiptView>> {
     let (lo, hi) = scope.path_bounds();
-    let Some((code, no)) = number.split_once('-') else {
-        return Ok(None);
-    };
-    let Ok(no) = no.parse::<i64>() else {
+    let Some((code, no)) = split_number(number) else {
         return Ok(None);
     };
     let row = sqlx::query(
         "SELECT r.status, d.name AS donor_name, f.name AS fund_name, dn.amount_fen, dn.channel, \
-         r.handler, r.issued_at_ms, rr.entity_code, u.name AS entity_name, r.org_path, d.credit_code, d.id_number_masked, r.trace_code, \
-         dn.in_kind_description \
+         r.handler, r.issued_at_ms, rr.entity_code, u.name AS entity_name, r.org_path, d.credit_code, \
+         d.id_number_masked, r.trace_code, dn.in_kind_description, r.void_reason, \
+         r.reissue_of_id, \
+         (SELECT MIN(o.id) FROM receipts o WHERE o.reissue_of_id = r.id) AS new_id \
          FROM receipts r JOIN receipt_ranges rr ON rr.id = r.range_id \
          JOIN donations dn ON dn.id = r.donation_id JOIN donors d ON d.id = dn.donor_id \
          JOIN funds f ON f.id = dn.fund_id JOIN org_units u ON u.code = rr.entity_code \
@@ -269,9 +372,11 @@ pub async fn view(db: &Db, scope: &Scope, number: &str) -> Result<Option<Receipt
     .fetch_optional(db.pool())
     .await?;
     let Some(r) = row else { return Ok(None) };
+    let new_id: Option<i64> = r.try_get("new_id")?;
+    let old_id: Option<i64> = r.try_get("reissue_of_id")?;
     Ok(Some(ReceiptView {
         number: number.to_string(),
-        status: r.try_get("status")?,
+        status: crate::closed_set(&r, "status", ReceiptStatus::parse)?,
         donor_name: r.try_get("donor_name")?,
         fund_name: r.try_get("fund_name")?,
         amount: Fen::new(r.try_get("amount_fen")?),
@@ -285,5 +390,24 @@ pub async fn view(db: &Db, scope: &Scope, number: &str) -> Result<Option<Receipt
         id_number_masked: r.try_get("id_number_masked")?,
         trace_code: r.try_get("trace_code")?,
         in_kind_description: r.try_get("in_kind_description")?,
+        void_reason: r.try_get("void_reason")?,
+        reissued_as: number_of(db, new_id).await?,
+        reissue_of: number_of(db, old_id).await?,
     }))
+}
+
+/// The full number of a receipt by id (one the caller has already reached through the scope).
+async fn number_of(db: &Db, id: Option<i64>) -> Result<Option<String>> {
+    let Some(id) = id else { return Ok(None) };
+    let row = sqlx::query(
+        "SELECT rr.code, r.number FROM receipts r JOIN receipt_ranges rr ON rr.id = r.range_id \
+         WHERE r.id = $1",
+    )
+    .bind(id)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(Some(receipt_number(
+        &row.try_get::<String, _>("code")?,
+        row.try_get("number")?,
+    )))
 }

@@ -9,6 +9,7 @@ use domain::ledger::{FundKind, NewFund, TxDraft};
 use domain::matching::{MatchingRule, ProjectStatus};
 use domain::money::Fen;
 use domain::org::DivisionCode;
+use domain::receipt::NewReceiptRange;
 
 /// A new, empty, migrated database. Keep the returned guard alive as long as the database.
 pub async fn fresh_db(backend: Backend) -> (Db, TestDbGuard) {
@@ -69,6 +70,12 @@ impl Drop for TestDbGuard {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+/// A receipt range for a test: `receipt_range("410323", "41030126", 1, 100)`.
+pub fn receipt_range(entity: &str, code: &str, first_no: i64, last_no: i64) -> NewReceiptRange {
+    NewReceiptRange::parse(entity, code, &first_no.to_string(), &last_no.to_string())
+        .expect("fixture receipt range")
 }
 
 /// The password every fixture user signs in with.

@@ -166,6 +166,16 @@ impl Label for domain::matching::ProjectStatus {
     }
 }
 
+impl Label for domain::receipt::ReceiptStatus {
+    fn label_key(&self) -> &'static str {
+        use domain::receipt::ReceiptStatus;
+        match self {
+            ReceiptStatus::Issued => "receipt.status.issued",
+            ReceiptStatus::Void => "receipt.status.void",
+        }
+    }
+}
+
 impl Label for domain::ledger::TxKind {
     fn label_key(&self) -> &'static str {
         use domain::ledger::TxKind;
@@ -380,7 +390,12 @@ mod tests {
         wanted.extend(store::donations::Channel::ALL.iter().map(Label::label_key));
         wanted.extend(store::commerce::Standing::ALL.iter().map(Label::label_key));
         wanted.extend(domain::access::Role::ALL.iter().map(Label::label_key));
-        assert_eq!(wanted.len(), 5 + 4 + 4 + 3 + 4 + 6 + 5 + 4 + 4 + 5);
+        wanted.extend(
+            domain::receipt::ReceiptStatus::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        assert_eq!(wanted.len(), 5 + 4 + 4 + 3 + 4 + 6 + 5 + 4 + 4 + 5 + 2);
         for file in ["zh-CN.yml", "en.yml"] {
             let known: std::collections::HashSet<String> = keys(file).into_iter().collect();
             let missing: Vec<_> = wanted.iter().filter(|k| !known.contains(**k)).collect();

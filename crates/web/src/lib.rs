@@ -339,9 +339,27 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         page(
             Method::GET,
-            "/orgs/{code}/receipts/{number}",
+            "/orgs/{code}/receipts",
+            Unit(ViewMoney),
+            get(pages::receipts::list),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/receipts",
             Unit(ManageFunds),
+            post(pages::receipts::register),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/receipts/{number}",
+            Unit(ViewMoney),
             get(pages::receipts::show),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/receipts/{number}/void",
+            Unit(ManageFunds),
+            post(pages::receipts::void),
         ),
         page(
             Method::GET,

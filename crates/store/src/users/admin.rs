@@ -7,7 +7,7 @@
 //! the home deactivate them or reset their password, so an admin whose scope merely holds one
 //! of their grants cannot lock them out of their work elsewhere.
 
-use super::{append_user_event, hash_password, password_matches, unit_in, username_bucket};
+use super::{append_user_event, hash_password, password_matches, username_bucket};
 use crate::audit::{self, Actor, Change};
 use crate::limits::{self, RetryAt};
 use crate::{Db, Result, StoreError, conflict_as, now_ms};
@@ -255,7 +255,7 @@ pub async fn give_grant(db: &Db, actor: &Actor, scope: &Scope, new: &NewGrant<'_
     let person = person_in(&mut tx, scope, new.user_id)
         .await?
         .ok_or(StoreError::NotFound)?;
-    let org_path = unit_in(&mut tx, scope, new.org_code).await?;
+    let org_path = crate::org_units::unit_in(&mut tx, scope, new.org_code, "org").await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO grants (user_id, role, org_code, org_path, created_at_ms) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",

@@ -163,7 +163,7 @@ async fn create_within(
     let code = DivisionCode::parse(org_code).map_err(|_| FieldError::new("org", "org_unknown"))?;
     let password_hash = hash_password(password).await?;
     let mut tx = db.begin_write().await?;
-    let org_path = unit_in(&mut tx, scope, code.as_str()).await?;
+    let org_path = crate::org_units::unit_in(&mut tx, scope, code.as_str(), "org").await?;
     let now = now_ms();
     let display_name = if display_name.trim().is_empty() {
         username
@@ -320,22 +320,6 @@ async fn append_user_event(
     };
     audit::append(tx, actor, change).await?;
     Ok(())
-}
-
-/// The path of an active unit inside `scope`, or the form's "no such unit": a unit outside the
-/// scope is as unknown as one that does not exist.
-async fn unit_in(conn: &mut sqlx::AnyConnection, scope: &Scope, code: &str) -> Result<String> {
-    let (lo, hi) = scope.path_bounds();
-    let path: Option<String> = sqlx::query_scalar(
-        "SELECT org_path FROM org_units WHERE code = $1 AND active = 1 \
-         AND org_path >= $2 AND org_path < $3",
-    )
-    .bind(code.trim())
-    .bind(lo)
-    .bind(hi)
-    .fetch_optional(conn)
-    .await?;
-    path.ok_or_else(|| FieldError::new("org", "org_unknown").into())
 }
 
 /// The unit a user's own events (sign-in, password, lock) are filed under in the audit trail:

@@ -173,10 +173,7 @@ both_backends!(
             &db,
             &cli,
             &domain::access::System::operator("test").scope(),
-            "410323",
-            "41030126",
-            1,
-            100,
+            &receipt_range("410323", "41030126", 1, 100),
         )
         .await
         .unwrap();

@@ -29,9 +29,14 @@ async fn set_up(db: &Db) {
         domain::access::System::operator("test").scope(),
         Actor::cli("test"),
     );
-    store::receipts::register_range(db, &cli, &all, "410323", "41030126", 1, 1000)
-        .await
-        .unwrap();
+    store::receipts::register_range(
+        db,
+        &cli,
+        &all,
+        &receipt_range("410323", "41030126", 1, 1000),
+    )
+    .await
+    .unwrap();
 }
 
 /// A mixed day: repeat donors by phone, an enterprise twice, anonymous gifts, an ID number,

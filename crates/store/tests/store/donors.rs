@@ -40,9 +40,14 @@ both_backends!(
             receipt_wanted: true,
             ..gift(100)
         };
-        store::receipts::register_range(&db, &cli, &all, "410323", "41030126", 1, 100)
-            .await
-            .unwrap();
+        store::receipts::register_range(
+            &db,
+            &cli,
+            &all,
+            &receipt_range("410323", "41030126", 1, 100),
+        )
+        .await
+        .unwrap();
         let first = donations::record(&db, &cli, &all, &with_id).await.unwrap();
         // The same person again, with the ID number only: the same donor.
         let again = donations::record(

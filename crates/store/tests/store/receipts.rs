@@ -1,6 +1,7 @@
 //! Receipts: ranges, numbering, voids and re-issues.
 use crate::helpers::*;
 use domain::money::Fen;
+use domain::receipt::{NumberPrefix, ReceiptStatus};
 use store::donations::{self, NewDonation};
 use store::receipts;
 
@@ -25,30 +26,19 @@ both_backends!(
                 .receipt_number,
             None
         );
-        assert_eq!(
-            error_code(
-                &receipts::register_range(&db, &cli, &all, "410323", "4103012", 1, 10)
-                    .await
-                    .unwrap_err()
-            ),
-            "receipt_code_invalid"
-        );
-        assert_eq!(
-            error_code(
-                &receipts::register_range(&db, &cli, &all, "410323", "41030126", 10, 1)
-                    .await
-                    .unwrap_err()
-            ),
-            "receipt_range_reversed"
-        );
-        receipts::register_range(&db, &cli, &all, "410323", "41030126", 1, 25)
+        receipts::register_range(&db, &cli, &all, &receipt_range("410323", "41030126", 1, 25))
             .await
             .unwrap();
         assert_eq!(
             error_code(
-                &receipts::register_range(&db, &cli, &all, "410323", "41030126", 20, 30)
-                    .await
-                    .unwrap_err()
+                &receipts::register_range(
+                    &db,
+                    &cli,
+                    &all,
+                    &receipt_range("410323", "41030126", 20, 30)
+                )
+                .await
+                .unwrap_err()
             ),
             "receipt_range_overlap"
         );
@@ -56,11 +46,17 @@ both_backends!(
             scope_of(Role::Finance, "410302", Permission::ManageFunds, "410302").unwrap();
         assert_eq!(
             error_code(
-                &receipts::register_range(&db, &cli, &other_county, "410323", "41030127", 1, 5)
-                    .await
-                    .unwrap_err()
+                &receipts::register_range(
+                    &db,
+                    &cli,
+                    &other_county,
+                    &receipt_range("410323", "41030127", 1, 5)
+                )
+                .await
+                .unwrap_err()
             ),
-            "org_out_of_scope"
+            "org_unknown",
+            "another county's entity answers like one that does not exist"
         );
 
         let first = donations::record(&db, &cli, &all, &gift("王芳", true))
@@ -134,14 +130,31 @@ both_backends!(
         let new = receipts::void_and_reissue(&db, &cli, &all, "41030126-0000000001", "姓名写错")
             .await
             .unwrap();
-        assert_eq!(new.as_deref(), Some("41030126-0000000022"));
+        assert_eq!(new, "41030126-0000000022");
+        let old = receipts::view(&db, &all, "41030126-0000000001")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(
-            receipts::view(&db, &all, "41030126-0000000001")
-                .await
-                .unwrap()
-                .unwrap()
-                .status,
-            "void"
+            (
+                old.status,
+                old.void_reason.as_deref(),
+                old.reissued_as.as_deref()
+            ),
+            (
+                ReceiptStatus::Void,
+                Some("姓名写错"),
+                Some("41030126-0000000022")
+            )
+        );
+        let reissued = receipts::view(&db, &all, &new).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                reissued.status,
+                reissued.reissue_of.as_deref(),
+                reissued.donor_name.as_str()
+            ),
+            (ReceiptStatus::Issued, Some("41030126-0000000001"), "王芳")
         );
         assert_eq!(
             error_code(
@@ -163,6 +176,61 @@ both_backends!(
                 .unwrap()
                 .receipt_number,
             None
+        );
+        let county = DivisionCode::parse("410323").unwrap();
+        let used = receipts::ranges(&db, &all, &county).await.unwrap();
+        assert_eq!(used.len(), 1);
+        assert_eq!((used[0].numbers.used(), used[0].numbers.left()), (25, 0));
+        assert_eq!(used[0].last(), "41030126-0000000025");
+        // With no number left nothing is voided: the receipt stays as it was.
+        assert_eq!(
+            error_code(
+                &receipts::void_and_reissue(&db, &cli, &all, "41030126-0000000002", "金额写错")
+                    .await
+                    .unwrap_err()
+            ),
+            "receipt_numbers_used_up"
+        );
+        let kept = receipts::view(&db, &all, "41030126-0000000002")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (kept.status, kept.void_reason),
+            (ReceiptStatus::Issued, None)
+        );
+
+        // The list: newest first, narrowed by what was typed, never beyond the scope.
+        let prefix = |s| NumberPrefix::parse(s).unwrap();
+        let county_path = county.path();
+        let newest = receipts::recent(&db, &all, &county_path, &prefix(""))
+            .await
+            .unwrap();
+        assert_eq!(newest.len(), 25);
+        assert_eq!(newest[0].number, "41030126-0000000025");
+        let tens = receipts::recent(&db, &all, &county_path, &prefix("41030126-000000001"))
+            .await
+            .unwrap();
+        assert_eq!(tens.len(), 10, "numbers 10 to 19");
+        assert!(tens.iter().any(|r| r.number == "41030126-0000000010"));
+        let first = receipts::recent(&db, &all, &county_path, &prefix("410301260000000001"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (first.len(), first[0].status, first[0].amount),
+            (1, ReceiptStatus::Void, Fen::new(12345))
+        );
+        assert!(
+            receipts::recent(&db, &other_county, &county_path, &prefix(""))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            receipts::ranges(&db, &other_county, &county)
+                .await
+                .unwrap()
+                .is_empty()
         );
         assert!(matches!(
             audit::verify(&db, &domain::access::System::operator("test"))

@@ -11,6 +11,7 @@ mod funds;
 mod hardening;
 mod orgs;
 mod public;
+mod receipts;
 mod routes;
 mod statements;
 mod users;

@@ -54,10 +54,7 @@ both_backends!(
             &app.db,
             &Actor::cli("test"),
             &domain::access::System::operator("test").scope(),
-            "410323",
-            "41030126",
-            1,
-            100,
+            &store::testing::receipt_range("410323", "41030126", 1, 100),
         )
         .await
         .unwrap();
