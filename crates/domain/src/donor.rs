@@ -137,7 +137,8 @@ pub enum DonorKey<'a> {
 }
 
 impl<'a> DonorKey<'a> {
-    /// From checked facts: `credit_code`, `name` and `phone` as normalised by the desk.
+    /// From checked facts: `credit_code` and `name` as normalised by the desk, and `phone` as
+    /// the store finds a person by it (its keyed blind index; empty when none was given).
     pub fn of(
         kind: DonorKind,
         credit_code: &'a str,

@@ -665,6 +665,7 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
         .find(|p| p.starts_with("P-410323"))
         .cloned()
         .unwrap_or_else(|| general[0].clone());
+    let mut member_ids = Vec::new();
     for (name, phone, fen) in [
         ("石寺镇乡贤理事会", "", 2_000_000),
         ("郭建国", "13803790101", 300_000),
@@ -676,7 +677,7 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
         } else {
             domain::donor::DonorKind::Individual
         };
-        store::donations::record(
+        let gift = store::donations::record(
             db,
             &actor,
             &all,
@@ -697,12 +698,10 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
             },
         )
         .await?;
+        if !phone.is_empty() {
+            member_ids.push(gift.donor_id);
+        }
     }
-    let member_ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM donors WHERE phone IN ('13803790101', '13803790102', '13803790103') ORDER BY id",
-    )
-    .fetch_all(db.pool())
-    .await?;
     for m in member_ids {
         store::donors::add_member(db, &actor, &all, "/", council, m).await?;
     }

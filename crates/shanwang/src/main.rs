@@ -59,10 +59,16 @@ impl DbArgs {
     /// Opens the database at `url` with the installation's data key.
     async fn open(&self, url: &str) -> Result<Db, CliError> {
         let key = self.data_key()?;
-        Ok(Db::connect(url)
+        let db = Db::connect(url)
             .await
             .map_err(|e| CliError::Unavailable(format!("无法打开数据库：{e}")))?
-            .with_data_key(key))
+            .with_data_key(key);
+        // Phones stored before they were sealed (migration 0030) are sealed now, once.
+        let sealed = store::donors::seal_plain_phones(&db).await?;
+        if sealed > 0 {
+            tracing::info!(sealed, "donor phones sealed at rest");
+        }
+        Ok(db)
     }
 
     /// The key sealing personal ID numbers: `SHANWANG_DATA_KEY` (64 hex digits; every app server

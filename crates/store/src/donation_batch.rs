@@ -5,9 +5,11 @@
 
 use crate::audit::{self, Actor, Change};
 use crate::bulk::{self, Cell};
+use crate::donations::phone_index;
 use crate::donations::{Donation, DonorFacts, NewDonation, validate};
 use crate::ledger::{self, Fund};
 use crate::matching::{matching_scope, rules_on};
+use crate::secrets::{DataKey, Sealed};
 use crate::{Backend, Db, Result, StoreError, now_ms};
 use domain::FieldError;
 use domain::access::Scope;
@@ -21,11 +23,11 @@ use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
 /// The columns a batch writes into `donors`.
-pub const DONOR_COLUMNS: [&str; 12] = [
+pub const DONOR_COLUMNS: [&str; 14] = [
     "id",
     "kind",
     "name",
-    "phone",
+    "phone_index",
     "publish_name",
     "org_code",
     "org_path",
@@ -34,6 +36,8 @@ pub const DONOR_COLUMNS: [&str; 12] = [
     "id_number_sealed",
     "id_number_index",
     "id_number_masked",
+    "phone_sealed",
+    "phone_last4",
 ];
 
 /// The columns a batch writes into `ledger_transactions`.
@@ -174,7 +178,7 @@ async fn booked_by_key(
     let mut booked: HashMap<String, Donation> = HashMap::new();
     for chunk in keys.chunks(LOOKUP_CHUNK) {
         let sql = format!(
-            "SELECT d.idempotency_key, d.id, d.ledger_transaction_id, d.receipt_number, \
+            "SELECT d.idempotency_key, d.id, d.donor_id, d.ledger_transaction_id, d.receipt_number, \
              CAST(COALESCE((SELECT SUM(m.amount_fen) FROM matches m WHERE m.donation_id = d.id), 0) AS BIGINT) \
              AS matched_fen FROM donations d WHERE d.idempotency_key IN ({})",
             bulk::in_list(backend, 1, chunk.len())
@@ -188,6 +192,7 @@ async fn booked_by_key(
                 r.try_get("idempotency_key")?,
                 Donation {
                     id: r.try_get("id")?,
+                    donor_id: r.try_get("donor_id")?,
                     ledger_transaction_id: r.try_get("ledger_transaction_id")?,
                     receipt_number: r.try_get("receipt_number")?,
                     matched: Fen::new(r.try_get("matched_fen")?),
@@ -249,9 +254,10 @@ struct DonorPlan {
 struct Read<'a> {
     scope: &'a Scope,
     gifts: &'a [NewDonation],
-    /// Per gift: its donor's checked facts, and the sealed ID number (sealed, index, masked).
+    /// Per gift: its donor's checked facts, and their ID number and phone as stored.
     facts: &'a [DonorFacts],
-    sealed: &'a [Option<(String, String, String)>],
+    sealed: &'a [Option<Sealed>],
+    phones: &'a [Option<Sealed>],
     /// The funds the gifts go into, each once, and where each fund code is in `funds`.
     funds: &'a [Fund],
     fund_index: &'a HashMap<&'a str, usize>,
@@ -269,6 +275,7 @@ async fn donors_of(
         gifts,
         facts,
         sealed,
+        phones,
         funds,
         fund_index,
         booked,
@@ -277,13 +284,16 @@ async fn donors_of(
     // same person by phone — among those stored and those new in this batch.
     let indexes: Vec<&str> = sealed
         .iter()
-        .filter_map(|s| s.as_ref().map(|s| s.1.as_str()))
+        .filter_map(|s| s.as_ref().map(|s| s.index.as_str()))
         .collect();
     // The desk's rule for who is who, per gift (see `DonorKey`).
     let keys: Vec<Option<DonorKey>> = facts
         .iter()
         .zip(gifts)
-        .map(|(f, g)| DonorKey::of(g.donor_kind, &f.credit_code, &f.name, &f.phone))
+        .zip(phones)
+        .map(|((f, g), phone)| {
+            DonorKey::of(g.donor_kind, &f.credit_code, &f.name, phone_index(phone))
+        })
         .collect();
     let credit_codes: Vec<&str> = keys
         .iter()
@@ -292,7 +302,7 @@ async fn donors_of(
             _ => None,
         })
         .collect();
-    let phones: Vec<&str> = keys
+    let phone_keys: Vec<&str> = keys
         .iter()
         .filter_map(|k| match k {
             Some(DonorKey::Phone(p)) => Some(*p),
@@ -311,9 +321,15 @@ async fn donors_of(
     let mut by_credit_code =
         donors_by(&mut *conn, backend, "credit_code", &credit_codes, same).await?;
     // By phone, only people: a group's contact number is not a person.
-    let mut by_phone = donors_by(&mut *conn, backend, "phone", &phones, |v, code, kind| {
-        (code.is_empty() && kind == DonorKind::Individual.key()).then(|| v.to_string())
-    })
+    let mut by_phone = donors_by(
+        &mut *conn,
+        backend,
+        "phone_index",
+        &phone_keys,
+        |v, code, kind| {
+            (code.is_empty() && kind == DonorKind::Individual.key()).then(|| v.to_string())
+        },
+    )
     .await?;
     let mut by_group = donors_by(
         &mut *conn,
@@ -347,7 +363,7 @@ async fn donors_of(
             !already_booked(g)
                 && sealed[*i]
                     .as_ref()
-                    .is_none_or(|s| known_in(&by_index, &s.1, &books[*i]).is_none())
+                    .is_none_or(|s| known_in(&by_index, &s.index, &books[*i]).is_none())
         })
         .count();
     // At most one new donor per gift: reserve that many, use what is needed.
@@ -362,7 +378,7 @@ async fn donors_of(
         }
         let range = &books[i];
         let path = &funds[fund_index[gifts[i].fund_code.as_str()]].org_path;
-        let index = sealed[i].as_ref().map(|s| s.1.clone());
+        let index = sealed[i].as_ref().map(|s| s.index.clone());
         let by_id_number = index.as_ref().and_then(|k| known_in(&by_index, k, range));
         let key = keys[i];
         let known = by_id_number.or_else(|| match key {
@@ -649,7 +665,8 @@ pub async fn record_batch(
         .enumerate()
         .map(|(i, g)| validate(g).map_err(|e| row_error(i, e)))
         .collect::<Result<_>>()?;
-    let sealed = seal_id_numbers(db, &facts)?;
+    let sealed = seal_all(db, &facts, |f| &f.id_number, DataKey::seal_id_number)?;
+    let phones = seal_all(db, &facts, |f| &f.phone, DataKey::seal_phone)?;
     let now = now_ms();
     let mut tx = db.begin_write().await?;
 
@@ -660,6 +677,7 @@ pub async fn record_batch(
         gifts,
         facts: &facts,
         sealed: &sealed,
+        phones: &phones,
         funds: &funds,
         fund_index: &fund_index,
         booked: &booked,
@@ -678,21 +696,16 @@ pub async fn record_batch(
     answer(&read, &booking.results, &plan.seen_keys)
 }
 
-/// Per gift, its donor's ID number sealed for storage: (sealed, blind index, masked).
-fn seal_id_numbers(db: &Db, facts: &[DonorFacts]) -> Result<Vec<Option<(String, String, String)>>> {
+/// Per gift, one piece of its donor's personal data as stored (`None` where none was given).
+fn seal_all(
+    db: &Db,
+    facts: &[DonorFacts],
+    value: fn(&DonorFacts) -> &String,
+    seal: fn(&DataKey, &str) -> Sealed,
+) -> Result<Vec<Option<Sealed>>> {
     facts
         .iter()
-        .map(|f| {
-            if f.id_number.is_empty() {
-                return Ok(None);
-            }
-            let key = db.data_key()?;
-            Ok(Some((
-                key.seal(&f.id_number),
-                key.blind_index(&f.id_number),
-                domain::donor::mask_id_number(&f.id_number),
-            )))
-        })
+        .map(|f| crate::donations::seal_if_given(db, value(f), seal))
         .collect()
 }
 
@@ -903,6 +916,7 @@ fn book_gifts(
         ]));
         results[*i] = Some(Donation {
             id: donation_id,
+            donor_id: plan.donor_id,
             ledger_transaction_id: tx_id,
             matched,
             receipt_number: None,
@@ -932,6 +946,7 @@ async fn insert_donors(
         gifts,
         facts,
         sealed,
+        phones,
         funds,
         fund_index,
         ..
@@ -941,6 +956,7 @@ async fn insert_donors(
         let (f, g) = (&facts[*i], &gifts[*i]);
         let fund = &funds[fund_index[g.fund_code.as_str()]];
         let s = sealed[*i].clone().unwrap_or_default();
+        let phone = phones[*i].clone().unwrap_or_default();
         donor_rows.push(vec![
             Cell::Int(donors.donor_of[*i]),
             g.donor_kind.key().into(),
@@ -949,15 +965,17 @@ async fn insert_donors(
             } else {
                 f.name.clone()
             }),
-            f.phone.clone().into(),
+            phone.index.into(),
             Cell::Int(i64::from(g.publish_name)),
             fund.org_code.clone().into(),
             fund.org_path.clone().into(),
             Cell::Int(g.received_at_ms.unwrap_or(now)),
             f.credit_code.clone().into(),
-            s.0.into(),
-            s.1.into(),
-            s.2.into(),
+            s.sealed.into(),
+            s.index.into(),
+            s.shown.into(),
+            phone.sealed.into(),
+            phone.shown.into(),
         ]);
     }
     bulk::insert(&mut *conn, backend, "donors", &DONOR_COLUMNS, &donor_rows).await?;
@@ -967,9 +985,9 @@ async fn insert_donors(
             "UPDATE donors SET id_number_sealed = $1, id_number_index = $2, \
              id_number_masked = $3 WHERE id = $4 AND id_number_index = ''",
         )
-        .bind(&s.0)
-        .bind(&s.1)
-        .bind(&s.2)
+        .bind(&s.sealed)
+        .bind(&s.index)
+        .bind(&s.shown)
         .bind(donor_id)
         .execute(&mut *conn)
         .await?;

@@ -3,6 +3,7 @@
 
 use crate::audit::{self, Actor, Change};
 use crate::ledger::{self, Fund};
+use crate::secrets::{DataKey, Sealed};
 use crate::{Db, Result, StoreError, now_ms};
 use domain::FieldError;
 use domain::access::Scope;
@@ -96,6 +97,8 @@ impl NewDonation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Donation {
     pub id: i64,
+    /// Who gave it: the donor found again, or the one made for this gift.
+    pub donor_id: i64,
     pub ledger_transaction_id: i64,
     /// What the special funds matched of this gift, in the same transaction.
     pub matched: Fen,
@@ -216,6 +219,24 @@ pub(crate) fn books_of_entity(scope: &Scope, entity_code: &str) -> (String, Stri
     }
 }
 
+/// A value sealed with the installation's key, or `None` when none was given (then no key is
+/// needed).
+pub(crate) fn seal_if_given(
+    db: &Db,
+    value: &str,
+    seal: fn(&DataKey, &str) -> Sealed,
+) -> Result<Option<Sealed>> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(seal(db.data_key()?, value)))
+}
+
+/// The blind index a donor's phone is found by, empty when no phone was given.
+pub(crate) fn phone_index(phone: &Option<Sealed>) -> &str {
+    phone.as_ref().map(|p| p.index.as_str()).unwrap_or("")
+}
+
 /// Records a gift and books it, in one database transaction. A known phone number is the same
 /// donor; a gift without a phone gets a donor record of its own.
 pub async fn record(db: &Db, actor: &Actor, scope: &Scope, d: &NewDonation) -> Result<Donation> {
@@ -241,19 +262,12 @@ pub(crate) async fn record_in(
         id_number,
     } = validate(d)?;
     // Sealed before the transaction: a missing key refuses the gift before anything is written.
-    let sealed_id = if id_number.is_empty() {
-        None
-    } else {
-        let key = db.data_key()?;
-        Some((
-            key.seal(&id_number),
-            key.blind_index(&id_number),
-            domain::donor::mask_id_number(&id_number),
-        ))
-    };
+    let sealed_id = seal_if_given(db, &id_number, DataKey::seal_id_number)?;
+    let sealed_phone = seal_if_given(db, &phone, DataKey::seal_phone)?;
     if let Some(key) = &d.idempotency_key {
         let existing = sqlx::query(
-            "SELECT id, ledger_transaction_id, receipt_number FROM donations WHERE idempotency_key = $1",
+            "SELECT id, donor_id, ledger_transaction_id, receipt_number FROM donations \
+             WHERE idempotency_key = $1",
         )
         .bind(key)
         .fetch_optional(&mut *tx)
@@ -268,6 +282,7 @@ pub(crate) async fn record_in(
             .await?;
             return Ok(Donation {
                 id,
+                donor_id: r.try_get("donor_id")?,
                 ledger_transaction_id: r.try_get("ledger_transaction_id")?,
                 matched: Fen::new(matched),
                 receipt_number: r.try_get("receipt_number")?,
@@ -286,7 +301,7 @@ pub(crate) async fn record_in(
     // recorder can see, so nothing is learnt of a donor elsewhere.
     let (lo, hi) = books_bounds(scope, &fund);
     let by_id_number: Option<i64> = match &sealed_id {
-        Some((_, index, _)) => {
+        Some(Sealed { index, .. }) => {
             sqlx::query_scalar(
                 "SELECT id FROM donors WHERE id_number_index = $1 AND merged_into_id IS NULL \
                  AND org_path >= $2 AND org_path < $3 ORDER BY id LIMIT 1",
@@ -301,7 +316,7 @@ pub(crate) async fn record_in(
     };
     let known: Option<i64> = match (
         by_id_number,
-        DonorKey::of(d.donor_kind, &credit_code, &name, &phone),
+        DonorKey::of(d.donor_kind, &credit_code, &name, phone_index(&sealed_phone)),
     ) {
         (Some(id), _) => Some(id),
         (None, None) => None,
@@ -329,7 +344,7 @@ pub(crate) async fn record_in(
             .await?
         }
         (None, Some(DonorKey::Phone(phone))) => sqlx::query_scalar(
-            "SELECT id FROM donors WHERE phone = $1 AND credit_code = '' AND kind = 'individual' \
+            "SELECT id FROM donors WHERE phone_index = $1 AND credit_code = '' AND kind = 'individual' \
                  AND merged_into_id IS NULL AND org_path >= $2 AND org_path < $3 \
                  ORDER BY id LIMIT 1",
         )
@@ -339,48 +354,60 @@ pub(crate) async fn record_in(
         .fetch_optional(&mut *tx)
         .await?,
     };
-    let donor_id = match known {
-        Some(id) => {
-            if let (Some((sealed, index, masked)), None) = (&sealed_id, by_id_number) {
-                // A known person gives their ID number for the first time.
-                sqlx::query(
-                    "UPDATE donors SET id_number_sealed = $1, id_number_index = $2, \
+    let donor_id =
+        match known {
+            Some(id) => {
+                if let (Some(id_number), None) = (&sealed_id, by_id_number) {
+                    // A known person gives their ID number for the first time.
+                    sqlx::query(
+                        "UPDATE donors SET id_number_sealed = $1, id_number_index = $2, \
                      id_number_masked = $3 WHERE id = $4 AND id_number_index = ''",
-                )
-                .bind(sealed)
-                .bind(index)
-                .bind(masked)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+                    )
+                    .bind(&id_number.sealed)
+                    .bind(&id_number.index)
+                    .bind(&id_number.shown)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                id
             }
-            id
-        }
-        None => {
-            sqlx::query_scalar(
-                "INSERT INTO donors (kind, name, phone, publish_name, org_code, org_path, \
-                 created_at_ms, credit_code, id_number_sealed, id_number_index, id_number_masked) \
-                 VALUES ($7, $1, $2, $3, $4, $5, $6, $8, $9, $10, $11) RETURNING id",
+            None => sqlx::query_scalar(
+                "INSERT INTO donors (kind, name, phone_index, publish_name, org_code, org_path, \
+                 created_at_ms, credit_code, id_number_sealed, id_number_index, id_number_masked, \
+                 phone_sealed, phone_last4) \
+                 VALUES ($7, $1, $2, $3, $4, $5, $6, $8, $9, $10, $11, $12, $13) RETURNING id",
             )
             .bind(if name.is_empty() {
                 "匿名"
             } else {
                 name.as_str()
             })
-            .bind(&phone)
+            .bind(phone_index(&sealed_phone))
             .bind(i16::from(d.publish_name))
             .bind(&fund.org_code)
             .bind(&fund.org_path)
             .bind(now)
             .bind(d.donor_kind.key())
             .bind(&credit_code)
-            .bind(sealed_id.as_ref().map(|s| s.0.as_str()).unwrap_or(""))
-            .bind(sealed_id.as_ref().map(|s| s.1.as_str()).unwrap_or(""))
-            .bind(sealed_id.as_ref().map(|s| s.2.as_str()).unwrap_or(""))
+            .bind(sealed_id.as_ref().map(|s| s.sealed.as_str()).unwrap_or(""))
+            .bind(sealed_id.as_ref().map(|s| s.index.as_str()).unwrap_or(""))
+            .bind(sealed_id.as_ref().map(|s| s.shown.as_str()).unwrap_or(""))
+            .bind(
+                sealed_phone
+                    .as_ref()
+                    .map(|s| s.sealed.as_str())
+                    .unwrap_or(""),
+            )
+            .bind(
+                sealed_phone
+                    .as_ref()
+                    .map(|s| s.shown.as_str())
+                    .unwrap_or(""),
+            )
             .fetch_one(&mut *tx)
-            .await?
-        }
-    };
+            .await?,
+        };
     let memo = if name.is_empty() {
         "匿名捐赠".to_string()
     } else {
@@ -436,6 +463,7 @@ pub(crate) async fn record_in(
     .await?;
     Ok(Donation {
         id,
+        donor_id,
         ledger_transaction_id: ledger_id,
         matched,
         receipt_number,

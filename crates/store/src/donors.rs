@@ -28,13 +28,13 @@ pub struct DonorSummary {
 pub async fn duplicates(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Vec<DonorSummary>>> {
     let (lo, hi) = scope.bounds_within(path);
     let rows = sqlx::query(
-        "SELECT d.id, d.name, d.phone, d.credit_code, COUNT(dn.id) AS gifts, \
+        "SELECT d.id, d.name, d.phone_index, d.phone_last4, d.credit_code, COUNT(dn.id) AS gifts, \
          CAST(COALESCE(SUM(dn.amount_fen), 0) AS BIGINT) AS total_fen \
          FROM donors d LEFT JOIN donations dn ON dn.donor_id = d.id \
            AND dn.org_path >= $1 AND dn.org_path < $2 \
          WHERE d.merged_into_id IS NULL AND d.org_path >= $1 AND d.org_path < $2 \
-           AND (d.credit_code <> '' OR d.phone <> '') \
-         GROUP BY d.id, d.name, d.phone, d.credit_code ORDER BY d.id",
+           AND (d.credit_code <> '' OR d.phone_index <> '') \
+         GROUP BY d.id, d.name, d.phone_index, d.phone_last4, d.credit_code ORDER BY d.id",
     )
     .bind(lo)
     .bind(hi)
@@ -42,7 +42,7 @@ pub async fn duplicates(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Vec<Do
     .await?;
     let mut groups: std::collections::BTreeMap<String, Vec<DonorSummary>> = Default::default();
     for r in rows {
-        let phone: String = r.try_get("phone")?;
+        let phone: String = r.try_get("phone_index")?;
         let credit_code: String = r.try_get("credit_code")?;
         let key = if credit_code.is_empty() {
             format!("phone:{phone}")
@@ -52,20 +52,51 @@ pub async fn duplicates(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Vec<Do
         groups.entry(key).or_default().push(DonorSummary {
             id: r.try_get("id")?,
             name: r.try_get("name")?,
-            phone_last4: phone
-                .chars()
-                .rev()
-                .take(4)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect(),
+            phone_last4: r.try_get("phone_last4")?,
             credit_code,
             gifts: r.try_get("gifts")?,
             total: Fen::new(r.try_get("total_fen")?),
         });
     }
     Ok(groups.into_values().filter(|g| g.len() > 1).collect())
+}
+
+/// Seals the phones of donors stored before migration 0030, which still hold the plain number
+/// where the blind index belongs (no sealed copy): sealed, indexed and cut to the last four in
+/// batches, each in its own transaction. Run with the data key attached, before serving; a
+/// second run finds nothing. Returns how many were sealed.
+pub async fn seal_plain_phones(db: &Db) -> Result<u64> {
+    let mut sealed = 0;
+    loop {
+        let mut tx = db.begin_write().await?;
+        let rows = sqlx::query(
+            "SELECT id, phone_index FROM donors WHERE phone_index <> '' AND phone_sealed = '' \
+             ORDER BY id LIMIT 500",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Ok(sealed);
+        }
+        let key = db.data_key()?;
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            let plain: String = r.try_get("phone_index")?;
+            let phone = key.seal_phone(&plain);
+            sqlx::query(
+                "UPDATE donors SET phone_index = $1, phone_sealed = $2, phone_last4 = $3 \
+                 WHERE id = $4",
+            )
+            .bind(&phone.index)
+            .bind(&phone.sealed)
+            .bind(&phone.shown)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        sealed += rows.len() as u64;
+    }
 }
 
 /// Moves every gift of `merge_id` to `keep_id` and marks `merge_id` as merged into it; both
@@ -197,7 +228,7 @@ pub async fn pledge(
         Some(id) => id,
         None => {
             sqlx::query_scalar(
-                "INSERT INTO donors (kind, name, phone, publish_name, org_code, org_path, created_at_ms, credit_code) \
+                "INSERT INTO donors (kind, name, phone_index, publish_name, org_code, org_path, created_at_ms, credit_code) \
                  VALUES ('enterprise', $1, '', 1, $2, $3, $4, $5) RETURNING id",
             )
             .bind(&name)
@@ -404,7 +435,7 @@ pub async fn create_group(
         return Err(StoreError::Conflict("name"));
     }
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO donors (kind, name, phone, publish_name, org_code, org_path, created_at_ms, \
+        "INSERT INTO donors (kind, name, phone_index, publish_name, org_code, org_path, created_at_ms, \
          credit_code) VALUES ($1, $2, '', 1, $3, $4, $5, $6) RETURNING id",
     )
     .bind(kind.key())

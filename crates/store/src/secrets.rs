@@ -90,6 +90,36 @@ impl DataKey {
     }
 }
 
+/// A piece of personal data as it is stored: sealed, found again by its blind index, and the
+/// part that may be shown (a masked ID number, a phone's last four digits).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sealed {
+    pub sealed: String,
+    pub index: String,
+    pub shown: String,
+}
+
+impl DataKey {
+    /// A person's ID number (already checked): shown masked, `110***********002X`.
+    pub fn seal_id_number(&self, id_number: &str) -> Sealed {
+        Sealed {
+            sealed: self.seal(id_number),
+            index: self.blind_index(id_number),
+            shown: domain::donor::mask_id_number(id_number),
+        }
+    }
+
+    /// A phone number (already checked and normalised): shown by its last four digits.
+    pub fn seal_phone(&self, phone: &str) -> Sealed {
+        let skip = phone.chars().count().saturating_sub(4);
+        Sealed {
+            sealed: self.seal(phone),
+            index: self.blind_index(phone),
+            shown: phone.chars().skip(skip).collect(),
+        }
+    }
+}
+
 impl DataKey {
     /// A token the server hands out and later recognises as its own (a visitor's, for public
     /// ratings): `random.mac`. Any server of the installation checks it with the same key.

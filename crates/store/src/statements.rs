@@ -109,6 +109,7 @@ struct KnownDonor {
 /// reference, or else the payer's name when exactly one donor with a phone or code bears it.
 async fn donor_for_line(
     conn: &mut sqlx::AnyConnection,
+    key: &crate::secrets::DataKey,
     (lo, hi): &(String, String),
     line: &StatementLine,
 ) -> Result<Option<KnownDonor>> {
@@ -118,7 +119,7 @@ async fn donor_for_line(
         .filter(|t| !t.is_empty())
         .collect();
     // Only the donors of the fund's books that the importer can see.
-    let select = "SELECT kind, name, phone, credit_code, publish_name FROM donors \
+    let select = "SELECT kind, name, phone_sealed, credit_code, publish_name FROM donors \
                   WHERE merged_into_id IS NULL AND org_path >= $2 AND org_path < $3 AND";
     let mut found = None;
     for t in &tokens {
@@ -133,9 +134,9 @@ async fn donor_for_line(
             .await?;
         } else if t.len() == 11 && t.starts_with('1') && domain::org::is_phone(t) {
             found = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{select} phone = $1 AND credit_code = '' ORDER BY id LIMIT 1"
+                "{select} phone_index = $1 AND credit_code = '' ORDER BY id LIMIT 1"
             )))
-            .bind(*t)
+            .bind(key.blind_index(t))
             .bind(lo)
             .bind(hi)
             .fetch_optional(&mut *conn)
@@ -147,7 +148,7 @@ async fn donor_for_line(
     }
     if found.is_none() && !line.payer.is_empty() {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{select} name = $1 AND (phone <> '' OR credit_code <> '') ORDER BY id LIMIT 2"
+            "{select} name = $1 AND (phone_index <> '' OR credit_code <> '') ORDER BY id LIMIT 2"
         )))
         .bind(&line.payer)
         .bind(lo)
@@ -164,7 +165,7 @@ async fn donor_for_line(
     Ok(Some(KnownDonor {
         kind: DonorKind::parse(&kind).unwrap_or(DonorKind::Individual),
         name: r.try_get("name")?,
-        phone: r.try_get("phone")?,
+        phone: open_phone(key, &r.try_get::<String, _>("phone_sealed")?)?,
         credit_code: r.try_get("credit_code")?,
         publish_name: publish != 0,
     }))
@@ -273,6 +274,15 @@ pub async fn import(
     Ok(report)
 }
 
+/// A stored donor phone, opened (empty when none was given); one that does not open under this
+/// key is refused rather than booked under a wrong number.
+fn open_phone(key: &crate::secrets::DataKey, sealed: &str) -> Result<String> {
+    if sealed.is_empty() {
+        return Ok(String::new());
+    }
+    key.open(sealed).ok_or(StoreError::NoDataKey)
+}
+
 /// Books a line from a known donor; None when the donor is not known.
 #[allow(clippy::too_many_arguments)]
 async fn book(
@@ -285,7 +295,7 @@ async fn book(
     file_digest: &str,
     line: &StatementLine,
 ) -> Result<Option<(i64, String)>> {
-    let Some(donor) = donor_for_line(conn, books, line).await? else {
+    let Some(donor) = donor_for_line(conn, db.data_key()?, books, line).await? else {
         return Ok(None);
     };
     let at_ms = domain::time::china_day_range_ms(&line.date)

@@ -216,8 +216,12 @@ async fn import_tamper_and_verify(backend: Backend) {
         text(&out)
     );
 
-    // A bank statement: the known donor's gift is booked once, the stranger's is listed.
-    let db = store::Db::connect(&url).await.unwrap();
+    // A bank statement: the known donor's gift is booked once, the stranger's is listed. The
+    // donor's phone is sealed under the installation's key, as the CLI's would be.
+    let db = store::Db::connect(&url)
+        .await
+        .unwrap()
+        .with_data_key(store::secrets::DataKey::from_hex(TEST_DATA_KEY).unwrap());
     let known = store::donations::NewDonation {
         receipt_wanted: false,
         ..store::donations::NewDonation::cash(

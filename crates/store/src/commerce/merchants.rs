@@ -130,11 +130,11 @@ pub async fn create_merchant(
     .bind(&hi)
     .fetch_optional(&mut *tx)
     .await?;
-    let donor_id = match donor_id {
-        Some(id) => id,
-        None => {
-            sqlx::query_scalar(
-                "INSERT INTO donors (kind, name, phone, publish_name, org_code, org_path, \
+    let donor_id =
+        match donor_id {
+            Some(id) => id,
+            None => sqlx::query_scalar(
+                "INSERT INTO donors (kind, name, phone_index, publish_name, org_code, org_path, \
                  created_at_ms, credit_code) VALUES ('enterprise', $1, '', 1, $2, $3, $4, $5) \
                  RETURNING id",
             )
@@ -144,9 +144,8 @@ pub async fn create_merchant(
             .bind(now)
             .bind(&credit_code)
             .fetch_one(&mut *tx)
-            .await?
-        }
-    };
+            .await?,
+        };
     let merchant_id: i64 = sqlx::query_scalar(
         "INSERT INTO commerce_merchants (donor_id, name, credit_code, org_code, org_path, \
          secret_sealed, secret_set_at_ms, created_at_ms) \

@@ -228,8 +228,10 @@ both_backends!(
             .unwrap();
         // A second record of the same person, as an old list would bring in.
         let dup: i64 = sqlx::query_scalar(
-            "INSERT INTO donors (kind, name, phone, publish_name, org_code, org_path, created_at_ms, credit_code) \
-             SELECT kind, '王 芳', phone, publish_name, org_code, org_path, created_at_ms, credit_code FROM donors LIMIT 1 RETURNING id",
+            "INSERT INTO donors (kind, name, phone_index, phone_sealed, phone_last4, publish_name, \
+             org_code, org_path, created_at_ms, credit_code) \
+             SELECT kind, '王 芳', phone_index, phone_sealed, phone_last4, publish_name, org_code, \
+             org_path, created_at_ms, credit_code FROM donors LIMIT 1 RETURNING id",
         )
         .fetch_one(db.pool())
         .await
@@ -410,5 +412,62 @@ both_backends!(
             ),
             "not_found"
         );
+    }
+);
+
+both_backends!(
+    phones_are_sealed_at_rest_and_older_plain_ones_once,
+    |db: Db| async move {
+        Fixture::luoyang().with_county_fund().build(&db).await;
+        let all = domain::access::System::operator("test").scope();
+        let cli = Actor::cli("test");
+        let first = donations::record(&db, &cli, &all, &gift(100))
+            .await
+            .unwrap();
+        let stored: (String, String, String) = sqlx::query_as(
+            "SELECT phone_index, phone_sealed, phone_last4 FROM donors WHERE id = $1",
+        )
+        .bind(first.donor_id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            stored.2, "1234",
+            "the last four digits, to tell records apart"
+        );
+        assert_eq!(stored.0.len(), 64, "a keyed index, not the number");
+        assert!(!stored.1.is_empty() && !stored.1.contains("13903791234"));
+        let again = donations::record(&db, &cli, &all, &gift(50)).await.unwrap();
+        assert_eq!(
+            again.donor_id, first.donor_id,
+            "the same person, by the index"
+        );
+
+        // A donor stored before phones were sealed: plain number where the index belongs.
+        let old: i64 = sqlx::query_scalar(
+            "INSERT INTO donors (kind, name, phone_index, publish_name, org_code, org_path, \
+             created_at_ms) VALUES ('individual', '李强', '13703790000', 0, '410323', \
+             '/41/4103/410323/', 0) RETURNING id",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        assert_eq!(donors::seal_plain_phones(&db).await.unwrap(), 1);
+        assert_eq!(donors::seal_plain_phones(&db).await.unwrap(), 0, "once");
+        let plain: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM donors WHERE phone_index = '13703790000'")
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        assert_eq!(plain, 0);
+        let known = donations::record(
+            &db,
+            &cli,
+            &all,
+            &gift_of("XA-GEN", 100, "李强", "13703790000"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(known.donor_id, old, "still found again after sealing");
     }
 );
