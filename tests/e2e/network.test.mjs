@@ -578,3 +578,51 @@ for (const [label, viewport, code] of [
     await audit.close();
   });
 }
+
+for (const [label, viewport] of [
+  ['desktop', { width: 1280, height: 800 }],
+  ['phone', { width: 360, height: 740 }],
+]) {
+  test(`finance finds a donor, reads their giving and merges a duplicate (${label})`, async () => {
+    const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const page = await context.newPage();
+    await signIn(page, 'city.finance');
+    await page.goto(`${base}/orgs/410323`);
+    await Promise.all([page.waitForURL(/\/donors$/), page.click('a[href="/orgs/410323/donors"]')]);
+    const found = Number(await page.textContent('#found'));
+    assert.ok(found > 50, 'the county\'s donors are listed, more than a page');
+    await Promise.all([page.waitForURL(/page=1/), page.click('nav.pager a[rel=next]')]);
+    assert.equal(await page.locator('#donors tbody tr').count(), Math.min(50, found - 50), 'the second page');
+    await page.goto(`${base}/orgs/410323/donors`);
+    const first = page.locator('#donors tbody tr').first();
+    const name = (await first.locator('a').textContent()).trim();
+    await page.fill('#q', name);
+    await Promise.all([page.waitForURL(/q=/), page.click('#find-donor button[type=submit]')]);
+    const rows = page.locator('#donors tbody tr');
+    assert.ok(await rows.count() >= 1);
+    for (const text of await rows.locator('a').allTextContents()) assert.match(text, new RegExp(name));
+    await noSideways(page, viewport.width);
+    assert.ok(await pageWeight(page) < 100 * 1024, 'page under 100 KB');
+    await Promise.all([page.waitForURL(/\/donors\/\d+$/), rows.first().locator('a').click()]);
+    assert.equal((await page.textContent('#donor-name')).trim(), name);
+    assert.ok(await page.locator('#history tbody tr').count() >= 1, 'their gifts in the county');
+    assert.doesNotMatch(await page.textContent('main'), /1[3-9]\d{9}/, 'no whole phone number on the page');
+    await noSideways(page, viewport.width);
+    await page.screenshot({ path: join(out, `${label}-donor.png`), fullPage: true });
+
+    // The city's duplicate finder: one person's records from several books, side by side.
+    await page.goto(`${base}/orgs/4103/donors/duplicates`);
+    const group = page.locator('.duplicate-group').first();
+    const cards = await group.locator('.donor-card').count();
+    assert.ok(cards >= 2, 'records side by side');
+    const kept = await group.locator('.donor-card').first().getAttribute('data-donor');
+    await noSideways(page, viewport.width);
+    assert.ok(await pageWeight(page) < 100 * 1024, 'page under 100 KB');
+    await page.screenshot({ path: join(out, `${label}-duplicates.png`), fullPage: false });
+    await Promise.all([page.waitForURL(new RegExp(`/donors/${kept}\\?done=merged`)),
+      group.locator('.merge-into-first').first().click()]);
+    assert.ok(await page.isVisible('#done'));
+    assert.ok(Number(await page.textContent('#gift-count')) >= 2, 'the gifts came along');
+    await context.close();
+  });
+}

@@ -157,9 +157,68 @@ impl<'a> DonorKey<'a> {
     }
 }
 
+/// What a clerk typed to find a donor: a credit code, a whole phone number (found by its blind
+/// index), the last digits of a phone (1 to 4: only those are kept in the clear), or part of a
+/// name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DonorSearch {
+    All,
+    CreditCode(String),
+    Phone(String),
+    PhoneEnd(String),
+    Name(String),
+}
+
+impl DonorSearch {
+    pub fn parse(typed: &str) -> DonorSearch {
+        let t = normalize(typed);
+        if t.is_empty() {
+            DonorSearch::All
+        } else if let Ok(code) = credit_code("q", &t) {
+            DonorSearch::CreditCode(code)
+        } else if crate::org::is_phone(&t) {
+            DonorSearch::Phone(t)
+        } else if t.len() <= 4 && t.bytes().all(|b| b.is_ascii_digit()) {
+            DonorSearch::PhoneEnd(t)
+        } else {
+            DonorSearch::Name(t)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_donor_search_reads_what_was_typed() {
+        assert_eq!(DonorSearch::parse("  "), DonorSearch::All);
+        assert_eq!(
+            DonorSearch::parse("1234"),
+            DonorSearch::PhoneEnd("1234".into())
+        );
+        assert_eq!(
+            DonorSearch::parse("１２"),
+            DonorSearch::PhoneEnd("12".into())
+        );
+        assert_eq!(
+            DonorSearch::parse("王 芳"),
+            DonorSearch::Name("王 芳".into())
+        );
+        assert_eq!(
+            DonorSearch::parse("139 0379 1234"),
+            DonorSearch::Name("139 0379 1234".into()),
+            "spaces inside are not a phone"
+        );
+        assert_eq!(
+            DonorSearch::parse("13903791234"),
+            DonorSearch::Phone("13903791234".into())
+        );
+        assert_eq!(
+            DonorSearch::parse("91350100m000100y43"),
+            DonorSearch::CreditCode("91350100M000100Y43".into())
+        );
+    }
 
     #[test]
     fn id_numbers_are_checked_with_their_check_digit() {

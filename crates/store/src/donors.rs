@@ -6,6 +6,7 @@ use crate::audit::{self, Actor, Change};
 use crate::{Db, Result, StoreError};
 use domain::FieldError;
 use domain::access::Scope;
+use domain::donor::{DonorKind, DonorSearch};
 use domain::money::Fen;
 use domain::org::DivisionCode;
 use serde::Serialize;
@@ -21,6 +22,8 @@ pub struct DonorSummary {
     pub credit_code: String,
     pub gifts: i64,
     pub total: Fen,
+    /// The unit whose books the record was made in.
+    pub registered_at: String,
 }
 
 /// Groups of live donors registered in the subtree of `path` (inside the scope) that share a
@@ -28,13 +31,15 @@ pub struct DonorSummary {
 pub async fn duplicates(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Vec<DonorSummary>>> {
     let (lo, hi) = scope.bounds_within(path);
     let rows = sqlx::query(
-        "SELECT d.id, d.name, d.phone_index, d.phone_last4, d.credit_code, COUNT(dn.id) AS gifts, \
+        "SELECT d.id, d.name, d.phone_index, d.phone_last4, d.credit_code, u.name AS unit_name, \
+         COUNT(dn.id) AS gifts, \
          CAST(COALESCE(SUM(dn.amount_fen), 0) AS BIGINT) AS total_fen \
-         FROM donors d LEFT JOIN donations dn ON dn.donor_id = d.id \
+         FROM donors d JOIN org_units u ON u.code = d.org_code \
+         LEFT JOIN donations dn ON dn.donor_id = d.id \
            AND dn.org_path >= $1 AND dn.org_path < $2 \
          WHERE d.merged_into_id IS NULL AND d.org_path >= $1 AND d.org_path < $2 \
            AND (d.credit_code <> '' OR d.phone_index <> '') \
-         GROUP BY d.id, d.name, d.phone_index, d.phone_last4, d.credit_code ORDER BY d.id",
+         GROUP BY d.id, d.name, d.phone_index, d.phone_last4, d.credit_code, u.name ORDER BY d.id",
     )
     .bind(lo)
     .bind(hi)
@@ -56,6 +61,7 @@ pub async fn duplicates(db: &Db, scope: &Scope, path: &str) -> Result<Vec<Vec<Do
             credit_code,
             gifts: r.try_get("gifts")?,
             total: Fen::new(r.try_get("total_fen")?),
+            registered_at: r.try_get("unit_name")?,
         });
     }
     Ok(groups.into_values().filter(|g| g.len() > 1).collect())
@@ -578,4 +584,203 @@ pub async fn groups(db: &Db, scope: &Scope, path: &str) -> Result<Vec<DonorGroup
         });
     }
     Ok(out)
+}
+
+/// A donor as a unit's list shows them, with what they gave inside the scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DonorRow {
+    pub id: i64,
+    pub kind: DonorKind,
+    pub name: String,
+    /// The last four digits of their phone, empty if none was given.
+    pub phone_last4: String,
+    pub credit_code: String,
+    /// Gifts not reversed, and their sum.
+    pub gifts: i64,
+    pub total: Fen,
+    /// Their latest gift, if any.
+    pub last_gift_ms: Option<i64>,
+}
+
+/// One page of a unit's donors, and how many the search found in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DonorList {
+    pub rows: Vec<DonorRow>,
+    pub found: i64,
+}
+
+pub const DONORS_PER_PAGE: i64 = 50;
+
+/// The donors of the scope (a unit's narrowed scope): those registered in it and those who gave
+/// to it, never merged away; latest giver first, `DONORS_PER_PAGE` a page (`page` from 0).
+pub async fn list(db: &Db, scope: &Scope, search: &DonorSearch, page: i64) -> Result<DonorList> {
+    let (lo, hi) = scope.path_bounds();
+    let (filter, value) = match search {
+        DonorSearch::All => ("", String::new()),
+        DonorSearch::CreditCode(code) => (" AND d.credit_code = $3", code.clone()),
+        DonorSearch::Phone(phone) => (" AND d.phone_index = $3", db.data_key()?.blind_index(phone)),
+        DonorSearch::PhoneEnd(end) => (" AND d.phone_last4 LIKE $3", format!("%{end}")),
+        DonorSearch::Name(part) => (
+            " AND d.name LIKE $3",
+            format!("%{}%", part.replace(['%', '_'], "")),
+        ),
+    };
+    let visible = "d.merged_into_id IS NULL AND ((d.org_path >= $1 AND d.org_path < $2) \
+         OR EXISTS (SELECT 1 FROM donations x WHERE x.donor_id = d.id \
+           AND x.org_path >= $1 AND x.org_path < $2))";
+    let bind = |q: sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>| {
+        let q = q.bind(lo.clone()).bind(hi.clone());
+        if search == &DonorSearch::All {
+            q
+        } else {
+            q.bind(value.clone())
+        }
+    };
+    let found: i64 = bind(sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) AS found FROM donors d WHERE {visible}{filter}"
+    ))))
+    .fetch_one(db.pool())
+    .await?
+    .try_get("found")?;
+    let offset = page.max(0).saturating_mul(DONORS_PER_PAGE);
+    let rows = bind(sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT d.id, d.kind, d.name, d.phone_last4, d.credit_code, COUNT(dn.id) AS gifts, \
+         CAST(COALESCE(SUM(dn.amount_fen), 0) AS BIGINT) AS total_fen, \
+         CAST(COALESCE(MAX(dn.received_at_ms), 0) AS BIGINT) AS last_ms \
+         FROM donors d LEFT JOIN donations dn ON dn.donor_id = d.id \
+           AND dn.reversed_by_id IS NULL AND dn.org_path >= $1 AND dn.org_path < $2 \
+         WHERE {visible}{filter} \
+         GROUP BY d.id, d.kind, d.name, d.phone_last4, d.credit_code \
+         ORDER BY last_ms DESC, d.id DESC LIMIT {DONORS_PER_PAGE} OFFSET {offset}"
+    ))))
+    .fetch_all(db.pool())
+    .await?;
+    let rows = rows
+        .iter()
+        .map(|r| {
+            let last: i64 = r.try_get("last_ms")?;
+            Ok(DonorRow {
+                id: r.try_get("id")?,
+                kind: crate::closed_set(r, "kind", DonorKind::parse)?,
+                name: r.try_get("name")?,
+                phone_last4: r.try_get("phone_last4")?,
+                credit_code: r.try_get("credit_code")?,
+                gifts: r.try_get("gifts")?,
+                total: Fen::new(r.try_get("total_fen")?),
+                last_gift_ms: (last > 0).then_some(last),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(DonorList { rows, found })
+}
+
+/// One gift in a donor's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GiftLine {
+    pub id: i64,
+    pub received_at_ms: i64,
+    pub fund_code: String,
+    pub fund_name: String,
+    pub amount: Fen,
+    pub channel: crate::donations::Channel,
+    /// Their name shown on the public pages for this gift.
+    pub published: bool,
+    pub receipt_number: Option<String>,
+    pub matched: Fen,
+    pub reversed: bool,
+}
+
+/// A donor's page: who they are (ID masked, phone by its end) and their whole giving inside
+/// the scope, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DonorView {
+    pub id: i64,
+    pub kind: DonorKind,
+    pub name: String,
+    pub phone_last4: String,
+    pub credit_code: String,
+    pub id_number_masked: String,
+    /// They agreed to their name being published (the default for their next gifts).
+    pub publish_name: bool,
+    pub registered_at_ms: i64,
+    /// The groups (乡贤理事会, alliances) they belong to.
+    pub groups: Vec<String>,
+    pub gifts: Vec<GiftLine>,
+    /// Gifts not reversed, and their sum.
+    pub total: Fen,
+}
+
+/// A donor of the scope by id (one registered elsewhere who gave here, too); one outside it,
+/// or merged away, is `None` like an id that does not exist.
+pub async fn view(db: &Db, scope: &Scope, id: i64) -> Result<Option<DonorView>> {
+    let (lo, hi) = scope.path_bounds();
+    let Some(d) = sqlx::query(
+        "SELECT d.id, d.kind, d.name, d.phone_last4, d.credit_code, d.id_number_masked, \
+         d.publish_name, d.created_at_ms FROM donors d WHERE d.id = $3 \
+         AND d.merged_into_id IS NULL AND ((d.org_path >= $1 AND d.org_path < $2) \
+         OR EXISTS (SELECT 1 FROM donations x WHERE x.donor_id = d.id \
+           AND x.org_path >= $1 AND x.org_path < $2))",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    else {
+        return Ok(None);
+    };
+    let gifts = sqlx::query(
+        "SELECT dn.id, dn.received_at_ms, f.code AS fund_code, f.name AS fund_name, dn.amount_fen, \
+         dn.channel, dn.publish_name, dn.receipt_number, dn.reversed_by_id, \
+         CAST(COALESCE((SELECT SUM(m.amount_fen) FROM matches m WHERE m.donation_id = dn.id \
+           AND m.reversed = 0), 0) AS BIGINT) AS matched_fen \
+         FROM donations dn JOIN funds f ON f.id = dn.fund_id \
+         WHERE dn.donor_id = $3 AND dn.org_path >= $1 AND dn.org_path < $2 \
+         ORDER BY dn.received_at_ms DESC, dn.id DESC",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(GiftLine {
+            id: r.try_get("id")?,
+            received_at_ms: r.try_get("received_at_ms")?,
+            fund_code: r.try_get("fund_code")?,
+            fund_name: r.try_get("fund_name")?,
+            amount: Fen::new(r.try_get("amount_fen")?),
+            channel: crate::closed_set(r, "channel", crate::donations::Channel::parse)?,
+            published: r.try_get::<i64, _>("publish_name")? != 0,
+            receipt_number: r.try_get("receipt_number")?,
+            matched: Fen::new(r.try_get("matched_fen")?),
+            reversed: r.try_get::<Option<i64>, _>("reversed_by_id")?.is_some(),
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    let groups: Vec<String> = sqlx::query_scalar(
+        "SELECT g.name FROM donor_group_members m JOIN donors g ON g.id = m.group_id \
+         WHERE m.member_id = $1 AND g.org_path >= $2 AND g.org_path < $3 ORDER BY g.name",
+    )
+    .bind(id)
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_all(db.pool())
+    .await?;
+    let total = Fen::checked_sum(gifts.iter().filter(|g| !g.reversed).map(|g| g.amount))
+        .ok_or(StoreError::Overflow)?;
+    Ok(Some(DonorView {
+        id: d.try_get("id")?,
+        kind: crate::closed_set(&d, "kind", DonorKind::parse)?,
+        name: d.try_get("name")?,
+        phone_last4: d.try_get("phone_last4")?,
+        credit_code: d.try_get("credit_code")?,
+        id_number_masked: d.try_get("id_number_masked")?,
+        publish_name: d.try_get::<i64, _>("publish_name")? != 0,
+        registered_at_ms: d.try_get("created_at_ms")?,
+        groups,
+        gifts,
+        total,
+    }))
 }

@@ -240,6 +240,18 @@ impl Label for domain::disbursement::Action {
     }
 }
 
+impl Label for domain::donor::DonorKind {
+    fn label_key(&self) -> &'static str {
+        use domain::donor::DonorKind;
+        match self {
+            DonorKind::Individual => "donor.kind.individual",
+            DonorKind::Enterprise => "donor.kind.enterprise",
+            DonorKind::XiangxianCouncil => "donor.kind.xiangxian_council",
+            DonorKind::EnterpriseAlliance => "donor.kind.enterprise_alliance",
+        }
+    }
+}
+
 impl Label for store::donations::Channel {
     fn label_key(&self) -> &'static str {
         use store::donations::Channel;
@@ -395,7 +407,8 @@ mod tests {
                 .iter()
                 .map(Label::label_key),
         );
-        assert_eq!(wanted.len(), 5 + 4 + 4 + 3 + 4 + 6 + 5 + 4 + 4 + 5 + 2);
+        wanted.extend(domain::donor::DonorKind::ALL.iter().map(Label::label_key));
+        assert_eq!(wanted.len(), 5 + 4 + 4 + 3 + 4 + 6 + 5 + 4 + 4 + 5 + 2 + 4);
         for file in ["zh-CN.yml", "en.yml"] {
             let known: std::collections::HashSet<String> = keys(file).into_iter().collect();
             let missing: Vec<_> = wanted.iter().filter(|k| !known.contains(**k)).collect();

@@ -339,6 +339,30 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         page(
             Method::GET,
+            "/orgs/{code}/donors",
+            Unit(ViewMoney),
+            get(pages::donors::list),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/donors/duplicates",
+            Unit(ViewMoney),
+            get(pages::donors::duplicates),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/donors/merge",
+            Unit(ManageFunds),
+            post(pages::donors::merge),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/donors/{id}",
+            Unit(ViewMoney),
+            get(pages::donors::show),
+        ),
+        page(
+            Method::GET,
             "/orgs/{code}/receipts",
             Unit(ViewMoney),
             get(pages::receipts::list),

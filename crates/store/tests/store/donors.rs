@@ -471,3 +471,107 @@ both_backends!(
         assert_eq!(known.donor_id, old, "still found again after sealing");
     }
 );
+
+both_backends!(
+    a_units_donors_are_listed_searched_and_shown_inside_its_scope,
+    |db: Db| async move {
+        use domain::donor::DonorSearch;
+        use domain::ledger::FundKind::{Project, Unrestricted};
+        Fixture::luoyang()
+            .with_county_fund()
+            .with_fund("HB-P1", "河北村项目", "410323100201", Project)
+            .with_fund("LC-GEN", "老城区资金", "410302", Unrestricted)
+            .build(&db)
+            .await;
+        let all = domain::access::System::operator("test").scope();
+        let cli = Actor::cli("test");
+        for g in [
+            gift(100),
+            gift(250),
+            gift_of("HB-P1", 30_000, "李强", "13703790000"),
+            NewDonation {
+                donor_kind: DonorKind::Enterprise,
+                credit_code: "91350100M000100Y43".into(),
+                ..gift_of("XA-GEN", 500_000, "洛阳某某有限公司", "")
+            },
+            gift_of("LC-GEN", 10_000, "张三", "13603791111"),
+        ] {
+            donations::record(&db, &cli, &all, &g).await.unwrap();
+        }
+        let county = scope_of(Role::Finance, "410323", Permission::ViewMoney, "410323").unwrap();
+        let names =
+            |l: &donors::DonorList| l.rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
+        let every = donors::list(&db, &county, &DonorSearch::All, 0)
+            .await
+            .unwrap();
+        assert_eq!(every.found, 3, "not the other county's donor");
+        assert_eq!(
+            names(&every),
+            ["洛阳某某有限公司", "李强", "王芳"],
+            "latest giver first"
+        );
+        let wang = &every.rows[2];
+        assert_eq!(
+            (wang.gifts, wang.total, wang.phone_last4.as_str()),
+            (2, Fen::new(35_000), "1234")
+        );
+        for (typed, who) in [
+            ("1234", "王芳"),
+            ("13903791234", "王芳"),
+            ("李", "李强"),
+            ("91350100M000100Y43", "洛阳某某有限公司"),
+        ] {
+            let found = donors::list(&db, &county, &DonorSearch::parse(typed), 0)
+                .await
+                .unwrap();
+            assert_eq!(names(&found), [who], "{typed}");
+        }
+        assert_eq!(
+            donors::list(&db, &county, &DonorSearch::parse("13603791111"), 0)
+                .await
+                .unwrap()
+                .found,
+            0,
+            "a phone outside the scope finds nobody"
+        );
+        assert!(
+            donors::list(&db, &county, &DonorSearch::All, 1)
+                .await
+                .unwrap()
+                .rows
+                .is_empty()
+        );
+
+        // The donor's page: every gift in the scope; a village sees only its own giver.
+        let page = donors::view(&db, &county, wang.id).await.unwrap().unwrap();
+        assert_eq!(page.gifts.len(), 2);
+        assert_eq!(
+            (page.total, page.gifts[0].amount),
+            (Fen::new(35_000), Fen::new(25_000))
+        );
+        let village = scope_of(
+            Role::Staff,
+            "410323100201",
+            Permission::ViewOrg,
+            "410323100201",
+        )
+        .unwrap();
+        assert_eq!(
+            names(
+                &donors::list(&db, &village, &DonorSearch::All, 0)
+                    .await
+                    .unwrap()
+            ),
+            ["李强"]
+        );
+        assert!(
+            donors::view(&db, &village, wang.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let other = scope_of(Role::Finance, "410302", Permission::ViewMoney, "410302").unwrap();
+        assert!(donors::view(&db, &other, wang.id).await.unwrap().is_none());
+        assert!(donors::view(&db, &county, 999_999).await.unwrap().is_none());
+    }
+);

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod compliance;
 pub mod disbursements;
 pub mod donations;
+pub mod donors;
 pub mod exports;
 pub mod feedback;
 pub mod filters;
@@ -27,6 +28,45 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use domain::access::home_grant;
 use serde::Deserialize;
 use std::borrow::Cow;
+
+/// A searched list's address query: what was typed (`q`) and which page, from 0.
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub page: Option<i64>,
+}
+
+impl SearchQuery {
+    pub fn page(&self) -> i64 {
+        self.page.unwrap_or(0).max(0)
+    }
+}
+
+/// Where a searched list is among its pages, for the `_pager.html` macro.
+pub struct Pager {
+    pub page: i64,
+    pub pages: i64,
+    path: String,
+    search: String,
+}
+
+impl Pager {
+    /// Page `page` (from 0) of `found` rows, `per_page` a page, at `path` searched for `search`.
+    pub fn new(path: String, search: &str, page: i64, found: i64, per_page: i64) -> Pager {
+        Pager {
+            page,
+            pages: (found + per_page - 1) / per_page,
+            path,
+            search: form_urlencoded::byte_serialize(search.as_bytes()).collect(),
+        }
+    }
+
+    pub fn href(&self, page: i64) -> String {
+        format!("{}?q={}&page={page}", self.path, self.search)
+    }
+}
 
 /// What every page's frame needs: language, who is signed in, the CSRF token for the sign-out
 /// form, the user's home unit, and the current path for the language switch.

@@ -3,7 +3,7 @@
 //! once; and for everyone, changing their own password (forced after a reset).
 
 use super::form_data::FormData;
-use super::{FieldErrors, Layout, render, render_as};
+use super::{FieldErrors, Layout, Pager, SearchQuery, render, render_as};
 use crate::AppState;
 use crate::auth::{InUnit, Viewer, perm};
 use crate::error::AppError;
@@ -36,8 +36,7 @@ struct ListPage {
     unit: OrgUnit,
     found: People,
     search: String,
-    page: i64,
-    pages: i64,
+    pager: Pager,
     form: NewPersonForm,
     errors: FieldErrors,
 }
@@ -50,19 +49,6 @@ impl ListPage {
     fn role_name(&self, role: &Role) -> String {
         self.layout.lang.label(role)
     }
-
-    fn page_href(&self, page: i64) -> String {
-        let q = form_urlencoded::byte_serialize(self.search.as_bytes()).collect::<String>();
-        format!("/orgs/{}/users?q={q}&page={page}", self.unit.code)
-    }
-}
-
-#[derive(Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    page: Option<i64>,
 }
 
 async fn list_page(
@@ -75,16 +61,16 @@ async fn list_page(
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
     let found = admin::people(&state.db, unit.scope(), &search, page).await?;
-    let pages = (found.total + admin::PAGE_SIZE - 1) / admin::PAGE_SIZE;
+    let path = format!("/orgs/{}/users", unit.unit().code);
+    let pager = Pager::new(path.clone(), &search, page, found.total, admin::PAGE_SIZE);
     let status = errors.status();
     Ok(render_as(
         &ListPage {
-            layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/users", unit.unit().code)),
+            layout: Layout::new(&viewer.ctx, &path),
             unit: unit.unit().clone(),
             found,
             search,
-            page,
-            pages,
+            pager,
             form,
             errors,
         },
@@ -96,14 +82,14 @@ pub async fn list(
     State(state): State<AppState>,
     viewer: Viewer,
     unit: InUnit<perm::ManageUsers>,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<SearchQuery>,
 ) -> Result<Response, AppError> {
     let form = NewPersonForm {
         role: Role::Staff.key().into(),
         org: unit.unit().code.clone(),
         ..Default::default()
     };
-    let page = q.page.unwrap_or(0).max(0);
+    let page = q.page();
     list_page(
         &state,
         &viewer,

@@ -7,6 +7,7 @@ mod api;
 mod commerce;
 mod compliance;
 mod donations;
+mod donors;
 mod funds;
 mod hardening;
 mod orgs;
