@@ -4,7 +4,7 @@
 
 use super::filters;
 use super::form_data::FormData;
-use super::{Layout, render_as};
+use super::{DoneQuery, Layout, render_as};
 use crate::AppState;
 use crate::auth::{InUnit, Viewer, perm, scope_in_unit};
 use crate::error::AppError;
@@ -398,11 +398,6 @@ async fn detail_page(
         problem: problem.as_ref().map(|p| p.1.clone()),
     };
     Ok(render_as(&page, problem.map_or(StatusCode::OK, |p| p.0)))
-}
-
-#[derive(serde::Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
 }
 
 pub async fn show(

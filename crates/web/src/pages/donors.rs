@@ -4,7 +4,7 @@
 
 use super::filters;
 use super::form_data::FormData;
-use super::{FieldErrors, Layout, Pager, SearchQuery, render, render_as};
+use super::{DoneQuery, FieldErrors, Layout, Pager, SearchQuery, render, render_as};
 use crate::AppState;
 use crate::auth::{InUnit, Viewer, perm};
 use crate::error::AppError;
@@ -13,7 +13,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::Permission;
 use domain::donor::{DonorKind, DonorSearch};
-use serde::Deserialize;
 use store::donations::Channel;
 use store::donors::{DONORS_PER_PAGE, DonorList, DonorSummary, DonorView};
 use store::org_units::OrgUnit;
@@ -76,11 +75,6 @@ impl DonorPage {
     fn channel(&self, c: &Channel) -> String {
         self.layout.lang.label(*c)
     }
-}
-
-#[derive(Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
 }
 
 pub async fn show(

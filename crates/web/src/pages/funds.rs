@@ -5,7 +5,7 @@
 
 use super::filters;
 use super::form_data::FormData;
-use super::{FieldErrors, Layout, render_as};
+use super::{DoneQuery, FieldErrors, Layout, render_as};
 use crate::AppState;
 use crate::auth::{InUnit, Viewer, perm};
 use crate::charts::{Bar, percent_bars};
@@ -80,11 +80,6 @@ impl FundsPage {
             .map(|k| (k.key(), self.layout.lang.label(k)))
             .collect()
     }
-}
-
-#[derive(serde::Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
 }
 
 /// What a page says after an action, by the action's name.

@@ -29,6 +29,13 @@ use domain::access::home_grant;
 use serde::Deserialize;
 use std::borrow::Cow;
 
+/// The address query a page is sent back with after an action (`?done=close`): each page names
+/// its own actions and their notices.
+#[derive(Deserialize)]
+pub struct DoneQuery {
+    pub done: Option<String>,
+}
+
 /// A searched list's address query: what was typed (`q`) and which page, from 0.
 #[derive(Deserialize)]
 pub struct SearchQuery {

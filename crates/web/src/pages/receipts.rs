@@ -4,7 +4,7 @@
 
 use super::filters;
 use super::form_data::FormData;
-use super::{FieldErrors, Layout, render_as};
+use super::{DoneQuery, FieldErrors, Layout, render_as};
 use crate::AppState;
 use crate::auth::{ClientAddr, InUnit, PageContext, Viewer, perm, pre_session_token};
 use crate::error::AppError;
@@ -206,11 +206,6 @@ impl ReceiptPage {
     fn is_void(&self) -> bool {
         self.r.status == ReceiptStatus::Void
     }
-}
-
-#[derive(Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
 }
 
 /// A receipt, printable; auditors read it, finance voids and re-issues it.

@@ -3,7 +3,7 @@
 //! once; and for everyone, changing their own password (forced after a reset).
 
 use super::form_data::FormData;
-use super::{FieldErrors, Layout, Pager, SearchQuery, render, render_as};
+use super::{DoneQuery, FieldErrors, Layout, Pager, SearchQuery, render, render_as};
 use crate::AppState;
 use crate::auth::{InUnit, Viewer, perm};
 use crate::error::AppError;
@@ -217,11 +217,6 @@ async fn person_page(
         },
         status,
     ))
-}
-
-#[derive(Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
 }
 
 pub async fn show(
