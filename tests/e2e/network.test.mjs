@@ -626,3 +626,31 @@ for (const [label, viewport] of [
     await context.close();
   });
 }
+
+for (const [label, viewport] of [
+  ['desktop', { width: 1280, height: 800 }],
+  ['phone', { width: 360, height: 740 }],
+]) {
+  test(`finance filters a county's donations and exports exactly those (${label})`, async () => {
+    const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const page = await context.newPage();
+    await signIn(page, 'xinan.finance');
+    await page.goto(`${base}/orgs/410323`);
+    await Promise.all([page.waitForURL(/\/donations$/), page.click('a[href="/orgs/410323/donations"]')]);
+    const all = Number(await page.textContent('#count'));
+    assert.ok(all > 50, 'a year of gifts');
+    assert.equal(await page.locator('#donations tbody tr').count(), 50, 'one page');
+    await page.selectOption('#channel', 'cash');
+    await Promise.all([page.waitForURL(/channel=cash/), page.click('#filter button[type=submit]')]);
+    const cash = Number(await page.textContent('#count'));
+    assert.ok(cash > 0 && cash < all, 'the filter narrows the list');
+    await noSideways(page, viewport.width);
+    assert.ok(await pageWeight(page) < 100 * 1024, 'page under 100 KB');
+    await page.screenshot({ path: join(out, `${label}-donations.png`), fullPage: false });
+    const csv = await page.request.get(`${base}${await page.getAttribute('#export-csv', 'href')}`);
+    assert.equal(csv.status(), 200);
+    const lines = (await csv.text()).trim().split('\n');
+    assert.equal(lines.length, cash + 1, 'a header and exactly the filtered gifts');
+    await context.close();
+  });
+}

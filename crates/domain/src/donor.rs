@@ -160,8 +160,9 @@ impl<'a> DonorKey<'a> {
 /// What a clerk typed to find a donor: a credit code, a whole phone number (found by its blind
 /// index), the last digits of a phone (1 to 4: only those are kept in the clear), or part of a
 /// name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum DonorSearch {
+    #[default]
     All,
     CreditCode(String),
     Phone(String),

@@ -327,6 +327,12 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         page(
             Method::GET,
+            "/orgs/{code}/donations",
+            Unit(ViewMoney),
+            get(pages::donations::list),
+        ),
+        page(
+            Method::GET,
             "/orgs/{code}/donations/new",
             Unit(ManageFunds),
             get(pages::donations::new),

@@ -6,6 +6,7 @@ mod audit;
 mod commerce;
 mod disbursements;
 mod donation_batch;
+mod donations;
 mod donors;
 mod hardening;
 mod ledger;

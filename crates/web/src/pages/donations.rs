@@ -1,12 +1,15 @@
-//! Staff record a gift at the desk: cash, bank transfer, online or goods. The form carries a
-//! one-time token, so pressing "save" twice books one gift.
+//! A unit's donations, filtered by date, fund, channel and donor, with totals, pages and the
+//! export of what is filtered; and the desk where finance records a gift: cash, bank transfer,
+//! online or goods. The desk's form carries a one-time token, so pressing "save" twice books
+//! one gift.
 
-use super::{Layout, render, render_as};
+use super::filters;
+use super::{FieldErrors, Layout, Pager, render, render_as};
 use crate::AppState;
 use crate::auth::{InUnit, Viewer, perm};
 use crate::error::AppError;
 use askama::Template;
-use axum::extract::{Form, State};
+use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::donor::DonorKind;
@@ -14,6 +17,9 @@ use domain::money::Fen;
 use rand::RngCore;
 use serde::Deserialize;
 use store::donations::{Channel, NewDonation};
+use store::exports::{
+    DONATIONS_PER_PAGE, DonationFilter, DonationLine, DonationTotals, TypedDonationFilter,
+};
 use store::ledger::Fund;
 use store::org_units::OrgUnit;
 
@@ -157,5 +163,119 @@ pub async fn create(
             errors,
         },
         StatusCode::UNPROCESSABLE_ENTITY,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(flatten)]
+    filter: TypedDonationFilter,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+/// A unit's donations, filtered: totals for the filter, a page of lines, and the export of
+/// exactly what is filtered.
+#[derive(Template)]
+#[template(path = "donations.html")]
+struct ListPage {
+    layout: Layout,
+    unit: OrgUnit,
+    funds: Vec<Fund>,
+    typed: TypedDonationFilter,
+    errors: FieldErrors,
+    totals: DonationTotals,
+    lines: Vec<DonationLine>,
+    pager: Pager,
+    /// The filter as an address query, for the export links.
+    query: String,
+}
+
+impl ListPage {
+    fn channels(&self) -> Vec<(&'static str, String)> {
+        Channel::ALL
+            .iter()
+            .map(|c| (c.key(), self.layout.lang.label(c)))
+            .collect()
+    }
+    fn channel_name(&self, key: &str) -> String {
+        Channel::parse(key)
+            .map(|c| self.layout.lang.label(c))
+            .unwrap_or_else(|| key.to_string())
+    }
+    fn day(&self, ms: &i64) -> String {
+        domain::time::china_day(*ms)
+    }
+}
+
+/// The filter's fields as an address query, in a fixed order.
+fn filter_query(t: &TypedDonationFilter) -> Vec<(&'static str, String)> {
+    vec![
+        ("from", t.from.clone()),
+        ("until", t.until.clone()),
+        ("fund", t.fund.clone()),
+        ("channel", t.channel.clone()),
+        ("donor", t.donor.clone()),
+    ]
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ViewMoney>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let here = unit.unit();
+    let funds: Vec<Fund> = store::ledger::funds_at(&state.db, unit.scope(), &here.org_path)
+        .await?
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
+    let mut errors = FieldErrors::default();
+    let filter = match DonationFilter::parse(&q.filter) {
+        Ok(f) => Some(f),
+        Err(refused) => {
+            errors.add(refused, viewer.ctx.lang);
+            None
+        }
+    };
+    // A fund of another unit is as unknown as one that does not exist.
+    let filter = filter.filter(|f| {
+        let known = f
+            .fund_code
+            .as_ref()
+            .is_none_or(|c| funds.iter().any(|x| &x.code == c));
+        if !known {
+            errors.insert("fund", viewer.ctx.lang.error("fund_unknown"));
+        }
+        known
+    });
+    let page = q.page.unwrap_or(0).max(0);
+    let (totals, lines) = match &filter {
+        Some(f) => (
+            store::exports::donation_totals(&state.db, unit.scope(), &here.org_path, f).await?,
+            store::exports::donations(&state.db, unit.scope(), &here.org_path, f, Some(page))
+                .await?,
+        ),
+        None => (DonationTotals::default(), Vec::new()),
+    };
+    let path = format!("/orgs/{}/donations", here.code);
+    let pairs = filter_query(&q.filter);
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let pager = Pager::new(path.clone(), &pairs, page, totals.count, DONATIONS_PER_PAGE);
+    let status = errors.status();
+    Ok(render_as(
+        &ListPage {
+            layout: Layout::new(&viewer.ctx, &path),
+            unit: here.clone(),
+            funds,
+            query: pager.query().to_string(),
+            typed: q.filter,
+            errors,
+            totals,
+            lines,
+            pager,
+        },
+        status,
     ))
 }

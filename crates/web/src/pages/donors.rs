@@ -46,7 +46,13 @@ pub async fn list(
     let list =
         store::donors::list(&state.db, unit.scope(), &DonorSearch::parse(&q.q), page).await?;
     let path = format!("/orgs/{}/donors", unit.unit().code);
-    let pager = Pager::new(path.clone(), &q.q, page, list.found, DONORS_PER_PAGE);
+    let pager = Pager::new(
+        path.clone(),
+        &[("q", &q.q)],
+        page,
+        list.found,
+        DONORS_PER_PAGE,
+    );
     Ok(render(&DonorsPage {
         layout: Layout::new(&viewer.ctx, &path),
         unit: unit.unit().clone(),

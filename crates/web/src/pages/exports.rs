@@ -16,6 +16,9 @@ pub struct ExportQuery {
     what: String,
     #[serde(default)]
     format: String,
+    /// Donations only: the list's filter, so the file holds exactly what the list shows.
+    #[serde(flatten)]
+    filter: store::exports::TypedDonationFilter,
 }
 
 fn text(s: impl Into<String>) -> Cell {
@@ -34,8 +37,16 @@ pub async fn download(
     let h = |k: &str| lang.t(&format!("export.{k}")).into_owned();
     let (sheet, headers, rows): (String, Vec<String>, Vec<Vec<Cell>>) = match q.what.as_str() {
         "donations" => {
-            let lines =
-                store::exports::donations(&state.db, unit.scope(), &unit.unit().org_path).await?;
+            let filter =
+                store::exports::DonationFilter::parse(&q.filter).map_err(AppError::Invalid)?;
+            let lines = store::exports::donations(
+                &state.db,
+                unit.scope(),
+                &unit.unit().org_path,
+                &filter,
+                None,
+            )
+            .await?;
             (
                 h("donations"),
                 [

@@ -56,22 +56,36 @@ pub struct Pager {
     pub page: i64,
     pub pages: i64,
     path: String,
-    search: String,
+    query: String,
 }
 
 impl Pager {
-    /// Page `page` (from 0) of `found` rows, `per_page` a page, at `path` searched for `search`.
-    pub fn new(path: String, search: &str, page: i64, found: i64, per_page: i64) -> Pager {
+    /// Page `page` (from 0) of `found` rows, `per_page` a page, at `path` with the list's own
+    /// address query (what was searched, the filter).
+    pub fn new(
+        path: String,
+        query: &[(&str, &str)],
+        page: i64,
+        found: i64,
+        per_page: i64,
+    ) -> Pager {
         Pager {
             page,
             pages: (found + per_page - 1) / per_page,
             path,
-            search: form_urlencoded::byte_serialize(search.as_bytes()).collect(),
+            query: form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(query)
+                .finish(),
         }
     }
 
     pub fn href(&self, page: i64) -> String {
-        format!("{}?q={}&page={page}", self.path, self.search)
+        format!("{}?{}&page={page}", self.path, self.query)
+    }
+
+    /// The list's address query without the page, encoded.
+    pub fn query(&self) -> &str {
+        &self.query
     }
 }
 

@@ -62,7 +62,13 @@ async fn list_page(
 ) -> Result<Response, AppError> {
     let found = admin::people(&state.db, unit.scope(), &search, page).await?;
     let path = format!("/orgs/{}/users", unit.unit().code);
-    let pager = Pager::new(path.clone(), &search, page, found.total, admin::PAGE_SIZE);
+    let pager = Pager::new(
+        path.clone(),
+        &[("q", &search)],
+        page,
+        found.total,
+        admin::PAGE_SIZE,
+    );
     let status = errors.status();
     Ok(render_as(
         &ListPage {

@@ -119,3 +119,91 @@ both_backends!(
         assert!(shown.body.contains("id=\"recorded\""));
     }
 );
+
+both_backends!(
+    the_donations_list_filters_totals_pages_and_exports_what_it_shows,
+    |app: App| async move {
+        app.county_fund().await;
+        app.add_user("xinan.finance", Role::Finance, "410323").await;
+        let b = app.browser("xinan.finance").await;
+        for (name, phone, amount, channel) in [
+            ("王芳", "13903791234", "200", "cash"),
+            ("王芳", "13903791234", "300", "bank_transfer"),
+            ("李强", "13703790000", "50", "cash"),
+        ] {
+            app.post_form(
+                "/orgs/410323/donations",
+                Some(&b.cookie),
+                &[
+                    ("csrf", &b.csrf),
+                    ("fund_code", "XA-GEN"),
+                    ("amount", amount),
+                    ("donor_kind", "individual"),
+                    ("donor_name", name),
+                    ("donor_phone", phone),
+                    ("channel", channel),
+                ],
+            )
+            .await;
+        }
+        let all = app.get("/orgs/410323/donations", Some(&b.cookie)).await;
+        assert_eq!(all.status, StatusCode::OK);
+        assert!(all.body.contains("<dd id=\"count\">3</dd>"), "{}", all.body);
+        assert!(all.body.contains("<dd id=\"total\">¥550.00</dd>"));
+        let cash = app
+            .get(
+                "/orgs/410323/donations?channel=cash&donor=1234",
+                Some(&b.cookie),
+            )
+            .await;
+        assert!(cash.body.contains("<dd id=\"count\">1</dd>") && cash.body.contains("¥200.00"));
+        // The export link carries the filter; the file holds exactly those gifts.
+        let link = cash.body.split("id=\"export-csv\"").next().unwrap();
+        let link = &link[link.rfind("href=").unwrap()..];
+        assert!(
+            link.contains("format=csv")
+                && link.contains("channel=cash")
+                && link.contains("donor=1234"),
+            "{link}"
+        );
+        let file = app
+            .get(
+                "/orgs/410323/export?what=donations&format=csv&channel=cash&donor=1234",
+                Some(&b.cookie),
+            )
+            .await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert_eq!(
+            file.body.lines().count(),
+            2,
+            "a header and one gift: {}",
+            file.body
+        );
+        assert!(file.body.contains("王芳") && !file.body.contains("李强"));
+        // Bad input: beside the field, nothing listed; a fund of another unit is unknown.
+        let bad = app
+            .get(
+                "/orgs/410323/donations?from=2026-02-30&channel=cheque",
+                Some(&b.cookie),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.body.contains("id=\"from-error\"") && bad.body.contains("id=\"channel-error\"")
+        );
+        assert!(!bad.body.contains("id=\"exports\""));
+        let elsewhere = app
+            .get("/orgs/410323/donations?fund=LC-GEN", Some(&b.cookie))
+            .await;
+        assert!(elsewhere.body.contains("id=\"fund-error\""));
+        assert_eq!(
+            app.get(
+                "/orgs/410323/export?what=donations&format=csv&until=x",
+                Some(&b.cookie)
+            )
+            .await
+            .status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+);
