@@ -550,7 +550,8 @@ for (const [label, viewport, code] of [
     await page.screenshot({ path: join(out, `${label}-receipts.png`), fullPage: true });
 
     // The newest receipt: void it, a reason first, and land on the one issued in its place.
-    const first = page.locator('#receipts tbody tr').first();
+    // The newest receipt still valid (a reversed gift's receipt is void already).
+    const first = page.locator('#receipts tbody tr:has(span.badge.ok)').first();
     const number = await first.getAttribute('data-number');
     await Promise.all([page.waitForURL(new RegExp(`/receipts/${number}$`)), first.locator('a').click()]);
     await Promise.all([page.waitForLoadState('load'), page.click('#void-receipt button[type=submit]')]);
@@ -654,3 +655,30 @@ for (const [label, viewport] of [
     await context.close();
   });
 }
+
+test('a second finance officer approves the reversal of a mistaken gift (phone)', async () => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  // The demo left one request waiting, made by xinan.finance; the county's clerk decides.
+  await signIn(page, 'xinan.clerk');
+  await page.goto(`${base}/orgs/410323/donations`);
+  let waiting = null;
+  for (const href of await page.locator('#donations tbody tr a[href*="/donations/"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')))) {
+    await page.goto(`${base}${href}`);
+    if (await page.locator('#approve-correction').count()) { waiting = href; break; }
+  }
+  assert.ok(waiting, 'a request waits for a second person');
+  const total = async () => {
+    await page.goto(`${base}/orgs/410323/donations`);
+    return Number((await page.textContent('#total')).replace(/[¥,]/g, ''));
+  };
+  const before = await total();
+  await page.goto(`${base}${waiting}`);
+  const amount = Number((await page.textContent('#amount')).replace(/[¥,]/g, ''));
+  await noSideways(page, 360);
+  await page.screenshot({ path: join(out, 'phone-correction.png'), fullPage: true });
+  await Promise.all([page.waitForURL(/done=approve/), page.click('#approve-correction')]);
+  assert.ok(await page.isVisible('#reversed'), 'the gift is reversed');
+  assert.equal(Math.round((before - amount) * 100), Math.round((await total()) * 100), 'the total drops by the gift');
+  await context.close();
+});

@@ -5,6 +5,7 @@ pub mod access;
 pub mod audit;
 pub mod commerce;
 pub mod compliance;
+pub mod correction;
 pub mod disbursement;
 pub mod donor;
 pub mod evidence;

@@ -599,6 +599,7 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
         }
     }
     let stages = demo_project_stages(db, &actor, &all, &projects, now).await?;
+    demo_corrections(db, &all).await?;
     // Enterprise partners (慈善合伙人): a pledge with the city for this year, and gifts towards it.
     let year: i64 = domain::time::china_day(now)[..4].parse().unwrap_or(2026);
     for (i, name) in [
@@ -765,7 +766,8 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
     // Payments through the approval workflow, at every stage: requested, awaiting the level
     // above, approved, paid, rejected.
     use domain::disbursement::Action;
-    use store::disbursements::{self, Person};
+    use store::audit::Person;
+    use store::disbursements;
     let person = |username: &str| {
         let username = username.to_string();
         async move {
@@ -887,7 +889,7 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
     store::ledger::set_fund_open(db, &actor, &all, "LY-WINTER-2025", false).await?;
     let suspected = demo_statements(db, &actor, &all, now).await?;
     Ok(format!(
-        "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}（{stages}），{paid} 笔支出（附发票）；栾川县的票据号段只剩 12 个号码（/orgs/{DEMO_SHORT_RANGE_COUNTY}/receipts 有提醒）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{merchant_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对。\n捐赠人自查示例：{}",
+        "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}（{stages}），新安县 1 笔捐赠已冲正（配套和票据随之冲回）、1 笔冲正待第二人审批，{paid} 笔支出（附发票）；栾川县的票据号段只剩 12 个号码（/orgs/{DEMO_SHORT_RANGE_COUNTY}/receipts 有提醒）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{merchant_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对。\n捐赠人自查示例：{}",
         general.len() + projects.len() + 2,
         matched.display(),
         traceable.unwrap_or_default()
@@ -945,6 +947,36 @@ async fn demo_project_stages(
 
 /// The county whose receipt range the demo leaves with 12 numbers: its page warns.
 pub const DEMO_SHORT_RANGE_COUNTY: &str = "410324";
+
+/// Two of 新安县's latest gifts booked by mistake: one reversed (asked for by its finance officer,
+/// approved by the clerk who also holds its finance grant, so match and receipt go with it),
+/// one still waiting for the second person.
+async fn demo_corrections(db: &Db, all: &domain::access::Scope) -> Result<(), CliError> {
+    use domain::correction::CorrectionAction;
+    let person = |username: &'static str| async move {
+        store::users::find(db, username)
+            .await?
+            .map(|u| u.person())
+            .ok_or_else(|| CliError::Harness(format!("演示用户 {username}")))
+    };
+    let (maker, checker) = (person("xinan.finance").await?, person("xinan.clerk").await?);
+    let county = domain::org::DivisionCode::parse("410323").map_err(crate::error::harness)?;
+    let latest = store::exports::donations(
+        db,
+        all,
+        &county.path(),
+        &store::exports::DonationFilter::default(),
+        Some(0),
+    )
+    .await?;
+    let [reversed, waiting, ..] = latest.as_slice() else {
+        return Err(CliError::Harness("新安县的演示捐赠不够".into()));
+    };
+    store::corrections::request(db, &maker, all, reversed.id, "银行退票，款未到账").await?;
+    store::corrections::decide(db, &checker, all, reversed.id, CorrectionAction::Approve).await?;
+    store::corrections::request(db, &maker, all, waiting.id, "录错基金，应为石寺社区项目").await?;
+    Ok(())
+}
 
 /// The city's 1:1 matching fund in the demo.
 pub const DEMO_MATCH_FUND: &str = "LY-MATCH";

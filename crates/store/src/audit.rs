@@ -13,6 +13,20 @@ pub struct Actor {
     pub name: String,
 }
 
+/// The person acting where four eyes are needed (payments, gift corrections): a real user, not
+/// a process, so that the maker and the approver can be told apart.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub user_id: i64,
+    pub username: String,
+}
+
+impl Person {
+    pub(crate) fn actor(&self) -> Actor {
+        Actor::user(self.user_id, &self.username)
+    }
+}
+
 impl Actor {
     pub fn user(id: i64, username: &str) -> Actor {
         Actor {

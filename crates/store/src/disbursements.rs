@@ -2,7 +2,7 @@
 //! approves it, and — above the threshold — an officer of the level above as well; payment is
 //! booked in the ledger in the same transaction as the state change.
 
-use crate::audit::{self, Actor, Change};
+use crate::audit::{self, Actor, Change, Person};
 use crate::{Db, Result, StoreError, now_ms};
 use domain::FieldError;
 use domain::access::Scope;
@@ -134,19 +134,6 @@ pub struct Evidence {
     pub sha256: String,
     pub uploaded_by: String,
     pub uploaded_at_ms: i64,
-}
-
-/// The person acting: disbursements need a real user (four eyes are people, not processes).
-#[derive(Debug, Clone)]
-pub struct Person {
-    pub user_id: i64,
-    pub username: String,
-}
-
-impl Person {
-    fn actor(&self) -> Actor {
-        Actor::user(self.user_id, &self.username)
-    }
 }
 
 /// A payment request from a fund inside the scope, with its evidence files.

@@ -480,6 +480,20 @@ pub async fn reverse(
     memo: &str,
 ) -> Result<i64> {
     let mut tx = db.begin_write().await?;
+    let reversal = reverse_in(&mut tx, actor, scope, donation_id, memo).await?;
+    tx.commit().await?;
+    Ok(reversal)
+}
+
+/// The same inside the caller's write transaction (an approved correction also voids the
+/// receipt in it).
+pub(crate) async fn reverse_in(
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    scope: &Scope,
+    donation_id: i64,
+    memo: &str,
+) -> Result<i64> {
     let (lo, hi) = scope.path_bounds();
     let row = sqlx::query(
         "SELECT ledger_transaction_id, reversed_by_id, org_path FROM donations \
@@ -496,8 +510,8 @@ pub async fn reverse(
     if reversed_by.is_some() {
         return Err(StoreError::Conflict("reverses"));
     }
-    crate::matching::reverse_for_donation_in(&mut tx, actor, donation_id).await?;
-    let reversal = ledger::reverse_in(&mut tx, actor, scope, ledger_id, memo).await?;
+    crate::matching::reverse_for_donation_in(&mut *tx, actor, donation_id).await?;
+    let reversal = ledger::reverse_in(&mut *tx, actor, scope, ledger_id, memo).await?;
     sqlx::query("UPDATE donations SET reversed_by_id = $1 WHERE id = $2")
         .bind(reversal)
         .bind(donation_id)
@@ -505,7 +519,7 @@ pub async fn reverse(
         .await?;
     let org_path: String = row.try_get("org_path")?;
     audit::append(
-        &mut tx,
+        &mut *tx,
         actor,
         Change {
             action: "donation.reverse",
@@ -516,6 +530,5 @@ pub async fn reverse(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(reversal)
 }

@@ -690,6 +690,27 @@ pub struct GiftLine {
     pub reversed: bool,
 }
 
+/// The columns a [`GiftLine`] is read from (`donations dn JOIN funds f`).
+pub(crate) const GIFT_COLUMNS: &str = "dn.id, dn.received_at_ms, f.code AS fund_code, \
+     f.name AS fund_name, dn.amount_fen, dn.channel, dn.publish_name, dn.receipt_number, \
+     dn.reversed_by_id, CAST(COALESCE((SELECT SUM(m.amount_fen) FROM matches m \
+       WHERE m.donation_id = dn.id AND m.reversed = 0), 0) AS BIGINT) AS matched_fen";
+
+pub(crate) fn gift_from_row(r: &sqlx::any::AnyRow) -> Result<GiftLine> {
+    Ok(GiftLine {
+        id: r.try_get("id")?,
+        received_at_ms: r.try_get("received_at_ms")?,
+        fund_code: r.try_get("fund_code")?,
+        fund_name: r.try_get("fund_name")?,
+        amount: Fen::new(r.try_get("amount_fen")?),
+        channel: crate::closed_set(r, "channel", crate::donations::Channel::parse)?,
+        published: r.try_get::<i64, _>("publish_name")? != 0,
+        receipt_number: r.try_get("receipt_number")?,
+        matched: Fen::new(r.try_get("matched_fen")?),
+        reversed: r.try_get::<Option<i64>, _>("reversed_by_id")?.is_some(),
+    })
+}
+
 /// A donor's page: who they are (ID masked, phone by its end) and their whole giving inside
 /// the scope, newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -729,35 +750,18 @@ pub async fn view(db: &Db, scope: &Scope, id: i64) -> Result<Option<DonorView>> 
     else {
         return Ok(None);
     };
-    let gifts = sqlx::query(
-        "SELECT dn.id, dn.received_at_ms, f.code AS fund_code, f.name AS fund_name, dn.amount_fen, \
-         dn.channel, dn.publish_name, dn.receipt_number, dn.reversed_by_id, \
-         CAST(COALESCE((SELECT SUM(m.amount_fen) FROM matches m WHERE m.donation_id = dn.id \
-           AND m.reversed = 0), 0) AS BIGINT) AS matched_fen \
-         FROM donations dn JOIN funds f ON f.id = dn.fund_id \
+    let gifts = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {GIFT_COLUMNS} FROM donations dn JOIN funds f ON f.id = dn.fund_id \
          WHERE dn.donor_id = $3 AND dn.org_path >= $1 AND dn.org_path < $2 \
-         ORDER BY dn.received_at_ms DESC, dn.id DESC",
-    )
+         ORDER BY dn.received_at_ms DESC, dn.id DESC"
+    )))
     .bind(&lo)
     .bind(&hi)
     .bind(id)
     .fetch_all(db.pool())
     .await?
     .iter()
-    .map(|r| {
-        Ok(GiftLine {
-            id: r.try_get("id")?,
-            received_at_ms: r.try_get("received_at_ms")?,
-            fund_code: r.try_get("fund_code")?,
-            fund_name: r.try_get("fund_name")?,
-            amount: Fen::new(r.try_get("amount_fen")?),
-            channel: crate::closed_set(r, "channel", crate::donations::Channel::parse)?,
-            published: r.try_get::<i64, _>("publish_name")? != 0,
-            receipt_number: r.try_get("receipt_number")?,
-            matched: Fen::new(r.try_get("matched_fen")?),
-            reversed: r.try_get::<Option<i64>, _>("reversed_by_id")?.is_some(),
-        })
-    })
+    .map(gift_from_row)
     .collect::<Result<Vec<_>>>()?;
     let groups: Vec<String> = sqlx::query_scalar(
         "SELECT g.name FROM donor_group_members m JOIN donors g ON g.id = m.group_id \

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod bulk;
 pub mod commerce;
 pub mod compliance;
+pub mod corrections;
 pub mod disbursements;
 pub mod donation_batch;
 pub mod donations;

@@ -242,6 +242,40 @@ pub(crate) async fn issue_in(
     Ok(Some(full))
 }
 
+/// Voids the receipts still issued for a gift that is reversed, with why, inside the caller's
+/// transaction; no new number is issued (the gift is gone). Returns how many were voided.
+pub(crate) async fn void_for_reversed_gift_in(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    donation_id: i64,
+    reason: &str,
+) -> Result<usize> {
+    let voided: Vec<(i64, String)> = sqlx::query_as(
+        "UPDATE receipts SET status = 'void', voided_at_ms = $1, void_reason = $2 \
+         WHERE donation_id = $3 AND status = 'issued' RETURNING id, org_path",
+    )
+    .bind(now_ms())
+    .bind(reason)
+    .bind(donation_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (id, org_path) in &voided {
+        audit::append(
+            &mut *conn,
+            actor,
+            Change {
+                action: "receipt.void",
+                org_path,
+                entity: format!("receipt:{id}"),
+                before: Some(json!({"status": "issued"})),
+                after: Some(json!({"status": "void", "reason": reason})),
+            },
+        )
+        .await?;
+    }
+    Ok(voided.len())
+}
+
 /// A full receipt number split into its code and number; `None` if it is not one.
 fn split_number(full: &str) -> Option<(&str, i64)> {
     let (code, number) = full.split_once('-')?;

@@ -176,6 +176,18 @@ impl Label for domain::receipt::ReceiptStatus {
     }
 }
 
+impl Label for domain::correction::CorrectionState {
+    fn label_key(&self) -> &'static str {
+        use domain::correction::CorrectionState;
+        match self {
+            CorrectionState::Requested => "correction.state.requested",
+            CorrectionState::Approved => "correction.state.approved",
+            CorrectionState::Rejected => "correction.state.rejected",
+            CorrectionState::Cancelled => "correction.state.cancelled",
+        }
+    }
+}
+
 impl Label for domain::ledger::TxKind {
     fn label_key(&self) -> &'static str {
         use domain::ledger::TxKind;
@@ -408,7 +420,15 @@ mod tests {
                 .map(Label::label_key),
         );
         wanted.extend(domain::donor::DonorKind::ALL.iter().map(Label::label_key));
-        assert_eq!(wanted.len(), 5 + 4 + 4 + 3 + 4 + 6 + 5 + 4 + 4 + 5 + 2 + 4);
+        wanted.extend(
+            domain::correction::CorrectionState::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        assert_eq!(
+            wanted.len(),
+            5 + 4 + 4 + 3 + 4 + 6 + 5 + 4 + 4 + 5 + 2 + 4 + 4
+        );
         for file in ["zh-CN.yml", "en.yml"] {
             let known: std::collections::HashSet<String> = keys(file).into_iter().collect();
             let missing: Vec<_> = wanted.iter().filter(|k| !known.contains(**k)).collect();

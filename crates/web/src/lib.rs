@@ -333,6 +333,24 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         page(
             Method::GET,
+            "/orgs/{code}/donations/{id}",
+            Unit(ViewMoney),
+            get(pages::donations::show),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/donations/{id}/correction",
+            Unit(ManageFunds),
+            post(pages::donations::request_correction),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/donations/{id}/correction/decision",
+            Unit(ManageFunds),
+            post(pages::donations::decide_correction),
+        ),
+        page(
+            Method::GET,
             "/orgs/{code}/donations/new",
             Unit(ManageFunds),
             get(pages::donations::new),

@@ -77,8 +77,8 @@ impl User {
     }
 
     /// The user as a disbursement's maker or approver.
-    pub fn person(&self) -> crate::disbursements::Person {
-        crate::disbursements::Person {
+    pub fn person(&self) -> crate::audit::Person {
+        crate::audit::Person {
             user_id: self.id,
             username: self.username.clone(),
         }

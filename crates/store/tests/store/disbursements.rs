@@ -7,7 +7,8 @@ use crate::helpers::*;
 use domain::disbursement::{Action, State};
 use domain::ledger::{FunctionCode, FundKind, TxDraft};
 use domain::money::Fen;
-use store::disbursements::{self, EvidenceUpload, Person};
+use store::audit::Person;
+use store::disbursements::{self, EvidenceUpload};
 use store::ledger::{self, LedgerVerdict};
 
 both_backends!(

@@ -6,8 +6,9 @@ use crate::helpers::*;
 use domain::disbursement::{Action, State};
 use domain::ledger::{FundKind, TxDraft};
 use domain::money::Fen;
+use store::audit::Person;
 use store::commerce::{self, NewMerchant, RemittanceLine};
-use store::disbursements::{self, Person};
+use store::disbursements;
 use store::donations::{self, NewDonation};
 use store::ledger;
 

@@ -9,13 +9,15 @@ use crate::AppState;
 use crate::auth::{InUnit, Viewer, perm};
 use crate::error::AppError;
 use askama::Template;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::correction::{CorrectionAction, CorrectionState};
 use domain::donor::DonorKind;
 use domain::money::Fen;
 use rand::RngCore;
 use serde::Deserialize;
+use store::corrections::{Correction, GiftView};
 use store::donations::{Channel, NewDonation};
 use store::exports::{
     DONATIONS_PER_PAGE, DonationFilter, DonationLine, DonationTotals, TypedDonationFilter,
@@ -278,4 +280,144 @@ pub async fn list(
         },
         status,
     ))
+}
+
+/// One gift: who gave it to which fund, its receipt and match, and its corrections — asked for
+/// with a reason by one finance officer, approved or rejected by another.
+#[derive(Template)]
+#[template(path = "donation.html")]
+struct GiftPage {
+    layout: Layout,
+    unit: OrgUnit,
+    g: GiftView,
+    corrections: Vec<Correction>,
+    /// The request waiting for a decision, if any.
+    waiting: Option<Correction>,
+    can_manage: bool,
+    /// The viewer, to tell the one who asked from the one who decides.
+    me: i64,
+    notice: Option<String>,
+    reason: String,
+    errors: FieldErrors,
+}
+
+impl GiftPage {
+    fn day(&self, ms: &i64) -> String {
+        domain::time::fmt_china(*ms)
+    }
+    fn channel(&self) -> String {
+        self.layout.lang.label(self.g.gift.channel)
+    }
+    fn state(&self, s: &CorrectionState) -> String {
+        self.layout.lang.label(*s)
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ViewMoney>,
+    Path((_, id)): Path<(String, i64)>,
+    Query(q): Query<super::DoneQuery>,
+) -> Result<Response, AppError> {
+    let notice = match q.done.as_deref() {
+        Some("request") => Some("donation.done_request"),
+        Some("approve") => Some("donation.done_approve"),
+        Some("reject") => Some("donation.done_reject"),
+        Some("cancel") => Some("donation.done_cancel"),
+        _ => None,
+    }
+    .map(|k| viewer.ctx.lang.t(k).into_owned());
+    gift_page(
+        &state,
+        &viewer,
+        &unit,
+        id,
+        notice,
+        String::new(),
+        FieldErrors::default(),
+    )
+    .await
+}
+
+async fn gift_page<P: perm::Perm>(
+    state: &AppState,
+    viewer: &Viewer,
+    unit: &InUnit<P>,
+    id: i64,
+    notice: Option<String>,
+    reason: String,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let g = store::corrections::gift(&state.db, unit.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let corrections = store::corrections::for_gift(&state.db, unit.scope(), id).await?;
+    let waiting = corrections
+        .iter()
+        .find(|c| c.state == CorrectionState::Requested)
+        .cloned();
+    let status = errors.status();
+    Ok(render_as(
+        &GiftPage {
+            layout: Layout::new(
+                &viewer.ctx,
+                &format!("/orgs/{}/donations/{id}", unit.unit().code),
+            ),
+            unit: unit.unit().clone(),
+            g,
+            corrections,
+            waiting,
+            can_manage: unit.may(domain::access::Permission::ManageFunds),
+            me: unit.user().person().user_id,
+            notice,
+            reason,
+            errors,
+        },
+        status,
+    ))
+}
+
+fn back_to_gift(unit: &OrgUnit, id: i64, done: &str) -> Response {
+    Redirect::to(&format!("/orgs/{}/donations/{id}?done={done}", unit.code)).into_response()
+}
+
+/// Asks for the gift to be reversed, with a reason; a second finance officer decides.
+pub async fn request_correction(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ManageFunds>,
+    Path((_, id)): Path<(String, i64)>,
+    form: super::form_data::FormData,
+) -> Result<Response, AppError> {
+    let reason = form.get("reason").to_string();
+    let person = unit.user().person();
+    let mut errors = FieldErrors::default();
+    match store::corrections::request(&state.db, &person, unit.scope(), id, &reason).await {
+        Ok(_) => return Ok(back_to_gift(unit.unit(), id, "request")),
+        Err(e) => errors.add_refusal(e, viewer.ctx.lang)?,
+    }
+    gift_page(&state, &viewer, &unit, id, None, reason, errors).await
+}
+
+/// Approves, rejects or withdraws the request waiting for the gift.
+pub async fn decide_correction(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ManageFunds>,
+    Path((_, id)): Path<(String, i64)>,
+    form: super::form_data::FormData,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    match CorrectionAction::parse(form.get("action")) {
+        None => errors.insert("action", viewer.ctx.lang.error("correction_action_invalid")),
+        Some(action) => {
+            let person = unit.user().person();
+            match store::corrections::decide(&state.db, &person, unit.scope(), id, action).await {
+                Ok(_) => return Ok(back_to_gift(unit.unit(), id, action.key())),
+                Err(e) => errors.add_refusal(e, viewer.ctx.lang)?,
+            }
+        }
+    }
+    gift_page(&state, &viewer, &unit, id, None, String::new(), errors).await
 }

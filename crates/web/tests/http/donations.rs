@@ -207,3 +207,125 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    a_mistaken_gift_is_corrected_from_its_page_by_a_second_person,
+    |app: App| async move {
+        app.county_fund().await;
+        app.add_user("xinan.finance", Role::Finance, "410323").await;
+        app.add_user("xinan.cashier", Role::Finance, "410323").await;
+        app.add_user("xinan.auditor", Role::Auditor, "410323").await;
+        let maker = app.browser("xinan.finance").await;
+        app.post_form(
+            "/orgs/410323/donations",
+            Some(&maker.cookie),
+            &[
+                ("csrf", &maker.csrf),
+                ("fund_code", "XA-GEN"),
+                ("amount", "800"),
+                ("donor_kind", "individual"),
+                ("donor_name", "王芳"),
+                ("channel", "bank_transfer"),
+            ],
+        )
+        .await;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM donations")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        let path = format!("/orgs/410323/donations/{id}");
+        let page = app.get(&path, Some(&maker.cookie)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("id=\"request-correction\"") && page.body.contains("¥800.00"));
+        let ask = |who: &Browser, reason: &'static str| {
+            vec![("csrf", who.csrf.clone()), ("reason", reason.to_string())]
+        };
+        let post = |path: String, who: &Browser, fields: Vec<(&'static str, String)>| {
+            let cookie = who.cookie.clone();
+            let app = &app;
+            async move {
+                let fields: Vec<(&str, &str)> =
+                    fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                app.post_form(&path, Some(&cookie), &fields).await
+            }
+        };
+        let blank = post(format!("{path}/correction"), &maker, ask(&maker, " ")).await;
+        assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(blank.body.contains("id=\"reason-error\""));
+        let asked = post(
+            format!("{path}/correction"),
+            &maker,
+            ask(&maker, "金额录错"),
+        )
+        .await;
+        assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
+        let decide = |who: &Browser, action: &'static str| {
+            vec![("csrf", who.csrf.clone()), ("action", action.to_string())]
+        };
+        // The one who asked cannot approve; the page offers them only to withdraw.
+        let mine = app.get(&path, Some(&maker.cookie)).await;
+        assert!(
+            mine.body.contains("id=\"cancel-correction\"")
+                && !mine.body.contains("id=\"approve-correction\"")
+        );
+        let own = post(
+            format!("{path}/correction/decision"),
+            &maker,
+            decide(&maker, "approve"),
+        )
+        .await;
+        assert_eq!(own.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            own.body.contains("不能审批自己提出的冲正申请"),
+            "{}",
+            own.body
+        );
+        // The auditor reads, and cannot decide.
+        let auditor = app.browser("xinan.auditor").await;
+        let read = app.get(&path, Some(&auditor.cookie)).await;
+        assert!(
+            read.body.contains("id=\"waiting\"") && !read.body.contains("/correction/decision\"")
+        );
+        let refused = post(
+            format!("{path}/correction/decision"),
+            &auditor,
+            decide(&auditor, "approve"),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        // A second finance officer approves: the gift is reversed.
+        let cashier = app.browser("xinan.cashier").await;
+        let approved = post(
+            format!("{path}/correction/decision"),
+            &cashier,
+            decide(&cashier, "approve"),
+        )
+        .await;
+        assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+        assert_eq!(approved.headers["location"], format!("{path}?done=approve"));
+        let after = app.get(&path, Some(&cashier.cookie)).await;
+        assert!(
+            after.body.contains("id=\"reversed\"")
+                && !after.body.contains("id=\"request-correction\"")
+        );
+        assert!(after.body.contains("data-state=\"approved\""));
+        let list = app
+            .get("/orgs/410323/donations", Some(&cashier.cookie))
+            .await;
+        assert!(
+            list.body.contains("<dd id=\"total\">¥0.00</dd>"),
+            "the reversed gift adds nothing"
+        );
+        let again = post(
+            format!("{path}/correction/decision"),
+            &cashier,
+            decide(&cashier, "approve"),
+        )
+        .await;
+        assert_eq!(
+            again.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "nothing waits any more"
+        );
+    }
+);

@@ -49,7 +49,7 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
         .unwrap();
     store::disbursements::request(
         &app.db,
-        &store::disbursements::Person {
+        &store::audit::Person {
             user_id: maker.id,
             username: maker.username.clone(),
         },
