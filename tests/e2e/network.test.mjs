@@ -682,3 +682,48 @@ test('a second finance officer approves the reversal of a mistaken gift (phone)'
   assert.equal(Math.round((before - amount) * 100), Math.round((await total()) * 100), 'the total drops by the gift');
   await context.close();
 });
+
+for (const [label, viewport] of [
+  ['desktop', { width: 1280, height: 800 }],
+  ['phone', { width: 360, height: 740 }],
+]) {
+  test(`finance signs a partner's pledge and keeps an alliance's members (${label})`, async () => {
+    const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const page = await context.newPage();
+    await signIn(page, 'city.finance');
+    await page.goto(`${base}/orgs/4103/pledges`);
+    assert.ok(await page.isVisible('#fulfilment svg.chart'), 'fulfilment as a chart');
+    const partners = await page.locator('#pledges tbody tr').count();
+    const code = (await page.locator('#pledges tbody tr').first().locator('.code').textContent()).trim();
+    const name = (await page.locator('#pledges tbody tr').first().locator('a').textContent()).trim();
+    // A new partner: an amount in words first, refused beside the field.
+    const newCode = label === 'desktop' ? '91350100M000100Y43' : '91110000600037341L';
+    await page.fill('#name', `洛阳新合伙企业（${label}）`);
+    await page.fill('#credit_code', newCode);
+    await page.fill('#amount', '十万');
+    await Promise.all([page.waitForLoadState('load'), page.click('#new-pledge button[type=submit]')]);
+    assert.ok((await page.textContent('#amount-error')).length > 0);
+    await page.fill('#amount', '100000');
+    await Promise.all([page.waitForURL(/done=pledge/), page.click('#new-pledge button[type=submit]')]);
+    assert.equal(await page.locator('#pledges tbody tr').count(), partners + 1);
+    await noSideways(page, viewport.width);
+    assert.ok(await pageWeight(page) < 100 * 1024, 'page under 100 KB');
+    await page.screenshot({ path: join(out, `${label}-pledges.png`), fullPage: true });
+
+    // The alliance: a member out, and back in by their credit code.
+    await page.goto(`${base}/orgs/4103/donor-groups`);
+    const group = page.locator('section.donor-group', { hasText: name }).first();
+    const gid = await group.getAttribute('data-group');
+    const before = await group.locator('table.members tbody tr').count();
+    await Promise.all([page.waitForURL(/done=removed/),
+      group.locator('table.members tbody tr', { hasText: name }).locator('button.remove-member').click()]);
+    const after = page.locator(`section.donor-group[data-group="${gid}"]`);
+    assert.equal(await after.locator('table.members tbody tr', { hasText: name }).count(), 0);
+    await after.locator('input[name=member]').fill(code);
+    await Promise.all([page.waitForURL(/done=member/), after.locator('form.add-member button[type=submit]').click()]);
+    assert.equal(await page.locator(`section.donor-group[data-group="${gid}"] table.members tbody tr`).count(), before);
+    await noSideways(page, viewport.width);
+    await page.screenshot({ path: join(out, `${label}-donor-groups.png`), fullPage: true });
+    await context.close();
+  });
+}

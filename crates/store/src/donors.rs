@@ -538,6 +538,64 @@ pub async fn add_member(
     Ok(())
 }
 
+/// Takes a member out of a group registered in the subtree of `path` (inside the scope); what
+/// they gave stays theirs. A member not in the group is not found.
+pub async fn remove_member(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    path: &str,
+    group_id: i64,
+    member_id: i64,
+) -> Result<()> {
+    let (lo, hi) = scope.bounds_within(path);
+    let mut tx = db.begin_write().await?;
+    let org_path: String = sqlx::query_scalar(
+        "SELECT g.org_path FROM donor_group_members m JOIN donors g ON g.id = m.group_id \
+         WHERE m.group_id = $1 AND m.member_id = $2 AND g.org_path >= $3 AND g.org_path < $4",
+    )
+    .bind(group_id)
+    .bind(member_id)
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    sqlx::query("DELETE FROM donor_group_members WHERE group_id = $1 AND member_id = $2")
+        .bind(group_id)
+        .bind(member_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "donor.group_member_remove",
+            org_path: &org_path,
+            entity: format!("donor:{group_id}"),
+            before: Some(json!({ "member_id": member_id })),
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The one donor of the scope a clerk means by what they typed (a credit code, a phone, its
+/// last digits, a name): `None` when none or several match, so nobody is guessed.
+pub async fn the_one(db: &Db, scope: &Scope, typed: &str) -> Result<Option<DonorRow>> {
+    let search = DonorSearch::parse(typed);
+    if search == DonorSearch::All {
+        return Ok(None);
+    }
+    let found = list(db, scope, &search, 0).await?;
+    Ok(match found.rows.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    })
+}
+
 /// The groups registered in the subtree of `path`, with members and what each gave.
 pub async fn groups(db: &Db, scope: &Scope, path: &str) -> Result<Vec<DonorGroup>> {
     let (lo, hi) = scope.bounds_within(path);

@@ -387,6 +387,42 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         page(
             Method::GET,
+            "/orgs/{code}/donor-groups",
+            Unit(ViewMoney),
+            get(pages::partners::groups),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/donor-groups",
+            Unit(ManageFunds),
+            post(pages::partners::create_group),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/donor-groups/{id}/members",
+            Unit(ManageFunds),
+            post(pages::partners::add_member),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/donor-groups/{id}/members/remove",
+            Unit(ManageFunds),
+            post(pages::partners::remove_member),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/pledges",
+            Unit(ViewMoney),
+            get(pages::partners::pledges),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/pledges",
+            Unit(ManageFunds),
+            post(pages::partners::sign_pledge),
+        ),
+        page(
+            Method::GET,
             "/orgs/{code}/receipts",
             Unit(ViewMoney),
             get(pages::receipts::list),

@@ -575,3 +575,69 @@ both_backends!(
         assert!(donors::view(&db, &county, 999_999).await.unwrap().is_none());
     }
 );
+
+both_backends!(
+    a_member_is_named_by_what_the_clerk_types_and_removed_inside_the_scope,
+    |db: Db| async move {
+        Fixture::luoyang().with_county_fund().build(&db).await;
+        let all = domain::access::System::operator("test").scope();
+        let cli = Actor::cli("test");
+        let council = donors::create_group(
+            &db,
+            &cli,
+            &all,
+            "410323",
+            DonorKind::XiangxianCouncil,
+            "乡贤理事会",
+            "",
+        )
+        .await
+        .unwrap();
+        donations::record(&db, &cli, &all, &gift(100))
+            .await
+            .unwrap();
+        donations::record(
+            &db,
+            &cli,
+            &all,
+            &gift_of("XA-GEN", 100, "王 芳", "13900000000"),
+        )
+        .await
+        .unwrap();
+        let county = scope_of(Role::Finance, "410323", Permission::ManageFunds, "410323").unwrap();
+        assert!(
+            donors::the_one(&db, &county, "王").await.unwrap().is_none(),
+            "two match: nobody is guessed"
+        );
+        assert!(donors::the_one(&db, &county, "").await.unwrap().is_none());
+        let wang = donors::the_one(&db, &county, "13903791234")
+            .await
+            .unwrap()
+            .unwrap();
+        donors::add_member(&db, &cli, &county, "/41/4103/410323/", council, wang.id)
+            .await
+            .unwrap();
+        let other = scope_of(Role::Finance, "410302", Permission::ManageFunds, "410302").unwrap();
+        assert!(
+            donors::the_one(&db, &other, "13903791234")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(matches!(
+            donors::remove_member(&db, &cli, &other, "/41/4103/410302/", council, wang.id).await,
+            Err(StoreError::NotFound)
+        ));
+        donors::remove_member(&db, &cli, &county, "/41/4103/410323/", council, wang.id)
+            .await
+            .unwrap();
+        assert!(matches!(
+            donors::remove_member(&db, &cli, &county, "/41/4103/410323/", council, wang.id).await,
+            Err(StoreError::NotFound)
+        ));
+        let groups = donors::groups(&db, &county, "/41/4103/410323/")
+            .await
+            .unwrap();
+        assert!(groups[0].members.is_empty());
+    }
+);

@@ -13,6 +13,7 @@ pub mod funds;
 pub mod login;
 pub mod merchants;
 pub mod orgs;
+pub mod partners;
 pub mod public;
 pub mod receipts;
 pub mod statements;

@@ -169,3 +169,180 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    finance_keeps_giving_circles_and_pledges_from_pages,
+    |app: App| async move {
+        app.county_fund().await;
+        app.add_user("xinan.finance", Role::Finance, "410323").await;
+        app.add_user("xinan.auditor", Role::Auditor, "410323").await;
+        let finance = app.browser("xinan.finance").await;
+        let gift =
+            |name: &'static str, phone: &'static str, kind: &'static str, amount: &'static str| {
+                vec![
+                    ("csrf", finance.csrf.as_str()),
+                    ("fund_code", "XA-GEN"),
+                    ("amount", amount),
+                    ("donor_kind", kind),
+                    ("donor_name", name),
+                    ("donor_phone", phone),
+                    ("channel", "bank_transfer"),
+                ]
+            };
+        // A council: bad input first, then made; a member found by their phone.
+        let bad = app
+            .post_form(
+                "/orgs/410323/donor-groups",
+                Some(&finance.cookie),
+                &[("csrf", &finance.csrf), ("kind", ""), ("name", " ")],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("id=\"kind-error\""));
+        let made = app
+            .post_form(
+                "/orgs/410323/donor-groups",
+                Some(&finance.cookie),
+                &[
+                    ("csrf", &finance.csrf),
+                    ("kind", "xiangxian_council"),
+                    ("name", "新安县乡贤理事会"),
+                    ("credit_code", ""),
+                ],
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+        app.post_form(
+            "/orgs/410323/donations",
+            Some(&finance.cookie),
+            &gift("郭建国", "13803790101", "individual", "3000"),
+        )
+        .await;
+        app.post_form(
+            "/orgs/410323/donations",
+            Some(&finance.cookie),
+            &gift("新安县乡贤理事会", "", "xiangxian_council", "20000"),
+        )
+        .await;
+        let group: i64 =
+            sqlx::query_scalar("SELECT id FROM donors WHERE kind = 'xiangxian_council'")
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap();
+        let members = format!("/orgs/410323/donor-groups/{group}/members");
+        let nobody = app
+            .post_form(
+                &members,
+                Some(&finance.cookie),
+                &[("csrf", &finance.csrf), ("member", "13800000000")],
+            )
+            .await;
+        assert_eq!(nobody.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            nobody.body.contains(&format!("id=\"member-{group}\""))
+                && nobody.body.contains("id=\"member-error\"")
+        );
+        let added = app
+            .post_form(
+                &members,
+                Some(&finance.cookie),
+                &[("csrf", &finance.csrf), ("member", "13803790101")],
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+        let page = app
+            .get("/orgs/410323/donor-groups", Some(&finance.cookie))
+            .await;
+        assert!(
+            page.body
+                .contains("<dd class=\"group-given\">¥20,000.00</dd>"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("郭建国") && page.body.contains("¥3,000.00"));
+        let member: i64 = sqlx::query_scalar("SELECT member_id FROM donor_group_members")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        let auditor = app.browser("xinan.auditor").await;
+        assert!(
+            !app.get("/orgs/410323/donor-groups", Some(&auditor.cookie))
+                .await
+                .body
+                .contains("class=\"form add-member\"")
+        );
+        let removed = app
+            .post_form(
+                &format!("{members}/remove"),
+                Some(&finance.cookie),
+                &[("csrf", &finance.csrf), ("member_id", &member.to_string())],
+            )
+            .await;
+        assert_eq!(removed.status, StatusCode::SEE_OTHER);
+        let again = app
+            .post_form(
+                &format!("{members}/remove"),
+                Some(&finance.cookie),
+                &[("csrf", &finance.csrf), ("member_id", &member.to_string())],
+            )
+            .await;
+        assert_eq!(
+            again.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not a member any more"
+        );
+
+        // A partner's pledge for this year, with a bad amount first; the chart shows it.
+        let pledge = |amount: &'static str| {
+            vec![
+                ("csrf", finance.csrf.as_str()),
+                ("name", "洛阳某某有限公司"),
+                ("credit_code", "91350100M000100Y43"),
+                ("amount", amount),
+            ]
+        };
+        let wrong = app
+            .post_form(
+                "/orgs/410323/pledges",
+                Some(&finance.cookie),
+                &pledge("十万"),
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(wrong.body.contains("id=\"amount-error\""));
+        let signed = app
+            .post_form(
+                "/orgs/410323/pledges",
+                Some(&finance.cookie),
+                &pledge("100000"),
+            )
+            .await;
+        assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
+        app.post_form(
+            "/orgs/410323/donations",
+            Some(&finance.cookie),
+            &[
+                ("csrf", &finance.csrf),
+                ("fund_code", "XA-GEN"),
+                ("amount", "25000"),
+                ("donor_kind", "enterprise"),
+                ("donor_name", "洛阳某某有限公司"),
+                ("credit_code", "91350100M000100Y43"),
+                ("channel", "bank_transfer"),
+            ],
+        )
+        .await;
+        let year = app.get("/orgs/410323/pledges", Some(&auditor.cookie)).await;
+        assert_eq!(year.status, StatusCode::OK);
+        assert!(
+            year.body.contains("¥100,000.00")
+                && year.body.contains("¥25,000.00")
+                && year.body.contains("25.0%"),
+            "{}",
+            year.body
+        );
+        assert!(
+            year.body.contains("<svg class=\"chart\"") && !year.body.contains("id=\"new-pledge\"")
+        );
+    }
+);
