@@ -727,3 +727,25 @@ for (const [label, viewport] of [
     await context.close();
   });
 }
+
+test('finance claims an unmatched bank payment for a donor; it is booked with a receipt (phone)', async () => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await signIn(page, 'xinan.finance');
+  await page.goto(`${base}/orgs/410323/statements`);
+  const lines = page.locator('#unmatched-lines article.unmatched-line');
+  const before = await lines.count();
+  assert.ok(before >= 1, 'the demo\'s statements left payments nobody claimed');
+  const line = await lines.first().getAttribute('data-line');
+  await page.fill(`#donor_phone-${line}`, '1390379');
+  await Promise.all([page.waitForLoadState('load'), lines.first().locator('button[type=submit]').click()]);
+  assert.ok((await page.textContent('#donor_phone-error')).length > 0, 'the error is beside the field');
+  await page.fill(`#donor_phone-${line}`, '13903790042');
+  await Promise.all([page.waitForURL(/assigned=1/), page.locator(`article[data-line="${line}"] button[type=submit]`).click()]);
+  assert.ok(await page.isVisible('#assigned'));
+  assert.equal(await page.locator(`article[data-line="${line}"]`).count(), 0, 'claimed once');
+  await noSideways(page, 360);
+  assert.ok(await pageWeight(page) < 100 * 1024, 'page under 100 KB');
+  await page.screenshot({ path: join(out, 'phone-unmatched.png'), fullPage: true });
+  await context.close();
+});

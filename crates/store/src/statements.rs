@@ -517,3 +517,131 @@ pub async fn decide(
     tx.commit().await?;
     Ok(state)
 }
+
+/// A line whose payer is no known donor, waiting for finance to say who gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmatchedLine {
+    pub id: i64,
+    pub fund_code: String,
+    pub fund_name: String,
+    pub paid_on: String,
+    pub payer: String,
+    pub amount: Fen,
+    pub reference: String,
+}
+
+/// How many unmatched lines a page lists at once, oldest first.
+pub const UNMATCHED_SHOWN: i64 = 100;
+
+/// Unmatched lines on funds in the subtree of `path` (inside the scope), oldest first.
+pub async fn unmatched(db: &Db, scope: &Scope, path: &str) -> Result<Vec<UnmatchedLine>> {
+    let (lo, hi) = scope.bounds_within(path);
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT s.id, f.code AS fund_code, f.name AS fund_name, s.paid_on, s.payer, s.amount_fen, \
+         s.reference FROM statement_lines s JOIN funds f ON f.id = s.fund_id \
+         WHERE s.state = 'unmatched' AND s.org_path >= $1 AND s.org_path < $2 \
+         ORDER BY s.id LIMIT {UNMATCHED_SHOWN}"
+    )))
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(UnmatchedLine {
+            id: r.try_get("id")?,
+            fund_code: r.try_get("fund_code")?,
+            fund_name: r.try_get("fund_name")?,
+            paid_on: r.try_get("paid_on")?,
+            payer: r.try_get("payer")?,
+            amount: Fen::new(r.try_get("amount_fen")?),
+            reference: r.try_get("reference")?,
+        })
+    })
+    .collect()
+}
+
+/// Who gave an unmatched line, as finance names them: found again by their credit code or
+/// phone as at the desk, or registered now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineDonor {
+    pub kind: DonorKind,
+    pub name: String,
+    pub phone: String,
+    pub credit_code: String,
+}
+
+/// Books an unmatched line of the scope as a gift from the donor named, with its receipt, in
+/// one transaction with the line's new state. The donor's facts are checked as at the desk; a
+/// line already booked (or outside the scope) is not found.
+pub async fn assign(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    line_id: i64,
+    who: &LineDonor,
+) -> Result<crate::donations::Donation> {
+    let (lo, hi) = scope.path_bounds();
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query(
+        "SELECT f.code, s.file_digest, s.file_row, s.paid_on, s.amount_fen, s.org_path \
+         FROM statement_lines s JOIN funds f ON f.id = s.fund_id \
+         WHERE s.id = $1 AND s.state = 'unmatched' AND s.org_path >= $2 AND s.org_path < $3",
+    )
+    .bind(line_id)
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let paid_on: String = row.try_get("paid_on")?;
+    let file_digest: String = row.try_get("file_digest")?;
+    let file_row: i64 = row.try_get("file_row")?;
+    let gift = record_in(
+        db,
+        &mut tx,
+        actor,
+        scope,
+        &NewDonation {
+            fund_code: row.try_get("code")?,
+            amount: Fen::new(row.try_get("amount_fen")?),
+            donor_kind: who.kind,
+            credit_code: who.credit_code.clone(),
+            donor_name: who.name.clone(),
+            donor_phone: who.phone.clone(),
+            // Nobody asked the donor: their name stays off the public pages.
+            publish_name: false,
+            channel: Channel::BankTransfer,
+            idempotency_key: Some(format!("bank:{file_digest}:{file_row}")),
+            received_at_ms: Some(
+                domain::time::china_day_range_ms(&paid_on)
+                    .map(|r| r.0)
+                    .unwrap_or_else(now_ms),
+            ),
+            receipt_wanted: true,
+            in_kind_description: String::new(),
+            donor_id_number: String::new(),
+        },
+    )
+    .await?;
+    sqlx::query("UPDATE statement_lines SET state = 'booked', donation_id = $1 WHERE id = $2")
+        .bind(gift.id)
+        .bind(line_id)
+        .execute(&mut *tx)
+        .await?;
+    let org_path: String = row.try_get("org_path")?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "statement.assign",
+            org_path: &org_path,
+            entity: format!("statement_line:{line_id}"),
+            before: Some(json!({"state": "unmatched"})),
+            after: Some(json!({"state": "booked", "donation_id": gift.id})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(gift)
+}

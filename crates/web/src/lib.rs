@@ -500,6 +500,12 @@ pub fn route_specs() -> Vec<RouteSpec> {
             post(pages::statements::decide),
         ),
         page(
+            Method::POST,
+            "/orgs/{code}/statements/lines/{id}/assign",
+            Unit(ManageFunds),
+            post(pages::statements::assign),
+        ),
+        page(
             Method::GET,
             "/orgs/{code}/disbursements",
             Unit(ViewMoney),

@@ -11,11 +11,11 @@ use crate::error::AppError;
 use crate::statements::{Imported, StatementError, import};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::donor::DonorKind;
 use store::ledger::Fund;
 use store::org_units::OrgUnit;
-use store::statements::{Decision, SuspectedLine};
+use store::statements::{Decision, LineDonor, SuspectedLine, UnmatchedLine};
 
 #[derive(Template)]
 #[template(path = "statements.html")]
@@ -28,11 +28,46 @@ struct StatementPage {
     result: Option<Imported>,
     suspected: Vec<SuspectedLine>,
     decided: bool,
+    unmatched: Vec<UnmatchedLine>,
+    assigned: bool,
+    /// The unmatched line whose form was refused, with what was typed.
+    refused_line: Option<i64>,
+    donor: DonorForm,
+}
+
+/// Who gave an unmatched line, as typed.
+#[derive(Default)]
+struct DonorForm {
+    kind: String,
+    name: String,
+    phone: String,
+    credit_code: String,
+}
+
+/// What the statements page shows besides its lists.
+#[derive(Default)]
+struct Shown {
+    fund_code: String,
+    errors: super::FieldErrors,
+    result: Option<Imported>,
+    decided: bool,
+    assigned: bool,
+    refused_line: Option<i64>,
+    donor: DonorForm,
 }
 
 impl StatementPage {
     fn when(&self, ms: &i64) -> String {
         domain::time::fmt_china(*ms)
+    }
+    fn refused_here(&self, id: &i64) -> bool {
+        self.refused_line == Some(*id)
+    }
+    fn kinds(&self) -> Vec<(&'static str, String)> {
+        [DonorKind::Individual, DonorKind::Enterprise]
+            .into_iter()
+            .map(|k| (k.key(), self.layout.lang.label(k)))
+            .collect()
     }
 }
 
@@ -40,32 +75,27 @@ async fn page(
     state: &AppState,
     viewer: &Viewer,
     unit: &InUnit<perm::ManageFunds>,
-    fund_code: String,
-    errors: super::FieldErrors,
-    result: Option<Imported>,
-    decided: bool,
+    shown: Shown,
 ) -> Result<Response, AppError> {
-    let funds = super::funds_in_unit(state, unit.scope(), unit.unit()).await?;
-    let suspected =
-        store::statements::suspected(&state.db, unit.scope(), &unit.unit().org_path).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let here = unit.unit();
+    let funds = super::funds_in_unit(state, unit.scope(), here).await?;
+    let suspected = store::statements::suspected(&state.db, unit.scope(), &here.org_path).await?;
+    let unmatched = store::statements::unmatched(&state.db, unit.scope(), &here.org_path).await?;
+    let status = shown.errors.status();
     Ok(render_as(
         &StatementPage {
-            layout: Layout::new(
-                &viewer.ctx,
-                &format!("/orgs/{}/statements", unit.unit().code),
-            ),
-            unit: unit.unit().clone(),
+            layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/statements", here.code)),
+            unit: here.clone(),
             funds,
-            fund_code,
-            errors,
-            result,
+            fund_code: shown.fund_code,
+            errors: shown.errors,
+            result: shown.result,
             suspected,
-            decided,
+            decided: shown.decided,
+            unmatched,
+            assigned: shown.assigned,
+            refused_line: shown.refused_line,
+            donor: shown.donor,
         },
         status,
     ))
@@ -74,6 +104,7 @@ async fn page(
 #[derive(serde::Deserialize)]
 pub struct DecidedQuery {
     decided: Option<String>,
+    assigned: Option<String>,
 }
 
 pub async fn show(
@@ -82,16 +113,12 @@ pub async fn show(
     unit: InUnit<perm::ManageFunds>,
     axum::extract::Query(q): axum::extract::Query<DecidedQuery>,
 ) -> Result<Response, AppError> {
-    page(
-        &state,
-        &viewer,
-        &unit,
-        String::new(),
-        super::FieldErrors::default(),
-        None,
-        q.decided.is_some(),
-    )
-    .await
+    let shown = Shown {
+        decided: q.decided.is_some(),
+        assigned: q.assigned.is_some(),
+        ..Shown::default()
+    };
+    page(&state, &viewer, &unit, shown).await
 }
 
 pub async fn upload(
@@ -145,7 +172,13 @@ pub async fn upload(
             }
         }
     }
-    page(&state, &viewer, &unit, fund_code, errors, result, false).await
+    let shown = Shown {
+        fund_code,
+        errors,
+        result,
+        ..Shown::default()
+    };
+    page(&state, &viewer, &unit, shown).await
 }
 
 /// Books or dismisses a line set aside as a suspected repeat.
@@ -166,4 +199,53 @@ pub async fn decide(
         unit.unit().code
     ))
     .into_response())
+}
+
+/// Books an unmatched line as a gift from the donor finance names (found again by phone or
+/// credit code, or registered), with its receipt.
+pub async fn assign(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ManageFunds>,
+    Path((_, id)): Path<(String, i64)>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let typed = DonorForm {
+        kind: form.get("donor_kind").to_string(),
+        name: form.get("donor_name").to_string(),
+        phone: form.get("donor_phone").to_string(),
+        credit_code: form.get("credit_code").to_string(),
+    };
+    let mut errors = super::FieldErrors::default();
+    match DonorKind::parse(&typed.kind).filter(|k| !k.is_group()) {
+        None => errors.insert("donor_kind", viewer.ctx.lang.error("donor_kind_invalid")),
+        Some(kind) => {
+            let who = LineDonor {
+                kind,
+                name: typed.name.clone(),
+                phone: typed.phone.clone(),
+                credit_code: typed.credit_code.clone(),
+            };
+            let booked =
+                store::statements::assign(&state.db, &unit.user().actor(), unit.scope(), id, &who)
+                    .await;
+            match booked {
+                Ok(_) => {
+                    return Ok(Redirect::to(&format!(
+                        "/orgs/{}/statements?assigned=1#unmatched-lines",
+                        unit.unit().code
+                    ))
+                    .into_response());
+                }
+                Err(e) => errors.add_refusal(e, viewer.ctx.lang)?,
+            }
+        }
+    }
+    let shown = Shown {
+        errors,
+        refused_line: Some(id),
+        donor: typed,
+        ..Shown::default()
+    };
+    page(&state, &viewer, &unit, shown).await
 }
