@@ -749,3 +749,33 @@ test('finance claims an unmatched bank payment for a donor; it is booked with a 
   await page.screenshot({ path: join(out, 'phone-unmatched.png'), fullPage: true });
   await context.close();
 });
+
+for (const [label, viewport] of [
+  ['desktop', { width: 1280, height: 800 }],
+  ['phone', { width: 360, height: 740 }],
+]) {
+  test(`an auditor pages and filters the whole trail, each change field by field (${label})`, async () => {
+    const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const page = await context.newPage();
+    await signIn(page, 'city.auditor');
+    await page.goto(`${base}/orgs/4103/audit`);
+    assert.equal(await page.locator('article.audit-entry').count(), 100, 'a page of the trail');
+    const newest = await page.locator('article.audit-entry').first().getAttribute('data-seq');
+    await Promise.all([page.waitForURL(/before=/), page.click('#older')]);
+    const older = await page.locator('article.audit-entry').first().getAttribute('data-seq');
+    assert.ok(Number(older) < Number(newest), 'older entries on the next page');
+    await page.goto(`${base}/orgs/4103/audit`);
+    await page.selectOption('#action', 'org_unit.update_facts');
+    await Promise.all([page.waitForURL(/action=org_unit.update_facts/), page.click('#audit-filter button[type=submit]')]);
+    const entries = page.locator('article.audit-entry');
+    assert.ok(await entries.count() > 0);
+    assert.ok(await entries.first().locator('ul.changes li').count() > 0, 'the change, field by field');
+    assert.doesNotMatch(await page.textContent('main'), /1[3-9]\d{9}/, 'no whole phone number');
+    await noSideways(page, viewport.width);
+    assert.ok(await pageWeight(page) < 100 * 1024, 'page under 100 KB');
+    await page.screenshot({ path: join(out, `${label}-audit.png`), fullPage: false });
+    const file = await page.request.get(`${base}${await page.getAttribute('#audit-export', 'href')}`);
+    assert.equal(file.status(), 200);
+    await context.close();
+  });
+}

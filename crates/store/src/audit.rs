@@ -140,12 +140,29 @@ pub struct AuditFilter {
     /// Only entries about this unit's subtree (a path inside the scope).
     pub org_path: Option<String>,
     pub actor: Option<String>,
+    /// One action (`donation.reverse`).
+    pub action: Option<String>,
     pub from_ms: Option<i64>,
     pub until_ms: Option<i64>,
+    /// A page further back: only entries older than this one.
+    pub before_seq: Option<i64>,
     pub limit: i64,
 }
 
-/// Entries in scope, newest first.
+/// The actions the trail holds inside the scope, for a filter to offer.
+pub async fn actions(db: &Db, scope: &Scope) -> Result<Vec<String>> {
+    let (lo, hi) = scope.path_bounds();
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT action FROM audit_log WHERE org_path >= $1 AND org_path < $2 \
+         ORDER BY action",
+    )
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Entries in scope, newest first, `limit` of them (200 if none is given) from `before_seq`.
 pub async fn list(db: &Db, scope: &Scope, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
     let (mut lo, mut hi) = scope.path_bounds();
     if let Some(p) = &filter.org_path
@@ -158,6 +175,7 @@ pub async fn list(db: &Db, scope: &Scope, filter: &AuditFilter) -> Result<Vec<Au
          FROM audit_log \
          WHERE org_path >= $1 AND org_path < $2 \
            AND ($3 = '' OR actor = $3) AND at_ms >= $4 AND at_ms < $5 \
+           AND ($7 = '' OR action = $7) AND seq < $8 \
          ORDER BY seq DESC LIMIT $6",
     )
     .bind(lo)
@@ -166,6 +184,8 @@ pub async fn list(db: &Db, scope: &Scope, filter: &AuditFilter) -> Result<Vec<Au
     .bind(filter.from_ms.unwrap_or(0))
     .bind(filter.until_ms.unwrap_or(i64::MAX))
     .bind(if filter.limit > 0 { filter.limit } else { 200 })
+    .bind(filter.action.clone().unwrap_or_default())
+    .bind(filter.before_seq.unwrap_or(i64::MAX))
     .fetch_all(db.pool())
     .await?;
     rows.iter()

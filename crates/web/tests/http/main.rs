@@ -4,6 +4,7 @@ mod helpers;
 
 mod access;
 mod api;
+mod audit;
 mod commerce;
 mod compliance;
 mod donations;
