@@ -779,3 +779,18 @@ for (const [label, viewport] of [
     await context.close();
   });
 }
+
+test('the city sees each county association\'s compliance and earlier years (phone)', async () => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await signIn(page, 'city.auditor');
+  await page.goto(`${base}/orgs/4103/compliance`);
+  assert.equal(await page.locator('#entities tbody tr').count(), 15, 'every county association');
+  const year = Number((await page.textContent('#years strong')).trim());
+  await Promise.all([page.waitForURL(new RegExp(`year=${year - 1}`)), page.click(`#years a[href$="year=${year - 1}"]`)]);
+  assert.equal(Number((await page.textContent('#years strong')).trim()), year - 1);
+  await noSideways(page, 360);
+  assert.ok(await pageWeight(page) < 100 * 1024, 'page under 100 KB');
+  await page.screenshot({ path: join(out, 'phone-compliance-years.png'), fullPage: true });
+  await context.close();
+});

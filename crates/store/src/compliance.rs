@@ -102,17 +102,28 @@ async fn sum(db: &Db, entity: &str, kind_like: &str, from: i64, until: i64) -> R
     .await?)
 }
 
-/// The rule in force and this year's figures of an entity inside the scope, as of `now_ms`,
-/// China calendar year.
+/// The rule in force and a China calendar year's figures of an entity inside the scope: this
+/// year's as of `now_ms` (`year` None or this year), an earlier year's as of its last day. A
+/// year still to come has none.
 pub async fn year_figures(
     db: &Db,
     scope: &Scope,
     entity_code: &str,
+    year: Option<i32>,
     now_ms: i64,
 ) -> Result<Option<(Rule, YearFigures, i32)>> {
     entity_in(scope, entity_code)?;
-    let today = domain::time::china_day(now_ms);
-    let year: i32 = today[..4].parse().unwrap_or(1970);
+    let now_day = domain::time::china_day(now_ms);
+    let this: i32 = now_day[..4].parse().unwrap_or(1970);
+    let year = year.unwrap_or(this);
+    if year > this {
+        return Ok(None);
+    }
+    let today = if year == this {
+        now_day
+    } else {
+        format!("{year:04}-12-31")
+    };
     let start = |y: i32| {
         domain::time::china_day_range_ms(&format!("{y:04}-01-01"))
             .map(|r| r.0)
@@ -149,7 +160,7 @@ pub async fn year_figures(
             sum(db, entity_code, "expense:management", this_year, next_year).await?,
         ),
         total_spending: Fen::new(sum(db, entity_code, "expense:%", this_year, next_year).await?),
-        days_elapsed: ((now_ms - this_year) / 86_400_000 + 1).max(1),
+        days_elapsed: ((now_ms.min(next_year - 1) - this_year) / 86_400_000 + 1).max(1),
         days_in_year: (next_year - this_year) / 86_400_000,
     };
     Ok(Some((rule, figures, year)))

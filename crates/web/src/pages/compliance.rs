@@ -33,6 +33,18 @@ struct CompliancePage {
     public_fundraising: bool,
     can_edit: bool,
     saved: bool,
+    /// Earlier years to look at (this year first).
+    years: Vec<i32>,
+    /// At a city: the year's figures of each county association under it.
+    entities: Vec<EntityYear>,
+}
+
+/// One legal entity's year in the city's table.
+struct EntityYear {
+    code: String,
+    name: String,
+    assessment: Assessment,
+    figures: YearFigures,
 }
 
 impl CompliancePage {
@@ -51,6 +63,7 @@ impl CompliancePage {
 #[derive(serde::Deserialize)]
 pub struct SavedQuery {
     saved: Option<String>,
+    year: Option<i32>,
 }
 
 /// Records how the legal entity is registered; the rules follow from it.
@@ -99,10 +112,38 @@ pub async fn show(
         .scope_at(Permission::ViewMoney, &entity_code.path())
         .ok_or(AppError::Forbidden)?;
     let entity = entity_code.to_string();
+    let now = store::now_ms();
     let (rule, figures, year) =
-        store::compliance::year_figures(&state.db, &books, &entity, store::now_ms())
+        store::compliance::year_figures(&state.db, &books, &entity, q.year, now)
             .await?
             .ok_or(AppError::NotFound)?;
+    let this_year: i32 = domain::time::china_day(now)[..4].parse().unwrap_or(year);
+    let years = (0..4).map(|back| this_year - back).collect();
+    // A city's counties are legal entities of their own: each one's year, side by side.
+    let mut entities = Vec::new();
+    if entity_code.level() == domain::org::Level::City {
+        let city = store::org_units::get(&state.db, &books, &entity)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        for child in store::org_units::children(&state.db, &books, &city).await? {
+            let found = store::compliance::year_figures(
+                &state.db,
+                &books,
+                &child.unit.code,
+                Some(year),
+                now,
+            )
+            .await?;
+            if let Some((rule, figures, _)) = found {
+                entities.push(EntityYear {
+                    code: child.unit.code.clone(),
+                    name: child.unit.name.clone(),
+                    assessment: assess(&rule, &figures),
+                    figures,
+                });
+            }
+        }
+    }
     let assessment = assess(&rule, &figures);
     let layout = Layout::new(&viewer.ctx, &format!("/orgs/{code}/compliance"));
     let pace = |spent: domain::money::Fen| {
@@ -154,5 +195,7 @@ pub async fn show(
         public_fundraising,
         can_edit,
         saved: q.saved.is_some(),
+        years,
+        entities,
     }))
 }

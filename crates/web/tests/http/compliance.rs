@@ -52,6 +52,7 @@ both_backends!(
             &app.db,
             &domain::access::System::operator("test").scope(),
             "410323",
+            None,
             now,
         )
         .await
@@ -136,6 +137,83 @@ both_backends!(
                 .await
                 .status,
             StatusCode::FORBIDDEN
+        );
+    }
+);
+
+both_backends!(
+    compliance_shows_earlier_years_and_each_county_under_the_city,
+    |app: App| async move {
+        let all = domain::access::System::operator("test").scope();
+        app.county_fund().await;
+        let year: i32 = domain::time::china_day(store::now_ms())[..4]
+            .parse()
+            .unwrap();
+        let in_year = |y: i32| {
+            domain::time::china_day_range_ms(&format!("{y}-03-01"))
+                .unwrap()
+                .0
+        };
+        // Income the year before last makes last year's floor.
+        let gift = store::donations::NewDonation {
+            received_at_ms: Some(in_year(year - 2)),
+            receipt_wanted: false,
+            ..store::donations::NewDonation::cash(
+                "XA-GEN",
+                domain::money::Fen::new(10_000_000),
+                "王芳",
+                "",
+            )
+        };
+        store::donations::record(&app.db, &Actor::cli("test"), &all, &gift)
+            .await
+            .unwrap();
+        let auditor = app.browser("city.auditor").await;
+        let city = app
+            .get("/orgs/4103/compliance", Some(&auditor.cookie))
+            .await;
+        assert_eq!(city.status, StatusCode::OK);
+        assert!(
+            city.body.contains("id=\"entities\"") && city.body.contains("data-entity=\"410323\""),
+            "{}",
+            city.body
+        );
+        assert!(
+            city.body
+                .contains(&format!("href=\"/orgs/4103/compliance?year={}\"", year - 1))
+        );
+        let last = app
+            .get(
+                &format!("/orgs/410323/compliance?year={}", year - 1),
+                Some(&auditor.cookie),
+            )
+            .await;
+        assert_eq!(last.status, StatusCode::OK);
+        assert!(
+            last.body
+                .contains(&format!("<strong>{}</strong>", year - 1))
+        );
+        // Last year's floor came from the income of the year before; nothing was spent.
+        assert!(
+            last.body.contains("id=\"spending-warning\""),
+            "{}",
+            last.body
+        );
+        let county = app
+            .get("/orgs/410323/compliance", Some(&auditor.cookie))
+            .await;
+        assert!(
+            !county.body.contains("id=\"entities\""),
+            "a county has no entities below"
+        );
+        assert_eq!(
+            app.get(
+                &format!("/orgs/410323/compliance?year={}", year + 1),
+                Some(&auditor.cookie)
+            )
+            .await
+            .status,
+            StatusCode::NOT_FOUND
         );
     }
 );
