@@ -21,7 +21,7 @@ struct LoginPage {
     csrf: String,
     next: String,
     username: String,
-    error: Option<String>,
+    errors: super::FieldErrors,
 }
 
 #[derive(Deserialize)]
@@ -34,7 +34,7 @@ fn login_page(
     headers: &HeaderMap,
     next: &str,
     username: &str,
-    error: Option<String>,
+    errors: super::FieldErrors,
 ) -> Response {
     let csrf = pre_session_token(ctx.cookies, headers);
     let mut r = render(&LoginPage {
@@ -42,7 +42,7 @@ fn login_page(
         csrf: csrf.clone(),
         next: next.to_string(),
         username: username.to_string(),
-        error,
+        errors,
     });
     set_pre_session_cookie(ctx.cookies, &mut r, &csrf);
     r
@@ -52,7 +52,13 @@ pub async fn show(ctx: PageContext, headers: HeaderMap, Query(q): Query<LoginQue
     if ctx.session.is_some() {
         return Redirect::to(safe_next(q.next.as_deref())).into_response();
     }
-    login_page(&ctx, &headers, safe_next(q.next.as_deref()), "", None)
+    login_page(
+        &ctx,
+        &headers,
+        safe_next(q.next.as_deref()),
+        "",
+        super::FieldErrors::default(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -74,14 +80,15 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     let lang = ctx.lang;
     let next = safe_next(Some(&form.next)).to_string();
-    if form.username.trim().is_empty() || form.password.is_empty() {
-        let mut r = login_page(
-            &ctx,
-            &headers,
-            &next,
-            &form.username,
-            Some(lang.error("login_blank")),
-        );
+    let mut blank = super::FieldErrors::default();
+    if form.username.trim().is_empty() {
+        blank.insert("username", lang.error("username_blank"));
+    }
+    if form.password.is_empty() {
+        blank.insert("password", lang.error("password_blank"));
+    }
+    if !blank.is_empty() {
+        let mut r = login_page(&ctx, &headers, &next, &form.username, blank);
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(r);
     }
@@ -111,13 +118,10 @@ pub async fn create(
                     retry_at_ms: until_ms,
                 },
             };
-            let mut r = login_page(
-                &ctx,
-                &headers,
-                &next,
-                &form.username,
-                Some(err.message(lang)),
-            );
+            // Which of the two was wrong is not said: the message goes beside the password.
+            let mut errors = super::FieldErrors::default();
+            errors.insert("password", err.message(lang));
+            let mut r = login_page(&ctx, &headers, &next, &form.username, errors);
             *r.status_mut() = err.status();
             crate::error::add_retry_after(&mut r, &err);
             Ok(r)

@@ -82,6 +82,19 @@ both_backends!(
         // Five wrong guesses at a name: the fifth uses its last try. A name that does not exist
         // gets exactly the same answers, so the page tells nobody which names are real.
         for name in ["laocheng.staff", "no.such.user"] {
+            let blank = app
+                .post_form(
+                    "/login",
+                    Some(&cookie),
+                    &[("csrf", &token), ("username", " "), ("password", "")],
+                )
+                .await;
+            assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(
+                blank.body.contains("id=\"username-error\"")
+                    && blank.body.contains("id=\"password-error\""),
+                "each blank field says so"
+            );
             for i in 1..=5 {
                 let r = app
                     .post_form(
@@ -97,6 +110,7 @@ both_backends!(
                 if i < 5 {
                     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{name} {i}");
                     assert!(r.body.contains("用户名或密码不正确"), "{i}");
+                    assert!(r.body.contains("id=\"password-error\""), "beside the field");
                 } else {
                     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{name}");
                     assert!(r.body.contains("尝试次数过多"), "{}", r.body);
