@@ -301,7 +301,8 @@ struct DetailPage {
     buttons: Vec<Button>,
     can_attach: bool,
     notice: Option<String>,
-    problem: Option<String>,
+    /// A refused step or upload, said beside the form it came from (`action`, `evidence`).
+    problem: Option<Problem>,
 }
 
 impl Words for DetailPage {
@@ -363,13 +364,19 @@ fn buttons(viewer: &Viewer, detail: &Detail, lang: crate::i18n::Lang) -> Vec<But
         .collect()
 }
 
+/// What went wrong with a form on the payment's page, and which form.
+struct Problem {
+    at: &'static str,
+    message: String,
+}
+
 async fn detail_page(
     state: &AppState,
     viewer: &Viewer,
     unit: OrgUnit,
     id: i64,
     notice: Option<String>,
-    problem: Option<(StatusCode, String)>,
+    problem: Option<(StatusCode, String, &'static str)>,
 ) -> Result<Response, AppError> {
     let scope =
         scope_in_unit(&viewer.session, Permission::ViewMoney, &unit).ok_or(AppError::Forbidden)?;
@@ -395,7 +402,10 @@ async fn detail_page(
         detail,
         can_attach,
         notice,
-        problem: problem.as_ref().map(|p| p.1.clone()),
+        problem: problem.as_ref().map(|p| Problem {
+            at: p.2,
+            message: p.1.clone(),
+        }),
     };
     Ok(render_as(&page, problem.map_or(StatusCode::OK, |p| p.0)))
 }
@@ -462,7 +472,8 @@ pub async fn act(
         ))
         .into_response()),
         Err(e) => {
-            let problem = e.into_problem(lang)?;
+            let (status, message) = e.into_problem(lang)?;
+            let problem = (status, message, "action");
             detail_page(&state, &viewer, unit.into_unit(), id, None, Some(problem)).await
         }
     }
@@ -490,7 +501,8 @@ pub async fn attach(
         ))
         .into_response()),
         Err(e) => {
-            let problem = AppError::from(e).into_problem(viewer.ctx.lang)?;
+            let (status, message) = AppError::from(e).into_problem(viewer.ctx.lang)?;
+            let problem = (status, message, "evidence");
             detail_page(&state, &viewer, unit.into_unit(), id, None, Some(problem)).await
         }
     }

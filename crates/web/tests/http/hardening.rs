@@ -328,3 +328,46 @@ async fn a_slow_client_is_cut_off_and_connections_are_capped() {
         .unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
+
+both_backends!(
+    a_refused_payment_step_is_said_beside_the_buttons,
+    |app: App| async move {
+        app.county_fund().await;
+        app.add_user("xinan.finance", Role::Finance, "410323").await;
+        let maker = users::find(&app.db, "xinan.finance")
+            .await
+            .unwrap()
+            .unwrap();
+        let id = store::disbursements::request(
+            &app.db,
+            &maker.person(),
+            &domain::access::System::operator("test").scope(),
+            &domain::disbursement::NewDisbursement::parse(
+                "XA-GEN",
+                "新安县宏达建材商行",
+                domain::money::Fen::new(120_050),
+                domain::ledger::FunctionCode::Program,
+                "活动室门窗维修",
+            )
+            .unwrap(),
+            &[],
+        )
+        .await
+        .unwrap();
+        let b = app.browser("xinan.finance").await;
+        let own = app
+            .post_form(
+                &format!("/orgs/410323/disbursements/{id}/actions"),
+                Some(&b.cookie),
+                &[("csrf", &b.csrf), ("action", "approve"), ("note", "")],
+            )
+            .await;
+        assert_eq!(own.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(own.body.contains("id=\"action-error\""), "{}", own.body);
+        assert!(own.body.contains("不能审批自己提出的支出申请"));
+        assert!(
+            !own.body.contains("id=\"problem\""),
+            "beside the buttons, not at the top"
+        );
+    }
+);
