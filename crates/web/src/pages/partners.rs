@@ -200,13 +200,17 @@ pub async fn add_member(
             }
         }
     }
-    let shown = GroupsShown {
+    groups_page(&state, &viewer, &unit, refused_member(group, typed, errors)).await
+}
+
+/// The page again with a group's member form refused beside its box, what was typed kept.
+fn refused_member(group: i64, member: String, errors: FieldErrors) -> GroupsShown {
+    GroupsShown {
         errors,
         refused_group: Some(group),
-        member: typed,
+        member,
         ..GroupsShown::default()
-    };
-    groups_page(&state, &viewer, &unit, shown).await
+    }
 }
 
 /// Takes a member out of a group; one who is not in it (or not the unit's) is refused alike.
@@ -236,11 +240,7 @@ pub async fn remove_member(
         Err(store::StoreError::NotFound) => {
             let mut errors = FieldErrors::default();
             errors.insert("member", viewer.ctx.lang.error("member_not_in_group"));
-            let shown = GroupsShown {
-                errors,
-                refused_group: Some(group),
-                ..GroupsShown::default()
-            };
+            let shown = refused_member(group, String::new(), errors);
             groups_page(&state, &viewer, &unit, shown).await
         }
         Err(e) => Err(e.into()),
