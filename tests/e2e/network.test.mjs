@@ -794,3 +794,78 @@ test('the city sees each county association\'s compliance and earlier years (pho
   await page.screenshot({ path: join(out, 'phone-compliance-years.png'), fullPage: true });
   await context.close();
 });
+
+for (const [label, viewport, village] of [
+  ['desktop', { width: 1280, height: 800 }, '410323101001'],
+  ['phone', { width: 360, height: 740 }, '410323101002'],
+]) {
+  test(`a visitor complains about a workstation; the township answers; the visitor reads it (${label})`, async () => {
+    const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const page = await context.newPage();
+    const check = async (name) => {
+      await noSideways(page, viewport.width);
+      assert.ok(await pageWeight(page) < 100 * 1024, `${name} under 100 KB`);
+      await page.screenshot({ path: join(out, `${label}-${name}.png`), fullPage: true });
+    };
+    // The portal's counts: every county, the city's own row, no complaint's words.
+    await page.goto(`${base}/public`);
+    await Promise.all([page.waitForURL(/\/public\/complaints/), page.click('#complaints-link')]);
+    assert.equal(await page.locator('#complaint-counts tbody tr').count(), 16, 'the city and its 15 counties');
+    assert.ok(Number(await page.textContent('#total-received')) >= 17, 'the demo\'s cases are counted');
+    assert.ok(await page.locator('.chart-wrap svg').count() === 1, 'handled in time, as a chart');
+    await check('complaint-counts');
+
+    // Filing: a short text is refused beside the field; then the number and code, once.
+    await page.goto(`${base}/public/complaints/new?org=${village}`);
+    assert.match(await page.textContent('#subject'), /社区/);
+    await page.check('input[name=kind][value=report]');
+    await page.fill('#text', '太短了');
+    await page.fill('#contact_phone', '1380379');
+    await Promise.all([page.waitForLoadState('load'), page.click('#complaint-form button[type=submit]')]);
+    assert.match(await page.textContent('#text-error'), /至少 10 个字/);
+    assert.ok((await page.textContent('#contact_phone-error')).length > 0);
+    await check('complaint-errors');
+    await page.fill('#text', `工作站的慈善物资发放登记表不让群众查看，也没有张贴公示（${label}）。`);
+    await page.fill('#contact_phone', '');
+    await Promise.all([page.waitForLoadState('load'), page.click('#complaint-form button[type=submit]')]);
+    const number = (await page.textContent('#ticket-number')).trim();
+    const code = (await page.textContent('#ticket-code')).trim();
+    assert.match(number, /^TS\d{6}$/);
+    assert.equal(code.length, 10);
+    await check('complaint-filed');
+
+    // The township (the unit above the workstation) handles it: a note is needed.
+    const staff = await context.newPage();
+    await signIn(staff, 'shisi.staff');
+    await staff.goto(`${base}/orgs/410323101/complaints`);
+    const row = staff.locator('#complaints tbody tr', { hasText: number });
+    assert.equal(await row.count(), 1, 'the new case is listed');
+    assert.ok(await staff.locator('#overdue-count').count() === 1);
+    await Promise.all([staff.waitForURL(/\/complaints\/\d+$/), row.locator('a').first().click()]);
+    assert.match(await staff.textContent('#contact'), /匿名/);
+    await Promise.all([staff.waitForLoadState('load'), staff.click('#step-accept')]);
+    assert.match(await staff.textContent('#note-error'), /请填写办理意见/);
+    await staff.fill('#note', '已到工作站查看，登记表今天起在公示栏张贴。');
+    await Promise.all([staff.waitForURL(/done=accept/), staff.click('#step-accept')]);
+    await staff.fill('#note', '登记表已张贴公示，并向村民说明了领取标准。');
+    await Promise.all([staff.waitForURL(/done=answer/), staff.click('#step-answer')]);
+    assert.equal((await staff.textContent('#state')).trim(), '已办结');
+    assert.equal(await staff.locator('#steps li').count(), 2);
+    await noSideways(staff, viewport.width);
+    assert.ok(await pageWeight(staff) < 100 * 1024, 'case page under 100 KB');
+    await staff.screenshot({ path: join(out, `${label}-complaint-case.png`), fullPage: true });
+    await staff.goto(`${base}/orgs/410323101/complaints?show=overdue`);
+    await noSideways(staff, viewport.width);
+    await staff.screenshot({ path: join(out, `${label}-complaints-overdue.png`), fullPage: true });
+
+    // The visitor reads the answer with the number and code.
+    await page.goto(`${base}/public/complaints/track`);
+    await page.fill('#number', number);
+    await page.fill('#code', code.toLowerCase());
+    await Promise.all([page.waitForLoadState('load'), page.click('form.form button[type=submit]')]);
+    assert.equal((await page.textContent('#track-state')).trim(), '已办结');
+    assert.match(await page.textContent('#track-answer'), /登记表已张贴公示/);
+    await check('complaint-track');
+    await context.close();
+  });
+}

@@ -44,10 +44,13 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => true,
-            Role::Staff => matches!(p, ViewOrg | EditOrgFacts | ModerateFeedback),
+            Role::Staff => matches!(
+                p,
+                ViewOrg | EditOrgFacts | ModerateFeedback | ViewComplaints | HandleComplaints
+            ),
             Role::Finance => matches!(p, ViewOrg | ManageFunds | ViewMoney),
             Role::Reviewer => matches!(p, ViewOrg),
-            Role::Auditor => matches!(p, ViewOrg | ViewAudit | ViewMoney),
+            Role::Auditor => matches!(p, ViewOrg | ViewAudit | ViewMoney | ViewComplaints),
         }
     }
 }
@@ -74,10 +77,15 @@ pub enum Permission {
     ManageSetup,
     /// Decide whether the public's comments on the unit's projects are shown.
     ModerateFeedback,
+    /// Read the complaints the unit handles (those about the units below it), with the
+    /// complainant masked.
+    ViewComplaints,
+    /// Accept, extend, answer or dismiss those complaints, and read a complainant's contact.
+    HandleComplaints,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 11] = [
         Permission::ViewOrg,
         Permission::EditOrgFacts,
         Permission::ViewAudit,
@@ -87,6 +95,8 @@ impl Permission {
         Permission::ManageMerchants,
         Permission::ManageSetup,
         Permission::ModerateFeedback,
+        Permission::ViewComplaints,
+        Permission::HandleComplaints,
     ];
 
     /// Changes data (so an auditor must never hold it).
@@ -99,6 +109,7 @@ impl Permission {
                 | Permission::ManageMerchants
                 | Permission::ManageSetup
                 | Permission::ModerateFeedback
+                | Permission::HandleComplaints
         )
     }
 }

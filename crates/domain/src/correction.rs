@@ -101,14 +101,7 @@ pub fn check(
 
 /// A correction's reason: 1 to 200 characters once normalised.
 pub fn reason(typed: &str) -> Result<String, crate::FieldError> {
-    let reason = crate::text::normalize(typed);
-    if reason.is_empty() || reason.chars().count() > 200 {
-        return Err(crate::FieldError::new(
-            "reason",
-            "correction_reason_missing",
-        ));
-    }
-    Ok(reason)
+    crate::text::reason(typed, "correction_reason_missing")
 }
 
 #[cfg(test)]

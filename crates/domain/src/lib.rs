@@ -4,6 +4,7 @@
 pub mod access;
 pub mod audit;
 pub mod commerce;
+pub mod complaint;
 pub mod compliance;
 pub mod correction;
 pub mod disbursement;

@@ -15,6 +15,22 @@ pub fn normalize(input: &str) -> String {
         .to_string()
 }
 
+/// Free prose (a complaint, a handler's answer) as typed: trimmed, Chinese punctuation kept
+/// (`normalize` would turn `，` into `,`, right for codes and numbers, wrong for sentences).
+pub fn prose(input: &str) -> String {
+    input.trim_matches(|c: char| c.is_whitespace()).to_string()
+}
+
+/// Why someone does something that goes into the trail (a reversal, reading personal data):
+/// 1 to 200 characters once normalised, else `code` on the field `reason`.
+pub fn reason(typed: &str, code: &'static str) -> Result<String, crate::FieldError> {
+    let reason = normalize(typed);
+    if reason.is_empty() || reason.chars().count() > 200 {
+        return Err(crate::FieldError::new("reason", code));
+    }
+    Ok(reason)
+}
+
 /// What the audit trail and screens that need no more keep of a phone number: the first three
 /// and last four characters (`139****1234`), digits between hidden, separators kept.
 pub fn mask_phone(phone: &str) -> String {
@@ -43,6 +59,11 @@ mod tests {
         assert_eq!(mask_phone("0379-65123456"), "037*-****3456");
         assert_eq!(mask_phone("1234567"), "*****67");
         assert_eq!(mask_phone(""), "");
+    }
+
+    #[test]
+    fn prose_keeps_its_punctuation() {
+        assert_eq!(prose("\u{3000} 经核实，已答复。\n"), "经核实，已答复。");
     }
 
     #[test]

@@ -888,8 +888,9 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
     .await?;
     store::ledger::set_fund_open(db, &actor, &all, "LY-WINTER-2025", false).await?;
     let suspected = demo_statements(db, &actor, &all, now).await?;
+    let complaints = demo_complaints(db, &all, now).await?;
     Ok(format!(
-        "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}（{stages}），新安县 1 笔捐赠已冲正（配套和票据随之冲回）、1 笔冲正待第二人审批，{paid} 笔支出（附发票）；栾川县的票据号段只剩 12 个号码（/orgs/{DEMO_SHORT_RANGE_COUNTY}/receipts 有提醒）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{merchant_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对。\n捐赠人自查示例：{}",
+        "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}（{stages}），新安县 1 笔捐赠已冲正（配套和票据随之冲回）、1 笔冲正待第二人审批，{paid} 笔支出（附发票）；栾川县的票据号段只剩 12 个号码（/orgs/{DEMO_SHORT_RANGE_COUNTY}/receipts 有提醒）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{merchant_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对；{complaints}\n捐赠人自查示例：{}",
         general.len() + projects.len() + 2,
         matched.display(),
         traceable.unwrap_or_default()
@@ -976,6 +977,195 @@ async fn demo_corrections(db: &Db, all: &domain::access::Scope) -> Result<(), Cl
     store::corrections::decide(db, &checker, all, reversed.id, CorrectionAction::Approve).await?;
     store::corrections::request(db, &maker, all, waiting.id, "录错基金，应为石寺社区项目").await?;
     Ok(())
+}
+
+/// Complaints from the public in every state, as the portal and the handling units would have
+/// left them: in 新安县 a new one at 石寺社区 (for shisi.staff), an overdue one about 石寺镇 and
+/// a case about the county being extended (for the county and the city); in every county a case
+/// about a village answered by its township clerk, some late, one dismissed; and one about the
+/// city federation itself. Returns the line the demo prints.
+async fn demo_complaints(
+    db: &Db,
+    all: &domain::access::Scope,
+    now: i64,
+) -> Result<String, CliError> {
+    use domain::complaint::{ComplaintAction, NewComplaint};
+    use store::complaints::{About, Filed, Filing, NewStep};
+    const HOUR: i64 = 3_600_000;
+    const DAY: i64 = 24 * HOUR;
+    let parse = |kind: &str, text: &str, name: &str, phone: &str| {
+        NewComplaint::parse(kind, text, name, phone)
+            .map_err(|e| CliError::from(store::StoreError::Invalid(e)))
+    };
+    async fn file(
+        db: &Db,
+        about: About<'_>,
+        complaint: NewComplaint,
+        at_ms: i64,
+    ) -> Result<i64, CliError> {
+        let filing = Filing {
+            about,
+            complaint: &complaint,
+            client: "demo",
+            per_address: store::limits::Limit::per_minutes(1_000, 60),
+            at_ms,
+        };
+        match store::complaints::file(db, &filing).await? {
+            Filed::Taken(t) => t
+                .number
+                .trim_start_matches("TS")
+                .parse::<i64>()
+                .map_err(crate::error::harness),
+            Filed::TooMany(_) => Err(CliError::Harness("演示投诉被限流".into())),
+        }
+    }
+    let act = |who: String, id: i64, action: ComplaintAction, note: &'static str, at_ms: i64| async move {
+        let user = store::users::find(db, &who)
+            .await?
+            .ok_or_else(|| CliError::Harness(format!("演示用户 {who}")))?;
+        store::complaints::act(
+            db,
+            &user.actor(),
+            all,
+            &NewStep {
+                complaint_id: id,
+                action,
+                note,
+                at_ms,
+            },
+        )
+        .await?;
+        Ok::<_, CliError>(())
+    };
+    // 新安县's cases, one in each open state.
+    file(
+        db,
+        About::Unit("410323101001"),
+        parse(
+            "complaint",
+            "社区发放的慈善米面油名单没有张贴公示，邻居们不知道是按什么标准定的。",
+            "李桂兰",
+            "13837921456",
+        )?,
+        now - 2 * HOUR,
+    )
+    .await?;
+    file(
+        db,
+        About::Unit("410323101"),
+        parse(
+            "report",
+            "石寺镇分会去年收的助学捐款，到现在还没有看到资助名单和金额公示。",
+            "",
+            "",
+        )?,
+        now - 4 * DAY,
+    )
+    .await?;
+    let county = file(
+        db,
+        About::Unit("410323"),
+        parse(
+            "complaint",
+            "我 9 月通过银行转账给新安县慈善会捐了 2000 元，至今没有收到捐赠票据，打电话也没人接。",
+            "赵先生",
+            "13598765432",
+        )?,
+        now - 12 * DAY,
+    )
+    .await?;
+    act(
+        "city.admin".into(),
+        county,
+        ComplaintAction::Accept,
+        "已转县慈善会财务核查到账记录，并电话告知捐赠人。",
+        now - 11 * DAY,
+    )
+    .await?;
+    act(
+        "city.admin".into(),
+        county,
+        ComplaintAction::Extend,
+        "银行流水需从开户行调取，延期办理。",
+        now - 5 * DAY,
+    )
+    .await?;
+    // In every county: a case about its first township's first village, handled by the
+    // township's clerk; answered in one to six days (a week and more is late), one dismissed.
+    let villages = org_units::codes_at(db, all, Level::Village).await?;
+    let townships = org_units::codes_at(db, all, Level::Township).await?;
+    let mut answered = 0;
+    for (i, county) in org_units::codes_at(db, all, Level::County)
+        .await?
+        .iter()
+        .enumerate()
+    {
+        let i = i as i64;
+        let Some(township) = townships.iter().find(|c| c.starts_with(county.as_str())) else {
+            continue;
+        };
+        let Some(village) = villages.iter().find(|c| c.starts_with(township.as_str())) else {
+            continue;
+        };
+        let filed = now - (15 + i * 6) * DAY;
+        let text = [
+            "村里修路的捐款用了多少、还剩多少，一直没有公开。",
+            "工作站联络员说慰问金要先交材料费才能领，这合理吗？",
+            "助餐点的饭菜分量明显少了，老人们有意见。",
+        ][i as usize % 3];
+        let id = file(
+            db,
+            About::Unit(village),
+            parse("complaint", text, "", "")?,
+            filed,
+        )
+        .await?;
+        let clerk = format!("{county}.clerk");
+        if i == 4 {
+            act(
+                clerk,
+                id,
+                ComplaintAction::Dismiss,
+                "反映的是村委会的土地补偿问题，不属于慈善会职责，已告知向乡镇政府反映。",
+                filed + 20 * HOUR,
+            )
+            .await?;
+            continue;
+        }
+        act(
+            clerk.clone(),
+            id,
+            ComplaintAction::Accept,
+            "已联系村工作站了解情况。",
+            filed + 5 * HOUR,
+        )
+        .await?;
+        let days = 1 + (i * 3) % 10;
+        act(
+            clerk,
+            id,
+            ComplaintAction::Answer,
+            "经核实已在村务公开栏补充公示，并向反映人说明。",
+            filed + days * DAY,
+        )
+        .await?;
+        answered += 1;
+    }
+    file(
+        db,
+        About::Unit("4103"),
+        parse(
+            "report",
+            "市总会公众号上公布的年度收支和年报数字对不上，请说明。",
+            "",
+            "",
+        )?,
+        now - 30 * HOUR,
+    )
+    .await?;
+    Ok(format!(
+        "投诉举报：各状态都有（石寺社区 1 件新收待受理，石寺镇 1 件超期未受理，新安县 1 件延期办理，各县区 {answered} 件已办结、1 件不予受理，市总会本级 1 件），公开统计见 /public/complaints。"
+    ))
 }
 
 /// The city's 1:1 matching fund in the demo.

@@ -148,6 +148,9 @@ struct ServeArgs {
     /// Project ratings per client address per day
     #[arg(long, env = "SHANWANG_RATINGS_PER_ADDRESS", default_value_t = 5)]
     ratings_per_address: i64,
+    /// Complaints filed per client address per day
+    #[arg(long, env = "SHANWANG_COMPLAINTS_PER_ADDRESS", default_value_t = 5)]
+    complaints_per_address: i64,
     /// Connections served at once (the rest wait)
     #[arg(long, env = "SHANWANG_MAX_CONNECTIONS", default_value_t = 1024)]
     max_connections: usize,
@@ -173,6 +176,7 @@ impl ServeArgs {
                 per_receipt: Limit::per_minutes(self.trace_failures_per_receipt, 24 * 60),
             },
             ratings_per_address: Limit::per_minutes(self.ratings_per_address, 24 * 60),
+            complaints_per_address: Limit::per_minutes(self.complaints_per_address, 24 * 60),
         }
     }
 

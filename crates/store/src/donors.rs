@@ -325,10 +325,7 @@ pub async fn reveal_id_number(
     donor_id: i64,
     reason: &str,
 ) -> Result<Option<String>> {
-    let reason = domain::text::normalize(reason);
-    if reason.is_empty() || reason.chars().count() > 200 {
-        return Err(FieldError::new("reason", "reveal_reason_missing").into());
-    }
+    let reason = domain::text::reason(reason, "reveal_reason_missing")?;
     let key = db.data_key()?;
     let (lo, hi) = scope.path_bounds();
     let mut tx = db.begin_write().await?;

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod bulk;
 pub mod commerce;
+pub mod complaints;
 pub mod compliance;
 pub mod corrections;
 pub mod disbursements;

@@ -304,6 +304,8 @@ pub mod perm {
         ManageMerchants,
         ManageSetup,
         ModerateFeedback,
+        ViewComplaints,
+        HandleComplaints,
     );
 }
 

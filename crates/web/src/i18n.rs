@@ -176,6 +176,41 @@ impl Label for domain::receipt::ReceiptStatus {
     }
 }
 
+impl Label for domain::complaint::ComplaintState {
+    fn label_key(&self) -> &'static str {
+        use domain::complaint::ComplaintState;
+        match self {
+            ComplaintState::Filed => "complaint.state.filed",
+            ComplaintState::Accepted => "complaint.state.accepted",
+            ComplaintState::Extended => "complaint.state.extended",
+            ComplaintState::Answered => "complaint.state.answered",
+            ComplaintState::Dismissed => "complaint.state.dismissed",
+        }
+    }
+}
+
+impl Label for domain::complaint::ComplaintKind {
+    fn label_key(&self) -> &'static str {
+        use domain::complaint::ComplaintKind;
+        match self {
+            ComplaintKind::Complaint => "complaint.kind.complaint",
+            ComplaintKind::Report => "complaint.kind.report",
+        }
+    }
+}
+
+impl Label for domain::complaint::ComplaintAction {
+    fn label_key(&self) -> &'static str {
+        use domain::complaint::ComplaintAction;
+        match self {
+            ComplaintAction::Accept => "complaint.action.accept",
+            ComplaintAction::Extend => "complaint.action.extend",
+            ComplaintAction::Answer => "complaint.action.answer",
+            ComplaintAction::Dismiss => "complaint.action.dismiss",
+        }
+    }
+}
+
 impl Label for domain::correction::CorrectionState {
     fn label_key(&self) -> &'static str {
         use domain::correction::CorrectionState;
@@ -425,9 +460,24 @@ mod tests {
                 .iter()
                 .map(Label::label_key),
         );
+        wanted.extend(
+            domain::complaint::ComplaintState::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(
+            domain::complaint::ComplaintKind::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(
+            domain::complaint::ComplaintAction::ALL
+                .iter()
+                .map(Label::label_key),
+        );
         assert_eq!(
             wanted.len(),
-            5 + 4 + 4 + 3 + 4 + 6 + 5 + 4 + 4 + 5 + 2 + 4 + 4
+            5 + 4 + 4 + 3 + 4 + 6 + 5 + 4 + 4 + 5 + 2 + 4 + 4 + 5 + 2 + 4
         );
         for file in ["zh-CN.yml", "en.yml"] {
             let known: std::collections::HashSet<String> = keys(file).into_iter().collect();

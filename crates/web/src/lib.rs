@@ -32,6 +32,7 @@ pub struct Config {
     pub sign_in: store::users::SignInLimits,
     pub trace: store::public::TraceLimits,
     pub ratings_per_address: store::limits::Limit,
+    pub complaints_per_address: store::limits::Limit,
 }
 
 impl Default for Config {
@@ -42,6 +43,7 @@ impl Default for Config {
             sign_in: store::users::SignInLimits::default(),
             trace: store::public::TraceLimits::default(),
             ratings_per_address: store::feedback::DEFAULT_RATINGS_PER_ADDRESS,
+            complaints_per_address: store::complaints::DEFAULT_COMPLAINTS_PER_ADDRESS,
         }
     }
 }
@@ -577,7 +579,61 @@ pub fn route_specs() -> Vec<RouteSpec> {
             Unit(ModerateFeedback),
             post(pages::feedback::decide),
         ),
+        page(
+            Method::GET,
+            "/orgs/{code}/complaints",
+            Unit(ViewComplaints),
+            get(pages::complaints::list),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/complaints/{id}",
+            Unit(ViewComplaints),
+            get(pages::complaints::show),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/complaints/{id}/steps",
+            Unit(HandleComplaints),
+            post(pages::complaints::act),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/complaints/{id}/contact",
+            Unit(HandleComplaints),
+            post(pages::complaints::reveal),
+        ),
         page(Method::GET, "/public", Public, get(pages::public::index)),
+        page(
+            Method::GET,
+            "/public/complaints",
+            Public,
+            get(pages::complaints::counts),
+        ),
+        page(
+            Method::GET,
+            "/public/complaints/new",
+            Public,
+            get(pages::complaints::new),
+        ),
+        page(
+            Method::POST,
+            "/public/complaints",
+            Public,
+            post(pages::complaints::file),
+        ),
+        page(
+            Method::GET,
+            "/public/complaints/track",
+            Public,
+            get(pages::complaints::track_form),
+        ),
+        page(
+            Method::POST,
+            "/public/complaints/track",
+            Public,
+            post(pages::complaints::track),
+        ),
         page(
             Method::GET,
             "/public/trace",

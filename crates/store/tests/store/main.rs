@@ -4,6 +4,7 @@ mod helpers;
 
 mod audit;
 mod commerce;
+mod complaints;
 mod disbursements;
 mod donation_batch;
 mod donations;

@@ -1,6 +1,7 @@
 //! Server-rendered pages.
 
 pub mod audit;
+pub mod complaints;
 pub mod compliance;
 pub mod disbursements;
 pub mod donations;
@@ -141,12 +142,22 @@ impl Layout {
         }
     }
 
+    /// The words for a value of a closed set (a state, a kind, an action).
+    pub fn label(&self, value: impl crate::i18n::Label) -> String {
+        self.lang.label(value)
+    }
+
     pub fn level_name(&self, level: &domain::org::Level) -> Cow<'static, str> {
         Cow::Owned(self.lang.label(level))
     }
 
     pub fn china_time(&self, ms: &i64) -> String {
         domain::time::fmt_china(*ms)
+    }
+
+    /// A deadline kept as the exclusive end of its day, shown as the day's last second.
+    pub fn deadline(&self, ms: &i64) -> String {
+        domain::time::fmt_china(*ms - 1)
     }
 }
 

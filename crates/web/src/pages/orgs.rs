@@ -27,6 +27,7 @@ struct ShowPage {
     can_export: bool,
     can_record: bool,
     can_moderate: bool,
+    can_view_complaints: bool,
     can_compliance: bool,
     can_manage_users: bool,
     /// Who works at the unit itself: names and roles.
@@ -71,6 +72,7 @@ pub async fn show(
         can_export: unit.may(Permission::ViewMoney),
         can_record: unit.may(Permission::ManageFunds),
         can_moderate: unit.may(Permission::ModerateFeedback),
+        can_view_complaints: unit.may(Permission::ViewComplaints),
         can_manage_users: unit.may(Permission::ManageUsers),
         staff,
         // Compliance is the legal entity's: shown to those who may see its books.

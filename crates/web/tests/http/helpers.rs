@@ -271,6 +271,10 @@ pub fn probe_form(path: &str) -> Vec<(&'static str, &'static str)> {
         vec![("to", "open")]
     } else if path.ends_with("/threshold") {
         vec![("threshold", "50000")]
+    } else if path.contains("/complaints/") && path.ends_with("/steps") {
+        vec![("action", "accept"), ("note", "走查")]
+    } else if path.contains("/complaints/") && path.ends_with("/contact") {
+        vec![("reason", "走查")]
     } else {
         vec![]
     }
@@ -305,6 +309,12 @@ pub fn names_an_object(path: &str) -> bool {
 }
 
 pub fn concrete(path: &str, code: &str) -> String {
+    // A complaint about the walked village is handled by its township, one level up.
+    let code = if path.contains("/complaints/{id}") && code.len() == 12 {
+        &code[..9]
+    } else {
+        code
+    };
     path.replace("{code}", code)
         // Line 1 of the walk's statements was booked as unmatched; line 2, its repeat in a
         // second file, waits for a decision.

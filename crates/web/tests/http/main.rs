@@ -6,6 +6,7 @@ mod access;
 mod api;
 mod audit;
 mod commerce;
+mod complaints;
 mod compliance;
 mod donations;
 mod donors;

@@ -126,6 +126,25 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
     )
     .await
     .unwrap();
+    // A complaint about the walked village (id 1), handled by its township.
+    store::complaints::file(
+        &app.db,
+        &store::complaints::Filing {
+            about: store::complaints::About::Unit(target),
+            complaint: &domain::complaint::NewComplaint::parse(
+                "complaint",
+                "走查投诉：村里公示栏没有更新。",
+                "",
+                "",
+            )
+            .unwrap(),
+            client: "walk",
+            per_address: store::complaints::DEFAULT_COMPLAINTS_PER_ADDRESS,
+            at_ms: store::now_ms(),
+        },
+    )
+    .await
+    .unwrap();
     store::donors::create_group(
         &app.db,
         &Actor::cli("test"),
