@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -229,7 +229,12 @@ test('anyone sees a project\'s money on the public portal, donors masked (phone)
   assert.match(await page.textContent('#rating'), /平均/);
   // The rating counts at once; the comment waits for the county's staff.
   assert.doesNotMatch(await page.textContent('#feedback'), /公示很清楚/);
-  const fundUrl = page.url().replace(/\?.*$/, '');
+  // Rating again the same day is refused beside the stars, the comment kept.
+  await page.fill('#comment', '再评一次');
+  await Promise.all([page.waitForLoadState('load'), page.click('#feedback button[type=submit]')]);
+  assert.match(await page.textContent('#rating-error'), /今天已经评价过/);
+  assert.equal(await page.inputValue('#comment'), '再评一次');
+  const fundUrl = page.url().replace(/\/feedback$/, '').replace(/\?.*$/, '');
   await noSideways(page, 360);
   await page.screenshot({ path: join(out, 'phone-public-fund.png'), fullPage: true });
   await context.close();
@@ -869,3 +874,70 @@ for (const [label, viewport, village] of [
     await context.close();
   });
 }
+
+// Every page the router serves (tests/e2e/pages.json, kept equal to the routes by a Rust test)
+// at phone width: no sideways scrolling, under 100 KB with its CSS and script.
+test('every page passes the phone check: 360 px, no sideways scrolling, under 100 KB', async () => {
+  const { pages } = JSON.parse(readFileSync(join(here, 'pages.json'), 'utf8'));
+  const contexts = new Map();
+  const pageFor = async (user) => {
+    const key = user || '';
+    if (!contexts.has(key)) {
+      const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+      const page = await context.newPage();
+      if (user) await signIn(page, user);
+      contexts.set(key, page);
+    }
+    return contexts.get(key);
+  };
+  const pattern = (route) => new RegExp('^' + route
+    .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+    .replace('{code}', '\\d+').replace('{id}', '\\d+')
+    .replace('{number}', '[0-9A-Za-z-]+').replace('{fund}', '[^/?#]+') + '$');
+  const failures = [];
+  for (const entry of pages) {
+    const page = await pageFor(entry.user);
+    let url = entry.url;
+    if (entry.from) {
+      await page.goto(`${base}${entry.from}`);
+      const re = pattern(entry.route);
+      const hrefs = await page.$$eval('main a[href], a[href]', (as) => as.map((a) => a.getAttribute('href')));
+      url = hrefs.map((h) => new URL(h, base)).find((u) => re.test(u.pathname))?.pathname;
+      if (!url) { failures.push(`${entry.route}: no link on ${entry.from}`); continue; }
+    }
+    const response = await page.goto(`${base}${url}`);
+    if (response.status() !== 200) { failures.push(`${url}: ${response.status()}`); continue; }
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const weight = await pageWeight(page);
+    if (width > 360) failures.push(`${url}: ${width}px wide`);
+    if (weight >= 100 * 1024) failures.push(`${url}: ${weight} bytes`);
+    const name = entry.route.replace(/[^a-z]+/g, '-').replace(/^-|-$/g, '') || 'root';
+    await page.screenshot({ path: join(out, `phone-all-${name}.png`), fullPage: false });
+  }
+  for (const page of contexts.values()) await page.context().close();
+  assert.deepEqual(failures, [], 'every page fits a phone');
+  assert.equal(pages.length >= 37, true);
+});
+
+test('an older form says what is wrong beside the field: a partner agreement (phone)', async () => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await signIn(page, 'city.admin');
+  await page.goto(`${base}/orgs/4103/merchants`);
+  await page.fill('#name', '洛阳好物电商');
+  await page.fill('#credit_code', '91410300MA44170000');
+  await page.fill('#per_order', '0');
+  await page.fill('#starts_on', '2027-01-01');
+  await page.fill('#ends_on', '2026-12-31');
+  await Promise.all([page.waitForLoadState('load'), page.click('#new-merchant button[type=submit]')]);
+  assert.match(await page.textContent('#per_order_fen-error'), /金额不能为 0/);
+  await page.fill('#per_order', '0.10');
+  await Promise.all([page.waitForLoadState('load'), page.click('#new-merchant button[type=submit]')]);
+  assert.ok((await page.textContent('#credit_code-error')).length > 0, 'the check character, beside the code');
+  assert.ok((await page.textContent('#ends_on-error')).length > 0, 'the end before the start, beside the end');
+  assert.equal(await page.inputValue('#name'), '洛阳好物电商', 'what was typed is kept');
+  await noSideways(page, 360);
+  assert.ok(await pageWeight(page) < 100 * 1024, 'page under 100 KB');
+  await page.screenshot({ path: join(out, 'phone-merchant-errors.png'), fullPage: true });
+  await context.close();
+});

@@ -3,7 +3,7 @@
 //! will miss.
 
 use super::filters;
-use super::{Layout, render};
+use super::{FieldErrors, Layout, render_as};
 use crate::AppState;
 use crate::auth::{InUnit, Viewer, perm};
 use crate::charts::{Bar, percent_bars};
@@ -37,6 +37,7 @@ struct CompliancePage {
     years: Vec<i32>,
     /// At a city: the year's figures of each county association under it.
     entities: Vec<EntityYear>,
+    errors: FieldErrors,
 }
 
 /// One legal entity's year in the city's table.
@@ -69,6 +70,7 @@ pub struct SavedQuery {
 /// Records how the legal entity is registered; the rules follow from it.
 pub async fn update_profile(
     State(state): State<AppState>,
+    viewer: Viewer,
     unit: InUnit<perm::ManageFunds>,
     axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
 ) -> Result<Response, AppError> {
@@ -80,10 +82,15 @@ pub async fn update_profile(
     let scope = unit
         .scope_at(Permission::ManageFunds, &entity.path())
         .ok_or(AppError::Forbidden)?;
-    let org_type = form
-        .get("org_type")
-        .and_then(|t| OrgType::parse(t))
-        .ok_or(AppError::invalid("org_type", "org_type_invalid"))?;
+    let Some(org_type) = form.get("org_type").and_then(|t| OrgType::parse(t)) else {
+        let mut errors = FieldErrors::default();
+        errors.insert("org_type", viewer.ctx.lang.error("org_type_invalid"));
+        let q = SavedQuery {
+            saved: None,
+            year: None,
+        };
+        return page(&state, &viewer, unit, q, errors).await;
+    };
     let user = unit.user();
     store::compliance::set_profile(
         &state.db,
@@ -102,6 +109,17 @@ pub async fn show(
     viewer: Viewer,
     unit: InUnit<perm::ViewMoney>,
     axum::extract::Query(q): axum::extract::Query<SavedQuery>,
+) -> Result<Response, AppError> {
+    page(&state, &viewer, unit, q, FieldErrors::default()).await
+}
+
+/// The page, with the profile form's problems (if any) beside its fields.
+async fn page<P: perm::Perm>(
+    state: &AppState,
+    viewer: &Viewer,
+    unit: InUnit<P>,
+    q: SavedQuery,
+    errors: FieldErrors,
 ) -> Result<Response, AppError> {
     let code = unit.unit().code.clone();
     let entity_code = DivisionCode::parse(&code)
@@ -182,20 +200,25 @@ pub async fn show(
     let can_edit = unit
         .scope_at(Permission::ManageFunds, &entity_code.path())
         .is_some();
-    Ok(render(&CompliancePage {
-        layout,
-        unit: unit.into_unit(),
-        entity,
-        year,
-        rule,
-        figures,
-        assessment,
-        chart,
-        org_type: org_type.key().to_string(),
-        public_fundraising,
-        can_edit,
-        saved: q.saved.is_some(),
-        years,
-        entities,
-    }))
+    let status = errors.status();
+    Ok(render_as(
+        &CompliancePage {
+            layout,
+            unit: unit.into_unit(),
+            entity,
+            year,
+            rule,
+            figures,
+            assessment,
+            chart,
+            org_type: org_type.key().to_string(),
+            public_fundraising,
+            can_edit,
+            saved: q.saved.is_some(),
+            years,
+            entities,
+            errors,
+        },
+        status,
+    ))
 }

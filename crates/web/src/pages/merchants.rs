@@ -4,14 +4,13 @@
 
 use super::filters;
 use super::form_data::FormData;
-use super::{Layout, render_as};
+use super::{FieldErrors, Layout, render_as};
 use crate::AppState;
 use crate::auth::{InUnit, Viewer, perm, scope_in_unit};
 use crate::error::AppError;
 use crate::statements::StatementError;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::Permission;
 use store::commerce::{MerchantRow, Reconciled, RemittanceReport};
@@ -40,7 +39,7 @@ struct ListPage {
     can_sign: bool,
     funds: Vec<Fund>,
     form: MerchantForm,
-    problem: Option<String>,
+    errors: FieldErrors,
     /// (merchant id, secret) right after signing or rotating: shown this once.
     secret: Option<(i64, String)>,
 }
@@ -50,7 +49,7 @@ async fn list_page(
     viewer: &Viewer,
     unit: OrgUnit,
     form: MerchantForm,
-    problem: Option<(StatusCode, String)>,
+    errors: FieldErrors,
     secret: Option<(i64, String)>,
 ) -> Result<Response, AppError> {
     let scope =
@@ -62,7 +61,7 @@ async fn list_page(
         Some(s) => super::funds_in_unit(state, s, &unit).await?,
         None => Vec::new(),
     };
-    let status = problem.as_ref().map_or(StatusCode::OK, |p| p.0);
+    let status = errors.status();
     Ok(render_as(
         &ListPage {
             layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/merchants", unit.code)),
@@ -71,7 +70,7 @@ async fn list_page(
             can_sign,
             funds,
             form,
-            problem: problem.map(|p| p.1),
+            errors,
             secret,
         },
         status,
@@ -87,7 +86,15 @@ pub async fn list(
         settlement_days: "1".into(),
         ..Default::default()
     };
-    list_page(&state, &viewer, unit.into_unit(), form, None, None).await
+    list_page(
+        &state,
+        &viewer,
+        unit.into_unit(),
+        form,
+        FieldErrors::default(),
+        None,
+    )
+    .await
 }
 
 /// Signs a merchant's agreement; the answer shows its API secret once.
@@ -109,22 +116,24 @@ pub async fn create(
         settlement_days: form.get("settlement_days").into(),
     };
     let lang = viewer.ctx.lang;
-    // A fixed amount per order, or a share of the order value up to a cap per order.
+    // A fixed amount per order, or a share of the order value up to a cap per order. The
+    // fields are named as the store names them, so every refusal lands beside its field.
     let terms = if submitted.share_percent.trim().is_empty() {
-        domain::money::Fen::parse_yuan("per_order", &submitted.per_order).map(|f| (f, 0, f))
+        domain::money::Fen::parse_yuan("per_order_fen", &submitted.per_order).map(|f| (f, 0, f))
     } else {
         domain::commerce::percent_to_bp("share_percent", &submitted.share_percent).and_then(|bp| {
-            domain::money::Fen::parse_yuan("max_per_order", &submitted.max_per_order)
+            domain::money::Fen::parse_yuan("max_per_order_fen", &submitted.max_per_order)
                 .map(|cap| (domain::money::Fen::ZERO, bp, cap))
         })
     };
-    let result = match terms {
-        Err(e) => Err(AppError::from(e)),
-        Ok((per_order, share_bp, max_per_order)) => store::commerce::create_merchant(
-            &state.db,
-            &unit.user().actor(),
-            unit.scope(),
-            &store::commerce::NewMerchant {
+    let mut errors = FieldErrors::default();
+    let created = match terms {
+        Err(e) => {
+            errors.add(vec![e], lang);
+            None
+        }
+        Ok((per_order, share_bp, max_per_order)) => {
+            let new = store::commerce::NewMerchant {
                 name: submitted.name.clone(),
                 credit_code: submitted.credit_code.clone(),
                 org_code: unit.unit().code.clone(),
@@ -136,35 +145,36 @@ pub async fn create(
                 ends_on: submitted.ends_on.trim().into(),
                 settlement_days: submitted.settlement_days.trim().parse().unwrap_or(0),
                 retention_days: store::commerce::DEFAULT_RETENTION_DAYS,
-            },
-        )
-        .await
-        .map_err(AppError::from),
+            };
+            match store::commerce::create_merchant(
+                &state.db,
+                &unit.user().actor(),
+                unit.scope(),
+                &new,
+            )
+            .await
+            {
+                Ok(created) => Some(created),
+                Err(refused) => {
+                    errors.add_refusal(refused, lang)?;
+                    None
+                }
+            }
+        }
     };
-    match result {
-        Ok(created) => {
+    match created {
+        Some(created) => {
             list_page(
                 &state,
                 &viewer,
                 unit.into_unit(),
                 MerchantForm::default(),
-                None,
+                errors,
                 Some((created.merchant_id, created.secret)),
             )
             .await
         }
-        Err(e) => {
-            let problem = e.into_problem(lang)?;
-            list_page(
-                &state,
-                &viewer,
-                unit.into_unit(),
-                submitted,
-                Some(problem),
-                None,
-            )
-            .await
-        }
+        None => list_page(&state, &viewer, unit.into_unit(), submitted, errors, None).await,
     }
 }
 
@@ -181,7 +191,7 @@ pub async fn rotate(
         &viewer,
         unit.into_unit(),
         MerchantForm::default(),
-        None,
+        FieldErrors::default(),
         Some((id, secret)),
     )
     .await
@@ -206,7 +216,7 @@ struct DetailPage {
     unplaced: Vec<store::commerce::Unplaced>,
     can_import: bool,
     report: Option<RemittanceReport>,
-    problem: Option<String>,
+    errors: FieldErrors,
 }
 
 impl DetailPage {
@@ -233,7 +243,7 @@ async fn detail_page(
     unit: OrgUnit,
     id: i64,
     report: Option<RemittanceReport>,
-    problem: Option<(StatusCode, String)>,
+    errors: FieldErrors,
 ) -> Result<Response, AppError> {
     let scope =
         scope_in_unit(&viewer.session, Permission::ViewMoney, &unit).ok_or(AppError::Forbidden)?;
@@ -243,7 +253,7 @@ async fn detail_page(
         .find(|p| p.id == id)
         .ok_or(AppError::NotFound)?;
     let (lines, unplaced) = store::commerce::reconciliation(&state.db, &scope, id).await?;
-    let status = problem.as_ref().map_or(StatusCode::OK, |p| p.0);
+    let status = errors.status();
     Ok(render_as(
         &DetailPage {
             layout: Layout::new(&viewer.ctx, &format!("/orgs/{}/merchants/{id}", unit.code)),
@@ -253,7 +263,7 @@ async fn detail_page(
             lines,
             unplaced,
             report,
-            problem: problem.map(|p| p.1),
+            errors,
         },
         status,
     ))
@@ -265,7 +275,15 @@ pub async fn show(
     unit: InUnit<perm::ViewMoney>,
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
-    detail_page(&state, &viewer, unit.into_unit(), id, None, None).await
+    detail_page(
+        &state,
+        &viewer,
+        unit.into_unit(),
+        id,
+        None,
+        FieldErrors::default(),
+    )
+    .await
 }
 
 /// Imports what this merchant remitted (the bank's statement) and shows the reconciliation.
@@ -277,14 +295,12 @@ pub async fn remittances(
     form: FormData,
 ) -> Result<Response, AppError> {
     let lang = viewer.ctx.lang;
+    let mut errors = FieldErrors::default();
     let Some(file) = form.files("statement").next() else {
-        let p = (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            lang.error("statement_missing"),
-        );
-        return detail_page(&state, &viewer, unit.into_unit(), id, None, Some(p)).await;
+        errors.insert("statement", lang.error("statement_missing"));
+        return detail_page(&state, &viewer, unit.into_unit(), id, None, errors).await;
     };
-    match crate::statements::remittances(
+    let report = match crate::statements::remittances(
         &state.db,
         &unit.user().actor(),
         unit.scope(),
@@ -294,12 +310,15 @@ pub async fn remittances(
     )
     .await
     {
-        Ok(report) => detail_page(&state, &viewer, unit.into_unit(), id, Some(report), None).await,
+        Ok(report) => Some(report),
         Err(StatementError::File(e)) => {
-            let p = format!("{e}。{}", lang.t("statement.nothing_booked"));
-            let p = (StatusCode::UNPROCESSABLE_ENTITY, p);
-            detail_page(&state, &viewer, unit.into_unit(), id, None, Some(p)).await
+            errors.insert(
+                "statement",
+                format!("{e}。{}", lang.t("statement.nothing_booked")),
+            );
+            None
         }
-        Err(StatementError::Store(e)) => Err(e.into()),
-    }
+        Err(StatementError::Store(e)) => return Err(e.into()),
+    };
+    detail_page(&state, &viewer, unit.into_unit(), id, report, errors).await
 }

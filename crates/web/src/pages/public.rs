@@ -80,7 +80,18 @@ struct FundPage {
     /// The visitor's form token (pre-session, double submit).
     token: String,
     thanks: bool,
+    form: RatingForm,
+}
+
+/// The rating form as the visitor sent it, with why it was not counted: beside the stars or
+/// the comment, or at the top when it is no field's (a stale page, too many ratings today).
+/// Empty for a fresh page.
+#[derive(Default)]
+struct RatingForm {
+    comment: String,
+    errors: super::FieldErrors,
     problem: Option<String>,
+    status: StatusCode,
 }
 
 impl FundPage {
@@ -111,7 +122,15 @@ pub async fn fund(
     Path(code): Path<String>,
     Query(q): Query<FundQuery>,
 ) -> Result<Response, AppError> {
-    fund_page(&state, &ctx, &headers, &code, q.thanks.is_some(), None).await
+    fund_page(
+        &state,
+        &ctx,
+        &headers,
+        &code,
+        q.thanks.is_some(),
+        RatingForm::default(),
+    )
+    .await
 }
 
 /// The feedback form's answer: back to the page, thanked, or the page again with the problem.
@@ -144,7 +163,12 @@ pub async fn feedback(
         },
     )
     .await;
-    let problem = match submitted {
+    let lang = ctx.lang;
+    let mut refused = RatingForm {
+        comment: get("comment").to_string(),
+        ..RatingForm::default()
+    };
+    match submitted {
         Ok(store::feedback::Submitted::Counted) => {
             return Ok(axum::response::Redirect::to(&format!(
                 "/public/funds/{code}?thanks=1#feedback"
@@ -155,11 +179,24 @@ pub async fn feedback(
             let e = AppError::TooMany {
                 retry_at_ms: retry.0,
             };
-            (e.status(), e.message(ctx.lang))
+            refused.problem = Some(e.message(lang));
+            refused.status = e.status();
         }
-        Err(e) => AppError::from(e).into_problem(ctx.lang)?,
-    };
-    fund_page(&state, &ctx, &headers, &code, false, Some(problem)).await
+        // Rated already today: said beside the stars.
+        Err(store::StoreError::Conflict(field)) => {
+            refused.errors.insert("rating", lang.conflict(field));
+            refused.status = StatusCode::CONFLICT;
+        }
+        Err(e) => {
+            refused.errors.add_refusal(e, lang)?;
+            refused.status = refused.errors.status();
+        }
+    }
+    // The visitor token is no field of the form: a stale page is said at the top.
+    if !refused.errors.get("visitor").is_empty() {
+        refused.problem = Some(refused.errors.get("visitor").to_string());
+    }
+    fund_page(&state, &ctx, &headers, &code, false, refused).await
 }
 
 async fn fund_page(
@@ -168,7 +205,7 @@ async fn fund_page(
     headers: &axum::http::HeaderMap,
     code: &str,
     thanks: bool,
-    problem: Option<(StatusCode, String)>,
+    form: RatingForm,
 ) -> Result<Response, AppError> {
     let f = store::public::public_fund(&state.db, code, store::public::PUBLIC_ENTRIES)
         .await?
@@ -231,7 +268,7 @@ async fn fund_page(
         Some(_) => None,
         None => Some(store::feedback::new_visitor_token(&state.db)?),
     };
-    let status = problem.as_ref().map_or(StatusCode::OK, |p| p.0);
+    let status = form.status;
     let mut r = render_as(
         &FundPage {
             layout,
@@ -242,7 +279,7 @@ async fn fund_page(
             feedback_chart,
             token: token.clone(),
             thanks,
-            problem: problem.map(|p| p.1),
+            form,
         },
         status,
     );

@@ -237,7 +237,31 @@ both_backends!(
             .post_form("/orgs/4103/merchants", Some(&admin.cookie), &bad)
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(r.body.contains("金额不能为 0"), "{}", r.body);
+        assert!(
+            r.body.contains("id=\"per_order_fen-error\">金额不能为 0"),
+            "beside the amount: {}",
+            r.body
+        );
+        // Every refusal of the store beside its own field, nothing signed.
+        let mut worse = fields("0.10");
+        worse.retain(|(k, _)| *k != "name" && *k != "ends_on");
+        worse.extend([("ends_on", "2019-12-31"), ("csrf", admin.csrf.as_str())]);
+        let r = app
+            .post_form("/orgs/4103/merchants", Some(&admin.cookie), &worse)
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for id in ["name-error", "ends_on-error"] {
+            assert!(r.body.contains(&format!("id=\"{id}\"")), "{id}: {}", r.body);
+        }
+        assert!(
+            r.body.contains("value=\"91410300MA4417000J\""),
+            "what was typed is kept"
+        );
+        let merchants: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM commerce_merchants")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(merchants, 0);
         let mut good = fields("0.10");
         good.push(("csrf", &admin.csrf));
         let r = app

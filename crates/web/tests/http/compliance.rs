@@ -131,6 +131,12 @@ both_backends!(
             )
             .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.body.contains("id=\"org_type-error\""),
+            "beside the field, on the page: {}",
+            bad.body
+        );
+        assert!(bad.body.contains("id=\"profile\""));
         let staff = app.browser("xinan.staff").await;
         assert_eq!(
             app.get("/orgs/410323/compliance", Some(&staff.cookie))

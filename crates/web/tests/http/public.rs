@@ -430,7 +430,10 @@ both_backends!(
         };
         let bad = rate(cookie.clone(), "9", "").await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(bad.body.contains("请选择 1 到 5 星"));
+        assert!(
+            bad.body.contains("id=\"rating-error\">请选择 1 到 5 星"),
+            "beside the stars"
+        );
         // A visitor token the client made up counts for nothing.
         let made_up = rate(
             format!("sw_pre={token}; sw_visitor=0123456789abcdef"),
@@ -445,6 +448,10 @@ both_backends!(
         let twice = rate(cookie.clone(), "5", "").await;
         assert_eq!(twice.status, StatusCode::CONFLICT);
         assert!(twice.body.contains("今天已经评价过"));
+        assert!(
+            twice.body.contains("id=\"rating-error\""),
+            "beside the stars"
+        );
         // The rating counts at once; the comment waits until the village lets it through.
         let page = app.get("/public/funds/SS-P1?thanks=1", None).await;
         assert!(page.body.contains("谢谢您的评价"));

@@ -360,3 +360,36 @@ fn the_edge_never_reaches_the_whole_network() {
         );
     }
 }
+
+/// The browser test's phone check (`tests/e2e/pages.json`) opens every page the router serves:
+/// a GET route that is not an API route is either on its list or says why it is no page.
+#[test]
+fn the_phone_check_opens_every_page() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/pages.json");
+    let list: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut listed: Vec<String> = list["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["route"].as_str().unwrap().to_string())
+        .collect();
+    for p in list["pages"].as_array().unwrap() {
+        assert!(
+            p["url"].is_string() != p["from"].is_string(),
+            "{p}: a url or a list to follow, not both"
+        );
+    }
+    listed.extend(list["not_a_page"].as_object().unwrap().keys().cloned());
+    listed.sort();
+    let before = listed.len();
+    listed.dedup();
+    assert_eq!(before, listed.len(), "a route listed twice");
+    let mut routes: Vec<String> = route_specs()
+        .into_iter()
+        .filter(|s| s.method == Method::GET && !s.path.starts_with("/api/"))
+        .map(|s| s.path)
+        .collect();
+    routes.sort();
+    assert_eq!(listed, routes);
+}
