@@ -941,3 +941,46 @@ test('an older form says what is wrong beside the field: a partner agreement (ph
   await page.screenshot({ path: join(out, 'phone-merchant-errors.png'), fullPage: true });
   await context.close();
 });
+
+for (const [label, viewport, pick] of [
+  ['desktop', { width: 1280, height: 800 }, [1, 2]],
+  ['phone', { width: 360, height: 740 }, [3, 4]],
+]) {
+  test(`a county fills in workstations from a spreadsheet: preview with row errors, then save (${label})`, async () => {
+    const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const page = await context.newPage();
+    await signIn(page, 'xinan.staff');
+    await page.goto(`${base}/orgs/410323`);
+    await Promise.all([page.waitForURL(/\/facts$/), page.click('#bulk-facts')]);
+    // The template: every unit of the county with what it has now.
+    const template = await page.request.get(`${base}${await page.getAttribute('#template-csv', 'href')}`);
+    assert.equal(template.status(), 200);
+    const lines = (await template.text()).replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+    assert.equal(lines[0], '单位代码,单位名称,固定场所,负责人,负责人电话,服务队数量,联系电话');
+    const all = lines.slice(1).map((l) => l.split(','));
+    assert.ok(all.filter((c) => c[0].length === 12).length > 100, 'the county\'s villages are in the template');
+    // Workstations not yet set up (no site, no person in charge or no team).
+    const villages = all.filter((c) => c[0].length === 12 && (!c[2] || !c[3] || !c[4] || c[5] === '0'));
+    const [a, b] = pick.map((i) => villages[villages.length - i]);
+    const file = (phone) => Buffer.from('单位代码,单位名称,固定场所,负责人,负责人电话,服务队数量\n'
+      + `${a[0]},${a[1]},村委会一楼,张建国,13803790011,2\n`
+      + `${b[0]},${b[1]},村卫生室旁,刘秀英,${phone},1\n`);
+    await page.setInputFiles('#file', { name: '三有.csv', mimeType: 'text/csv', buffer: file('1380379') });
+    await Promise.all([page.waitForURL(/upload=/), page.click('#facts-upload button[type=submit]')]);
+    assert.equal((await page.textContent('#wrong-count')).trim(), '1');
+    assert.match(await page.textContent('#wrong-rows'), /电话号码格式不对/);
+    assert.equal(await page.locator('#facts-apply').count(), 0, 'nothing to save while a row is wrong');
+    await noSideways(page, viewport.width);
+    assert.ok(await pageWeight(page) < 100 * 1024, 'page under 100 KB');
+    await page.screenshot({ path: join(out, `${label}-facts-wrong.png`), fullPage: true });
+    await page.setInputFiles('#file', { name: '三有.csv', mimeType: 'text/csv', buffer: file('13803790012') });
+    await Promise.all([page.waitForURL(/upload=/), page.click('#facts-upload button[type=submit]')]);
+    assert.equal((await page.textContent('#changed-count')).trim(), '2');
+    assert.equal((await page.textContent('#set-up-count')).trim(), '2');
+    await page.screenshot({ path: join(out, `${label}-facts-preview.png`), fullPage: true });
+    await Promise.all([page.waitForURL(/changed=2/), page.click('#facts-apply button[type=submit]')]);
+    assert.match(await page.textContent('#applied'), /2/);
+    await noSideways(page, viewport.width);
+    await context.close();
+  });
+}

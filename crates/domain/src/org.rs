@@ -269,6 +269,37 @@ impl UnitFactsInput {
     }
 }
 
+/// One row of a bulk "三有" upload as read from the file: the unit's code, the name the file
+/// gives it (only shown), and each fact the file has a column for (`None`: no such column, the
+/// unit keeps what it has; an empty cell clears it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct FactsRow {
+    /// The spreadsheet row (the header is row 1).
+    pub row: usize,
+    pub code: String,
+    pub name: String,
+    pub site_address: Option<String>,
+    pub leader_name: Option<String>,
+    pub leader_phone: Option<String>,
+    pub service_teams: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+impl FactsRow {
+    /// The facts the unit would have: the file's where it has a column, the current ones
+    /// elsewhere, as a form would send them.
+    pub fn over(&self, current: &UnitFacts) -> UnitFactsInput {
+        let pick = |typed: &Option<String>, now: &str| typed.clone().unwrap_or_else(|| now.into());
+        UnitFactsInput {
+            site_address: pick(&self.site_address, &current.site_address),
+            leader_name: pick(&self.leader_name, &current.leader_name),
+            leader_phone: pick(&self.leader_phone, &current.leader_phone),
+            service_teams: pick(&self.service_teams, &current.service_teams.to_string()),
+            contact_phone: pick(&self.contact_phone, &current.contact_phone),
+        }
+    }
+}
+
 /// A mainland mobile number (11 digits, 1[3-9]…) or a landline with area code (0379-6512345).
 pub fn is_phone(s: &str) -> bool {
     let b = s.as_bytes();

@@ -13,6 +13,7 @@ pub mod donation_batch;
 pub mod donations;
 pub mod donors;
 pub mod exports;
+pub mod facts_uploads;
 pub mod feedback;
 pub mod ledger;
 pub mod limits;

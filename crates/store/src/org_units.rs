@@ -277,6 +277,23 @@ pub async fn search(
     rows.iter().map(unit_from_row).collect()
 }
 
+/// The active units of the subtree of `path` inside the scope (itself included), in code
+/// order, at most `limit`.
+pub async fn in_subtree(db: &Db, scope: &Scope, path: &str, limit: i64) -> Result<Vec<OrgUnit>> {
+    let (lo, hi) = scope.bounds_within(path);
+    let sql = format!(
+        "SELECT {UNIT_COLUMNS} FROM org_units WHERE org_path >= $1 AND org_path < $2 AND active = 1 \
+         ORDER BY code LIMIT $3"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(lo)
+        .bind(hi)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(unit_from_row).collect()
+}
+
 /// Updates a unit's contact and "三有" facts, with its audit entry, in one transaction.
 pub async fn update_facts(
     db: &Db,

@@ -269,6 +269,30 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         page(
             Method::GET,
+            "/orgs/{code}/facts",
+            Unit(EditOrgFacts),
+            get(pages::facts::show),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/facts/template",
+            Unit(EditOrgFacts),
+            get(pages::facts::template),
+        ),
+        upload(
+            "/orgs/{code}/facts",
+            Unit(EditOrgFacts),
+            STATEMENT_BYTES,
+            post(pages::facts::upload),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/facts/{id}/apply",
+            Unit(EditOrgFacts),
+            post(pages::facts::apply),
+        ),
+        page(
+            Method::GET,
             "/orgs/{code}/coverage",
             Unit(ViewOrg),
             get(pages::orgs::coverage),

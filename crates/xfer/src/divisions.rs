@@ -98,6 +98,10 @@ pub enum ImportErrorKind {
     },
     /// No data rows (or nothing at all).
     Empty,
+    /// More units than one "三有" upload takes.
+    TooManyUnits {
+        max: usize,
+    },
 }
 
 /// Why a table could not be read, with the file, row and column to look at.
@@ -202,6 +206,9 @@ impl std::fmt::Display for ImportError {
                 write!(f, "这一格有 {chars} 个字，最多只能有 {MAX_CELL_CHARS} 个字")
             }
             ImportErrorKind::Empty => f.write_str("文件中没有任何数据行"),
+            ImportErrorKind::TooManyUnits { max } => {
+                write!(f, "一次最多导入 {max} 个单位，请把表格拆成几个文件分别上传")
+            }
         }
     }
 }

@@ -10,6 +10,7 @@
 
 mod divisions;
 pub mod export;
+pub mod facts;
 pub mod statement;
 #[cfg(test)]
 mod test_xlsx;

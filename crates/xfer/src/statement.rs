@@ -97,7 +97,7 @@ struct Sink {
 
 /// A header cell as matched: trimmed, lower-case, without a trailing unit in brackets
 /// (`收入金额（元）`, `Amount (CNY)`).
-fn header_key(cell: &str) -> String {
+pub(crate) fn header_key(cell: &str) -> String {
     let key = cell
         .trim_matches(|ch: char| ch == '\u{feff}' || ch.is_whitespace())
         .to_lowercase();

@@ -9,6 +9,7 @@ mod disbursements;
 mod donation_batch;
 mod donations;
 mod donors;
+mod facts_uploads;
 mod hardening;
 mod ledger;
 mod matching;

@@ -7,6 +7,7 @@ pub mod disbursements;
 pub mod donations;
 pub mod donors;
 pub mod exports;
+pub mod facts;
 pub mod feedback;
 pub mod filters;
 pub mod form_data;

@@ -10,6 +10,7 @@ mod complaints;
 mod compliance;
 mod donations;
 mod donors;
+mod facts;
 mod funds;
 mod hardening;
 mod orgs;

@@ -126,6 +126,22 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
     )
     .await
     .unwrap();
+    // A staged "三有" upload of the walked village (id 1) that changes nothing when applied.
+    store::facts_uploads::stage(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::System::operator("test").scope(),
+        &domain::org::DivisionCode::parse(target).unwrap().path(),
+        "walk.csv",
+        &[domain::org::FactsRow {
+            row: 2,
+            code: target.into(),
+            ..Default::default()
+        }],
+        store::now_ms(),
+    )
+    .await
+    .unwrap();
     // A complaint about the walked village (id 1), handled by its township.
     store::complaints::file(
         &app.db,
