@@ -214,10 +214,10 @@ test('anyone sees a project\'s money on the public portal, donors masked (phone)
   for (const org of ['410323', '410323001', '410323001001']) {
     await Promise.all([page.waitForURL(new RegExp(`org=${org}$`)), page.click(`#below a[href="/public?org=${org}"]`)]);
   }
-  await Promise.all([page.waitForURL(/\/public\/funds\/P-/), page.locator('#funds a[href^="/public/funds/P-"]').first().click()]);
+  await Promise.all([page.waitForURL(/\/public\/funds\/P-/), page.locator('#projects a[href^="/public/funds/P-"]').first().click()]);
   const raised = await page.textContent('#raised');
   assert.match(raised, /^¥[\d,]+\.\d\d$/);
-  const donors = await page.locator('#entries td.donor').allTextContents();
+  const donors = await page.locator('#entries .donor').allTextContents();
   assert.ok(donors.some((d) => /^.\*$/.test(d)), 'masked donors shown as 张*');
   assert.ok(await page.locator('svg.chart').count() >= 1);
   // A visitor rates the project.
@@ -983,4 +983,65 @@ for (const [label, viewport, pick] of [
     await noSideways(page, viewport.width);
     await context.close();
   });
+}
+
+for (const [label, viewport] of [
+  ['desktop', { width: 1280, height: 800 }],
+  ['phone', { width: 360, height: 740 }],
+]) {
+  test(`the public finds a project, pages every line and opens a public invoice; finance decides what is shown (${label})`, async () => {
+    const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const page = await context.newPage();
+    await page.goto(`${base}/public`);
+    await page.fill('#q', '幸福家园');
+    await Promise.all([page.waitForURL(/\/public\/search/), page.press('#q', 'Enter')]);
+    assert.ok(await page.locator('#found li').count() >= 10, 'the villages\' projects are found');
+    await check(page, viewport, `${label}-public-search`);
+    // Every line of the city, newest first, 50 a page; payments name the shop, never a person.
+    await page.goto(`${base}/public/lines`);
+    assert.equal(await page.locator('#entries tbody tr').count(), 50);
+    const text = await page.textContent('#entries');
+    assert.match(text, /新安县宏达建材商行/);
+    assert.match(text, /临时救助/);
+    assert.doesNotMatch(text, /王秀英/, 'the person helped is not named');
+    const href = await page.locator('#entries a.evidence').first().getAttribute('href');
+    const file = await page.request.get(`${base}${href}`);
+    assert.equal(file.status(), 200);
+    assert.equal(file.headers()['content-type'], 'application/pdf');
+    await check(page, viewport, `${label}-public-lines`);
+    const firstNewest = await page.locator('#entries tbody tr').first().getAttribute('data-id');
+    await Promise.all([page.waitForURL(/before=/), page.click('#older')]);
+    assert.notEqual(await page.locator('#entries tbody tr').first().getAttribute('data-id'), firstNewest);
+
+    // Finance takes an invoice off the portal and shows it again, confirming no personal data.
+    const staff = await context.newPage();
+    await signIn(staff, 'city.admin');
+    const id = href.split('/').pop();
+    await staff.goto(`${base}/orgs/4103/disbursements`);
+    const payments = await staff.$$eval('a[href*="/disbursements/"]', (as) => as.map((a) => a.getAttribute('href')));
+    let found = false;
+    for (const p of payments.filter((h) => /\/disbursements\/\d+$/.test(h))) {
+      await staff.goto(`${base}${p}`);
+      if (await staff.locator(`#publish-${id}`).count()) { found = true; break; }
+    }
+    assert.ok(found, 'the paid payment with that invoice');
+    if (await staff.locator(`#public-${id}`).count()) {
+      await Promise.all([staff.waitForURL(/done=unpublished/), staff.click(`#publish-${id} button[type=submit]`)]);
+    }
+    assert.equal((await page.request.get(`${base}${href}`)).status(), 404, 'no longer public');
+    await Promise.all([staff.waitForLoadState('load'), staff.click(`#publish-${id} button[type=submit]`)]);
+    assert.match(await staff.textContent(`#confirm-${id}-error`), /确认/);
+    await staff.check(`#publish-${id} input[name=confirm]`);
+    await Promise.all([staff.waitForURL(/done=published/), staff.click(`#publish-${id} button[type=submit]`)]);
+    assert.equal((await page.request.get(`${base}${href}`)).status(), 200);
+    await check(staff, viewport, `${label}-evidence-public`);
+    await context.close();
+  });
+}
+
+/** No sideways scrolling, under 100 KB, and a screenshot to look at. */
+async function check(page, viewport, name) {
+  await noSideways(page, viewport.width);
+  assert.ok(await pageWeight(page) < 100 * 1024, `${name} under 100 KB`);
+  await page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
 }

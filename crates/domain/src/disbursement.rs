@@ -205,6 +205,41 @@ pub fn decided_at<'a>(
     }
 }
 
+/// What the public portal says a payment went to: the payee when it is an organisation (a
+/// company, a shop, a hospital, a school, a village committee…), known by how its name ends;
+/// `None` for anything else, which may be a person helped and is never named.
+pub fn public_payee(payee: &str) -> Option<&str> {
+    const ORGANISATION_ENDINGS: [&str; 24] = [
+        "公司",
+        "商行",
+        "商店",
+        "超市",
+        "药店",
+        "药房",
+        "厂",
+        "合作社",
+        "医院",
+        "卫生院",
+        "卫生室",
+        "学校",
+        "小学",
+        "中学",
+        "大学",
+        "幼儿园",
+        "委员会",
+        "协会",
+        "基金会",
+        "中心",
+        "事务所",
+        "银行",
+        "工作站",
+        "服务部",
+    ];
+    let name = payee.trim();
+    (name.chars().count() >= 4 && ORGANISATION_ENDINGS.iter().any(|e| name.ends_with(e)))
+        .then_some(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,5 +420,21 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn only_organisations_are_named_to_the_public() {
+        for org in [
+            "洛阳宏达建材有限公司",
+            "新安县宏达建材商行",
+            "新安县人民医院",
+            "石寺镇中心小学",
+            "石寺社区居民委员会",
+        ] {
+            assert_eq!(public_payee(org), Some(org));
+        }
+        for person in ["王芳", "李秀英", "张建国（低保户）", "公司", ""] {
+            assert_eq!(public_payee(person), None, "{person}");
+        }
     }
 }

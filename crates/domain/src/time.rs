@@ -49,6 +49,39 @@ pub fn china_day_range_ms(day: &str) -> Option<(i64, i64)> {
     Some((start_ms, start_ms + 86_400_000))
 }
 
+/// Days typed into a filter (`from`, `until`; China time, both included, either blank) as UTC
+/// millisecond bounds `[from, until)`, or every problem on its field: a date that is not one
+/// (`YYYY-MM-DD`), a range that ends before it starts.
+pub fn day_range(
+    from: &str,
+    until: &str,
+) -> Result<(Option<i64>, Option<i64>), Vec<crate::FieldError>> {
+    let mut errors = Vec::new();
+    let mut day = |field: &'static str, typed: &str| {
+        let typed = typed.trim();
+        if typed.is_empty() {
+            return None;
+        }
+        let range = china_day_range_ms(typed);
+        if range.is_none() {
+            errors.push(crate::FieldError::new(field, "date_invalid"));
+        }
+        range
+    };
+    let from = day("from", from);
+    let until = day("until", until);
+    if let (Some(f), Some(u)) = (from, until)
+        && u.1 <= f.0
+    {
+        errors.push(crate::FieldError::new("until", "ends_before_start"));
+    }
+    if errors.is_empty() {
+        Ok((from.map(|r| r.0), until.map(|r| r.1)))
+    } else {
+        Err(errors)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,6 +95,21 @@ mod tests {
             china_day(1_795_910_400_000 - 8 * 3_600_000 - 1),
             "2026-11-28"
         );
+    }
+
+    #[test]
+    fn a_typed_day_range_includes_both_days() {
+        let (from, until) = day_range("2026-11-28", " 2026-11-29 ").unwrap();
+        assert_eq!(from, china_day_range_ms("2026-11-28").map(|r| r.0));
+        assert_eq!(until, china_day_range_ms("2026-11-29").map(|r| r.1));
+        assert_eq!(day_range("", "").unwrap(), (None, None));
+        let bad = day_range("2026-11-31", "2026-11-01").unwrap_err();
+        assert_eq!(
+            bad.iter().map(|e| (e.field, e.code)).collect::<Vec<_>>(),
+            [("from", "date_invalid")]
+        );
+        let backwards = day_range("2026-11-29", "2026-11-28").unwrap_err();
+        assert_eq!(backwards[0].code, "ends_before_start");
     }
 
     #[test]

@@ -726,22 +726,6 @@ pub struct PublicCounts {
     pub total: Counts,
 }
 
-/// The top of the network the portal opens at: stepping down while one unit stands alone (the
-/// province above an imported city, the city itself).
-async fn top_unit(db: &Db) -> Result<Option<crate::org_units::OrgUnit>> {
-    let everything = domain::access::System::operator("public complaints").scope();
-    let mut top = None;
-    for level in Level::ALL {
-        let codes = crate::org_units::codes_at(db, &everything, level).await?;
-        match codes.as_slice() {
-            [] => continue,
-            [one] => top = crate::public::unit(db, one).await?,
-            _ => break,
-        }
-    }
-    Ok(top)
-}
-
 /// Complaints filed in China-time `year` about the subtree of `org` (the top of the network
 /// when None), per unit one level below and the unit's own; `None` for an unknown unit.
 pub async fn public_counts(
@@ -752,7 +736,7 @@ pub async fn public_counts(
 ) -> Result<Option<PublicCounts>> {
     let unit = match org.map(str::trim).filter(|c| !c.is_empty()) {
         Some(code) => crate::public::unit(db, code).await?,
-        None => top_unit(db).await?,
+        None => crate::public::top_unit(db).await?,
     };
     let Some(unit) = unit else { return Ok(None) };
     let children: Vec<(String, String, String)> = sqlx::query(

@@ -134,6 +134,8 @@ pub struct Evidence {
     pub sha256: String,
     pub uploaded_by: String,
     pub uploaded_at_ms: i64,
+    /// Shown on the public portal (marked by finance once the payment is made).
+    pub public: bool,
 }
 
 /// A payment request from a fund inside the scope, with its evidence files.
@@ -485,7 +487,7 @@ pub async fn attach_evidence(
 }
 
 const EVIDENCE_COLUMNS: &str = "e.id, e.disbursement_id, e.file_name, e.content_type, e.size_bytes, \
-     e.sha256, e.uploaded_by, e.uploaded_at_ms";
+     e.sha256, e.uploaded_by, e.uploaded_at_ms, CAST(e.public AS BIGINT) AS public";
 
 fn evidence_from_row(r: &sqlx::any::AnyRow) -> Result<Evidence> {
     Ok(Evidence {
@@ -497,7 +499,69 @@ fn evidence_from_row(r: &sqlx::any::AnyRow) -> Result<Evidence> {
         sha256: r.try_get("sha256")?,
         uploaded_by: r.try_get("uploaded_by")?,
         uploaded_at_ms: r.try_get("uploaded_at_ms")?,
+        public: r.try_get::<i64, _>("public")? == 1,
     })
+}
+
+/// Shows or hides an evidence file of a paid disbursement inside the scope on the public
+/// portal. Showing it needs the officer's word that no personal data is on it (`confirmed`);
+/// a file of a payment not yet made stays private. Audited.
+pub async fn set_evidence_public(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    evidence_id: i64,
+    public: bool,
+    confirmed: bool,
+) -> Result<()> {
+    if public && !confirmed {
+        return Err(FieldError::new("confirm", "evidence_confirm_missing").into());
+    }
+    let (lo, hi) = scope.path_bounds();
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query(
+        "SELECT d.org_path, d.state, CAST(e.public AS BIGINT) AS public FROM disbursement_evidence e \
+         JOIN disbursements d ON d.id = e.disbursement_id \
+         WHERE e.id = $1 AND d.org_path >= $2 AND d.org_path < $3",
+    )
+    .bind(evidence_id)
+    .bind(lo)
+    .bind(hi)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let state = crate::closed_set(&row, "state", State::parse)?;
+    if public && state != State::Paid {
+        return Err(FieldError::new("confirm", "evidence_not_paid").into());
+    }
+    let was = row.try_get::<i64, _>("public")? == 1;
+    if was == public {
+        return Ok(());
+    }
+    sqlx::query(
+        "UPDATE disbursement_evidence SET public = $1, published_by = $2, published_at_ms = $3 WHERE id = $4",
+    )
+    .bind(i16::from(public))
+    .bind(&actor.name)
+    .bind(crate::now_ms())
+    .bind(evidence_id)
+    .execute(&mut *tx)
+    .await?;
+    let org_path: String = row.try_get("org_path")?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "disbursement.evidence_public",
+            org_path: &org_path,
+            entity: format!("evidence:{evidence_id}"),
+            before: Some(json!({"public": was})),
+            after: Some(json!({"public": public, "no_personal_data_confirmed": confirmed})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The evidence of a disbursement inside the scope, oldest first.

@@ -243,25 +243,10 @@ impl DonationFilter {
     /// Every problem at once, on its field: a date that is not one (`YYYY-MM-DD`), a range that
     /// ends before it starts, a channel that is not one of ours.
     pub fn parse(t: &TypedDonationFilter) -> std::result::Result<DonationFilter, Vec<FieldError>> {
-        let mut errors = Vec::new();
-        let mut day = |field: &'static str, typed: &str| {
-            let typed = typed.trim();
-            if typed.is_empty() {
-                return None;
-            }
-            let range = domain::time::china_day_range_ms(typed);
-            if range.is_none() {
-                errors.push(FieldError::new(field, "date_invalid"));
-            }
-            range
+        let (from, until, mut errors) = match domain::time::day_range(&t.from, &t.until) {
+            Ok((from, until)) => (from, until, Vec::new()),
+            Err(errors) => (None, None, errors),
         };
-        let from = day("from", &t.from);
-        let until = day("until", &t.until);
-        if let (Some(f), Some(u)) = (from, until)
-            && u.1 <= f.0
-        {
-            errors.push(FieldError::new("until", "ends_before_start"));
-        }
         let channel = match t.channel.trim() {
             "" => None,
             c => {
@@ -275,8 +260,8 @@ impl DonationFilter {
         let fund = t.fund.trim();
         if errors.is_empty() {
             Ok(DonationFilter {
-                from_ms: from.map(|r| r.0),
-                until_ms: until.map(|r| r.1),
+                from_ms: from,
+                until_ms: until,
                 fund_code: (!fund.is_empty()).then(|| fund.to_string()),
                 channel,
                 donor: DonorSearch::parse(&t.donor),

@@ -129,15 +129,32 @@ pub fn masked_name(name: &str, publish: bool) -> String {
     }
 }
 
-/// One public line of a fund: money in or out, never a beneficiary's name.
+/// One public line: money in or out of a fund, never a beneficiary's name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PublicEntry {
+    /// The posting's id: where the next (older) page starts.
+    pub id: i64,
     pub at_ms: i64,
     pub kind: domain::ledger::TxKind,
     /// Positive in, negative out.
     pub amount: Fen,
     /// The donor as the public may see them (masked unless they agreed), for gifts.
     pub donor: Option<String>,
+    pub fund_code: String,
+    pub fund_name: String,
+    /// For a payment: the payee when it is an organisation (a person helped is never named).
+    pub payee: Option<String>,
+    /// For a payment: what it was for.
+    pub purpose: Option<String>,
+    /// For a payment: the invoices and photos finance made public.
+    pub evidence: Vec<PublicEvidence>,
+}
+
+/// An evidence file the public may open (`/public/evidence/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicEvidence {
+    pub id: i64,
+    pub file_name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -147,57 +164,226 @@ pub struct FundPublic {
     pub kind: domain::ledger::FundKind,
     pub fund_code: String,
     pub fund_name: String,
+    pub org_code: String,
     pub totals: FundTotals,
     pub entries: Vec<PublicEntry>,
 }
 
-/// How many of a fund's newest lines its public page and feed show.
+/// How many of a fund's newest lines its feed shows.
 pub const PUBLIC_ENTRIES: i64 = 200;
+/// How many lines a portal page shows.
+pub const LINES_PER_PAGE: i64 = 50;
+
+/// Whose lines: one fund's, or those of every fund in a unit's subtree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinesOf<'a> {
+    Fund(i64),
+    Subtree(&'a str),
+}
+
+/// Which lines, newest first: a date range (UTC ms, `[from, until)`), and lines older than
+/// `before` (a line's time and id) for the next page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinesPage {
+    pub from_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub before: Option<(i64, i64)>,
+}
 
 /// The public view of a fund: anyone may read it, so it is read over the whole network and
-/// carries nothing private.
+/// carries nothing private. `entries` holds its newest `limit` lines.
 pub async fn public_fund(db: &Db, code: &str, limit: i64) -> Result<Option<FundPublic>> {
+    public_fund_page(db, code, &LinesPage::default(), limit).await
+}
+
+/// The same, with one page of its lines as `page` picks them.
+pub async fn public_fund_page(
+    db: &Db,
+    code: &str,
+    page: &LinesPage,
+    limit: i64,
+) -> Result<Option<FundPublic>> {
     // Any fund's public face, wherever it sits: read over the whole network.
     let everything = domain::access::System::operator("public portal").scope();
     let Some(fund) = ledger::fund(db, &everything, code).await? else {
         return Ok(None);
     };
     let totals = FundTotals::from_balances(&ledger::balances(db, &fund).await?)?;
-    let rows = sqlx::query(
-        "SELECT COALESCE(dn.received_at_ms, dm.received_at_ms, t.created_at_ms) AS at_ms, t.kind, \
-         p.amount_fen, d.name, dn.publish_name \
-         FROM ledger_postings p \
-         JOIN ledger_accounts a ON a.id = p.account_id \
-         JOIN ledger_transactions t ON t.id = p.transaction_id \
-         LEFT JOIN donations dn ON dn.ledger_transaction_id = t.id \
-         LEFT JOIN donors d ON d.id = dn.donor_id \
-         LEFT JOIN matches m ON m.ledger_transaction_id = t.id \
-         LEFT JOIN donations dm ON dm.id = m.donation_id \
-         WHERE a.fund_id = $1 AND a.kind = 'cash' ORDER BY p.id DESC LIMIT $2",
-    )
-    .bind(fund.id)
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
-    let mut entries = Vec::with_capacity(rows.len());
-    for r in rows {
-        let name: Option<String> = r.try_get("name")?;
-        let publish: Option<i64> = r.try_get("publish_name")?;
-        entries.push(PublicEntry {
-            at_ms: r.try_get("at_ms")?,
-            kind: crate::closed_set(&r, "kind", domain::ledger::TxKind::parse)?,
-            amount: Fen::new(r.try_get("amount_fen")?),
-            donor: name.map(|n| masked_name(&n, publish == Some(1))),
-        });
-    }
+    let entries = public_lines(db, LinesOf::Fund(fund.id), page, limit).await?;
     Ok(Some(FundPublic {
         fund_id: fund.id,
         kind: fund.kind,
         fund_code: fund.code,
         fund_name: fund.name,
+        org_code: fund.org_code,
         totals,
         entries,
     }))
+}
+
+/// Lines (cash in and out) of a fund or a subtree, newest first, at most `limit`: gifts with
+/// their donor as the public may see them, payments with an organisation payee, the purpose
+/// and the evidence made public.
+pub async fn public_lines(
+    db: &Db,
+    of: LinesOf<'_>,
+    page: &LinesPage,
+    limit: i64,
+) -> Result<Vec<PublicEntry>> {
+    let at = "COALESCE(dn.received_at_ms, dm.received_at_ms, t.created_at_ms)";
+    let whose = match of {
+        LinesOf::Fund(_) => "a.fund_id = $1 AND $2 = $2",
+        LinesOf::Subtree(_) => "f.org_path >= $1 AND f.org_path < $2",
+    };
+    let sql = format!(
+        "SELECT p.id, {at} AS at_ms, t.kind, p.amount_fen, d.name, dn.publish_name, \
+         f.code AS fund_code, f.name AS fund_name, ds.id AS disbursement_id, ds.payee, ds.purpose \
+         FROM ledger_postings p \
+         JOIN ledger_accounts a ON a.id = p.account_id \
+         JOIN funds f ON f.id = a.fund_id \
+         JOIN ledger_transactions t ON t.id = p.transaction_id \
+         LEFT JOIN donations dn ON dn.ledger_transaction_id = t.id \
+         LEFT JOIN donors d ON d.id = dn.donor_id \
+         LEFT JOIN matches m ON m.ledger_transaction_id = t.id \
+         LEFT JOIN donations dm ON dm.id = m.donation_id \
+         LEFT JOIN disbursements ds ON ds.ledger_transaction_id = t.id \
+         WHERE a.kind = 'cash' AND {whose} AND {at} >= $3 AND {at} < $4 \
+         AND ({at} < $5 OR ({at} = $5 AND p.id < $6)) \
+         ORDER BY {at} DESC, p.id DESC LIMIT $7"
+    );
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let q = match of {
+        LinesOf::Fund(id) => q.bind(id).bind(String::new()),
+        LinesOf::Subtree(path) => {
+            let (lo, hi) = domain::org::subtree_bounds(path);
+            q.bind(lo).bind(hi)
+        }
+    };
+    let (before_at, before_id) = page.before.unwrap_or((i64::MAX, i64::MAX));
+    let rows = q
+        .bind(page.from_ms.unwrap_or(i64::MIN))
+        .bind(page.until_ms.unwrap_or(i64::MAX))
+        .bind(before_at)
+        .bind(before_id)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    let mut entries = Vec::with_capacity(rows.len());
+    let mut paid = Vec::new();
+    for r in rows {
+        let name: Option<String> = r.try_get("name")?;
+        let publish: Option<i64> = r.try_get("publish_name")?;
+        let disbursement: Option<i64> = r.try_get("disbursement_id")?;
+        let payee: Option<String> = r.try_get("payee")?;
+        paid.extend(disbursement);
+        entries.push((
+            disbursement,
+            PublicEntry {
+                id: r.try_get("id")?,
+                at_ms: r.try_get("at_ms")?,
+                kind: crate::closed_set(&r, "kind", domain::ledger::TxKind::parse)?,
+                amount: Fen::new(r.try_get("amount_fen")?),
+                donor: name.map(|n| masked_name(&n, publish == Some(1))),
+                fund_code: r.try_get("fund_code")?,
+                fund_name: r.try_get("fund_name")?,
+                payee: payee
+                    .as_deref()
+                    .and_then(domain::disbursement::public_payee)
+                    .map(str::to_string),
+                purpose: r.try_get("purpose")?,
+                evidence: Vec::new(),
+            },
+        ));
+    }
+    let mut files = public_evidence_of(db, &paid).await?;
+    Ok(entries
+        .into_iter()
+        .map(|(d, mut e)| {
+            if let Some(d) = d {
+                e.evidence = files.remove(&d).unwrap_or_default();
+            }
+            e
+        })
+        .collect())
+}
+
+/// The public evidence files of these disbursements, by disbursement.
+async fn public_evidence_of(
+    db: &Db,
+    disbursements: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<PublicEvidence>>> {
+    let mut out: std::collections::HashMap<i64, Vec<PublicEvidence>> = Default::default();
+    for chunk in disbursements.chunks(500) {
+        let sql = format!(
+            "SELECT id, disbursement_id, file_name FROM disbursement_evidence \
+             WHERE public = 1 AND disbursement_id IN ({}) ORDER BY id",
+            crate::bulk::in_list(db.backend(), 1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(db.pool()).await? {
+            out.entry(r.try_get("disbursement_id")?)
+                .or_default()
+                .push(PublicEvidence {
+                    id: r.try_get("id")?,
+                    file_name: r.try_get("file_name")?,
+                });
+        }
+    }
+    Ok(out)
+}
+
+/// An evidence file the public may open: made public, of a payment made. Anything else
+/// answers as missing.
+pub async fn public_evidence(
+    db: &Db,
+    evidence_id: i64,
+) -> Result<Option<(crate::disbursements::Evidence, Vec<u8>)>> {
+    let everything = domain::access::System::operator("public evidence").scope();
+    Ok(
+        crate::disbursements::evidence_file(db, &everything, evidence_id)
+            .await?
+            .filter(|(e, _)| e.public),
+    )
+}
+
+/// Funds and projects whose name (or code) holds what was typed, for the portal's search:
+/// each with the unit holding it, at most `limit`.
+pub async fn search_funds(db: &Db, typed: &str, limit: i64) -> Result<Vec<(Fund, String)>> {
+    let q = domain::text::normalize(typed);
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let escaped: String = q
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            _ => vec![c],
+        })
+        .collect();
+    let codes: Vec<String> = sqlx::query_scalar(
+        "SELECT code FROM funds WHERE active = 1 AND (name LIKE $1 ESCAPE '\\' OR code LIKE $2 ESCAPE '\\') \
+         ORDER BY kind, code LIMIT $3",
+    )
+    .bind(format!("%{escaped}%"))
+    .bind(format!("{}%", escaped.to_uppercase()))
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let everything = domain::access::System::operator("public search").scope();
+    let mut found = Vec::with_capacity(codes.len());
+    for code in codes {
+        if let Some(f) = ledger::fund(db, &everything, &code).await? {
+            let unit = unit(db, &f.org_code)
+                .await?
+                .map(|u| u.name)
+                .unwrap_or_default();
+            found.push((f, unit));
+        }
+    }
+    Ok(found)
 }
 
 /// A fund's public totals, from its account balances.
@@ -442,6 +628,22 @@ pub async fn merchants(db: &Db) -> Result<Vec<PublicMerchant>> {
             })
         })
         .collect()
+}
+
+/// The top of the network the portal opens at: stepping down while one unit stands alone (the
+/// province above an imported city, the city itself).
+pub async fn top_unit(db: &Db) -> Result<Option<crate::org_units::OrgUnit>> {
+    let everything = domain::access::System::operator("public portal").scope();
+    let mut top = None;
+    for level in domain::org::Level::ALL {
+        let codes = crate::org_units::codes_at(db, &everything, level).await?;
+        match codes.as_slice() {
+            [] => continue,
+            [one] => top = unit(db, one).await?,
+            _ => break,
+        }
+    }
+    Ok(top)
 }
 
 /// A unit by its code: names and places in the network are public facts.

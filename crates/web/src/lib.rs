@@ -574,6 +574,12 @@ pub fn route_specs() -> Vec<RouteSpec> {
             get(pages::disbursements::evidence_file),
         ),
         page(
+            Method::POST,
+            "/orgs/{code}/evidence/{id}/public",
+            Unit(ManageFunds),
+            post(pages::disbursements::publish_evidence),
+        ),
+        page(
             Method::GET,
             "/orgs/{code}/compliance",
             Unit(ViewMoney),
@@ -628,6 +634,24 @@ pub fn route_specs() -> Vec<RouteSpec> {
             post(pages::complaints::reveal),
         ),
         page(Method::GET, "/public", Public, get(pages::public::index)),
+        page(
+            Method::GET,
+            "/public/lines",
+            Public,
+            get(pages::public::lines),
+        ),
+        page(
+            Method::GET,
+            "/public/search",
+            Public,
+            get(pages::public::search),
+        ),
+        page(
+            Method::GET,
+            "/public/evidence/{id}",
+            Public,
+            get(pages::public::evidence),
+        ),
         page(
             Method::GET,
             "/public/complaints",

@@ -361,3 +361,201 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    the_portal_shows_payments_to_organisations_and_evidence_finance_made_public,
+    |db: Db| async move {
+        Fixture::luoyang()
+            .with_fund("HB-P1", "河北村幸福家园", "410323100201", FundKind::Project)
+            .build(&db)
+            .await;
+        let all = domain::access::System::operator("test").scope();
+        let cli = Actor::cli("test");
+        ledger::record(
+            &db,
+            &cli,
+            &all,
+            &TxDraft::donation("HB-P1", Fen::new(80_000_00), "").unwrap(),
+        )
+        .await
+        .unwrap();
+        let (maker, checker) = (
+            Person {
+                user_id: 1,
+                username: "xinan.staff".into(),
+            },
+            Person {
+                user_id: 2,
+                username: "xinan.finance".into(),
+            },
+        );
+        let county = scope_of(Role::Finance, "410323", Permission::ManageFunds, "410323").unwrap();
+        let invoice = EvidenceUpload {
+            file_name: "发票.pdf".into(),
+            bytes: b"%PDF-1.4 invoice 0002".to_vec(),
+        };
+        let pay = async |payee: &str, purpose: &str, evidence: &[EvidenceUpload]| {
+            let id = disbursements::request(
+                &db,
+                &maker,
+                &county,
+                &payment("HB-P1", payee, 1_000_00, purpose),
+                evidence,
+            )
+            .await
+            .unwrap();
+            disbursements::act(&db, &checker, &county, id, Action::Approve, "")
+                .await
+                .unwrap();
+            id
+        };
+        let shop = pay(
+            "新安县建材商店",
+            "适老化改造材料",
+            std::slice::from_ref(&invoice),
+        )
+        .await;
+        let person = pay("王秀英", "临时救助", &[]).await;
+        let evidence = disbursements::detail(&db, &county, shop)
+            .await
+            .unwrap()
+            .unwrap()
+            .evidence[0]
+            .clone();
+        // Not paid yet: the file stays private, even with the officer's word.
+        assert_eq!(
+            error_code(
+                &disbursements::set_evidence_public(&db, &cli, &county, evidence.id, true, true)
+                    .await
+                    .unwrap_err()
+            ),
+            "evidence_not_paid"
+        );
+        for id in [shop, person] {
+            disbursements::act(&db, &checker, &county, id, Action::Pay, "")
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            error_code(
+                &disbursements::set_evidence_public(&db, &cli, &county, evidence.id, true, false)
+                    .await
+                    .unwrap_err()
+            ),
+            "evidence_confirm_missing"
+        );
+        assert!(
+            store::public::public_evidence(&db, evidence.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let sibling = scope_of(Role::Finance, "410302", Permission::ManageFunds, "410302").unwrap();
+        assert!(matches!(
+            disbursements::set_evidence_public(&db, &cli, &sibling, evidence.id, true, true).await,
+            Err(StoreError::NotFound)
+        ));
+        disbursements::set_evidence_public(&db, &cli, &county, evidence.id, true, true)
+            .await
+            .unwrap();
+        let (shown, bytes) = store::public::public_evidence(&db, evidence.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (shown.file_name.as_str(), bytes),
+            ("发票.pdf", invoice.bytes.clone())
+        );
+
+        // The lines: newest first, the shop named with its purpose and file, the person not.
+        let fund = ledger::fund(&db, &all, "HB-P1").await.unwrap().unwrap();
+        let lines = store::public::public_lines(
+            &db,
+            store::public::LinesOf::Fund(fund.id),
+            &store::public::LinesPage::default(),
+            10,
+        )
+        .await
+        .unwrap();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0].payee, None, "a person helped is never named");
+        assert_eq!(lines[0].purpose.as_deref(), Some("临时救助"));
+        assert_eq!(lines[1].payee.as_deref(), Some("新安县建材商店"));
+        assert_eq!(lines[1].evidence.len(), 1);
+        assert_eq!(lines[1].amount, Fen::new(-1_000_00));
+        assert_eq!(lines[2].amount, Fen::new(80_000_00));
+        // The same from the county's subtree, a page at a time.
+        let county_path = DivisionCode::parse("410323").unwrap().path();
+        let first = store::public::public_lines(
+            &db,
+            store::public::LinesOf::Subtree(&county_path),
+            &store::public::LinesPage::default(),
+            2,
+        )
+        .await
+        .unwrap();
+        let rest = store::public::public_lines(
+            &db,
+            store::public::LinesOf::Subtree(&county_path),
+            &store::public::LinesPage {
+                before: Some((first[1].at_ms, first[1].id)),
+                ..Default::default()
+            },
+            2,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            first.iter().chain(&rest).map(|l| l.id).collect::<Vec<_>>(),
+            lines.iter().map(|l| l.id).collect::<Vec<_>>()
+        );
+        let other_county = DivisionCode::parse("410302").unwrap().path();
+        assert!(
+            store::public::public_lines(
+                &db,
+                store::public::LinesOf::Subtree(&other_county),
+                &store::public::LinesPage::default(),
+                10,
+            )
+            .await
+            .unwrap()
+            .is_empty()
+        );
+        // A day range with nothing in it.
+        let (from, _) = domain::time::china_day_range_ms("2001-01-01").unwrap();
+        let old = store::public::public_lines(
+            &db,
+            store::public::LinesOf::Fund(fund.id),
+            &store::public::LinesPage {
+                until_ms: Some(from),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .unwrap();
+        assert!(old.is_empty());
+        // Taken off again.
+        disbursements::set_evidence_public(&db, &cli, &county, evidence.id, false, false)
+            .await
+            .unwrap();
+        assert!(
+            store::public::public_evidence(&db, evidence.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let found = store::public::search_funds(&db, "幸福", 10).await.unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (found[0].0.code.as_str(), found[0].1.as_str()),
+            ("HB-P1", "河北村民委员会")
+        );
+        assert!(
+            store::public::search_funds(&db, "%", 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+);

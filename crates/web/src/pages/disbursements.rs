@@ -300,6 +300,10 @@ struct DetailPage {
     detail: Detail,
     buttons: Vec<Button>,
     can_attach: bool,
+    /// Paid, and the viewer keeps the unit's money: its files can be made public.
+    can_publish: bool,
+    /// A file that could not be made public, and why (beside that file's form).
+    publish_refused: Option<(i64, String)>,
     notice: Option<String>,
     /// A refused step or upload, said beside the form it came from (`action`, `evidence`).
     problem: Option<Problem>,
@@ -377,6 +381,7 @@ async fn detail_page(
     id: i64,
     notice: Option<String>,
     problem: Option<(StatusCode, String, &'static str)>,
+    publish_refused: Option<(i64, String)>,
 ) -> Result<Response, AppError> {
     let scope =
         scope_in_unit(&viewer.session, Permission::ViewMoney, &unit).ok_or(AppError::Forbidden)?;
@@ -392,6 +397,19 @@ async fn detail_page(
             &d.org_path,
         )
         .is_some();
+    // Finance of the unit shows a paid payment's files on the portal.
+    let can_publish = d.state == Step::Paid
+        && domain::access::authorize(
+            &viewer.session.user.grants,
+            Permission::ManageFunds,
+            &d.org_path,
+        )
+        .is_some();
+    let status = match (&problem, &publish_refused) {
+        (Some(p), _) => p.0,
+        (None, Some(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+        (None, None) => StatusCode::OK,
+    };
     let page = DetailPage {
         layout: Layout::new(
             &viewer.ctx,
@@ -401,13 +419,15 @@ async fn detail_page(
         unit,
         detail,
         can_attach,
+        can_publish,
+        publish_refused,
         notice,
-        problem: problem.as_ref().map(|p| Problem {
+        problem: problem.map(|p| Problem {
             at: p.2,
-            message: p.1.clone(),
+            message: p.1,
         }),
     };
-    Ok(render_as(&page, problem.map_or(StatusCode::OK, |p| p.0)))
+    Ok(render_as(&page, status))
 }
 
 pub async fn show(
@@ -420,6 +440,8 @@ pub async fn show(
     let key = match q.done.as_deref() {
         Some("request") => Some("disb.done.request"),
         Some("evidence") => Some("disb.done.evidence"),
+        Some("published") => Some("disb.done.published"),
+        Some("unpublished") => Some("disb.done.unpublished"),
         Some(d) => Action::parse(d).map(|a| match a {
             Action::Approve => "disb.done.approve",
             Action::ApproveUpper => "disb.done.approve_upper",
@@ -430,7 +452,7 @@ pub async fn show(
         None => None,
     };
     let notice = key.map(|k| viewer.ctx.lang.t(k).into_owned());
-    detail_page(&state, &viewer, unit.into_unit(), id, notice, None).await
+    detail_page(&state, &viewer, unit.into_unit(), id, notice, None, None).await
 }
 
 pub async fn act(
@@ -474,7 +496,16 @@ pub async fn act(
         Err(e) => {
             let (status, message) = e.into_problem(lang)?;
             let problem = (status, message, "action");
-            detail_page(&state, &viewer, unit.into_unit(), id, None, Some(problem)).await
+            detail_page(
+                &state,
+                &viewer,
+                unit.into_unit(),
+                id,
+                None,
+                Some(problem),
+                None,
+            )
+            .await
         }
     }
 }
@@ -503,7 +534,16 @@ pub async fn attach(
         Err(e) => {
             let (status, message) = AppError::from(e).into_problem(viewer.ctx.lang)?;
             let problem = (status, message, "evidence");
-            detail_page(&state, &viewer, unit.into_unit(), id, None, Some(problem)).await
+            detail_page(
+                &state,
+                &viewer,
+                unit.into_unit(),
+                id,
+                None,
+                Some(problem),
+                None,
+            )
+            .await
         }
     }
 }
@@ -518,6 +558,11 @@ pub async fn evidence_file(
     let (meta, bytes) = disbursements::evidence_file(&state.db, unit.scope(), evidence_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    Ok(evidence_response(meta, bytes))
+}
+
+/// An evidence file as a download with its digest (for staff and, once public, the portal).
+pub fn evidence_response(meta: disbursements::Evidence, bytes: Vec<u8>) -> Response {
     let ascii_name = format!(
         "evidence-{}.{}",
         meta.id,
@@ -531,5 +576,54 @@ pub async fn evidence_file(
     if let Ok(v) = HeaderValue::from_str(&meta.sha256) {
         r.headers_mut().insert("x-sha256", v);
     }
-    Ok(r)
+    r
+}
+
+/// Shows an evidence file of a paid payment on the public portal (finance confirms no
+/// personal data is on it), or takes it off again.
+pub async fn publish_evidence(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ManageFunds>,
+    Path((_, evidence_id)): Path<(String, i64)>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let public = form.get("public") == "1";
+    let confirmed = form.get("confirm") == "1";
+    let found = disbursements::evidence_file(&state.db, unit.scope(), evidence_id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .0;
+    match disbursements::set_evidence_public(
+        &state.db,
+        &unit.user().actor(),
+        unit.scope(),
+        evidence_id,
+        public,
+        confirmed,
+    )
+    .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/orgs/{}/disbursements/{}?done={}#evidence",
+            unit.unit().code,
+            found.disbursement_id,
+            if public { "published" } else { "unpublished" }
+        ))
+        .into_response()),
+        Err(refused) => {
+            // Said beside that file's form.
+            let (_, message) = AppError::from(refused).into_problem(viewer.ctx.lang)?;
+            detail_page(
+                &state,
+                &viewer,
+                unit.into_unit(),
+                found.disbursement_id,
+                None,
+                None,
+                Some((evidence_id, message)),
+            )
+            .await
+        }
+    }
 }

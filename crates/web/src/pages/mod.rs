@@ -156,6 +156,11 @@ impl Layout {
         domain::time::fmt_china(*ms)
     }
 
+    /// The China-time day of a time: `2026-12-07`.
+    pub fn china_day(&self, ms: &i64) -> String {
+        domain::time::china_day(*ms)
+    }
+
     /// A deadline kept as the exclusive end of its day, shown as the day's last second.
     pub fn deadline(&self, ms: &i64) -> String {
         domain::time::fmt_china(*ms - 1)

@@ -36,6 +36,14 @@ impl IndexPage {
     fn kind_name(&self, f: &Fund) -> String {
         self.layout.lang.label(f.kind)
     }
+
+    /// The unit's own projects, or its other funds.
+    fn funds_of(&self, projects: &bool) -> Vec<&(Fund, FundTotals)> {
+        self.funds
+            .iter()
+            .filter(|(f, _)| (f.kind == domain::ledger::FundKind::Project) == *projects)
+            .collect()
+    }
 }
 
 #[derive(Deserialize)]
@@ -72,6 +80,7 @@ pub async fn index(
 struct FundPage {
     layout: Layout,
     f: FundPublic,
+    lines: Lines,
     chart: String,
     /// Projects take satisfaction ratings.
     is_project: bool,
@@ -98,9 +107,6 @@ impl FundPage {
     fn date(&self, ms: &i64) -> String {
         domain::time::fmt_china(*ms)
     }
-    fn kind_name(&self, kind: &domain::ledger::TxKind) -> String {
-        self.layout.lang.label(kind)
-    }
     fn average(&self) -> String {
         format!(
             "{}.{:02}",
@@ -113,6 +119,180 @@ impl FundPage {
 #[derive(Deserialize)]
 pub struct FundQuery {
     thanks: Option<String>,
+    #[serde(flatten)]
+    lines: LinesQuery,
+}
+
+/// The filter and page of a list of public lines, as in the address.
+#[derive(Deserialize, Default, Clone)]
+pub struct LinesQuery {
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub until: String,
+    /// Where the previous page ended: `<time ms>-<line id>`.
+    #[serde(default)]
+    pub before: String,
+}
+
+/// One page of public lines with its filter, for the `_lines.html` macro.
+pub struct Lines {
+    pub entries: Vec<store::public::PublicEntry>,
+    pub typed: LinesQuery,
+    pub errors: super::FieldErrors,
+    /// Where the filter form and the pages go.
+    pub action: String,
+    /// What the address keeps besides the filter (the unit of a subtree's lines).
+    pub keep: Vec<(&'static str, String)>,
+    /// The next, older page's address, when there is one.
+    pub older: Option<String>,
+    /// A subtree's lines name their fund.
+    pub show_fund: bool,
+}
+
+/// A page of lines of a fund or a subtree, newest first, filtered by China-time days; a bad
+/// filter is said beside its field and the newest lines shown.
+async fn lines_page(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    of: store::public::LinesOf<'_>,
+    typed: LinesQuery,
+    action: String,
+    keep: Vec<(&'static str, String)>,
+) -> Result<Lines, AppError> {
+    let mut errors = super::FieldErrors::default();
+    let (from_ms, until_ms) = match domain::time::day_range(&typed.from, &typed.until) {
+        Ok(range) => range,
+        Err(errs) => {
+            errors.add(errs, lang);
+            (None, None)
+        }
+    };
+    // A mangled page marker starts from the newest line again.
+    let before = typed
+        .before
+        .split_once('-')
+        .and_then(|(at, id)| Some((at.parse().ok()?, id.parse().ok()?)));
+    let page = store::public::LinesPage {
+        from_ms,
+        until_ms,
+        before,
+    };
+    let per_page = store::public::LINES_PER_PAGE;
+    let mut entries = store::public::public_lines(&state.db, of, &page, per_page + 1).await?;
+    let older = (entries.len() as i64 > per_page).then(|| {
+        entries.truncate(per_page as usize);
+        let last = entries
+            .last()
+            .map_or(String::new(), |e| format!("{}-{}", e.at_ms, e.id));
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(keep.iter().map(|(k, v)| (*k, v.as_str())))
+            .append_pair("from", &typed.from)
+            .append_pair("until", &typed.until)
+            .append_pair("before", &last)
+            .finish();
+        format!("{action}?{query}")
+    });
+    Ok(Lines {
+        entries,
+        typed,
+        errors,
+        action,
+        keep,
+        older,
+        show_fund: matches!(of, store::public::LinesOf::Subtree(_)),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "public_lines.html")]
+struct LinesPage {
+    layout: Layout,
+    unit: OrgUnit,
+    lines: Lines,
+}
+
+#[derive(Deserialize)]
+pub struct UnitLinesQuery {
+    org: Option<String>,
+    #[serde(flatten)]
+    lines: LinesQuery,
+}
+
+/// Every line of every fund in a unit's subtree (the top of the network by default).
+pub async fn lines(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Query(q): Query<UnitLinesQuery>,
+) -> Result<Response, AppError> {
+    let unit = match q.org.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(code) => store::public::unit(&state.db, code).await?,
+        None => store::public::top_unit(&state.db).await?,
+    }
+    .ok_or(AppError::NotFound)?;
+    let lines = lines_page(
+        &state,
+        ctx.lang,
+        store::public::LinesOf::Subtree(&unit.org_path),
+        q.lines,
+        "/public/lines".into(),
+        vec![("org", unit.code.clone())],
+    )
+    .await?;
+    let status = lines.errors.status();
+    Ok(render_as(
+        &LinesPage {
+            layout: Layout::new(&ctx, "/public/lines"),
+            unit,
+            lines,
+        },
+        status,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "public_search.html")]
+struct SearchPage {
+    layout: Layout,
+    q: String,
+    found: Vec<(Fund, String)>,
+}
+
+impl SearchPage {
+    fn kind_name(&self, f: &Fund) -> String {
+        self.layout.lang.label(f.kind)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Funds and projects found by name or code.
+pub async fn search(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Query(q): Query<SearchQuery>,
+) -> Result<Response, AppError> {
+    let found = store::public::search_funds(&state.db, &q.q, 50).await?;
+    Ok(render(&SearchPage {
+        layout: Layout::new(&ctx, "/public/search"),
+        q: q.q,
+        found,
+    }))
+}
+
+/// An invoice or photo finance made public, of a payment made; anything else is not found.
+pub async fn evidence(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let (meta, bytes) = store::public::public_evidence(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(super::disbursements::evidence_response(meta, bytes))
 }
 
 pub async fn fund(
@@ -129,6 +309,7 @@ pub async fn fund(
         &code,
         q.thanks.is_some(),
         RatingForm::default(),
+        q.lines,
     )
     .await
 }
@@ -196,7 +377,16 @@ pub async fn feedback(
     if !refused.errors.get("visitor").is_empty() {
         refused.problem = Some(refused.errors.get("visitor").to_string());
     }
-    fund_page(&state, &ctx, &headers, &code, false, refused).await
+    fund_page(
+        &state,
+        &ctx,
+        &headers,
+        &code,
+        false,
+        refused,
+        LinesQuery::default(),
+    )
+    .await
 }
 
 async fn fund_page(
@@ -206,10 +396,20 @@ async fn fund_page(
     code: &str,
     thanks: bool,
     form: RatingForm,
+    typed: LinesQuery,
 ) -> Result<Response, AppError> {
-    let f = store::public::public_fund(&state.db, code, store::public::PUBLIC_ENTRIES)
+    let f = store::public::public_fund(&state.db, code, 0)
         .await?
         .ok_or(AppError::NotFound)?;
+    let lines = lines_page(
+        state,
+        ctx.lang,
+        store::public::LinesOf::Fund(f.fund_id),
+        typed,
+        format!("/public/funds/{code}"),
+        Vec::new(),
+    )
+    .await?;
     let layout = Layout::new(ctx, &format!("/public/funds/{code}"));
     // Where the money went, as shares of all that came in.
     let came_in = f
@@ -268,11 +468,16 @@ async fn fund_page(
         Some(_) => None,
         None => Some(store::feedback::new_visitor_token(&state.db)?),
     };
-    let status = form.status;
+    let status = if form.status == StatusCode::OK {
+        lines.errors.status()
+    } else {
+        form.status
+    };
     let mut r = render_as(
         &FundPage {
             layout,
             f,
+            lines,
             chart,
             is_project,
             feedback,

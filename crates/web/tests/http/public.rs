@@ -182,8 +182,8 @@ both_backends!(
         let page = app.get("/public/funds/XA-SS-P1", None).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(
-            page.body.contains("<td class=\"donor\">张*</td>")
-                && page.body.contains("<td class=\"donor\">李四</td>"),
+            page.body.contains("<span class=\"donor\">张*</span>")
+                && page.body.contains("<span class=\"donor\">李四</span>"),
             "{}",
             page.body
         );
@@ -528,5 +528,166 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(n, 4);
+    }
+);
+
+both_backends!(
+    the_portal_pages_every_line_and_shows_evidence_finance_made_public,
+    |app: App| async move {
+        let all = domain::access::System::operator("test").scope();
+        let cli = Actor::cli("test");
+        store::ledger::create_fund(
+            &app.db,
+            &cli,
+            &all,
+            &domain::ledger::NewFund::parse(
+                "SS-P1",
+                "石寺社区幸福家园",
+                "410323101001",
+                domain::ledger::FundKind::Project,
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+        for i in 0..60 {
+            store::donations::record(
+                &app.db,
+                &cli,
+                &all,
+                &store::donations::NewDonation::cash(
+                    "SS-P1",
+                    domain::money::Fen::new(10_000 + i),
+                    "王芳",
+                    "",
+                ),
+            )
+            .await
+            .unwrap();
+        }
+        let person = |id: i64, name: &str| store::audit::Person {
+            user_id: id,
+            username: name.into(),
+        };
+        let d = store::disbursements::request(
+            &app.db,
+            &person(1, "city.admin"),
+            &all,
+            &domain::disbursement::NewDisbursement::parse(
+                "SS-P1",
+                "新安县宏达建材商行",
+                domain::money::Fen::new(50_000),
+                domain::ledger::FunctionCode::Program,
+                "活动室门窗",
+            )
+            .unwrap(),
+            &[store::disbursements::EvidenceUpload {
+                file_name: "发票.pdf".into(),
+                bytes: b"%PDF-1.4 public invoice".to_vec(),
+            }],
+        )
+        .await
+        .unwrap();
+        for step in [
+            domain::disbursement::Action::Approve,
+            domain::disbursement::Action::Pay,
+        ] {
+            store::disbursements::act(&app.db, &person(2, "city.auditor"), &all, d, step, "")
+                .await
+                .unwrap();
+        }
+        let evidence = store::disbursements::detail(&app.db, &all, d)
+            .await
+            .unwrap()
+            .unwrap()
+            .evidence[0]
+            .id;
+        // The county's lines, 50 a page, newest first: the payment with its payee and purpose.
+        let page = app.get("/public/lines?org=410323", None).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(page.body.matches("<tr data-id=").count(), 50);
+        assert!(page.body.contains("新安县宏达建材商行") && page.body.contains("活动室门窗"));
+        let older = page.body.split("id=\"older\"").next().unwrap();
+        let href = older
+            .rsplit("href=\"")
+            .next()
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .replace("&#38;", "&");
+        assert!(href.starts_with("/public/lines?org=410323&"), "{href}");
+        let next = app.get(&href, None).await;
+        assert_eq!(
+            next.body.matches("<tr data-id=").count(),
+            11,
+            "61 lines in all: {href}"
+        );
+        assert!(!next.body.contains("id=\"older\""));
+        let bad = app
+            .get("/public/lines?org=410323&from=2026-02-30", None)
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("id=\"from-error\""));
+        let none = app.get("/public/funds/SS-P1?until=2001-01-01", None).await;
+        assert_eq!(none.body.matches("<tr data-id=").count(), 0);
+        // Found by name; the unit's page lists it among its projects.
+        let found = app.get("/public/search?q=%E5%B9%B8%E7%A6%8F", None).await;
+        assert!(found.body.contains("/public/funds/SS-P1"));
+        let unit = app.get("/public?org=410323101001", None).await;
+        assert!(unit.body.contains("id=\"projects\"") && unit.body.contains("/public/funds/SS-P1"));
+        // The invoice is private until finance shows it, confirming no personal data.
+        let url = format!("/public/evidence/{evidence}");
+        assert_eq!(app.get(&url, None).await.status, StatusCode::NOT_FOUND);
+        assert!(
+            !app.get("/public/funds/SS-P1", None)
+                .await
+                .body
+                .contains(&url)
+        );
+        let finance = app.browser("city.admin").await;
+        let publish = |confirm: &'static str| {
+            let (app, finance) = (&app, &finance);
+            async move {
+                app.post_form(
+                    &format!("/orgs/410323101001/evidence/{evidence}/public"),
+                    Some(&finance.cookie),
+                    &[
+                        ("csrf", &finance.csrf),
+                        ("public", "1"),
+                        ("confirm", confirm),
+                    ],
+                )
+                .await
+            }
+        };
+        let unconfirmed = publish("").await;
+        assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            unconfirmed
+                .body
+                .contains(&format!("id=\"confirm-{evidence}-error\""))
+        );
+        let done = publish("1").await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER);
+        let file = app.get(&url, None).await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert!(file.body.starts_with("%PDF-1.4 public invoice"));
+        assert!(
+            app.get("/public/funds/SS-P1", None)
+                .await
+                .body
+                .contains(&url)
+        );
+        // Another county's officer cannot touch it: as if it did not exist.
+        let other = app.browser("laocheng.admin").await;
+        let r = app
+            .post_form(
+                &format!("/orgs/410302/evidence/{evidence}/public"),
+                Some(&other.cookie),
+                &[("csrf", &other.csrf), ("public", "0")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
     }
 );
