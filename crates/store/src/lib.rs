@@ -190,6 +190,18 @@ impl Db {
 }
 
 /// Milliseconds since the Unix epoch, UTC.
+/// What was typed, safe inside a `LIKE … ESCAPE` pattern (the escape is a backslash): `%`,
+/// `_` and the backslash match only themselves.
+pub(crate) fn like_escaped(typed: &str) -> String {
+    typed
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            _ => vec![c],
+        })
+        .collect()
+}
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -253,13 +253,7 @@ pub async fn search(
     if q.is_empty() || !scope.contains(&within.org_path) {
         return Ok(Vec::new());
     }
-    let escaped: String = q
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            _ => vec![c],
-        })
-        .collect();
+    let escaped = crate::like_escaped(&q);
     let (lo, hi) = domain::org::subtree_bounds(&within.org_path);
     let sql = format!(
         "SELECT {UNIT_COLUMNS} FROM org_units WHERE org_path >= $1 AND org_path < $2 \

@@ -356,13 +356,7 @@ pub async fn search_funds(db: &Db, typed: &str, limit: i64) -> Result<Vec<(Fund,
     if q.is_empty() {
         return Ok(Vec::new());
     }
-    let escaped: String = q
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            _ => vec![c],
-        })
-        .collect();
+    let escaped = crate::like_escaped(&q);
     let codes: Vec<String> = sqlx::query_scalar(
         "SELECT code FROM funds WHERE active = 1 AND (name LIKE $1 ESCAPE '\\' OR code LIKE $2 ESCAPE '\\') \
          ORDER BY kind, code LIMIT $3",

@@ -72,16 +72,12 @@ both_backends!(
             !preview.body.contains("id=\"facts-apply\""),
             "no way to save a wrong file"
         );
-        let id: i64 = wrong
-            .location()
-            .split("upload=")
-            .nth(1)
-            .unwrap()
-            .split('#')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        // The preview's address names the staged upload.
+        let upload_id = |r: &Resp| -> i64 {
+            let query = r.location().split("upload=").nth(1).unwrap();
+            query.split('#').next().unwrap().parse().unwrap()
+        };
+        let id = upload_id(&wrong);
         let refused = app
             .post_form(
                 &format!("/orgs/410323/facts/{id}/apply"),
@@ -128,16 +124,7 @@ both_backends!(
             preview.body.contains("139****1234"),
             "phones masked in the preview"
         );
-        let id: i64 = good
-            .location()
-            .split("upload=")
-            .nth(1)
-            .unwrap()
-            .split('#')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let id = upload_id(&good);
         let saved = app
             .post_form(
                 &format!("/orgs/410323/facts/{id}/apply"),
