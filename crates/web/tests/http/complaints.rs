@@ -71,6 +71,21 @@ both_backends!(
         }
         assert!(bad.body.contains("太短"), "what was typed is kept");
         assert_eq!(complaints_count(&app).await, 0);
+        // A form posted without the page's token (from another site) is refused.
+        let forged = app
+            .post_form(
+                "/public/complaints",
+                None,
+                &[
+                    ("csrf", visitor.csrf.as_str()),
+                    ("fund", "SS-P1"),
+                    ("kind", "report"),
+                    ("text", "伪造的跨站提交，不应被保存。"),
+                ],
+            )
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert_eq!(complaints_count(&app).await, 0);
         let text = "项目的路灯装好后一个月就坏了，村里说没有维修经费。";
         let ok = file(vec![
             ("kind", "complaint"),
