@@ -20,6 +20,7 @@ RULES_NO_SCHEMA_CAN_STATE = frozenset(
         "fund_not_special",
         "fund_closed",
         "member_is_group",
+        "member_registered_elsewhere",
         # check characters (GB 32100 credit codes, GB 11643 ID numbers)
         "credit_code_check",
         "id_number_check",

@@ -503,6 +503,26 @@ pub async fn add_member(
         (Some(_), Some(_)) => {
             return Err(FieldError::new("member_id", "member_is_group").into());
         }
+        (Some(_), None) => {
+            // A donor who gave here but is registered at another unit's books: the user sees
+            // them in the unit's donor list, so saying so tells nothing new. Anyone else is
+            // as unknown as an id that does not exist.
+            let gave_here: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM donors d WHERE d.id = $1 AND d.merged_into_id IS NULL \
+                 AND EXISTS (SELECT 1 FROM donations x WHERE x.donor_id = d.id \
+                 AND x.org_path >= $2 AND x.org_path < $3)",
+            )
+            .bind(member_id)
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_one(&mut *tx)
+            .await?;
+            return Err(if gave_here > 0 {
+                FieldError::new("member_id", "member_registered_elsewhere").into()
+            } else {
+                StoreError::NotFound
+            });
+        }
         _ => return Err(StoreError::NotFound),
     }
     sqlx::query(

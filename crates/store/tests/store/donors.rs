@@ -641,3 +641,89 @@ both_backends!(
         assert!(groups[0].members.is_empty());
     }
 );
+
+both_backends!(
+    a_donor_who_only_gave_here_is_said_to_be_registered_elsewhere,
+    |db: Db| async move {
+        Fixture::luoyang()
+            .with_county_fund()
+            .with_fund(
+                "HB-P1",
+                "河北村幸福家园",
+                "410323100201",
+                domain::ledger::FundKind::Project,
+            )
+            .build(&db)
+            .await;
+        let all = domain::access::System::operator("test").scope();
+        let cli = Actor::cli("test");
+        let village_group = donors::create_group(
+            &db,
+            &cli,
+            &all,
+            "410323100201",
+            DonorKind::XiangxianCouncil,
+            "河北村乡贤理事会",
+            "",
+        )
+        .await
+        .unwrap();
+        // 王芳 is on the county's books (her first gift) and gave to the village's project too.
+        donations::record(
+            &db,
+            &cli,
+            &all,
+            &gift_of("XA-GEN", 100, "王芳", "13903791234"),
+        )
+        .await
+        .unwrap();
+        donations::record(
+            &db,
+            &cli,
+            &all,
+            &gift_of("HB-P1", 100, "王芳", "13903791234"),
+        )
+        .await
+        .unwrap();
+        donations::record(
+            &db,
+            &cli,
+            &all,
+            &gift_of("XA-GEN", 100, "李强", "13903790002"),
+        )
+        .await
+        .unwrap();
+        let village = scope_of(
+            Role::Finance,
+            "410323100201",
+            Permission::ManageFunds,
+            "410323100201",
+        )
+        .unwrap();
+        let path = DivisionCode::parse("410323100201").unwrap().path();
+        let wang = donors::the_one(&db, &village, "13903791234")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            error_code(
+                &donors::add_member(&db, &cli, &village, &path, village_group, wang.id)
+                    .await
+                    .unwrap_err()
+            ),
+            "member_registered_elsewhere",
+            "she is in the village's donor list, so the refusal may say where she is"
+        );
+        // 李强 never gave here: as unknown as an id that does not exist.
+        let li = donors::the_one(&db, &all, "13903790002")
+            .await
+            .unwrap()
+            .unwrap();
+        for id in [li.id, 999_999] {
+            assert!(matches!(
+                donors::add_member(&db, &cli, &village, &path, village_group, id).await,
+                Err(StoreError::NotFound)
+            ));
+        }
+    }
+);
