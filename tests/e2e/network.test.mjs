@@ -1045,3 +1045,42 @@ async function check(page, viewport, name) {
   assert.ok(await pageWeight(page) < 100 * 1024, `${name} under 100 KB`);
   await page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
 }
+
+test('the city publishes a project template from its page; a county reads it (phone)', async () => {
+  const viewport = { width: 360, height: 740 };
+  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await signIn(page, 'city.admin');
+  await page.goto(`${base}/orgs/4103`);
+  await Promise.all([page.waitForURL(/\/templates$/), page.click('#templates-link')]);
+  assert.ok(await page.locator('#templates li').count() >= 2, 'the demo\'s templates');
+  await page.fill('#code', 'YSTX');
+  await page.fill('#name', '乡村振兴豫善同行村级项目');
+  await page.selectOption('#project_type', 'self_sustaining');
+  await page.fill('#goals', '由村级实施、县级动员、市级渠道筹款，发展村集体帮扶产业。');
+  await page.fill('#beneficiaries', '脱贫不稳定户、边缘易致贫户');
+  await page.fill('#budget_name_1', '帮扶车间设备');
+  await page.fill('#budget_amount_1', '八万');
+  await page.fill('#indicator_name_1', '带动就业');
+  await page.fill('#indicator_target_1', '15');
+  await page.fill('#indicator_unit_1', '人');
+  await Promise.all([page.waitForLoadState('load'), page.click('#template-form button[type=submit]')]);
+  assert.ok((await page.textContent('#budget_amount_1-error')).length > 0, 'the amount, beside its box');
+  await check(page, viewport, 'phone-template-errors');
+  await page.fill('#budget_amount_1', '80000');
+  await page.fill('#budget_name_2', '技能培训');
+  await page.fill('#budget_amount_2', '6000');
+  await page.check('input[name=budget_service_2]');
+  await Promise.all([page.waitForURL(/done=published/), page.click('#template-form button[type=submit]')]);
+  assert.equal((await page.textContent('#template-code')).trim(), 'YSTX');
+  assert.match(await page.textContent('#budget-total'), /86,000\.00/);
+  await check(page, viewport, 'phone-template');
+  const other = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const county = await other.newPage();
+  await signIn(county, 'xinan.staff');
+  await county.goto(`${base}/orgs/410323/templates`);
+  assert.match(await county.textContent('#templates'), /豫善同行/);
+  assert.equal(await county.locator('#template-form').count(), 0, 'a county does not publish');
+  await other.close();
+  await context.close();
+});

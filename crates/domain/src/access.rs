@@ -46,7 +46,12 @@ impl Role {
             Role::Admin => true,
             Role::Staff => matches!(
                 p,
-                ViewOrg | EditOrgFacts | ModerateFeedback | ViewComplaints | HandleComplaints
+                ViewOrg
+                    | EditOrgFacts
+                    | ModerateFeedback
+                    | ViewComplaints
+                    | HandleComplaints
+                    | ManageProjects
             ),
             Role::Finance => matches!(p, ViewOrg | ManageFunds | ViewMoney),
             Role::Reviewer => matches!(p, ViewOrg),
@@ -82,10 +87,12 @@ pub enum Permission {
     ViewComplaints,
     /// Accept, extend, answer or dismiss those complaints, and read a complainant's contact.
     HandleComplaints,
+    /// Publish project templates and run the unit's projects.
+    ManageProjects,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::ViewOrg,
         Permission::EditOrgFacts,
         Permission::ViewAudit,
@@ -97,6 +104,7 @@ impl Permission {
         Permission::ModerateFeedback,
         Permission::ViewComplaints,
         Permission::HandleComplaints,
+        Permission::ManageProjects,
     ];
 
     /// Changes data (so an auditor must never hold it).
@@ -110,6 +118,7 @@ impl Permission {
                 | Permission::ManageSetup
                 | Permission::ModerateFeedback
                 | Permission::HandleComplaints
+                | Permission::ManageProjects
         )
     }
 }

@@ -320,6 +320,195 @@ pub fn may_take(action: ProjectAction, actor_is_own_unit: bool, actor_is_above: 
     }
 }
 
+/// One line of a template's or project's budget: money given, or a service paid for (M7's
+/// "资金+服务": a grant, and career guidance or internships beside it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct BudgetLine {
+    pub name: String,
+    pub amount_fen: i64,
+    pub service: bool,
+}
+
+/// What a project promises to reach: people, households, meals, visits…
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Indicator {
+    pub name: String,
+    pub target: i64,
+    pub unit: String,
+}
+
+/// Which parts of a template the units that take it up may not change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Locked {
+    pub goals: bool,
+    pub beneficiaries: bool,
+    pub budget: bool,
+    pub indicators: bool,
+}
+
+/// The form's budget slots: (name field, amount field, service field).
+pub const BUDGET_SLOTS: [(&str, &str, &str); 6] = [
+    ("budget_name_1", "budget_amount_1", "budget_service_1"),
+    ("budget_name_2", "budget_amount_2", "budget_service_2"),
+    ("budget_name_3", "budget_amount_3", "budget_service_3"),
+    ("budget_name_4", "budget_amount_4", "budget_service_4"),
+    ("budget_name_5", "budget_amount_5", "budget_service_5"),
+    ("budget_name_6", "budget_amount_6", "budget_service_6"),
+];
+
+/// The form's indicator slots: (name, target, unit).
+pub const INDICATOR_SLOTS: [(&str, &str, &str); 4] = [
+    ("indicator_name_1", "indicator_target_1", "indicator_unit_1"),
+    ("indicator_name_2", "indicator_target_2", "indicator_unit_2"),
+    ("indicator_name_3", "indicator_target_3", "indicator_unit_3"),
+    ("indicator_name_4", "indicator_target_4", "indicator_unit_4"),
+];
+
+/// A standard template the city publishes (幸福家园…), for counties or villages to take up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTemplate {
+    pub code: String,
+    pub name: String,
+    /// The tier of the projects made from it.
+    pub tier: Tier,
+    pub project_type: ProjectType,
+    pub goals: String,
+    pub beneficiaries: String,
+    pub budget: Vec<BudgetLine>,
+    pub indicators: Vec<Indicator>,
+    pub locked: Locked,
+}
+
+/// A template as typed into its form: every field a string, the slots by their field names.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateInput {
+    pub code: String,
+    pub name: String,
+    pub tier: String,
+    pub project_type: String,
+    pub goals: String,
+    pub beneficiaries: String,
+    /// (name, amount in yuan, service) per slot of [`BUDGET_SLOTS`].
+    pub budget: Vec<(String, String, bool)>,
+    /// (name, target, unit) per slot of [`INDICATOR_SLOTS`].
+    pub indicators: Vec<(String, String, String)>,
+    pub locked: Locked,
+}
+
+impl TemplateInput {
+    /// Every problem at once, each on its field (a budget line's on its own slot).
+    pub fn parse(&self) -> Result<NewTemplate, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let code = crate::text::normalize(&self.code).to_uppercase();
+        let code_ok = (2..=20).contains(&code.len())
+            && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !code_ok {
+            errors.push(FieldError::new("code", "template_code_invalid"));
+        }
+        let name = crate::text::normalize(&self.name);
+        if name.is_empty() || name.chars().count() > 60 {
+            errors.push(FieldError::new("name", "template_name_missing"));
+        }
+        let tier = match Tier::parse(&self.tier) {
+            Some(t @ (Tier::County | Tier::Village)) => Some(t),
+            _ => {
+                errors.push(FieldError::new("tier", "template_tier_invalid"));
+                None
+            }
+        };
+        let project_type = ProjectType::parse(&self.project_type);
+        if project_type.is_none() {
+            errors.push(FieldError::new("project_type", "project_type_invalid"));
+        }
+        let prose = |field: &'static str, typed: &str, errors: &mut Vec<FieldError>| {
+            let text = crate::text::prose(typed);
+            if text.is_empty() || text.chars().count() > 1000 {
+                errors.push(FieldError::new(field, "template_text_missing"));
+            }
+            text
+        };
+        let goals = prose("goals", &self.goals, &mut errors);
+        let beneficiaries = prose("beneficiaries", &self.beneficiaries, &mut errors);
+        let mut budget = Vec::new();
+        for ((name, amount, service), (name_field, amount_field, _)) in
+            self.budget.iter().zip(BUDGET_SLOTS)
+        {
+            let name = crate::text::normalize(name);
+            if name.is_empty() && amount.trim().is_empty() {
+                continue;
+            }
+            if name.is_empty() || name.chars().count() > 40 {
+                errors.push(FieldError::new(name_field, "budget_name_missing"));
+            }
+            match crate::money::Fen::parse_yuan(amount_field, amount) {
+                Ok(fen) => budget.push(BudgetLine {
+                    name,
+                    amount_fen: fen.fen(),
+                    service: *service,
+                }),
+                Err(e) => errors.push(e),
+            }
+        }
+        if budget.is_empty() && !errors.iter().any(|e| e.field.starts_with("budget_")) {
+            errors.push(FieldError::new("budget_name_1", "budget_empty"));
+        }
+        let total = budget
+            .iter()
+            .try_fold(0i64, |sum, l| sum.checked_add(l.amount_fen));
+        if total.is_none_or(|t| t > crate::money::MAX_AMOUNT.fen()) {
+            errors.push(FieldError::new("budget_amount_1", "budget_too_large"));
+        }
+        let mut indicators = Vec::new();
+        for ((name, target, unit), (name_field, target_field, unit_field)) in
+            self.indicators.iter().zip(INDICATOR_SLOTS)
+        {
+            let name = crate::text::normalize(name);
+            let unit = crate::text::normalize(unit);
+            if name.is_empty() && target.trim().is_empty() && unit.is_empty() {
+                continue;
+            }
+            if name.is_empty() || name.chars().count() > 40 {
+                errors.push(FieldError::new(name_field, "indicator_name_missing"));
+            }
+            if unit.is_empty() || unit.chars().count() > 10 {
+                errors.push(FieldError::new(unit_field, "indicator_unit_missing"));
+            }
+            match crate::text::normalize(target).parse::<i64>() {
+                Ok(t) if (1..=100_000_000).contains(&t) => indicators.push(Indicator {
+                    name,
+                    target: t,
+                    unit,
+                }),
+                _ => errors.push(FieldError::new(target_field, "indicator_target_invalid")),
+            }
+        }
+        if indicators.is_empty() && !errors.iter().any(|e| e.field.starts_with("indicator_")) {
+            errors.push(FieldError::new("indicator_name_1", "indicators_empty"));
+        }
+        match (tier, project_type) {
+            (Some(tier), Some(project_type)) if errors.is_empty() => Ok(NewTemplate {
+                code,
+                name,
+                tier,
+                project_type,
+                goals,
+                beneficiaries,
+                budget,
+                indicators,
+                locked: self.locked,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl NewTemplate {
+    /// The budget's total, in fen (checked when parsed).
+    pub fn budget_total_fen(&self) -> i64 {
+        self.budget.iter().map(|l| l.amount_fen).sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,5 +666,74 @@ mod tests {
             "the level above may step in"
         );
         assert!(!may_take(Complete, false, false));
+    }
+
+    fn typed_template() -> TemplateInput {
+        TemplateInput {
+            code: "xfjy".into(),
+            name: "幸福家园村级互助".into(),
+            tier: "village".into(),
+            project_type: "relief".into(),
+            goals: "为留守老人和困难家庭提供日常关爱，改善居住条件。".into(),
+            beneficiaries: "低保户、特困供养人员、留守老人".into(),
+            budget: vec![
+                ("适老化改造材料".into(), "30000".into(), false),
+                ("志愿者培训".into(), "5,000.50".into(), true),
+                (String::new(), String::new(), false),
+            ],
+            indicators: vec![("受益老人".into(), "40".into(), "人".into())],
+            locked: Locked {
+                goals: true,
+                ..Locked::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_template_is_checked_field_by_field_and_line_by_line() {
+        let t = typed_template().parse().unwrap();
+        assert_eq!(t.code, "XFJY");
+        assert_eq!(t.tier, Tier::Village);
+        assert_eq!(t.budget.len(), 2, "blank slots are left out");
+        assert_eq!(t.budget_total_fen(), 3_500_050);
+        assert!(t.budget[1].service);
+        assert!(t.locked.goals && !t.locked.budget);
+        let bad = TemplateInput {
+            code: "幸福".into(),
+            tier: "city".into(),
+            project_type: "x".into(),
+            goals: " ".into(),
+            budget: vec![
+                ("材料".into(), "三万".into(), false),
+                (String::new(), "100".into(), false),
+            ],
+            indicators: vec![("受益老人".into(), "0".into(), String::new())],
+            ..typed_template()
+        }
+        .parse()
+        .unwrap_err();
+        let fields: Vec<(&str, &str)> = bad.iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(
+            fields,
+            [
+                ("code", "template_code_invalid"),
+                ("tier", "template_tier_invalid"),
+                ("project_type", "project_type_invalid"),
+                ("goals", "template_text_missing"),
+                ("budget_amount_1", "amount_not_number"),
+                ("budget_name_2", "budget_name_missing"),
+                ("indicator_unit_1", "indicator_unit_missing"),
+                ("indicator_target_1", "indicator_target_invalid"),
+            ]
+        );
+        let empty = TemplateInput {
+            budget: Vec::new(),
+            indicators: Vec::new(),
+            ..typed_template()
+        }
+        .parse()
+        .unwrap_err();
+        let codes: Vec<&str> = empty.iter().map(|e| e.code).collect();
+        assert_eq!(codes, ["budget_empty", "indicators_empty"]);
     }
 }

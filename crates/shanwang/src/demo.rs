@@ -921,6 +921,7 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
     store::ledger::set_fund_open(db, &actor, &all, "LY-WINTER-2025", false).await?;
     let suspected = demo_statements(db, &actor, &all, now).await?;
     let complaints = demo_complaints(db, &all, now).await?;
+    demo_templates(db, &actor, &all).await?;
     Ok(format!(
         "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}（{stages}），新安县 1 笔捐赠已冲正（配套和票据随之冲回）、1 笔冲正待第二人审批，{paid} 笔支出（附发票，{published} 份发票已在公开账目中展示）、1 笔个人临时救助（公开时不显示姓名）；栾川县的票据号段只剩 12 个号码（/orgs/{DEMO_SHORT_RANGE_COUNTY}/receipts 有提醒）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{merchant_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对；{complaints}\n捐赠人自查示例：{}",
         general.len() + projects.len() + 2,
@@ -1196,8 +1197,70 @@ async fn demo_complaints(
     )
     .await?;
     Ok(format!(
-        "投诉举报：各状态都有（石寺社区 1 件新收待受理，石寺镇 1 件超期未受理，新安县 1 件延期办理，各县区 {answered} 件已办结、1 件不予受理，市总会本级 1 件），公开统计见 /public/complaints。"
+        "投诉举报：各状态都有（石寺社区 1 件新收待受理，石寺镇 1 件超期未受理，新安县 1 件延期办理，各县区 {answered} 件已办结、1 件不予受理，市总会本级 1 件），公开统计见 /public/complaints。市总会已发布项目模板 2 个（/orgs/4103/templates）。"
     ))
+}
+
+/// The city's standard templates (issue 11 §1): 幸福家园 for village micro-projects (its goals
+/// and indicators fixed), and 筑梦未来 for counties, a grant with career guidance and internships
+/// beside it.
+async fn demo_templates(
+    db: &Db,
+    actor: &Actor,
+    all: &domain::access::Scope,
+) -> Result<(), CliError> {
+    use domain::project::{Locked, TemplateInput};
+    let templates = [
+        TemplateInput {
+            code: "XFJY".into(),
+            name: "幸福家园村级互助项目".into(),
+            tier: "village".into(),
+            project_type: "relief".into(),
+            goals: "以村（社区）为单位，为留守老人、困难家庭提供日常关爱和居家适老化改造，建立邻里互助机制。".into(),
+            beneficiaries: "低保户、特困供养人员、留守老人、残疾人家庭".into(),
+            budget: vec![
+                ("适老化改造材料".into(), "30000".into(), false),
+                ("困难家庭慰问物资".into(), "15000".into(), false),
+                ("志愿者培训和上门服务".into(), "5000".into(), true),
+            ],
+            indicators: vec![
+                ("受益老人".into(), "40".into(), "人".into()),
+                ("适老化改造".into(), "10".into(), "户".into()),
+                ("上门探访".into(), "200".into(), "次".into()),
+            ],
+            locked: Locked {
+                goals: true,
+                indicators: true,
+                ..Locked::default()
+            },
+        },
+        TemplateInput {
+            code: "ZMWL".into(),
+            name: "筑梦未来大学生助学项目".into(),
+            tier: "county".into(),
+            project_type: "relief".into(),
+            goals: "资助家庭困难的大学新生完成学业，并提供就业指导和实习岗位，“资金+服务”帮到毕业。".into(),
+            beneficiaries: "低保家庭、脱贫不稳定家庭的大学在读学生".into(),
+            budget: vec![
+                ("助学金（每人每年 5000 元）".into(), "250000".into(), false),
+                ("就业指导讲座".into(), "8000".into(), true),
+                ("暑期实习岗位补贴".into(), "20000".into(), true),
+            ],
+            indicators: vec![
+                ("资助学生".into(), "50".into(), "人".into()),
+                ("参加实习".into(), "20".into(), "人".into()),
+            ],
+            locked: Locked {
+                beneficiaries: true,
+                ..Locked::default()
+            },
+        },
+    ];
+    for typed in templates {
+        let t = typed.parse().map_err(store::StoreError::Invalid)?;
+        store::projects::publish_template(db, actor, all, "4103", &t).await?;
+    }
+    Ok(())
 }
 
 /// The city's 1:1 matching fund in the demo.

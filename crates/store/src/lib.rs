@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod limits;
 pub mod matching;
 pub mod org_units;
+pub mod projects;
 pub mod public;
 pub mod receipts;
 pub mod secrets;

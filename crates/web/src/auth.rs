@@ -306,6 +306,7 @@ pub mod perm {
         ModerateFeedback,
         ViewComplaints,
         HandleComplaints,
+        ManageProjects,
     );
 }
 

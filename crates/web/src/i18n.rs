@@ -211,6 +211,27 @@ impl Label for domain::complaint::ComplaintAction {
     }
 }
 
+impl Label for domain::project::Tier {
+    fn label_key(&self) -> &'static str {
+        use domain::project::Tier;
+        match self {
+            Tier::City => "project.tier.city",
+            Tier::County => "project.tier.county",
+            Tier::Village => "project.tier.village",
+        }
+    }
+}
+
+impl Label for domain::project::ProjectType {
+    fn label_key(&self) -> &'static str {
+        use domain::project::ProjectType;
+        match self {
+            ProjectType::Relief => "project.type.relief",
+            ProjectType::SelfSustaining => "project.type.self_sustaining",
+        }
+    }
+}
+
 impl Label for domain::correction::CorrectionState {
     fn label_key(&self) -> &'static str {
         use domain::correction::CorrectionState;
@@ -475,9 +496,15 @@ mod tests {
                 .iter()
                 .map(Label::label_key),
         );
+        wanted.extend(domain::project::Tier::ALL.iter().map(Label::label_key));
+        wanted.extend(
+            domain::project::ProjectType::ALL
+                .iter()
+                .map(Label::label_key),
+        );
         assert_eq!(
             wanted.len(),
-            5 + 4 + 4 + 3 + 4 + 6 + 5 + 4 + 4 + 5 + 2 + 4 + 4 + 5 + 2 + 4
+            5 + 4 + 4 + 3 + 4 + 6 + 5 + 4 + 4 + 5 + 2 + 4 + 4 + 5 + 2 + 4 + 3 + 2
         );
         for file in ["zh-CN.yml", "en.yml"] {
             let known: std::collections::HashSet<String> = keys(file).into_iter().collect();

@@ -633,6 +633,24 @@ pub fn route_specs() -> Vec<RouteSpec> {
             Unit(HandleComplaints),
             post(pages::complaints::reveal),
         ),
+        page(
+            Method::GET,
+            "/orgs/{code}/templates",
+            Unit(ViewOrg),
+            get(pages::projects::list),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/templates",
+            Unit(ManageProjects),
+            post(pages::projects::publish),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/templates/{id}",
+            Unit(ViewOrg),
+            get(pages::projects::show),
+        ),
         page(Method::GET, "/public", Public, get(pages::public::index)),
         page(
             Method::GET,

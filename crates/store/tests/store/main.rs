@@ -16,5 +16,6 @@ mod matching;
 mod migrations;
 mod org_units;
 mod project_status;
+mod projects;
 mod receipts;
 mod users;

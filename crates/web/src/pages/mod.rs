@@ -16,6 +16,7 @@ pub mod login;
 pub mod merchants;
 pub mod orgs;
 pub mod partners;
+pub mod projects;
 pub mod public;
 pub mod receipts;
 pub mod statements;

@@ -14,6 +14,7 @@ mod facts;
 mod funds;
 mod hardening;
 mod orgs;
+mod projects;
 mod public;
 mod receipts;
 mod routes;
