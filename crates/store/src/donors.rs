@@ -696,8 +696,8 @@ pub async fn list(db: &Db, scope: &Scope, search: &DonorSearch, page: i64) -> Re
         DonorSearch::Phone(phone) => (" AND d.phone_index = $3", db.data_key()?.blind_index(phone)),
         DonorSearch::PhoneEnd(end) => (" AND d.phone_last4 LIKE $3", format!("%{end}")),
         DonorSearch::Name(part) => (
-            " AND d.name LIKE $3",
-            format!("%{}%", part.replace(['%', '_'], "")),
+            " AND d.name LIKE $3 ESCAPE '\\'",
+            format!("%{}%", crate::like_escaped(part)),
         ),
     };
     let visible = "d.merged_into_id IS NULL AND ((d.org_path >= $1 AND d.org_path < $2) \

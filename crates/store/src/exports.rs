@@ -110,8 +110,8 @@ fn donation_filter(
             &mut values,
         ),
         DonorSearch::Name(part) => and(
-            " AND d.name LIKE ?",
-            Value::Text(format!("%{}%", part.replace(['%', '_'], ""))),
+            " AND d.name LIKE ? ESCAPE '\\'",
+            Value::Text(format!("%{}%", crate::like_escaped(part))),
             &mut values,
         ),
     }

@@ -167,8 +167,10 @@ async fn with_grants(
 /// to usernames and names containing it.
 pub async fn people(db: &Db, scope: &Scope, search: &str, page: i64) -> Result<People> {
     let (lo, hi) = scope.path_bounds();
-    let pattern = format!("%{}%", search.trim().replace(['%', '_'], ""));
-    let filter = format!("{VISIBLE} AND (u.username LIKE $3 OR u.display_name LIKE $3)");
+    let pattern = format!("%{}%", crate::like_escaped(search.trim()));
+    let filter = format!(
+        "{VISIBLE} AND (u.username LIKE $3 ESCAPE '\\' OR u.display_name LIKE $3 ESCAPE '\\')"
+    );
     let mut conn = db.pool().acquire().await?;
     let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT COUNT(*) FROM users u WHERE {filter}"

@@ -727,3 +727,24 @@ both_backends!(
         }
     }
 );
+
+both_backends!(
+    a_typed_percent_or_underscore_matches_only_itself,
+    |db: Db| async move {
+        Fixture::luoyang().with_county_fund().build(&db).await;
+        let all = domain::access::System::operator("test").scope();
+        let cli = Actor::cli("test");
+        for (name, phone) in [("王_芳", "13903791234"), ("李强", "13903790002")] {
+            donations::record(&db, &cli, &all, &gift_of("XA-GEN", 100, name, phone))
+                .await
+                .unwrap();
+        }
+        let county = scope_of(Role::Finance, "410323", Permission::ViewMoney, "410323").unwrap();
+        for (typed, found) in [("_", vec!["王_芳"]), ("%", vec![]), ("王_", vec!["王_芳"])] {
+            let search = domain::donor::DonorSearch::parse(typed);
+            let list = donors::list(&db, &county, &search, 0).await.unwrap();
+            let names: Vec<&str> = list.rows.iter().map(|r| r.name.as_str()).collect();
+            assert_eq!(names, found, "{typed}");
+        }
+    }
+);
