@@ -254,14 +254,6 @@ pub fn note(typed: &str) -> Result<String, FieldError> {
     Ok(note)
 }
 
-/// A name shown to the handler without revealing it: the first character and a star.
-pub fn masked_name(name: &str) -> String {
-    match name.chars().next() {
-        Some(first) => format!("{first}*"),
-        None => String::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,7 +369,5 @@ mod tests {
         assert_eq!(long[0].code, "complaint_text_long");
         assert!(note("  ").is_err() && note(&"字".repeat(501)).is_err());
         assert_eq!(note(" 已电话联系 ").unwrap(), "已电话联系");
-        assert_eq!(masked_name("王五"), "王*");
-        assert_eq!(masked_name(""), "");
     }
 }

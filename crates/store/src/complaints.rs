@@ -173,7 +173,7 @@ pub async fn file(db: &Db, f: &Filing<'_>) -> Result<Filed> {
     } else {
         (
             key.seal(&c.contact_name),
-            domain::complaint::masked_name(&c.contact_name),
+            domain::text::mask_name(&c.contact_name),
         )
     };
     let phone = if c.contact_phone.is_empty() {

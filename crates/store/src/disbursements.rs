@@ -589,20 +589,39 @@ pub async fn evidence_file(
     scope: &Scope,
     evidence_id: i64,
 ) -> Result<Option<(Evidence, Vec<u8>)>> {
+    evidence_row(db, scope, evidence_id, ", e.content")
+        .await?
+        .map(|r| Ok((evidence_from_row(&r)?, r.try_get::<Vec<u8>, _>("content")?)))
+        .transpose()
+}
+
+/// An evidence file's facts inside the scope, without reading its bytes.
+pub async fn evidence_meta(db: &Db, scope: &Scope, evidence_id: i64) -> Result<Option<Evidence>> {
+    evidence_row(db, scope, evidence_id, "")
+        .await?
+        .map(|r| evidence_from_row(&r))
+        .transpose()
+}
+
+/// One evidence row inside the scope, with `extra` columns.
+async fn evidence_row(
+    db: &Db,
+    scope: &Scope,
+    evidence_id: i64,
+    extra: &str,
+) -> Result<Option<sqlx::any::AnyRow>> {
     let (lo, hi) = scope.path_bounds();
     let sql = format!(
-        "SELECT {EVIDENCE_COLUMNS}, e.content FROM disbursement_evidence e \
+        "SELECT {EVIDENCE_COLUMNS}{extra} FROM disbursement_evidence e \
          JOIN disbursements d ON d.id = e.disbursement_id \
          WHERE e.id = $1 AND d.org_path >= $2 AND d.org_path < $3"
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(evidence_id)
         .bind(lo)
         .bind(hi)
         .fetch_optional(db.pool())
-        .await?;
-    row.map(|r| Ok((evidence_from_row(&r)?, r.try_get::<Vec<u8>, _>("content")?)))
-        .transpose()
+        .await?)
 }
 
 /// A disbursement as the list shows it: who asked, when, and how many files back it.

@@ -123,9 +123,9 @@ pub fn masked_name(name: &str, publish: bool) -> String {
     if publish {
         return name.to_string();
     }
-    match name.chars().next() {
-        Some(first) if name != "匿名" => format!("{first}*"),
-        _ => "匿名".to_string(),
+    match name {
+        "" | "匿名" => "匿名".to_string(),
+        _ => domain::text::mask_name(name),
     }
 }
 
@@ -193,23 +193,21 @@ pub struct LinesPage {
 /// The public view of a fund: anyone may read it, so it is read over the whole network and
 /// carries nothing private. `entries` holds its newest `limit` lines.
 pub async fn public_fund(db: &Db, code: &str, limit: i64) -> Result<Option<FundPublic>> {
-    public_fund_page(db, code, &LinesPage::default(), limit).await
+    let Some(mut f) = public_fund_head(db, code).await? else {
+        return Ok(None);
+    };
+    f.entries = public_lines(db, LinesOf::Fund(f.fund_id), &LinesPage::default(), limit).await?;
+    Ok(Some(f))
 }
 
-/// The same, with one page of its lines as `page` picks them.
-pub async fn public_fund_page(
-    db: &Db,
-    code: &str,
-    page: &LinesPage,
-    limit: i64,
-) -> Result<Option<FundPublic>> {
+/// A fund's public face without its lines (a page reads those one page at a time).
+pub async fn public_fund_head(db: &Db, code: &str) -> Result<Option<FundPublic>> {
     // Any fund's public face, wherever it sits: read over the whole network.
     let everything = domain::access::System::operator("public portal").scope();
     let Some(fund) = ledger::fund(db, &everything, code).await? else {
         return Ok(None);
     };
     let totals = FundTotals::from_balances(&ledger::balances(db, &fund).await?)?;
-    let entries = public_lines(db, LinesOf::Fund(fund.id), page, limit).await?;
     Ok(Some(FundPublic {
         fund_id: fund.id,
         kind: fund.kind,
@@ -217,7 +215,7 @@ pub async fn public_fund_page(
         fund_name: fund.name,
         org_code: fund.org_code,
         totals,
-        entries,
+        entries: Vec::new(),
     }))
 }
 
@@ -342,11 +340,14 @@ pub async fn public_evidence(
     evidence_id: i64,
 ) -> Result<Option<(crate::disbursements::Evidence, Vec<u8>)>> {
     let everything = domain::access::System::operator("public evidence").scope();
-    Ok(
-        crate::disbursements::evidence_file(db, &everything, evidence_id)
-            .await?
-            .filter(|(e, _)| e.public),
-    )
+    // The bytes are read only for a file that is public.
+    let public = crate::disbursements::evidence_meta(db, &everything, evidence_id)
+        .await?
+        .is_some_and(|e| e.public);
+    if !public {
+        return Ok(None);
+    }
+    crate::disbursements::evidence_file(db, &everything, evidence_id).await
 }
 
 /// Funds and projects whose name (or code) holds what was typed, for the portal's search:
@@ -357,27 +358,26 @@ pub async fn search_funds(db: &Db, typed: &str, limit: i64) -> Result<Vec<(Fund,
         return Ok(Vec::new());
     }
     let escaped = crate::like_escaped(&q);
-    let codes: Vec<String> = sqlx::query_scalar(
-        "SELECT code FROM funds WHERE active = 1 AND (name LIKE $1 ESCAPE '\\' OR code LIKE $2 ESCAPE '\\') \
-         ORDER BY kind, code LIMIT $3",
-    )
+    // One query for the funds and the units holding them (names are public facts).
+    let columns: Vec<String> = ledger::FUND_COLUMNS
+        .split(", ")
+        .map(|c| format!("f.{c}"))
+        .collect();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {}, COALESCE(u.name, '') AS unit_name FROM funds f \
+         LEFT JOIN org_units u ON u.code = f.org_code \
+         WHERE f.active = 1 AND (f.name LIKE $1 ESCAPE '\\' OR f.code LIKE $2 ESCAPE '\\') \
+         ORDER BY f.kind, f.code LIMIT $3",
+        columns.join(", ")
+    )))
     .bind(format!("%{escaped}%"))
     .bind(format!("{}%", escaped.to_uppercase()))
     .bind(limit)
     .fetch_all(db.pool())
-    .await?;
-    let everything = domain::access::System::operator("public search").scope();
-    let mut found = Vec::with_capacity(codes.len());
-    for code in codes {
-        if let Some(f) = ledger::fund(db, &everything, &code).await? {
-            let unit = unit(db, &f.org_code)
-                .await?
-                .map(|u| u.name)
-                .unwrap_or_default();
-            found.push((f, unit));
-        }
-    }
-    Ok(found)
+    .await?
+    .iter()
+    .map(|r| Ok((ledger::fund_from_row(r)?, r.try_get("unit_name")?)))
+    .collect()
 }
 
 /// A fund's public totals, from its account balances.

@@ -171,42 +171,55 @@ pub async fn new(
         kind: ComplaintKind::Complaint.key().into(),
         ..form
     };
-    Ok(new_page(
-        &ctx,
-        &headers,
-        subject,
-        form,
-        FieldErrors::default(),
-        None,
-        None,
-        StatusCode::OK,
-    ))
+    Ok(new_page(&ctx, &headers, subject, FilingForm::typed(form)))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The filing form as the visitor sent it and what became of it: what is wrong beside each
+/// field, the day's limit reached, or the ticket shown once.
+#[derive(Default)]
+struct FilingForm {
+    form: NewForm,
+    errors: FieldErrors,
+    /// Over the address's limit for the day (said at the top): the message and when to retry.
+    too_many: Option<(String, AppError)>,
+    filed: Option<store::complaints::Ticket>,
+}
+
+impl FilingForm {
+    fn typed(form: NewForm) -> FilingForm {
+        FilingForm {
+            form,
+            ..FilingForm::default()
+        }
+    }
+}
+
 fn new_page(
     ctx: &PageContext,
     headers: &HeaderMap,
     subject: store::complaints::Subject,
-    form: NewForm,
-    errors: FieldErrors,
-    problem: Option<String>,
-    filed: Option<store::complaints::Ticket>,
-    status: StatusCode,
+    filing: FilingForm,
 ) -> Response {
     let token = crate::auth::pre_session_token(ctx.cookies, headers);
+    let status = match &filing.too_many {
+        Some((_, err)) => err.status(),
+        None => filing.errors.status(),
+    };
     let mut r = render_as(
         &NewPage {
             layout: Layout::new(ctx, "/public/complaints/new"),
             token: token.clone(),
             subject,
-            form,
-            errors,
-            problem,
-            filed,
+            form: filing.form,
+            errors: filing.errors,
+            problem: filing.too_many.as_ref().map(|(m, _)| m.clone()),
+            filed: filing.filed,
         },
         status,
     );
+    if let Some((_, err)) = &filing.too_many {
+        crate::error::add_retry_after(&mut r, err);
+    }
     crate::auth::set_pre_session_cookie(ctx.cookies, &mut r, &token);
     r
 }
@@ -226,21 +239,18 @@ pub async fn file(
     let subject = store::complaints::subject(&state.db, about)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut errors = FieldErrors::default();
     let parsed = domain::complaint::NewComplaint::parse(
         &form.kind,
         &form.text,
         &form.contact_name,
         &form.contact_phone,
     );
+    let mut answer = FilingForm::typed(form.clone());
     let complaint = match parsed {
         Ok(c) => c,
         Err(errs) => {
-            errors.add(errs, ctx.lang);
-            let status = errors.status();
-            return Ok(new_page(
-                &ctx, &headers, subject, form, errors, None, None, status,
-            ));
+            answer.errors.add(errs, ctx.lang);
+            return Ok(new_page(&ctx, &headers, subject, answer));
         }
     };
     let filed = store::complaints::file(
@@ -254,40 +264,22 @@ pub async fn file(
         },
     )
     .await;
-    Ok(match filed {
-        Ok(store::complaints::Filed::Taken(ticket)) => new_page(
-            &ctx,
-            &headers,
-            subject,
-            NewForm::default(),
-            errors,
-            None,
-            Some(ticket),
-            StatusCode::OK,
-        ),
+    match filed {
+        Ok(store::complaints::Filed::Taken(ticket)) => {
+            answer = FilingForm {
+                filed: Some(ticket),
+                ..FilingForm::default()
+            }
+        }
         Ok(store::complaints::Filed::TooMany(retry)) => {
             let err = AppError::TooMany {
                 retry_at_ms: retry.0,
             };
-            let mut r = new_page(
-                &ctx,
-                &headers,
-                subject,
-                form,
-                errors,
-                Some(err.message(ctx.lang)),
-                None,
-                StatusCode::TOO_MANY_REQUESTS,
-            );
-            crate::error::add_retry_after(&mut r, &err);
-            r
+            answer.too_many = Some((err.message(ctx.lang), err));
         }
-        Err(refused) => {
-            errors.add_refusal(refused, ctx.lang)?;
-            let status = errors.status();
-            new_page(&ctx, &headers, subject, form, errors, None, None, status)
-        }
-    })
+        Err(refused) => answer.errors.add_refusal(refused, ctx.lang)?,
+    }
+    Ok(new_page(&ctx, &headers, subject, answer))
 }
 
 #[derive(Template)]
@@ -489,6 +481,7 @@ struct ShowPage {
     notice: Option<String>,
 }
 
+#[derive(Default)]
 struct Shown {
     errors: FieldErrors,
     note: String,
@@ -547,11 +540,8 @@ pub async fn show(
         unit,
         id,
         Shown {
-            errors: FieldErrors::default(),
-            note: String::new(),
-            reason: String::new(),
-            contact: None,
             notice,
+            ..Shown::default()
         },
     )
     .await
@@ -602,9 +592,7 @@ pub async fn act(
         Shown {
             errors,
             note,
-            reason: String::new(),
-            contact: None,
-            notice: None,
+            ..Shown::default()
         },
     )
     .await
@@ -642,10 +630,9 @@ pub async fn reveal(
         id,
         Shown {
             errors,
-            note: String::new(),
             reason,
             contact,
-            notice: None,
+            ..Shown::default()
         },
     )
     .await

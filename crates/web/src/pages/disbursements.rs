@@ -590,10 +590,9 @@ pub async fn publish_evidence(
 ) -> Result<Response, AppError> {
     let public = form.get("public") == "1";
     let confirmed = form.get("confirm") == "1";
-    let found = disbursements::evidence_file(&state.db, unit.scope(), evidence_id)
+    let found = disbursements::evidence_meta(&state.db, unit.scope(), evidence_id)
         .await?
-        .ok_or(AppError::NotFound)?
-        .0;
+        .ok_or(AppError::NotFound)?;
     match disbursements::set_evidence_public(
         &state.db,
         &unit.user().actor(),

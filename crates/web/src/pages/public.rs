@@ -398,7 +398,7 @@ async fn fund_page(
     form: RatingForm,
     typed: LinesQuery,
 ) -> Result<Response, AppError> {
-    let f = store::public::public_fund(&state.db, code, 0)
+    let f = store::public::public_fund_head(&state.db, code)
         .await?
         .ok_or(AppError::NotFound)?;
     let lines = lines_page(
