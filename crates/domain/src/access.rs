@@ -54,7 +54,7 @@ impl Role {
                     | ManageProjects
             ),
             Role::Finance => matches!(p, ViewOrg | ManageFunds | ViewMoney),
-            Role::Reviewer => matches!(p, ViewOrg),
+            Role::Reviewer => matches!(p, ViewOrg | ReviewProjects),
             Role::Auditor => matches!(p, ViewOrg | ViewAudit | ViewMoney | ViewComplaints),
         }
     }
@@ -89,10 +89,12 @@ pub enum Permission {
     HandleComplaints,
     /// Publish project templates and run the unit's projects.
     ManageProjects,
+    /// Review, supervise and evaluate the projects of the units below (never the unit's own).
+    ReviewProjects,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ViewOrg,
         Permission::EditOrgFacts,
         Permission::ViewAudit,
@@ -105,6 +107,7 @@ impl Permission {
         Permission::ViewComplaints,
         Permission::HandleComplaints,
         Permission::ManageProjects,
+        Permission::ReviewProjects,
     ];
 
     /// Changes data (so an auditor must never hold it).
@@ -119,6 +122,7 @@ impl Permission {
                 | Permission::ModerateFeedback
                 | Permission::HandleComplaints
                 | Permission::ManageProjects
+                | Permission::ReviewProjects
         )
     }
 }

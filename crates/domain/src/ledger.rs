@@ -112,6 +112,10 @@ impl FundKind {
         FundKind::ALL.into_iter().find(|k| k.key() == s)
     }
 
+    /// The kinds opened by hand; a project's fund is opened when the project is approved.
+    pub const OPENED_BY_HAND: [FundKind; 3] =
+        [FundKind::Unrestricted, FundKind::Special, FundKind::Village];
+
     pub fn restricted(self) -> bool {
         self != FundKind::Unrestricted
     }

@@ -6,70 +6,14 @@ use crate::money::Fen;
 use crate::org::Level;
 use serde::Serialize;
 
-/// Where a project stands. Projects raise money (筹款中), are carried out (实施中), and end
-/// (已结项); a rule matches gifts to projects at one stage, raising money by default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProjectStatus {
-    Fundraising,
-    Implementing,
-    Completed,
-}
-
-impl ProjectStatus {
-    pub const ALL: [ProjectStatus; 3] = [
-        ProjectStatus::Fundraising,
-        ProjectStatus::Implementing,
-        ProjectStatus::Completed,
-    ];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            ProjectStatus::Fundraising => "fundraising",
-            ProjectStatus::Implementing => "implementing",
-            ProjectStatus::Completed => "completed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ProjectStatus> {
-        ProjectStatus::ALL.into_iter().find(|x| x.key() == s.trim())
-    }
-
-    /// The stages a project may move to from here: forward only, one step at a time (a
-    /// finished project is not raising money again). The projects module's lifecycle will
-    /// replace this table.
-    pub const MOVES: [(ProjectStatus, ProjectStatus); 2] = [
-        (ProjectStatus::Fundraising, ProjectStatus::Implementing),
-        (ProjectStatus::Implementing, ProjectStatus::Completed),
-    ];
-
-    /// Where this stage may go next.
-    pub fn next(self) -> Option<ProjectStatus> {
-        ProjectStatus::MOVES
-            .into_iter()
-            .find(|(from, _)| *from == self)
-            .map(|(_, to)| to)
-    }
-
-    /// Moves to `to`, or says why not (`project_move_not_allowed`).
-    pub fn move_to(self, to: ProjectStatus) -> Result<ProjectStatus, crate::FieldError> {
-        if ProjectStatus::MOVES.contains(&(self, to)) {
-            Ok(to)
-        } else {
-            Err(crate::FieldError::new("status", "project_move_not_allowed"))
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MatchingRule {
     /// Match `ratio_num / ratio_den` of each gift (1/1 by default).
     pub ratio_num: i64,
     pub ratio_den: i64,
-    /// Project funds at this level qualify (village projects: 村级小微项目).
+    /// Project funds at this level qualify (village projects: 村级小微项目), while their project
+    /// is approved and raising money (`domain::project::ProjectState::matchable`).
     pub eligible_level: Level,
-    /// … while their project is at this stage.
-    pub eligible_status: ProjectStatus,
     pub cap_per_project: Fen,
     pub cap_per_donor_day: Fen,
     /// China-time dates, inclusive, `YYYY-MM-DD` (they compare as text).
@@ -82,7 +26,8 @@ pub struct MatchingRule {
 pub struct MatchContext<'a> {
     pub gift: Fen,
     pub project_level: Level,
-    pub project_status: ProjectStatus,
+    /// The project is approved and raising money (its lifecycle decides).
+    pub project_matchable: bool,
     /// China-time date of the gift.
     pub day: &'a str,
     /// Already matched for this project under this rule.
@@ -98,7 +43,6 @@ pub struct MatchContext<'a> {
 pub struct TypedRule {
     pub ratio: String,
     pub eligible_level: String,
-    pub eligible_status: String,
     pub cap_per_project: String,
     pub cap_per_donor_day: String,
     pub starts_on: String,
@@ -125,10 +69,6 @@ impl MatchingRule {
         if level.is_none() {
             errors.push(FieldError::new("eligible_level", "level_invalid"));
         }
-        let status = ProjectStatus::parse(&typed.eligible_status);
-        if status.is_none() {
-            errors.push(FieldError::new("eligible_status", "project_status_invalid"));
-        }
         let mut amount = |field, typed: &str| {
             Fen::parse_yuan(field, typed)
                 .map_err(|e| errors.push(e))
@@ -136,16 +76,13 @@ impl MatchingRule {
         };
         let cap_per_project = amount("cap_per_project", &typed.cap_per_project);
         let cap_per_donor_day = amount("cap_per_donor_day", &typed.cap_per_donor_day);
-        let (Some((ratio_num, ratio_den)), Some(eligible_level), Some(eligible_status)) =
-            (ratio, level, status)
-        else {
+        let (Some((ratio_num, ratio_den)), Some(eligible_level)) = (ratio, level) else {
             return Err(errors);
         };
         let rule = MatchingRule {
             ratio_num,
             ratio_den,
             eligible_level,
-            eligible_status,
             cap_per_project,
             cap_per_donor_day,
             starts_on: typed.starts_on.trim().to_string(),
@@ -194,7 +131,7 @@ impl MatchingRule {
     /// does not qualify.
     pub fn match_amount(&self, c: &MatchContext<'_>) -> Fen {
         if c.project_level != self.eligible_level
-            || c.project_status != self.eligible_status
+            || !c.project_matchable
             || c.day < self.starts_on.as_str()
             || c.day > self.ends_on.as_str()
             || !c.gift.is_positive()
@@ -229,7 +166,6 @@ mod tests {
             ratio_num: 1,
             ratio_den: 1,
             eligible_level: Level::Village,
-            eligible_status: ProjectStatus::Fundraising,
             cap_per_project: Fen::new(50_000_00),
             cap_per_donor_day: Fen::new(10_000_00),
             starts_on: "2026-01-01".into(),
@@ -241,7 +177,7 @@ mod tests {
         MatchContext {
             gift: Fen::new(gift),
             project_level: Level::Village,
-            project_status: ProjectStatus::Fundraising,
+            project_matchable: true,
             day: "2026-11-29",
             project_matched: Fen::ZERO,
             donor_day_matched: Fen::ZERO,
@@ -295,11 +231,11 @@ mod tests {
         );
         assert_eq!(
             r.match_amount(&MatchContext {
-                project_status: ProjectStatus::Completed,
+                project_matchable: false,
                 ..ctx(100)
             }),
             Fen::ZERO,
-            "a finished project gets no more match"
+            "a project past raising (or not yet approved) gets no match"
         );
         assert_eq!(
             r.match_amount(&MatchContext {
@@ -328,35 +264,10 @@ mod tests {
     }
 
     #[test]
-    fn a_project_moves_forward_one_stage_at_a_time() {
-        use ProjectStatus::*;
-        let allowed = [(Fundraising, Implementing), (Implementing, Completed)];
-        for from in ProjectStatus::ALL {
-            for to in ProjectStatus::ALL {
-                let moved = from.move_to(to);
-                if allowed.contains(&(from, to)) {
-                    assert_eq!(moved, Ok(to));
-                } else {
-                    assert_eq!(
-                        moved.unwrap_err().code,
-                        "project_move_not_allowed",
-                        "{from:?} -> {to:?}"
-                    );
-                }
-            }
-            assert_eq!(
-                from.next(),
-                allowed.iter().find(|(f, _)| *f == from).map(|(_, t)| *t)
-            );
-        }
-    }
-
-    #[test]
     fn a_typed_rule_names_every_wrong_field() {
         let typed = TypedRule {
             ratio: "1：1".into(),
             eligible_level: "village".into(),
-            eligible_status: "fundraising".into(),
             cap_per_project: "50,000".into(),
             cap_per_donor_day: "10000".into(),
             starts_on: "2026-01-01".into(),

@@ -9,6 +9,9 @@ use crate::FieldError;
 use crate::org::Level;
 use serde::Serialize;
 
+mod steps;
+pub use steps::*;
+
 /// 市级品牌 — 县级特色 — 村级小微.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -209,6 +212,12 @@ impl ProjectAction {
                 | ProjectAction::Reject
         )
     }
+
+    /// Taken only by a unit above the project's, never its own: the review and the
+    /// performance evaluation.
+    pub fn by_level_above(self) -> bool {
+        self.is_review() || self == ProjectAction::Evaluate
+    }
 }
 
 /// The transition table. A key project (重点项目) is audited before it closes; any other closes
@@ -232,88 +241,82 @@ pub fn next(state: ProjectState, action: ProjectAction, key_project: bool) -> Op
     }
 }
 
-/// The three visits of 三访: to the people in need, to grassroots bodies (village committees,
-/// schools, clinics), to experts.
+/// One record of the needs assessment (三访三议, M6): the three visits — to the people in need,
+/// to grassroots bodies (village committees, schools, clinics), to experts — and the three
+/// deliberations — on the direction, the path of implementation, the standards it will be
+/// evaluated by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum VisitKind {
-    Needy,
-    Grassroots,
-    Experts,
+pub enum NeedsKind {
+    VisitNeedy,
+    VisitGrassroots,
+    VisitExperts,
+    DeliberateDirection,
+    DeliberatePath,
+    DeliberateEvaluation,
 }
 
-impl VisitKind {
-    pub const ALL: [VisitKind; 3] = [VisitKind::Needy, VisitKind::Grassroots, VisitKind::Experts];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            VisitKind::Needy => "needy",
-            VisitKind::Grassroots => "grassroots",
-            VisitKind::Experts => "experts",
-        }
-    }
-}
-
-/// The three deliberations of 三议: the direction, the path of implementation, the standards
-/// it will be evaluated by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliberationKind {
-    Direction,
-    Path,
-    Evaluation,
-}
-
-impl DeliberationKind {
-    pub const ALL: [DeliberationKind; 3] = [
-        DeliberationKind::Direction,
-        DeliberationKind::Path,
-        DeliberationKind::Evaluation,
+impl NeedsKind {
+    pub const ALL: [NeedsKind; 6] = [
+        NeedsKind::VisitNeedy,
+        NeedsKind::VisitGrassroots,
+        NeedsKind::VisitExperts,
+        NeedsKind::DeliberateDirection,
+        NeedsKind::DeliberatePath,
+        NeedsKind::DeliberateEvaluation,
     ];
 
     pub fn key(self) -> &'static str {
         match self {
-            DeliberationKind::Direction => "direction",
-            DeliberationKind::Path => "path",
-            DeliberationKind::Evaluation => "evaluation",
+            NeedsKind::VisitNeedy => "visit_needy",
+            NeedsKind::VisitGrassroots => "visit_grassroots",
+            NeedsKind::VisitExperts => "visit_experts",
+            NeedsKind::DeliberateDirection => "deliberate_direction",
+            NeedsKind::DeliberatePath => "deliberate_path",
+            NeedsKind::DeliberateEvaluation => "deliberate_evaluation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NeedsKind> {
+        NeedsKind::ALL.into_iter().find(|x| x.key() == s.trim())
+    }
+
+    pub fn is_visit(self) -> bool {
+        matches!(
+            self,
+            NeedsKind::VisitNeedy | NeedsKind::VisitGrassroots | NeedsKind::VisitExperts
+        )
+    }
+
+    /// The refusal when a proposal has no record of this kind.
+    fn missing_code(self) -> &'static str {
+        match self {
+            NeedsKind::VisitNeedy => "needs_visit_needy_missing",
+            NeedsKind::VisitGrassroots => "needs_visit_grassroots_missing",
+            NeedsKind::VisitExperts => "needs_visit_experts_missing",
+            NeedsKind::DeliberateDirection => "needs_direction_missing",
+            NeedsKind::DeliberatePath => "needs_path_missing",
+            NeedsKind::DeliberateEvaluation => "needs_evaluation_missing",
         }
     }
 }
 
 /// Why a proposal cannot be submitted yet: each visit kind and each deliberation it has no
 /// record of, on the field `needs`.
-pub fn missing_for_submit(
-    visits: &[VisitKind],
-    deliberations: &[DeliberationKind],
-) -> Vec<FieldError> {
-    let mut missing = Vec::new();
-    for (kind, code) in [
-        (VisitKind::Needy, "needs_visit_needy_missing"),
-        (VisitKind::Grassroots, "needs_visit_grassroots_missing"),
-        (VisitKind::Experts, "needs_visit_experts_missing"),
-    ] {
-        if !visits.contains(&kind) {
-            missing.push(FieldError::new("needs", code));
-        }
-    }
-    for (kind, code) in [
-        (DeliberationKind::Direction, "needs_direction_missing"),
-        (DeliberationKind::Path, "needs_path_missing"),
-        (DeliberationKind::Evaluation, "needs_evaluation_missing"),
-    ] {
-        if !deliberations.contains(&kind) {
-            missing.push(FieldError::new("needs", code));
-        }
-    }
-    missing
+pub fn missing_for_submit(recorded: &[NeedsKind]) -> Vec<FieldError> {
+    NeedsKind::ALL
+        .into_iter()
+        .filter(|k| !recorded.contains(k))
+        .map(|k| FieldError::new("needs", k.missing_code()))
+        .collect()
 }
 
 /// Whether someone may take `action` on a project, acting for the project's own unit
 /// (`actor_is_own_unit`) or for a unit above it (`actor_is_above`; one may be both through two
-/// grants): review steps are for the level above and never the project's own unit; the others
-/// for the project's unit, or above it, stepping in.
+/// grants): review and evaluation are for the level above and never the project's own unit;
+/// the others for the project's unit, or above it, stepping in.
 pub fn may_take(action: ProjectAction, actor_is_own_unit: bool, actor_is_above: bool) -> bool {
-    if action.is_review() {
+    if action.by_level_above() {
         actor_is_above && !actor_is_own_unit
     } else {
         actor_is_own_unit || actor_is_above
@@ -420,71 +423,18 @@ impl TemplateInput {
         if project_type.is_none() {
             errors.push(FieldError::new("project_type", "project_type_invalid"));
         }
-        let prose = |field: &'static str, typed: &str, errors: &mut Vec<FieldError>| {
-            let text = crate::text::prose(typed);
-            if text.is_empty() || text.chars().count() > 1000 {
-                errors.push(FieldError::new(field, "template_text_missing"));
-            }
-            text
-        };
-        let goals = prose("goals", &self.goals, &mut errors);
-        let beneficiaries = prose("beneficiaries", &self.beneficiaries, &mut errors);
-        let mut budget = Vec::new();
-        for ((name, amount, service), (name_field, amount_field, _)) in
-            self.budget.iter().zip(BUDGET_SLOTS)
-        {
-            let name = crate::text::normalize(name);
-            if name.is_empty() && amount.trim().is_empty() {
-                continue;
-            }
-            if name.is_empty() || name.chars().count() > 40 {
-                errors.push(FieldError::new(name_field, "budget_name_missing"));
-            }
-            match crate::money::Fen::parse_yuan(amount_field, amount) {
-                Ok(fen) => budget.push(BudgetLine {
-                    name,
-                    amount_fen: fen.fen(),
-                    service: *service,
-                }),
-                Err(e) => errors.push(e),
-            }
-        }
-        if budget.is_empty() && !errors.iter().any(|e| e.field.starts_with("budget_")) {
-            errors.push(FieldError::new("budget_name_1", "budget_empty"));
-        }
-        let total = budget
-            .iter()
-            .try_fold(0i64, |sum, l| sum.checked_add(l.amount_fen));
-        if total.is_none_or(|t| t > crate::money::MAX_AMOUNT.fen()) {
-            errors.push(FieldError::new("budget_amount_1", "budget_too_large"));
-        }
-        let mut indicators = Vec::new();
-        for ((name, target, unit), (name_field, target_field, unit_field)) in
-            self.indicators.iter().zip(INDICATOR_SLOTS)
-        {
-            let name = crate::text::normalize(name);
-            let unit = crate::text::normalize(unit);
-            if name.is_empty() && target.trim().is_empty() && unit.is_empty() {
-                continue;
-            }
-            if name.is_empty() || name.chars().count() > 40 {
-                errors.push(FieldError::new(name_field, "indicator_name_missing"));
-            }
-            if unit.is_empty() || unit.chars().count() > 10 {
-                errors.push(FieldError::new(unit_field, "indicator_unit_missing"));
-            }
-            match crate::text::normalize(target).parse::<i64>() {
-                Ok(t) if (1..=100_000_000).contains(&t) => indicators.push(Indicator {
-                    name,
-                    target: t,
-                    unit,
-                }),
-                _ => errors.push(FieldError::new(target_field, "indicator_target_invalid")),
-            }
-        }
-        if indicators.is_empty() && !errors.iter().any(|e| e.field.starts_with("indicator_")) {
-            errors.push(FieldError::new("indicator_name_1", "indicators_empty"));
-        }
+        let Plan {
+            goals,
+            beneficiaries,
+            budget,
+            indicators,
+        } = parse_plan(
+            &self.goals,
+            &self.beneficiaries,
+            &self.budget,
+            &self.indicators,
+            &mut errors,
+        );
         match (tier, project_type) {
             (Some(tier), Some(project_type)) if errors.is_empty() => Ok(NewTemplate {
                 code,
@@ -499,6 +449,105 @@ impl TemplateInput {
             }),
             _ => Err(errors),
         }
+    }
+}
+
+/// The parts a template and a project share: goals, the people it is for, its budget lines
+/// and indicators, as parsed from their form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub goals: String,
+    pub beneficiaries: String,
+    pub budget: Vec<BudgetLine>,
+    pub indicators: Vec<Indicator>,
+}
+
+impl Plan {
+    /// The budget's total, in fen (checked when parsed).
+    pub fn budget_total_fen(&self) -> i64 {
+        self.budget.iter().map(|l| l.amount_fen).sum()
+    }
+}
+
+/// Goals, beneficiaries, budget slots and indicator slots as typed; every problem on its field
+/// (a budget line's on its own slot) goes into `errors`.
+fn parse_plan(
+    goals: &str,
+    beneficiaries: &str,
+    typed_budget: &[(String, String, bool)],
+    typed_indicators: &[(String, String, String)],
+    errors: &mut Vec<FieldError>,
+) -> Plan {
+    let prose = |field: &'static str, typed: &str, errors: &mut Vec<FieldError>| {
+        let text = crate::text::prose(typed);
+        if text.is_empty() || text.chars().count() > 1000 {
+            errors.push(FieldError::new(field, "template_text_missing"));
+        }
+        text
+    };
+    let goals = prose("goals", goals, errors);
+    let beneficiaries = prose("beneficiaries", beneficiaries, errors);
+    let mut budget = Vec::new();
+    for ((name, amount, service), (name_field, amount_field, _)) in
+        typed_budget.iter().zip(BUDGET_SLOTS)
+    {
+        let name = crate::text::normalize(name);
+        if name.is_empty() && amount.trim().is_empty() {
+            continue;
+        }
+        if name.is_empty() || name.chars().count() > 40 {
+            errors.push(FieldError::new(name_field, "budget_name_missing"));
+        }
+        match crate::money::Fen::parse_yuan(amount_field, amount) {
+            Ok(fen) => budget.push(BudgetLine {
+                name,
+                amount_fen: fen.fen(),
+                service: *service,
+            }),
+            Err(e) => errors.push(e),
+        }
+    }
+    if budget.is_empty() && !errors.iter().any(|e| e.field.starts_with("budget_")) {
+        errors.push(FieldError::new("budget_name_1", "budget_empty"));
+    }
+    let total = budget
+        .iter()
+        .try_fold(0i64, |sum, l| sum.checked_add(l.amount_fen));
+    if total.is_none_or(|t| t > crate::money::MAX_AMOUNT.fen()) {
+        errors.push(FieldError::new("budget_amount_1", "budget_too_large"));
+    }
+    let mut indicators = Vec::new();
+    for ((name, target, unit), (name_field, target_field, unit_field)) in
+        typed_indicators.iter().zip(INDICATOR_SLOTS)
+    {
+        let name = crate::text::normalize(name);
+        let unit = crate::text::normalize(unit);
+        if name.is_empty() && target.trim().is_empty() && unit.is_empty() {
+            continue;
+        }
+        if name.is_empty() || name.chars().count() > 40 {
+            errors.push(FieldError::new(name_field, "indicator_name_missing"));
+        }
+        if unit.is_empty() || unit.chars().count() > 10 {
+            errors.push(FieldError::new(unit_field, "indicator_unit_missing"));
+        }
+        match crate::text::normalize(target).parse::<i64>() {
+            Ok(t) if (1..=100_000_000).contains(&t) => indicators.push(Indicator {
+                name,
+                target: t,
+                unit,
+            }),
+            _ => errors.push(FieldError::new(target_field, "indicator_target_invalid")),
+        }
+    }
+    if indicators.is_empty() && !errors.iter().any(|e| e.field.starts_with("indicator_")) {
+        errors.push(FieldError::new("indicator_name_1", "indicators_empty"));
+    }
+    Plan {
+        goals,
+        beneficiaries,
+        budget,
+        indicators,
     }
 }
 
@@ -623,14 +672,10 @@ mod tests {
 
     #[test]
     fn a_proposal_needs_every_visit_and_every_deliberation() {
-        let all = missing_for_submit(&VisitKind::ALL, &DeliberationKind::ALL);
-        assert!(all.is_empty());
-        let none = missing_for_submit(&[], &[]);
-        assert_eq!(none.len(), 6);
-        let some = missing_for_submit(
-            &[VisitKind::Needy, VisitKind::Needy, VisitKind::Experts],
-            &[DeliberationKind::Path],
-        );
+        assert!(missing_for_submit(&NeedsKind::ALL).is_empty());
+        assert_eq!(missing_for_submit(&[]).len(), 6);
+        use NeedsKind::*;
+        let some = missing_for_submit(&[VisitNeedy, VisitNeedy, VisitExperts, DeliberatePath]);
         let codes: Vec<&str> = some.iter().map(|e| e.code).collect();
         assert_eq!(
             codes,
@@ -640,6 +685,10 @@ mod tests {
                 "needs_evaluation_missing"
             ]
         );
+        for k in NeedsKind::ALL {
+            assert_eq!(NeedsKind::parse(k.key()), Some(k));
+        }
+        assert_eq!(NeedsKind::ALL.iter().filter(|k| k.is_visit()).count(), 3);
     }
 
     #[test]
@@ -666,6 +715,11 @@ mod tests {
             "the level above may step in"
         );
         assert!(!may_take(Complete, false, false));
+        assert!(
+            !may_take(Evaluate, true, false),
+            "no unit evaluates its own project"
+        );
+        assert!(may_take(Evaluate, false, true));
     }
 
     fn typed_template() -> TemplateInput {

@@ -268,19 +268,7 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
         .narrowed_to(&city.path())
         .ok_or_else(|| CliError::Harness("no Luoyang in the demo tree".into()))?;
     let villages = store::org_units::codes_at(&db, &luoyang, domain::org::Level::Village).await?;
-    let mut funds = Vec::new();
-    for v in &villages {
-        let code = format!("V-{v}");
-        store::ledger::create_fund(
-            &db,
-            &cli,
-            &all,
-            &domain::ledger::NewFund::parse(&code, "村级幸福家园项目", v, FundKind::Project)
-                .unwrap(),
-        )
-        .await?;
-        funds.push(code);
-    }
+    let funds = happy_home_in_every_village(&db, &villages).await?;
     let counties: Vec<String> = store::ledger::active_funds(&db, &all)
         .await?
         .into_iter()
@@ -479,6 +467,63 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
     db.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// The demo's 幸福家园 template taken up in every village: each project proposed, its needs
+/// assessment recorded, submitted, reviewed and approved through the store, as the demo does
+/// (its fund `V-<village>` opens at approval). Returns the fund codes.
+async fn happy_home_in_every_village(
+    db: &Db,
+    villages: &[String],
+) -> Result<Vec<String>, CliError> {
+    use domain::project::ProjectAction;
+    let (all, cli) = (System::operator("bench").scope(), Actor::cli("bench"));
+    let template = store::projects::templates_for(db, "/41/4103/")
+        .await?
+        .into_iter()
+        .find(|t| t.code == "XFJY")
+        .ok_or_else(|| CliError::Harness("the demo publishes no 幸福家园 template".into()))?;
+    let today = domain::time::china_day(store::now_ms());
+    let mut funds = Vec::with_capacity(villages.len());
+    let t = Instant::now();
+    for (i, v) in villages.iter().enumerate() {
+        let code = format!("V-{v}");
+        let input =
+            crate::demo::projects::from_template(&template, &code, "村级幸福家园项目", &today);
+        let new = store::projects::NewProposal {
+            org_code: v.clone(),
+            template_id: Some(template.id),
+            input,
+        };
+        let p = store::projects::propose(db, &cli, &all, &new).await?;
+        for needs in store::testing::needs_inputs() {
+            store::projects::record_needs(db, &cli, &all, p.id, &needs).await?;
+        }
+        for action in [ProjectAction::Submit, ProjectAction::StartReview] {
+            let step = store::projects::NewStep {
+                action,
+                note: String::new(),
+            };
+            store::projects::take_step(db, &cli, &all, p.id, &step).await?;
+        }
+        store::projects::review(
+            db,
+            &cli,
+            &all,
+            p.id,
+            &store::testing::review_input("approve"),
+        )
+        .await?;
+        funds.push(code);
+        if (i + 1) % 500 == 0 {
+            println!(
+                "  {} projects approved ({:.0} s)",
+                i + 1,
+                t.elapsed().as_secs_f64()
+            );
+        }
+    }
+    Ok(funds)
 }
 
 /// Rows of `table` with ids in (lo, hi], as cells.

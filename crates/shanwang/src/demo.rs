@@ -1,6 +1,8 @@
 //! `shanwang demo`: a fresh database with the real Luoyang network, demo staff at every level,
 //! and a realistic share of units set up — so a newcomer sees the product working at once.
 
+pub mod projects;
+
 use crate::{CliError, DbArgs};
 use domain::access::{Role, System};
 use domain::org::{Level, UnitFacts};
@@ -32,7 +34,7 @@ pub const LUOYANG: [(&str, &[u8]); 4] = [
 pub const DEMO_PASSWORD: &str = "shanwang-demo";
 
 /// (username, display name, role, unit code, what they see)
-pub const DEMO_USERS: [(&str, &str, Role, &str, &str); 10] = [
+pub const DEMO_USERS: [(&str, &str, Role, &str, &str); 12] = [
     (
         "city.admin",
         "市总会管理员",
@@ -95,6 +97,20 @@ pub const DEMO_USERS: [(&str, &str, Role, &str, &str); 10] = [
         Role::Staff,
         "410323101001",
         "石寺社区工作站，可改",
+    ),
+    (
+        "city.reviewer",
+        "市总会项目评审员",
+        Role::Reviewer,
+        "4103",
+        "全市，评审县区项目",
+    ),
+    (
+        "xinan.reviewer",
+        "新安县慈善会项目评审员",
+        Role::Reviewer,
+        "410323",
+        "新安县，评审、督导、评估村级项目",
     ),
     (
         "laocheng.reviewer",
@@ -384,6 +400,7 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
     use domain::ledger::{FunctionCode, FundKind, TxDraft};
     use domain::matching::MatchingRule;
     use domain::money::Fen;
+    use domain::project::ProjectState;
     use store::donations::{Channel, NewDonation};
     let all = System::operator("demo").scope();
     let actor = Actor::cli("demo");
@@ -437,7 +454,6 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
             ratio_num: 1,
             ratio_den: 1,
             eligible_level: Level::Village,
-            eligible_status: domain::matching::ProjectStatus::Fundraising,
             cap_per_project: Fen::new(2_000_000),
             cap_per_donor_day: Fen::new(500_000),
             starts_on: domain::time::china_day(now - 366 * day_ms),
@@ -448,6 +464,11 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
     let city = org_units::get(db, &all, "4103")
         .await?
         .ok_or_else(|| CliError::Harness("演示数据缺少洛阳市".into()))?;
+    // The city's templates come first: the village projects take up 幸福家园.
+    let templates = demo_templates(db, &actor, &all).await?;
+    let happy_home = &templates[0];
+    let today = domain::time::china_day(now);
+    let a_year_ago = domain::time::add_days(&today, -380).unwrap_or_else(|| today.clone());
     // Receipt numbers: one range for the city federation and one per county association;
     // one county's range (registered once its gifts are planned) is left nearly used up.
     let range = |entity: &str, code: &str, last: i64| {
@@ -499,20 +520,27 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
                 .trim_end_matches("居民委员会")
                 .trim_end_matches("村民委员会")
                 .to_string();
+            // A 幸福家园 project, taken up a year ago and approved after its review: its fund
+            // opened then. 石寺社区's is its own clerk's, reviewed by 新安县's reviewer.
             let code = format!("P-{}", v.code);
-            store::ledger::create_fund(
-                db,
-                &actor,
-                &all,
-                &domain::ledger::NewFund::parse(
-                    &code,
-                    &format!("{short}幸福家园项目"),
-                    &v.code,
-                    FundKind::Project,
-                )
-                .unwrap(),
-            )
-            .await?;
+            let (own_user, above_user) = if v.code == "410323101001" {
+                ("shisi.village", "xinan.reviewer")
+            } else if county.unit.code == "410323" {
+                ("demo", "xinan.reviewer")
+            } else {
+                ("demo", "demo")
+            };
+            let hands =
+                projects::Hands::new(db, &v, Some(&county.unit), own_user, above_user).await?;
+            let input = projects::from_template(
+                happy_home,
+                &code,
+                &format!("{short}幸福家园项目"),
+                &a_year_ago,
+            );
+            let p = projects::propose(db, &hands, &v.code, Some(happy_home.id), input).await?;
+            let h = hash(&code, 41);
+            projects::advance(db, &hands, &p, ProjectState::Approved, &a_year_ago, h).await?;
             books_of.insert(code.clone(), county.unit.code.clone());
             projects.push(code);
         }
@@ -598,7 +626,6 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
             ));
         }
     }
-    let stages = demo_project_stages(db, &actor, &all, &projects, now).await?;
     demo_corrections(db, &all).await?;
     // Enterprise partners (慈善合伙人): a pledge with the city for this year, and gifts towards it.
     let year: i64 = domain::time::china_day(now)[..4].parse().unwrap_or(2026);
@@ -919,9 +946,9 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
     )
     .await?;
     store::ledger::set_fund_open(db, &actor, &all, "LY-WINTER-2025", false).await?;
+    let stages = demo_project_stages(db, &actor, &all, &projects, &templates, now).await?;
     let suspected = demo_statements(db, &actor, &all, now).await?;
     let complaints = demo_complaints(db, &all, now).await?;
-    demo_templates(db, &actor, &all).await?;
     Ok(format!(
         "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}（{stages}），新安县 1 笔捐赠已冲正（配套和票据随之冲回）、1 笔冲正待第二人审批，{paid} 笔支出（附发票，{published} 份发票已在公开账目中展示）、1 笔个人临时救助（公开时不显示姓名）；栾川县的票据号段只剩 12 个号码（/orgs/{DEMO_SHORT_RANGE_COUNTY}/receipts 有提醒）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{merchant_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对；{complaints}\n捐赠人自查示例：{}",
         general.len() + projects.len() + 2,
@@ -930,32 +957,156 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
     ))
 }
 
-/// Projects at every stage, as their finance officers moved them on the fund pages: a few in
-/// implementation, one finished; and a second, ended rule on the matching fund (last winter's
-/// 1:2 for township projects), so its page shows a rule in force and one that is not.
+/// Projects in every state of their life, once the year's gifts and payments are in: four
+/// 幸福家园 projects carried on (at work, completed, evaluated, closed), key ones audited, new
+/// proposals at other villages (draft, submitted, under review, returned, rejected), 筑梦未来
+/// taken up by two counties and the city's own 河洛慈善光明行; and a second, ended rule on the
+/// matching fund (last winter's 1:2 for township projects), so its page shows a rule in force
+/// and one that is not.
 async fn demo_project_stages(
     db: &Db,
     actor: &Actor,
     all: &domain::access::Scope,
-    projects: &[String],
+    funded: &[String],
+    templates: &[store::projects::Template],
     now: i64,
 ) -> Result<String, CliError> {
-    use domain::matching::{MatchingRule, ProjectStatus};
+    use domain::matching::MatchingRule;
     use domain::money::Fen;
+    use domain::project::ProjectState;
     let day_ms = 86_400_000;
-    let implementing = projects
-        .iter()
-        .skip(1)
-        .step_by(5)
-        .take(4)
-        .collect::<Vec<_>>();
-    for code in &implementing {
-        store::matching::set_project_status(db, actor, all, code, ProjectStatus::Implementing)
-            .await?;
+    let today = domain::time::china_day(now);
+    let earlier =
+        |days: i64| domain::time::add_days(&today, -days).unwrap_or_else(|| today.clone());
+    let unit = |code: String| async move {
+        org_units::get(db, all, &code)
+            .await?
+            .ok_or_else(|| CliError::Harness(format!("演示数据缺少单位 {code}")))
+    };
+    let county_of = |code: &str| code[..6].to_string();
+    let xinan_users = |code: &str| {
+        if code == "410323101001" {
+            ("shisi.village", "xinan.reviewer")
+        } else if code.starts_with("410323") {
+            ("demo", "xinan.reviewer")
+        } else {
+            ("demo", "demo")
+        }
+    };
+    // Carried on from approved.
+    let carried = [
+        ProjectState::Closed,
+        ProjectState::Evaluated,
+        ProjectState::Completed,
+        ProjectState::InProgress,
+    ];
+    let mut moved = 0;
+    for (code, to) in funded.iter().skip(1).step_by(5).zip(carried) {
+        let village = code.trim_start_matches("P-").to_string();
+        let v = unit(village.clone()).await?;
+        let c = unit(county_of(&village)).await?;
+        let (own_user, above_user) = xinan_users(&village);
+        let hands = projects::Hands::new(db, &v, Some(&c), own_user, above_user).await?;
+        let p = store::projects::of_fund(db, all, code)
+            .await?
+            .ok_or_else(|| CliError::Harness(format!("演示项目 {code}")))?;
+        projects::advance(db, &hands, &p, to, &earlier(30), hash(code, 43)).await?;
+        moved += 1;
     }
-    if let Some(done) = implementing.first() {
-        store::matching::set_project_status(db, actor, all, done, ProjectStatus::Completed).await?;
+    // New 幸福家园 proposals at other villages, one in each state before approval; two key
+    // projects (audited, and closed after its audit).
+    let happy_home = &templates[0];
+    let proposals = [
+        ("410323101002", ProjectState::Draft),
+        ("410323001002", ProjectState::Submitted),
+        ("410323102001", ProjectState::UnderReview),
+        ("410323001003", ProjectState::Returned),
+        ("410302001002", ProjectState::Rejected),
+        ("410323103001", ProjectState::Audited),
+        ("410302002002", ProjectState::Closed),
+    ];
+    let mut proposed = 0;
+    for (village, to) in proposals {
+        let v = unit(village.to_string()).await?;
+        let c = unit(county_of(village)).await?;
+        let (own_user, above_user) = xinan_users(village);
+        let hands = projects::Hands::new(db, &v, Some(&c), own_user, above_user).await?;
+        let short = v
+            .name
+            .trim_end_matches("居民委员会")
+            .trim_end_matches("村民委员会")
+            .to_string();
+        let code = format!("P-{village}-2");
+        let mut input = projects::from_template(
+            happy_home,
+            &code,
+            &format!("{short}幸福家园二期"),
+            &earlier(200),
+        );
+        input.key_project = matches!(to, ProjectState::Audited | ProjectState::Closed);
+        let p = projects::propose(db, &hands, village, Some(happy_home.id), input).await?;
+        projects::advance(db, &hands, &p, to, &earlier(200), hash(&code, 47)).await?;
+        proposed += 1;
     }
+    // County featured projects taking up 筑梦未来, and the city's brand project.
+    let dream = &templates[1];
+    for (county, to, key) in [
+        ("410323", ProjectState::InProgress, true),
+        ("410327", ProjectState::Approved, false),
+    ] {
+        let c = unit(county.to_string()).await?;
+        let above = unit("4103".to_string()).await?;
+        let hands = projects::Hands::new(
+            db,
+            &c,
+            Some(&above),
+            if county == "410323" {
+                "xinan.staff"
+            } else {
+                "demo"
+            },
+            "city.reviewer",
+        )
+        .await?;
+        let code = format!("ZMWL-{county}-2026");
+        let mut input = projects::from_template(
+            dream,
+            &code,
+            &format!("{}筑梦未来助学", c.name),
+            &earlier(150),
+        );
+        input.key_project = key;
+        let p = projects::propose(db, &hands, county, Some(dream.id), input).await?;
+        projects::advance(db, &hands, &p, to, &earlier(150), hash(&code, 53)).await?;
+    }
+    let city = unit("4103".to_string()).await?;
+    let hands = projects::Hands::new(db, &city, None, "city.admin", "demo").await?;
+    let bright = domain::project::ProjectInput {
+        code: "LY-GMX-2026".into(),
+        name: "河洛慈善光明行".into(),
+        project_type: "relief".into(),
+        key_project: true,
+        goals: "为全市困难白内障患者免费实施复明手术，定点医院承担手术和术后随访。".into(),
+        beneficiaries: "低保、特困、低保边缘家庭的白内障患者".into(),
+        budget: vec![
+            (
+                "复明手术补助（每例 3000 元）".into(),
+                "1500000".into(),
+                false,
+            ),
+            ("筛查义诊".into(), "80000".into(), true),
+            ("术后随访".into(), "40000".into(), true),
+        ],
+        indicators: vec![
+            ("复明手术".into(), "500".into(), "例".into()),
+            ("筛查人数".into(), "5000".into(), "人".into()),
+        ],
+        budget_total: "1620000".into(),
+        starts_on: earlier(120),
+        ends_on: domain::time::add_days(&earlier(120), 364).unwrap_or_default(),
+    };
+    let p = projects::propose(db, &hands, "4103", None, bright).await?;
+    projects::advance(db, &hands, &p, ProjectState::Approved, &earlier(120), 7).await?;
     store::matching::create_rule(
         db,
         actor,
@@ -965,7 +1116,6 @@ async fn demo_project_stages(
             ratio_num: 1,
             ratio_den: 2,
             eligible_level: Level::Township,
-            eligible_status: ProjectStatus::Fundraising,
             cap_per_project: Fen::new(5_000_000),
             cap_per_donor_day: Fen::new(200_000),
             starts_on: domain::time::china_day(now - 330 * day_ms),
@@ -974,8 +1124,7 @@ async fn demo_project_stages(
     )
     .await?;
     Ok(format!(
-        "{} 个项目实施中、1 个已结项；配套基金另有 1 条已到期的规则",
-        implementing.len() - 1
+        "{moved} 个幸福家园项目已推进到实施、完工、评估、结项，{proposed} 个新申报项目处在草稿到审计各环节，2 个县区按筑梦未来模板立项，市级品牌项目河洛慈善光明行已立项；配套基金另有 1 条已到期的规则"
     ))
 }
 
@@ -1208,7 +1357,7 @@ async fn demo_templates(
     db: &Db,
     actor: &Actor,
     all: &domain::access::Scope,
-) -> Result<(), CliError> {
+) -> Result<Vec<store::projects::Template>, CliError> {
     use domain::project::{Locked, TemplateInput};
     let templates = [
         TemplateInput {
@@ -1256,11 +1405,12 @@ async fn demo_templates(
             },
         },
     ];
+    let mut published = Vec::new();
     for typed in templates {
         let t = typed.parse().map_err(store::StoreError::Invalid)?;
-        store::projects::publish_template(db, actor, all, "4103", &t).await?;
+        published.push(store::projects::publish_template(db, actor, all, "4103", &t).await?);
     }
-    Ok(())
+    Ok(published)
 }
 
 /// The city's 1:1 matching fund in the demo.
@@ -1290,6 +1440,15 @@ fn demo_invoice(i: usize, amount: domain::money::Fen) -> store::disbursements::E
         1000 + i,
         amount.display().replace(['¥', ','], "")
     );
+    store::disbursements::EvidenceUpload {
+        file_name: format!("发票-{:05}.pdf", 1000 + i),
+        bytes: one_page_pdf(&text),
+    }
+}
+
+/// A real one-page PDF showing `text` (PDF content-stream operators): demo invoices and
+/// reports that open in any viewer.
+pub fn one_page_pdf(text: &str) -> Vec<u8> {
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
@@ -1317,10 +1476,7 @@ fn demo_invoice(i: usize, amount: domain::money::Fen) -> store::disbursements::E
         "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
         objects.len() + 1
     ));
-    store::disbursements::EvidenceUpload {
-        file_name: format!("发票-{:05}.pdf", 1000 + i),
-        bytes: pdf.into_bytes(),
-    }
+    pdf.into_bytes()
 }
 
 /// The demo's e-commerce partner: an agreement from 95 days ago, a few hundred to a few

@@ -478,10 +478,10 @@ async fn plan_matches<'a>(
         }
     }
     // Where each project stands, read together.
-    let mut project_status: HashMap<i64, domain::matching::ProjectStatus> = HashMap::new();
+    let mut matchable: std::collections::HashSet<i64> = std::collections::HashSet::new();
     for chunk in project_ids.chunks(LOOKUP_CHUNK) {
         let sql = format!(
-            "SELECT id, project_status FROM funds WHERE id IN ({})",
+            "SELECT fund_id, state FROM projects WHERE fund_id IN ({})",
             bulk::in_list(backend, 1, chunk.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -489,12 +489,10 @@ async fn plan_matches<'a>(
             q = q.bind(*id);
         }
         for r in q.fetch_all(&mut *conn).await? {
-            let status: String = r.try_get("project_status")?;
-            project_status.insert(
-                r.try_get("id")?,
-                domain::matching::ProjectStatus::parse(&status)
-                    .unwrap_or(domain::matching::ProjectStatus::Fundraising),
-            );
+            let state = crate::closed_set(&r, "state", domain::project::ProjectState::parse)?;
+            if state.matchable() {
+                matchable.insert(r.try_get("fund_id")?);
+            }
         }
     }
     let mut project_matched: HashMap<(i64, i64), Fen> = HashMap::new();
@@ -615,10 +613,7 @@ async fn plan_matches<'a>(
                 let amount = r.rule.match_amount(&MatchContext {
                     gift: g.amount,
                     project_level: level,
-                    project_status: project_status
-                        .get(&fund.id)
-                        .copied()
-                        .unwrap_or(domain::matching::ProjectStatus::Fundraising),
+                    project_matchable: matchable.contains(&fund.id),
                     day: &day,
                     project_matched: *pm,
                     donor_day_matched: *dm,

@@ -8,6 +8,7 @@ use domain::FieldError;
 use domain::access::Scope;
 use domain::ledger::{AccountKind, FundKind, NewFund, Posting, TxDraft, TxKind, legal_entity_of};
 use domain::money::Fen;
+use domain::org::DivisionCode;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
@@ -40,6 +41,10 @@ pub async fn create_fund(db: &Db, actor: &Actor, scope: &Scope, new: &NewFund) -
             "org_out_of_scope",
         )]));
     }
+    if *kind == FundKind::Project {
+        // A project's fund is opened when the project is approved (store::projects).
+        return Err(FieldError::new("kind", "fund_project_by_approval").into());
+    }
     let mut tx = db.begin_write().await?;
     let org_path: Option<String> =
         sqlx::query_scalar("SELECT org_path FROM org_units WHERE code = $1 AND active = 1")
@@ -48,20 +53,7 @@ pub async fn create_fund(db: &Db, actor: &Actor, scope: &Scope, new: &NewFund) -
             .await?;
     let org_path = org_path.ok_or(FieldError::new("org_code", "org_unknown"))?;
     let entity = legal_entity_of(org);
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO funds (code, name, org_code, org_path, entity_code, kind, created_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(code)
-    .bind(name)
-    .bind(org.as_str())
-    .bind(&org_path)
-    .bind(entity.as_str())
-    .bind(kind.key())
-    .bind(now_ms())
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(conflict_as("code"))?;
+    let id = insert_fund(&mut tx, code, name, org.as_str(), &org_path, *kind).await?;
     let fund = Fund {
         id,
         code: code.clone(),
@@ -86,6 +78,35 @@ pub async fn create_fund(db: &Db, actor: &Actor, scope: &Scope, new: &NewFund) -
     .await?;
     tx.commit().await?;
     Ok(fund)
+}
+
+/// Inserts a fund row (its legal entity's books from the unit's code); a code already taken is
+/// a conflict on `code`. Not audited here: the caller's entry covers it.
+pub(crate) async fn insert_fund(
+    conn: &mut AnyConnection,
+    code: &str,
+    name: &str,
+    org_code: &str,
+    org_path: &str,
+    kind: FundKind,
+) -> Result<i64> {
+    let org = DivisionCode::parse(org_code)
+        .map_err(|_| StoreError::from(FieldError::new("org_code", "org_unknown")))?;
+    let entity = legal_entity_of(&org);
+    sqlx::query_scalar(
+        "INSERT INTO funds (code, name, org_code, org_path, entity_code, kind, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(code)
+    .bind(name)
+    .bind(org_code)
+    .bind(org_path)
+    .bind(entity.as_str())
+    .bind(kind.key())
+    .bind(now_ms())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(conflict_as("code"))
 }
 
 /// Closes a fund (no more gifts or payments; its history and balance stay) or opens it again:

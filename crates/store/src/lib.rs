@@ -76,6 +76,12 @@ impl From<FieldError> for StoreError {
     }
 }
 
+impl From<Vec<FieldError>> for StoreError {
+    fn from(e: Vec<FieldError>) -> Self {
+        StoreError::Invalid(e)
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The database. Cheap to clone; holds no state another app server would need.

@@ -7,9 +7,10 @@ use crate::{Db, Result, StoreError, now_ms};
 use domain::FieldError;
 use domain::access::Scope;
 use domain::ledger::{FundKind, TxDraft};
-use domain::matching::{MatchContext, MatchingRule, ProjectStatus};
+use domain::matching::{MatchContext, MatchingRule};
 use domain::money::Fen;
 use domain::org::{DivisionCode, Level};
+use domain::project::ProjectState;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
@@ -32,8 +33,8 @@ pub async fn create_rule(
     let mut tx = db.begin_write().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO matching_rules (special_fund_id, ratio_num, ratio_den, eligible_level, \
-         cap_per_project_fen, cap_per_donor_day_fen, starts_on, ends_on, org_path, created_at_ms, \
-         eligible_status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+         cap_per_project_fen, cap_per_donor_day_fen, starts_on, ends_on, org_path, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(special.id)
     .bind(rule.ratio_num)
@@ -45,7 +46,6 @@ pub async fn create_rule(
     .bind(&rule.ends_on)
     .bind(&special.org_path)
     .bind(now_ms())
-    .bind(rule.eligible_status.key())
     .fetch_one(&mut *tx)
     .await?;
     audit::append(
@@ -64,57 +64,11 @@ pub async fn create_rule(
     Ok(id)
 }
 
-/// Matches a just-booked gift under every rule that covers its fund. The rule, set by the
-/// special fund's owners, is what authorises the transfer, so it is posted over the whole
-/// network rather than the gift recorder's scope.
-/// Where a project fund's project stands.
-pub(crate) async fn project_status_in(
-    conn: &mut AnyConnection,
-    fund_id: i64,
-) -> Result<ProjectStatus> {
-    let s: Option<String> = sqlx::query_scalar("SELECT project_status FROM funds WHERE id = $1")
-        .bind(fund_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(s.as_deref()
-        .and_then(ProjectStatus::parse)
-        .unwrap_or(ProjectStatus::Fundraising))
-}
-
-/// Moves a project fund's project to another stage (audited); which gifts are matched follows.
-pub async fn set_project_status(
-    db: &Db,
-    actor: &Actor,
-    scope: &Scope,
-    fund_code: &str,
-    status: ProjectStatus,
-) -> Result<()> {
-    let mut tx = db.begin_write().await?;
-    let fund = ledger::fund_in(&mut tx, scope, fund_code)
+/// Whether the project whose fund this is takes matches now (approved and raising).
+pub(crate) async fn matchable_in(conn: &mut AnyConnection, fund_id: i64) -> Result<bool> {
+    Ok(crate::projects::state_of_fund(conn, fund_id)
         .await?
-        .filter(|f| f.kind == FundKind::Project)
-        .ok_or(FieldError::new("fund_code", "fund_not_project"))?;
-    let before = project_status_in(&mut tx, fund.id).await?;
-    before.move_to(status)?;
-    sqlx::query("UPDATE funds SET project_status = $1 WHERE id = $2")
-        .bind(status.key())
-        .bind(fund.id)
-        .execute(&mut *tx)
-        .await?;
-    audit::append(
-        &mut tx,
-        actor,
-        Change {
-            action: "fund.project_status",
-            org_path: &fund.org_path,
-            entity: format!("fund:{}", fund.code),
-            before: Some(serde_json::json!(before.key())),
-            after: Some(serde_json::json!(status.key())),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+        .is_some_and(|s| s.matchable()))
 }
 
 /// A rule in force, with the special fund that pays its matches.
@@ -140,7 +94,7 @@ pub(crate) async fn rules_on(
 ) -> Result<Vec<ActiveRule>> {
     let rows = sqlx::query(
         "SELECT r.id, r.ratio_num, r.ratio_den, r.eligible_level, r.cap_per_project_fen, \
-         r.cap_per_donor_day_fen, r.starts_on, r.ends_on, f.code, r.org_path, r.eligible_status \
+         r.cap_per_donor_day_fen, r.starts_on, r.ends_on, f.code, r.org_path \
          FROM matching_rules r JOIN funds f ON f.id = r.special_fund_id \
          WHERE ($1 = '' OR (r.starts_on <= $1 AND r.ends_on >= $1)) AND f.active = 1 ORDER BY r.id",
     )
@@ -160,8 +114,7 @@ pub(crate) async fn rules_on(
 }
 
 const RULE_COLUMNS: &str = "r.id, r.ratio_num, r.ratio_den, r.eligible_level, \
-     r.cap_per_project_fen, r.cap_per_donor_day_fen, r.starts_on, r.ends_on, r.org_path, \
-     r.eligible_status";
+     r.cap_per_project_fen, r.cap_per_donor_day_fen, r.starts_on, r.ends_on, r.org_path";
 
 fn rule_from_row(r: &sqlx::any::AnyRow) -> Result<MatchingRule> {
     let eligible: i64 = r.try_get("eligible_level")?;
@@ -169,7 +122,6 @@ fn rule_from_row(r: &sqlx::any::AnyRow) -> Result<MatchingRule> {
         ratio_num: r.try_get("ratio_num")?,
         ratio_den: r.try_get("ratio_den")?,
         eligible_level: Level::from_i64(eligible).unwrap_or(Level::Village),
-        eligible_status: crate::closed_set(r, "eligible_status", ProjectStatus::parse)?,
         cap_per_project: Fen::new(r.try_get("cap_per_project_fen")?),
         cap_per_donor_day: Fen::new(r.try_get("cap_per_donor_day_fen")?),
         starts_on: r.try_get("starts_on")?,
@@ -302,8 +254,9 @@ async fn eligible_projects(
          CAST(COALESCE((SELECT -a.balance_fen FROM ledger_accounts a WHERE a.fund_id = f.id \
            AND a.kind = 'income'), 0) AS BIGINT) AS raised_fen \
          FROM funds f JOIN org_units u ON u.code = f.org_code \
+           JOIN projects p ON p.fund_id = f.id \
          WHERE f.kind = 'project' AND f.active = 1 AND f.org_path >= $2 AND f.org_path < $3 \
-           AND u.level = $4 AND f.project_status = $5 \
+           AND u.level = $4 AND p.state = $5 \
          ORDER BY f.code",
         columns.join(", ")
     );
@@ -312,7 +265,7 @@ async fn eligible_projects(
         .bind(lo)
         .bind(hi)
         .bind(rule.eligible_level as i64)
-        .bind(rule.eligible_status.key())
+        .bind(ProjectState::Approved.key())
         .fetch_all(db.pool())
         .await?
         .iter()
@@ -354,9 +307,9 @@ pub async fn project_view(
     db: &Db,
     fund: &Fund,
     today: &str,
-) -> Result<(ProjectStatus, Vec<ProjectMatch>)> {
+) -> Result<(Option<ProjectState>, Vec<ProjectMatch>)> {
     let mut conn = db.pool().acquire().await?;
-    let status = project_status_in(&mut conn, fund.id).await?;
+    let status = crate::projects::state_of_fund(&mut conn, fund.id).await?;
     let Ok(level) = DivisionCode::parse(&fund.org_code).map(|c| c.level()) else {
         return Ok((status, Vec::new()));
     };
@@ -382,7 +335,7 @@ pub async fn project_view(
         let matched = Fen::new(r.try_get("matched_fen")?);
         let open = rule.starts_on.as_str() <= today
             && today <= rule.ends_on.as_str()
-            && rule.eligible_status == status
+            && status.is_some_and(|s| s.matchable())
             && fund.active;
         let available = if open {
             rule.cap_per_project
@@ -422,7 +375,7 @@ pub(crate) async fn apply_in(
         return Ok(Fen::ZERO);
     };
     let day = domain::time::china_day(at_ms);
-    let status = project_status_in(conn, project.id).await?;
+    let matchable = matchable_in(conn, project.id).await?;
     let mut total = Fen::ZERO;
     let whole = matching_scope();
     for ActiveRule {
@@ -464,7 +417,7 @@ pub(crate) async fn apply_in(
         let amount = rule.match_amount(&MatchContext {
             gift,
             project_level: level,
-            project_status: status,
+            project_matchable: matchable,
             day: &day,
             project_matched: Fen::new(project_matched),
             donor_day_matched: Fen::new(donor_day_matched),

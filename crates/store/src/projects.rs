@@ -1,6 +1,5 @@
-//! Projects (issue 11). Built so far: the city's standard templates (§1) — published at the
-//! city, read by every unit below it. Projects themselves, their lifecycle (`domain::project`)
-//! and the move of today's project funds into them follow.
+//! Projects (issue 11): the city's standard templates (§1) — published at the city, read by
+//! every unit below it — here; projects themselves and their lifecycle in `lifecycle`.
 
 use crate::audit::{self, Actor, Change};
 use crate::{Db, Result, StoreError, conflict_as};
@@ -11,6 +10,9 @@ use domain::project::{BudgetLine, Indicator, Locked, NewTemplate, ProjectType, T
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
+
+mod lifecycle;
+pub use lifecycle::*;
 
 /// A published template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,6 +36,16 @@ pub struct Template {
 impl Template {
     pub fn budget_total_fen(&self) -> i64 {
         self.budget.iter().map(|l| l.amount_fen).sum()
+    }
+
+    /// What a project taking it up starts from.
+    pub fn plan(&self) -> domain::project::Plan {
+        domain::project::Plan {
+            goals: self.goals.clone(),
+            beneficiaries: self.beneficiaries.clone(),
+            budget: self.budget.clone(),
+            indicators: self.indicators.clone(),
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use crate::org_units::DivisionInput;
 use crate::{Actor, Backend, Db};
 use domain::access::{Role, System};
 use domain::ledger::{FundKind, NewFund, TxDraft};
-use domain::matching::{MatchingRule, ProjectStatus};
+use domain::matching::MatchingRule;
 use domain::money::Fen;
 use domain::org::DivisionCode;
 use domain::receipt::NewReceiptRange;
@@ -97,7 +97,6 @@ pub fn village_rule(cap_per_project: Fen, cap_per_donor_day: Fen) -> MatchingRul
         ratio_num: 1,
         ratio_den: 1,
         eligible_level: domain::org::Level::Village,
-        eligible_status: ProjectStatus::Fundraising,
         cap_per_project,
         cap_per_donor_day,
         starts_on: "2020-01-01".into(),
@@ -196,6 +195,10 @@ impl Fixture {
                 .expect("fixture units");
         }
         for fund in &self.funds {
+            if fund.kind == FundKind::Project {
+                approved_project(db, &fund.code, &fund.name, fund.org.as_str()).await;
+                continue;
+            }
             crate::ledger::create_fund(db, &actor, &operator.scope(), fund)
                 .await
                 .expect("fixture fund");
@@ -222,6 +225,157 @@ impl Fixture {
                 .expect("fixture user");
         }
     }
+}
+
+/// A project's form as a test types it: one budget line of ¥50,000, one indicator, running
+/// from today for a year.
+pub fn project_input(code: &str, name: &str) -> domain::project::ProjectInput {
+    let today = domain::time::china_day(crate::now_ms());
+    domain::project::ProjectInput {
+        code: code.into(),
+        name: name.into(),
+        project_type: "relief".into(),
+        key_project: false,
+        goals: "改善困难群众生活。".into(),
+        beneficiaries: "低保户、留守老人".into(),
+        budget: vec![("救助物资".into(), "50000".into(), false)],
+        indicators: vec![("受益人数".into(), "40".into(), "人".into())],
+        budget_total: "50000".into(),
+        starts_on: today.clone(),
+        ends_on: domain::time::add_days(&today, 365).expect("a day"),
+    }
+}
+
+/// Every record of the needs assessment, held today.
+pub fn needs_inputs() -> Vec<domain::project::NeedsInput> {
+    let today = domain::time::china_day(crate::now_ms());
+    domain::project::NeedsKind::ALL
+        .into_iter()
+        .map(|k| domain::project::NeedsInput {
+            kind: k.key().into(),
+            held_on: today.clone(),
+            who: "村两委、困难户代表".into(),
+            findings: "需求属实。".into(),
+        })
+        .collect()
+}
+
+/// A passing review's form: `decision` with 80 points.
+pub fn review_input(decision: &str) -> domain::project::ReviewInput {
+    domain::project::ReviewInput {
+        decision: decision.into(),
+        scores: ["20", "20", "16", "16", "8"].map(String::from).to_vec(),
+        comments: "需求真实，方案可行。".into(),
+    }
+}
+
+/// A project at `org_code` taken by the operator through every step to approval (its needs
+/// assessment, submission, review): its fund `code` is open and matched. Returns the project.
+pub async fn approved_project(
+    db: &Db,
+    code: &str,
+    name: &str,
+    org_code: &str,
+) -> crate::projects::Project {
+    approved(db, org_code, project_input(code, name)).await
+}
+
+/// A key project taken by the operator through every step to closed: approved, carried out,
+/// evaluated, audited (a one-page PDF report), closed.
+pub async fn closed_key_project(
+    db: &Db,
+    code: &str,
+    name: &str,
+    org_code: &str,
+) -> crate::projects::Project {
+    use domain::project::ProjectAction;
+    let all = System::operator("test").scope();
+    let actor = Actor::cli("test");
+    let p = approved(
+        db,
+        org_code,
+        domain::project::ProjectInput {
+            key_project: true,
+            ..project_input(code, name)
+        },
+    )
+    .await;
+    let step = |action| crate::projects::NewStep {
+        action,
+        note: String::new(),
+    };
+    for action in [ProjectAction::Start, ProjectAction::Complete] {
+        crate::projects::take_step(db, &actor, &all, p.id, &step(action))
+            .await
+            .expect("fixture step");
+    }
+    let evaluation = domain::project::EvaluationInput {
+        actuals: vec!["40".into()],
+        reached: "40".into(),
+        outputs: "按计划完成。".into(),
+        grade: "good".into(),
+    };
+    crate::projects::evaluate(db, &actor, &all, p.id, &evaluation)
+        .await
+        .expect("fixture evaluation");
+    let report = crate::projects::NewAuditReport {
+        input: domain::project::AuditInput {
+            firm: "河南正信社会组织评估中心".into(),
+            rating: "good".into(),
+            findings: "资金使用规范。".into(),
+        },
+        file_name: "审计报告.pdf".into(),
+        bytes: b"%PDF-1.4 fixture audit report".to_vec(),
+    };
+    crate::projects::file_audit(db, &actor, &all, p.id, &report)
+        .await
+        .expect("fixture audit");
+    crate::projects::take_step(db, &actor, &all, p.id, &step(ProjectAction::Close))
+        .await
+        .expect("fixture close");
+    crate::projects::project(db, &all, p.id)
+        .await
+        .expect("fixture project")
+        .expect("fixture project")
+}
+
+async fn approved(
+    db: &Db,
+    org_code: &str,
+    input: domain::project::ProjectInput,
+) -> crate::projects::Project {
+    use domain::project::ProjectAction;
+    let all = System::operator("test").scope();
+    let actor = Actor::cli("test");
+    let proposal = crate::projects::NewProposal {
+        org_code: org_code.into(),
+        template_id: None,
+        input,
+    };
+    let p = crate::projects::propose(db, &actor, &all, &proposal)
+        .await
+        .expect("fixture project");
+    for needs in needs_inputs() {
+        crate::projects::record_needs(db, &actor, &all, p.id, &needs)
+            .await
+            .expect("fixture needs");
+    }
+    for action in [ProjectAction::Submit, ProjectAction::StartReview] {
+        let step = crate::projects::NewStep {
+            action,
+            note: String::new(),
+        };
+        crate::projects::take_step(db, &actor, &all, p.id, &step)
+            .await
+            .expect("fixture step");
+    }
+    crate::projects::review(db, &actor, &all, p.id, &review_input("approve"))
+        .await
+        .expect("fixture approval");
+    crate::projects::project(db, &all, p.id)
+        .await
+        .expect("fixture project")
+        .expect("fixture project")
 }
 
 /// What a test runs against, opened fresh on one backend: a bare database here, a whole app in

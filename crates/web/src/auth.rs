@@ -307,6 +307,7 @@ pub mod perm {
         ViewComplaints,
         HandleComplaints,
         ManageProjects,
+        ReviewProjects,
     );
 }
 

@@ -155,17 +155,6 @@ impl Label for domain::ledger::FundKind {
     }
 }
 
-impl Label for domain::matching::ProjectStatus {
-    fn label_key(&self) -> &'static str {
-        use domain::matching::ProjectStatus;
-        match self {
-            ProjectStatus::Fundraising => "project.status.fundraising",
-            ProjectStatus::Implementing => "project.status.implementing",
-            ProjectStatus::Completed => "project.status.completed",
-        }
-    }
-}
-
 impl Label for domain::receipt::ReceiptStatus {
     fn label_key(&self) -> &'static str {
         use domain::receipt::ReceiptStatus;
@@ -228,6 +217,69 @@ impl Label for domain::project::ProjectType {
         match self {
             ProjectType::Relief => "project.type.relief",
             ProjectType::SelfSustaining => "project.type.self_sustaining",
+        }
+    }
+}
+
+impl Label for domain::project::ProjectState {
+    fn label_key(&self) -> &'static str {
+        use domain::project::ProjectState::*;
+        match self {
+            Draft => "project.state.draft",
+            Submitted => "project.state.submitted",
+            UnderReview => "project.state.under_review",
+            Approved => "project.state.approved",
+            Returned => "project.state.returned",
+            Rejected => "project.state.rejected",
+            InProgress => "project.state.in_progress",
+            Completed => "project.state.completed",
+            Evaluated => "project.state.evaluated",
+            Audited => "project.state.audited",
+            Closed => "project.state.closed",
+        }
+    }
+}
+
+impl Label for domain::project::ProjectAction {
+    fn label_key(&self) -> &'static str {
+        use domain::project::ProjectAction::*;
+        match self {
+            Submit => "project.action.submit",
+            StartReview => "project.action.start_review",
+            Approve => "project.action.approve",
+            Return => "project.action.return",
+            Reject => "project.action.reject",
+            Start => "project.action.start",
+            Complete => "project.action.complete",
+            Evaluate => "project.action.evaluate",
+            Audit => "project.action.audit",
+            Close => "project.action.close",
+        }
+    }
+}
+
+impl Label for domain::project::NeedsKind {
+    fn label_key(&self) -> &'static str {
+        use domain::project::NeedsKind::*;
+        match self {
+            VisitNeedy => "project.needs.visit_needy",
+            VisitGrassroots => "project.needs.visit_grassroots",
+            VisitExperts => "project.needs.visit_experts",
+            DeliberateDirection => "project.needs.deliberate_direction",
+            DeliberatePath => "project.needs.deliberate_path",
+            DeliberateEvaluation => "project.needs.deliberate_evaluation",
+        }
+    }
+}
+
+impl Label for domain::project::Grade {
+    fn label_key(&self) -> &'static str {
+        use domain::project::Grade::*;
+        match self {
+            Excellent => "project.grade.excellent",
+            Good => "project.grade.good",
+            Pass => "project.grade.pass",
+            Fail => "project.grade.fail",
         }
     }
 }
@@ -448,10 +500,17 @@ mod tests {
         wanted.extend(domain::ledger::FundKind::ALL.iter().map(Label::label_key));
         wanted.extend(domain::ledger::TxKind::ALL.iter().map(Label::label_key));
         wanted.extend(
-            domain::matching::ProjectStatus::ALL
+            domain::project::ProjectState::ALL
                 .iter()
                 .map(Label::label_key),
         );
+        wanted.extend(
+            domain::project::ProjectAction::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(domain::project::NeedsKind::ALL.iter().map(Label::label_key));
+        wanted.extend(domain::project::Grade::ALL.iter().map(Label::label_key));
         wanted.extend(
             domain::ledger::FunctionCode::ALL
                 .iter()
@@ -504,7 +563,7 @@ mod tests {
         );
         assert_eq!(
             wanted.len(),
-            5 + 4 + 4 + 3 + 4 + 6 + 5 + 4 + 4 + 5 + 2 + 4 + 4 + 5 + 2 + 4 + 3 + 2
+            5 + 4 + 4 + 11 + 10 + 6 + 4 + 4 + 6 + 5 + 4 + 4 + 5 + 2 + 4 + 4 + 5 + 2 + 4 + 3 + 2
         );
         for file in ["zh-CN.yml", "en.yml"] {
             let known: std::collections::HashSet<String> = keys(file).into_iter().collect();

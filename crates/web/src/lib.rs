@@ -98,6 +98,8 @@ pub const EVIDENCE_BYTES: usize = 42 * 1024 * 1024;
 /// A bank statement.
 pub const STATEMENT_BYTES: usize = 16 * 1024 * 1024;
 /// An API request's JSON.
+/// A project's audit report: one file of 5 MiB and its form.
+pub const REPORT_BYTES: usize = 6 * 1024 * 1024;
 pub const JSON_BYTES: usize = 64 * 1024;
 /// A merchant's batch of 10,000 orders is about 1.2 MB of JSON.
 pub const MERCHANT_BATCH_BYTES: usize = 4 * 1024 * 1024;
@@ -344,12 +346,6 @@ pub fn route_specs() -> Vec<RouteSpec> {
             "/orgs/{code}/funds/{fund}/rules",
             Unit(ManageFunds),
             post(pages::funds::add_rule),
-        ),
-        page(
-            Method::POST,
-            "/orgs/{code}/funds/{fund}/stage",
-            Unit(ManageFunds),
-            post(pages::funds::move_stage),
         ),
         page(
             Method::GET,
@@ -651,6 +647,78 @@ pub fn route_specs() -> Vec<RouteSpec> {
             Unit(ViewOrg),
             get(pages::projects::show),
         ),
+        page(
+            Method::GET,
+            "/orgs/{code}/projects",
+            Unit(ViewOrg),
+            get(pages::project::list),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/projects/new",
+            Unit(ManageProjects),
+            get(pages::project::new),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/projects",
+            Unit(ManageProjects),
+            post(pages::project::propose),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/projects/{id}",
+            Unit(ViewOrg),
+            get(pages::project::show),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/projects/{id}/needs",
+            Unit(ManageProjects),
+            post(pages::project::record_needs),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/projects/{id}/steps",
+            Unit(ManageProjects),
+            post(pages::project::take_step),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/projects/{id}/review",
+            Unit(ReviewProjects),
+            post(pages::project::review),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/projects/{id}/supervisions",
+            Unit(ReviewProjects),
+            post(pages::project::supervise),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/projects/{id}/supervisions/{visit}/rectified",
+            Unit(ManageProjects),
+            post(pages::project::rectified),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/projects/{id}/evaluation",
+            Unit(ReviewProjects),
+            post(pages::project::evaluate),
+        ),
+        upload(
+            "/orgs/{code}/projects/{id}/audit",
+            Unit(ManageProjects),
+            REPORT_BYTES,
+            post(pages::project::file_audit),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/projects/{id}/audit",
+            Unit(ViewOrg),
+            get(pages::project::audit_report),
+        ),
         page(Method::GET, "/public", Public, get(pages::public::index)),
         page(
             Method::GET,
@@ -735,7 +803,6 @@ pub fn route_specs() -> Vec<RouteSpec> {
         api(Unit(ViewOrg), routes!(api::orgs::show)),
         api(Unit(ViewOrg), routes!(api::orgs::children)),
         api(Body(ManageFunds), routes!(api::funds::create)),
-        api(Body(ManageFunds), routes!(api::funds::set_status)),
         api(Body(ManageFunds), routes!(api::donations::create)),
         api(Unit(ManageFunds), routes!(api::donors::pledge)),
         api(Unit(ViewMoney), routes!(api::donors::pledges)),

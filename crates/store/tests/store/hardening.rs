@@ -507,14 +507,7 @@ both_backends!(
         Fixture::luoyang().with_county_fund().build(&db).await;
         let cli = Actor::cli("test");
         let village = "410323100201";
-        ledger::create_fund(
-            &db,
-            &cli,
-            &all(),
-            &new_fund("HB-1", "河北村幸福家园", village, FundKind::Project),
-        )
-        .await
-        .unwrap();
+        approved_project(&db, "HB-1", "河北村幸福家园", village).await;
         let county = finance_at("410323");
         // 王芳 gives ¥20 to her village's project and ¥100 to the county's general fund.
         donations::record(

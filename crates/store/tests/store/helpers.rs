@@ -4,7 +4,10 @@ pub use domain::access::{Grant, Permission, Role, Scope, authorize};
 pub use domain::org::{DivisionCode, Level, UnitFacts};
 pub use store::audit::{self, AuditFilter, Verdict};
 pub use store::org_units::{self, DivisionInput};
-pub use store::testing::{Fixture, receipt_range, village_rule};
+pub use store::testing::{
+    Fixture, approved_project, needs_inputs, project_input, receipt_range, review_input,
+    village_rule,
+};
 pub use store::users::{self, LoginRefused, SessionKind, admin};
 pub use store::{Actor, Db, StoreError, both_backends};
 

@@ -27,7 +27,7 @@ both_backends!(
         .await
         .unwrap();
         assert_eq!(special.entity_code, "4103");
-        let village = ledger::create_fund(
+        let by_hand = ledger::create_fund(
             &db,
             &cli,
             &all,
@@ -39,7 +39,15 @@ both_backends!(
             ),
         )
         .await
-        .unwrap();
+        .unwrap_err();
+        assert_eq!(
+            error_code(&by_hand),
+            "fund_project_by_approval",
+            "a project's fund is opened by approving the project"
+        );
+        approved_project(&db, "XA-HB-P1", "河北村幸福家园项目", "410323100201").await;
+        let village = ledger::fund(&db, &all, "XA-HB-P1").await.unwrap().unwrap();
+        assert_eq!(village.kind, FundKind::Project);
         assert_eq!(
             village.entity_code, "410323",
             "a village keeps the county's books"
@@ -48,7 +56,7 @@ both_backends!(
             &db,
             &cli,
             &all,
-            &new_fund("XA-HB-P1", "again", "410323", FundKind::Project),
+            &new_fund("XA-HB-P1", "again", "410323", FundKind::Unrestricted),
         )
         .await
         .unwrap_err();
@@ -225,6 +233,10 @@ async fn run_case(db: &Db, case: usize, ops: Vec<Op>) -> Result<(), TestCaseErro
         (&codes[1], FundKind::Project, "410323100"),
         (&codes[2], FundKind::Village, "410323100201"),
     ] {
+        if kind == FundKind::Project {
+            approved_project(db, code, "基金", org).await;
+            continue;
+        }
         let fund = domain::ledger::NewFund::parse(code, "基金", org, kind).unwrap();
         ledger::create_fund(db, &cli, &all, &fund).await.unwrap();
     }

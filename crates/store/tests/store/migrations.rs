@@ -56,3 +56,157 @@ fn migration_trees_are_in_step() {
     assert!(sqlite.iter().any(|(n, _)| n == "table org_units"));
     assert_eq!(sqlite, postgres);
 }
+
+/// The project funds of a database from before projects existed become projects, keeping the
+/// fund (and so every posting on it): raising → approved, implementing → in progress,
+/// completed → completed.
+async fn project_funds_become_projects(backend: store::Backend) {
+    let (url, _guard) = store::testing::fresh_database_url(backend).await;
+    let tree = match backend {
+        store::Backend::Sqlite => "sqlite",
+        store::Backend::Postgres => "postgres",
+    };
+    let before = std::env::temp_dir().join(format!("sw-mig-{}-{}", tree, std::process::id()));
+    std::fs::create_dir_all(&before).unwrap();
+    let all = format!("{}/migrations/{tree}", env!("CARGO_MANIFEST_DIR"));
+    for e in std::fs::read_dir(&all).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.as_str() < "0038" {
+            std::fs::copy(&path, before.join(&name)).unwrap();
+        }
+    }
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .unwrap();
+    sqlx::migrate::Migrator::new(before.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    std::fs::remove_dir_all(&before).unwrap();
+    for (code, level, parent, path) in [
+        ("4103", 2, None, "/41/4103/"),
+        ("410323", 3, Some("4103"), "/41/4103/410323/"),
+        (
+            "410323100201",
+            5,
+            Some("410323"),
+            "/41/4103/410323/410323100201/",
+        ),
+    ] {
+        sqlx::query(
+            "INSERT INTO org_units (code, name, level, parent_code, org_path, created_at_ms, \
+             updated_at_ms) VALUES ($1, $1, $2, $3, $4, 0, 0)",
+        )
+        .bind(code)
+        .bind(level as i16)
+        .bind(parent)
+        .bind(path)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    for (code, org, path, kind, status) in [
+        (
+            "HB-P1",
+            "410323100201",
+            "/41/4103/410323/410323100201/",
+            "project",
+            "fundraising",
+        ),
+        (
+            "HB-P2",
+            "410323100201",
+            "/41/4103/410323/410323100201/",
+            "project",
+            "implementing",
+        ),
+        (
+            "XA-P1",
+            "410323",
+            "/41/4103/410323/",
+            "project",
+            "completed",
+        ),
+        (
+            "XA-GEN",
+            "410323",
+            "/41/4103/410323/",
+            "unrestricted",
+            "fundraising",
+        ),
+    ] {
+        sqlx::query(
+            "INSERT INTO funds (code, name, org_code, org_path, entity_code, kind, created_at_ms, \
+             project_status) VALUES ($1, $1, $2, $3, '410323', $4, 7, $5)",
+        )
+        .bind(code)
+        .bind(org)
+        .bind(path)
+        .bind(kind)
+        .bind(status)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO ledger_accounts (fund_id, kind, balance_fen) \
+         SELECT id, 'income', -12345 FROM funds WHERE code = 'HB-P1'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let db = store::Db::connect(&url).await.unwrap();
+    let everyone = domain::access::System::operator("test").scope();
+    let filter = store::projects::ProjectFilter {
+        unit_path: "/".into(),
+        ..Default::default()
+    };
+    let (lines, total) = store::projects::list(&db, &everyone, &filter, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(total, 3, "the unrestricted fund is no project");
+    let mut seen: Vec<(String, &str, &str, bool, i64)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l.project.code.clone(),
+                l.project.state.key(),
+                l.project.tier.key(),
+                l.project.legacy,
+                l.raised_fen,
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("HB-P1".into(), "approved", "village", true, 12_345),
+            ("HB-P2".into(), "in_progress", "village", true, 0),
+            ("XA-P1".into(), "completed", "county", true, 0),
+        ]
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.project.fund_code.as_deref() == Some(l.project.code.as_str()))
+    );
+    db.close().await;
+}
+
+#[tokio::test]
+async fn project_funds_become_projects_on_sqlite() {
+    project_funds_become_projects(store::Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn project_funds_become_projects_on_postgres() {
+    project_funds_become_projects(store::Backend::Postgres).await;
+}

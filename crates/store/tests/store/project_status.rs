@@ -1,77 +1,113 @@
-//! Project funds and the stages that decide whether a gift is matched.
+//! Project funds and the lifecycle that decides whether a gift is matched.
 use crate::helpers::*;
-use domain::matching::ProjectStatus;
 use domain::money::Fen;
+use domain::project::{ProjectAction, ProjectState};
 use store::donations;
 
-both_backends!(
-    a_rule_matches_projects_at_its_stage_only,
-    |db: Db| async move {
-        Fixture::luoyang()
-            .with_fund(
-                "LY-MATCH",
-                "基金",
-                "4103",
-                domain::ledger::FundKind::Special,
-            )
-            .with_fund(
-                "HB-P1",
-                "基金",
-                "410323100201",
-                domain::ledger::FundKind::Project,
-            )
-            .with_matching(
-                "LY-MATCH",
-                Fen::new(100_000),
-                village_rule(Fen::new(100_000), Fen::new(100_000)),
-            )
-            .build(&db)
-            .await;
-        let (all, cli) = (
-            domain::access::System::operator("test").scope(),
-            Actor::cli("test"),
-        );
-        let gift = || gift_of("HB-P1", 1_000, "王芳", "13903791234");
-        assert_eq!(
-            donations::record(&db, &cli, &all, &gift())
-                .await
-                .unwrap()
-                .matched,
-            Fen::new(1_000)
-        );
-        for stage in [ProjectStatus::Implementing, ProjectStatus::Completed] {
-            store::matching::set_project_status(&db, &cli, &all, "HB-P1", stage)
-                .await
-                .unwrap();
-        }
-        assert_eq!(
-            donations::record(&db, &cli, &all, &gift())
-                .await
-                .unwrap()
-                .matched,
-            Fen::ZERO,
-            "a finished project is not matched"
-        );
-        let batch = donations::record_batch(&db, &cli, &all, &[gift()])
+/// Takes a plain step on the project whose fund is `code`, as the operator.
+async fn step(db: &Db, code: &str, action: ProjectAction) -> Result<ProjectState, StoreError> {
+    let all = domain::access::System::operator("test").scope();
+    let filter = store::projects::ProjectFilter {
+        unit_path: "/".into(),
+        q: code.into(),
+        ..Default::default()
+    };
+    let (found, _) = store::projects::list(db, &all, &filter, 0, 10).await?;
+    let id = found
+        .iter()
+        .find(|l| l.project.code == code)
+        .expect("project")
+        .project
+        .id;
+    let step = store::projects::NewStep {
+        action,
+        note: String::new(),
+    };
+    store::projects::take_step(db, &Actor::cli("test"), &all, id, &step).await
+}
+
+both_backends!(a_rule_matches_approved_projects_only, |db: Db| async move {
+    Fixture::luoyang()
+        .with_fund(
+            "LY-MATCH",
+            "基金",
+            "4103",
+            domain::ledger::FundKind::Special,
+        )
+        .with_fund(
+            "HB-P1",
+            "基金",
+            "410323100201",
+            domain::ledger::FundKind::Project,
+        )
+        .with_matching(
+            "LY-MATCH",
+            Fen::new(100_000),
+            village_rule(Fen::new(100_000), Fen::new(100_000)),
+        )
+        .build(&db)
+        .await;
+    let (all, cli) = (
+        domain::access::System::operator("test").scope(),
+        Actor::cli("test"),
+    );
+    let gift = || gift_of("HB-P1", 1_000, "王芳", "13903791234");
+    assert_eq!(
+        donations::record(&db, &cli, &all, &gift())
             .await
-            .unwrap();
-        assert_eq!(batch[0].matched, Fen::ZERO, "in a batch neither");
-        assert_eq!(
-            error_code(
-                &store::matching::set_project_status(
-                    &db,
-                    &cli,
-                    &all,
-                    "LY-MATCH",
-                    ProjectStatus::Completed
-                )
-                .await
-                .unwrap_err()
-            ),
-            "fund_not_project"
-        );
-    }
-);
+            .unwrap()
+            .matched,
+        Fen::new(1_000)
+    );
+    let batch = donations::record_batch(&db, &cli, &all, &[gift()])
+        .await
+        .unwrap();
+    assert_eq!(batch[0].matched, Fen::new(1_000), "in a batch too");
+    assert_eq!(
+        step(&db, "HB-P1", ProjectAction::Start).await.unwrap(),
+        ProjectState::InProgress
+    );
+    assert_eq!(
+        donations::record(&db, &cli, &all, &gift())
+            .await
+            .unwrap()
+            .matched,
+        Fen::ZERO,
+        "a project at work still takes gifts but is not matched"
+    );
+    let batch = donations::record_batch(&db, &cli, &all, &[gift()])
+        .await
+        .unwrap();
+    assert_eq!(batch[0].matched, Fen::ZERO, "in a batch neither");
+    // A proposal not yet approved has no fund to give to.
+    let draft = store::projects::NewProposal {
+        org_code: "410323100202".into(),
+        template_id: None,
+        input: project_input("XW-P9", "西沃村提案"),
+    };
+    store::projects::propose(&db, &cli, &all, &draft)
+        .await
+        .unwrap();
+    assert!(
+        store::ledger::fund(&db, &all, "XW-P9")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        error_code(
+            &donations::record(
+                &db,
+                &cli,
+                &all,
+                &gift_of("XW-P9", 100, "王芳", "13903791234")
+            )
+            .await
+            .unwrap_err()
+        ),
+        "fund_unknown"
+    );
+});
 
 both_backends!(
     a_special_funds_page_shows_matched_committed_and_left,
@@ -145,26 +181,8 @@ both_backends!(
             (Fen::ZERO, false)
         );
 
-        // A project in implementation is no longer eligible; its page says what it drew.
-        let moved = |code: &'static str, to: ProjectStatus| {
-            let (db, cli, all) = (db.clone(), cli.clone(), all.clone());
-            async move { store::matching::set_project_status(&db, &cli, &all, code, to).await }
-        };
-        assert_eq!(
-            error_code(&moved("HB-P1", ProjectStatus::Completed).await.unwrap_err()),
-            "project_move_not_allowed",
-            "no stage is skipped"
-        );
-        moved("HB-P1", ProjectStatus::Implementing).await.unwrap();
-        assert_eq!(
-            error_code(
-                &moved("HB-P1", ProjectStatus::Fundraising)
-                    .await
-                    .unwrap_err()
-            ),
-            "project_move_not_allowed",
-            "and none goes back"
-        );
+        // A project at work is no longer eligible; its page says what it drew.
+        step(&db, "HB-P1", ProjectAction::Start).await.unwrap();
         let after = store::matching::special_fund_view(&db, &all, &special, today)
             .await
             .unwrap();
@@ -177,7 +195,7 @@ both_backends!(
         let (status, matches) = store::matching::project_view(&db, &hb_fund, today)
             .await
             .unwrap();
-        assert_eq!(status, ProjectStatus::Implementing);
+        assert_eq!(status, Some(ProjectState::InProgress));
         assert_eq!(matches.len(), 1);
         assert_eq!(matches[0].special_fund_code, "LY-MATCH");
         assert_eq!(

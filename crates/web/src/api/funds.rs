@@ -22,9 +22,9 @@ pub struct FundRequest {
     pub code: String,
     #[schema(min_length = 1, max_length = 60, pattern = "\\S")]
     pub name: String,
-    /// `unrestricted` (非限定性), or restricted to a purpose (限定性): `project`, `special` (e.g.
-    /// a 1:1 matching fund) or `village`.
-    #[schema(schema_with = super::closed::fund_kind)]
+    /// `unrestricted` (非限定性), or restricted to a purpose (限定性): `special` (e.g. a 1:1
+    /// matching fund) or `village`. A project's fund is opened when the project is approved.
+    #[schema(schema_with = super::closed::fund_kind_opened)]
     pub kind: String,
 }
 
@@ -62,7 +62,9 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<FundJson>), AppError> {
     let org = DivisionCode::parse(&req.org_code)
         .map_err(|_| AppError::invalid("org_code", "org_unknown"))?;
-    let kind = FundKind::parse(&req.kind).ok_or(AppError::invalid("kind", "fund_kind_invalid"))?;
+    let kind = FundKind::parse(&req.kind)
+        .filter(|k| FundKind::OPENED_BY_HAND.contains(k))
+        .ok_or(AppError::invalid("kind", "fund_kind_invalid"))?;
     // Unit codes are public facts: a unit outside the grants is refused, not hidden.
     let scope = caller
         .scope_at(Permission::ManageFunds, &org.path())
@@ -81,50 +83,4 @@ pub async fn create(
             entity_code: fund.entity_code,
         }),
     ))
-}
-
-#[derive(serde::Deserialize, utoipa::ToSchema)]
-pub struct ProjectStatusRequest {
-    /// `fundraising` (筹款中), `implementing` (实施中) or `completed` (已结项).
-    #[schema(schema_with = super::closed::project_status)]
-    pub status: String,
-}
-
-/// Move a project fund's project to another stage; matching rules name the stage they match.
-#[utoipa::path(
-    post, path = "/api/v1/funds/{fund}/status", tag = "funds",
-    params(("fund" = String, Path, description = "Project fund code")),
-    request_body = ProjectStatusRequest,
-    security(("bearer" = [])),
-    responses(
-        (status = 204),
-        (status = 401, body = super::ApiErrorJson),
-        (status = 403, body = super::ApiErrorJson),
-        (status = 404, description = "No such fund among the caller's", body = super::ApiErrorJson),
-        (status = 422, body = super::ApiErrorJson),
-    )
-)]
-pub async fn set_status(
-    axum::extract::State(state): axum::extract::State<crate::AppState>,
-    caller: Grantee<perm::ManageFunds>,
-    axum::extract::Path(fund): axum::extract::Path<String>,
-    super::ApiJson(req): super::ApiJson<ProjectStatusRequest>,
-) -> Result<axum::http::StatusCode, crate::error::AppError> {
-    let status = domain::matching::ProjectStatus::parse(&req.status).ok_or(
-        crate::error::AppError::invalid("status", "project_status_invalid"),
-    )?;
-    // A fund in the path that is not the caller's answers exactly like one that does not exist.
-    let fund = caller
-        .fund(&state, &fund, "fund")
-        .await
-        .map_err(|_| AppError::NotFound)?;
-    store::matching::set_project_status(
-        &state.db,
-        &caller.user().actor(),
-        fund.scope(),
-        &fund.value().code,
-        status,
-    )
-    .await?;
-    Ok(axum::http::StatusCode::NO_CONTENT)
 }

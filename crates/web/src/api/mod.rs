@@ -34,7 +34,6 @@ use utoipa::OpenApi;
         public::PublicTotalsJson,
         public::PublicUnitJson,
         donors::RevealRequest,
-        funds::ProjectStatusRequest,
         donors::GroupRequest,
         donors::GroupCreated,
         donors::MemberRequest,
@@ -127,9 +126,9 @@ pub mod closed {
     pub fn fund_kind() -> Object {
         one_of(FundKind::ALL.map(FundKind::key))
     }
-    /// The kinds a restricted fund may have.
-    pub fn project_status() -> Object {
-        one_of(domain::matching::ProjectStatus::ALL.map(|s| s.key()))
+    /// The kinds of fund opened by hand (not a project's).
+    pub fn fund_kind_opened() -> Object {
+        one_of(FundKind::OPENED_BY_HAND.map(FundKind::key))
     }
     pub fn level() -> Object {
         one_of(domain::org::Level::ALL.map(|l| l.key()))

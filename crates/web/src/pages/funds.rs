@@ -15,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::{Permission, Scope};
 use domain::ledger::{FundKind, NewFund};
-use domain::matching::{MatchingRule, ProjectStatus, TypedRule};
+use domain::matching::{MatchingRule, TypedRule};
 use domain::money::Fen;
 use domain::org::Level;
 use store::ledger::Fund;
@@ -75,7 +75,7 @@ impl FundsPage {
     }
 
     fn kinds(&self) -> Vec<(&'static str, String)> {
-        FundKind::ALL
+        FundKind::OPENED_BY_HAND
             .into_iter()
             .map(|k| (k.key(), self.layout.lang.label(k)))
             .collect()
@@ -90,7 +90,6 @@ fn notice(viewer: &Viewer, done: Option<&str>) -> Option<String> {
         "create" => "funds.done_create",
         "rename" => "funds.done_rename",
         "rule" => "funds.done_rule",
-        "stage" => "funds.done_stage",
         _ => return None,
     };
     Some(viewer.ctx.lang.t(key).into_owned())
@@ -256,8 +255,8 @@ struct FundPage {
 }
 
 struct ProjectView {
-    status: ProjectStatus,
-    next: Option<ProjectStatus>,
+    /// The project the fund is the fund of (its page moves it along).
+    project: Option<store::projects::Project>,
     matches: Vec<ProjectMatch>,
 }
 
@@ -266,7 +265,7 @@ impl FundPage {
         self.layout.lang.label(self.fund.kind)
     }
 
-    fn stage_name(&self, s: &ProjectStatus) -> String {
+    fn state_name(&self, s: &domain::project::ProjectState) -> String {
         self.layout.lang.label(s)
     }
 
@@ -282,13 +281,6 @@ impl FundPage {
         [Level::County, Level::Township, Level::Village]
             .into_iter()
             .map(|l| (l.key(), self.layout.lang.label(l)))
-            .collect()
-    }
-
-    fn stages(&self) -> Vec<(&'static str, String)> {
-        ProjectStatus::ALL
-            .into_iter()
-            .map(|s| (s.key(), self.layout.lang.label(s)))
             .collect()
     }
 
@@ -349,19 +341,15 @@ async fn fund_page(
         .unwrap_or_default();
     let project = match fund.kind {
         FundKind::Project => {
-            let (status, matches) = store::matching::project_view(&state.db, &fund, &today).await?;
-            Some(ProjectView {
-                status,
-                next: status.next(),
-                matches,
-            })
+            let (_, matches) = store::matching::project_view(&state.db, &fund, &today).await?;
+            let project = store::projects::of_fund(&state.db, at.scope, &fund.code).await?;
+            Some(ProjectView { project, matches })
         }
         _ => None,
     };
     let rule = shown.rule.unwrap_or_else(|| TypedRule {
         ratio: "1:1".into(),
         eligible_level: Level::Village.key().into(),
-        eligible_status: ProjectStatus::Fundraising.key().into(),
         starts_on: today.clone(),
         ends_on: format!("{}-12-31", &today[..4]),
         ..TypedRule::default()
@@ -472,7 +460,6 @@ pub async fn add_rule(
     let typed = TypedRule {
         ratio: form.get("ratio").into(),
         eligible_level: form.get("eligible_level").into(),
-        eligible_status: form.get("eligible_status").into(),
         cap_per_project: form.get("cap_per_project").into(),
         cap_per_donor_day: form.get("cap_per_donor_day").into(),
         starts_on: form.get("starts_on").into(),
@@ -496,38 +483,4 @@ pub async fn add_rule(
         ..Shown::default()
     };
     answer(&state, &viewer, &unit, &fund, "rule", made, shown).await
-}
-
-/// Moves one of the unit's project funds to its next stage.
-pub async fn move_stage(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    unit: InUnit<perm::ManageFunds>,
-    Path((_, code)): Path<(String, String)>,
-    form: FormData,
-) -> Result<Response, AppError> {
-    let fund = held_here(&state, &UnitView::of(&unit), &code).await?;
-    let moved = match ProjectStatus::parse(form.get("to")) {
-        None => Err(domain::FieldError::new("status", "project_status_invalid").into()),
-        Some(to) => {
-            store::matching::set_project_status(
-                &state.db,
-                &unit.user().actor(),
-                unit.scope(),
-                &fund.code,
-                to,
-            )
-            .await
-        }
-    };
-    answer(
-        &state,
-        &viewer,
-        &unit,
-        &fund,
-        "stage",
-        moved,
-        Shown::default(),
-    )
-    .await
 }

@@ -16,6 +16,8 @@ pub mod login;
 pub mod merchants;
 pub mod orgs;
 pub mod partners;
+pub mod plan_form;
+pub mod project;
 pub mod projects;
 pub mod public;
 pub mod receipts;

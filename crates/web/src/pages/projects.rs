@@ -1,9 +1,13 @@
-//! Projects (issue 11). Built so far: the city's standard templates — published from the
-//! city's templates page, read by every unit below it.
+//! The city's standard project templates (issue 11): published from the city's templates page,
+//! read by every unit below it, each with its instances rolled up. Projects themselves are
+//! `pages::project`.
 
 use super::filters;
 use super::form_data::FormData;
-use super::{DoneQuery, FieldErrors, Layout, render_as};
+use super::plan_form::{
+    BudgetRow, IndicatorRow, budget_rows, indicator_rows, typed_budget, typed_indicators,
+};
+use super::{FieldErrors, Layout, render_as};
 use crate::AppState;
 use crate::auth::{InUnit, Viewer, perm};
 use crate::error::AppError;
@@ -13,7 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::Permission;
 use domain::money::Fen;
 use domain::org::Level;
-use domain::project::{BUDGET_SLOTS, INDICATOR_SLOTS, Locked, TemplateInput};
+use domain::project::{Locked, TemplateInput};
 use store::org_units::OrgUnit;
 use store::projects::Template as ProjectTemplate;
 
@@ -26,33 +30,14 @@ struct ListPage {
     /// A city whose staff may publish: the form is shown.
     can_publish: bool,
     typed: TemplateInput,
+    budget_rows: Vec<BudgetRow>,
+    indicator_rows: Vec<IndicatorRow>,
     errors: FieldErrors,
 }
 
 impl ListPage {
     fn total(&self, t: &ProjectTemplate) -> Fen {
         Fen::new(t.budget_total_fen())
-    }
-    fn budget_slots(&self) -> Vec<(usize, &'static str, &'static str, &'static str)> {
-        BUDGET_SLOTS
-            .iter()
-            .enumerate()
-            .map(|(i, (n, a, s))| (i, *n, *a, *s))
-            .collect()
-    }
-    fn indicator_slots(&self) -> Vec<(usize, &'static str, &'static str, &'static str)> {
-        INDICATOR_SLOTS
-            .iter()
-            .enumerate()
-            .map(|(i, (n, t, u))| (i, *n, *t, *u))
-            .collect()
-    }
-    /// What was typed into slot `i` of the budget (name, amount, service).
-    fn budget_typed(&self, i: &usize) -> (String, String, bool) {
-        self.typed.budget.get(*i).cloned().unwrap_or_default()
-    }
-    fn indicator_typed(&self, i: &usize) -> (String, String, String) {
-        self.typed.indicators.get(*i).cloned().unwrap_or_default()
     }
 }
 
@@ -73,6 +58,8 @@ async fn list_page<P: perm::Perm>(
             unit: unit.into_unit(),
             templates,
             can_publish,
+            budget_rows: budget_rows(&typed.budget),
+            indicator_rows: indicator_rows(&typed.indicators),
             typed,
             errors,
         },
@@ -109,14 +96,8 @@ pub async fn publish(
         project_type: form.get("project_type").into(),
         goals: form.get("goals").into(),
         beneficiaries: form.get("beneficiaries").into(),
-        budget: BUDGET_SLOTS
-            .iter()
-            .map(|(n, a, s)| (form.get(n).into(), form.get(a).into(), form.get(s) == "1"))
-            .collect(),
-        indicators: INDICATOR_SLOTS
-            .iter()
-            .map(|(n, t, u)| (form.get(n).into(), form.get(t).into(), form.get(u).into()))
-            .collect(),
+        budget: typed_budget(&form),
+        indicators: typed_indicators(&form),
         locked: Locked {
             goals: form.get("lock_goals") == "1",
             beneficiaries: form.get("lock_beneficiaries") == "1",
@@ -160,6 +141,11 @@ struct ShowPage {
     unit: OrgUnit,
     t: ProjectTemplate,
     published: bool,
+    /// Its instances in the unit's subtree, rolled up, and a page of them.
+    rollup: store::projects::Rollup,
+    chart: String,
+    instances: Vec<store::projects::ProjectLine>,
+    pager: super::Pager,
 }
 
 impl ShowPage {
@@ -178,19 +164,57 @@ pub async fn show(
     viewer: Viewer,
     unit: InUnit<perm::ViewOrg>,
     Path((_, id)): Path<(String, i64)>,
-    Query(q): Query<DoneQuery>,
+    Query(q): Query<TemplateQuery>,
 ) -> Result<Response, AppError> {
+    const PER_PAGE: i64 = 50;
     let t = store::projects::template(&state.db, &unit.unit().org_path, id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let path = unit.unit().org_path.clone();
+    let rollup =
+        store::projects::rollup(&state.db, unit.scope(), &path, t.id, &t.indicators).await?;
+    let page = q.page.unwrap_or(0).max(0);
+    let filter = store::projects::ProjectFilter {
+        unit_path: path,
+        template_id: Some(t.id),
+        ..Default::default()
+    };
+    let (instances, found) =
+        store::projects::list(&state.db, unit.scope(), &filter, page, PER_PAGE).await?;
+    let lang = viewer.ctx.lang;
+    let labels: Vec<String> = rollup.by_state.iter().map(|(s, _)| lang.label(s)).collect();
+    let bars: Vec<crate::charts::Bar<'_>> = labels
+        .iter()
+        .zip(&rollup.by_state)
+        .map(|(label, (_, n))| crate::charts::Bar {
+            label,
+            permille: domain::org::permille(*n, rollup.instances),
+        })
+        .collect();
+    let chart = if bars.is_empty() {
+        String::new()
+    } else {
+        crate::charts::percent_bars(&lang.t("templates.chart_states"), &bars)
+    };
     let code = unit.unit().code.clone();
+    let at = format!("/orgs/{code}/templates/{id}");
     Ok(render_as(
         &ShowPage {
-            layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/templates/{id}")),
+            layout: Layout::new(&viewer.ctx, &at),
             unit: unit.into_unit(),
             t,
             published: q.done.as_deref() == Some("published"),
+            rollup,
+            chart,
+            instances,
+            pager: super::Pager::new(at, &[], page, found, PER_PAGE),
         },
         axum::http::StatusCode::OK,
     ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct TemplateQuery {
+    pub done: Option<String>,
+    pub page: Option<i64>,
 }

@@ -181,7 +181,6 @@ fn openapi_matches_its_snapshot() {
         ("DonationRequest", "donor_kind"),
         ("DisbursementRequest", "function_code"),
         ("ActionRequest", "action"),
-        ("ProjectStatusRequest", "status"),
         ("FundRequest", "kind"),
         ("GroupRequest", "kind"),
     ] {

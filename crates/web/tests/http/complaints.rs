@@ -22,20 +22,8 @@ async fn complaints_count(app: &App) -> i64 {
 both_backends!(
     a_complaint_reaches_the_unit_above_and_its_answer_the_complainant,
     |app: App| async move {
-        store::ledger::create_fund(
-            &app.db,
-            &Actor::cli("test"),
-            &domain::access::System::operator("test").scope(),
-            &domain::ledger::NewFund::parse(
-                "SS-P1",
-                "石寺社区幸福家园",
-                "410323101001",
-                domain::ledger::FundKind::Project,
-            )
-            .unwrap(),
-        )
-        .await
-        .unwrap();
+        store::testing::approved_project(&app.db, "SS-P1", "石寺社区幸福家园", "410323101001")
+            .await;
         // The project's public page links to the form, which says who will handle it.
         let fund_page = app.get("/public/funds/SS-P1", None).await;
         assert!(fund_page.body.contains("/public/complaints/new?fund=SS-P1"));

@@ -1,6 +1,6 @@
-//! Funds and matching on pages: finance opens a fund of any kind at a unit, renames it, puts a
-//! 1:1 matching rule on a special fund and moves a project through its stages; the special
-//! fund's page shows what it matched, committed and has left.
+//! Funds and matching on pages: finance opens a fund at a unit (a project's opens with its
+//! approval), renames it, puts a 1:1 matching rule on a special fund; the special fund's page
+//! shows what it matched, committed and has left, and a project fund's page its project.
 
 use crate::helpers::*;
 
@@ -57,29 +57,42 @@ both_backends!(
             .post_form(
                 village,
                 Some(&xinan.cookie),
-                &open("SS-P1", "project", "石寺社区幸福家园"),
+                &open("SS-V1", "village", "石寺社区村级基金"),
             )
             .await;
         assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
         assert_eq!(
             made.headers["location"],
-            "/orgs/410323101001/funds/SS-P1?done=create"
+            "/orgs/410323101001/funds/SS-V1?done=create"
         );
         let taken = app
             .post_form(
                 village,
                 Some(&xinan.cookie),
-                &open("SS-P1", "project", "又一个"),
+                &open("SS-V1", "village", "又一个"),
             )
             .await;
         assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(taken.body.contains("id=\"code-error\""), "{}", taken.body);
-        app.post_form(
-            "/orgs/410323101002/funds",
-            Some(&xinan.cookie),
-            &open("XR-P1", "project", "新融社区助学"),
-        )
-        .await;
+        // A project's fund opens when the project is approved, not by hand.
+        let by_hand = app
+            .post_form(
+                village,
+                Some(&xinan.cookie),
+                &open("SS-P1", "project", "石寺社区幸福家园"),
+            )
+            .await;
+        assert_eq!(by_hand.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            by_hand.body.contains("项目基金在项目立项时自动开设"),
+            "{}",
+            by_hand.body
+        );
+        let before_projects = fund_count(&app).await;
+        store::testing::approved_project(&app.db, "SS-P1", "石寺社区幸福家园", "410323101001")
+            .await;
+        store::testing::approved_project(&app.db, "XR-P1", "新融社区助学", "410323101002").await;
+        assert_eq!(fund_count(&app).await, before_projects + 2);
 
         // Rename, with a refusal first.
         let path = "/orgs/410323101001/funds/SS-P1";
@@ -135,7 +148,6 @@ both_backends!(
                 ("csrf", city.csrf.as_str()),
                 ("ratio", ratio),
                 ("eligible_level", "village"),
-                ("eligible_status", "fundraising"),
                 ("cap_per_project", cap),
                 ("cap_per_donor_day", "5000"),
                 ("starts_on", "2026-01-01"),
@@ -195,25 +207,25 @@ both_backends!(
         );
         assert!(page.body.contains("<svg class=\"chart\""));
 
-        // The project moves forward only, one stage at a time.
-        let stage = |to: &'static str| vec![("csrf", xinan.csrf.as_str()), ("to", to)];
-        let skip = app
-            .post_form(
-                &format!("{path}/stage"),
-                Some(&xinan.cookie),
-                &stage("completed"),
-            )
-            .await;
-        assert_eq!(skip.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(skip.body.contains("项目阶段只能向前一步"), "{}", skip.body);
-        let moved = app
-            .post_form(
-                &format!("{path}/stage"),
-                Some(&xinan.cookie),
-                &stage("implementing"),
-            )
-            .await;
-        assert_eq!(moved.status, StatusCode::SEE_OTHER);
+        // Once its work starts it is no longer matched; its fund's page says so and links to
+        // the project, where every step is taken.
+        let all = domain::access::System::operator("test").scope();
+        let hb = store::projects::of_fund(&app.db, &all, "SS-P1")
+            .await
+            .unwrap()
+            .unwrap();
+        store::projects::take_step(
+            &app.db,
+            &store::Actor::cli("test"),
+            &all,
+            hb.id,
+            &store::projects::NewStep {
+                action: domain::project::ProjectAction::Start,
+                note: String::new(),
+            },
+        )
+        .await
+        .unwrap();
         let project = app.get(path, Some(&xinan.cookie)).await;
         // Full-width brackets are stored half-width, as every name is.
         assert!(project.body.contains("石寺社区幸福家园(一期)"));
@@ -221,6 +233,11 @@ both_backends!(
             project.body.contains("id=\"stage\">实施中"),
             "{}",
             project.body
+        );
+        assert!(
+            project
+                .body
+                .contains(&format!("/orgs/410323101001/projects/{}", hb.id))
         );
         assert!(project.body.contains("id=\"project-matches\""));
 
@@ -245,7 +262,7 @@ both_backends!(
         // Staff see no form to open a fund, and may not post one.
         let staff = app.browser("shisi.village").await;
         let refused = app
-            .post_form(village, Some(&staff.cookie), &open("SS-P9", "project", "x"))
+            .post_form(village, Some(&staff.cookie), &open("SS-P9", "village", "x"))
             .await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
     }

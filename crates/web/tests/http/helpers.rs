@@ -238,14 +238,13 @@ impl store::testing::TestSubject for App {
 pub fn probe_body(path: &str) -> &'static str {
     match path {
         "/api/v1/funds" => {
-            r#"{"org_code":"410323101001","code":"WALK-1","name":"走查基金","kind":"project"}"#
+            r#"{"org_code":"410323101001","code":"WALK-1","name":"走查基金","kind":"village"}"#
         }
         "/api/v1/donations" => r#"{"fund_code":"WALK-FUND","amount_fen":100,"channel":"cash"}"#,
         "/api/v1/disbursements" => {
             r#"{"fund_code":"WALK-FUND","payee":"走查商户","amount_fen":1,"function_code":"program","purpose":"走查"}"#
         }
         p if p.ends_with("/actions") => r#"{"action":"approve","note":"走查"}"#,
-        p if p.ends_with("/status") => r#"{"status":"fundraising"}"#,
         p if p.ends_with("/donors/merge") => r#"{"keep_id":1,"merge_id":2}"#,
         p if p.ends_with("/id-number") => r#"{"reason":"走查"}"#,
         p if p.ends_with("/donor-groups") => {
@@ -298,6 +297,7 @@ pub async fn call(app: &App, method: &Method, path: &str, who: Option<(&Browser,
 /// The same route naming objects that do not exist.
 pub fn ghost(path: &str) -> String {
     path.replace("{id}", "999999")
+        .replace("{visit}", "999999")
         .replace("{number}", "41030126-0000009999")
         .replace("{fund}", "NO-SUCH-FUND")
 }
@@ -326,6 +326,7 @@ pub fn concrete(path: &str, code: &str) -> String {
         .replace("{lang}", "en")
         .replace("{number}", "41030126-0000000001")
         .replace("{id}", "1")
+        .replace("{visit}", "1")
         .replace("{fund}", "WALK-FUND")
 }
 

@@ -5,15 +5,28 @@ use crate::helpers::*;
 both_backends!(
     funds_and_donations_through_the_api_show_on_the_public_feed,
     |app: App| async move {
-        // A finance officer of 新安县 opens a village project fund and books gifts.
+        // A project fund is not opened through the API: it opens with its project's approval.
+        // A finance officer of 新安县 then books gifts to it.
         app.add_user("xinan.finance", Role::Finance, "410323").await;
         let token = app.api_token("xinan.finance").await;
         let r = app
         .api(Method::POST, "/api/v1/funds", Some(&token), Some(r#"{"org_code":"410323101001","code":"XA-SS-P1","name":"石寺社区幸福家园","kind":"project"}"#))
         .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.json()["field"], "kind");
+        store::testing::approved_project(&app.db, "XA-SS-P1", "石寺社区幸福家园", "410323101001")
+            .await;
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/funds",
+                Some(&token),
+                Some(r#"{"org_code":"410323101001","code":"XA-SS-V1","name":"石寺社区村级基金","kind":"village"}"#),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         assert_eq!(r.json()["entity_code"], "410323");
-        assert_eq!(r.json()["kind"], "project");
+        assert_eq!(r.json()["kind"], "village");
         let r = app
             .api(
                 Method::POST,
@@ -30,7 +43,7 @@ both_backends!(
                 Method::POST,
                 "/api/v1/funds",
                 Some(&token),
-                Some(r#"{"org_code":"410323","code":"XA-SS-P1","name":"again","kind":"project"}"#),
+                Some(r#"{"org_code":"410323","code":"XA-SS-P1","name":"again","kind":"village"}"#),
             )
             .await;
         assert_eq!(r.status, StatusCode::CONFLICT);
@@ -387,21 +400,8 @@ both_backends!(
 both_backends!(
     the_public_rates_a_project_once_a_day,
     |app: App| async move {
-        let all = domain::access::System::operator("test").scope();
-        store::ledger::create_fund(
-            &app.db,
-            &Actor::cli("test"),
-            &all,
-            &domain::ledger::NewFund::parse(
-                "SS-P1",
-                "石寺社区幸福家园",
-                "410323101001",
-                domain::ledger::FundKind::Project,
-            )
-            .unwrap(),
-        )
-        .await
-        .unwrap();
+        store::testing::approved_project(&app.db, "SS-P1", "石寺社区幸福家园", "410323101001")
+            .await;
         let page = app.get("/public/funds/SS-P1", None).await;
         assert!(page.body.contains("满意度评价") && page.body.contains("还没有人评价"));
         let cookie_value = |name: &str| {
@@ -536,20 +536,8 @@ both_backends!(
     |app: App| async move {
         let all = domain::access::System::operator("test").scope();
         let cli = Actor::cli("test");
-        store::ledger::create_fund(
-            &app.db,
-            &cli,
-            &all,
-            &domain::ledger::NewFund::parse(
-                "SS-P1",
-                "石寺社区幸福家园",
-                "410323101001",
-                domain::ledger::FundKind::Project,
-            )
-            .unwrap(),
-        )
-        .await
-        .unwrap();
+        store::testing::approved_project(&app.db, "SS-P1", "石寺社区幸福家园", "410323101001")
+            .await;
         for i in 0..60 {
             store::donations::record(
                 &app.db,

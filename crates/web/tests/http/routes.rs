@@ -9,20 +9,10 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
     let insider = app.browser("city.admin").await;
     let insider_token = app.api_token("city.admin").await;
     let target = "410323101001"; // in 新安县, outside 老城区
-    store::ledger::create_fund(
-        &app.db,
-        &Actor::cli("test"),
-        &domain::access::System::operator("test").scope(),
-        &domain::ledger::NewFund::parse(
-            "WALK-FUND",
-            "走查用项目资金",
-            target,
-            domain::ledger::FundKind::Project,
-        )
-        .unwrap(),
-    )
-    .await
-    .unwrap();
+    // Project 1: a key project of the walked village, audited and closed (its report to
+    // download); the fund below is project 2's, approved and raising.
+    store::testing::closed_key_project(&app.db, "WALK-DONE", "走查已结项目", target).await;
+    store::testing::approved_project(&app.db, "WALK-FUND", "走查用项目资金", target).await;
     // A receipt to walk to: the range belongs to 新安县, the gift to the walked village.
     store::receipts::register_range(
         &app.db,

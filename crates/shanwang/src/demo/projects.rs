@@ -1,0 +1,295 @@
+//! The demo's projects (issue 11), taken through the store's own lifecycle as the people who
+//! would take each step: a village's staff propose and record the needs assessment, the
+//! county's reviewer reviews, supervises and evaluates, the village carries out, files the
+//! audit report and closes. In 新安县 those are the demo's own users; elsewhere the seeding.
+
+use crate::error::CliError;
+use domain::access::{Grant, Permission, Role, Scope, authorize};
+use domain::project::{
+    AuditInput, EvaluationInput, NeedsInput, NeedsKind, ProjectAction, ProjectInput, ProjectState,
+    ReviewInput, SupervisionInput,
+};
+use store::org_units::OrgUnit;
+use store::projects::{NewProposal, NewStep, Project, Template};
+use store::{Actor, Db};
+
+/// Who takes a project's steps: its own unit, and a unit above it.
+pub struct Hands {
+    pub own: Scope,
+    pub own_actor: Actor,
+    pub above: Scope,
+    pub above_actor: Actor,
+}
+
+fn scope_at(role: Role, unit: &OrgUnit, permission: Permission) -> Result<Scope, CliError> {
+    let grant = Grant {
+        role,
+        org_code: unit.code.clone(),
+        org_path: unit.org_path.clone(),
+    };
+    authorize(&[grant], permission, &unit.org_path)
+        .ok_or_else(|| CliError::Harness(format!("演示：{} 没有权限", unit.name)))
+}
+
+/// The demo user `username` as the actor of a step (or the seeding, if there is none).
+async fn actor_of(db: &Db, username: &str) -> Result<Actor, CliError> {
+    Ok(match store::users::find(db, username).await? {
+        Some(u) => Actor::user(u.id, &u.username),
+        None => Actor::cli("demo"),
+    })
+}
+
+impl Hands {
+    /// The project's unit's staff, and the reviewer of `above` (a county, or the whole network
+    /// for the city's own projects: its board, no user of ours).
+    pub async fn new(
+        db: &Db,
+        own: &OrgUnit,
+        above: Option<&OrgUnit>,
+        own_user: &str,
+        above_user: &str,
+    ) -> Result<Hands, CliError> {
+        let above_scope = match above {
+            Some(u) => scope_at(Role::Reviewer, u, Permission::ReviewProjects)?,
+            None => domain::access::System::operator("demo").scope(),
+        };
+        Ok(Hands {
+            own: scope_at(Role::Staff, own, Permission::ManageProjects)?,
+            own_actor: actor_of(db, own_user).await?,
+            above: above_scope,
+            above_actor: actor_of(db, above_user).await?,
+        })
+    }
+}
+
+/// A proposal typed from a template, with its own code, name and dates.
+pub fn from_template(t: &Template, code: &str, name: &str, starts_on: &str) -> ProjectInput {
+    use domain::money::Fen;
+    ProjectInput {
+        code: code.into(),
+        name: name.into(),
+        project_type: t.project_type.key().into(),
+        key_project: false,
+        goals: t.goals.clone(),
+        beneficiaries: t.beneficiaries.clone(),
+        budget: t
+            .budget
+            .iter()
+            .map(|l| {
+                (
+                    l.name.clone(),
+                    Fen::new(l.amount_fen).to_yuan_input(),
+                    l.service,
+                )
+            })
+            .collect(),
+        indicators: t
+            .indicators
+            .iter()
+            .map(|i| (i.name.clone(), i.target.to_string(), i.unit.clone()))
+            .collect(),
+        budget_total: Fen::new(t.budget_total_fen()).to_yuan_input(),
+        starts_on: starts_on.into(),
+        ends_on: domain::time::add_days(starts_on, 364).unwrap_or_default(),
+    }
+}
+
+/// Proposes a project at `own`'s unit.
+pub async fn propose(
+    db: &Db,
+    hands: &Hands,
+    org_code: &str,
+    template_id: Option<i64>,
+    input: ProjectInput,
+) -> Result<Project, CliError> {
+    let new = NewProposal {
+        org_code: org_code.into(),
+        template_id,
+        input,
+    };
+    Ok(store::projects::propose(db, &hands.own_actor, &hands.own, &new).await?)
+}
+
+/// The order a project's life takes, to the state asked for: the needs assessment, then each
+/// step by the hands that take it. `today` dates the records; `h` varies the words.
+pub async fn advance(
+    db: &Db,
+    hands: &Hands,
+    p: &Project,
+    to: ProjectState,
+    today: &str,
+    h: u64,
+) -> Result<(), CliError> {
+    use ProjectState::*;
+    let rank = |s: ProjectState| match s {
+        Draft => 0i32,
+        Submitted => 1,
+        UnderReview => 2,
+        Returned | Rejected | Approved => 3,
+        InProgress => 4,
+        Completed => 5,
+        Evaluated => 6,
+        Audited => 7,
+        Closed => 8,
+    };
+    let goal = rank(to);
+    let from = rank(p.state);
+    // Steps not yet taken: rank `k` is reached by the step after rank `k - 1`.
+    let due = |k: i32| goal >= k && from < k;
+    let day = |back: i64| domain::time::add_days(today, -back).unwrap_or_else(|| today.to_string());
+    // The needs assessment, dated a month or two back; a draft has only its first visits.
+    let needs: &[NeedsKind] = if from > 0 {
+        &[]
+    } else if goal == 0 {
+        &NeedsKind::ALL[..2]
+    } else {
+        &NeedsKind::ALL
+    };
+    for (i, kind) in needs.iter().enumerate() {
+        let (who, findings) = NEEDS_WORDS[(i + h as usize) % NEEDS_WORDS.len()];
+        let input = NeedsInput {
+            kind: kind.key().into(),
+            held_on: day(60 - i as i64 * 5),
+            who: if kind.is_visit() {
+                who.to_string()
+            } else {
+                "村两委、党员代表、群众代表".to_string()
+            },
+            findings: findings.to_string(),
+        };
+        store::projects::record_needs(db, &hands.own_actor, &hands.own, p.id, &input).await?;
+    }
+    let plain = |action: ProjectAction, note: &str| NewStep {
+        action,
+        note: note.into(),
+    };
+    let own_step = |action, note: &'static str| async move {
+        store::projects::take_step(db, &hands.own_actor, &hands.own, p.id, &plain(action, note))
+            .await
+            .map(|_| ())
+    };
+    if due(1) {
+        own_step(ProjectAction::Submit, "三访三议已完成，申请立项。").await?;
+    }
+    if due(2) {
+        let start = plain(ProjectAction::StartReview, "");
+        store::projects::take_step(db, &hands.above_actor, &hands.above, p.id, &start).await?;
+    }
+    if due(3) {
+        let (decision, scores, comments) = match to {
+            Returned => (
+                "return",
+                ["16", "14", "10", "12", "6"],
+                "预算中慰问物资单价偏高，请核实后重新提交。",
+            ),
+            Rejected => (
+                "reject",
+                ["8", "10", "8", "8", "4"],
+                "与已有救助项目重复，不予立项。",
+            ),
+            _ => (
+                "approve",
+                ["22", "20", "17", "17", "8"],
+                "需求真实，方案可行，同意立项。",
+            ),
+        };
+        let review = ReviewInput {
+            decision: decision.into(),
+            scores: scores.map(String::from).to_vec(),
+            comments: comments.into(),
+        };
+        store::projects::review(db, &hands.above_actor, &hands.above, p.id, &review).await?;
+    }
+    if due(4) {
+        own_step(ProjectAction::Start, "物资已采购，开始入户服务。").await?;
+        let visit = SupervisionInput {
+            visited_on: day(20),
+            findings: "入户服务按计划进行，受益群众反映良好。".into(),
+            issues: "服务台账签字不全".into(),
+            rectify_by: day(5),
+        };
+        let id =
+            store::projects::supervise(db, &hands.above_actor, &hands.above, p.id, &visit).await?;
+        if due(5) {
+            store::projects::rectified(
+                db,
+                &hands.own_actor,
+                &hands.own,
+                p.id,
+                id,
+                "台账已补齐签字并归档。",
+            )
+            .await?;
+        }
+    }
+    if due(5) {
+        own_step(ProjectAction::Complete, "各项服务已完成，资料归档。").await?;
+    }
+    if due(6) {
+        let evaluation = EvaluationInput {
+            actuals: p
+                .plan
+                .indicators
+                .iter()
+                .map(|i| (i.target - (h as i64 % 3)).max(0).to_string())
+                .collect(),
+            reached: p
+                .plan
+                .indicators
+                .first()
+                .map(|i| i.target.to_string())
+                .unwrap_or_else(|| "0".into()),
+            outputs: "完成计划内入户服务和物资发放，建立邻里互助小组。".into(),
+            grade: ["excellent", "good", "good", "pass"][h as usize % 4].into(),
+        };
+        store::projects::evaluate(db, &hands.above_actor, &hands.above, p.id, &evaluation).await?;
+    }
+    if due(7) && p.key_project {
+        let report = store::projects::NewAuditReport {
+            input: AuditInput {
+                firm: "河南正信社会组织评估中心".into(),
+                rating: "good".into(),
+                findings: "资金使用合规，台账完整，受益对象识别准确，社会效益良好。".into(),
+            },
+            file_name: "社会效益审计报告.pdf".into(),
+            bytes: audit_report_pdf(&p.name),
+        };
+        store::projects::file_audit(db, &hands.own_actor, &hands.own, p.id, &report).await?;
+    }
+    if due(8) {
+        own_step(
+            ProjectAction::Close,
+            "项目结项，结余资金按捐赠人意愿转入下一期。",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+const NEEDS_WORDS: [(&str, &str); 4] = [
+    (
+        "独居老人和低保户 12 户",
+        "独居老人午餐难以保障，部分房屋无扶手、地面湿滑。",
+    ),
+    (
+        "村卫生室、村小学",
+        "留守老人慢病随访不足，课后无人照看的学生较多。",
+    ),
+    (
+        "县民政局、养老服务专家",
+        "建议以适老化改造和邻里互助为主，按户建立服务台账。",
+    ),
+    (
+        "残疾人家庭 6 户",
+        "出行和如厕不便，需要无障碍改造和定期上门探访。",
+    ),
+];
+
+/// A small, real PDF: the audit report's cover, so its download can be opened.
+fn audit_report_pdf(project: &str) -> Vec<u8> {
+    let _ = project;
+    let text = "BT /F1 18 Tf 72 760 Td (Social Benefit Audit Report) Tj 0 -28 Td /F1 12 Tf \
+                (Henan Zhengxin Social Organisation Assessment Centre) Tj 0 -20 Td \
+                (Rating: Good) Tj ET";
+    crate::demo::one_page_pdf(text)
+}
