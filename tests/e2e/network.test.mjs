@@ -1084,3 +1084,129 @@ test('the city publishes a project template from its page; a county reads it (ph
   await other.close();
   await context.close();
 });
+
+test('a village micro-project goes from draft to closed, each step by its role; the public follows it', async () => {
+  const phone = { width: 360, height: 740 };
+  const desk = { width: 1280, height: 800 };
+  const villageCtx = await browser.newContext({ viewport: phone, locale: 'zh-CN' });
+  const village = await villageCtx.newPage();
+  await signIn(village, 'shisi.village');
+  const reviewerCtx = await browser.newContext({ viewport: desk, locale: 'zh-CN' });
+  const reviewer = await reviewerCtx.newPage();
+  await signIn(reviewer, 'xinan.reviewer');
+  const visitor = await (await browser.newContext({ viewport: phone, locale: 'zh-CN' })).newPage();
+  const code = 'SS-ZCD-E2E';
+  const today = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
+  const publicState = async () => {
+    const r = await visitor.goto(`${base}/public/projects/${code}`);
+    if (r.status() === 404) return 'unseen';
+    return visitor.getAttribute('#state', 'data-state');
+  };
+
+  // The village's clerk takes up 幸福家园: its goals and indicators are fixed.
+  await village.goto(`${base}/orgs/410323101001/projects`);
+  await Promise.all([village.waitForURL(/projects\/new\?template=/),
+    village.click('#from-template a:has-text("幸福家园")')]);
+  assert.ok(await village.locator('#indicators-fixed').count() === 1, 'indicators fixed by the template');
+  await village.fill('#code', code);
+  await village.fill('#name', '石寺社区长者助餐点');
+  await village.check('input[name=key_project]');
+  await village.fill('#budget_total', '60000');
+  await Promise.all([village.waitForLoadState('load'), village.click('#project-form button[type=submit]')]);
+  assert.match(await village.textContent('#budget_total-error'), /不一致/);
+  await check(village, phone, 'phone-project-errors');
+  await village.fill('#budget_total', '50000');
+  await Promise.all([village.waitForURL(/done=proposed/), village.click('#project-form button[type=submit]')]);
+  const projectPath = new URL(village.url()).pathname;
+  const id = projectPath.split('/').pop();
+  assert.equal(await village.getAttribute('#state', 'data-state'), 'draft');
+  assert.equal(await publicState(), 'unseen', 'a draft is not public');
+
+  // Not submitted before the needs assessment; then its six records.
+  await Promise.all([village.waitForLoadState('load'), village.click('#step-submit')]);
+  assert.match(await village.textContent('#needs-error'), /还缺/);
+  for (const kind of ['visit_needy', 'visit_grassroots', 'visit_experts', 'deliberate_direction', 'deliberate_path', 'deliberate_evaluation']) {
+    await village.selectOption('#needs_kind', kind);
+    await village.fill('#held_on', today);
+    await village.fill('#who', '独居老人 9 户、村卫生室');
+    await village.fill('#findings', '独居老人午餐难以保障，需要集中助餐。');
+    await Promise.all([village.waitForURL(/done=needs/), village.click('#needs-form button[type=submit]')]);
+  }
+  await check(village, phone, 'phone-project-needs');
+  await Promise.all([village.waitForURL(/done=submit/), village.click('#step-submit')]);
+  assert.equal(await village.getAttribute('#state', 'data-state'), 'submitted');
+
+  // The county's reviewer takes the review; a score under 60 cannot approve.
+  const reviewPath = `${base}/orgs/410323/projects/${id}`;
+  await reviewer.goto(reviewPath);
+  await Promise.all([reviewer.waitForURL(/done=start_review/), reviewer.click('#step-start_review')]);
+  const score = async (values) => {
+    for (const [field, v] of Object.entries(values)) await reviewer.fill(`#${field}`, v);
+  };
+  await score({ score_need: '10', score_design: '10', score_budget: '10', score_benefit: '10', score_sustainability: '5', comments: '方案还需细化。' });
+  await Promise.all([reviewer.waitForLoadState('load'), reviewer.click('#decide-approve')]);
+  assert.match(await reviewer.textContent('#decision-error'), /60/);
+  await score({ score_need: '22', score_design: '20', score_budget: '17', score_benefit: '17', score_sustainability: '8', comments: '需求真实，方案可行，同意立项。' });
+  await Promise.all([reviewer.waitForURL(/done=approve/), reviewer.click('#decide-approve')]);
+  assert.equal(await publicState(), 'approved');
+  await check(visitor, phone, 'phone-public-project-approved');
+
+  // The village starts; the reviewer visits and finds something to put right.
+  await village.goto(`${base}${projectPath}`);
+  await Promise.all([village.waitForURL(/done=start/), village.click('#step-start')]);
+  assert.equal(await publicState(), 'in_progress');
+  await reviewer.goto(reviewPath);
+  await reviewer.fill('#visited_on', today);
+  await reviewer.fill('#findings', '助餐点运行正常，老人反映良好。');
+  await reviewer.fill('#issues', '就餐登记不全');
+  await Promise.all([reviewer.waitForLoadState('load'), reviewer.click('#supervision-form button[type=submit]')]);
+  assert.match(await reviewer.textContent('#rectify_by-error'), /整改期限/);
+  await reviewer.fill('#rectify_by', today);
+  await Promise.all([reviewer.waitForURL(/done=supervised/), reviewer.click('#supervision-form button[type=submit]')]);
+  await village.goto(`${base}${projectPath}`);
+  await village.fill('input[name=rectified_note]', '已补齐就餐登记。');
+  await Promise.all([village.waitForURL(/done=rectified/), village.click('#visits button[type=submit]')]);
+  await Promise.all([village.waitForURL(/done=complete/), village.click('#step-complete')]);
+
+  // The reviewer evaluates against the indicators.
+  await reviewer.goto(reviewPath);
+  for (const f of ['actual_1', 'actual_2', 'actual_3']) await reviewer.fill(`#${f}`, '38');
+  await reviewer.fill('#reached', '38');
+  await reviewer.fill('#outputs', '全年供餐 9,000 余份，建立助餐志愿队。');
+  await reviewer.selectOption('#grade', 'good');
+  await Promise.all([reviewer.waitForURL(/done=evaluate/), reviewer.click('#step-evaluate')]);
+  await check(reviewer, desk, 'desk-project-evaluated');
+  assert.equal(await publicState(), 'evaluated');
+
+  // A key project: the village files the third-party audit report, then closes it.
+  await village.goto(`${base}${projectPath}`);
+  await village.fill('#firm', '河南正信社会组织评估中心');
+  await village.selectOption('#rating', 'good');
+  await village.fill('#findings', '资金使用规范，社会效益良好。');
+  await village.setInputFiles('#report', { name: '审计报告.html', mimeType: 'text/html', buffer: Buffer.from('<html>') });
+  await Promise.all([village.waitForLoadState('load'), village.click('#step-audit')]);
+  assert.ok((await village.textContent('#report-error')).length > 0, 'only a PDF or a photo');
+  await village.fill('#firm', '河南正信社会组织评估中心');
+  await village.selectOption('#rating', 'good');
+  await village.fill('#findings', '资金使用规范，社会效益良好。');
+  await village.setInputFiles('#report', { name: '审计报告.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% audit\n') });
+  await Promise.all([village.waitForURL(/done=audit/), village.click('#step-audit')]);
+  assert.equal(await publicState(), 'audited');
+  await Promise.all([village.waitForURL(/done=close/), village.click('#step-close')]);
+  assert.equal(await village.getAttribute('#state', 'data-state'), 'closed');
+  const steps = await village.locator('#history-steps li').evaluateAll((ls) => ls.map((l) => l.dataset.action));
+  assert.deepEqual(steps, ['submit', 'start_review', 'approve', 'start', 'complete', 'evaluate', 'audit', 'close']);
+  await check(village, phone, 'phone-project-closed');
+
+  // The public page at the end: closed, graded, audited; no household's words, no staff name.
+  assert.equal(await publicState(), 'closed');
+  const body = await visitor.textContent('body');
+  assert.match(await visitor.textContent('#grade'), /良好/);
+  for (const text of ['独居老人 9 户', 'shisi.village', 'xinan.reviewer']) {
+    assert.ok(!body.includes(text), `${text} on the public page`);
+  }
+  await check(visitor, phone, 'phone-public-project-closed');
+  await villageCtx.close();
+  await reviewerCtx.close();
+  await visitor.context().close();
+});

@@ -652,6 +652,135 @@ pub async fn units(db: &Db, codes: &[&str]) -> Result<Vec<crate::org_units::OrgU
     crate::org_units::many(db, &everything, codes).await
 }
 
+/// A project as the public sees it: approved or later, with its budget against spending, its
+/// indicators, evaluation and audit, its history by unit and time, and of its needs assessment
+/// only which visits and deliberations were held when. Nothing that names a person: no
+/// findings of the needs assessment (they describe households), no staff names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicProject {
+    pub project: crate::projects::Project,
+    pub money: crate::projects::ProjectMoney,
+    /// Per needs kind, the days its records were held.
+    pub needs: Vec<(domain::project::NeedsKind, Vec<String>)>,
+    /// Each step: what, to which state, the unit that took it (name), when.
+    pub steps: Vec<PublicStep>,
+    pub reviews: usize,
+    /// Supervision visits, and how many of those that found issues had them put right.
+    pub visits: usize,
+    pub visits_with_issues: usize,
+    pub visits_rectified: usize,
+    pub evaluation: Option<crate::projects::Evaluation>,
+    /// Firm, rating and findings; the report itself stays with the unit.
+    pub audit: Option<(String, domain::project::Grade, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicStep {
+    pub action: domain::project::ProjectAction,
+    pub to: domain::project::ProjectState,
+    pub unit_name: String,
+    pub at_ms: i64,
+}
+
+/// The public projects of a unit's subtree (the whole network without one), newest first,
+/// filtered by tier and state; 50 a page, with how many in all.
+pub async fn public_projects(
+    db: &Db,
+    org: Option<&str>,
+    tier: Option<domain::project::Tier>,
+    state: Option<domain::project::ProjectState>,
+    page: i64,
+    per_page: i64,
+) -> Result<Option<(Vec<crate::projects::ProjectLine>, i64)>> {
+    let everything = domain::access::System::operator("public portal").scope();
+    let path = match org {
+        None => "/".to_string(),
+        Some(code) => match unit(db, code).await? {
+            Some(u) => u.org_path,
+            None => return Ok(None),
+        },
+    };
+    let (lo, hi) = everything.bounds_within(&path);
+    let filter = crate::projects::ProjectFilter {
+        unit_path: path,
+        state,
+        tier,
+        ..Default::default()
+    };
+    crate::projects::list_within(db, (&lo, &hi), &filter, true, page, per_page)
+        .await
+        .map(Some)
+}
+
+/// A public project by its code (which is also its fund's); one not yet approved is unknown.
+pub async fn public_project(db: &Db, code: &str) -> Result<Option<PublicProject>> {
+    let everything = domain::access::System::operator("public portal").scope();
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM projects WHERE code = $1 AND fund_id IS NOT NULL")
+            .bind(code)
+            .fetch_optional(db.pool())
+            .await?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let Some(d) = crate::projects::dossier(db, &everything, id).await? else {
+        return Ok(None);
+    };
+    let paths: Vec<String> = d.steps.iter().map(|s| s.actor_unit_path.clone()).collect();
+    let codes: Vec<&str> = paths
+        .iter()
+        .filter_map(|p| p.trim_end_matches('/').rsplit('/').next())
+        .filter(|c| !c.is_empty())
+        .collect();
+    let names: std::collections::HashMap<String, String> = units(db, &codes)
+        .await?
+        .into_iter()
+        .map(|u| (u.org_path, u.name))
+        .collect();
+    let needs = domain::project::NeedsKind::ALL
+        .into_iter()
+        .map(|k| {
+            let days = d
+                .needs
+                .iter()
+                .filter(|r| r.kind == k)
+                .map(|r| r.held_on.clone())
+                .collect();
+            (k, days)
+        })
+        .collect();
+    let with_issues: Vec<&crate::projects::Supervision> = d
+        .supervisions
+        .iter()
+        .filter(|v| !v.issues.is_empty())
+        .collect();
+    Ok(Some(PublicProject {
+        steps: d
+            .steps
+            .iter()
+            .map(|s| PublicStep {
+                action: s.action,
+                to: s.to,
+                // The network above the city (the operator) is the federation's board.
+                unit_name: names.get(&s.actor_unit_path).cloned().unwrap_or_default(),
+                at_ms: s.at_ms,
+            })
+            .collect(),
+        needs,
+        reviews: d.reviews.len(),
+        visits: d.supervisions.len(),
+        visits_with_issues: with_issues.len(),
+        visits_rectified: with_issues
+            .iter()
+            .filter(|v| v.rectified_at_ms.is_some())
+            .count(),
+        evaluation: d.evaluation,
+        audit: d.audit.map(|a| (a.firm, a.rating, a.findings)),
+        money: d.money,
+        project: d.project,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1025,12 +1025,28 @@ pub async fn list(
     per_page: i64,
 ) -> Result<(Vec<ProjectLine>, i64)> {
     let (lo, hi) = scope.bounds_within(&filter.unit_path);
-    let (sql, binds) = filter_sql(filter);
+    list_within(db, (&lo, &hi), filter, false, page, per_page).await
+}
+
+/// The list over the path range `[lo, hi)`; `public_only` keeps the projects the public sees
+/// (approved or later: those with a fund).
+pub(crate) async fn list_within(
+    db: &Db,
+    (lo, hi): (&str, &str),
+    filter: &ProjectFilter,
+    public_only: bool,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<ProjectLine>, i64)> {
+    let (mut sql, binds) = filter_sql(filter);
+    if public_only {
+        sql.push_str(" AND p.fund_id IS NOT NULL");
+    }
     let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT COUNT(*) FROM projects p WHERE {sql}"
     )))
-    .bind(&lo)
-    .bind(&hi);
+    .bind(lo)
+    .bind(hi);
     for b in &binds {
         count = count.bind(b);
     }
@@ -1044,8 +1060,8 @@ pub async fn list(
         n + 1,
         n + 2
     )))
-    .bind(&lo)
-    .bind(&hi);
+    .bind(lo)
+    .bind(hi);
     for b in &binds {
         rows = rows.bind(b);
     }

@@ -7,6 +7,7 @@ pub mod donors;
 pub mod funds;
 pub mod merchants;
 pub mod orgs;
+pub mod projects;
 pub mod public;
 
 use crate::error::AppError;
@@ -87,6 +88,21 @@ fn one_of(keys: impl IntoIterator<Item = &'static str>) -> utoipa::openapi::Obje
         .build()
 }
 
+/// A closed set that may also be `null` (not yet known).
+fn one_of_or_null(keys: impl IntoIterator<Item = &'static str>) -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::SchemaType;
+    use utoipa::openapi::{ObjectBuilder, Type};
+    let values: Vec<serde_json::Value> = keys
+        .into_iter()
+        .map(serde_json::Value::from)
+        .chain([serde_json::Value::Null])
+        .collect();
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(values))
+        .build()
+}
+
 /// The closed sets of the API, each from its domain enum.
 pub mod closed {
     use super::one_of;
@@ -125,6 +141,26 @@ pub mod closed {
     }
     pub fn fund_kind() -> Object {
         one_of(FundKind::ALL.map(FundKind::key))
+    }
+    pub fn tier() -> Object {
+        one_of(domain::project::Tier::ALL.map(|t| t.key()))
+    }
+    pub fn project_type() -> Object {
+        one_of(domain::project::ProjectType::ALL.map(|t| t.key()))
+    }
+    /// A project's state in its lifecycle.
+    pub fn project_status() -> Object {
+        one_of(domain::project::ProjectState::ALL.map(|s| s.key()))
+    }
+    pub fn project_action() -> Object {
+        one_of(domain::project::ProjectAction::ALL.map(|a| a.key()))
+    }
+    pub fn needs_kind() -> Object {
+        one_of(domain::project::NeedsKind::ALL.map(|k| k.key()))
+    }
+    /// An evaluation grade or audit rating, `null` until there is one.
+    pub fn grade_or_null() -> Object {
+        super::one_of_or_null(domain::project::Grade::ALL.map(|g| g.key()))
     }
     /// The kinds of fund opened by hand (not a project's).
     pub fn fund_kind_opened() -> Object {

@@ -439,7 +439,7 @@ pub async fn list(
         .as_deref()
         .and_then(Showing::parse)
         .unwrap_or_default();
-    let page = q.page.unwrap_or(0).max(0);
+    let page = super::page_number(q.page);
     let now = store::now_ms();
     let path = unit.unit().org_path.clone();
     let (complaints, found) =

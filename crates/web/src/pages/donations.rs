@@ -252,7 +252,7 @@ pub async fn list(
         }
         known
     });
-    let page = q.page.unwrap_or(0).max(0);
+    let page = super::page_number(q.page);
     let (totals, lines) = match &filter {
         Some(f) => (
             store::exports::donation_totals(&state.db, unit.scope(), &here.org_path, f).await?,

@@ -20,6 +20,7 @@ pub mod plan_form;
 pub mod project;
 pub mod projects;
 pub mod public;
+pub mod public_projects;
 pub mod receipts;
 pub mod statements;
 pub mod users;
@@ -53,8 +54,17 @@ pub struct SearchQuery {
 
 impl SearchQuery {
     pub fn page(&self) -> i64 {
-        self.page.unwrap_or(0).max(0)
+        page_number(self.page)
     }
+}
+
+/// The furthest page a list goes to: far beyond any list, and small enough that the offset
+/// (page × rows a page) cannot overflow.
+pub const MAX_PAGE: i64 = 1_000_000;
+
+/// A page number from an address query: from 0, at most [`MAX_PAGE`].
+pub fn page_number(typed: Option<i64>) -> i64 {
+    typed.unwrap_or(0).clamp(0, MAX_PAGE)
 }
 
 /// Where a searched list is among its pages, for the `_pager.html` macro.

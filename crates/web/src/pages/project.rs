@@ -89,7 +89,7 @@ pub async fn list(
     unit: InUnit<perm::ViewOrg>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let page = q.page.unwrap_or(0).max(0);
+    let page = super::page_number(q.page);
     let filter = ProjectFilter {
         unit_path: unit.unit().org_path.clone(),
         state: ProjectState::parse(&q.state),

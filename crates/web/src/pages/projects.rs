@@ -173,7 +173,7 @@ pub async fn show(
     let path = unit.unit().org_path.clone();
     let rollup =
         store::projects::rollup(&state.db, unit.scope(), &path, t.id, &t.indicators).await?;
-    let page = q.page.unwrap_or(0).max(0);
+    let page = super::page_number(q.page);
     let filter = store::projects::ProjectFilter {
         unit_path: path,
         template_id: Some(t.id),

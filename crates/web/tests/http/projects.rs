@@ -108,3 +108,346 @@ both_backends!(
         );
     }
 );
+
+/// A form's fields with the browser's CSRF token first.
+fn with_csrf<'a>(b: &'a Browser, fields: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut all = vec![("csrf", b.csrf.as_str())];
+    all.extend_from_slice(fields);
+    all
+}
+
+both_backends!(
+    a_village_project_is_taken_through_its_life_from_pages,
+    |app: App| async move {
+        app.add_user("xinan.reviewer", Role::Reviewer, "410323")
+            .await;
+        app.add_user("shisi.reviewer", Role::Reviewer, "410323101001")
+            .await;
+        let village = app.browser("shisi.village").await;
+        let reviewer = app.browser("xinan.reviewer").await;
+        let own_reviewer = app.browser("shisi.reviewer").await;
+        let outsider = app.browser("laocheng.staff").await;
+        let at = "/orgs/410323101001/projects";
+        let form = app.get(&format!("{at}/new"), Some(&village.cookie)).await;
+        assert_eq!(form.status, StatusCode::OK);
+        assert!(form.body.contains("id=\"project-form\""));
+
+        // Bad input: every problem beside its field, nothing stored.
+        let count = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM projects")
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap()
+        };
+        let before = count().await;
+        let bad = app
+            .post_form(
+                "/orgs/410323101001/projects",
+                Some(&village.cookie),
+                &with_csrf(
+                    &village,
+                    &[
+                        ("code", "助餐"),
+                        ("name", "石寺社区助餐点"),
+                        ("project_type", "relief"),
+                        ("goals", "为独居老人提供午餐。"),
+                        ("beneficiaries", "独居老人"),
+                        ("budget_name_1", "餐费补贴"),
+                        ("budget_amount_1", "30000"),
+                        ("indicator_name_1", "受益老人"),
+                        ("indicator_target_1", "30"),
+                        ("indicator_unit_1", "人"),
+                        ("budget_total", "35000"),
+                        ("starts_on", "2026-03-01"),
+                        ("ends_on", "2026-02-01"),
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for field in ["code", "budget_total", "ends_on"] {
+            assert!(
+                bad.body.contains(&format!("id=\"{field}-error\"")),
+                "{field}"
+            );
+        }
+        assert!(bad.body.contains("预算合计与各项加起来的数不一致"));
+        assert!(
+            bad.body.contains("value=\"石寺社区助餐点\""),
+            "what was typed is kept"
+        );
+        assert_eq!(count().await, before);
+
+        let made = app
+            .post_form(
+                "/orgs/410323101001/projects",
+                Some(&village.cookie),
+                &with_csrf(
+                    &village,
+                    &[
+                        ("code", "SS-ZC-2026"),
+                        ("name", "石寺社区助餐点"),
+                        ("project_type", "relief"),
+                        ("goals", "为独居老人提供午餐。"),
+                        ("beneficiaries", "独居老人"),
+                        ("budget_name_1", "餐费补贴"),
+                        ("budget_amount_1", "30000"),
+                        ("indicator_name_1", "受益老人"),
+                        ("indicator_target_1", "30"),
+                        ("indicator_unit_1", "人"),
+                        ("budget_total", "30000"),
+                        ("starts_on", "2026-03-01"),
+                        ("ends_on", "2026-12-31"),
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+        let page_path = made.headers["location"]
+            .to_str()
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let id: i64 = page_path.rsplit('/').next().unwrap().parse().unwrap();
+
+        // Submitting without the needs assessment: refused beside it.
+        let step = |b: &'static str| vec![("action", b)];
+        let early = app
+            .post_form(
+                &format!("{page_path}/steps"),
+                Some(&village.cookie),
+                &with_csrf(&village, &step("submit")),
+            )
+            .await;
+        assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(early.body.contains("id=\"needs-error\""));
+        assert!(early.body.contains("还缺"));
+        let today = domain::time::china_day(store::now_ms());
+        for kind in domain::project::NeedsKind::ALL {
+            let r = app
+                .post_form(
+                    &format!("{page_path}/needs"),
+                    Some(&village.cookie),
+                    &with_csrf(
+                        &village,
+                        &[
+                            ("needs_kind", kind.key()),
+                            ("held_on", &today),
+                            ("who", "独居老人 12 户"),
+                            ("findings", "午餐难以保障。"),
+                        ],
+                    ),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        }
+        let submitted = app
+            .post_form(
+                &format!("{page_path}/steps"),
+                Some(&village.cookie),
+                &with_csrf(&village, &step("submit")),
+            )
+            .await;
+        assert_eq!(submitted.status, StatusCode::SEE_OTHER);
+
+        // The village's own reviewer sees no review form and is refused.
+        let own_view = app.get(&page_path, Some(&own_reviewer.cookie)).await;
+        assert!(!own_view.body.contains("id=\"step-start_review\""));
+        let own_try = app
+            .post_form(
+                &format!("{page_path}/review"),
+                Some(&own_reviewer.cookie),
+                &with_csrf(&own_reviewer, &[("decision", "start_review")]),
+            )
+            .await;
+        assert_eq!(own_try.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(own_try.body.contains("不能自己评"));
+
+        // The county's reviewer takes it from the county's page and approves it with scores.
+        let county_path = format!("/orgs/410323/projects/{id}");
+        let view = app.get(&county_path, Some(&reviewer.cookie)).await;
+        assert!(
+            view.body.contains("id=\"step-start_review\""),
+            "{}",
+            view.body
+        );
+        let r = app
+            .post_form(
+                &format!("{county_path}/review"),
+                Some(&reviewer.cookie),
+                &with_csrf(&reviewer, &[("decision", "start_review")]),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let scores = |need: &'static str| {
+            vec![
+                ("score_need", need),
+                ("score_design", "20"),
+                ("score_budget", "16"),
+                ("score_benefit", "16"),
+                ("score_sustainability", "8"),
+                ("comments", "需求真实，同意立项。"),
+                ("decision", "approve"),
+            ]
+        };
+        let too_high = app
+            .post_form(
+                &format!("{county_path}/review"),
+                Some(&reviewer.cookie),
+                &with_csrf(&reviewer, &scores("26")),
+            )
+            .await;
+        assert_eq!(too_high.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(too_high.body.contains("id=\"score_need-error\""));
+        let approved = app
+            .post_form(
+                &format!("{county_path}/review"),
+                Some(&reviewer.cookie),
+                &with_csrf(&reviewer, &scores("22")),
+            )
+            .await;
+        assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+        let shown = app.get(&page_path, Some(&village.cookie)).await;
+        assert!(shown.body.contains("data-state=\"approved\""));
+        assert!(shown.body.contains("id=\"fund-link\""), "its fund is open");
+        assert!(
+            shown.body.contains("data-action=\"approve\""),
+            "the history says so"
+        );
+
+        // Another county's staff: the project is not found, exactly like one that does not
+        // exist.
+        let foreign = app
+            .get(
+                &format!("/orgs/410302/projects/{id}"),
+                Some(&outsider.cookie),
+            )
+            .await;
+        let ghost = app
+            .get("/orgs/410302/projects/999999", Some(&outsider.cookie))
+            .await;
+        assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+        assert_eq!(foreign.body, ghost.body);
+
+        // Evaluating before it is complete: not a step of the table.
+        let early_eval = app
+            .post_form(
+                &format!("{county_path}/evaluation"),
+                Some(&reviewer.cookie),
+                &with_csrf(
+                    &reviewer,
+                    &[
+                        ("actual_1", "30"),
+                        ("reached", "30"),
+                        ("outputs", "全年供餐。"),
+                        ("grade", "good"),
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(early_eval.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(early_eval.body.contains("不能跳过任何环节"));
+        // The list shows it approved, with its budget.
+        let list = app.get(at, Some(&village.cookie)).await;
+        assert!(list.body.contains("石寺社区助餐点"));
+        assert!(list.body.contains("¥30,000.00"));
+
+        // The public page: its plan, budget, needs held and history by unit — no findings
+        // about households, no staff names.
+        let public = app.get("/public/projects/SS-ZC-2026", None).await;
+        assert_eq!(public.status, StatusCode::OK);
+        assert!(
+            public.body.contains("石寺社区助餐点")
+                && public.body.contains("data-state=\"approved\"")
+        );
+        assert!(
+            public.body.contains("新安县"),
+            "the reviewing unit is named"
+        );
+        for private in [
+            "独居老人 12 户",
+            "午餐难以保障",
+            "shisi.village",
+            "xinan.reviewer",
+        ] {
+            assert!(
+                !public.body.contains(private),
+                "{private} on the public page"
+            );
+        }
+        let api = app
+            .api(
+                Method::GET,
+                "/api/v1/public/projects?org=410323&status=approved&tier=village",
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+        let items = api.json()["projects"].as_array().unwrap().clone();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0]["tier"], "village");
+        assert_eq!(items[0]["status"], "approved");
+        assert_eq!(items[0]["budget_fen"], 3_000_000);
+        let detail = app
+            .api(
+                Method::GET,
+                "/api/v1/public/projects/SS-ZC-2026",
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(detail.json()["needs"][0]["records"], 1);
+        assert!(!detail.body.contains("shisi.village"));
+        let wrong = app
+            .api(
+                Method::GET,
+                "/api/v1/public/projects?status=fundraising",
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(wrong.json()["field"], "status");
+        // A draft is not public.
+        let draft = store::projects::propose(
+            &app.db,
+            &store::Actor::cli("test"),
+            &domain::access::System::operator("test").scope(),
+            &store::projects::NewProposal {
+                org_code: "410323101002".into(),
+                template_id: None,
+                input: store::testing::project_input("XR-DRAFT", "新融社区提案"),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(draft.state.key(), "draft");
+        assert_eq!(
+            app.get("/public/projects/XR-DRAFT", None).await.status,
+            StatusCode::NOT_FOUND
+        );
+        // Scoped: the county's staff read its subtree's projects, drafts included.
+        let token = app.api_token("xinan.staff").await;
+        let scoped = app
+            .api(
+                Method::GET,
+                "/api/v1/orgs/410323/projects",
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(scoped.json()["total"], 2);
+        let foreign = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/orgs/410323/projects/{}", draft.id + 1000),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    }
+);

@@ -389,7 +389,7 @@ both_backends!(
         assert!(!index.body.contains("/public/funds/XA-SS-P1"));
         let village = app.get("/public?org=410323101001", None).await;
         assert!(
-            village.body.contains("/public/funds/XA-SS-P1")
+            village.body.contains("/public/projects/XA-SS-P1")
                 && village.body.contains("石寺社区幸福家园"),
             "{}",
             village.body
@@ -623,7 +623,9 @@ both_backends!(
         let found = app.get("/public/search?q=%E5%B9%B8%E7%A6%8F", None).await;
         assert!(found.body.contains("/public/funds/SS-P1"));
         let unit = app.get("/public?org=410323101001", None).await;
-        assert!(unit.body.contains("id=\"projects\"") && unit.body.contains("/public/funds/SS-P1"));
+        assert!(
+            unit.body.contains("id=\"projects\"") && unit.body.contains("/public/projects/SS-P1")
+        );
         // The invoice is private until finance shows it, confirming no personal data.
         let url = format!("/public/evidence/{evidence}");
         assert_eq!(app.get(&url, None).await.status, StatusCode::NOT_FOUND);

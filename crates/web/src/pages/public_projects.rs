@@ -1,0 +1,205 @@
+//! Projects on the public portal (issue 11 §7): the approved projects of a unit's subtree, and
+//! each project's page — tier, unit, template, status and its history, which needs visits and
+//! deliberations were held, budget against spending, indicators, evaluation and audit. Nothing
+//! that names a person helped (`store::public::PublicProject` holds none).
+
+use super::filters;
+use super::{Layout, Pager, render};
+use crate::AppState;
+use crate::auth::PageContext;
+use crate::charts::{Bar, percent_bars};
+use crate::error::AppError;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use domain::money::Fen;
+use domain::project::{ProjectState, Tier};
+use serde::Deserialize;
+use store::projects::ProjectLine;
+use store::public::PublicProject;
+
+const PER_PAGE: i64 = 50;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub org: String,
+    #[serde(default)]
+    pub tier: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "public_projects.html")]
+struct ListPage {
+    layout: Layout,
+    lines: Vec<ProjectLine>,
+    found: i64,
+    pager: Pager,
+    q: ListQuery,
+    unit_name: String,
+}
+
+impl ListPage {
+    fn fen(&self, v: &i64) -> Fen {
+        Fen::new(*v)
+    }
+    fn budget(&self, l: &ProjectLine) -> Fen {
+        Fen::new(l.budget_fen())
+    }
+    fn tiers(&self) -> Vec<(&'static str, String)> {
+        Tier::ALL
+            .into_iter()
+            .map(|t| (t.key(), self.layout.label(t)))
+            .collect()
+    }
+    fn states(&self) -> Vec<(&'static str, String)> {
+        ProjectState::ALL
+            .into_iter()
+            .filter(|s| s.takes_gifts() || *s == ProjectState::Closed)
+            .map(|s| (s.key(), self.layout.label(s)))
+            .collect()
+    }
+}
+
+/// The approved projects of a unit's subtree (the whole network without `org`).
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let page = super::page_number(q.page);
+    let org = Some(q.org.trim()).filter(|o| !o.is_empty());
+    let (lines, found) = store::public::public_projects(
+        &state.db,
+        org,
+        Tier::parse(&q.tier),
+        ProjectState::parse(&q.status),
+        page,
+        PER_PAGE,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let unit_name = match org {
+        Some(code) => store::public::unit(&state.db, code)
+            .await?
+            .map(|u| u.name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let pager = Pager::new(
+        "/public/projects".into(),
+        &[("org", &q.org), ("tier", &q.tier), ("status", &q.status)],
+        page,
+        found,
+        PER_PAGE,
+    );
+    Ok(render(&ListPage {
+        layout: Layout::new(&ctx, "/public/projects"),
+        lines,
+        found,
+        pager,
+        q,
+        unit_name,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "public_project.html")]
+struct ShowPage {
+    layout: Layout,
+    p: PublicProject,
+    chart: String,
+}
+
+impl ShowPage {
+    fn fen(&self, v: &i64) -> Fen {
+        Fen::new(*v)
+    }
+    fn budget_total(&self) -> Fen {
+        Fen::new(self.p.project.plan.budget_total_fen())
+    }
+    /// Budget lines with what has been paid against each.
+    fn lines(&self) -> Vec<(String, bool, Fen, Fen)> {
+        self.p
+            .project
+            .plan
+            .budget
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                (
+                    l.name.clone(),
+                    l.service,
+                    Fen::new(l.amount_fen),
+                    Fen::new(self.p.money.spent_by_line.get(i).copied().unwrap_or(0)),
+                )
+            })
+            .collect()
+    }
+    /// Indicators with their actual figure once evaluated.
+    fn indicators(&self) -> Vec<(String, i64, String, Option<i64>)> {
+        self.p
+            .project
+            .plan
+            .indicators
+            .iter()
+            .enumerate()
+            .map(|(i, ind)| {
+                (
+                    ind.name.clone(),
+                    ind.target,
+                    ind.unit.clone(),
+                    self.p
+                        .evaluation
+                        .as_ref()
+                        .and_then(|e| e.actuals.get(i).copied()),
+                )
+            })
+            .collect()
+    }
+}
+
+/// One approved project's public page; one not yet approved is not found.
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let p = store::public::public_project(&state.db, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let lang = ctx.lang;
+    let names: Vec<String> = p
+        .project
+        .plan
+        .budget
+        .iter()
+        .map(|l| l.name.clone())
+        .collect();
+    let bars: Vec<Bar<'_>> = names
+        .iter()
+        .zip(&p.project.plan.budget)
+        .enumerate()
+        .map(|(i, (name, l))| Bar {
+            label: name,
+            permille: domain::org::permille(
+                p.money.spent_by_line.get(i).copied().unwrap_or(0),
+                l.amount_fen,
+            ),
+        })
+        .collect();
+    let chart = if bars.is_empty() {
+        String::new()
+    } else {
+        percent_bars(&lang.t("project.chart_spent"), &bars)
+    };
+    Ok(render(&ShowPage {
+        layout: Layout::new(&ctx, &format!("/public/projects/{code}")),
+        p,
+        chart,
+    }))
+}
