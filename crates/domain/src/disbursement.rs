@@ -17,9 +17,20 @@ pub struct NewDisbursement {
     pub amount: Fen,
     pub function: FunctionCode,
     pub purpose: String,
+    /// The line of a project's budget it is spent on ('' when the fund is no project's, or not
+    /// said); checked against the project's budget when it is booked.
+    pub budget_line: String,
 }
 
 impl NewDisbursement {
+    /// The same request naming a line of its project's budget.
+    pub fn with_budget_line(self, line: &str) -> NewDisbursement {
+        NewDisbursement {
+            budget_line: crate::text::normalize(line),
+            ..self
+        }
+    }
+
     /// Every field's error at once, so a form can show them all beside their fields.
     pub fn parse(
         fund_code: &str,
@@ -51,6 +62,7 @@ impl NewDisbursement {
             amount,
             function,
             purpose,
+            budget_line: String::new(),
         })
     }
 }

@@ -469,6 +469,157 @@ pub async fn donations(count: usize, batch: usize, page_runs: usize) -> Result<(
     Ok(())
 }
 
+/// `shanwang bench projects`: the demo's 幸福家园 template taken up in all 3,244 Luoyang
+/// workstations through the store's lifecycle, one gift booked to each (matched), a tenth carried
+/// on to their evaluation; then the template's rollup page and the city's project list through
+/// the whole router as the city's admin, beside the bare query of the rows the rollup reads and
+/// the router's floor (`/healthz`).
+pub async fn projects(page_runs: usize) -> Result<(), CliError> {
+    use domain::money::Fen;
+    use domain::project::ProjectAction;
+    use store::donations::{Channel, NewDonation};
+    use tower::ServiceExt;
+    let dir = std::env::temp_dir().join(format!("shanwang-bench-projects-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let db = bench_db(&dir).await?;
+    let t = Instant::now();
+    crate::demo::seed(&db).await?;
+    let (all, cli) = (System::operator("bench").scope(), Actor::cli("bench"));
+    let city = domain::org::DivisionCode::parse("4103").map_err(harness)?;
+    let luoyang = all
+        .narrowed_to(&city.path())
+        .ok_or_else(|| CliError::Harness("no Luoyang in the demo tree".into()))?;
+    let villages = store::org_units::codes_at(&db, &luoyang, domain::org::Level::Village).await?;
+    let funds = happy_home_in_every_village(&db, &villages).await?;
+    let gifts: Vec<NewDonation> = funds
+        .iter()
+        .enumerate()
+        .map(|(i, fund)| NewDonation {
+            fund_code: fund.clone(),
+            amount: Fen::new(10_000 + (i as i64 % 50) * 10_000),
+            donor_kind: domain::donor::DonorKind::Individual,
+            credit_code: String::new(),
+            donor_name: format!("捐赠人{}", i % 997),
+            donor_phone: format!("139{:08}", i % 997),
+            publish_name: false,
+            channel: Channel::Online,
+            idempotency_key: None,
+            received_at_ms: None,
+            receipt_wanted: false,
+            in_kind_description: String::new(),
+            donor_id_number: String::new(),
+        })
+        .collect();
+    for chunk in gifts.chunks(500) {
+        store::donations::record_batch(&db, &cli, &all, chunk).await?;
+    }
+    let evaluation = domain::project::EvaluationInput {
+        actuals: vec!["38".into(), "9".into(), "190".into()],
+        reached: "38".into(),
+        outputs: "按计划完成。".into(),
+        grade: "good".into(),
+    };
+    let mut evaluated = 0;
+    for fund in funds.iter().step_by(10) {
+        let p = store::projects::of_fund(&db, &all, fund)
+            .await?
+            .ok_or_else(|| CliError::Harness(format!("no project for {fund}")))?;
+        for action in [ProjectAction::Start, ProjectAction::Complete] {
+            let step = store::projects::NewStep {
+                action,
+                note: String::new(),
+            };
+            store::projects::take_step(&db, &cli, &all, p.id, &step).await?;
+        }
+        store::projects::evaluate(&db, &cli, &all, p.id, &evaluation).await?;
+        evaluated += 1;
+    }
+    let template = store::projects::templates_for(&db, "/41/4103/")
+        .await?
+        .into_iter()
+        .find(|t| t.code == "XFJY")
+        .ok_or_else(|| CliError::Harness("no 幸福家园 template".into()))?;
+    let instances: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE template_id = $1")
+        .bind(template.id)
+        .fetch_one(db.pool())
+        .await?;
+    println!(
+        "set-up: demo, {} workstations' 幸福家园 projects approved, {} gifts booked, {evaluated} evaluated; {instances} instances of the template in all ({:.0} s)",
+        funds.len(),
+        gifts.len(),
+        t.elapsed().as_secs_f64()
+    );
+
+    let user = store::users::find(&db, "city.admin")
+        .await?
+        .ok_or_else(|| CliError::Harness("demo user missing".into()))?;
+    let (token, _) =
+        store::users::start_session(&db, &user, store::users::SessionKind::Web, None).await?;
+    let app = web::router(web::AppState::new(db.clone()));
+    // The bare baseline: the rows the rollup reads, straight from the database.
+    let mut bare = Vec::with_capacity(page_runs);
+    for _ in 0..page_runs.max(1) {
+        let t = Instant::now();
+        let rows = sqlx::query(
+            "SELECT p.state, p.budget_json, p.indicators_json, e.actuals_json, inc.balance_fen, \
+             tr.balance_fen FROM projects p \
+             LEFT JOIN project_evaluations e ON e.project_id = p.id \
+             LEFT JOIN ledger_accounts inc ON inc.fund_id = p.fund_id AND inc.kind = 'income' \
+             LEFT JOIN ledger_accounts tr ON tr.fund_id = p.fund_id AND tr.kind = 'transfer' \
+             WHERE p.template_id = $1",
+        )
+        .bind(template.id)
+        .fetch_all(db.pool())
+        .await?;
+        bare.push(t.elapsed());
+        if rows.len() as i64 != instances {
+            return Err(CliError::Harness("the bare query missed rows".into()));
+        }
+    }
+    println!(
+        "bare query of the rollup's {instances} rows: median {:.2} ms, p90 {:.2} ms over {} runs",
+        median(bare.clone()).as_secs_f64() * 1e3,
+        pct(&bare, 0.9).as_secs_f64() * 1e3,
+        bare.len()
+    );
+    for path in [
+        "/healthz".to_string(),
+        format!("/orgs/4103/templates/{}", template.id),
+        "/orgs/4103/projects".to_string(),
+        "/orgs/4103/projects?state=evaluated".to_string(),
+    ] {
+        let mut times = Vec::with_capacity(page_runs);
+        for _ in 0..page_runs.max(1) {
+            let req = axum::http::Request::get(&path)
+                .header("cookie", format!("sw_session={token}"))
+                .body(axum::body::Body::empty())
+                .map_err(harness)?;
+            let t = Instant::now();
+            let resp = app.clone().oneshot(req).await.map_err(harness)?;
+            let status = resp.status();
+            let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .map_err(harness)?;
+            times.push(t.elapsed());
+            if !status.is_success() {
+                return Err(CliError::Harness(format!("{path} answered {status}")));
+            }
+            if times.len() == 1 {
+                println!("{path}: {} bytes", body.len());
+            }
+        }
+        println!(
+            "{path}: median {:.2} ms, p90 {:.2} ms over {} runs (target for the rollup and the list: under 50 ms)",
+            median(times.clone()).as_secs_f64() * 1e3,
+            pct(&times, 0.9).as_secs_f64() * 1e3,
+            times.len()
+        );
+    }
+    db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 /// The demo's 幸福家园 template taken up in every village: each project proposed, its needs
 /// assessment recorded, submitted, reviewed and approved through the store, as the demo does
 /// (its fund `V-<village>` opens at approval). Returns the fund codes.

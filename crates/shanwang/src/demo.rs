@@ -848,7 +848,9 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
                 FunctionCode::Program,
                 purpose,
             )
-            .map_err(store::StoreError::Invalid)?,
+            .map_err(store::StoreError::Invalid)?
+            // The 幸福家园 budget's materials line; the large rebuilding names none.
+            .with_budget_line(if large { "" } else { "适老化改造材料" }),
             &[demo_invoice(i, amount)],
         )
         .await?;

@@ -362,6 +362,12 @@ enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         page_runs: usize,
     },
+    /// Take the 幸福家园 template up in every Luoyang workstation (3,244 projects through review to approval, with gifts, a tenth evaluated); time the template's rollup page and the city's project list
+    Projects {
+        /// Runs of each page to take the median of
+        #[arg(long, default_value_t = 50)]
+        page_runs: usize,
+    },
     /// Import a generated national-size division table into a fresh SQLite database; time the coverage page
     Import {
         /// Villages to generate (townships and counties scale with it)
@@ -508,6 +514,9 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             page_runs,
         }) => {
             bench::donations(count, batch.max(1), page_runs).await?;
+        }
+        Command::Bench(BenchCommand::Projects { page_runs }) => {
+            bench::projects(page_runs).await?;
         }
         Command::Bench(BenchCommand::Import {
             villages,

@@ -100,6 +100,8 @@ pub struct Disbursement {
     pub amount: Fen,
     pub function: FunctionCode,
     pub purpose: String,
+    /// The project budget line it is spent on ('' if none was named).
+    pub budget_line: String,
     pub state: State,
     pub threshold: Fen,
     pub maker_id: i64,
@@ -152,6 +154,7 @@ pub async fn request(
         amount,
         function,
         purpose,
+        budget_line,
     } = new;
     let (amount, function) = (*amount, *function);
     let mut errors = Vec::new();
@@ -166,12 +169,32 @@ pub async fn request(
     if !fund.active {
         return Err(FieldError::new("fund_code", "fund_closed").into());
     }
+    if !budget_line.is_empty() {
+        // A line of the budget of the project whose fund this is.
+        let budget: Option<String> =
+            sqlx::query_scalar("SELECT budget_json FROM projects WHERE fund_id = $1")
+                .bind(fund.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let lines: Vec<domain::project::BudgetLine> = match budget {
+            None => return Err(FieldError::new("budget_line", "budget_line_not_project").into()),
+            Some(json) => serde_json::from_str(&json).map_err(|e| {
+                StoreError::Db(sqlx::Error::ColumnDecode {
+                    index: "budget_json".into(),
+                    source: Box::new(e),
+                })
+            })?,
+        };
+        if !lines.iter().any(|l| &l.name == budget_line) {
+            return Err(FieldError::new("budget_line", "budget_line_unknown").into());
+        }
+    }
     let threshold = threshold_in(&mut tx, &fund.entity_code).await?;
     let now = now_ms();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO disbursements (fund_id, org_path, entity_code, payee, amount_fen, function_code, \
-         purpose, state, threshold_fen, maker_id, maker, created_at_ms, updated_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+         purpose, state, threshold_fen, maker_id, maker, created_at_ms, updated_at_ms, budget_line) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING id",
     )
     .bind(fund.id)
     .bind(&fund.org_path)
@@ -185,6 +208,7 @@ pub async fn request(
     .bind(maker.user_id)
     .bind(&maker.username)
     .bind(now)
+    .bind(budget_line)
     .fetch_one(&mut *tx)
     .await?;
     event(&mut tx, id, "", State::Requested, &maker.username, "").await?;
@@ -200,6 +224,7 @@ pub async fn request(
             after: Some(
                 json!({"fund": fund.code, "payee": payee, "amount_fen": amount.fen(),
                                "function": function.key(), "purpose": purpose,
+                               "budget_line": budget_line,
                                "threshold_fen": threshold.fen(), "evidence": files}),
             ),
         },
@@ -235,7 +260,7 @@ async fn event(
 /// The columns of a disbursement; the last is the path of the legal entity above the fund's,
 /// when that unit is set up here (an entity's code less its last two digits).
 const COLUMNS: &str = "d.id, f.code AS fund_code, d.org_path, d.entity_code, d.payee, d.amount_fen, d.function_code, \
-     d.purpose, d.state, d.threshold_fen, d.maker_id, d.approver_id, d.ledger_transaction_id, \
+     d.purpose, d.budget_line, d.state, d.threshold_fen, d.maker_id, d.approver_id, d.ledger_transaction_id, \
      (SELECT u.org_path FROM org_units u WHERE length(d.entity_code) > 2 AND u.active = 1 \
       AND u.code = substr(d.entity_code, 1, length(d.entity_code) - 2)) AS upper_entity_path";
 
@@ -250,6 +275,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Disbursement> {
         amount: Fen::new(r.try_get("amount_fen")?),
         function: crate::closed_set(r, "function_code", FunctionCode::parse)?,
         purpose: r.try_get("purpose")?,
+        budget_line: r.try_get("budget_line")?,
         state: State::parse(&state).ok_or(StoreError::NotFound)?,
         threshold: Fen::new(r.try_get("threshold_fen")?),
         maker_id: r.try_get("maker_id")?,

@@ -1211,6 +1211,22 @@ pub async fn of_fund(db: &Db, scope: &Scope, fund_code: &str) -> Result<Option<P
     row.as_ref().map(project_from_row).transpose()
 }
 
+/// The budget lines of the projects whose funds are `fund_codes`, inside the scope: what a
+/// payment from one of them may name. Distinct names, in order.
+pub async fn budget_lines_of(db: &Db, scope: &Scope, fund_codes: &[&str]) -> Result<Vec<String>> {
+    let mut names: Vec<String> = Vec::new();
+    for code in fund_codes {
+        if let Some(p) = of_fund(db, scope, code).await? {
+            for l in p.plan.budget {
+                if !names.contains(&l.name) {
+                    names.push(l.name);
+                }
+            }
+        }
+    }
+    Ok(names)
+}
+
 /// The state of the project whose fund this is, if it is a project's.
 pub(crate) async fn state_of_fund(
     conn: &mut AnyConnection,

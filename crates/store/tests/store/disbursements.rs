@@ -559,3 +559,93 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    a_project_payment_names_a_line_of_its_budget,
+    |db: Db| async move {
+        Fixture::luoyang()
+            .with_fund("HB-P1", "河北村幸福家园", "410323100201", FundKind::Project)
+            .with_county_fund()
+            .build(&db)
+            .await;
+        let all = domain::access::System::operator("test").scope();
+        let cli = Actor::cli("test");
+        ledger::record(
+            &db,
+            &cli,
+            &all,
+            &TxDraft::donation("HB-P1", Fen::new(40_000_00), "").unwrap(),
+        )
+        .await
+        .unwrap();
+        let maker = Person {
+            user_id: 1,
+            username: "xinan.staff".into(),
+        };
+        let finance = Person {
+            user_id: 2,
+            username: "xinan.finance".into(),
+        };
+        let county = scope_of(Role::Finance, "410323", Permission::ManageFunds, "410323").unwrap();
+        let count = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM disbursements")
+                .fetch_one(db.pool())
+                .await
+                .unwrap()
+        };
+        // A line the project's budget lacks, or a line on a fund that is no project's: refused,
+        // nothing stored.
+        for (fund, line, code) in [
+            ("HB-P1", "宴请", "budget_line_unknown"),
+            ("XA-GEN", "救助物资", "budget_line_not_project"),
+        ] {
+            let refused = disbursements::request(
+                &db,
+                &maker,
+                &county,
+                &payment(fund, "新安县宏达建材有限公司", 1_000_00, "采购").with_budget_line(line),
+                &[],
+            )
+            .await
+            .unwrap_err();
+            assert_eq!(error_code(&refused), code);
+        }
+        assert_eq!(count().await, 0);
+        let on_line = disbursements::request(
+            &db,
+            &maker,
+            &county,
+            &payment("HB-P1", "新安县宏达建材有限公司", 12_000_00, "采购救助物资")
+                .with_budget_line(" 救助物资 "),
+            &[],
+        )
+        .await
+        .unwrap();
+        let unplaced = disbursements::request(
+            &db,
+            &maker,
+            &county,
+            &payment("HB-P1", "新安县邮政局", 500_00, "邮寄"),
+            &[],
+        )
+        .await
+        .unwrap();
+        for id in [on_line, unplaced] {
+            disbursements::act(&db, &finance, &county, id, Action::Approve, "")
+                .await
+                .unwrap();
+            disbursements::act(&db, &finance, &county, id, Action::Pay, "")
+                .await
+                .unwrap();
+        }
+        let p = store::projects::of_fund(&db, &all, "HB-P1")
+            .await
+            .unwrap()
+            .unwrap();
+        let money = store::projects::money(&db, &p).await.unwrap();
+        assert_eq!(money.spent_by_line, [12_000_00]);
+        assert_eq!(money.spent_unplaced_fen, 500_00);
+        assert_eq!(money.spent_fen, 12_500_00);
+        assert_eq!(money.raised_fen, 40_000_00);
+    }
+);

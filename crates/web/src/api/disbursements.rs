@@ -28,6 +28,10 @@ pub struct DisbursementRequest {
     pub function_code: String,
     #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub purpose: String,
+    /// For a project's fund: the line of its budget this is spent on (as the project names it).
+    #[schema(max_length = 40)]
+    #[serde(default)]
+    pub budget_line: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -75,7 +79,8 @@ pub async fn create(
         function,
         &req.purpose,
     )
-    .map_err(AppError::Invalid)?;
+    .map_err(AppError::Invalid)?
+    .with_budget_line(req.budget_line.as_deref().unwrap_or(""));
     let id =
         disbursements::request(&state.db, &caller.user().person(), fund.scope(), &new, &[]).await?;
     Ok((

@@ -32,6 +32,7 @@ struct RequestForm {
     amount: String,
     function_code: String,
     purpose: String,
+    budget_line: String,
 }
 
 #[derive(Template)]
@@ -41,6 +42,8 @@ struct ListPage {
     unit: OrgUnit,
     can_request: bool,
     funds: Vec<Fund>,
+    /// The budget lines a payment from one of the project funds may name.
+    budget_lines: Vec<String>,
     rows: Vec<Listed>,
     form: RequestForm,
     errors: super::FieldErrors,
@@ -108,6 +111,17 @@ async fn list_page(
         Some(scope) => super::funds_in_unit(state, scope, &unit).await?,
         None => Vec::new(),
     };
+    let budget_lines = match &manage {
+        Some(scope) => {
+            let codes: Vec<&str> = funds
+                .iter()
+                .filter(|f| f.kind == domain::ledger::FundKind::Project)
+                .map(|f| f.code.as_str())
+                .collect();
+            store::projects::budget_lines_of(&state.db, scope, &codes).await?
+        }
+        None => Vec::new(),
+    };
     let threshold = disbursements::upper_threshold(&state.db, &scope, &unit.code).await?;
     let is_entity = DivisionCode::parse(&unit.code).is_ok_and(|c| legal_entity_of(&c) == c);
     let can_set_threshold =
@@ -123,6 +137,7 @@ async fn list_page(
             unit,
             can_request,
             funds,
+            budget_lines,
             rows,
             form: list.form,
             errors: list.errors,
@@ -231,6 +246,7 @@ pub async fn create(
         amount: form.get("amount").to_string(),
         function_code: form.get("function_code").to_string(),
         purpose: form.get("purpose").to_string(),
+        budget_line: form.get("budget_line").to_string(),
     };
     let mut errors = super::FieldErrors::default();
     let amount = Fen::parse_yuan("amount", &submitted.amount).unwrap_or_else(|e| {
@@ -257,7 +273,7 @@ pub async fn create(
                     &state.db,
                     &unit.user().person(),
                     unit.scope(),
-                    &new,
+                    &new.with_budget_line(&submitted.budget_line),
                     &uploads(&form),
                 )
                 .await

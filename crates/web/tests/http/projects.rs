@@ -451,3 +451,50 @@ both_backends!(
         assert_eq!(foreign.status, StatusCode::NOT_FOUND);
     }
 );
+
+both_backends!(
+    a_payment_from_a_project_fund_names_a_line_of_its_budget,
+    |app: App| async move {
+        store::testing::approved_project(&app.db, "SS-P1", "石寺社区幸福家园", "410323101001")
+            .await;
+        let admin = app.browser("city.admin").await;
+        let at = "/orgs/410323101001/disbursements";
+        let form = app.get(at, Some(&admin.cookie)).await;
+        assert!(
+            form.body.contains("<option value=\"救助物资\">"),
+            "the project's lines are offered"
+        );
+        let request = |line: &'static str| {
+            let (app, admin) = (&app, &admin);
+            async move {
+                app.post_form(
+                    at,
+                    Some(&admin.cookie),
+                    &[
+                        ("csrf", admin.csrf.as_str()),
+                        ("fund_code", "SS-P1"),
+                        ("payee", "新安县宏达建材有限公司"),
+                        ("amount", "1200"),
+                        ("function_code", "program"),
+                        ("purpose", "采购救助物资"),
+                        ("budget_line", line),
+                    ],
+                )
+                .await
+            }
+        };
+        let wrong = request("宴请").await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(wrong.body.contains("id=\"budget_line-error\""));
+        assert!(wrong.body.contains("项目预算里没有这一项"));
+        let right = request("救助物资").await;
+        assert_eq!(right.status, StatusCode::SEE_OTHER, "{}", right.body);
+        let shown = app
+            .get(
+                right.headers["location"].to_str().unwrap(),
+                Some(&admin.cookie),
+            )
+            .await;
+        assert!(shown.body.contains("id=\"budget-line\">救助物资"));
+    }
+);
