@@ -92,9 +92,198 @@ pub fn filed_in_time(filed_on: &str, starts: &str) -> Option<bool> {
     Some((s - f).whole_days() >= 10)
 }
 
+/// What a disclosure is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    Project,
+    Campaign,
+    /// The organisation itself: its annual report.
+    Entity,
+}
+
+impl SubjectKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            SubjectKind::Project => "project",
+            SubjectKind::Campaign => "campaign",
+            SubjectKind::Entity => "entity",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SubjectKind> {
+        [
+            SubjectKind::Project,
+            SubjectKind::Campaign,
+            SubjectKind::Entity,
+        ]
+        .into_iter()
+        .find(|k| k.key() == s.trim())
+    }
+}
+
+/// The kind of a published disclosure; `seq` beside it numbers progress reports (from 1) and
+/// names an annual report's year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisclosureKind {
+    Progress,
+    FinalReport,
+    Surplus,
+    AnnualReport,
+}
+
+impl DisclosureKind {
+    pub const ALL: [DisclosureKind; 4] = [
+        DisclosureKind::Progress,
+        DisclosureKind::FinalReport,
+        DisclosureKind::Surplus,
+        DisclosureKind::AnnualReport,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            DisclosureKind::Progress => "progress",
+            DisclosureKind::FinalReport => "final_report",
+            DisclosureKind::Surplus => "surplus",
+            DisclosureKind::AnnualReport => "annual_report",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DisclosureKind> {
+        DisclosureKind::ALL
+            .into_iter()
+            .find(|k| k.key() == s.trim())
+    }
+}
+
+impl DueKind {
+    /// The disclosure that settles this due item: its kind and number.
+    pub fn settled_by(self) -> (DisclosureKind, i64) {
+        match self {
+            DueKind::Progress(n) => (DisclosureKind::Progress, i64::from(n)),
+            DueKind::FinalReport => (DisclosureKind::FinalReport, 0),
+            DueKind::Surplus => (DisclosureKind::Surplus, 0),
+        }
+    }
+}
+
+/// A disclosure as typed: which due item it settles (`kind`, `seq`), a title, the text; a
+/// correction names the published one it corrects and says why (更正说明).
+#[derive(Debug, Clone, Default)]
+pub struct DisclosureInput {
+    pub kind: String,
+    pub seq: String,
+    pub title: String,
+    pub body: String,
+    pub corrects: Option<i64>,
+    pub correction_note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NewDisclosure {
+    pub kind: DisclosureKind,
+    pub seq: i64,
+    pub title: String,
+    pub body: String,
+    pub corrects: Option<i64>,
+    pub correction_note: String,
+}
+
+impl DisclosureInput {
+    pub fn parse(&self) -> Result<NewDisclosure, Vec<crate::FieldError>> {
+        use crate::FieldError;
+        let mut errors = Vec::new();
+        let kind = DisclosureKind::parse(&self.kind);
+        if kind.is_none() {
+            errors.push(FieldError::new(
+                "disclosure_kind",
+                "disclosure_kind_invalid",
+            ));
+        }
+        let seq = match crate::text::normalize(&self.seq).as_str() {
+            "" => 0,
+            s => s.parse::<i64>().unwrap_or(-1),
+        };
+        if !(0..=9999).contains(&seq) {
+            errors.push(FieldError::new(
+                "disclosure_kind",
+                "disclosure_kind_invalid",
+            ));
+        }
+        let title = crate::text::normalize(&self.title);
+        if title.is_empty() || title.chars().count() > 60 {
+            errors.push(FieldError::new("title", "disclosure_title_missing"));
+        }
+        let body = crate::text::prose(&self.body);
+        if body.is_empty() || body.chars().count() > 5000 {
+            errors.push(FieldError::new("body", "disclosure_body_missing"));
+        }
+        let correction_note = crate::text::prose(&self.correction_note);
+        if self.corrects.is_some()
+            && (correction_note.is_empty() || correction_note.chars().count() > 1000)
+        {
+            errors.push(FieldError::new(
+                "correction_note",
+                "correction_note_missing",
+            ));
+        }
+        match kind {
+            Some(kind) if errors.is_empty() => Ok(NewDisclosure {
+                kind,
+                seq,
+                title,
+                body,
+                corrects: self.corrects,
+                correction_note,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_disclosure_names_what_it_settles_and_a_correction_says_why() {
+        let typed = DisclosureInput {
+            kind: "progress".into(),
+            seq: "2".into(),
+            title: "第二季度进展".into(),
+            body: "完成入户服务 120 次。".into(),
+            ..DisclosureInput::default()
+        };
+        let d = typed.parse().unwrap();
+        assert_eq!((d.kind, d.seq), (DisclosureKind::Progress, 2));
+        assert_eq!(
+            DueKind::Progress(2).settled_by(),
+            (DisclosureKind::Progress, 2)
+        );
+        assert_eq!(DueKind::Surplus.settled_by(), (DisclosureKind::Surplus, 0));
+        let correction = DisclosureInput {
+            corrects: Some(7),
+            ..typed.clone()
+        };
+        assert_eq!(
+            correction.parse().unwrap_err()[0].code,
+            "correction_note_missing"
+        );
+        let bad = DisclosureInput {
+            kind: "weekly".into(),
+            title: String::new(),
+            body: " ".into(),
+            ..typed
+        }
+        .parse()
+        .unwrap_err();
+        let fields: Vec<&str> = bad.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["disclosure_kind", "title", "body"]);
+        for k in DisclosureKind::ALL {
+            assert_eq!(DisclosureKind::parse(k.key()), Some(k));
+        }
+    }
 
     #[test]
     fn months_are_added_inside_their_month() {

@@ -232,6 +232,10 @@ async fn funds_of<'a>(
                 FieldError::new("fund_code", "fund_closed").into(),
             ));
         }
+        let day = domain::time::china_day(g.received_at_ms.unwrap_or_else(crate::now_ms));
+        crate::campaigns::may_raise(&mut *conn, &fund, &day)
+            .await
+            .map_err(|e| row_error(i, e))?;
         fund_index.insert(g.fund_code.as_str(), funds.len());
         funds.push(fund);
     }

@@ -296,6 +296,7 @@ pub(crate) async fn record_in(
         return Err(FieldError::new("fund_code", "fund_closed").into());
     }
     let now = d.received_at_ms.unwrap_or_else(now_ms);
+    crate::campaigns::may_raise(&mut *tx, &fund, &domain::time::china_day(now)).await?;
     // The same enterprise is found by its credit code, the same person by their ID number or
     // else their phone — only among the donors of the books the gift goes into, as far as the
     // recorder can see, so nothing is learnt of a donor elsewhere.

@@ -4,11 +4,13 @@
 
 pub mod audit;
 pub mod bulk;
+pub mod campaigns;
 pub mod commerce;
 pub mod complaints;
 pub mod compliance;
 pub mod corrections;
 pub mod disbursements;
+pub mod disclosures;
 pub mod donation_batch;
 pub mod donations;
 pub mod donors;

@@ -181,7 +181,7 @@ pub async fn template(db: &Db, unit_path: &str, id: i64) -> Result<Option<Templa
 }
 
 /// `/41/4103/410323/` → `/41/`, `/41/4103/`, `/41/4103/410323/`.
-fn ancestor_paths(path: &str) -> Vec<String> {
+pub(crate) fn ancestor_paths(path: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut at = String::from("/");
     for part in path.split('/').filter(|p| !p.is_empty()) {

@@ -293,3 +293,177 @@ fn audit_report_pdf(project: &str) -> Vec<u8> {
                 (Rating: Good) Tj ET";
     crate::demo::one_page_pdf(text)
 }
+
+/// The city's three brand campaigns (issue 11 §5), each filed well before it started, linking
+/// projects across levels: 河洛慈善光明行 (its designated hospitals and the surgeries done in its
+/// progress report), 筑梦未来 (two counties' projects), 乡村振兴豫善同行 (village projects of every
+/// county; 栾川县's association has no public fundraising status and raises only under it).
+/// Disclosures: some published (one corrected), many overdue, the city's annual report in.
+/// Returns a summary line.
+pub async fn campaigns(db: &Db, now: i64) -> Result<String, CliError> {
+    use domain::campaign::CampaignInput;
+    use domain::disclosure::DisclosureInput;
+    let all = domain::access::System::operator("demo").scope();
+    let city_admin = actor_of(db, "city.admin").await?;
+    let today = domain::time::china_day(now);
+    let day = |back: i64| domain::time::add_days(&today, -back).unwrap_or_else(|| today.clone());
+    let plan = |code: &str, name: &str, purpose: &str, started: i64, runs: i64, use_of: &str| {
+        CampaignInput {
+            code: code.into(),
+            name: name.into(),
+            purpose: purpose.into(),
+            starts_on: day(started),
+            ends_on: domain::time::add_days(&day(started), runs).unwrap_or_default(),
+            area: "洛阳市全域".into(),
+            person_in_charge: "李建国".into(),
+            office_address: "洛阳市洛龙区开元大道 218 号 市慈善联合总会 302 室".into(),
+            ways_of_giving: "银行转账；“洛阳慈善”微信公众号在线捐赠；各县区慈善会现场捐赠".into(),
+            bank_account_name: "洛阳市慈善联合总会".into(),
+            bank_name: "中国银行洛阳分行营业部".into(),
+            bank_account: "2504 6601 8866 0001 2026".into(),
+            beneficiaries: "全市低保、特困、低保边缘家庭及受助对象".into(),
+            use_of_funds: use_of.into(),
+            fundraising_cost: "0".into(),
+            surplus_handling: "结余款物转入下一年度同一项目，并在结项后三个月内公开。".into(),
+            filing_number: format!("53410300MJ{}", &code[..code.len().min(6)]),
+            filed_on: day(started + 20),
+            emergency: false,
+        }
+    };
+    let plans = [
+        plan(
+            "GMX-2026",
+            "河洛慈善光明行",
+            "为全市困难白内障患者免费实施复明手术，定点医院承担手术和术后随访。",
+            120,
+            364,
+            "复明手术补助、筛查义诊、术后随访。定点医院：洛阳市第一人民医院、洛阳市中心医院。",
+        ),
+        plan(
+            "ZMWL-2026",
+            "筑梦未来大学生助学行动",
+            "资助家庭困难的大学新生，并提供就业指导和实习岗位，“资金+服务”帮到毕业。",
+            150,
+            364,
+            "助学金、就业指导讲座、暑期实习岗位补贴。",
+        ),
+        plan(
+            "YSTX-2026",
+            "乡村振兴豫善同行",
+            "市级渠道筹款、县级动员、村级实施，支持村级幸福家园和帮扶项目。",
+            390,
+            540,
+            "村级幸福家园项目、村集体帮扶产业。",
+        ),
+    ];
+    let mut filed = Vec::new();
+    for p in plans {
+        let c = p.parse().map_err(store::StoreError::Invalid)?;
+        filed.push(store::campaigns::file(db, &city_admin, &all, "4103", &c).await?);
+    }
+    let projects_of = |prefix: &'static str| async move {
+        let filter = store::projects::ProjectFilter {
+            unit_path: "/".into(),
+            q: prefix.into(),
+            ..Default::default()
+        };
+        store::projects::list(db, &domain::access::System::operator("demo").scope(), &filter, 0, 200)
+            .await
+            .map(|(lines, _)| lines)
+    };
+    let mut linked = 0;
+    for (campaign, prefix) in [(&filed[0], "LY-GMX"), (&filed[1], "ZMWL-"), (&filed[2], "P-41")] {
+        for l in projects_of(prefix).await? {
+            let p = l.project;
+            let state = p.state;
+            // Village projects of the first round (approved a year ago and on) join 豫善同行.
+            if prefix == "P-41" && (p.code.ends_with("-2") || !state.takes_gifts()) {
+                continue;
+            }
+            store::campaigns::link(db, &city_admin, &all, campaign.id, &p.code).await?;
+            linked += 1;
+        }
+    }
+    // Disclosures: 光明行's first progress report (surgeries done), 石寺社区's first report
+    // published and corrected, the city's annual report for last year.
+    let subject = store::disclosures::campaign_subject(db, "/", filed[0].id)
+        .await?
+        .ok_or_else(|| CliError::Harness("演示募捐活动".into()))?;
+    let publish = |subject: store::disclosures::Subject, input: DisclosureInput| {
+        let (all, actor) = (all.clone(), city_admin.clone());
+        async move {
+            let d = input.parse().map_err(store::StoreError::Invalid)?;
+            Ok::<i64, CliError>(store::disclosures::publish(db, &actor, &all, &subject, &d).await?)
+        }
+    };
+    publish(
+        subject,
+        DisclosureInput {
+            kind: "progress".into(),
+            seq: "1".into(),
+            title: "光明行第一季度进展".into(),
+            body: "定点医院洛阳市第一人民医院、洛阳市中心医院已完成复明手术 186 例，筛查 2,140 人，术后随访率 100%。".into(),
+            ..DisclosureInput::default()
+        },
+    )
+    .await?;
+    let shisi = projects_of("P-410323101001")
+        .await?
+        .into_iter()
+        .find(|l| l.project.code == "P-410323101001")
+        .ok_or_else(|| CliError::Harness("演示项目 P-410323101001".into()))?;
+    let shisi_subject = store::disclosures::project_subject(db, &all, shisi.project.id)
+        .await?
+        .ok_or_else(|| CliError::Harness("演示项目".into()))?;
+    let first = publish(
+        shisi_subject.clone(),
+        DisclosureInput {
+            kind: "progress".into(),
+            seq: "1".into(),
+            title: "石寺社区幸福家园第一季度进展".into(),
+            body: "完成独居老人家中适老化改造 8 户，上门探访 52 次。".into(),
+            ..DisclosureInput::default()
+        },
+    )
+    .await?;
+    publish(
+        shisi_subject,
+        DisclosureInput {
+            kind: "progress".into(),
+            seq: "1".into(),
+            title: "石寺社区幸福家园第一季度进展".into(),
+            body: "完成独居老人家中适老化改造 9 户，上门探访 52 次。".into(),
+            corrects: Some(first),
+            correction_note: "改造户数统计有误，由 8 户更正为 9 户。".into(),
+        },
+    )
+    .await?;
+    if let Some(city) = store::disclosures::entity_subject(db, &all, "4103").await? {
+        let last_year = today[..4].parse::<i64>().unwrap_or(2026) - 1;
+        publish(
+            city,
+            DisclosureInput {
+                kind: "annual_report".into(),
+                seq: last_year.to_string(),
+                title: format!("洛阳市慈善联合总会 {last_year} 年度工作报告"),
+                body: "全年接收社会捐赠款物 1.64 亿元，支出救助资金 1 亿元；幸福家园村级项目覆盖 154 个村（社区）。".into(),
+                ..DisclosureInput::default()
+            },
+        )
+        .await?;
+    }
+    // 栾川县's association has no public fundraising status: its projects raise only under 豫善同行.
+    store::compliance::set_profile(
+        db,
+        &city_admin,
+        &all,
+        "410324",
+        domain::compliance::OrgType::SocialGroup,
+        false,
+    )
+    .await?;
+    let overdue = store::disclosures::overdue_in(db, &all, "/", &today).await?.len();
+    Ok(format!(
+        "募捐活动 3 个（光明行、筑梦未来、豫善同行），联结项目 {linked} 个；信息公开：已公开 4 条（1 条更正），逾期未公开 {overdue} 项（/orgs/4103/disclosures）；栾川县慈善会没有公开募捐资格，只在豫善同行之下筹款"
+    ))
+}

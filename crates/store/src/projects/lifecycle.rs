@@ -11,9 +11,9 @@ use crate::{Db, Result, StoreError, conflict_as, now_ms};
 use domain::FieldError;
 use domain::access::Scope;
 use domain::project::{
-    AuditInput, BudgetLine, EvaluationInput, Grade, Indicator, NeedsInput, NeedsKind, Plan,
-    ProjectAction, ProjectInput, ProjectState, ProjectType, ReviewInput, SupervisionInput,
-    TemplateTerms, Tier, may_take, missing_for_submit, next,
+    AuditInput, EvaluationInput, Grade, Indicator, NeedsInput, NeedsKind, Plan, ProjectAction,
+    ProjectInput, ProjectState, ProjectType, ReviewInput, SupervisionInput, TemplateTerms, Tier,
+    may_take, missing_for_submit, next,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -155,9 +155,9 @@ pub async fn propose(db: &Db, actor: &Actor, scope: &Scope, new: &NewProposal) -
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO projects (code, name, org_code, org_path, tier, project_type, template_id, \
          key_project, state, goals, beneficiaries, budget_json, indicators_json, starts_on, \
-         ends_on, created_by, created_at_ms, updated_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
-         RETURNING id",
+         ends_on, created_by, created_at_ms, updated_at_ms, budget_fen) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, \
+         $18) RETURNING id",
     )
     .bind(&p.code)
     .bind(&p.name)
@@ -176,6 +176,7 @@ pub async fn propose(db: &Db, actor: &Actor, scope: &Scope, new: &NewProposal) -
     .bind(&p.ends_on)
     .bind(&actor.name)
     .bind(now)
+    .bind(p.plan.budget_total_fen())
     .fetch_one(&mut *tx)
     .await
     .map_err(conflict_as("code"))?;
@@ -1105,32 +1106,34 @@ pub struct IndicatorRollup {
     pub evaluated: i64,
 }
 
-/// The rollup of a template's instances inside a unit's subtree (inside the scope).
+/// The rollup of a template's instances inside a unit's subtree (inside the scope): counts,
+/// budgets and money summed in the database per state; indicator targets from the template
+/// when it fixes them (else from each instance), actual figures from the evaluations.
 pub async fn rollup(
     db: &Db,
     scope: &Scope,
     unit_path: &str,
-    template_id: i64,
-    template_indicators: &[Indicator],
+    template: &super::Template,
 ) -> Result<Rollup> {
     let (lo, hi) = scope.bounds_within(unit_path);
-    let rows = sqlx::query(
-        "SELECT p.state, p.budget_json, p.indicators_json, e.actuals_json, \
-         CAST(COALESCE(inc.balance_fen, 0) AS BIGINT) AS income_fen, \
-         CAST(COALESCE(tr.balance_fen, 0) AS BIGINT) AS transfer_fen \
+    let sum = |acc: i64, v: i64| acc.checked_add(v).ok_or(StoreError::Overflow);
+    let by_state = sqlx::query(
+        "SELECT p.state, COUNT(*) AS n, CAST(COALESCE(SUM(p.budget_fen), 0) AS BIGINT) AS budget, \
+         CAST(COALESCE(SUM(-inc.balance_fen), 0) AS BIGINT) AS raised, \
+         CAST(COALESCE(SUM(-tr.balance_fen), 0) AS BIGINT) AS matched \
          FROM projects p \
-         LEFT JOIN project_evaluations e ON e.project_id = p.id \
          LEFT JOIN ledger_accounts inc ON inc.fund_id = p.fund_id AND inc.kind = 'income' \
          LEFT JOIN ledger_accounts tr ON tr.fund_id = p.fund_id AND tr.kind = 'transfer' \
-         WHERE p.template_id = $1 AND p.org_path >= $2 AND p.org_path < $3",
+         WHERE p.template_id = $1 AND p.org_path >= $2 AND p.org_path < $3 GROUP BY p.state",
     )
-    .bind(template_id)
-    .bind(lo)
-    .bind(hi)
+    .bind(template.id)
+    .bind(&lo)
+    .bind(&hi)
     .fetch_all(db.pool())
     .await?;
     let mut out = Rollup {
-        indicators: template_indicators
+        indicators: template
+            .indicators
             .iter()
             .map(|i| IndicatorRollup {
                 name: i.name.clone(),
@@ -1143,56 +1146,87 @@ pub async fn rollup(
         ..Rollup::default()
     };
     let mut counts = [0i64; ProjectState::ALL.len()];
-    for r in &rows {
+    for r in &by_state {
         let state = crate::closed_set(r, "state", ProjectState::parse)?;
+        let n: i64 = r.try_get("n")?;
         if let Some(i) = ProjectState::ALL.iter().position(|s| *s == state) {
-            counts[i] += 1;
+            counts[i] += n;
         }
-        out.instances += 1;
-        let budget: Vec<BudgetLine> = json_column(r, "budget_json")?;
-        let sum = |acc: i64, v: i64| acc.checked_add(v).ok_or(StoreError::Overflow);
-        out.budget_fen = budget
-            .iter()
-            .try_fold(out.budget_fen, |a, l| sum(a, l.amount_fen))?;
-        out.raised_fen = sum(out.raised_fen, -r.try_get::<i64, _>("income_fen")?)?;
-        out.matched_fen = sum(out.matched_fen, -r.try_get::<i64, _>("transfer_fen")?)?;
-        let indicators: Vec<Indicator> = json_column(r, "indicators_json")?;
-        let evaluated: Option<String> = r.try_get("actuals_json")?;
-        let actuals: Vec<i64> = match evaluated {
-            Some(_) => json_column(r, "actuals_json")?,
-            None => Vec::new(),
-        };
-        for (k, ind) in indicators.iter().enumerate() {
-            let at = match out
-                .indicators
-                .iter()
-                .position(|x| x.name == ind.name && x.unit == ind.unit)
-            {
-                Some(at) => at,
-                None => {
-                    out.indicators.push(IndicatorRollup {
-                        name: ind.name.clone(),
-                        unit: ind.unit.clone(),
-                        target: 0,
-                        actual: 0,
-                        evaluated: 0,
-                    });
-                    out.indicators.len() - 1
-                }
-            };
-            let x = &mut out.indicators[at];
-            x.target = sum(x.target, ind.target)?;
-            if let Some(a) = actuals.get(k) {
-                x.actual = sum(x.actual, *a)?;
-                x.evaluated += 1;
-            }
-        }
+        out.instances = sum(out.instances, n)?;
+        out.budget_fen = sum(out.budget_fen, r.try_get("budget")?)?;
+        out.raised_fen = sum(out.raised_fen, r.try_get("raised")?)?;
+        out.matched_fen = sum(out.matched_fen, r.try_get("matched")?)?;
     }
     out.by_state = ProjectState::ALL
         .into_iter()
         .zip(counts)
         .filter(|(_, n)| *n > 0)
         .collect();
+    // Where an indicator goes: its place in the rollup, added when an instance has its own.
+    fn slot(out: &mut Rollup, ind: &Indicator) -> usize {
+        match out
+            .indicators
+            .iter()
+            .position(|x| x.name == ind.name && x.unit == ind.unit)
+        {
+            Some(at) => at,
+            None => {
+                out.indicators.push(IndicatorRollup {
+                    name: ind.name.clone(),
+                    unit: ind.unit.clone(),
+                    target: 0,
+                    actual: 0,
+                    evaluated: 0,
+                });
+                out.indicators.len() - 1
+            }
+        }
+    }
+    if template.locked.indicators {
+        // Every instance has the template's indicators.
+        for (x, ind) in out.indicators.iter_mut().zip(&template.indicators) {
+            x.target = ind
+                .target
+                .checked_mul(out.instances)
+                .ok_or(StoreError::Overflow)?;
+        }
+    } else {
+        let rows = sqlx::query(
+            "SELECT p.indicators_json FROM projects p WHERE p.template_id = $1 \
+             AND p.org_path >= $2 AND p.org_path < $3",
+        )
+        .bind(template.id)
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_all(db.pool())
+        .await?;
+        for r in &rows {
+            let indicators: Vec<Indicator> = json_column(r, "indicators_json")?;
+            for ind in &indicators {
+                let at = slot(&mut out, ind);
+                out.indicators[at].target = sum(out.indicators[at].target, ind.target)?;
+            }
+        }
+    }
+    let evaluated = sqlx::query(
+        "SELECT p.indicators_json, e.actuals_json FROM projects p \
+         JOIN project_evaluations e ON e.project_id = p.id \
+         WHERE p.template_id = $1 AND p.org_path >= $2 AND p.org_path < $3",
+    )
+    .bind(template.id)
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_all(db.pool())
+    .await?;
+    for r in &evaluated {
+        let indicators: Vec<Indicator> = json_column(r, "indicators_json")?;
+        let actuals: Vec<i64> = json_column(r, "actuals_json")?;
+        for (ind, a) in indicators.iter().zip(actuals) {
+            let at = slot(&mut out, ind);
+            out.indicators[at].actual = sum(out.indicators[at].actual, a)?;
+            out.indicators[at].evaluated += 1;
+        }
+    }
     Ok(out)
 }
 

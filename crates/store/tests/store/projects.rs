@@ -282,9 +282,7 @@ both_backends!(
 
         // The template's rollup counts its instances by state, budget and indicator targets.
         let all = domain::access::System::operator("test").scope();
-        let rolled = projects::rollup(&db, &all, "/", village_t.id, &village_t.indicators)
-            .await
-            .unwrap();
+        let rolled = projects::rollup(&db, &all, "/", &village_t).await.unwrap();
         assert_eq!(rolled.instances, 1);
         assert_eq!(rolled.by_state, [(domain::project::ProjectState::Draft, 1)]);
         assert_eq!(rolled.budget_fen, 3_500_000);
@@ -292,16 +290,15 @@ both_backends!(
         assert_eq!(rolled.indicators[0].evaluated, 0);
         // Read from 老城区, none of 新安县's instances are counted.
         let laocheng = at(Role::Staff, "410302", Permission::ViewOrg);
-        let none = projects::rollup(
-            &db,
-            &laocheng,
-            "/41/4103/410302/",
-            village_t.id,
-            &village_t.indicators,
-        )
-        .await
-        .unwrap();
+        let none = projects::rollup(&db, &laocheng, "/41/4103/410302/", &village_t)
+            .await
+            .unwrap();
         assert_eq!(none.instances, 0);
+        // A template that does not fix its indicators sums each instance's own.
+        let county_rolled = projects::rollup(&db, &all, "/", &county_t).await.unwrap();
+        assert_eq!(county_rolled.instances, 1);
+        assert_eq!(county_rolled.indicators[0].target, 40);
+        assert_eq!(county_rolled.budget_fen, 3_500_000);
     }
 );
 

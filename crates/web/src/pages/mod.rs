@@ -1,9 +1,11 @@
 //! Server-rendered pages.
 
 pub mod audit;
+pub mod campaigns;
 pub mod complaints;
 pub mod compliance;
 pub mod disbursements;
+pub mod disclosures;
 pub mod donations;
 pub mod donors;
 pub mod exports;

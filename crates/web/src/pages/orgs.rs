@@ -30,6 +30,8 @@ struct ShowPage {
     can_view_complaints: bool,
     can_compliance: bool,
     can_manage_users: bool,
+    /// Disclosures overdue in the unit's subtree (flagged here and at every unit above).
+    disclosures_overdue: usize,
     /// Who works at the unit itself: names and roles.
     staff: Vec<store::users::admin::StaffMember>,
     saved: bool,
@@ -65,7 +67,13 @@ pub async fn show(
     let coverage = org_units::coverage(&state.db, unit.scope(), unit.unit()).await?;
     let staff =
         store::users::admin::staff_at(&state.db, unit.scope(), &unit.unit().org_path).await?;
+    let today = domain::time::china_day(store::now_ms());
+    let disclosures_overdue =
+        store::disclosures::overdue_in(&state.db, unit.scope(), &unit.unit().org_path, &today)
+            .await?
+            .len();
     let page = ShowPage {
+        disclosures_overdue,
         layout: Layout::new(&viewer.ctx, &format!("/orgs/{}", unit.unit().code)),
         can_edit: unit.may(Permission::EditOrgFacts),
         can_audit: unit.may(Permission::ViewAudit),

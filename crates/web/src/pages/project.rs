@@ -331,12 +331,16 @@ struct ShowPage {
     can_review: bool,
     /// Plain steps the project's unit may take now (submit, start, complete, close).
     steps: Vec<ProjectAction>,
+    disclosures: super::disclosures::DisclosureView,
     errors: FieldErrors,
     typed: HashMap<String, String>,
     notice: Option<String>,
 }
 
 impl ShowPage {
+    fn item(&self, kind: &domain::disclosure::DisclosureKind, seq: &i64) -> String {
+        super::disclosures::item_name(&self.layout, *kind, *seq)
+    }
     fn fen(&self, v: &i64) -> Fen {
         Fen::new(*v)
     }
@@ -501,6 +505,26 @@ async fn show_page<P: perm::Perm>(
     };
     let status = shown.errors.status();
     let code = unit.unit().code.clone();
+    // Approved or later, the project owes its disclosures; its unit or one above publishes.
+    let owes = d.project.state.takes_gifts() || d.project.state == ProjectState::Closed;
+    let subject = store::disclosures::project_subject(&state.db, unit.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let disclosures = super::disclosures::DisclosureView::load(
+        state,
+        &code,
+        &subject,
+        (owes && can_manage).then(|| format!("/orgs/{code}/projects/{id}/disclosures")),
+    )
+    .await?;
+    let disclosures = if owes {
+        disclosures
+    } else {
+        super::disclosures::DisclosureView {
+            items: Vec::new(),
+            ..disclosures
+        }
+    };
     Ok(render_as(
         &ShowPage {
             layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/projects/{id}")),
@@ -512,6 +536,7 @@ async fn show_page<P: perm::Perm>(
             can_manage,
             can_review,
             steps,
+            disclosures,
             errors: shown.errors,
             typed: shown.typed,
             notice: shown.notice,
@@ -549,6 +574,7 @@ pub async fn show(
         "evaluate",
         "audit",
         "close",
+        "disclosed",
     ];
     let notice = q
         .done
@@ -776,6 +802,23 @@ pub async fn file_audit(
         store::projects::file_audit(&state.db, &unit.user().actor(), unit.scope(), id, &report)
             .await;
     answer(&state, &viewer, unit, id, &form, "audit", result).await
+}
+
+/// Publishes or corrects one of the project's disclosures.
+pub async fn disclose(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ManageProjects>,
+    Path((_, id)): Path<(String, i64)>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let subject = store::disclosures::project_subject(&state.db, unit.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let result =
+        super::disclosures::publish(&state, &unit.user().actor(), unit.scope(), &subject, &form)
+            .await;
+    answer(&state, &viewer, unit, id, &form, "disclosed", result).await
 }
 
 /// The audit report as a download.

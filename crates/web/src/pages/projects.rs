@@ -171,8 +171,7 @@ pub async fn show(
         .await?
         .ok_or(AppError::NotFound)?;
     let path = unit.unit().org_path.clone();
-    let rollup =
-        store::projects::rollup(&state.db, unit.scope(), &path, t.id, &t.indicators).await?;
+    let rollup = store::projects::rollup(&state.db, unit.scope(), &path, &t).await?;
     let page = super::page_number(q.page);
     let filter = store::projects::ProjectFilter {
         unit_path: path,

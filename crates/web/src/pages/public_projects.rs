@@ -113,9 +113,13 @@ struct ShowPage {
     layout: Layout,
     p: PublicProject,
     chart: String,
+    disclosures: Vec<store::disclosures::Disclosure>,
 }
 
 impl ShowPage {
+    fn item(&self, d: &store::disclosures::Disclosure) -> String {
+        super::disclosures::item_name(&self.layout, d.kind, d.seq)
+    }
     fn fen(&self, v: &i64) -> Fen {
         Fen::new(*v)
     }
@@ -197,9 +201,55 @@ pub async fn show(
     } else {
         percent_bars(&lang.t("project.chart_spent"), &bars)
     };
+    let disclosures = store::disclosures::of_subject(
+        &state.db,
+        domain::disclosure::SubjectKind::Project,
+        p.project.id,
+    )
+    .await?;
     Ok(render(&ShowPage {
         layout: Layout::new(&ctx, &format!("/public/projects/{code}")),
         p,
         chart,
+        disclosures,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "public_campaign.html")]
+struct CampaignPage {
+    layout: Layout,
+    c: store::campaigns::Campaign,
+    projects: Vec<ProjectLine>,
+    disclosures: Vec<store::disclosures::Disclosure>,
+}
+
+impl CampaignPage {
+    fn item(&self, d: &store::disclosures::Disclosure) -> String {
+        super::disclosures::item_name(&self.layout, d.kind, d.seq)
+    }
+    fn fen(&self, v: &i64) -> Fen {
+        Fen::new(*v)
+    }
+}
+
+/// A campaign's filed plan, its approved projects and its disclosures.
+pub async fn campaign(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let c = store::campaigns::public_campaign(&state.db, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let projects = store::campaigns::projects_of(&state.db, c.id, "/", true).await?;
+    let disclosures =
+        store::disclosures::of_subject(&state.db, domain::disclosure::SubjectKind::Campaign, c.id)
+            .await?;
+    Ok(render(&CampaignPage {
+        layout: Layout::new(&ctx, &format!("/public/campaigns/{code}")),
+        c,
+        projects,
+        disclosures,
     }))
 }

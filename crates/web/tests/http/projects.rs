@@ -498,3 +498,201 @@ both_backends!(
         assert!(shown.body.contains("id=\"budget-line\">救助物资"));
     }
 );
+
+both_backends!(
+    the_city_files_a_campaign_links_projects_and_publishes_disclosures_from_pages,
+    |app: App| async move {
+        let p =
+            store::testing::approved_project(&app.db, "SS-P1", "石寺社区幸福家园", "410323101001")
+                .await;
+        let admin = app.browser("city.admin").await;
+        let today = domain::time::china_day(store::now_ms());
+        let start = domain::time::add_days(&today, 5).unwrap();
+        let late = domain::time::add_days(&today, 0).unwrap();
+        let early = domain::time::add_days(&today, -6).unwrap();
+        let ends = domain::time::add_days(&today, 200).unwrap();
+        let plan = |filed_on: &str| {
+            vec![
+                ("csrf".to_string(), admin.csrf.clone()),
+                ("code".into(), "YSTX-2026".into()),
+                ("name".into(), "乡村振兴豫善同行".into()),
+                ("purpose".into(), "动员社会力量支持村级帮扶项目。".into()),
+                ("starts_on".into(), start.clone()),
+                ("ends_on".into(), ends.clone()),
+                ("area".into(), "洛阳市".into()),
+                ("person_in_charge".into(), "李建国".into()),
+                (
+                    "office_address".into(),
+                    "洛阳市洛龙区开元大道 218 号".into(),
+                ),
+                ("ways_of_giving".into(), "银行转账、线上平台".into()),
+                ("bank_account_name".into(), "洛阳市慈善联合总会".into()),
+                ("bank_name".into(), "中国银行洛阳分行".into()),
+                ("bank_account".into(), "2504 1234 5678 9012".into()),
+                ("beneficiaries".into(), "脱贫不稳定户".into()),
+                ("use_of_funds".into(), "村级帮扶项目".into()),
+                ("fundraising_cost".into(), "0".into()),
+                ("surplus_handling".into(), "转入下一期".into()),
+                ("filing_number".into(), "5341030000000002".into()),
+                ("filed_on".into(), filed_on.to_string()),
+            ]
+        };
+        let post = |fields: Vec<(String, String)>| {
+            let (app, admin) = (&app, &admin);
+            async move {
+                let pairs: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                app.post_form("/orgs/4103/campaigns", Some(&admin.cookie), &pairs)
+                    .await
+            }
+        };
+        // Filed five days before the start: refused beside the filing date, nothing filed.
+        let late_filing = post(plan(&late)).await;
+        assert_eq!(late_filing.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(late_filing.body.contains("id=\"filed_on-error\""));
+        assert!(late_filing.body.contains("至少 10 天"));
+        let filed = post(plan(&early)).await;
+        assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
+        let campaign_path = filed.headers["location"]
+            .to_str()
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        // 新安县's staff link the village's project to the city's campaign from its page.
+        let xinan = app.browser("xinan.staff").await;
+        let county_path = campaign_path.replace("/orgs/4103/", "/orgs/410323/");
+        let unknown = app
+            .post_form(
+                &format!("{county_path}/projects"),
+                Some(&xinan.cookie),
+                &[("csrf", &xinan.csrf), ("project_code", "NO-SUCH")],
+            )
+            .await;
+        assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(unknown.body.contains("id=\"project_code-error\""));
+        let linked = app
+            .post_form(
+                &format!("{county_path}/projects"),
+                Some(&xinan.cookie),
+                &[("csrf", &xinan.csrf), ("project_code", "SS-P1")],
+            )
+            .await;
+        assert_eq!(linked.status, StatusCode::SEE_OTHER, "{}", linked.body);
+        let page = app.get(&campaign_path, Some(&admin.cookie)).await;
+        assert!(page.body.contains("石寺社区幸福家园"));
+        let sheet = app
+            .get(&format!("{campaign_path}/sheet"), Some(&admin.cookie))
+            .await;
+        assert_eq!(sheet.status, StatusCode::OK);
+        assert!(
+            sheet.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .contains("spreadsheetml")
+        );
+        let public = app.get("/public/campaigns/YSTX-2026", None).await;
+        assert!(
+            public.body.contains("5341030000000002") && public.body.contains("石寺社区幸福家园")
+        );
+
+        // The project's disclosures: its final report is due after its end; publish its
+        // first progress report from its page, then correct it.
+        let project_path = format!("/orgs/410323101001/projects/{}", p.id);
+        let village = app.browser("shisi.village").await;
+        let view = app.get(&project_path, Some(&village.cookie)).await;
+        assert!(view.body.contains("id=\"disclosure-form\""));
+        let missing = app
+            .post_form(
+                &format!("{project_path}/disclosures"),
+                Some(&village.cookie),
+                &[
+                    ("csrf", &village.csrf),
+                    ("due", "progress:1"),
+                    ("title", ""),
+                    ("body", ""),
+                ],
+            )
+            .await;
+        assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            missing.body.contains("id=\"title-error\"")
+                && missing.body.contains("id=\"body-error\"")
+        );
+        let published = app
+            .post_form(
+                &format!("{project_path}/disclosures"),
+                Some(&village.cookie),
+                &[
+                    ("csrf", &village.csrf),
+                    ("due", "progress:1"),
+                    ("title", "第一季度进展"),
+                    ("body", "完成入户走访 40 户。"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            published.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            published.body
+        );
+        let first: i64 = sqlx::query_scalar("SELECT MAX(id) FROM disclosures")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        let no_note = app
+            .post_form(
+                &format!("{project_path}/disclosures"),
+                Some(&village.cookie),
+                &[
+                    ("csrf", &village.csrf),
+                    ("corrects", &first.to_string()),
+                    ("title", "第一季度进展"),
+                    ("body", "完成入户走访 42 户。"),
+                ],
+            )
+            .await;
+        assert_eq!(no_note.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(no_note.body.contains("id=\"correction_note-error\""));
+        let corrected = app
+            .post_form(
+                &format!("{project_path}/disclosures"),
+                Some(&village.cookie),
+                &[
+                    ("csrf", &village.csrf),
+                    ("corrects", &first.to_string()),
+                    ("title", "第一季度进展"),
+                    ("body", "完成入户走访 42 户。"),
+                    ("correction_note", "走访户数统计有误。"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            corrected.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            corrected.body
+        );
+        let public = app.get("/public/projects/SS-P1", None).await;
+        assert!(
+            public.body.contains("走访户数统计有误") && public.body.contains("完成入户走访 40 户")
+        );
+        let sheet = app
+            .get(
+                &format!("/orgs/410323101001/disclosures/{first}/sheet"),
+                Some(&village.cookie),
+            )
+            .await;
+        assert_eq!(sheet.status, StatusCode::OK);
+        // The county sees the unit's disclosure page with what is overdue below it.
+        let unit = app
+            .get("/orgs/410323/disclosures", Some(&xinan.cookie))
+            .await;
+        assert_eq!(unit.status, StatusCode::OK);
+        assert!(unit.body.contains("id=\"overdue-count\""));
+    }
+);

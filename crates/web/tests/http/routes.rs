@@ -154,6 +154,62 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
     )
     .await
     .unwrap();
+    // A campaign of the city (id 1), seen by every unit below it, and a disclosure (id 1) of
+    // the walked village's project 1.
+    let today = domain::time::china_day(store::now_ms());
+    store::campaigns::file(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::System::operator("test").scope(),
+        "4103",
+        &domain::campaign::CampaignInput {
+            code: "WALK".into(),
+            name: "走查募捐".into(),
+            purpose: "走查".into(),
+            starts_on: today.clone(),
+            ends_on: domain::time::add_days(&today, 90).unwrap(),
+            area: "洛阳市".into(),
+            person_in_charge: "走查".into(),
+            office_address: "走查".into(),
+            ways_of_giving: "走查".into(),
+            bank_account_name: "走查".into(),
+            bank_name: "走查".into(),
+            bank_account: "12345678".into(),
+            beneficiaries: "走查".into(),
+            use_of_funds: "走查".into(),
+            fundraising_cost: "0".into(),
+            surplus_handling: "走查".into(),
+            filing_number: "WALK-1".into(),
+            filed_on: domain::time::add_days(&today, -10).unwrap(),
+            emergency: false,
+        }
+        .parse()
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let all = domain::access::System::operator("test").scope();
+    let walked = store::disclosures::project_subject(&app.db, &all, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    store::disclosures::publish(
+        &app.db,
+        &Actor::cli("test"),
+        &all,
+        &walked,
+        &domain::disclosure::DisclosureInput {
+            kind: "progress".into(),
+            seq: "1".into(),
+            title: "走查".into(),
+            body: "走查".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap(),
+    )
+    .await
+    .unwrap();
     // A complaint about the walked village (id 1), handled by its township.
     store::complaints::file(
         &app.db,
@@ -194,9 +250,9 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
         {
             continue;
         }
-        // A template is the city's, published for every unit below it: the sibling county
-        // reads the same one by design (a template of another city is unseen: store test).
-        if spec.path.contains("/templates/") {
+        // A template or campaign is the city's, for every unit below it: the sibling county
+        // reads the same one by design (one of another city is unseen: store tests).
+        if spec.path.contains("/templates/") || spec.path.contains("/campaigns/") {
             continue;
         }
         let who = Some((&outsider, outsider_token.as_str()));
