@@ -1210,3 +1210,42 @@ test('a village micro-project goes from draft to closed, each step by its role; 
   await reviewerCtx.close();
   await visitor.context().close();
 });
+
+test('the city files a campaign ten days ahead, links a project and publishes its progress; the public reads it (phone)', async () => {
+  const viewport = { width: 360, height: 740 };
+  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await signIn(page, 'city.admin');
+  const day = (offset) => new Date(Date.now() + 8 * 3600e3 + offset * 86400e3).toISOString().slice(0, 10);
+  await page.goto(`${base}/orgs/4103`);
+  await Promise.all([page.waitForURL(/\/campaigns$/), page.click('#campaigns-link')]);
+  const fields = {
+    code: 'CXJZ-E2E', name: '春蕾助学行动', purpose: '资助困难家庭女童完成义务教育。',
+    starts_on: day(5), ends_on: day(300), area: '洛阳市', person_in_charge: '王丽',
+    office_address: '洛阳市洛龙区开元大道 218 号', ways_of_giving: '银行转账、线上捐赠',
+    bank_account_name: '洛阳市慈善联合总会', bank_name: '中国银行洛阳分行', bank_account: '2504 6601 8866 0001 2027',
+    beneficiaries: '困难家庭女童', use_of_funds: '助学金', fundraising_cost: '0',
+    surplus_handling: '转入下一年度', filing_number: '53410300MJCXJZ', filed_on: day(0),
+  };
+  for (const [f, v] of Object.entries(fields)) await page.fill(`#${f}`, v);
+  await Promise.all([page.waitForLoadState('load'), page.click('#campaign-form button[type=submit]')]);
+  assert.match(await page.textContent('#filed_on-error'), /10 天/);
+  await check(page, viewport, 'phone-campaign-late');
+  await page.fill('#filed_on', day(-6));
+  await Promise.all([page.waitForURL(/done=filed/), page.click('#campaign-form button[type=submit]')]);
+  await page.fill('#project_code', 'P-410323101001');
+  await Promise.all([page.waitForURL(/done=linked/), page.click('#link-form button[type=submit]')]);
+  assert.match(await page.textContent('#campaign-projects'), /石寺社区/);
+  await page.selectOption('#due', 'progress:1');
+  await page.fill('#title', '春蕾助学第一季度进展');
+  await page.fill('#body', '已资助 120 名女童。');
+  await Promise.all([page.waitForURL(/done=disclosed/), page.click('#publish-disclosure')]);
+  await check(page, viewport, 'phone-campaign');
+  const visitor = await (await browser.newContext({ viewport, locale: 'zh-CN' })).newPage();
+  await visitor.goto(`${base}/public/campaigns/CXJZ-E2E`);
+  assert.match(await visitor.textContent('#disclosures'), /已资助 120 名女童/);
+  assert.match(await visitor.textContent('#filing-number'), /53410300MJCXJZ/);
+  await check(visitor, viewport, 'phone-public-campaign');
+  await visitor.context().close();
+  await context.close();
+});
