@@ -888,6 +888,7 @@ pub fn route_specs() -> Vec<RouteSpec> {
         api(Unit(ViewOrg), routes!(api::projects::list)),
         api(Unit(ViewOrg), routes!(api::projects::show)),
         api(Unit(ViewOrg), routes!(api::projects::templates)),
+        api(Unit(ViewOrg), routes!(api::projects::campaigns)),
         api(Unit(ViewOrg), routes!(api::orgs::children)),
         api(Body(ManageFunds), routes!(api::funds::create)),
         api(Body(ManageFunds), routes!(api::donations::create)),

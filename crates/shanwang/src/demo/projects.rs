@@ -367,12 +367,22 @@ pub async fn campaigns(db: &Db, now: i64) -> Result<String, CliError> {
             q: prefix.into(),
             ..Default::default()
         };
-        store::projects::list(db, &domain::access::System::operator("demo").scope(), &filter, 0, 200)
-            .await
-            .map(|(lines, _)| lines)
+        store::projects::list(
+            db,
+            &domain::access::System::operator("demo").scope(),
+            &filter,
+            0,
+            200,
+        )
+        .await
+        .map(|(lines, _)| lines)
     };
     let mut linked = 0;
-    for (campaign, prefix) in [(&filed[0], "LY-GMX"), (&filed[1], "ZMWL-"), (&filed[2], "P-41")] {
+    for (campaign, prefix) in [
+        (&filed[0], "LY-GMX"),
+        (&filed[1], "ZMWL-"),
+        (&filed[2], "P-41"),
+    ] {
         for l in projects_of(prefix).await? {
             let p = l.project;
             let state = p.state;
@@ -462,7 +472,9 @@ pub async fn campaigns(db: &Db, now: i64) -> Result<String, CliError> {
         false,
     )
     .await?;
-    let overdue = store::disclosures::overdue_in(db, &all, "/", &today).await?.len();
+    let overdue = store::disclosures::overdue_in(db, &all, "/", &today)
+        .await?
+        .len();
     Ok(format!(
         "募捐活动 3 个（光明行、筑梦未来、豫善同行），联结项目 {linked} 个；信息公开：已公开 4 条（1 条更正），逾期未公开 {overdue} 项（/orgs/4103/disclosures）；栾川县慈善会没有公开募捐资格，只在豫善同行之下筹款"
     ))

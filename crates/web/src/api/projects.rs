@@ -372,6 +372,91 @@ pub async fn templates(
     ))
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CampaignJson {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    /// The legal entity that filed it.
+    pub org_code: String,
+    pub org_name: String,
+    pub purpose: String,
+    /// China-time dates.
+    pub starts_on: String,
+    pub ends_on: String,
+    pub area: String,
+    pub person_in_charge: String,
+    pub office_address: String,
+    pub ways_of_giving: String,
+    pub bank_account_name: String,
+    pub bank_name: String,
+    pub bank_account: String,
+    pub beneficiaries: String,
+    pub use_of_funds: String,
+    pub fundraising_cost_fen: i64,
+    pub surplus_handling: String,
+    pub filing_number: String,
+    pub filed_on: String,
+    /// Filed under the rule for a major emergency (within ten days after the start).
+    pub emergency: bool,
+    /// Codes of the linked projects inside the caller's unit's subtree.
+    pub project_codes: Vec<String>,
+}
+
+/// The campaigns a unit sees (filed at it, above it or below it), each with its plan and the
+/// projects of the unit's subtree linked to it.
+#[utoipa::path(
+    get, path = "/api/v1/orgs/{code}/campaigns", tag = "projects",
+    params(("code" = String, Path, description = "Division code")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<CampaignJson>),
+        (status = 401, body = super::ApiErrorJson),
+        (status = 403, body = super::ApiErrorJson),
+        (status = 404, body = super::ApiErrorJson),
+    )
+)]
+pub async fn campaigns(
+    State(state): State<AppState>,
+    unit: InUnit<perm::ViewOrg>,
+) -> Result<Json<Vec<CampaignJson>>, AppError> {
+    let path = unit.unit().org_path.clone();
+    let mut out = Vec::new();
+    for c in store::campaigns::visible_from(&state.db, &path).await? {
+        let project_codes = store::campaigns::projects_of(&state.db, c.id, &path, false)
+            .await?
+            .into_iter()
+            .map(|l| l.project.code)
+            .collect();
+        out.push(CampaignJson {
+            id: c.id,
+            code: c.code,
+            name: c.name,
+            org_code: c.org_code,
+            org_name: c.org_name,
+            purpose: c.purpose,
+            starts_on: c.starts_on,
+            ends_on: c.ends_on,
+            area: c.area,
+            person_in_charge: c.person_in_charge,
+            office_address: c.office_address,
+            ways_of_giving: c.ways_of_giving,
+            bank_account_name: c.bank_account_name,
+            bank_name: c.bank_name,
+            bank_account: c.bank_account,
+            beneficiaries: c.beneficiaries,
+            use_of_funds: c.use_of_funds,
+            fundraising_cost_fen: c.fundraising_cost.fen(),
+            surplus_handling: c.surplus_handling,
+            filing_number: c.filing_number,
+            filed_on: c.filed_on,
+            emergency: c.emergency,
+            project_codes,
+        });
+    }
+    Ok(Json(out))
+}
+
 /// The public projects (approved or later) of a unit's subtree, or of the whole network,
 /// filtered by tier and status; newest first, 50 a page.
 #[utoipa::path(

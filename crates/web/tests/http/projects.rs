@@ -594,6 +594,18 @@ both_backends!(
                 .unwrap()
                 .contains("spreadsheetml")
         );
+        let token = app.api_token("xinan.staff").await;
+        let api = app
+            .api(
+                Method::GET,
+                "/api/v1/orgs/410323/campaigns",
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+        assert_eq!(api.json()[0]["code"], "YSTX-2026");
+        assert_eq!(api.json()[0]["project_codes"][0], "SS-P1");
         let public = app.get("/public/campaigns/YSTX-2026", None).await;
         assert!(
             public.body.contains("5341030000000002") && public.body.contains("石寺社区幸福家园")
