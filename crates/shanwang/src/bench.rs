@@ -622,7 +622,8 @@ pub async fn projects(page_runs: usize) -> Result<(), CliError> {
 
 /// The demo's 幸福家园 template taken up in every village: each project proposed, its needs
 /// assessment recorded, submitted, reviewed and approved through the store, as the demo does
-/// (its fund `V-<village>` opens at approval). Returns the fund codes.
+/// (its fund `V-<village>` opens at approval); 栾川县's, whose association has no public
+/// fundraising status, linked to the city's 豫善同行 campaign. Returns the fund codes.
 async fn happy_home_in_every_village(
     db: &Db,
     villages: &[String],
@@ -673,6 +674,16 @@ async fn happy_home_in_every_village(
                 t.elapsed().as_secs_f64()
             );
         }
+    }
+    // 栾川县's association has no public fundraising status in the demo: its projects raise
+    // under the city's 豫善同行 campaign.
+    let ystx = store::campaigns::visible_from(db, "/41/4103/")
+        .await?
+        .into_iter()
+        .find(|c| c.code == "YSTX-2026")
+        .ok_or_else(|| CliError::Harness("the demo files no 豫善同行 campaign".into()))?;
+    for fund in funds.iter().filter(|f| f.starts_with("V-410324")) {
+        store::campaigns::link(db, &cli, &all, ystx.id, fund).await?;
     }
     Ok(funds)
 }
