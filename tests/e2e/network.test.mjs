@@ -214,7 +214,10 @@ test('anyone sees a project\'s money on the public portal, donors masked (phone)
   for (const org of ['410323', '410323001', '410323001001']) {
     await Promise.all([page.waitForURL(new RegExp(`org=${org}$`)), page.click(`#below a[href="/public?org=${org}"]`)]);
   }
-  await Promise.all([page.waitForURL(/\/public\/funds\/P-/), page.locator('#projects a[href^="/public/funds/P-"]').first().click()]);
+  // The project's public page, then every line of its fund.
+  await Promise.all([page.waitForURL(/\/public\/projects\/P-/), page.locator('#projects a[href^="/public/projects/P-"]').first().click()]);
+  assert.equal(await page.getAttribute('#state', 'data-state'), 'approved');
+  await Promise.all([page.waitForURL(/\/public\/funds\/P-/), page.click('#fund-lines')]);
   const raised = await page.textContent('#raised');
   assert.match(raised, /^¥[\d,]+\.\d\d$/);
   const donors = await page.locator('#entries .donor').allTextContents();
@@ -468,7 +471,7 @@ for (const [label, viewport] of [
   ['desktop', { width: 1280, height: 800 }],
   ['phone', { width: 360, height: 740 }],
 ]) {
-  test(`finance sets up 1:1 matching and opens a village project fund from pages (${label})`, async () => {
+  test(`finance sets up 1:1 matching and opens a village fund from pages; a project fund shows its project (${label})`, async () => {
     const context = await browser.newContext({ viewport, locale: 'zh-CN' });
     const page = await context.newPage();
     await signIn(page, 'city.finance');
@@ -500,13 +503,15 @@ for (const [label, viewport] of [
     assert.equal(await page.locator('article.rule').count(), rules + 1);
     await context.close();
 
-    // 新安县 finance opens a project fund at a village workstation: a bad code first.
+    // 新安县 finance opens a village fund at a workstation: a bad code first. A project's fund
+    // is not opened by hand: it opens when the project is approved.
     const county = await browser.newContext({ viewport, locale: 'zh-CN' });
     const mine = await county.newPage();
     await signIn(mine, 'xinan.finance');
-    const code = `SS-P-${label.toUpperCase()}`;
+    const code = `SS-V-${label.toUpperCase()}`;
     await mine.goto(`${base}/orgs/410323101001/funds`);
-    await mine.selectOption('#kind', 'project');
+    assert.equal(await mine.locator('#kind option[value="project"]').count(), 0, 'no project funds by hand');
+    await mine.selectOption('#kind', 'village');
     await mine.fill('#name', '石寺社区幸福院');
     await mine.fill('#code', '幸福院');
     await Promise.all([mine.waitForLoadState('load'), mine.click('#new-fund button[type=submit]')]);
@@ -518,9 +523,11 @@ for (const [label, viewport] of [
     await Promise.all([mine.waitForURL(/done=rename/), mine.click('#rename button[type=submit]')]);
     // Names are stored normalised (NFKC): full-width brackets become plain ones.
     assert.equal((await mine.textContent('#fund-name')).trim(), '石寺社区幸福院(一期)');
-    const stage = (await mine.textContent('#stage')).trim();
-    await Promise.all([mine.waitForURL(/done=stage/), mine.click('#next-stage')]);
-    assert.notEqual((await mine.textContent('#stage')).trim(), stage, 'the project moved on a stage');
+    // A project's fund page says where its project stands and leads to it.
+    await mine.goto(`${base}/orgs/410323101001/funds/P-410323101001`);
+    assert.equal((await mine.textContent('#stage')).trim(), '已立项');
+    await Promise.all([mine.waitForURL(/\/projects\/\d+$/), mine.click('#project-link')]);
+    assert.equal(await mine.getAttribute('#state', 'data-state'), 'approved');
     await noSideways(mine, viewport.width);
     assert.ok(await pageWeight(mine) < 100 * 1024, 'page under 100 KB');
     await mine.screenshot({ path: join(out, `${label}-project-fund.png`), fullPage: true });
