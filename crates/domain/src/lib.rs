@@ -15,6 +15,7 @@ pub mod evidence;
 pub mod ledger;
 pub mod matching;
 pub mod money;
+pub mod need;
 pub mod org;
 pub mod project;
 pub mod receipt;

@@ -20,6 +20,7 @@ pub mod feedback;
 pub mod ledger;
 pub mod limits;
 pub mod matching;
+pub mod needs;
 pub mod org_units;
 pub mod projects;
 pub mod public;

@@ -15,6 +15,7 @@ mod hardening;
 mod ledger;
 mod matching;
 mod migrations;
+mod needs;
 mod org_units;
 mod project_status;
 mod projects;

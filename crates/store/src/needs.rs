@@ -1,0 +1,453 @@
+//! Needs (issue 12 §1): raised at a unit inside the scope, moved along `domain::need::next` by
+//! that unit or one above, each step with its history row and audit entry. Where a need stands
+//! against its clock — overdue, escalated how many levels up — is computed when it is read, so
+//! it is never stale; response times are measured for every need and summed per unit below.
+
+use crate::audit::{self, Actor, Change};
+use crate::{Db, Result, StoreError};
+use domain::FieldError;
+use domain::access::Scope;
+use domain::need::{
+    Clock, NeedAction, NeedCategory, NeedChannel, NeedState, NewNeed, Standing, Urgency, clock,
+    escalation, next, standing,
+};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Need {
+    pub id: i64,
+    pub org_code: String,
+    pub org_name: String,
+    pub org_path: String,
+    pub category: NeedCategory,
+    pub urgency: Urgency,
+    pub channel: NeedChannel,
+    pub description: String,
+    pub person: String,
+    pub state: NeedState,
+    pub raised_by: String,
+    pub raised_at_ms: i64,
+    pub respond_due_at_ms: i64,
+    pub resolve_due_at_ms: i64,
+    pub first_response_at_ms: Option<i64>,
+    pub closed_at_ms: Option<i64>,
+    pub outcome: String,
+    /// Against its clock at the time it was read.
+    pub overdue: bool,
+    /// The unit it has climbed to (its own while on time), by path.
+    pub escalated_to: String,
+    pub steps: Vec<NeedStep>,
+}
+
+impl Need {
+    /// `N000042`: what a clerk reads out on the phone.
+    pub fn number(&self) -> String {
+        format!("N{:06}", self.id)
+    }
+
+    fn clock(&self) -> Clock {
+        Clock {
+            respond_within_ms: self.respond_due_at_ms - self.raised_at_ms,
+            resolve_within_ms: self.resolve_due_at_ms - self.raised_at_ms,
+        }
+    }
+
+    pub fn standing(&self, now_ms: i64) -> Standing {
+        standing(self.state, self.clock(), self.raised_at_ms, now_ms)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NeedStep {
+    pub action: NeedAction,
+    pub to: NeedState,
+    pub actor: String,
+    pub note: String,
+    pub at_ms: i64,
+}
+
+const COLUMNS: &str = "n.id, n.org_code, u.name AS org_name, n.org_path, n.category, n.urgency, \
+     n.channel, n.description, n.person, n.state, n.raised_by, n.raised_at_ms, \
+     n.respond_due_at_ms, n.resolve_due_at_ms, n.first_response_at_ms, n.closed_at_ms, n.outcome";
+
+/// `/41/4103/410323/` and 1 → `/41/4103/`: the unit `levels` above, not past the top given.
+fn ancestor(path: &str, levels: u32) -> String {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let keep = parts.len().saturating_sub(levels as usize).max(1);
+    format!("/{}/", parts[..keep].join("/"))
+}
+
+fn from_row(r: &sqlx::any::AnyRow, now_ms: i64) -> Result<Need> {
+    let mut n = Need {
+        id: r.try_get("id")?,
+        org_code: r.try_get("org_code")?,
+        org_name: r.try_get("org_name")?,
+        org_path: r.try_get("org_path")?,
+        category: crate::closed_set(r, "category", NeedCategory::parse)?,
+        urgency: crate::closed_set(r, "urgency", Urgency::parse)?,
+        channel: crate::closed_set(r, "channel", NeedChannel::parse)?,
+        description: r.try_get("description")?,
+        person: r.try_get("person")?,
+        state: crate::closed_set(r, "state", NeedState::parse)?,
+        raised_by: r.try_get("raised_by")?,
+        raised_at_ms: r.try_get("raised_at_ms")?,
+        respond_due_at_ms: r.try_get("respond_due_at_ms")?,
+        resolve_due_at_ms: r.try_get("resolve_due_at_ms")?,
+        first_response_at_ms: r.try_get("first_response_at_ms")?,
+        closed_at_ms: r.try_get("closed_at_ms")?,
+        outcome: r.try_get("outcome")?,
+        overdue: false,
+        escalated_to: String::new(),
+        steps: Vec::new(),
+    };
+    n.overdue = n.standing(now_ms).overdue();
+    // A city's network has at most four levels above a village (the top is the city itself).
+    let depth = n.org_path.split('/').filter(|p| !p.is_empty()).count() as u32;
+    let levels = escalation(
+        n.state,
+        n.clock(),
+        n.raised_at_ms,
+        now_ms,
+        depth.saturating_sub(2),
+    );
+    n.escalated_to = ancestor(&n.org_path, levels);
+    Ok(n)
+}
+
+/// Raises a need at a unit inside the scope, its clock from its category and urgency.
+pub async fn raise(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    org_code: &str,
+    new: &NewNeed,
+    at_ms: i64,
+) -> Result<Need> {
+    let unit = crate::org_units::get(db, scope, org_code)
+        .await?
+        .ok_or_else(|| StoreError::from(FieldError::new("org_code", "org_unknown")))?;
+    let c = clock(new.category, new.urgency);
+    let mut tx = db.begin_write().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO needs (org_code, org_path, category, urgency, channel, description, person, \
+         state, raised_by, raised_at_ms, respond_due_at_ms, resolve_due_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+    )
+    .bind(&unit.code)
+    .bind(&unit.org_path)
+    .bind(new.category.key())
+    .bind(new.urgency.key())
+    .bind(new.channel.key())
+    .bind(&new.description)
+    .bind(&new.person)
+    .bind(NeedState::Raised.key())
+    .bind(&actor.name)
+    .bind(at_ms)
+    .bind(at_ms + c.respond_within_ms)
+    .bind(at_ms + c.resolve_within_ms)
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "need.raise",
+            org_path: &unit.org_path,
+            entity: format!("need:{id}"),
+            before: None,
+            // The person's name stays on the need; the trail names only what kind of need.
+            after: Some(json!({
+                "category": new.category.key(),
+                "urgency": new.urgency.key(),
+                "channel": new.channel.key(),
+            })),
+        },
+    )
+    .await?;
+    let made = need_in(&mut tx, scope, id, at_ms)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    tx.commit().await?;
+    Ok(made)
+}
+
+async fn need_in(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: i64,
+    now_ms: i64,
+) -> Result<Option<Need>> {
+    let (lo, hi) = scope.path_bounds();
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM needs n JOIN org_units u ON u.code = n.org_code \
+         WHERE n.id = $1 AND n.org_path >= $2 AND n.org_path < $3"
+    )))
+    .bind(id)
+    .bind(lo)
+    .bind(hi)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let mut n = from_row(&r, now_ms)?;
+    n.steps = sqlx::query(
+        "SELECT action, to_state, actor, note, at_ms FROM need_steps WHERE need_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(NeedStep {
+            action: crate::closed_set(r, "action", NeedAction::parse)?,
+            to: crate::closed_set(r, "to_state", NeedState::parse)?,
+            actor: r.try_get("actor")?,
+            note: r.try_get("note")?,
+            at_ms: r.try_get("at_ms")?,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    Ok(Some(n))
+}
+
+/// A need inside the scope, with its history; one outside answers like one that does not exist.
+pub async fn need(db: &Db, scope: &Scope, id: i64, now_ms: i64) -> Result<Option<Need>> {
+    let mut conn = db.pool().acquire().await?;
+    need_in(&mut conn, scope, id, now_ms).await
+}
+
+/// A step on a need, with the note the person or the receiving unit reads.
+#[derive(Debug, Clone)]
+pub struct NewNeedStep {
+    pub need_id: i64,
+    pub action: NeedAction,
+    pub note: String,
+    pub at_ms: i64,
+}
+
+/// Takes a step on a need inside the scope (its unit or one above): only the table's steps;
+/// respond, resolve, refer and decline say what was done or why.
+pub async fn act(db: &Db, actor: &Actor, scope: &Scope, step: &NewNeedStep) -> Result<NeedState> {
+    let note = domain::text::prose(&step.note);
+    if note.chars().count() > 500 || (step.action.needs_note() && note.is_empty()) {
+        return Err(FieldError::new("note", "need_note_missing").into());
+    }
+    let mut tx = db.begin_write().await?;
+    let n = need_in(&mut tx, scope, step.need_id, step.at_ms)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let to = next(n.state, step.action)
+        .ok_or_else(|| StoreError::from(FieldError::new("action", "need_step_not_allowed")))?;
+    let first_response = (!n.state.has_response() && to.has_response()).then_some(step.at_ms);
+    let closed = (!to.is_open()).then_some(step.at_ms);
+    let moved = sqlx::query(
+        "UPDATE needs SET state = $1, \
+         first_response_at_ms = COALESCE(first_response_at_ms, $2), \
+         closed_at_ms = COALESCE(closed_at_ms, $3), \
+         outcome = CASE WHEN $4 = '' THEN outcome ELSE $4 END \
+         WHERE id = $5 AND state = $6",
+    )
+    .bind(to.key())
+    .bind(first_response)
+    .bind(closed)
+    .bind(if to.is_open() { "" } else { note.as_str() })
+    .bind(n.id)
+    .bind(n.state.key())
+    .execute(&mut *tx)
+    .await?;
+    if moved.rows_affected() != 1 {
+        return Err(StoreError::Conflict("state"));
+    }
+    sqlx::query(
+        "INSERT INTO need_steps (need_id, action, from_state, to_state, actor, actor_unit_path, \
+         note, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(n.id)
+    .bind(step.action.key())
+    .bind(n.state.key())
+    .bind(to.key())
+    .bind(&actor.name)
+    .bind(scope.root_path())
+    .bind(&note)
+    .bind(step.at_ms)
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "need.step",
+            org_path: &n.org_path,
+            entity: format!("need:{}", n.id),
+            before: Some(json!({"state": n.state.key()})),
+            after: Some(json!({"state": to.key(), "action": step.action.key()})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(to)
+}
+
+/// Which needs a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NeedShowing {
+    Open,
+    /// Open and past their clock, wherever in the subtree.
+    Overdue,
+    /// Climbed to this very unit from below.
+    EscalatedHere,
+    Closed,
+}
+
+/// The needs of a unit's subtree (inside the scope) as `showing` picks them, oldest first for
+/// open ones, newest first when closed; at most `limit`.
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    unit_path: &str,
+    showing: NeedShowing,
+    now_ms: i64,
+    limit: usize,
+) -> Result<Vec<Need>> {
+    let (lo, hi) = scope.bounds_within(unit_path);
+    let open = ["raised", "accepted", "responded"];
+    let (filter, order) = match showing {
+        NeedShowing::Closed => ("NOT", "n.id DESC"),
+        _ => ("", "n.raised_at_ms, n.id"),
+    };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM needs n JOIN org_units u ON u.code = n.org_code \
+         WHERE n.org_path >= $1 AND n.org_path < $2 AND {filter} (n.state IN ({})) \
+         ORDER BY {order}",
+        open.map(|s| format!("'{s}'")).join(", ")
+    )))
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out = Vec::new();
+    for r in &rows {
+        let n = from_row(r, now_ms)?;
+        let keep = match showing {
+            NeedShowing::Open | NeedShowing::Closed => true,
+            NeedShowing::Overdue => n.overdue,
+            NeedShowing::EscalatedHere => n.overdue && n.escalated_to == unit_path,
+        };
+        if keep {
+            out.push(n);
+            if out.len() >= limit {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Response times of one unit's subtree: how many needs, how many overdue now, and the median
+/// and 90th percentile of raised → first response and raised → resolved, in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ResponseTimes {
+    pub needs: i64,
+    pub overdue: i64,
+    pub response_median_ms: Option<i64>,
+    pub response_p90_ms: Option<i64>,
+    pub resolution_median_ms: Option<i64>,
+    pub resolution_p90_ms: Option<i64>,
+}
+
+/// Response times for each unit one level below `unit_path` (and the unit itself), for needs
+/// raised since `since_ms`; the units in code order.
+pub async fn response_times(
+    db: &Db,
+    scope: &Scope,
+    unit_path: &str,
+    since_ms: i64,
+    now_ms: i64,
+) -> Result<Vec<(String, String, ResponseTimes)>> {
+    let (lo, hi) = scope.bounds_within(unit_path);
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM needs n JOIN org_units u ON u.code = n.org_code \
+         WHERE n.org_path >= $1 AND n.org_path < $2 AND n.raised_at_ms >= $3"
+    )))
+    .bind(&lo)
+    .bind(&hi)
+    .bind(since_ms)
+    .fetch_all(db.pool())
+    .await?;
+    let children = sqlx::query(
+        "SELECT code, name, org_path FROM org_units WHERE org_path >= $1 AND org_path < $2 \
+         AND active = 1 AND (org_path = $3 OR parent_code = $4) ORDER BY code",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .bind(unit_path)
+    .bind(
+        unit_path
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or(""),
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let needs = rows
+        .iter()
+        .map(|r| from_row(r, now_ms))
+        .collect::<Result<Vec<_>>>()?;
+    let mut out = Vec::new();
+    for c in &children {
+        let path: String = c.try_get("org_path")?;
+        let own = path == unit_path;
+        let mut times = ResponseTimes::default();
+        let mut responses = Vec::new();
+        let mut resolutions = Vec::new();
+        for n in &needs {
+            let inside = if own {
+                n.org_path == path
+            } else {
+                n.org_path.starts_with(&path)
+            };
+            if !inside {
+                continue;
+            }
+            times.needs += 1;
+            if n.overdue {
+                times.overdue += 1;
+            }
+            if let Some(at) = n.first_response_at_ms {
+                responses.push(at - n.raised_at_ms);
+            }
+            if let (Some(at), NeedState::Resolved) = (n.closed_at_ms, n.state) {
+                resolutions.push(at - n.raised_at_ms);
+            }
+        }
+        let (rm, rp) = domain::need::median_and_p90(responses).unzip();
+        let (sm, sp) = domain::need::median_and_p90(resolutions).unzip();
+        times.response_median_ms = rm;
+        times.response_p90_ms = rp;
+        times.resolution_median_ms = sm;
+        times.resolution_p90_ms = sp;
+        out.push((c.try_get("code")?, c.try_get("name")?, times));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_ancestor_is_found_by_levels() {
+        assert_eq!(
+            super::ancestor("/41/4103/410323/410323100/", 1),
+            "/41/4103/410323/"
+        );
+        assert_eq!(
+            super::ancestor("/41/4103/410323/410323100/", 2),
+            "/41/4103/"
+        );
+        assert_eq!(super::ancestor("/41/4103/", 9), "/41/");
+        assert_eq!(super::ancestor("/41/4103/", 0), "/41/4103/");
+    }
+}

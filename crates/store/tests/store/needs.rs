@@ -1,0 +1,230 @@
+//! Needs: raised at a workstation, moved along the table by the unit or one above, escalating
+//! up the network when their clock runs out; response times per unit below.
+use crate::helpers::*;
+use domain::need::{NeedAction, NeedInput, NeedState};
+use store::needs::{self, NeedShowing, NewNeedStep};
+
+const HOUR: i64 = 3_600_000;
+
+fn typed(urgency: &str) -> domain::need::NewNeed {
+    NeedInput {
+        category: "medical".into(),
+        urgency: urgency.into(),
+        description: "老人突发脑梗，家中无人照料。".into(),
+        person: "王秀英".into(),
+        channel: "phone".into(),
+    }
+    .parse()
+    .unwrap()
+}
+
+both_backends!(
+    a_need_is_answered_on_its_clock_or_climbs_the_network,
+    |db: Db| async move {
+        Fixture::luoyang().build(&db).await;
+        let cli = Actor::cli("test");
+        let village = scope_of(
+            Role::Staff,
+            "410323100201",
+            Permission::ViewOrg,
+            "410323100201",
+        )
+        .unwrap();
+        let township =
+            scope_of(Role::Staff, "410323100", Permission::ViewOrg, "410323100").unwrap();
+        let county = scope_of(Role::Staff, "410323", Permission::ViewOrg, "410323").unwrap();
+        let sibling = scope_of(
+            Role::Staff,
+            "410323100202",
+            Permission::ViewOrg,
+            "410323100202",
+        )
+        .unwrap();
+        let t0 = 1_780_000_000_000i64;
+        let urgent = needs::raise(&db, &cli, &village, "410323100201", &typed("urgent"), t0)
+            .await
+            .unwrap();
+        assert_eq!(
+            (urgent.number(), urgent.state),
+            (format!("N{:06}", urgent.id), NeedState::Raised)
+        );
+        assert_eq!(urgent.respond_due_at_ms, t0 + 2 * HOUR);
+        // A sibling village sees nothing of it; outside the scope it does not exist.
+        assert!(
+            needs::need(&db, &sibling, urgent.id, t0)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(matches!(
+            needs::act(
+                &db,
+                &cli,
+                &sibling,
+                &NewNeedStep {
+                    need_id: urgent.id,
+                    action: NeedAction::Accept,
+                    note: String::new(),
+                    at_ms: t0
+                }
+            )
+            .await,
+            Err(StoreError::NotFound)
+        ));
+        // Three hours on, unanswered: overdue, escalated to the township and shown there.
+        let late = t0 + 3 * HOUR;
+        let seen = needs::need(&db, &county, urgent.id, late)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(seen.overdue);
+        assert_eq!(seen.escalated_to, "/41/4103/410323/410323100/");
+        let here = needs::list(
+            &db,
+            &township,
+            "/41/4103/410323/410323100/",
+            NeedShowing::EscalatedHere,
+            late,
+            50,
+        )
+        .await
+        .unwrap();
+        assert_eq!(here.len(), 1);
+        // Five hours on it has climbed to the county.
+        let later = needs::need(&db, &county, urgent.id, t0 + 5 * HOUR)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(later.escalated_to, "/41/4103/410323/");
+        // Steps follow the table; a response says what was done.
+        assert_eq!(
+            error_code(
+                &needs::act(
+                    &db,
+                    &cli,
+                    &village,
+                    &NewNeedStep {
+                        need_id: urgent.id,
+                        action: NeedAction::Resolve,
+                        note: "x".into(),
+                        at_ms: late
+                    }
+                )
+                .await
+                .unwrap_err()
+            ),
+            "need_step_not_allowed"
+        );
+        needs::act(
+            &db,
+            &cli,
+            &village,
+            &NewNeedStep {
+                need_id: urgent.id,
+                action: NeedAction::Accept,
+                note: String::new(),
+                at_ms: late,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            error_code(
+                &needs::act(
+                    &db,
+                    &cli,
+                    &village,
+                    &NewNeedStep {
+                        need_id: urgent.id,
+                        action: NeedAction::Respond,
+                        note: " ".into(),
+                        at_ms: late
+                    }
+                )
+                .await
+                .unwrap_err()
+            ),
+            "need_note_missing"
+        );
+        needs::act(
+            &db,
+            &cli,
+            &township,
+            &NewNeedStep {
+                need_id: urgent.id,
+                action: NeedAction::Respond,
+                note: "镇卫生院已派车送医。".into(),
+                at_ms: late + HOUR,
+            },
+        )
+        .await
+        .unwrap();
+        needs::act(
+            &db,
+            &cli,
+            &village,
+            &NewNeedStep {
+                need_id: urgent.id,
+                action: NeedAction::Resolve,
+                note: "住院治疗，临时救助 3000 元已发放。".into(),
+                at_ms: t0 + 20 * HOUR,
+            },
+        )
+        .await
+        .unwrap();
+        let done = needs::need(&db, &village, urgent.id, t0 + 30 * HOUR)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(done.state, NeedState::Resolved);
+        assert!(!done.overdue, "a resolved need is not overdue");
+        assert_eq!(done.first_response_at_ms, Some(late + HOUR));
+        assert_eq!(done.steps.len(), 3);
+        assert_eq!(done.outcome, "住院治疗，临时救助 3000 元已发放。");
+
+        // An ordinary need answered in time; response times per unit below the county.
+        let ordinary = needs::raise(&db, &cli, &village, "410323100201", &typed("ordinary"), t0)
+            .await
+            .unwrap();
+        needs::act(
+            &db,
+            &cli,
+            &village,
+            &NewNeedStep {
+                need_id: ordinary.id,
+                action: NeedAction::Decline,
+                note: "已由民政部门低保金覆盖。".into(),
+                at_ms: t0 + HOUR,
+            },
+        )
+        .await
+        .unwrap();
+        let times =
+            needs::response_times(&db, &county, "/41/4103/410323/", t0 - HOUR, t0 + 30 * HOUR)
+                .await
+                .unwrap();
+        let (code, _, t) = times.iter().find(|(c, _, _)| c == "410323100").unwrap();
+        assert_eq!(code, "410323100");
+        assert_eq!((t.needs, t.overdue), (2, 0));
+        assert_eq!(
+            t.response_median_ms,
+            Some(HOUR),
+            "declined after an hour; answered after four"
+        );
+        assert_eq!(t.response_p90_ms, Some(4 * HOUR));
+        assert_eq!(t.resolution_median_ms, Some(20 * HOUR));
+        // The trail names the kind of need, never the person.
+        let trail: Vec<Option<String>> =
+            sqlx::query_scalar("SELECT after_json FROM audit_log WHERE action = 'need.raise'")
+                .fetch_all(db.pool())
+                .await
+                .unwrap();
+        assert_eq!(trail.len(), 2);
+        assert!(
+            trail
+                .iter()
+                .flatten()
+                .all(|t| !t.contains("王秀英") && t.contains("medical"))
+        );
+    }
+);
