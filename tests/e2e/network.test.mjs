@@ -1256,3 +1256,40 @@ test('the city files a campaign ten days ahead, links a project and publishes it
   await visitor.context().close();
   await context.close();
 });
+
+test('a village clerk raises a need on a phone; the county takes it on; response times are charted', async () => {
+  const viewport = { width: 360, height: 740 };
+  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await signIn(page, 'shisi.village');
+  const started = Date.now();
+  await page.goto(`${base}/orgs/410323101001`);
+  await Promise.all([page.waitForURL(/\/needs$/), page.click('#needs-link')]);
+  // One screen: who, what kind, how urgent, how it came in, what is needed.
+  await page.fill('#person', '王秀英');
+  await page.check('input[name=category][value=medical]');
+  await page.check('input[name=urgency][value=urgent]');
+  await page.check('input[name=channel][value=phone]');
+  await page.fill('#description', '急');
+  await Promise.all([page.waitForLoadState('load'), page.click('#need-form button[type=submit]')]);
+  assert.ok((await page.textContent('#description-error')).length > 0, 'too short, beside the box');
+  await check(page, viewport, 'phone-need-errors');
+  await page.fill('#description', '老人突发脑梗，家中无人照料。');
+  await Promise.all([page.waitForURL(/\/needs\/\d+\?done=raised/), page.click('#need-form button[type=submit]')]);
+  assert.ok(Date.now() - started < 60_000, 'raised in under a minute');
+  assert.equal(await page.getAttribute('#state', 'data-state'), 'raised');
+  await check(page, viewport, 'phone-need');
+  const id = new URL(page.url()).pathname.split('/').pop();
+  const county = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' })).newPage();
+  await signIn(county, 'xinan.staff');
+  await county.goto(`${base}/orgs/410323/needs/${id}`);
+  await Promise.all([county.waitForURL(/done=accept/), county.click('#need-accept')]);
+  await county.fill('#note', '镇卫生院已派车送医。');
+  await Promise.all([county.waitForURL(/done=respond/), county.click('#need-respond')]);
+  assert.equal(await county.getAttribute('#state', 'data-state'), 'responded');
+  await county.goto(`${base}/orgs/410323/needs/times`);
+  assert.ok(await county.locator('svg.chart').count() >= 1, 'response times as charts');
+  assert.ok(await county.locator('#times tbody tr').count() >= 2);
+  await county.context().close();
+  await context.close();
+});

@@ -52,6 +52,7 @@ impl Role {
                     | ViewComplaints
                     | HandleComplaints
                     | ManageProjects
+                    | HandleNeeds
             ),
             Role::Finance => matches!(p, ViewOrg | ManageFunds | ViewMoney),
             Role::Reviewer => matches!(p, ViewOrg | ReviewProjects),
@@ -91,10 +92,13 @@ pub enum Permission {
     ManageProjects,
     /// Review, supervise and evaluate the projects of the units below (never the unit's own).
     ReviewProjects,
+    /// Raise the needs people bring to the unit and take them on: accept, respond, resolve,
+    /// refer, decline.
+    HandleNeeds,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Permission::ViewOrg,
         Permission::EditOrgFacts,
         Permission::ViewAudit,
@@ -108,6 +112,7 @@ impl Permission {
         Permission::HandleComplaints,
         Permission::ManageProjects,
         Permission::ReviewProjects,
+        Permission::HandleNeeds,
     ];
 
     /// Changes data (so an auditor must never hold it).
@@ -123,6 +128,7 @@ impl Permission {
                 | Permission::HandleComplaints
                 | Permission::ManageProjects
                 | Permission::ReviewProjects
+                | Permission::HandleNeeds
         )
     }
 }

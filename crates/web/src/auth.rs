@@ -308,6 +308,7 @@ pub mod perm {
         HandleComplaints,
         ManageProjects,
         ReviewProjects,
+        HandleNeeds,
     );
 }
 

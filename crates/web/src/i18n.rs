@@ -284,6 +284,67 @@ impl Label for domain::project::Grade {
     }
 }
 
+impl Label for domain::need::NeedCategory {
+    fn label_key(&self) -> &'static str {
+        use domain::need::NeedCategory::*;
+        match self {
+            Medical => "need.category.medical",
+            Education => "need.category.education",
+            ElderlyCare => "need.category.elderly_care",
+            Disability => "need.category.disability",
+            Disaster => "need.category.disaster",
+            Other => "need.category.other",
+        }
+    }
+}
+
+impl Label for domain::need::Urgency {
+    fn label_key(&self) -> &'static str {
+        match self {
+            domain::need::Urgency::Urgent => "need.urgency.urgent",
+            domain::need::Urgency::Ordinary => "need.urgency.ordinary",
+        }
+    }
+}
+
+impl Label for domain::need::NeedChannel {
+    fn label_key(&self) -> &'static str {
+        use domain::need::NeedChannel::*;
+        match self {
+            WalkIn => "need.channel.walk_in",
+            Phone => "need.channel.phone",
+            Visit => "need.channel.visit",
+        }
+    }
+}
+
+impl Label for domain::need::NeedState {
+    fn label_key(&self) -> &'static str {
+        use domain::need::NeedState::*;
+        match self {
+            Raised => "need.state.raised",
+            Accepted => "need.state.accepted",
+            Responded => "need.state.responded",
+            Resolved => "need.state.resolved",
+            Referred => "need.state.referred",
+            Declined => "need.state.declined",
+        }
+    }
+}
+
+impl Label for domain::need::NeedAction {
+    fn label_key(&self) -> &'static str {
+        use domain::need::NeedAction::*;
+        match self {
+            Accept => "need.action.accept",
+            Respond => "need.action.respond",
+            Resolve => "need.action.resolve",
+            Refer => "need.action.refer",
+            Decline => "need.action.decline",
+        }
+    }
+}
+
 impl Label for domain::correction::CorrectionState {
     fn label_key(&self) -> &'static str {
         use domain::correction::CorrectionState;
@@ -511,6 +572,11 @@ mod tests {
         );
         wanted.extend(domain::project::NeedsKind::ALL.iter().map(Label::label_key));
         wanted.extend(domain::project::Grade::ALL.iter().map(Label::label_key));
+        wanted.extend(domain::need::NeedCategory::ALL.iter().map(Label::label_key));
+        wanted.extend(domain::need::Urgency::ALL.iter().map(Label::label_key));
+        wanted.extend(domain::need::NeedChannel::ALL.iter().map(Label::label_key));
+        wanted.extend(domain::need::NeedState::ALL.iter().map(Label::label_key));
+        wanted.extend(domain::need::NeedAction::ALL.iter().map(Label::label_key));
         wanted.extend(
             domain::ledger::FunctionCode::ALL
                 .iter()
@@ -563,7 +629,31 @@ mod tests {
         );
         assert_eq!(
             wanted.len(),
-            5 + 4 + 4 + 11 + 10 + 6 + 4 + 4 + 6 + 5 + 4 + 4 + 5 + 2 + 4 + 4 + 5 + 2 + 4 + 3 + 2
+            5 + 4
+                + 4
+                + 11
+                + 10
+                + 6
+                + 4
+                + 4
+                + 6
+                + 5
+                + 4
+                + 4
+                + 5
+                + 2
+                + 4
+                + 4
+                + 5
+                + 2
+                + 4
+                + 3
+                + 2
+                + 6
+                + 2
+                + 3
+                + 6
+                + 5
         );
         for file in ["zh-CN.yml", "en.yml"] {
             let known: std::collections::HashSet<String> = keys(file).into_iter().collect();

@@ -733,6 +733,36 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         page(
             Method::GET,
+            "/orgs/{code}/needs",
+            Unit(ViewOrg),
+            get(pages::needs::list),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/needs",
+            Unit(HandleNeeds),
+            post(pages::needs::raise),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/needs/times",
+            Unit(ViewOrg),
+            get(pages::needs::times),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/needs/{id}",
+            Unit(ViewOrg),
+            get(pages::needs::show),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/needs/{id}/steps",
+            Unit(HandleNeeds),
+            post(pages::needs::act),
+        ),
+        page(
+            Method::GET,
             "/orgs/{code}/campaigns",
             Unit(ViewOrg),
             get(pages::campaigns::list),

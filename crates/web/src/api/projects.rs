@@ -39,6 +39,16 @@ pub struct PublicProjectQuery {
 
 const PER_PAGE: i64 = 50;
 
+/// A page number from the query: from 0 to `MAX_PAGE`; anything else is refused on `page`
+/// (the schema says so, and the API answers what the schema says).
+fn page(typed: Option<i64>) -> Result<i64, AppError> {
+    match typed {
+        None => Ok(0),
+        Some(p) if (0..=crate::pages::MAX_PAGE).contains(&p) => Ok(p),
+        Some(_) => Err(AppError::invalid("page", "page_invalid")),
+    }
+}
+
 /// Parses a closed set from the query: absent is "any", a value outside the set is refused.
 fn closed<T>(
     typed: &Option<String>,
@@ -47,7 +57,7 @@ fn closed<T>(
     parse: impl Fn(&str) -> Option<T>,
 ) -> Result<Option<T>, AppError> {
     match typed.as_deref() {
-        None | Some("") => Ok(None),
+        None => Ok(None),
         Some(s) => parse(s).map(Some).ok_or(AppError::invalid(field, code)),
     }
 }
@@ -142,7 +152,7 @@ pub async fn list(
     unit: InUnit<perm::ViewOrg>,
     Query(q): Query<ProjectQuery>,
 ) -> Result<Json<ProjectPageJson>, AppError> {
-    let page = crate::pages::page_number(q.page);
+    let page = page(q.page)?;
     let filter = store::projects::ProjectFilter {
         unit_path: unit.unit().org_path.clone(),
         state: closed(
@@ -472,7 +482,7 @@ pub async fn public_list(
     State(state): State<AppState>,
     Query(q): Query<PublicProjectQuery>,
 ) -> Result<Json<ProjectPageJson>, AppError> {
-    let page = crate::pages::page_number(q.page);
+    let page = page(q.page)?;
     let (lines, total) = store::public::public_projects(
         &state.db,
         q.org.as_deref().filter(|o| !o.is_empty()),

@@ -16,6 +16,7 @@ pub mod form_data;
 pub mod funds;
 pub mod login;
 pub mod merchants;
+pub mod needs;
 pub mod orgs;
 pub mod partners;
 pub mod plan_form;

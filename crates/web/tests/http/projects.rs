@@ -411,6 +411,11 @@ both_backends!(
             .await;
         assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(wrong.json()["field"], "status");
+        let negative = app
+            .api(Method::GET, "/api/v1/public/projects?page=-1", None, None)
+            .await;
+        assert_eq!(negative.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(negative.json()["field"], "page");
         // A draft is not public.
         let draft = store::projects::propose(
             &app.db,
@@ -706,5 +711,108 @@ both_backends!(
             .await;
         assert_eq!(unit.status, StatusCode::OK);
         assert!(unit.body.contains("id=\"overdue-count\""));
+    }
+);
+
+both_backends!(
+    a_village_clerk_raises_a_need_and_the_township_answers_it_from_pages,
+    |app: App| async move {
+        let clerk = app.browser("shisi.village").await;
+        let at = "/orgs/410323101001/needs";
+        let bad = app
+            .post_form(
+                at,
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("person", ""),
+                    ("category", "food"),
+                    ("urgency", "urgent"),
+                    ("channel", "phone"),
+                    ("description", "急"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for field in ["person", "category", "description"] {
+            assert!(
+                bad.body.contains(&format!("id=\"{field}-error\"")),
+                "{field}"
+            );
+        }
+        let made = app
+            .post_form(
+                at,
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("person", "王秀英"),
+                    ("category", "medical"),
+                    ("urgency", "urgent"),
+                    ("channel", "phone"),
+                    ("description", "老人突发脑梗，家中无人照料。"),
+                ],
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+        let page = made.headers["location"]
+            .to_str()
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let id = page.rsplit('/').next().unwrap();
+        // The county's staff take it on from the county's page; a response needs its note.
+        let county = app.browser("xinan.staff").await;
+        let there = format!("/orgs/410323/needs/{id}");
+        let accept = app
+            .post_form(
+                &format!("{there}/steps"),
+                Some(&county.cookie),
+                &[("csrf", &county.csrf), ("action", "accept")],
+            )
+            .await;
+        assert_eq!(accept.status, StatusCode::SEE_OTHER);
+        let silent = app
+            .post_form(
+                &format!("{there}/steps"),
+                Some(&county.cookie),
+                &[("csrf", &county.csrf), ("action", "respond"), ("note", "")],
+            )
+            .await;
+        assert_eq!(silent.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(silent.body.contains("id=\"note-error\""));
+        let responded = app
+            .post_form(
+                &format!("{there}/steps"),
+                Some(&county.cookie),
+                &[
+                    ("csrf", &county.csrf),
+                    ("action", "respond"),
+                    ("note", "镇卫生院已派车送医。"),
+                ],
+            )
+            .await;
+        assert_eq!(responded.status, StatusCode::SEE_OTHER);
+        let shown = app.get(&page, Some(&clerk.cookie)).await;
+        assert!(
+            shown.body.contains("data-state=\"responded\"")
+                && shown.body.contains("镇卫生院已派车送医")
+        );
+        // Another county sees nothing of it.
+        let outsider = app.browser("laocheng.staff").await;
+        let foreign = app
+            .get(&format!("/orgs/410302/needs/{id}"), Some(&outsider.cookie))
+            .await;
+        let ghost = app
+            .get("/orgs/410302/needs/999999", Some(&outsider.cookie))
+            .await;
+        assert_eq!((foreign.status, foreign.body), (ghost.status, ghost.body));
+        let times = app
+            .get("/orgs/410323/needs/times", Some(&county.cookie))
+            .await;
+        assert_eq!(times.status, StatusCode::OK);
+        assert!(times.body.contains("data-code=\"410323101\""));
     }
 );

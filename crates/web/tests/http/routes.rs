@@ -210,6 +210,25 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
     )
     .await
     .unwrap();
+    // A need (id 1) raised at the walked village.
+    store::needs::raise(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::System::operator("test").scope(),
+        target,
+        &domain::need::NeedInput {
+            category: "medical".into(),
+            urgency: "urgent".into(),
+            description: "走查求助".into(),
+            person: "走查".into(),
+            channel: "phone".into(),
+        }
+        .parse()
+        .unwrap(),
+        store::now_ms(),
+    )
+    .await
+    .unwrap();
     // A complaint about the walked village (id 1), handled by its township.
     store::complaints::file(
         &app.db,
