@@ -781,6 +781,33 @@ pub async fn public_project(db: &Db, code: &str) -> Result<Option<PublicProject>
     }))
 }
 
+/// Needs of a unit's subtree (the top of the network without `org`) over the twelve months to
+/// `now_ms`, per unit one level below: counts and response times only — never a person, a
+/// description or a need's unit below that level.
+pub async fn need_times(
+    db: &Db,
+    org: Option<&str>,
+    now_ms: i64,
+) -> Result<Option<(OrgUnit, Vec<(String, String, crate::needs::ResponseTimes)>)>> {
+    let unit = match org.filter(|c| !c.trim().is_empty()) {
+        Some(code) => unit(db, code.trim()).await?,
+        None => top_unit(db).await?,
+    };
+    let Some(unit) = unit else {
+        return Ok(None);
+    };
+    let everything = domain::access::System::operator("public portal").scope();
+    let rows = crate::needs::response_times(
+        db,
+        &everything,
+        &unit.org_path,
+        now_ms - 365 * 86_400_000,
+        now_ms,
+    )
+    .await?;
+    Ok(Some((unit, rows)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

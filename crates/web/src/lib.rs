@@ -842,6 +842,12 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         page(
             Method::GET,
+            "/public/needs",
+            Public,
+            get(pages::needs::public),
+        ),
+        page(
+            Method::GET,
             "/public/campaigns/{code}",
             Public,
             get(pages::public_projects::campaign),

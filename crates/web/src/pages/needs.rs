@@ -331,6 +331,15 @@ impl TimesPage {
     }
 }
 
+/// Units ranked by their median response, fastest first; those with no response yet last, in
+/// code order (a stable sort keeps it).
+pub fn ranked(
+    mut rows: Vec<(String, String, ResponseTimes)>,
+) -> Vec<(String, String, ResponseTimes)> {
+    rows.sort_by_key(|(_, _, t)| t.response_median_ms.unwrap_or(i64::MAX));
+    rows
+}
+
 /// Response times over the last twelve months per unit one level below: medians and 90th
 /// percentiles as charts (against the slowest), the table beside them.
 pub async fn times(
@@ -343,6 +352,7 @@ pub async fn times(
     let rows =
         store::needs::response_times(&state.db, unit.scope(), &path, now - 365 * 86_400_000, now)
             .await?;
+    let rows = ranked(rows);
     let lang = viewer.ctx.lang;
     let chart = |pick: fn(&ResponseTimes) -> Option<i64>, title: &str| {
         let slowest = rows
@@ -378,4 +388,67 @@ pub async fn times(
         },
         axum::http::StatusCode::OK,
     ))
+}
+
+#[derive(Template)]
+#[template(path = "public_needs.html")]
+struct PublicPage {
+    layout: Layout,
+    unit: OrgUnit,
+    rows: Vec<(String, String, ResponseTimes)>,
+    chart: String,
+}
+
+impl PublicPage {
+    fn hours(&self, ms: &Option<i64>) -> String {
+        match ms {
+            Some(ms) => format!("{:.1}", *ms as f64 / 3_600_000.0),
+            None => "—".into(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct PublicQuery {
+    #[serde(default)]
+    pub org: String,
+}
+
+/// The public's view of needs: per unit one level below (the counties, from the top), how many
+/// were raised in twelve months, how many are open or overdue, and the median response — never
+/// a person.
+pub async fn public(
+    State(state): State<AppState>,
+    ctx: crate::auth::PageContext,
+    Query(q): Query<PublicQuery>,
+) -> Result<Response, AppError> {
+    let (unit, rows) = store::public::need_times(&state.db, Some(q.org.as_str()), store::now_ms())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let rows = ranked(rows);
+    let slowest = rows
+        .iter()
+        .filter_map(|(_, _, t)| t.response_median_ms)
+        .max()
+        .unwrap_or(0);
+    let bars: Vec<Bar<'_>> = rows
+        .iter()
+        .filter_map(|(_, name, t)| {
+            t.response_median_ms.map(|v| Bar {
+                label: name,
+                permille: domain::org::permille(v, slowest),
+            })
+        })
+        .collect();
+    let chart = if bars.is_empty() {
+        String::new()
+    } else {
+        percent_bars(&ctx.lang.t("needs.chart_median"), &bars)
+    };
+    Ok(super::render(&PublicPage {
+        layout: Layout::new(&ctx, "/public/needs"),
+        unit,
+        rows,
+        chart,
+    }))
 }

@@ -814,5 +814,15 @@ both_backends!(
             .await;
         assert_eq!(times.status, StatusCode::OK);
         assert!(times.body.contains("data-code=\"410323101\""));
+        // The public sees counts and times per unit, never the person or what they asked.
+        let public = app.get("/public/needs?org=410323", None).await;
+        assert_eq!(public.status, StatusCode::OK);
+        assert!(public.body.contains("data-code=\"410323101\""));
+        assert!(!public.body.contains("王秀英") && !public.body.contains("脑梗"));
+        let top = app.get("/public/needs", None).await;
+        assert!(
+            top.body.contains("data-code=\"410323\""),
+            "the counties from the top"
+        );
     }
 );
