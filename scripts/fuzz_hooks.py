@@ -28,6 +28,7 @@ RULES_NO_SCHEMA_CAN_STATE = frozenset(
         # balances and states
         "insufficient_funds",
         "fund_needs_campaign",
+        "need_step_not_allowed",
         "fund_state_invalid",
         "not_maker",
         "own_request",
@@ -42,6 +43,8 @@ RULES_NO_SCHEMA_CAN_STATE = frozenset(
         "ends_before_start",
         "receipt_range_reversed",
         "credit_code_for_person",
+        # a note needed for every step of a need but accepting
+        "need_note_missing",
         # a date against today
         "occurred_in_future",
         "occurred_too_long_ago",

@@ -6,6 +6,7 @@ pub mod donations;
 pub mod donors;
 pub mod funds;
 pub mod merchants;
+pub mod needs;
 pub mod orgs;
 pub mod projects;
 pub mod public;
@@ -141,6 +142,25 @@ pub mod closed {
     }
     pub fn fund_kind() -> Object {
         one_of(FundKind::ALL.map(FundKind::key))
+    }
+    pub fn need_category() -> Object {
+        one_of(domain::need::NeedCategory::ALL.map(|c| c.key()))
+    }
+    pub fn urgency() -> Object {
+        one_of(domain::need::Urgency::ALL.map(|u| u.key()))
+    }
+    pub fn need_channel() -> Object {
+        one_of(domain::need::NeedChannel::ALL.map(|c| c.key()))
+    }
+    pub fn need_state() -> Object {
+        one_of(domain::need::NeedState::ALL.map(|s| s.key()))
+    }
+    pub fn need_action() -> Object {
+        one_of(domain::need::NeedAction::ALL.map(|a| a.key()))
+    }
+    /// Which needs a list shows.
+    pub fn need_showing() -> Object {
+        one_of(["open", "overdue", "escalated", "closed"])
     }
     pub fn tier() -> Object {
         one_of(domain::project::Tier::ALL.map(|t| t.key()))

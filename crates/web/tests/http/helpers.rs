@@ -245,6 +245,10 @@ pub fn probe_body(path: &str) -> &'static str {
             r#"{"fund_code":"WALK-FUND","payee":"走查商户","amount_fen":1,"function_code":"program","purpose":"走查"}"#
         }
         p if p.ends_with("/actions") => r#"{"action":"approve","note":"走查"}"#,
+        p if p.ends_with("/needs") => {
+            r#"{"category":"medical","urgency":"urgent","channel":"phone","description":"走查求助说明","person":"走查"}"#
+        }
+        p if p.ends_with("/steps") => r#"{"action":"accept"}"#,
         p if p.ends_with("/donors/merge") => r#"{"keep_id":1,"merge_id":2}"#,
         p if p.ends_with("/id-number") => r#"{"reason":"走查"}"#,
         p if p.ends_with("/donor-groups") => {

@@ -826,3 +826,87 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    needs_are_raised_answered_and_read_through_the_api,
+    |app: App| async move {
+        let token = app.api_token("shisi.village").await;
+        let made = app
+            .api(
+                Method::POST,
+                "/api/v1/orgs/410323101001/needs",
+                Some(&token),
+                Some(r#"{"category":"elderly_care","urgency":"ordinary","channel":"visit","description":"独居老人需要上门助餐。","person":"赵桂兰"}"#),
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+        let id = made.json()["id"].as_i64().unwrap();
+        assert_eq!(made.json()["state"], "raised");
+        assert_eq!(made.json()["escalated_to"], "410323101001");
+        let bad = app
+            .api(
+                Method::POST,
+                "/api/v1/orgs/410323101001/needs",
+                Some(&token),
+                Some(r#"{"category":"elderly_care","urgency":"ordinary","channel":"visit","description":"  短  ","person":"赵桂兰"}"#),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.json()["field"], "description");
+        let step = |action: &str, note: &str| format!(r#"{{"action":"{action}","note":"{note}"}}"#);
+        let path = format!("/api/v1/orgs/410323101001/needs/{id}/steps");
+        let early = app
+            .api(
+                Method::POST,
+                &path,
+                Some(&token),
+                Some(&step("resolve", "x")),
+            )
+            .await;
+        assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(early.json()["code"], "need_step_not_allowed");
+        let accepted = app
+            .api(Method::POST, &path, Some(&token), Some(&step("accept", "")))
+            .await;
+        assert_eq!(accepted.json()["state"], "accepted");
+        let responded = app
+            .api(
+                Method::POST,
+                &path,
+                Some(&token),
+                Some(&step("respond", "志愿者每天送餐。")),
+            )
+            .await;
+        assert_eq!(responded.json()["state"], "responded");
+        assert!(responded.json()["first_response_at"].is_string());
+        let open = app
+            .api(
+                Method::GET,
+                "/api/v1/orgs/410323101001/needs?show=open",
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(open.json().as_array().unwrap().len(), 1);
+        let wrong = app
+            .api(
+                Method::GET,
+                "/api/v1/orgs/410323101001/needs?show=all",
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // Another county's token: the need is not found under its own unit.
+        let outsider = app.api_token("laocheng.staff").await;
+        let foreign = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/orgs/410302/needs/{id}"),
+                Some(&outsider),
+                None,
+            )
+            .await;
+        assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    }
+);

@@ -1,0 +1,248 @@
+//! Needs under `/api/v1` (issue 12 §7), scoped like the pages: raise one at a unit, read it,
+//! take a step; the unit's needs by what they show. Nothing here is public.
+
+use super::ApiJson;
+use crate::AppState;
+use crate::auth::{InUnit, perm};
+use crate::error::AppError;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use domain::need::{NeedAction, NeedInput};
+use serde::{Deserialize, Serialize};
+use store::needs::{Need, NeedShowing};
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NeedRequest {
+    /// `medical`, `education`, `elderly_care`, `disability`, `disaster` or `other`.
+    #[schema(schema_with = super::closed::need_category)]
+    pub category: String,
+    /// `urgent` or `ordinary`.
+    #[schema(schema_with = super::closed::urgency)]
+    pub urgency: String,
+    /// `walk_in`, `phone` or `visit`.
+    #[schema(schema_with = super::closed::need_channel)]
+    pub channel: String,
+    /// What is needed, 4 to 500 characters.
+    #[schema(min_length = 4, max_length = 500, pattern = "^\\S[\\s\\S]*\\S$")]
+    pub description: String,
+    /// Who it concerns.
+    #[schema(min_length = 1, max_length = 30, pattern = "^\\S(.*\\S)?$")]
+    pub person: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NeedStepRequest {
+    /// `accept`, `respond`, `resolve`, `refer` or `decline`.
+    #[schema(schema_with = super::closed::need_action)]
+    pub action: String,
+    /// What was done, where it went, or why not: needed for every step but `accept`.
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub note: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NeedJson {
+    pub id: i64,
+    /// `N000042`.
+    pub number: String,
+    pub org_code: String,
+    #[schema(schema_with = super::closed::need_category)]
+    pub category: String,
+    #[schema(schema_with = super::closed::urgency)]
+    pub urgency: String,
+    #[schema(schema_with = super::closed::need_channel)]
+    pub channel: String,
+    pub description: String,
+    pub person: String,
+    #[schema(schema_with = super::closed::need_state)]
+    pub state: String,
+    /// China time, `YYYY-MM-DD HH:MM:SS`.
+    pub raised_at: String,
+    pub respond_by: String,
+    pub resolve_by: String,
+    pub first_response_at: Option<String>,
+    pub closed_at: Option<String>,
+    /// Past its clock now.
+    pub overdue: bool,
+    /// The unit it has climbed to (its own while on time).
+    pub escalated_to: String,
+    pub outcome: String,
+}
+
+fn to_json(n: Need) -> NeedJson {
+    let at = domain::time::fmt_china;
+    NeedJson {
+        number: n.number(),
+        id: n.id,
+        org_code: n.org_code,
+        category: n.category.key().into(),
+        urgency: n.urgency.key().into(),
+        channel: n.channel.key().into(),
+        description: n.description,
+        person: n.person,
+        state: n.state.key().into(),
+        raised_at: at(n.raised_at_ms),
+        respond_by: at(n.respond_due_at_ms),
+        resolve_by: at(n.resolve_due_at_ms),
+        first_response_at: n.first_response_at_ms.map(at),
+        closed_at: n.closed_at_ms.map(at),
+        overdue: n.overdue,
+        escalated_to: n
+            .escalated_to
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .to_string(),
+        outcome: n.outcome,
+    }
+}
+
+/// Raise a need at the unit (needs `staff` or `admin` over it).
+#[utoipa::path(
+    post, path = "/api/v1/orgs/{code}/needs", tag = "needs",
+    params(("code" = String, Path, description = "Division code")),
+    request_body = NeedRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = NeedJson),
+        (status = 401, body = super::ApiErrorJson),
+        (status = 403, body = super::ApiErrorJson),
+        (status = 404, body = super::ApiErrorJson),
+        (status = 422, body = super::ApiErrorJson),
+    )
+)]
+pub async fn raise(
+    State(state): State<AppState>,
+    unit: InUnit<perm::HandleNeeds>,
+    ApiJson(req): ApiJson<NeedRequest>,
+) -> Result<(StatusCode, Json<NeedJson>), AppError> {
+    let new = NeedInput {
+        category: req.category,
+        urgency: req.urgency,
+        description: req.description,
+        person: req.person,
+        channel: req.channel,
+    }
+    .parse()
+    .map_err(AppError::Invalid)?;
+    let made = store::needs::raise(
+        &state.db,
+        &unit.user().actor(),
+        unit.scope(),
+        &unit.unit().code,
+        &new,
+        store::now_ms(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(to_json(made))))
+}
+
+/// One need of the unit's subtree, with where it stands now.
+#[utoipa::path(
+    get, path = "/api/v1/orgs/{code}/needs/{id}", tag = "needs",
+    params(("code" = String, Path, description = "Division code"), ("id" = i64, Path, description = "Need id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = NeedJson),
+        (status = 401, body = super::ApiErrorJson),
+        (status = 403, body = super::ApiErrorJson),
+        (status = 404, description = "No such need in the unit's subtree", body = super::ApiErrorJson),
+    )
+)]
+pub async fn show(
+    State(state): State<AppState>,
+    unit: InUnit<perm::ViewOrg>,
+    Path((_, id)): Path<(String, i64)>,
+) -> Result<Json<NeedJson>, AppError> {
+    let n = store::needs::need(&state.db, unit.scope(), id, store::now_ms())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(to_json(n)))
+}
+
+/// Take a step on a need: accept, respond, resolve, refer or decline (each but accepting with
+/// its note).
+#[utoipa::path(
+    post, path = "/api/v1/orgs/{code}/needs/{id}/steps", tag = "needs",
+    params(("code" = String, Path, description = "Division code"), ("id" = i64, Path, description = "Need id")),
+    request_body = NeedStepRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = NeedJson),
+        (status = 401, body = super::ApiErrorJson),
+        (status = 403, body = super::ApiErrorJson),
+        (status = 404, description = "No such need in the unit's subtree", body = super::ApiErrorJson),
+        (status = 409, description = "The need changed meanwhile", body = super::ApiErrorJson),
+        (status = 422, body = super::ApiErrorJson),
+    )
+)]
+pub async fn act(
+    State(state): State<AppState>,
+    unit: InUnit<perm::HandleNeeds>,
+    Path((_, id)): Path<(String, i64)>,
+    ApiJson(req): ApiJson<NeedStepRequest>,
+) -> Result<Json<NeedJson>, AppError> {
+    let action = NeedAction::parse(&req.action)
+        .ok_or(AppError::invalid("action", "need_step_not_allowed"))?;
+    let now = store::now_ms();
+    let step = store::needs::NewNeedStep {
+        need_id: id,
+        action,
+        note: req.note,
+        at_ms: now,
+    };
+    store::needs::act(&state.db, &unit.user().actor(), unit.scope(), &step).await?;
+    let n = store::needs::need(&state.db, unit.scope(), id, now)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(to_json(n)))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NeedListQuery {
+    /// `open` (the default), `overdue`, `escalated` (climbed to this unit) or `closed`.
+    #[param(schema_with = super::closed::need_showing)]
+    pub show: Option<String>,
+}
+
+/// The unit's needs as chosen, at most 500: open ones oldest first, closed newest first.
+#[utoipa::path(
+    get, path = "/api/v1/orgs/{code}/needs", tag = "needs",
+    params(("code" = String, Path, description = "Division code"), NeedListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<NeedJson>),
+        (status = 401, body = super::ApiErrorJson),
+        (status = 403, body = super::ApiErrorJson),
+        (status = 404, body = super::ApiErrorJson),
+        (status = 422, description = "A choice outside its set", body = super::ApiErrorJson),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    unit: InUnit<perm::ViewOrg>,
+    Query(q): Query<NeedListQuery>,
+) -> Result<Json<Vec<NeedJson>>, AppError> {
+    let showing = match q.show.as_deref() {
+        None | Some("open") => NeedShowing::Open,
+        Some("overdue") => NeedShowing::Overdue,
+        Some("escalated") => NeedShowing::EscalatedHere,
+        Some("closed") => NeedShowing::Closed,
+        Some(_) => return Err(AppError::invalid("show", "need_showing_invalid")),
+    };
+    let path = unit.unit().org_path.clone();
+    let needs = store::needs::list(
+        &state.db,
+        unit.scope(),
+        &path,
+        showing,
+        store::now_ms(),
+        500,
+    )
+    .await?;
+    Ok(Json(needs.into_iter().map(to_json).collect()))
+}
