@@ -25,10 +25,12 @@ RULES_NO_SCHEMA_CAN_STATE = frozenset(
         # check characters (GB 32100 credit codes, GB 11643 ID numbers)
         "credit_code_check",
         "id_number_check",
+        "id_number_birth",
         # balances and states
         "insufficient_funds",
         "fund_needs_campaign",
         "need_step_not_allowed",
+        "person_registered_here",
         "fund_state_invalid",
         "not_maker",
         "own_request",

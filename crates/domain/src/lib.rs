@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod beneficiary;
 pub mod campaign;
 pub mod commerce;
 pub mod complaint;

@@ -3,6 +3,7 @@
 //! transaction.
 
 pub mod audit;
+pub mod beneficiaries;
 pub mod bulk;
 pub mod campaigns;
 pub mod commerce;

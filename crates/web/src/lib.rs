@@ -733,6 +733,30 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         page(
             Method::GET,
+            "/orgs/{code}/beneficiaries",
+            Unit(ViewOrg),
+            get(pages::beneficiaries::list),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/beneficiaries",
+            Unit(HandleNeeds),
+            post(pages::beneficiaries::register),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/beneficiaries/{id}",
+            Unit(ViewOrg),
+            get(pages::beneficiaries::show),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/beneficiaries/{id}/id-number",
+            Unit(HandleNeeds),
+            post(pages::beneficiaries::reveal),
+        ),
+        page(
+            Method::GET,
             "/orgs/{code}/needs",
             Unit(ViewOrg),
             get(pages::needs::list),
@@ -929,6 +953,7 @@ pub fn route_specs() -> Vec<RouteSpec> {
         api(Unit(HandleNeeds), routes!(api::needs::raise)),
         api(Unit(ViewOrg), routes!(api::needs::show)),
         api(Unit(HandleNeeds), routes!(api::needs::act)),
+        api(Body(HandleNeeds), routes!(api::needs::register_beneficiary)),
         api(Unit(ViewOrg), routes!(api::orgs::children)),
         api(Body(ManageFunds), routes!(api::funds::create)),
         api(Body(ManageFunds), routes!(api::donations::create)),

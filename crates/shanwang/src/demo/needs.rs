@@ -149,3 +149,84 @@ pub async fn needs(db: &Db, now: i64) -> Result<String, CliError> {
         villages.len()
     ))
 }
+
+/// People in the registry (generated, checksum-valid ID numbers): the needs' people at their
+/// villages in 新安县, and one of them registered again by 老城区, so the city has a merge to
+/// check. Returns a summary line.
+pub async fn beneficiaries(db: &Db) -> Result<String, CliError> {
+    let all = domain::access::System::operator("demo").scope();
+    let actor = Actor::cli("demo");
+    let today = domain::time::china_day(store::now_ms());
+    let xinan = store::org_units::get(db, &all, "410323")
+        .await?
+        .ok_or_else(|| CliError::Harness("演示数据缺少新安县".into()))?;
+    let mut villages = Vec::new();
+    for township in store::org_units::children(db, &all, &xinan).await? {
+        for v in store::org_units::children(db, &all, &township.unit)
+            .await?
+            .into_iter()
+            .take(2)
+        {
+            villages.push(v.unit.code);
+        }
+    }
+    let surnames = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄"];
+    let given = [
+        "秀英", "建国", "桂兰", "志强", "玉梅", "国庆", "小军", "淑珍",
+    ];
+    let mut registered = 0;
+    let mut first_id = String::new();
+    for (i, village) in villages.iter().enumerate().take(24) {
+        let h = crate::demo::hash(village, 67);
+        let first17 = format!(
+            "410323{}{:02}{:02}{:03}",
+            1940 + h % 70,
+            1 + (h >> 8) % 12,
+            1 + (h >> 12) % 28,
+            (h >> 16) % 1000
+        );
+        let Some(check) = domain::donor::id_check_char(&first17) else {
+            continue;
+        };
+        let id_number = format!("{first17}{check}");
+        if first_id.is_empty() {
+            first_id = id_number.clone();
+        }
+        let person = domain::beneficiary::PersonInput {
+            name: format!("{}{}", surnames[i % 8], given[(i / 8 + i) % 8]),
+            id_number,
+            phone: format!("139{:08}", h % 100_000_000),
+        }
+        .parse(&today)
+        .map_err(store::StoreError::Invalid)?;
+        store::beneficiaries::register(db, &actor, &all, village, &person).await?;
+        registered += 1;
+    }
+    // The first of them moved to 老城区 and was registered there too.
+    let laocheng = domain::access::authorize(
+        &[domain::access::Grant {
+            role: domain::access::Role::Staff,
+            org_code: "410302".into(),
+            org_path: "/41/4103/410302/".into(),
+        }],
+        domain::access::Permission::HandleNeeds,
+        "/41/4103/410302/",
+    )
+    .ok_or_else(|| CliError::Harness("演示：老城区".into()))?;
+    let again = domain::beneficiary::PersonInput {
+        name: format!("{}{}", surnames[0], given[0]),
+        id_number: first_id,
+        phone: String::new(),
+    }
+    .parse(&today)
+    .map_err(store::StoreError::Invalid)?;
+    let r = store::beneficiaries::register(db, &actor, &laocheng, "410302001001", &again).await?;
+    Ok(format!(
+        "受助人：新安县 {registered} 人（身份证号加密，页面只显示前三后四）；老城区又登记了其中 1 人（{}），合并建议在 /orgs/4103/beneficiaries",
+        if r.registered_elsewhere {
+            "提示“已在别处登记”"
+        } else {
+            "未发现重复"
+        }
+    ))
+}

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod audit;
+mod beneficiaries;
 mod campaigns;
 mod commerce;
 mod complaints;

@@ -246,3 +246,89 @@ pub async fn list(
     .await?;
     Ok(Json(needs.into_iter().map(to_json).collect()))
 }
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct BeneficiaryRequest {
+    #[schema(min_length = 1, max_length = 30, pattern = "^\\S(.*\\S)?$")]
+    pub name: String,
+    /// An 18-character resident ID number (GB 11643 check character, a real birth date).
+    #[schema(pattern = "^[0-9]{17}[0-9Xx]$")]
+    pub id_number: String,
+    /// The unit registering the person.
+    #[schema(pattern = "^[0-9]{2,12}$")]
+    pub org_code: String,
+    /// A mobile number (11 digits) or a landline with its area code (0379-65123456), if given.
+    #[serde(default)]
+    #[schema(
+        max_length = 20,
+        pattern = "^(|1[3-9][0-9]{9}|0[0-9]{9,11}|0[0-9]{2,3}-[0-9]{7,8}(-[0-9]{1,6})?)$"
+    )]
+    pub phone: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BeneficiaryJson {
+    pub id: i64,
+    pub name: String,
+    /// Masked: the first three and the last four characters.
+    pub id_number: String,
+    /// The phone's last four digits, or empty.
+    pub phone: String,
+    pub org_code: String,
+    /// The same person was registered by a unit outside the caller's grants: nothing more is
+    /// told of it; a merge is proposed to the unit covering both.
+    pub registered_elsewhere: bool,
+}
+
+/// Register a person in the beneficiary registry at a unit (needs `staff` or `admin` over it):
+/// the record comes back with the ID number masked.
+#[utoipa::path(
+    post, path = "/api/v1/beneficiaries", tag = "needs",
+    request_body = BeneficiaryRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = BeneficiaryJson),
+        (status = 401, body = super::ApiErrorJson),
+        (status = 403, body = super::ApiErrorJson),
+        (status = 422, body = super::ApiErrorJson),
+    )
+)]
+pub async fn register_beneficiary(
+    State(state): State<AppState>,
+    caller: crate::auth::Grantee<perm::HandleNeeds>,
+    ApiJson(req): ApiJson<BeneficiaryRequest>,
+) -> Result<(StatusCode, Json<BeneficiaryJson>), AppError> {
+    let org = domain::org::DivisionCode::parse(&req.org_code)
+        .map_err(|_| AppError::invalid("org_code", "org_unknown"))?;
+    // Unit codes are public facts: a unit outside the grants is refused, not hidden.
+    let scope = caller
+        .scope_at(domain::access::Permission::HandleNeeds, &org.path())
+        .ok_or(AppError::Forbidden)?;
+    let today = domain::time::china_day(store::now_ms());
+    let person = domain::beneficiary::PersonInput {
+        name: req.name,
+        id_number: req.id_number,
+        phone: req.phone,
+    }
+    .parse(&today)
+    .map_err(AppError::Invalid)?;
+    let r = store::beneficiaries::register(
+        &state.db,
+        &caller.user().actor(),
+        &scope,
+        org.as_str(),
+        &person,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(BeneficiaryJson {
+            id: r.person.id,
+            name: r.person.name,
+            id_number: r.person.id_number_shown,
+            phone: r.person.phone_shown,
+            org_code: r.person.org_code,
+            registered_elsewhere: r.registered_elsewhere,
+        }),
+    ))
+}

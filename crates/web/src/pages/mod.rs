@@ -1,6 +1,7 @@
 //! Server-rendered pages.
 
 pub mod audit;
+pub mod beneficiaries;
 pub mod campaigns;
 pub mod complaints;
 pub mod compliance;

@@ -241,6 +241,9 @@ pub fn probe_body(path: &str) -> &'static str {
             r#"{"org_code":"410323101001","code":"WALK-1","name":"走查基金","kind":"village"}"#
         }
         "/api/v1/donations" => r#"{"fund_code":"WALK-FUND","amount_fen":100,"channel":"cash"}"#,
+        "/api/v1/beneficiaries" => {
+            r#"{"name":"走查","id_number":"11010519491231002X","org_code":"410323101001"}"#
+        }
         "/api/v1/disbursements" => {
             r#"{"fund_code":"WALK-FUND","payee":"走查商户","amount_fen":1,"function_code":"program","purpose":"走查"}"#
         }
@@ -276,6 +279,8 @@ pub fn probe_form(path: &str) -> Vec<(&'static str, &'static str)> {
         vec![("threshold", "50000")]
     } else if path.contains("/complaints/") && path.ends_with("/steps") {
         vec![("action", "accept"), ("note", "走查")]
+    } else if path.contains("/beneficiaries/") && path.ends_with("/id-number") {
+        vec![("reason", "走查")]
     } else if path.contains("/complaints/") && path.ends_with("/contact") {
         vec![("reason", "走查")]
     } else {

@@ -910,3 +910,144 @@ both_backends!(
         assert_eq!(foreign.status, StatusCode::NOT_FOUND);
     }
 );
+
+both_backends!(
+    a_beneficiary_is_registered_through_the_api_masked_and_never_looked_up_across_scope,
+    |app: App| async move {
+        let token = app.api_token("shisi.village").await;
+        let body = r#"{"name":"王秀英","id_number":"11010519491231002x","org_code":"410323101001","phone":"13903791234"}"#;
+        let made = app
+            .api(
+                Method::POST,
+                "/api/v1/beneficiaries",
+                Some(&token),
+                Some(body),
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+        assert_eq!(made.json()["id_number"], "110***********002X");
+        assert_eq!(made.json()["phone"], "1234");
+        assert_eq!(made.json()["registered_elsewhere"], false);
+        assert!(!made.body.contains("11010519491231002X"));
+        let again = app
+            .api(
+                Method::POST,
+                "/api/v1/beneficiaries",
+                Some(&token),
+                Some(body),
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(again.json()["code"], "person_registered_here");
+        let born_later = app
+            .api(
+                Method::POST,
+                "/api/v1/beneficiaries",
+                Some(&token),
+                Some(r#"{"name":"x","id_number":"110105209912310029","org_code":"410323101001"}"#),
+            )
+            .await;
+        assert_eq!(born_later.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // Another county registers the same person: told only that they are registered
+        // elsewhere — no name, unit or number of the other registration.
+        let outsider = app.api_token("laocheng.staff").await;
+        let there = app
+            .api(
+                Method::POST,
+                "/api/v1/beneficiaries",
+                Some(&outsider),
+                Some(r#"{"name":"王秀英","id_number":"11010519491231002X","org_code":"410302"}"#),
+            )
+            .await;
+        assert_eq!(there.status, StatusCode::CREATED, "{}", there.body);
+        assert_eq!(there.json()["registered_elsewhere"], true);
+        assert!(!there.body.contains("410323101001") && !there.body.contains("13903791234"));
+        // A unit outside the caller's grants is refused.
+        let foreign = app
+            .api(
+                Method::POST,
+                "/api/v1/beneficiaries",
+                Some(&outsider),
+                Some(r#"{"name":"x","id_number":"11010519491231002X","org_code":"410323101002"}"#),
+            )
+            .await;
+        assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    }
+);
+
+both_backends!(
+    a_clerk_registers_a_person_and_reads_the_full_number_only_with_a_reason,
+    |app: App| async move {
+        let clerk = app.browser("shisi.village").await;
+        let at = "/orgs/410323101001/beneficiaries";
+        let bad = app
+            .post_form(
+                at,
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("name", "王秀英"),
+                    ("id_number", "110105194912310021"),
+                    ("phone", ""),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("id=\"id_number-error\""));
+        assert!(
+            !bad.body.contains("110105194912310021"),
+            "a typed ID number is never echoed"
+        );
+        let made = app
+            .post_form(
+                at,
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("name", "王秀英"),
+                    ("id_number", "11010519491231002X"),
+                    ("phone", "13903791234"),
+                ],
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+        let page = made.headers["location"]
+            .to_str()
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let shown = app.get(&page, Some(&clerk.cookie)).await;
+        assert!(
+            shown.body.contains("110***********002X") && !shown.body.contains("11010519491231002X")
+        );
+        let silent = app
+            .post_form(
+                &format!("{page}/id-number"),
+                Some(&clerk.cookie),
+                &[("csrf", &clerk.csrf), ("reason", "")],
+            )
+            .await;
+        assert_eq!(silent.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(silent.body.contains("id=\"reason-error\""));
+        let read = app
+            .post_form(
+                &format!("{page}/id-number"),
+                Some(&clerk.cookie),
+                &[("csrf", &clerk.csrf), ("reason", "开具救助证明")],
+            )
+            .await;
+        assert!(
+            read.body
+                .contains("id=\"id-number-full\">11010519491231002X")
+        );
+        let trail: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'beneficiary.reveal_id_number'",
+        )
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(trail, 1);
+    }
+);

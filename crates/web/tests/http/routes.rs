@@ -210,6 +210,22 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
     )
     .await
     .unwrap();
+    // A beneficiary (id 1) of the walked village.
+    store::beneficiaries::register(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::System::operator("test").scope(),
+        target,
+        &domain::beneficiary::PersonInput {
+            name: "走查".into(),
+            id_number: "11010519491231002X".into(),
+            phone: String::new(),
+        }
+        .parse("2026-12-07")
+        .unwrap(),
+    )
+    .await
+    .unwrap();
     // A need (id 1) raised at the walked village.
     store::needs::raise(
         &app.db,

@@ -1,0 +1,126 @@
+//! The beneficiary registry's person (issue 12 §2): a name, an ID number checked (GB 11643
+//! check character; a real birth date not in the future; area codes are not checked, since they
+//! change), a phone if given, at a unit. Sealing, the blind index and masking are the store's
+//! (`secrets`, shared with donors). (This is the registry's first part: households, consent and
+//! merges follow.)
+
+use crate::FieldError;
+use serde::Serialize;
+
+/// A person as typed at the desk.
+#[derive(Debug, Clone, Default)]
+pub struct PersonInput {
+    pub name: String,
+    pub id_number: String,
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewPerson {
+    pub name: String,
+    /// Canonical: half-width, upper-case X.
+    pub id_number: String,
+    /// Empty when not given.
+    pub phone: String,
+}
+
+/// The birth date an ID number carries (`YYYY-MM-DD`), if it is a real day.
+pub fn birth_date(id_number: &str) -> Option<String> {
+    let digits = id_number.get(6..14)?;
+    let day = format!("{}-{}-{}", &digits[..4], &digits[4..6], &digits[6..8]);
+    crate::time::china_day_range_ms(&day).map(|_| day)
+}
+
+impl PersonInput {
+    /// Every problem at once, each on its field; `today` bounds the birth date.
+    pub fn parse(&self, today: &str) -> Result<NewPerson, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let name = crate::text::normalize(&self.name);
+        if name.is_empty() || name.chars().count() > 30 {
+            errors.push(FieldError::new("name", "person_name_missing"));
+        }
+        let id_number = match crate::donor::id_number("id_number", &self.id_number) {
+            Ok(id) => match birth_date(&id) {
+                Some(born) if born.as_str() <= today && born.as_str() >= "1900-01-01" => Some(id),
+                _ => {
+                    errors.push(FieldError::new("id_number", "id_number_birth"));
+                    None
+                }
+            },
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
+        let phone = crate::text::normalize(&self.phone);
+        if !phone.is_empty() && !crate::org::is_phone(&phone) {
+            errors.push(FieldError::new("phone", "phone_invalid"));
+        }
+        match id_number {
+            Some(id_number) if errors.is_empty() => Ok(NewPerson {
+                name,
+                id_number,
+                phone,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_check(first17: &str) -> String {
+        format!("{first17}{}", crate::donor::id_check_char(first17).unwrap())
+    }
+
+    #[test]
+    fn an_id_number_carries_a_real_birth_date_not_in_the_future() {
+        let ok = PersonInput {
+            name: "王秀英".into(),
+            id_number: with_check("41030319580712002"),
+            phone: "13903791234".into(),
+        };
+        let p = ok.parse("2026-12-07").unwrap();
+        assert_eq!(birth_date(&p.id_number).as_deref(), Some("1958-07-12"));
+        // An unknown area code is kept: codes change.
+        let elsewhere = PersonInput {
+            id_number: with_check("99999919580712002"),
+            ..ok.clone()
+        };
+        assert!(elsewhere.parse("2026-12-07").is_ok());
+        for (first17, why) in [
+            ("41030319580230002", "no 30 February"),
+            ("41030320300101002", "born in the future"),
+            ("41030318000101002", "before 1900"),
+        ] {
+            let bad = PersonInput {
+                id_number: with_check(first17),
+                ..ok.clone()
+            };
+            let e = bad.parse("2026-12-07").unwrap_err();
+            assert_eq!(
+                (e[0].field, e[0].code),
+                ("id_number", "id_number_birth"),
+                "{why}"
+            );
+        }
+        let wrong = PersonInput {
+            name: " ".into(),
+            id_number: "410303195807120021".into(),
+            phone: "12345".into(),
+        }
+        .parse("2026-12-07")
+        .unwrap_err();
+        let fields: Vec<(&str, &str)> = wrong.iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(
+            fields,
+            [
+                ("name", "person_name_missing"),
+                ("id_number", "id_number_check"),
+                ("phone", "phone_invalid")
+            ]
+        );
+    }
+}
