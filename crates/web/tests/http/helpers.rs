@@ -279,9 +279,9 @@ pub fn probe_form(path: &str) -> Vec<(&'static str, &'static str)> {
         vec![("threshold", "50000")]
     } else if path.contains("/complaints/") && path.ends_with("/steps") {
         vec![("action", "accept"), ("note", "走查")]
-    } else if path.contains("/beneficiaries/") && path.ends_with("/id-number") {
-        vec![("reason", "走查")]
-    } else if path.contains("/complaints/") && path.ends_with("/contact") {
+    } else if (path.contains("/complaints/") && path.ends_with("/contact"))
+        || (path.contains("/beneficiaries/") && path.ends_with("/id-number"))
+    {
         vec![("reason", "走查")]
     } else {
         vec![]
