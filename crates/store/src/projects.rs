@@ -38,6 +38,35 @@ impl Template {
         self.budget.iter().map(|l| l.amount_fen).sum()
     }
 
+    /// A proposal's form as a unit taking it up starts from: the template's type, goals,
+    /// people, budget and indicators typed in (what it locks cannot be changed).
+    pub fn proposal(&self) -> domain::project::ProjectInput {
+        use domain::money::Fen;
+        domain::project::ProjectInput {
+            project_type: self.project_type.key().into(),
+            goals: self.goals.clone(),
+            beneficiaries: self.beneficiaries.clone(),
+            budget: self
+                .budget
+                .iter()
+                .map(|l| {
+                    (
+                        l.name.clone(),
+                        Fen::new(l.amount_fen).to_yuan_input(),
+                        l.service,
+                    )
+                })
+                .collect(),
+            indicators: self
+                .indicators
+                .iter()
+                .map(|i| (i.name.clone(), i.target.to_string(), i.unit.clone()))
+                .collect(),
+            budget_total: Fen::new(self.budget_total_fen()).to_yuan_input(),
+            ..domain::project::ProjectInput::default()
+        }
+    }
+
     /// What a project taking it up starts from.
     pub fn plan(&self) -> domain::project::Plan {
         domain::project::Plan {

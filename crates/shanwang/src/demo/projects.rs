@@ -64,33 +64,12 @@ impl Hands {
 
 /// A proposal typed from a template, with its own code, name and dates.
 pub fn from_template(t: &Template, code: &str, name: &str, starts_on: &str) -> ProjectInput {
-    use domain::money::Fen;
     ProjectInput {
         code: code.into(),
         name: name.into(),
-        project_type: t.project_type.key().into(),
-        key_project: false,
-        goals: t.goals.clone(),
-        beneficiaries: t.beneficiaries.clone(),
-        budget: t
-            .budget
-            .iter()
-            .map(|l| {
-                (
-                    l.name.clone(),
-                    Fen::new(l.amount_fen).to_yuan_input(),
-                    l.service,
-                )
-            })
-            .collect(),
-        indicators: t
-            .indicators
-            .iter()
-            .map(|i| (i.name.clone(), i.target.to_string(), i.unit.clone()))
-            .collect(),
-        budget_total: Fen::new(t.budget_total_fen()).to_yuan_input(),
         starts_on: starts_on.into(),
         ends_on: domain::time::add_days(starts_on, 364).unwrap_or_default(),
+        ..t.proposal()
     }
 }
 

@@ -167,34 +167,6 @@ pub struct NewQuery {
     pub template: Option<i64>,
 }
 
-/// A proposal typed from a template: its type, goals, people, budget and indicators to start
-/// from (what it locks cannot be changed).
-fn from_template(t: &ProjectTemplate) -> ProjectInput {
-    ProjectInput {
-        project_type: t.project_type.key().into(),
-        goals: t.goals.clone(),
-        beneficiaries: t.beneficiaries.clone(),
-        budget: t
-            .budget
-            .iter()
-            .map(|l| {
-                (
-                    l.name.clone(),
-                    Fen::new(l.amount_fen).to_yuan_input(),
-                    l.service,
-                )
-            })
-            .collect(),
-        indicators: t
-            .indicators
-            .iter()
-            .map(|i| (i.name.clone(), i.target.to_string(), i.unit.clone()))
-            .collect(),
-        budget_total: Fen::new(t.budget_total_fen()).to_yuan_input(),
-        ..ProjectInput::default()
-    }
-}
-
 async fn new_page(
     state: &AppState,
     viewer: &Viewer,
@@ -215,7 +187,7 @@ async fn new_page(
     let typed = typed.unwrap_or_else(|| {
         let mut t = template
             .as_ref()
-            .map(from_template)
+            .map(ProjectTemplate::proposal)
             .unwrap_or(ProjectInput {
                 project_type: "relief".into(),
                 ..ProjectInput::default()
