@@ -47,7 +47,9 @@ RULES_NO_SCHEMA_CAN_STATE = frozenset(
         "credit_code_for_person",
         # a note needed for every step of a need but accepting
         "need_note_missing",
-        # a date against today
+        # a date against today (a child under 14 needs a guardian's consent)
+        "guardian_missing",
+        "guardian_relation_missing",
         "occurred_in_future",
         "occurred_too_long_ago",
     }

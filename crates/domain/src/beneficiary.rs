@@ -7,12 +7,26 @@
 use crate::FieldError;
 use serde::Serialize;
 
-/// A person as typed at the desk.
+/// A person as typed at the desk, with the consents given there.
 #[derive(Debug, Clone, Default)]
 pub struct PersonInput {
     pub name: String,
     pub id_number: String,
     pub phone: String,
+    /// The person agrees that their record is shared (with whom: `sharing_scope`), apart from
+    /// registering them.
+    pub consent_sharing: bool,
+    pub sharing_scope: String,
+    /// A child under 14: the guardian who consents, and how they are related.
+    pub guardian_name: String,
+    pub guardian_relation: String,
+}
+
+/// A consent recorded with the person: for sharing (its scope), or a guardian's for a child.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum NewConsent {
+    Sharing { scope: String },
+    Guardian { name: String, relation: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,7 +36,23 @@ pub struct NewPerson {
     pub id_number: String,
     /// Empty when not given.
     pub phone: String,
+    pub consents: Vec<NewConsent>,
 }
+
+/// Whole years of age on `today` of someone born on `born` (both `YYYY-MM-DD`).
+pub fn age_on(born: &str, today: &str) -> Option<u32> {
+    let (by, bmd) = (born.get(..4)?.parse::<u32>().ok()?, born.get(5..)?);
+    let (ty, tmd) = (today.get(..4)?.parse::<u32>().ok()?, today.get(5..)?);
+    let years = ty.checked_sub(by)?;
+    Some(if tmd < bmd {
+        years.saturating_sub(1)
+    } else {
+        years
+    })
+}
+
+/// Children under this age are registered with a guardian's consent (PIPL art. 31).
+pub const GUARDIAN_BELOW: u32 = 14;
 
 /// The birth date an ID number carries (`YYYY-MM-DD`), if it is a real day.
 pub fn birth_date(id_number: &str) -> Option<String> {
@@ -56,11 +86,42 @@ impl PersonInput {
         if !phone.is_empty() && !crate::org::is_phone(&phone) {
             errors.push(FieldError::new("phone", "phone_invalid"));
         }
+        let mut consents = Vec::new();
+        if self.consent_sharing {
+            let scope = crate::text::normalize(&self.sharing_scope);
+            if scope.is_empty() || scope.chars().count() > 100 {
+                errors.push(FieldError::new("sharing_scope", "sharing_scope_missing"));
+            }
+            consents.push(NewConsent::Sharing { scope });
+        }
+        let child = id_number
+            .as_deref()
+            .and_then(birth_date)
+            .and_then(|born| age_on(&born, today))
+            .is_some_and(|age| age < GUARDIAN_BELOW);
+        let guardian = crate::text::normalize(&self.guardian_name);
+        let relation = crate::text::normalize(&self.guardian_relation);
+        if child {
+            if guardian.is_empty() || guardian.chars().count() > 30 {
+                errors.push(FieldError::new("guardian_name", "guardian_missing"));
+            }
+            if relation.is_empty() || relation.chars().count() > 10 {
+                errors.push(FieldError::new(
+                    "guardian_relation",
+                    "guardian_relation_missing",
+                ));
+            }
+            consents.push(NewConsent::Guardian {
+                name: guardian,
+                relation,
+            });
+        }
         match id_number {
             Some(id_number) if errors.is_empty() => Ok(NewPerson {
                 name,
                 id_number,
                 phone,
+                consents,
             }),
             _ => Err(errors),
         }
@@ -81,6 +142,7 @@ mod tests {
             name: "王秀英".into(),
             id_number: with_check("41030319580712002"),
             phone: "13903791234".into(),
+            ..PersonInput::default()
         };
         let p = ok.parse("2026-12-07").unwrap();
         assert_eq!(birth_date(&p.id_number).as_deref(), Some("1958-07-12"));
@@ -110,6 +172,7 @@ mod tests {
             name: " ".into(),
             id_number: "410303195807120021".into(),
             phone: "12345".into(),
+            ..PersonInput::default()
         }
         .parse("2026-12-07")
         .unwrap_err();
@@ -121,6 +184,53 @@ mod tests {
                 ("id_number", "id_number_check"),
                 ("phone", "phone_invalid")
             ]
+        );
+    }
+
+    #[test]
+    fn a_child_under_fourteen_comes_with_a_guardians_consent() {
+        assert_eq!(age_on("2012-12-08", "2026-12-07"), Some(13));
+        assert_eq!(age_on("2012-12-07", "2026-12-07"), Some(14));
+        assert_eq!(
+            age_on("2028-02-29", "2030-02-28"),
+            Some(1),
+            "a leap-day birthday"
+        );
+        let child = PersonInput {
+            name: "李小军".into(),
+            id_number: with_check("41032320150301002"),
+            ..PersonInput::default()
+        };
+        let e = child.parse("2026-12-07").unwrap_err();
+        let fields: Vec<&str> = e.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["guardian_name", "guardian_relation"]);
+        let with_guardian = PersonInput {
+            guardian_name: "李建国".into(),
+            guardian_relation: "父亲".into(),
+            consent_sharing: true,
+            sharing_scope: "县民政局核对低保".into(),
+            ..child
+        };
+        let p = with_guardian.parse("2026-12-07").unwrap();
+        assert_eq!(
+            p.consents,
+            [
+                NewConsent::Sharing {
+                    scope: "县民政局核对低保".into()
+                },
+                NewConsent::Guardian {
+                    name: "李建国".into(),
+                    relation: "父亲".into()
+                }
+            ]
+        );
+        let no_scope = PersonInput {
+            sharing_scope: " ".into(),
+            ..with_guardian
+        };
+        assert_eq!(
+            no_scope.parse("2026-12-07").unwrap_err()[0].field,
+            "sharing_scope"
         );
     }
 }

@@ -126,6 +126,32 @@ pub async fn register(
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
+    let given_on = domain::time::china_day(now);
+    for c in &p.consents {
+        let (kind, scope, guardian, relation) = match c {
+            domain::beneficiary::NewConsent::Sharing { scope } => {
+                ("sharing", scope.as_str(), "", "")
+            }
+            domain::beneficiary::NewConsent::Guardian { name, relation } => {
+                ("guardian", "", name.as_str(), relation.as_str())
+            }
+        };
+        sqlx::query(
+            "INSERT INTO beneficiary_consents (beneficiary_id, kind, scope, guardian_name, \
+             guardian_relation, given_on, recorded_by, recorded_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(kind)
+        .bind(scope)
+        .bind(guardian)
+        .bind(relation)
+        .bind(&given_on)
+        .bind(&actor.name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
     // One proposal per earlier registration, at the lowest unit covering both: its staff decide.
     for (other, path) in &same {
         sqlx::query(
@@ -150,6 +176,7 @@ pub async fn register(
             after: Some(json!({
                 "id_number": id_number.shown,
                 "registered_elsewhere": !same.is_empty(),
+                "consents": p.consents.len(),
             })),
         },
     )
@@ -175,6 +202,42 @@ pub async fn person(db: &Db, scope: &Scope, id: i64) -> Result<Option<Person>> {
     .fetch_optional(db.pool())
     .await?;
     row.as_ref().map(from_row).transpose()
+}
+
+/// A consent recorded with a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Consent {
+    /// `sharing` or `guardian`.
+    pub kind: String,
+    pub scope: String,
+    pub guardian_name: String,
+    pub guardian_relation: String,
+    pub given_on: String,
+}
+
+/// The consents of a person inside the scope, oldest first.
+pub async fn consents(db: &Db, scope: &Scope, id: i64) -> Result<Vec<Consent>> {
+    if person(db, scope, id).await?.is_none() {
+        return Err(StoreError::NotFound);
+    }
+    sqlx::query(
+        "SELECT kind, scope, guardian_name, guardian_relation, given_on \
+         FROM beneficiary_consents WHERE beneficiary_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Consent {
+            kind: r.try_get("kind")?,
+            scope: r.try_get("scope")?,
+            guardian_name: r.try_get("guardian_name")?,
+            guardian_relation: r.try_get("guardian_relation")?,
+            given_on: r.try_get("given_on")?,
+        })
+    })
+    .collect()
 }
 
 /// The people of a unit's subtree inside the scope, by name; at most `limit`.

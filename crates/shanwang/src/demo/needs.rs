@@ -196,6 +196,7 @@ pub async fn beneficiaries(db: &Db) -> Result<String, CliError> {
             name: format!("{}{}", surnames[i % 8], given[(i / 8 + i) % 8]),
             id_number,
             phone: format!("139{:08}", h % 100_000_000),
+            ..Default::default()
         }
         .parse(&today)
         .map_err(store::StoreError::Invalid)?;
@@ -217,6 +218,7 @@ pub async fn beneficiaries(db: &Db) -> Result<String, CliError> {
         name: format!("{}{}", surnames[0], given[0]),
         id_number: first_id,
         phone: String::new(),
+        ..Default::default()
     }
     .parse(&today)
     .map_err(store::StoreError::Invalid)?;

@@ -11,6 +11,7 @@ fn person(id17: &str) -> domain::beneficiary::NewPerson {
         name: "王秀英".into(),
         id_number: id,
         phone: "13903791234".into(),
+        ..Default::default()
     }
     .parse("2026-12-07")
     .unwrap()

@@ -264,6 +264,13 @@ pub struct BeneficiaryRequest {
         pattern = "^(|1[3-9][0-9]{9}|0[0-9]{9,11}|0[0-9]{2,3}-[0-9]{7,8}(-[0-9]{1,6})?)$"
     )]
     pub phone: String,
+    /// A child under 14 is registered with the consenting guardian's name and relation.
+    #[serde(default)]
+    #[schema(max_length = 30)]
+    pub guardian_name: String,
+    #[serde(default)]
+    #[schema(max_length = 10)]
+    pub guardian_relation: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -309,6 +316,9 @@ pub async fn register_beneficiary(
         name: req.name,
         id_number: req.id_number,
         phone: req.phone,
+        guardian_name: req.guardian_name,
+        guardian_relation: req.guardian_relation,
+        ..Default::default()
     }
     .parse(&today)
     .map_err(AppError::Invalid)?;

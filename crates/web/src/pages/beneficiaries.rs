@@ -89,6 +89,10 @@ pub async fn register(
         name: form.get("name").into(),
         id_number: form.get("id_number").into(),
         phone: form.get("phone").into(),
+        consent_sharing: form.get("consent_sharing") == "1",
+        sharing_scope: form.get("sharing_scope").into(),
+        guardian_name: form.get("guardian_name").into(),
+        guardian_relation: form.get("guardian_relation").into(),
     };
     let mut errors = FieldErrors::default();
     let today = domain::time::china_day(store::now_ms());
@@ -133,6 +137,7 @@ struct ShowPage {
     layout: Layout,
     unit: OrgUnit,
     p: Person,
+    consents: Vec<store::beneficiaries::Consent>,
     can_reveal: bool,
     full: Option<String>,
     errors: FieldErrors,
@@ -156,6 +161,7 @@ async fn show_page<P: perm::Perm>(
     let p = store::beneficiaries::person(&state.db, unit.scope(), id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let consents = store::beneficiaries::consents(&state.db, unit.scope(), id).await?;
     let can_reveal = unit.may(Permission::HandleNeeds);
     let status = errors.status();
     let code = unit.unit().code.clone();
@@ -164,6 +170,7 @@ async fn show_page<P: perm::Perm>(
             layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/beneficiaries/{id}")),
             unit: unit.into_unit(),
             p,
+            consents,
             can_reveal,
             full,
             errors,

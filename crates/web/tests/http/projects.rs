@@ -1049,5 +1049,28 @@ both_backends!(
         .await
         .unwrap();
         assert_eq!(trail, 1);
+        // A child under 14: the guardian's fields are asked for beside themselves.
+        let child = app
+            .post_form(
+                at,
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("name", "李小军"),
+                    ("id_number", "410323201503010023"),
+                    ("phone", ""),
+                ],
+            )
+            .await;
+        assert_eq!(
+            child.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            child.body
+        );
+        assert!(
+            child.body.contains("id=\"guardian_name-error\"")
+                && child.body.contains("id=\"guardian_relation-error\"")
+        );
     }
 );

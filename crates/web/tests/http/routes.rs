@@ -220,6 +220,7 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
             name: "走查".into(),
             id_number: "11010519491231002X".into(),
             phone: String::new(),
+            ..Default::default()
         }
         .parse("2026-12-07")
         .unwrap(),
