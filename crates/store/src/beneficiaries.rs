@@ -266,36 +266,14 @@ pub async fn reveal_id_number(
     reason: &str,
 ) -> Result<String> {
     let reason = domain::text::reason(reason, "reveal_reason_missing")?;
-    let key = db.data_key()?;
-    let (lo, hi) = scope.path_bounds();
-    let mut tx = db.begin_write().await?;
-    let row = sqlx::query(
-        "SELECT id_number_sealed, org_path FROM beneficiaries \
-         WHERE id = $1 AND org_path >= $2 AND org_path < $3",
-    )
-    .bind(id)
-    .bind(lo)
-    .bind(hi)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    let sealed: String = row.try_get("id_number_sealed")?;
-    let plain = key.open(&sealed).ok_or(StoreError::NoDataKey)?;
-    let org_path: String = row.try_get("org_path")?;
-    audit::append(
-        &mut tx,
-        actor,
-        Change {
-            action: "beneficiary.reveal_id_number",
-            org_path: &org_path,
-            entity: format!("beneficiary:{id}"),
-            before: None,
-            after: Some(json!({ "reason": reason })),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(plain)
+    let read = crate::secrets::SealedRead {
+        table: "beneficiaries",
+        columns: &["id_number_sealed"],
+        action: "beneficiary.reveal_id_number",
+        entity: "beneficiary",
+    };
+    let plain = crate::secrets::read_sealed(db, actor, scope, &read, id, &reason).await?;
+    Ok(plain.into_iter().next().unwrap_or_default())
 }
 
 /// Open merge proposals waiting at exactly the unit at `unit_path` (inside the scope): the two

@@ -558,45 +558,19 @@ pub async fn reveal_contact(
     reason: &str,
 ) -> Result<Contact> {
     let reason = domain::text::reason(reason, "complaint_reveal_reason_missing")?;
-    let key = db.data_key()?;
-    let (lo, hi) = scope.path_bounds();
-    let mut tx = db.begin_write().await?;
-    let row = sqlx::query(
-        "SELECT org_path, contact_name_sealed, contact_phone_sealed FROM complaints \
-         WHERE id = $1 AND org_path >= $2 AND org_path < $3",
-    )
-    .bind(id)
-    .bind(lo)
-    .bind(hi)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    let open = |column: &str| -> Result<String> {
-        let sealed: String = row.try_get(column)?;
-        if sealed.is_empty() {
-            return Ok(String::new());
-        }
-        key.open(&sealed).ok_or(StoreError::NoDataKey)
+    let read = crate::secrets::SealedRead {
+        table: "complaints",
+        columns: &["contact_name_sealed", "contact_phone_sealed"],
+        action: "complaint.reveal_contact",
+        entity: "complaint",
     };
-    let contact = Contact {
-        name: open("contact_name_sealed")?,
-        phone: open("contact_phone_sealed")?,
-    };
-    let org_path: String = row.try_get("org_path")?;
-    audit::append(
-        &mut tx,
-        actor,
-        Change {
-            action: "complaint.reveal_contact",
-            org_path: &org_path,
-            entity: format!("complaint:{id}"),
-            before: None,
-            after: Some(json!({ "reason": reason })),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(contact)
+    let mut plain = crate::secrets::read_sealed(db, actor, scope, &read, id, &reason)
+        .await?
+        .into_iter();
+    Ok(Contact {
+        name: plain.next().unwrap_or_default(),
+        phone: plain.next().unwrap_or_default(),
+    })
 }
 
 /// What the complainant sees with the number and query code: where the case stands, when each

@@ -326,39 +326,14 @@ pub async fn reveal_id_number(
     reason: &str,
 ) -> Result<Option<String>> {
     let reason = domain::text::reason(reason, "reveal_reason_missing")?;
-    let key = db.data_key()?;
-    let (lo, hi) = scope.path_bounds();
-    let mut tx = db.begin_write().await?;
-    let row = sqlx::query(
-        "SELECT id_number_sealed, org_path FROM donors \
-         WHERE id = $1 AND org_path >= $2 AND org_path < $3",
-    )
-    .bind(donor_id)
-    .bind(lo)
-    .bind(hi)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    let sealed: String = row.try_get("id_number_sealed")?;
-    if sealed.is_empty() {
-        return Ok(None);
-    }
-    let plain = key.open(&sealed).ok_or(StoreError::NoDataKey)?;
-    let org_path: String = row.try_get("org_path")?;
-    audit::append(
-        &mut tx,
-        actor,
-        Change {
-            action: "donor.reveal_id_number",
-            org_path: &org_path,
-            entity: format!("donor:{donor_id}"),
-            before: None,
-            after: Some(json!({ "reason": reason })),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Some(plain))
+    let read = crate::secrets::SealedRead {
+        table: "donors",
+        columns: &["id_number_sealed"],
+        action: "donor.reveal_id_number",
+        entity: "donor",
+    };
+    let plain = crate::secrets::read_sealed(db, actor, scope, &read, donor_id, &reason).await?;
+    Ok(plain.into_iter().next().filter(|p| !p.is_empty()))
 }
 
 /// A 乡贤理事会 or enterprise alliance with its members and what each has given.
