@@ -148,6 +148,11 @@ impl ProjectState {
         )
     }
 
+    /// It owes the public its disclosures: from approval on, closed included.
+    pub fn owes_disclosures(self) -> bool {
+        self.takes_gifts() || self == ProjectState::Closed
+    }
+
     /// Its gifts are matched by a 1:1 rule: only while approved and raising, before work starts.
     pub fn matchable(self) -> bool {
         self == ProjectState::Approved

@@ -109,21 +109,29 @@ pub async fn of_subject(db: &Db, kind: SubjectKind, id: i64) -> Result<Vec<Discl
     .collect()
 }
 
-/// A project inside the scope as a subject (approved or later: before, it owes nothing).
+impl Subject {
+    /// A project as a subject (it owes disclosures from its approval on).
+    pub fn of_project(p: &crate::projects::Project) -> Subject {
+        Subject {
+            kind: SubjectKind::Project,
+            id: p.id,
+            code: p.code.clone(),
+            name: p.name.clone(),
+            org_path: p.org_path.clone(),
+            org_code: p.org_code.clone(),
+            org_name: p.org_name.clone(),
+            starts_on: p.starts_on.clone(),
+            ends_on: p.ends_on.clone(),
+        }
+    }
+}
+
+/// A project inside the scope as a subject.
 pub async fn project_subject(db: &Db, scope: &Scope, id: i64) -> Result<Option<Subject>> {
     Ok(crate::projects::project(db, scope, id)
         .await?
-        .map(|p| Subject {
-            kind: SubjectKind::Project,
-            id: p.id,
-            code: p.code,
-            name: p.name,
-            org_path: p.org_path,
-            org_code: p.org_code,
-            org_name: p.org_name,
-            starts_on: p.starts_on,
-            ends_on: p.ends_on,
-        }))
+        .as_ref()
+        .map(Subject::of_project))
 }
 
 /// A campaign the unit at `unit_path` sees, as a subject.
@@ -262,7 +270,7 @@ pub async fn overdue_in(
     let (lo, hi) = scope.bounds_within(unit_path);
     let started: Vec<&str> = ProjectState::ALL
         .into_iter()
-        .filter(|s| s.takes_gifts() || *s == ProjectState::Closed)
+        .filter(|s| s.owes_disclosures())
         .map(|s| s.key())
         .collect();
     let projects = sqlx::query(sqlx::AssertSqlSafe(format!(

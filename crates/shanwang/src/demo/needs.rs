@@ -204,16 +204,14 @@ pub async fn beneficiaries(db: &Db) -> Result<String, CliError> {
         registered += 1;
     }
     // The first of them moved to 老城区 and was registered there too.
-    let laocheng = domain::access::authorize(
-        &[domain::access::Grant {
-            role: domain::access::Role::Staff,
-            org_code: "410302".into(),
-            org_path: "/41/4103/410302/".into(),
-        }],
+    let laocheng_unit = store::org_units::get(db, &all, "410302")
+        .await?
+        .ok_or_else(|| CliError::Harness("演示数据缺少老城区".into()))?;
+    let laocheng = super::projects::scope_at(
+        domain::access::Role::Staff,
+        &laocheng_unit,
         domain::access::Permission::HandleNeeds,
-        "/41/4103/410302/",
-    )
-    .ok_or_else(|| CliError::Harness("演示：老城区".into()))?;
+    )?;
     let again = domain::beneficiary::PersonInput {
         name: format!("{}{}", surnames[0], given[0]),
         id_number: first_id,

@@ -21,7 +21,11 @@ pub struct Hands {
     pub above_actor: Actor,
 }
 
-fn scope_at(role: Role, unit: &OrgUnit, permission: Permission) -> Result<Scope, CliError> {
+pub(super) fn scope_at(
+    role: Role,
+    unit: &OrgUnit,
+    permission: Permission,
+) -> Result<Scope, CliError> {
     let grant = Grant {
         role,
         org_code: unit.code.clone(),

@@ -628,6 +628,53 @@ async fn money_in(conn: &mut AnyConnection, p: &Project) -> Result<ProjectMoney>
     })
 }
 
+/// A budget line with what has been paid against it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineUse {
+    pub name: String,
+    pub service: bool,
+    pub budget: domain::money::Fen,
+    pub spent: domain::money::Fen,
+}
+
+/// An indicator with its target and, once evaluated, its actual figure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IndicatorUse {
+    pub name: String,
+    pub unit: String,
+    pub target: i64,
+    pub actual: Option<i64>,
+}
+
+/// Each budget line of `plan` against what `money` says was paid on it: the one place the
+/// project page, the public page and the API read spending per line from.
+pub fn budget_use(plan: &Plan, money: &ProjectMoney) -> Vec<LineUse> {
+    plan.budget
+        .iter()
+        .enumerate()
+        .map(|(i, l)| LineUse {
+            name: l.name.clone(),
+            service: l.service,
+            budget: domain::money::Fen::new(l.amount_fen),
+            spent: domain::money::Fen::new(money.spent_by_line.get(i).copied().unwrap_or(0)),
+        })
+        .collect()
+}
+
+/// Each indicator of `plan` with the evaluation's actual figure, once there is one.
+pub fn indicator_use(plan: &Plan, evaluation: Option<&Evaluation>) -> Vec<IndicatorUse> {
+    plan.indicators
+        .iter()
+        .enumerate()
+        .map(|(i, ind)| IndicatorUse {
+            name: ind.name.clone(),
+            unit: ind.unit.clone(),
+            target: ind.target,
+            actual: evaluation.and_then(|e| e.actuals.get(i).copied()),
+        })
+        .collect()
+}
+
 /// The performance evaluation of a completed project, by a unit above it: each indicator's
 /// actual figure, the people reached, outputs and a grade; the money spent is the ledger's.
 pub async fn evaluate(
@@ -915,25 +962,14 @@ pub(crate) async fn dossier_of(conn: &mut AnyConnection, project: Project) -> Re
         })
     })
     .transpose()?;
-    let audit = sqlx::query(
-        "SELECT firm, rating, findings, file_name, content_type, size_bytes, sha256, at_ms \
-         FROM project_audits WHERE project_id = $1",
-    )
+    let audit = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {AUDIT_COLUMNS} FROM project_audits a WHERE a.project_id = $1"
+    )))
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?
-    .map(|r| {
-        Ok::<_, StoreError>(AuditReport {
-            firm: r.try_get("firm")?,
-            rating: crate::closed_set(&r, "rating", Grade::parse)?,
-            findings: r.try_get("findings")?,
-            file_name: r.try_get("file_name")?,
-            content_type: r.try_get("content_type")?,
-            size_bytes: r.try_get("size_bytes")?,
-            sha256: r.try_get("sha256")?,
-            at_ms: r.try_get("at_ms")?,
-        })
-    })
+    .as_ref()
+    .map(audit_from_row)
     .transpose()?;
     let money = money_in(conn, &project).await?;
     Ok(Dossier {
@@ -948,20 +984,40 @@ pub(crate) async fn dossier_of(conn: &mut AnyConnection, project: Project) -> Re
     })
 }
 
-/// The audit report's file of a project inside the scope.
+const AUDIT_COLUMNS: &str = "a.firm, a.rating, a.findings, a.file_name, a.content_type, \
+     a.size_bytes, a.sha256, a.at_ms";
+
+fn audit_from_row(r: &sqlx::any::AnyRow) -> Result<AuditReport> {
+    Ok(AuditReport {
+        firm: r.try_get("firm")?,
+        rating: crate::closed_set(r, "rating", Grade::parse)?,
+        findings: r.try_get("findings")?,
+        file_name: r.try_get("file_name")?,
+        content_type: r.try_get("content_type")?,
+        size_bytes: r.try_get("size_bytes")?,
+        sha256: r.try_get("sha256")?,
+        at_ms: r.try_get("at_ms")?,
+    })
+}
+
+/// The audit report's file of a project inside the scope, in one query (not the whole
+/// dossier).
 pub async fn audit_file(db: &Db, scope: &Scope, id: i64) -> Result<Option<(AuditReport, Vec<u8>)>> {
-    let Some(d) = dossier(db, scope, id).await? else {
+    let (lo, hi) = scope.path_bounds();
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {AUDIT_COLUMNS}, a.content FROM project_audits a \
+         JOIN projects p ON p.id = a.project_id \
+         WHERE a.project_id = $1 AND p.org_path >= $2 AND p.org_path < $3"
+    )))
+    .bind(id)
+    .bind(lo)
+    .bind(hi)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(r) = row else {
         return Ok(None);
     };
-    let Some(report) = d.audit else {
-        return Ok(None);
-    };
-    let bytes: Vec<u8> =
-        sqlx::query_scalar("SELECT content FROM project_audits WHERE project_id = $1")
-            .bind(id)
-            .fetch_one(db.pool())
-            .await?;
-    Ok(Some((report, bytes)))
+    Ok(Some((audit_from_row(&r)?, r.try_get("content")?)))
 }
 
 /// Which projects a list shows.

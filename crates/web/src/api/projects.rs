@@ -216,15 +216,13 @@ fn budget_json(
     p: &store::projects::Project,
     money: &store::projects::ProjectMoney,
 ) -> Vec<BudgetLineJson> {
-    p.plan
-        .budget
-        .iter()
-        .enumerate()
-        .map(|(i, l)| BudgetLineJson {
-            name: l.name.clone(),
-            amount_fen: l.amount_fen,
+    store::projects::budget_use(&p.plan, money)
+        .into_iter()
+        .map(|l| BudgetLineJson {
+            name: l.name,
+            amount_fen: l.budget.fen(),
             service: l.service,
-            spent_fen: money.spent_by_line.get(i).copied().unwrap_or(0),
+            spent_fen: l.spent.fen(),
         })
         .collect()
 }
@@ -233,15 +231,13 @@ fn indicators_json(
     p: &store::projects::Project,
     evaluation: Option<&store::projects::Evaluation>,
 ) -> Vec<IndicatorJson> {
-    p.plan
-        .indicators
-        .iter()
-        .enumerate()
-        .map(|(i, ind)| IndicatorJson {
-            name: ind.name.clone(),
-            target: ind.target,
-            unit: ind.unit.clone(),
-            actual: evaluation.and_then(|e| e.actuals.get(i).copied()),
+    store::projects::indicator_use(&p.plan, evaluation)
+        .into_iter()
+        .map(|i| IndicatorJson {
+            name: i.name,
+            target: i.target,
+            unit: i.unit,
+            actual: i.actual,
         })
         .collect()
 }

@@ -273,31 +273,14 @@ pub async fn propose(
     new_page(&state, &viewer, unit, template_id, Some(typed), errors).await
 }
 
-/// A budget line with what has been paid against it.
-pub struct BudgetUse {
-    pub name: String,
-    pub service: bool,
-    pub budget: Fen,
-    pub spent: Fen,
-}
-
-/// An indicator with its target and, once evaluated, its actual figure.
-pub struct IndicatorUse {
-    pub name: String,
-    pub unit: String,
-    pub target: i64,
-    pub actual: Option<i64>,
-    pub actual_field: &'static str,
-}
-
 #[derive(Template)]
 #[template(path = "project.html")]
 struct ShowPage {
     layout: Layout,
     unit: OrgUnit,
     d: Dossier,
-    budget: Vec<BudgetUse>,
-    indicators: Vec<IndicatorUse>,
+    budget: Vec<store::projects::LineUse>,
+    indicators: Vec<store::projects::IndicatorUse>,
     chart: String,
     can_manage: bool,
     can_review: bool,
@@ -310,6 +293,10 @@ struct ShowPage {
 }
 
 impl ShowPage {
+    /// The evaluation form's indicators, each with the field its actual figure goes in.
+    fn indicator_fields(&self) -> Vec<(&store::projects::IndicatorUse, &'static str)> {
+        self.indicators.iter().zip(ACTUAL_FIELDS).collect()
+    }
     fn item(&self, kind: &domain::disclosure::DisclosureKind, seq: &i64) -> String {
         super::disclosures::item_name(&self.layout, *kind, *seq)
     }
@@ -426,37 +413,8 @@ async fn show_page<P: perm::Perm>(
     let own = unit.unit().org_path == d.project.org_path;
     let can_manage = unit.may(Permission::ManageProjects);
     let can_review = !own && unit.may(Permission::ReviewProjects);
-    let budget: Vec<BudgetUse> = d
-        .project
-        .plan
-        .budget
-        .iter()
-        .zip(d.money.spent_by_line.iter().chain(std::iter::repeat(&0)))
-        .map(|(l, spent)| BudgetUse {
-            name: l.name.clone(),
-            service: l.service,
-            budget: Fen::new(l.amount_fen),
-            spent: Fen::new(*spent),
-        })
-        .collect();
-    let indicators = d
-        .project
-        .plan
-        .indicators
-        .iter()
-        .zip(ACTUAL_FIELDS)
-        .enumerate()
-        .map(|(i, (ind, field))| IndicatorUse {
-            name: ind.name.clone(),
-            unit: ind.unit.clone(),
-            target: ind.target,
-            actual: d
-                .evaluation
-                .as_ref()
-                .and_then(|e| e.actuals.get(i).copied()),
-            actual_field: field,
-        })
-        .collect();
+    let budget = store::projects::budget_use(&d.project.plan, &d.money);
+    let indicators = store::projects::indicator_use(&d.project.plan, d.evaluation.as_ref());
     let lang = viewer.ctx.lang;
     let chart = if d.project.fund_code.is_some() && !budget.is_empty() {
         let bars: Vec<Bar<'_>> = budget
@@ -478,25 +436,18 @@ async fn show_page<P: perm::Perm>(
     let status = shown.errors.status();
     let code = unit.unit().code.clone();
     // Approved or later, the project owes its disclosures; its unit or one above publishes.
-    let owes = d.project.state.takes_gifts() || d.project.state == ProjectState::Closed;
-    let subject = store::disclosures::project_subject(&state.db, unit.scope(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let disclosures = super::disclosures::DisclosureView::load(
+    let owes = d.project.state.owes_disclosures();
+    let subject = store::disclosures::Subject::of_project(&d.project);
+    let mut disclosures = super::disclosures::DisclosureView::load(
         state,
         &code,
         &subject,
         (owes && can_manage).then(|| format!("/orgs/{code}/projects/{id}/disclosures")),
     )
     .await?;
-    let disclosures = if owes {
-        disclosures
-    } else {
-        super::disclosures::DisclosureView {
-            items: Vec::new(),
-            ..disclosures
-        }
-    };
+    if !owes {
+        disclosures.items.clear();
+    }
     Ok(render_as(
         &ShowPage {
             layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/projects/{id}")),

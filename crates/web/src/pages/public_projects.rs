@@ -59,7 +59,7 @@ impl ListPage {
     fn states(&self) -> Vec<(&'static str, String)> {
         ProjectState::ALL
             .into_iter()
-            .filter(|s| s.takes_gifts() || *s == ProjectState::Closed)
+            .filter(|s| s.owes_disclosures())
             .map(|s| (s.key(), self.layout.label(s)))
             .collect()
     }
@@ -112,6 +112,8 @@ pub async fn list(
 struct ShowPage {
     layout: Layout,
     p: PublicProject,
+    lines: Vec<store::projects::LineUse>,
+    indicators: Vec<store::projects::IndicatorUse>,
     chart: String,
     disclosures: Vec<store::disclosures::Disclosure>,
 }
@@ -126,45 +128,6 @@ impl ShowPage {
     fn budget_total(&self) -> Fen {
         Fen::new(self.p.project.plan.budget_total_fen())
     }
-    /// Budget lines with what has been paid against each.
-    fn lines(&self) -> Vec<(String, bool, Fen, Fen)> {
-        self.p
-            .project
-            .plan
-            .budget
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                (
-                    l.name.clone(),
-                    l.service,
-                    Fen::new(l.amount_fen),
-                    Fen::new(self.p.money.spent_by_line.get(i).copied().unwrap_or(0)),
-                )
-            })
-            .collect()
-    }
-    /// Indicators with their actual figure once evaluated.
-    fn indicators(&self) -> Vec<(String, i64, String, Option<i64>)> {
-        self.p
-            .project
-            .plan
-            .indicators
-            .iter()
-            .enumerate()
-            .map(|(i, ind)| {
-                (
-                    ind.name.clone(),
-                    ind.target,
-                    ind.unit.clone(),
-                    self.p
-                        .evaluation
-                        .as_ref()
-                        .and_then(|e| e.actuals.get(i).copied()),
-                )
-            })
-            .collect()
-    }
 }
 
 /// One approved project's public page; one not yet approved is not found.
@@ -177,23 +140,13 @@ pub async fn show(
         .await?
         .ok_or(AppError::NotFound)?;
     let lang = ctx.lang;
-    let names: Vec<String> = p
-        .project
-        .plan
-        .budget
+    let lines = store::projects::budget_use(&p.project.plan, &p.money);
+    let indicators = store::projects::indicator_use(&p.project.plan, p.evaluation.as_ref());
+    let bars: Vec<Bar<'_>> = lines
         .iter()
-        .map(|l| l.name.clone())
-        .collect();
-    let bars: Vec<Bar<'_>> = names
-        .iter()
-        .zip(&p.project.plan.budget)
-        .enumerate()
-        .map(|(i, (name, l))| Bar {
-            label: name,
-            permille: domain::org::permille(
-                p.money.spent_by_line.get(i).copied().unwrap_or(0),
-                l.amount_fen,
-            ),
+        .map(|l| Bar {
+            label: &l.name,
+            permille: domain::org::permille(l.spent.fen(), l.budget.fen()),
         })
         .collect();
     let chart = if bars.is_empty() {
@@ -209,8 +162,10 @@ pub async fn show(
     .await?;
     Ok(render(&ShowPage {
         layout: Layout::new(&ctx, &format!("/public/projects/{code}")),
-        p,
         chart,
+        lines,
+        indicators,
+        p,
         disclosures,
     }))
 }
