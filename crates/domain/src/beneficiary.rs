@@ -1,8 +1,8 @@
 //! The beneficiary registry's person (issue 12 §2): a name, an ID number checked (GB 11643
 //! check character; a real birth date not in the future; area codes are not checked, since they
 //! change), a phone if given, at a unit. Sealing, the blind index and masking are the store's
-//! (`secrets`, shared with donors). (This is the registry's first part: households, consent and
-//! merges follow.)
+//! (`secrets`, shared with donors). A household is its members with their
+//! relation to the head ([`Relation`]).
 
 use crate::FieldError;
 use serde::Serialize;
@@ -13,6 +13,8 @@ pub struct PersonInput {
     pub name: String,
     pub id_number: String,
     pub phone: String,
+    /// A bank account for money paid to the person; empty when none.
+    pub bank_account: String,
     /// The person agrees that their record is shared (with whom: `sharing_scope`), apart from
     /// registering them.
     pub consent_sharing: bool,
@@ -36,6 +38,8 @@ pub struct NewPerson {
     pub id_number: String,
     /// Empty when not given.
     pub phone: String,
+    /// Digits only; empty when not given.
+    pub bank_account: String,
     pub consents: Vec<NewConsent>,
 }
 
@@ -86,6 +90,12 @@ impl PersonInput {
         if !phone.is_empty() && !crate::org::is_phone(&phone) {
             errors.push(FieldError::new("phone", "phone_invalid"));
         }
+        let bank_account = if self.bank_account.trim().is_empty() {
+            String::new()
+        } else {
+            crate::campaign::bank_account_number("bank_account", &self.bank_account, &mut errors)
+                .unwrap_or_default()
+        };
         let mut consents = Vec::new();
         if self.consent_sharing {
             let scope = crate::text::normalize(&self.sharing_scope);
@@ -121,10 +131,52 @@ impl PersonInput {
                 name,
                 id_number,
                 phone,
+                bank_account,
                 consents,
             }),
             _ => Err(errors),
         }
+    }
+}
+
+/// How a member of a household is related to its head (户主).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    Head,
+    Spouse,
+    Child,
+    Parent,
+    Grandchild,
+    Sibling,
+    Other,
+}
+
+impl Relation {
+    pub const ALL: [Relation; 7] = [
+        Relation::Head,
+        Relation::Spouse,
+        Relation::Child,
+        Relation::Parent,
+        Relation::Grandchild,
+        Relation::Sibling,
+        Relation::Other,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Relation::Head => "head",
+            Relation::Spouse => "spouse",
+            Relation::Child => "child",
+            Relation::Parent => "parent",
+            Relation::Grandchild => "grandchild",
+            Relation::Sibling => "sibling",
+            Relation::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Relation> {
+        Relation::ALL.into_iter().find(|r| r.key() == s.trim())
     }
 }
 

@@ -97,15 +97,7 @@ impl CampaignInput {
         }
         let name = line("name", &self.name, 60, &mut errors);
         let purpose = prose("purpose", &self.purpose, &mut errors);
-        let day = |field: &'static str, typed: &str, errors: &mut Vec<FieldError>| {
-            let d = crate::text::normalize(typed);
-            if crate::time::china_day_range_ms(&d).is_none() {
-                errors.push(FieldError::new(field, "date_invalid"));
-                None
-            } else {
-                Some(d)
-            }
-        };
+        let day = crate::time::typed_day;
         let starts_on = day("starts_on", &self.starts_on, &mut errors);
         let ends_on = day("ends_on", &self.ends_on, &mut errors);
         if let (Some(s), Some(e)) = (&starts_on, &ends_on)
@@ -124,15 +116,8 @@ impl CampaignInput {
             &mut errors,
         );
         let bank_name = line("bank_name", &self.bank_name, 60, &mut errors);
-        let bank_account: String = crate::text::normalize(&self.bank_account)
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        if !(8..=32).contains(&bank_account.len())
-            || !bank_account.bytes().all(|b| b.is_ascii_digit())
-        {
-            errors.push(FieldError::new("bank_account", "bank_account_invalid"));
-        }
+        let bank_account = bank_account_number("bank_account", &self.bank_account, &mut errors)
+            .unwrap_or_default();
         let beneficiaries = prose("beneficiaries", &self.beneficiaries, &mut errors);
         let use_of_funds = prose("use_of_funds", &self.use_of_funds, &mut errors);
         let fundraising_cost = if self.fundraising_cost.trim().is_empty() {
@@ -200,6 +185,24 @@ pub fn filed_in_time(filed_on: &str, starts_on: &str, emergency: bool) -> bool {
         None => false,
         Some(before) if emergency => before >= -10,
         Some(before) => before >= 10,
+    }
+}
+
+/// A bank account number as typed (spaces dropped): 8 to 32 digits, else `bank_account_invalid`.
+pub fn bank_account_number(
+    field: &'static str,
+    typed: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let account: String = crate::text::normalize(typed)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    if (8..=32).contains(&account.len()) && account.bytes().all(|b| b.is_ascii_digit()) {
+        Some(account)
+    } else {
+        errors.push(FieldError::new(field, "bank_account_invalid"));
+        None
     }
 }
 

@@ -82,6 +82,36 @@ pub fn day_range(
     }
 }
 
+/// A day typed into a form (`YYYY-MM-DD`, a real day), else `date_invalid` on `field`.
+pub fn typed_day(
+    field: &'static str,
+    typed: &str,
+    errors: &mut Vec<crate::FieldError>,
+) -> Option<String> {
+    let typed = crate::text::normalize(typed);
+    if china_day_range_ms(&typed).is_some() {
+        Some(typed)
+    } else {
+        errors.push(crate::FieldError::new(field, "date_invalid"));
+        None
+    }
+}
+
+/// A typed day no later than `today` (something that took place), else `date_in_future`.
+pub fn typed_day_until(
+    field: &'static str,
+    typed: &str,
+    today: &str,
+    errors: &mut Vec<crate::FieldError>,
+) -> Option<String> {
+    let d = typed_day(field, typed, errors)?;
+    if d.as_str() > today {
+        errors.push(crate::FieldError::new(field, "date_in_future"));
+        return None;
+    }
+    Some(d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,10 +22,14 @@ pub struct Person {
     pub org_name: String,
     pub org_path: String,
     pub name: String,
+    /// `YYYY-MM-DD`, from the ID number.
+    pub born_on: String,
     /// Masked: the first three and the last four characters.
     pub id_number_shown: String,
     /// The last four digits, or empty.
     pub phone_shown: String,
+    /// The bank account's last four digits, or empty.
+    pub bank_account_shown: String,
     pub registered_by: String,
     pub registered_at_ms: i64,
 }
@@ -39,7 +43,8 @@ pub struct Registered {
 }
 
 const COLUMNS: &str = "b.id, b.org_code, u.name AS org_name, b.org_path, b.name, \
-     b.id_number_shown, b.phone_shown, b.registered_by, b.registered_at_ms";
+     b.born_on, b.id_number_shown, b.phone_shown, b.bank_account_shown, b.registered_by, \
+     b.registered_at_ms";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Person> {
     Ok(Person {
@@ -48,8 +53,10 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Person> {
         org_name: r.try_get("org_name")?,
         org_path: r.try_get("org_path")?,
         name: r.try_get("name")?,
+        born_on: r.try_get("born_on")?,
         id_number_shown: r.try_get("id_number_shown")?,
         phone_shown: r.try_get("phone_shown")?,
+        bank_account_shown: r.try_get("bank_account_shown")?,
         registered_by: r.try_get("registered_by")?,
         registered_at_ms: r.try_get("registered_at_ms")?,
     })
@@ -94,9 +101,15 @@ pub async fn register(
     } else {
         key.seal_phone(&p.phone)
     };
+    let bank_account = if p.bank_account.is_empty() {
+        crate::secrets::Sealed::default()
+    } else {
+        key.seal_bank_account(&p.bank_account)
+    };
     let mut tx = db.begin_write().await?;
     let same: Vec<(i64, String)> = sqlx::query(
-        "SELECT id, org_path FROM beneficiaries WHERE id_number_index = $1 ORDER BY id",
+        "SELECT id, org_path FROM beneficiaries WHERE id_number_index = $1 \
+         AND merged_into_id IS NULL ORDER BY id",
     )
     .bind(&id_number.index)
     .fetch_all(&mut *tx)
@@ -109,19 +122,24 @@ pub async fn register(
     }
     let now = now_ms();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO beneficiaries (org_code, org_path, name, id_number_sealed, id_number_index, \
-         id_number_shown, phone_sealed, phone_index, phone_shown, registered_by, \
-         registered_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        "INSERT INTO beneficiaries (org_code, org_path, name, born_on, id_number_sealed, id_number_index, \
+         id_number_shown, phone_sealed, phone_index, phone_shown, bank_account_sealed, \
+         bank_account_index, bank_account_shown, registered_by, registered_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
     .bind(&unit.code)
     .bind(&unit.org_path)
     .bind(&p.name)
+    .bind(domain::beneficiary::birth_date(&p.id_number).unwrap_or_default())
     .bind(&id_number.sealed)
     .bind(&id_number.index)
     .bind(&id_number.shown)
     .bind(&phone.sealed)
     .bind(&phone.index)
     .bind(&phone.shown)
+    .bind(&bank_account.sealed)
+    .bind(&bank_account.index)
+    .bind(&bank_account.shown)
     .bind(&actor.name)
     .bind(now)
     .fetch_one(&mut *tx)
@@ -194,7 +212,8 @@ pub async fn person(db: &Db, scope: &Scope, id: i64) -> Result<Option<Person>> {
     let (lo, hi) = scope.path_bounds();
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM beneficiaries b JOIN org_units u ON u.code = b.org_code \
-         WHERE b.id = $1 AND b.org_path >= $2 AND b.org_path < $3"
+         WHERE b.id = $1 AND b.org_path >= $2 AND b.org_path < $3 \
+         AND b.merged_into_id IS NULL"
     )))
     .bind(id)
     .bind(lo)
@@ -242,10 +261,39 @@ pub async fn consents(db: &Db, scope: &Scope, id: i64) -> Result<Vec<Consent>> {
 
 /// The people of a unit's subtree inside the scope, by name; at most `limit`.
 pub async fn list(db: &Db, scope: &Scope, unit_path: &str, limit: i64) -> Result<Vec<Person>> {
+    list_where(db, scope, unit_path, "", limit).await
+}
+
+/// The people of a unit's subtree inside the scope who belong to no household: those who may
+/// join one.
+pub async fn without_household(
+    db: &Db,
+    scope: &Scope,
+    unit_path: &str,
+    limit: i64,
+) -> Result<Vec<Person>> {
+    list_where(
+        db,
+        scope,
+        unit_path,
+        " AND NOT EXISTS (SELECT 1 FROM household_members m WHERE m.beneficiary_id = b.id)",
+        limit,
+    )
+    .await
+}
+
+async fn list_where(
+    db: &Db,
+    scope: &Scope,
+    unit_path: &str,
+    also: &'static str,
+    limit: i64,
+) -> Result<Vec<Person>> {
     let (lo, hi) = scope.bounds_within(unit_path);
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM beneficiaries b JOIN org_units u ON u.code = b.org_code \
-         WHERE b.org_path >= $1 AND b.org_path < $2 ORDER BY b.name, b.id LIMIT $3"
+         WHERE b.org_path >= $1 AND b.org_path < $2 AND b.merged_into_id IS NULL{also} \
+         ORDER BY b.name, b.id LIMIT $3"
     )))
     .bind(lo)
     .bind(hi)
@@ -257,22 +305,56 @@ pub async fn list(db: &Db, scope: &Scope, unit_path: &str, limit: i64) -> Result
     .collect()
 }
 
-/// A person's full ID number, read with a reason that goes in the trail.
-pub async fn reveal_id_number(
+/// A sealed detail of a person that may be read in full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    IdNumber,
+    Phone,
+    BankAccount,
+}
+
+impl Detail {
+    pub const ALL: [Detail; 3] = [Detail::IdNumber, Detail::Phone, Detail::BankAccount];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Detail::IdNumber => "id_number",
+            Detail::Phone => "phone",
+            Detail::BankAccount => "bank_account",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Detail> {
+        Detail::ALL.into_iter().find(|d| d.key() == s)
+    }
+
+    fn read(self) -> crate::secrets::SealedRead {
+        let (columns, action): (&'static [&'static str], _) = match self {
+            Detail::IdNumber => (&["id_number_sealed"], "beneficiary.reveal_id_number"),
+            Detail::Phone => (&["phone_sealed"], "beneficiary.reveal_phone"),
+            Detail::BankAccount => (&["bank_account_sealed"], "beneficiary.reveal_bank_account"),
+        };
+        crate::secrets::SealedRead {
+            table: "beneficiaries",
+            columns,
+            action,
+            entity: "beneficiary",
+        }
+    }
+}
+
+/// A person's ID number, phone or bank account in full, read with a reason that goes in the
+/// trail.
+pub async fn reveal(
     db: &Db,
     actor: &Actor,
     scope: &Scope,
     id: i64,
+    detail: Detail,
     reason: &str,
 ) -> Result<String> {
     let reason = domain::text::reason(reason, "reveal_reason_missing")?;
-    let read = crate::secrets::SealedRead {
-        table: "beneficiaries",
-        columns: &["id_number_sealed"],
-        action: "beneficiary.reveal_id_number",
-        entity: "beneficiary",
-    };
-    let plain = crate::secrets::read_sealed(db, actor, scope, &read, id, &reason).await?;
+    let plain = crate::secrets::read_sealed(db, actor, scope, &detail.read(), id, &reason).await?;
     Ok(plain.into_iter().next().unwrap_or_default())
 }
 
@@ -304,6 +386,200 @@ pub async fn merge_proposals(
         }
     }
     Ok(out)
+}
+
+/// What the staff of the unit a merge was proposed to decide: keep the first registration or
+/// the second as the person's record (the other is merged into it), or keep both apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeDecision {
+    KeepFirst,
+    KeepSecond,
+    KeepApart,
+}
+
+impl MergeDecision {
+    pub const ALL: [MergeDecision; 3] = [
+        MergeDecision::KeepFirst,
+        MergeDecision::KeepSecond,
+        MergeDecision::KeepApart,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            MergeDecision::KeepFirst => "keep_first",
+            MergeDecision::KeepSecond => "keep_second",
+            MergeDecision::KeepApart => "keep_apart",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MergeDecision> {
+        MergeDecision::ALL.into_iter().find(|d| d.key() == s)
+    }
+}
+
+/// A merge decision taken at the unit at `unit_path`.
+#[derive(Debug, Clone)]
+pub struct NewMergeDecision {
+    pub unit_path: String,
+    pub proposal_id: i64,
+    pub decision: MergeDecision,
+}
+
+/// Decides an open merge proposal waiting at the unit (inside the scope). Merging moves the
+/// merged registration's help, needs, consents and household place to the kept one and marks
+/// it merged (kept, with its history, never listed again); all in one transaction, audited. A
+/// proposal elsewhere, or decided already, answers like one that does not exist.
+pub async fn decide_merge(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    d: &NewMergeDecision,
+) -> Result<()> {
+    if !scope.contains(&d.unit_path) {
+        return Err(StoreError::NotFound);
+    }
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query(
+        "SELECT first_id, second_id FROM beneficiary_merge_proposals \
+         WHERE id = $1 AND org_path = $2 AND state = 'open'",
+    )
+    .bind(d.proposal_id)
+    .bind(&d.unit_path)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let (first, second): (i64, i64) = (row.try_get("first_id")?, row.try_get("second_id")?);
+    let now = now_ms();
+    let (state, kept, merged) = match d.decision {
+        MergeDecision::KeepFirst => ("merged", first, Some(second)),
+        MergeDecision::KeepSecond => ("merged", second, Some(first)),
+        MergeDecision::KeepApart => ("kept_apart", first, None),
+    };
+    if let Some(merged) = merged {
+        for table in ["assistance_records", "needs", "beneficiary_consents"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE {table} SET beneficiary_id = $1 WHERE beneficiary_id = $2"
+            )))
+            .bind(kept)
+            .bind(merged)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // The merged registration's household place passes to the kept one if it has none.
+        let kept_has_household: bool = sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM household_members WHERE beneficiary_id = $1",
+        )
+        .bind(kept)
+        .fetch_one(&mut *tx)
+        .await?
+            > 0;
+        if kept_has_household {
+            sqlx::query("DELETE FROM household_members WHERE beneficiary_id = $1")
+                .bind(merged)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            sqlx::query(
+                "UPDATE household_members SET beneficiary_id = $1 WHERE beneficiary_id = $2",
+            )
+            .bind(kept)
+            .bind(merged)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // Registrations merged earlier into the merged one now point at the kept one.
+        sqlx::query("UPDATE beneficiaries SET merged_into_id = $1 WHERE merged_into_id = $2")
+            .bind(kept)
+            .bind(merged)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE beneficiaries SET merged_into_id = $1, merged_at_ms = $2 WHERE id = $3",
+        )
+        .bind(kept)
+        .bind(now)
+        .bind(merged)
+        .execute(&mut *tx)
+        .await?;
+        // Other open proposals naming the merged registration now name the kept one.
+        for column in ["first_id", "second_id"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE beneficiary_merge_proposals SET {column} = $1 \
+                 WHERE {column} = $2 AND state = 'open' AND id <> $3"
+            )))
+            .bind(kept)
+            .bind(merged)
+            .bind(d.proposal_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE beneficiary_merge_proposals SET state = 'merged', decided_by = $1, \
+             decided_at_ms = $2 WHERE state = 'open' AND first_id = second_id",
+        )
+        .bind(&actor.name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE beneficiary_merge_proposals SET state = $1, decided_by = $2, decided_at_ms = $3 \
+         WHERE id = $4",
+    )
+    .bind(state)
+    .bind(&actor.name)
+    .bind(now)
+    .bind(d.proposal_id)
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "beneficiary.merge_decided",
+            org_path: &d.unit_path,
+            entity: format!("beneficiary:{kept}"),
+            before: Some(json!({ "first": first, "second": second })),
+            after: Some(json!({ "decision": d.decision.key(), "merged": merged })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A registration merged into a person's record: where and when it was made, and merged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MergedRegistration {
+    pub org_name: String,
+    pub registered_by: String,
+    pub registered_at_ms: i64,
+    pub merged_at_ms: i64,
+}
+
+/// The registrations merged into a person inside the scope (their history, oldest first).
+pub async fn merged_into(db: &Db, scope: &Scope, id: i64) -> Result<Vec<MergedRegistration>> {
+    if person(db, scope, id).await?.is_none() {
+        return Err(StoreError::NotFound);
+    }
+    sqlx::query(
+        "SELECT u.name AS org_name, b.registered_by, b.registered_at_ms, b.merged_at_ms \
+         FROM beneficiaries b JOIN org_units u ON u.code = b.org_code \
+         WHERE b.merged_into_id = $1 ORDER BY b.registered_at_ms, b.id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(MergedRegistration {
+            org_name: r.try_get("org_name")?,
+            registered_by: r.try_get("registered_by")?,
+            registered_at_ms: r.try_get("registered_at_ms")?,
+            merged_at_ms: r.try_get("merged_at_ms")?,
+        })
+    })
+    .collect()
 }
 
 #[cfg(test)]

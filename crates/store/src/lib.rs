@@ -2,6 +2,7 @@
 //! One repository module per aggregate; every write appends to the audit chain in its own
 //! transaction.
 
+pub mod assistance;
 pub mod audit;
 pub mod beneficiaries;
 pub mod bulk;
@@ -18,6 +19,7 @@ pub mod donors;
 pub mod exports;
 pub mod facts_uploads;
 pub mod feedback;
+pub mod households;
 pub mod ledger;
 pub mod limits;
 pub mod matching;

@@ -4,7 +4,7 @@
 //! it is never stale; response times are measured for every need and summed per unit below.
 
 use crate::audit::{self, Actor, Change};
-use crate::{Db, Result, StoreError};
+use crate::{Db, Result, StoreError, now_ms};
 use domain::FieldError;
 use domain::access::Scope;
 use domain::need::{
@@ -34,6 +34,8 @@ pub struct Need {
     pub first_response_at_ms: Option<i64>,
     pub closed_at_ms: Option<i64>,
     pub outcome: String,
+    /// The registered person it concerns, once linked.
+    pub beneficiary_id: Option<i64>,
     /// Against its clock at the time it was read.
     pub overdue: bool,
     /// The unit it has climbed to (its own while on time), by path.
@@ -70,7 +72,8 @@ pub struct NeedStep {
 
 const COLUMNS: &str = "n.id, n.org_code, u.name AS org_name, n.org_path, n.category, n.urgency, \
      n.channel, n.description, n.person, n.state, n.raised_by, n.raised_at_ms, \
-     n.respond_due_at_ms, n.resolve_due_at_ms, n.first_response_at_ms, n.closed_at_ms, n.outcome";
+     n.respond_due_at_ms, n.resolve_due_at_ms, n.first_response_at_ms, n.closed_at_ms, n.outcome, \
+     n.beneficiary_id";
 
 /// `/41/4103/410323/` and 1 → `/41/4103/`: the unit `levels` above, not past the top given.
 fn ancestor(path: &str, levels: u32) -> String {
@@ -98,6 +101,7 @@ fn from_row(r: &sqlx::any::AnyRow, now_ms: i64) -> Result<Need> {
         first_response_at_ms: r.try_get("first_response_at_ms")?,
         closed_at_ms: r.try_get("closed_at_ms")?,
         outcome: r.try_get("outcome")?,
+        beneficiary_id: r.try_get("beneficiary_id")?,
         overdue: false,
         escalated_to: String::new(),
         steps: Vec::new(),
@@ -211,6 +215,69 @@ async fn need_in(
     })
     .collect::<Result<Vec<_>>>()?;
     Ok(Some(n))
+}
+
+/// Links a need inside the scope to the registered person (inside the scope) it concerns.
+pub async fn link_person(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    need_id: i64,
+    beneficiary_id: i64,
+) -> Result<()> {
+    let now = now_ms();
+    let n = need(db, scope, need_id, now)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if crate::beneficiaries::person(db, scope, beneficiary_id)
+        .await?
+        .is_none()
+    {
+        return Err(FieldError::new("beneficiary_id", "person_unknown").into());
+    }
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE needs SET beneficiary_id = $1 WHERE id = $2")
+        .bind(beneficiary_id)
+        .bind(need_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "need.link_person",
+            org_path: &n.org_path,
+            entity: format!("need:{need_id}"),
+            before: Some(json!({ "beneficiary": n.beneficiary_id })),
+            after: Some(json!({ "beneficiary": beneficiary_id })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The needs linked to a registered person (inside the scope), newest first.
+pub async fn of_person(
+    db: &Db,
+    scope: &Scope,
+    beneficiary_id: i64,
+    now_ms: i64,
+) -> Result<Vec<Need>> {
+    let (lo, hi) = scope.path_bounds();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM needs n JOIN org_units u ON u.code = n.org_code \
+         WHERE n.beneficiary_id = $1 AND n.org_path >= $2 AND n.org_path < $3 \
+         ORDER BY n.raised_at_ms DESC, n.id DESC"
+    )))
+    .bind(beneficiary_id)
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| from_row(r, now_ms))
+    .collect()
 }
 
 /// A need inside the scope, with its history; one outside answers like one that does not exist.

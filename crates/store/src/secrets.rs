@@ -111,11 +111,20 @@ impl DataKey {
 
     /// A phone number (already checked and normalised): shown by its last four digits.
     pub fn seal_phone(&self, phone: &str) -> Sealed {
-        let skip = phone.chars().count().saturating_sub(4);
+        self.seal_showing_last_four(phone)
+    }
+
+    /// A bank account number (digits only): shown by its last four digits.
+    pub fn seal_bank_account(&self, account: &str) -> Sealed {
+        self.seal_showing_last_four(account)
+    }
+
+    fn seal_showing_last_four(&self, value: &str) -> Sealed {
+        let skip = value.chars().count().saturating_sub(4);
         Sealed {
-            sealed: self.seal(phone),
-            index: self.blind_index(phone),
-            shown: phone.chars().skip(skip).collect(),
+            sealed: self.seal(value),
+            index: self.blind_index(value),
+            shown: value.chars().skip(skip).collect(),
         }
     }
 }

@@ -130,6 +130,45 @@ impl<T: Label + ?Sized> Label for &T {
     }
 }
 
+impl Label for domain::beneficiary::Relation {
+    fn label_key(&self) -> &'static str {
+        use domain::beneficiary::Relation;
+        match self {
+            Relation::Head => "relation.head",
+            Relation::Spouse => "relation.spouse",
+            Relation::Child => "relation.child",
+            Relation::Parent => "relation.parent",
+            Relation::Grandchild => "relation.grandchild",
+            Relation::Sibling => "relation.sibling",
+            Relation::Other => "relation.other",
+        }
+    }
+}
+
+impl Label for domain::assistance::Dimension {
+    fn label_key(&self) -> &'static str {
+        use domain::assistance::Dimension;
+        match self {
+            Dimension::Material => "dimension.material",
+            Dimension::Service => "dimension.service",
+            Dimension::Development => "dimension.development",
+        }
+    }
+}
+
+impl Label for domain::assistance::SchoolStage {
+    fn label_key(&self) -> &'static str {
+        use domain::assistance::SchoolStage;
+        match self {
+            SchoolStage::Preschool => "stage.preschool",
+            SchoolStage::Primary => "stage.primary",
+            SchoolStage::Junior => "stage.junior",
+            SchoolStage::Senior => "stage.senior",
+            SchoolStage::College => "stage.college",
+        }
+    }
+}
+
 impl Label for domain::org::Level {
     fn label_key(&self) -> &'static str {
         use domain::org::Level;
@@ -573,6 +612,21 @@ mod tests {
         wanted.extend(domain::project::NeedsKind::ALL.iter().map(Label::label_key));
         wanted.extend(domain::project::Grade::ALL.iter().map(Label::label_key));
         wanted.extend(domain::need::NeedCategory::ALL.iter().map(Label::label_key));
+        wanted.extend(
+            domain::beneficiary::Relation::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(
+            domain::assistance::Dimension::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(
+            domain::assistance::SchoolStage::ALL
+                .iter()
+                .map(Label::label_key),
+        );
         wanted.extend(domain::need::Urgency::ALL.iter().map(Label::label_key));
         wanted.extend(domain::need::NeedChannel::ALL.iter().map(Label::label_key));
         wanted.extend(domain::need::NeedState::ALL.iter().map(Label::label_key));
@@ -653,6 +707,9 @@ mod tests {
                 + 2
                 + 3
                 + 6
+                + 5
+                + 7
+                + 3
                 + 5
         );
         for file in ["zh-CN.yml", "en.yml"] {

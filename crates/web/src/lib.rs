@@ -751,9 +751,39 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         page(
             Method::POST,
-            "/orgs/{code}/beneficiaries/{id}/id-number",
+            "/orgs/{code}/beneficiaries/{id}/reveal",
             Unit(HandleNeeds),
             post(pages::beneficiaries::reveal),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/beneficiaries/{id}/household",
+            Unit(HandleNeeds),
+            post(pages::beneficiaries::found_household),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/beneficiaries/{id}/assistance",
+            Unit(HandleNeeds),
+            post(pages::beneficiaries::record_help),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/beneficiaries/merges/{id}",
+            Unit(HandleNeeds),
+            post(pages::beneficiaries::decide_merge),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/households/{id}",
+            Unit(ViewOrg),
+            get(pages::beneficiaries::household),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/households/{id}/members",
+            Unit(HandleNeeds),
+            post(pages::beneficiaries::add_member),
         ),
         page(
             Method::GET,
@@ -784,6 +814,12 @@ pub fn route_specs() -> Vec<RouteSpec> {
             "/orgs/{code}/needs/{id}/steps",
             Unit(HandleNeeds),
             post(pages::needs::act),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/needs/{id}/person",
+            Unit(HandleNeeds),
+            post(pages::needs::link_person),
         ),
         page(
             Method::GET,
@@ -954,6 +990,7 @@ pub fn route_specs() -> Vec<RouteSpec> {
         api(Unit(ViewOrg), routes!(api::needs::show)),
         api(Unit(HandleNeeds), routes!(api::needs::act)),
         api(Body(HandleNeeds), routes!(api::needs::register_beneficiary)),
+        api(Unit(ViewOrg), routes!(api::needs::show_beneficiary)),
         api(Unit(ViewOrg), routes!(api::orgs::children)),
         api(Body(ManageFunds), routes!(api::funds::create)),
         api(Body(ManageFunds), routes!(api::donations::create)),

@@ -54,31 +54,6 @@ pub struct NewProject {
 /// A project runs at most five years.
 const MAX_DAYS: i64 = 5 * 366;
 
-fn day(field: &'static str, typed: &str, errors: &mut Vec<FieldError>) -> Option<String> {
-    let typed = crate::text::normalize(typed);
-    if crate::time::china_day_range_ms(&typed).is_some() {
-        Some(typed)
-    } else {
-        errors.push(FieldError::new(field, "date_invalid"));
-        None
-    }
-}
-
-/// A past or present China-time day (a visit that took place).
-fn day_until(
-    field: &'static str,
-    typed: &str,
-    today: &str,
-    errors: &mut Vec<FieldError>,
-) -> Option<String> {
-    let d = day(field, typed, errors)?;
-    if d.as_str() > today {
-        errors.push(FieldError::new(field, "date_in_future"));
-        return None;
-    }
-    Some(d)
-}
-
 /// Prose of 1 to `max` characters, else `code` on `field`.
 fn prose(
     field: &'static str,
@@ -164,8 +139,8 @@ impl ProjectInput {
             Ok(_) => {}
             Err(e) => errors.push(e),
         }
-        let starts_on = day("starts_on", &self.starts_on, &mut errors);
-        let ends_on = day("ends_on", &self.ends_on, &mut errors);
+        let starts_on = crate::time::typed_day("starts_on", &self.starts_on, &mut errors);
+        let ends_on = crate::time::typed_day("ends_on", &self.ends_on, &mut errors);
         if let (Some(s), Some(e)) = (&starts_on, &ends_on) {
             let span = crate::time::china_day_range_ms(s)
                 .zip(crate::time::china_day_range_ms(e))
@@ -218,7 +193,7 @@ impl NeedsInput {
         if kind.is_none() {
             errors.push(FieldError::new("needs_kind", "needs_kind_invalid"));
         }
-        let held_on = day_until("held_on", &self.held_on, today, &mut errors);
+        let held_on = crate::time::typed_day_until("held_on", &self.held_on, today, &mut errors);
         let who = crate::text::normalize(&self.who);
         if who.is_empty() || who.chars().count() > 200 {
             errors.push(FieldError::new("who", "needs_who_missing"));
@@ -339,7 +314,8 @@ pub struct NewSupervision {
 impl SupervisionInput {
     pub fn parse(&self, today: &str) -> Result<NewSupervision, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let visited_on = day_until("visited_on", &self.visited_on, today, &mut errors);
+        let visited_on =
+            crate::time::typed_day_until("visited_on", &self.visited_on, today, &mut errors);
         let findings = prose(
             "findings",
             &self.findings,
@@ -357,7 +333,7 @@ impl SupervisionInput {
             errors.push(FieldError::new("rectify_by", "rectify_by_missing"));
             None
         } else {
-            let d = day("rectify_by", &self.rectify_by, &mut errors);
+            let d = crate::time::typed_day("rectify_by", &self.rectify_by, &mut errors);
             if let (Some(d), Some(v)) = (&d, &visited_on)
                 && d < v
             {

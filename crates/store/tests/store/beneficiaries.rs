@@ -3,9 +3,9 @@
 //! the lowest unit covering both.
 use crate::helpers::*;
 use domain::beneficiary::PersonInput;
-use store::beneficiaries;
+use store::beneficiaries::{self, Detail::*, MergeDecision, NewMergeDecision};
 
-fn person(id17: &str) -> domain::beneficiary::NewPerson {
+pub fn person(id17: &str) -> domain::beneficiary::NewPerson {
     let id = format!("{id17}{}", domain::donor::id_check_char(id17).unwrap());
     PersonInput {
         name: "王秀英".into(),
@@ -89,24 +89,172 @@ both_backends!(
         // Reading the full number needs a reason, in the trail.
         assert_eq!(
             error_code(
-                &beneficiaries::reveal_id_number(&db, &cli, &village, first.person.id, " ")
+                &beneficiaries::reveal(&db, &cli, &village, first.person.id, IdNumber, " ")
                     .await
                     .unwrap_err()
             ),
             "reveal_reason_missing"
         );
-        let full =
-            beneficiaries::reveal_id_number(&db, &cli, &village, first.person.id, "开具救助证明")
-                .await
-                .unwrap();
+        let full = beneficiaries::reveal(
+            &db,
+            &cli,
+            &village,
+            first.person.id,
+            IdNumber,
+            "开具救助证明",
+        )
+        .await
+        .unwrap();
         assert_eq!(full, p.id_number);
         assert!(matches!(
-            beneficiaries::reveal_id_number(&db, &cli, &laocheng, first.person.id, "好奇").await,
+            beneficiaries::reveal(&db, &cli, &laocheng, first.person.id, IdNumber, "好奇").await,
             Err(StoreError::NotFound)
         ));
         let listed = beneficiaries::list(&db, &county, "/41/4103/410323/", 50)
             .await
             .unwrap();
         assert_eq!(listed.len(), 1);
+    }
+);
+
+both_backends!(
+    a_merge_keeps_one_record_with_the_others_history_and_help,
+    |db: Db| async move {
+        Fixture::luoyang().build(&db).await;
+        let cli = Actor::cli("test");
+        let village = scope_of(
+            Role::Staff,
+            "410323100201",
+            Permission::HandleNeeds,
+            "410323100201",
+        )
+        .unwrap();
+        let laocheng = scope_of(Role::Staff, "410302", Permission::HandleNeeds, "410302").unwrap();
+        let city = scope_of(Role::Staff, "4103", Permission::HandleNeeds, "4103").unwrap();
+        let p = domain::beneficiary::NewPerson {
+            bank_account: "6228480402564890018".into(),
+            ..person("41030319580712002")
+        };
+        let first = beneficiaries::register(&db, &cli, &village, "410323100201", &p)
+            .await
+            .unwrap()
+            .person;
+        assert_eq!(first.bank_account_shown, "0018");
+        assert_eq!(first.born_on, "1958-07-12");
+        let second = beneficiaries::register(&db, &cli, &laocheng, "410302001001", &p)
+            .await
+            .unwrap()
+            .person;
+        // Help recorded on the second registration, before the merge.
+        let help = domain::assistance::AssistanceInput {
+            dimension: "service".into(),
+            kind: "上门探访".into(),
+            given_on: "2026-11-02".into(),
+            ..Default::default()
+        }
+        .parse("2026-12-07")
+        .unwrap();
+        store::assistance::record(
+            &db,
+            &cli,
+            &laocheng,
+            &store::assistance::NewAssistanceRecord {
+                org_code: "410302".into(),
+                beneficiary_id: second.id,
+                help,
+            },
+        )
+        .await
+        .unwrap();
+        let proposal = beneficiaries::merge_proposals(&db, &city, "/41/4103/")
+            .await
+            .unwrap()[0]
+            .0;
+        // Only the unit it waits at decides: a county answers as if there were no such proposal.
+        let decide = |scope: Scope, unit: &str, decision| {
+            let (db, cli) = (db.clone(), cli.clone());
+            let d = NewMergeDecision {
+                unit_path: unit.into(),
+                proposal_id: proposal,
+                decision,
+            };
+            async move { beneficiaries::decide_merge(&db, &cli, &scope, &d).await }
+        };
+        assert!(matches!(
+            decide(
+                laocheng.clone(),
+                "/41/4103/410302/",
+                MergeDecision::KeepSecond
+            )
+            .await,
+            Err(StoreError::NotFound)
+        ));
+        decide(city.clone(), "/41/4103/", MergeDecision::KeepFirst)
+            .await
+            .unwrap();
+        // Decided once: the second decision finds nothing open.
+        assert!(matches!(
+            decide(city.clone(), "/41/4103/", MergeDecision::KeepApart).await,
+            Err(StoreError::NotFound)
+        ));
+        // The merged registration is gone from every list and page, its help now the kept one's.
+        assert!(
+            beneficiaries::person(&db, &city, second.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let history = store::assistance::history(&db, &city, first.id)
+            .await
+            .unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0].kind, "上门探访");
+        let merged = beneficiaries::merged_into(&db, &city, first.id)
+            .await
+            .unwrap();
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].org_name, second.org_name);
+        assert!(
+            beneficiaries::merge_proposals(&db, &city, "/41/4103/")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // The bank account and phone are read in full only with a reason, each in the trail.
+        let account =
+            beneficiaries::reveal(&db, &cli, &village, first.id, BankAccount, "发放救助金")
+                .await
+                .unwrap();
+        assert_eq!(account, "6228480402564890018");
+        let phone = beneficiaries::reveal(&db, &cli, &village, first.id, Phone, "电话回访")
+            .await
+            .unwrap();
+        assert_eq!(phone, "13903791234");
+        let reads: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action IN \
+             ('beneficiary.reveal_bank_account', 'beneficiary.reveal_phone')",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        assert_eq!(reads, 2);
+        let raw: String = sqlx::query_scalar(
+            "SELECT bank_account_sealed || bank_account_index FROM beneficiaries WHERE id = $1",
+        )
+        .bind(first.id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        assert!(!raw.contains("6228480402564890018"));
+        // The same person registered again later, outside the village: told "elsewhere" once
+        // more, and proposed against the kept record only.
+        let again = beneficiaries::register(&db, &cli, &laocheng, "410302001002", &p)
+            .await
+            .unwrap();
+        assert!(again.registered_elsewhere);
+        let open = beneficiaries::merge_proposals(&db, &city, "/41/4103/")
+            .await
+            .unwrap();
+        assert_eq!((open.len(), open[0].1.id), (1, first.id));
     }
 );

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod assistance;
 mod audit;
 mod beneficiaries;
 mod campaigns;
@@ -13,6 +14,7 @@ mod donations;
 mod donors;
 mod facts_uploads;
 mod hardening;
+mod households;
 mod ledger;
 mod matching;
 mod migrations;

@@ -158,6 +158,16 @@ pub mod closed {
     pub fn need_action() -> Object {
         one_of(domain::need::NeedAction::ALL.map(|a| a.key()))
     }
+    pub fn dimension() -> Object {
+        one_of(domain::assistance::Dimension::ALL.map(|d| d.key()))
+    }
+    /// A school stage, or null for help that is not school aid.
+    pub fn school_stage_or_null() -> Object {
+        super::one_of_or_null(domain::assistance::SchoolStage::ALL.map(|s| s.key()))
+    }
+    pub fn relation() -> Object {
+        one_of(domain::beneficiary::Relation::ALL.map(|r| r.key()))
+    }
     /// Which needs a list shows.
     pub fn need_showing() -> Object {
         one_of(["open", "overdue", "escalated", "closed"])

@@ -69,6 +69,8 @@ pub struct NeedJson {
     /// The unit it has climbed to (its own while on time).
     pub escalated_to: String,
     pub outcome: String,
+    /// The registered person it concerns, once linked.
+    pub beneficiary_id: Option<i64>,
 }
 
 fn to_json(n: Need) -> NeedJson {
@@ -97,6 +99,7 @@ fn to_json(n: Need) -> NeedJson {
             .unwrap_or("")
             .to_string(),
         outcome: n.outcome,
+        beneficiary_id: n.beneficiary_id,
     }
 }
 
@@ -271,6 +274,10 @@ pub struct BeneficiaryRequest {
     #[serde(default)]
     #[schema(max_length = 10)]
     pub guardian_relation: String,
+    /// A bank account for money paid to the person (8 to 32 digits), if given.
+    #[serde(default)]
+    #[schema(max_length = 32, pattern = "^(|[0-9]{8,32})$")]
+    pub bank_account: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -318,6 +325,7 @@ pub async fn register_beneficiary(
         phone: req.phone,
         guardian_name: req.guardian_name,
         guardian_relation: req.guardian_relation,
+        bank_account: req.bank_account,
         ..Default::default()
     }
     .parse(&today)
@@ -341,4 +349,123 @@ pub async fn register_beneficiary(
             registered_elsewhere: r.registered_elsewhere,
         }),
     ))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MemberJson {
+    pub id: i64,
+    pub name: String,
+    #[schema(schema_with = super::closed::relation)]
+    pub relation: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HouseholdJson {
+    pub id: i64,
+    /// The head first.
+    pub members: Vec<MemberJson>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AssistanceJson {
+    #[schema(schema_with = super::closed::dimension)]
+    pub dimension: String,
+    pub kind: String,
+    /// `YYYY-MM-DD`.
+    pub given_on: String,
+    pub quantity: i64,
+    pub measure: String,
+    /// Money given (material help), in fen.
+    pub amount_fen: Option<i64>,
+    #[schema(schema_with = super::closed::school_stage_or_null)]
+    pub school_stage: Option<String>,
+    /// The project's code, when the help belongs to one.
+    pub project_code: Option<String>,
+    /// The ledger payment the money came from.
+    pub disbursement_id: Option<i64>,
+    /// The unit that gave the help.
+    pub org_name: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BeneficiaryRecordJson {
+    pub id: i64,
+    pub name: String,
+    /// Masked: the first three and the last four characters.
+    pub id_number: String,
+    /// The phone's last four digits, or empty.
+    pub phone: String,
+    /// The bank account's last four digits, or empty.
+    pub bank_account: String,
+    /// `YYYY-MM-DD`, from the ID number.
+    pub born_on: String,
+    pub org_code: String,
+    pub household: Option<HouseholdJson>,
+    /// Every act of help, newest first.
+    pub assistance: Vec<AssistanceJson>,
+}
+
+/// A registered person of the unit's subtree, masked, with their household and the help they
+/// have received.
+#[utoipa::path(
+    get, path = "/api/v1/orgs/{code}/beneficiaries/{id}", tag = "needs",
+    params(("code" = String, Path, description = "Division code"), ("id" = i64, Path, description = "Person id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = BeneficiaryRecordJson),
+        (status = 401, body = super::ApiErrorJson),
+        (status = 403, body = super::ApiErrorJson),
+        (status = 404, description = "No such person in the unit's subtree", body = super::ApiErrorJson),
+    )
+)]
+pub async fn show_beneficiary(
+    State(state): State<AppState>,
+    unit: InUnit<perm::ViewOrg>,
+    Path((_, id)): Path<(String, i64)>,
+) -> Result<Json<BeneficiaryRecordJson>, AppError> {
+    let (db, scope) = (&state.db, unit.scope());
+    let p = store::beneficiaries::person(db, scope, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let household = store::households::of_person(db, scope, id)
+        .await?
+        .map(|h| HouseholdJson {
+            id: h.id,
+            members: h
+                .members
+                .into_iter()
+                .map(|m| MemberJson {
+                    id: m.person.id,
+                    name: m.person.name,
+                    relation: m.relation.key().into(),
+                })
+                .collect(),
+        });
+    let assistance = store::assistance::history(db, scope, id)
+        .await?
+        .into_iter()
+        .map(|r| AssistanceJson {
+            dimension: r.dimension.key().into(),
+            kind: r.kind,
+            given_on: r.given_on,
+            quantity: r.quantity,
+            measure: r.measure,
+            amount_fen: r.amount.map(domain::money::Fen::fen),
+            school_stage: r.school_stage.map(|s| s.key().into()),
+            project_code: r.project_code,
+            disbursement_id: r.disbursement_id,
+            org_name: r.org_name,
+        })
+        .collect();
+    Ok(Json(BeneficiaryRecordJson {
+        id: p.id,
+        name: p.name,
+        id_number: p.id_number_shown,
+        phone: p.phone_shown,
+        bank_account: p.bank_account_shown,
+        born_on: p.born_on,
+        org_code: p.org_code,
+        household,
+        assistance,
+    }))
 }

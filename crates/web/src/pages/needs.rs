@@ -192,6 +192,10 @@ struct ShowPage {
     n: Need,
     actions: Vec<NeedAction>,
     can_handle: bool,
+    /// The registered person the need concerns, once linked.
+    linked: Option<store::beneficiaries::Person>,
+    /// People of the need's unit who may be linked.
+    people: Vec<store::beneficiaries::Person>,
     errors: FieldErrors,
     note: String,
     notice: Option<String>,
@@ -219,6 +223,15 @@ async fn show_page<P: perm::Perm>(
         .filter(|a| domain::need::next(n.state, *a).is_some())
         .collect();
     let can_handle = unit.may(Permission::HandleNeeds);
+    let linked = match n.beneficiary_id {
+        Some(b) => store::beneficiaries::person(&state.db, unit.scope(), b).await?,
+        None => None,
+    };
+    let people = if can_handle {
+        store::beneficiaries::list(&state.db, unit.scope(), &n.org_path, 200).await?
+    } else {
+        Vec::new()
+    };
     let status = shown.errors.status();
     let code = unit.unit().code.clone();
     Ok(render_as(
@@ -228,6 +241,8 @@ async fn show_page<P: perm::Perm>(
             n,
             actions,
             can_handle,
+            linked,
+            people,
             errors: shown.errors,
             note: shown.note,
             notice: shown.notice,
@@ -251,7 +266,7 @@ pub async fn show(
     let notice = q
         .done
         .as_deref()
-        .filter(|d| *d == "raised" || NeedAction::parse(d).is_some())
+        .filter(|d| *d == "raised" || *d == "linked" || NeedAction::parse(d).is_some())
         .map(|d| viewer.ctx.lang.t(&format!("needs.done.{d}")).into_owned());
     show_page(
         &state,
@@ -310,6 +325,45 @@ pub async fn act(
         },
     )
     .await
+}
+
+/// Links the need to the registered person it concerns.
+pub async fn link_person(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::HandleNeeds>,
+    Path((_, id)): Path<(String, i64)>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    match form.get("beneficiary_id").trim().parse::<i64>() {
+        Err(_) => errors.insert("beneficiary_id", viewer.ctx.lang.error("person_unknown")),
+        Ok(person) => {
+            match store::needs::link_person(
+                &state.db,
+                &unit.user().actor(),
+                unit.scope(),
+                id,
+                person,
+            )
+            .await
+            {
+                Ok(()) => {
+                    return Ok(Redirect::to(&format!(
+                        "/orgs/{}/needs/{id}?done=linked",
+                        unit.unit().code
+                    ))
+                    .into_response());
+                }
+                Err(refused) => errors.add_refusal(refused, viewer.ctx.lang)?,
+            }
+        }
+    }
+    let shown = Shown {
+        errors,
+        ..Shown::default()
+    };
+    show_page(&state, &viewer, unit, id, shown).await
 }
 
 #[derive(Template)]

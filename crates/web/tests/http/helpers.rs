@@ -279,10 +279,22 @@ pub fn probe_form(path: &str) -> Vec<(&'static str, &'static str)> {
         vec![("threshold", "50000")]
     } else if path.contains("/complaints/") && path.ends_with("/steps") {
         vec![("action", "accept"), ("note", "走查")]
-    } else if (path.contains("/complaints/") && path.ends_with("/contact"))
-        || (path.contains("/beneficiaries/") && path.ends_with("/id-number"))
-    {
+    } else if path.contains("/complaints/") && path.ends_with("/contact") {
         vec![("reason", "走查")]
+    } else if path.contains("/beneficiaries/") && path.ends_with("/reveal") {
+        vec![("detail", "id_number"), ("reason", "走查")]
+    } else if path.ends_with("/assistance") {
+        vec![
+            ("dimension", "service"),
+            ("kind", "走查"),
+            ("given_on", "2026-01-01"),
+        ]
+    } else if path.contains("/beneficiaries/merges/") {
+        vec![("decision", "keep_apart")]
+    } else if path.contains("/households/") && path.ends_with("/members") {
+        vec![("beneficiary_id", "1"), ("relation", "child")]
+    } else if path.contains("/needs/") && path.ends_with("/person") {
+        vec![("beneficiary_id", "1")]
     } else {
         vec![]
     }
@@ -318,8 +330,11 @@ pub fn names_an_object(path: &str) -> bool {
 }
 
 pub fn concrete(path: &str, code: &str) -> String {
-    // A complaint about the walked village is handled by its township, one level up.
-    let code = if path.contains("/complaints/{id}") && code.len() == 12 {
+    // A complaint about the walked village is handled by its township, one level up; so is
+    // the merge of its registration with the next village's.
+    let code = if (path.contains("/complaints/{id}") || path.contains("/merges/{id}"))
+        && code.len() == 12
+    {
         &code[..9]
     } else {
         code

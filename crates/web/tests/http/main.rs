@@ -5,6 +5,7 @@ mod helpers;
 mod access;
 mod api;
 mod audit;
+mod beneficiaries;
 mod commerce;
 mod complaints;
 mod compliance;

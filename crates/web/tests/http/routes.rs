@@ -227,6 +227,41 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
     )
     .await
     .unwrap();
+    // Household 1, headed by beneficiary 1; merge proposal 1: the same person registered
+    // again by the neighbouring village, waiting at their township.
+    store::households::found(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::System::operator("test").scope(),
+        1,
+    )
+    .await
+    .unwrap();
+    let next_village = domain::org::DivisionCode::parse("410323101002").unwrap();
+    store::beneficiaries::register(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::authorize(
+            &[domain::access::Grant {
+                role: domain::access::Role::Staff,
+                org_code: next_village.as_str().into(),
+                org_path: next_village.path(),
+            }],
+            domain::access::Permission::HandleNeeds,
+            &next_village.path(),
+        )
+        .unwrap(),
+        next_village.as_str(),
+        &domain::beneficiary::PersonInput {
+            name: "走查".into(),
+            id_number: "11010519491231002X".into(),
+            ..Default::default()
+        }
+        .parse("2026-12-07")
+        .unwrap(),
+    )
+    .await
+    .unwrap();
     // A need (id 1) raised at the walked village.
     store::needs::raise(
         &app.db,
