@@ -1293,3 +1293,91 @@ test('a village clerk raises a need on a phone; the county takes it on; response
   await county.context().close();
   await context.close();
 });
+
+test('an overdue need has climbed to its township, which answers it; the county charts the time', async () => {
+  const viewport = { width: 1280, height: 800 };
+  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await signIn(page, 'xinan.staff');
+  await page.goto(`${base}/orgs/410323/needs?show=overdue`);
+  const ids = (await page.locator('a[href*="/needs/"]').filter({ hasText: /^N\d+/ }).evaluateAll(
+    (links) => links.map((a) => a.getAttribute('href').split('/').pop())));
+  assert.ok(ids.length >= 1, 'the demo has overdue needs');
+  // One that has climbed one level, from its village to its township.
+  let id, township;
+  for (const candidate of ids) {
+    await page.goto(`${base}/orgs/410323/needs/${candidate}`);
+    const climbed = (await page.textContent('#escalated')).trim().split('/').filter(Boolean).pop();
+    if (climbed.length === 9) { id = candidate; township = climbed; break; }
+  }
+  assert.ok(id, 'an overdue need escalated to its township');
+  // The township sees it among the needs escalated to it, and answers it from there.
+  await page.goto(`${base}/orgs/${township}/needs?show=escalated`);
+  assert.ok(await page.locator(`a[href$="/needs/${id}"]`).count() >= 1, 'listed at the township');
+  await page.goto(`${base}/orgs/${township}/needs/${id}`);
+  if (await page.locator('#need-accept').count()) {
+    await Promise.all([page.waitForURL(/done=accept/), page.click('#need-accept')]);
+  }
+  await page.fill('#note', '镇民政所已上门核实，安排临时救助。');
+  await Promise.all([page.waitForURL(/done=respond/), page.click('#need-respond')]);
+  assert.equal(await page.getAttribute('#state', 'data-state'), 'responded');
+  await check(page, viewport, 'desktop-need-escalated-answered');
+  await page.goto(`${base}/orgs/410323/needs/times`);
+  assert.ok(await page.locator('svg.chart').count() >= 1, 'response times as charts');
+  await context.close();
+});
+
+test('a county matches an agency list and records the aid it points to (phone)', async () => {
+  const viewport = { width: 360, height: 740 };
+  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await signIn(page, 'xinan.staff');
+  await page.goto(`${base}/orgs/410323/beneficiaries`);
+  await Promise.all([page.waitForURL(/\/agency-lists$/), page.click('#agency-lists-link')]);
+  const before = Number((await page.textContent('#gaps strong')).match(/（(\d+)）/)[1]);
+  assert.ok(before >= 1, 'the demo roster identifies college students without aid');
+  await check(page, viewport, 'phone-agency-lists');
+  // A list without an ID column: the preview says so beside the field; nothing is matched.
+  await page.setInputFiles('#file', {
+    name: '医院名单.csv', mimeType: 'text/csv',
+    buffer: Buffer.from('患者姓名,病种\n王秀英,白内障\n'),
+  });
+  await Promise.all([page.waitForURL(/\/uploads\/\d+$/), page.click('#roster-upload button[type=submit]')]);
+  await Promise.all([page.waitForLoadState('load'), page.click('#match')]);
+  assert.ok((await page.textContent('#id_column-error')).length > 0, 'no ID column, beside the field');
+  assert.ok((await page.textContent('#legal_basis-error')).length > 0, 'the basis is required');
+  await check(page, viewport, 'phone-agency-mapping-errors');
+  // The demo's enrolment list, waiting for its columns: map, name the basis, match.
+  await page.goto(`${base}/orgs/410323/agency-lists`);
+  await Promise.all([page.waitForURL(/\/uploads\/\d+$/), page.locator('#pending a', { hasText: '在校生' }).click()]);
+  assert.equal(await page.inputValue('#id_column'), '1', 'the ID column guessed from 公民身份号码');
+  await page.selectOption('#kind', 'enrolment');
+  await page.fill('#source', '新安县第一高级中学');
+  await page.fill('#valid_until', '2027-07-31');
+  await page.fill('#legal_basis', '县教育局与县慈善总会助学信息共享协议');
+  await page.fill('#purpose', '核对受助学生的在读情况');
+  await page.fill('#necessity', '只比对身份证号，只保留结果');
+  await page.fill('#risks', '学生信息泄露');
+  await page.fill('#measures', '加密暂存，比对后删除原件');
+  await page.fill('#assessed_on', '2026-11-20');
+  await Promise.all([page.waitForURL(/\/agency-lists\/\d+\?done=matched/), page.click('#match')]);
+  assert.equal(await page.textContent('#rows-read'), '1');
+  await check(page, viewport, 'phone-agency-import');
+  // A student the roster identified gets the county's grant; the list shrinks by one.
+  await page.goto(`${base}/orgs/410323/agency-lists`);
+  await Promise.all([page.waitForURL(/\/beneficiaries\/\d+$/), page.locator('#identified-people a').first().click()]);
+  assert.ok(await page.locator('#lists li').count() >= 1, 'the person\'s page shows the list');
+  await page.selectOption('#dimension', 'material');
+  await page.fill('#kind', '筑梦未来助学金');
+  await page.fill('#given_on', new Date().toISOString().slice(0, 10));
+  await page.fill('#amount', '5000');
+  await page.selectOption('#school_stage', 'college');
+  await Promise.all([page.waitForURL(/done=help/), page.click('#help-form button[type=submit]')]);
+  assert.ok((await page.textContent('#help')).includes('筑梦未来助学金'));
+  assert.equal(await page.getAttribute('#chain tr[data-stage="college"]', 'class'), null, 'college no longer a gap');
+  await check(page, viewport, 'phone-beneficiary-help');
+  await page.goto(`${base}/orgs/410323/agency-lists`);
+  const after = Number((await page.textContent('#gaps strong')).match(/（(\d+)）/)[1]);
+  assert.equal(after, before - 1);
+  await context.close();
+});

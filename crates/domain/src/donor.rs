@@ -80,7 +80,12 @@ const ID_CHECK: &[u8; 11] = b"10X98765432";
 
 /// A valid 18-digit resident ID number in canonical form (half-width, upper-case X), or why not.
 pub fn id_number(field: &'static str, input: &str) -> Result<String, FieldError> {
-    let id = normalize(input).to_ascii_uppercase();
+    // Spaces typed or pasted inside the number (`410323 19580712 0021`) are not part of it.
+    let id: String = normalize(input)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
     if id.len() != 18 {
         return Err(FieldError::new(field, "id_number_length"));
     }
@@ -232,6 +237,11 @@ mod tests {
             id_number("id", " １１０１０５１９４９１２３１００２ｘ ").unwrap(),
             "11010519491231002X",
             "full-width digits and a small x are accepted"
+        );
+        assert_eq!(
+            id_number("id", "110105 19491231\u{3000}002X").unwrap(),
+            "11010519491231002X",
+            "spaces inside the number, half- or full-width, are dropped"
         );
         assert_eq!(
             id_number("id", "110105194912310021").unwrap_err().code,

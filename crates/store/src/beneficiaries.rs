@@ -32,6 +32,8 @@ pub struct Person {
     pub bank_account_shown: String,
     pub registered_by: String,
     pub registered_at_ms: i64,
+    /// The household the person belongs to, if any.
+    pub household_id: Option<i64>,
 }
 
 /// A registration: the person, and whether the same person was already registered by a unit
@@ -42,11 +44,12 @@ pub struct Registered {
     pub registered_elsewhere: bool,
 }
 
-const COLUMNS: &str = "b.id, b.org_code, u.name AS org_name, b.org_path, b.name, \
+pub(crate) const COLUMNS: &str = "b.id, b.org_code, u.name AS org_name, b.org_path, b.name, \
      b.born_on, b.id_number_shown, b.phone_shown, b.bank_account_shown, b.registered_by, \
-     b.registered_at_ms";
+     b.registered_at_ms, \
+     (SELECT m.household_id FROM household_members m WHERE m.beneficiary_id = b.id) AS household_id";
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Person> {
+pub(crate) fn from_row(r: &sqlx::any::AnyRow) -> Result<Person> {
     Ok(Person {
         id: r.try_get("id")?,
         org_code: r.try_get("org_code")?,
@@ -59,6 +62,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Person> {
         bank_account_shown: r.try_get("bank_account_shown")?,
         registered_by: r.try_get("registered_by")?,
         registered_at_ms: r.try_get("registered_at_ms")?,
+        household_id: r.try_get("household_id")?,
     })
 }
 

@@ -59,26 +59,36 @@ impl DataKey {
 
     /// `hex(nonce ‖ ciphertext)`; a fresh random nonce each time.
     pub fn seal(&self, plain: &str) -> String {
-        let cipher = XChaCha20Poly1305::new((&self.seal).into());
-        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let sealed = cipher
-            .encrypt(&nonce, plain.as_bytes())
-            .expect("encryption of a short text cannot fail");
-        let mut out = nonce.to_vec();
-        out.extend(sealed);
-        hex::encode(out)
+        hex::encode(self.seal_bytes(plain.as_bytes()))
     }
 
     /// The plain text, or None when the value was not sealed under this key or was altered.
     pub fn open(&self, sealed: &str) -> Option<String> {
-        let bytes = hex::decode(sealed).ok()?;
-        if bytes.len() < 24 {
+        let plain = self.open_bytes(&hex::decode(sealed).ok()?)?;
+        String::from_utf8(plain).ok()
+    }
+
+    /// A file sealed as bytes (`nonce ‖ ciphertext`), for a staged upload that holds personal
+    /// data until it is used.
+    pub fn seal_bytes(&self, plain: &[u8]) -> Vec<u8> {
+        let cipher = XChaCha20Poly1305::new((&self.seal).into());
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let sealed = cipher
+            .encrypt(&nonce, plain)
+            .expect("encryption of a staged file cannot fail");
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        out
+    }
+
+    /// The bytes sealed with [`DataKey::seal_bytes`], or None when not sealed under this key.
+    pub fn open_bytes(&self, sealed: &[u8]) -> Option<Vec<u8>> {
+        if sealed.len() < 24 {
             return None;
         }
-        let (nonce, body) = bytes.split_at(24);
+        let (nonce, body) = sealed.split_at(24);
         let cipher = XChaCha20Poly1305::new((&self.seal).into());
-        let plain = cipher.decrypt(XNonce::from_slice(nonce), body).ok()?;
-        String::from_utf8(plain).ok()
+        cipher.decrypt(XNonce::from_slice(nonce), body).ok()
     }
 
     /// The same value always gives the same index under one key; without the key the index

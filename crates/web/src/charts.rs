@@ -25,18 +25,45 @@ const ROW_H: i64 = 26;
 /// Horizontal percentage bars, 0–100 %. Bars under half are drawn in the warning colour so the
 /// worst-covered units stand out.
 pub fn percent_bars(title: &str, bars: &[Bar<'_>]) -> String {
-    let height = ROW_H * bars.len() as i64 + 6;
+    let rows: Vec<(&str, i64, String, bool)> = bars
+        .iter()
+        .map(|b| {
+            (
+                b.label,
+                b.permille,
+                fmt_permille(b.permille),
+                b.permille < 500,
+            )
+        })
+        .collect();
+    draw(title, &rows)
+}
+
+/// Horizontal bars of counts (how many people, per unit), each scaled to the largest and
+/// labelled with its number.
+pub fn count_bars(title: &str, bars: &[(&str, i64)]) -> String {
+    let most = bars.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    let rows: Vec<(&str, i64, String, bool)> = bars
+        .iter()
+        .map(|(label, n)| (*label, n * 1000 / most, n.to_string(), false))
+        .collect();
+    draw(title, &rows)
+}
+
+/// Rows of (label, length in per mille of the track, the text at the end, drawn as a warning).
+fn draw(title: &str, rows: &[(&str, i64, String, bool)]) -> String {
+    let height = ROW_H * rows.len() as i64 + 6;
     let track = WIDTH - LABEL_W - PCT_W;
     let mut svg = format!(
         r#"<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">"#,
         escape(title)
     );
-    for (i, b) in bars.iter().enumerate() {
+    for (i, (full_label, permille, value, warn)) in rows.iter().enumerate() {
         let y = i as i64 * ROW_H + 4;
-        let w = track * b.permille.clamp(0, 1000) / 1000;
-        let class = if b.permille < 500 { "bar low" } else { "bar" };
-        let label: String = b.label.chars().take(8).collect();
-        let label = if label.chars().count() < b.label.chars().count() {
+        let w = track * permille.clamp(&0, &1000) / 1000;
+        let class = if *warn { "bar low" } else { "bar" };
+        let label: String = full_label.chars().take(8).collect();
+        let label = if label.chars().count() < full_label.chars().count() {
             format!("{label}…")
         } else {
             label
@@ -45,7 +72,7 @@ pub fn percent_bars(title: &str, bars: &[Bar<'_>]) -> String {
             svg,
             r#"<text x="0" y="{ty}" class="lbl">{}</text><rect x="{LABEL_W}" y="{y}" width="{track}" height="18" class="track"/><rect x="{LABEL_W}" y="{y}" width="{w}" height="18" class="{class}"/><text x="{px}" y="{ty}" class="pct">{}</text>"#,
             escape(&label),
-            fmt_permille(b.permille),
+            escape(value),
             ty = y + 14,
             px = WIDTH - PCT_W + 6,
         );
@@ -81,5 +108,15 @@ mod tests {
         )));
         assert!(svg.contains("&lt;b&gt;&amp;"));
         assert!(svg.contains("100.0%") && svg.contains("25.0%"));
+    }
+
+    #[test]
+    fn count_bars_scale_to_the_largest_and_show_the_number() {
+        let svg = count_bars("未获资助", &[("石寺镇", 4), ("城关镇", 1), ("五头镇", 0)]);
+        let track = WIDTH - LABEL_W - PCT_W;
+        assert!(svg.contains(&format!(r#"width="{track}" height="18" class="bar""#)));
+        assert!(svg.contains(&format!(r#"width="{}" height="18" class="bar""#, track / 4)));
+        assert!(svg.contains(r#"class="pct">4</text>"#) && svg.contains(r#"class="pct">0</text>"#));
+        assert!(!count_bars("空", &[]).contains("<rect"));
     }
 }

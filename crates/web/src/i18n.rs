@@ -145,6 +145,19 @@ impl Label for domain::beneficiary::Relation {
     }
 }
 
+impl Label for domain::agency::ListKind {
+    fn label_key(&self) -> &'static str {
+        use domain::agency::ListKind;
+        match self {
+            ListKind::Dibao => "list.dibao",
+            ListKind::Tekun => "list.tekun",
+            ListKind::DibaoEdge => "list.dibao_edge",
+            ListKind::Enrolment => "list.enrolment",
+            ListKind::Hospital => "list.hospital",
+        }
+    }
+}
+
 impl Label for domain::assistance::Dimension {
     fn label_key(&self) -> &'static str {
         use domain::assistance::Dimension;
@@ -617,6 +630,7 @@ mod tests {
                 .iter()
                 .map(Label::label_key),
         );
+        wanted.extend(domain::agency::ListKind::ALL.iter().map(Label::label_key));
         wanted.extend(
             domain::assistance::Dimension::ALL
                 .iter()
@@ -710,6 +724,7 @@ mod tests {
                 + 5
                 + 7
                 + 3
+                + 5
                 + 5
         );
         for file in ["zh-CN.yml", "en.yml"] {

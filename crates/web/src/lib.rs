@@ -101,6 +101,8 @@ pub const STATEMENT_BYTES: usize = 16 * 1024 * 1024;
 /// A project's audit report: one file of 5 MiB and its form.
 pub const REPORT_BYTES: usize = 6 * 1024 * 1024;
 pub const JSON_BYTES: usize = 64 * 1024;
+/// An agency roster: a county's 低保 roster of some 250,000 rows is about 20 MB as CSV.
+pub const ROSTER_BYTES: usize = 40 * 1024 * 1024;
 /// A merchant's batch of 10,000 orders is about 1.2 MB of JSON.
 pub const MERCHANT_BATCH_BYTES: usize = 4 * 1024 * 1024;
 
@@ -772,6 +774,42 @@ pub fn route_specs() -> Vec<RouteSpec> {
             "/orgs/{code}/beneficiaries/merges/{id}",
             Unit(HandleNeeds),
             post(pages::beneficiaries::decide_merge),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/agency-lists",
+            Unit(ViewOrg),
+            get(pages::agency_lists::list),
+        ),
+        upload(
+            "/orgs/{code}/agency-lists",
+            Unit(HandleNeeds),
+            ROSTER_BYTES,
+            post(pages::agency_lists::upload),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/agency-lists/blind-index",
+            Unit(HandleNeeds),
+            get(pages::agency_lists::blind_index),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/agency-lists/uploads/{id}",
+            Unit(HandleNeeds),
+            get(pages::agency_lists::preview),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/agency-lists/uploads/{id}",
+            Unit(HandleNeeds),
+            post(pages::agency_lists::match_roster),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/agency-lists/{id}",
+            Unit(ViewOrg),
+            get(pages::agency_lists::show),
         ),
         page(
             Method::GET,

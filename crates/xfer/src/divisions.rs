@@ -43,6 +43,8 @@ pub enum ImportErrorKind {
     Io(String),
     /// Neither `.csv` nor `.xlsx`.
     UnknownFormat,
+    /// A CSV in neither UTF-8 nor GB18030 (UTF-16, a binary file).
+    UnknownEncoding,
     /// `"code"` or `"name"`.
     MissingColumn(&'static str),
     /// `value` is the cell as written (trimmed).
@@ -151,6 +153,10 @@ impl std::fmt::Display for ImportError {
         match &self.kind {
             ImportErrorKind::Io(e) => write!(f, "无法读取文件（{e}）"),
             ImportErrorKind::UnknownFormat => f.write_str("只支持 .csv 和 .xlsx 文件"),
+            ImportErrorKind::UnknownEncoding => f.write_str(
+                "文件的编码既不是 UTF-8 也不是 GB18030（可能是 UTF-16 的“Unicode 文本”）；\
+                 请在 Excel 里另存为“CSV UTF-8（逗号分隔）”或 .xlsx 后再导入",
+            ),
             ImportErrorKind::MissingColumn(c) => write!(f, "缺少 {c} 列"),
             ImportErrorKind::BadCode { value, .. } if value.is_empty() => f.write_str("代码为空"),
             ImportErrorKind::BadCode { value, why } => {
@@ -535,17 +541,26 @@ fn ancestor_matches(code: &DivisionCode, level: Level, value: &str) -> bool {
 }
 
 /// UTF-8 (with or without BOM) as it is; bytes that are not valid UTF-8 are read as GB18030,
-/// which Chinese spreadsheet programs save by default.
-fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+/// which Chinese spreadsheet programs save by default. Anything else — UTF-16 ("Unicode text"),
+/// a binary file, bytes that are not GB18030 either — is refused (None) rather than read as
+/// garbage.
+fn decode(bytes: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") || bytes.contains(&0) {
+        return None;
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
-        Ok(s) => s.into(),
-        Err(_) => encoding_rs::GB18030.decode(bytes).0,
+        Ok(s) => Some(s.into()),
+        Err(_) => {
+            let (text, _, had_errors) = encoding_rs::GB18030.decode(bytes);
+            (!had_errors).then_some(text)
+        }
     }
 }
 
 fn read_csv<S: RowSink>(table: &mut S, bytes: &[u8]) -> Result<(), ImportError> {
-    let text = decode(bytes);
+    let text =
+        decode(bytes).ok_or_else(|| table.error(None, None, ImportErrorKind::UnknownEncoding))?;
     // One row per line at most: reserving up front saves copying a growing table.
     let lines = text.bytes().filter(|&b| b == b'\n').count();
     table.reserve(lines.min(MAX_ROWS));
@@ -878,6 +893,32 @@ mod tests {
             );
             assert_eq!(read_divisions_bytes(file, &gb).unwrap(), plain, "{file}");
         }
+    }
+
+    #[test]
+    fn utf16_and_binary_files_are_refused_with_a_word_on_the_encoding() {
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(
+                "code,name\n4103,洛阳市\n"
+                    .encode_utf16()
+                    .flat_map(u16::to_le_bytes),
+            )
+            .collect();
+        let e = read_divisions_bytes("cities.csv", &utf16).unwrap_err();
+        assert_eq!(e.kind, ImportErrorKind::UnknownEncoding);
+        assert!(e.to_string().contains("UTF-8"), "{e}");
+        let binary = b"code,name\n4103,\x00\x01\x02\n";
+        assert_eq!(
+            read_divisions_bytes("cities.csv", binary).unwrap_err().kind,
+            ImportErrorKind::UnknownEncoding
+        );
+        // Not UTF-8 and not GB18030 either: a lone lead byte at the end.
+        let broken = b"code,name\n4103,\xB2\xE2\x81";
+        assert_eq!(
+            read_divisions_bytes("cities.csv", broken).unwrap_err().kind,
+            ImportErrorKind::UnknownEncoding
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 mod divisions;
 pub mod export;
 pub mod facts;
+pub mod roster;
 pub mod statement;
 #[cfg(test)]
 mod test_xlsx;

@@ -36,7 +36,7 @@ pub(super) fn scope_at(
 }
 
 /// The demo user `username` as the actor of a step (or the seeding, if there is none).
-async fn actor_of(db: &Db, username: &str) -> Result<Actor, CliError> {
+pub(super) async fn actor_of(db: &Db, username: &str) -> Result<Actor, CliError> {
     Ok(match store::users::find(db, username).await? {
         Some(u) => Actor::user(u.id, &u.username),
         None => Actor::cli("demo"),

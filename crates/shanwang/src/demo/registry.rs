@@ -44,7 +44,7 @@ struct Member {
 /// Registers the registry; returns a summary line.
 pub async fn registry(db: &Db, now: i64) -> Result<String, CliError> {
     let all = domain::access::System::operator("demo").scope();
-    let actor = Actor::cli("xinan.staff");
+    let actor = super::projects::actor_of(db, "xinan.staff").await?;
     let today = domain::time::china_day(now);
     let this_year: u64 = today[..4].parse().unwrap_or(2026);
     let xinan = store::org_units::get(db, &all, "410323")
@@ -63,6 +63,10 @@ pub async fn registry(db: &Db, now: i64) -> Result<String, CliError> {
     let (mut people, mut households, mut acts) = (0usize, 0usize, 0usize);
     let mut seq = 0u64;
     let mut first_heads: Vec<Head> = Vec::new();
+    // The county civil-affairs bureau's 低保 roster: one row per member, as counties export it.
+    let mut roster =
+        String::from("序号,姓名,身份证号,户主,家庭人口,保障金额（元/月）,区划代码,保障类别\n");
+    let mut roster_rows = 0usize;
     for (v, village) in villages.iter().enumerate() {
         for k in 0..3u64 {
             let h = crate::demo::hash(&format!("{village}-{k}"), 71);
@@ -74,7 +78,7 @@ pub async fn registry(db: &Db, now: i64) -> Result<String, CliError> {
                 true,
                 Relation::Head,
             )];
-            if (h >> 20) % 5 != 0 {
+            if !(h >> 20).is_multiple_of(5) {
                 let wife = SURNAMES[((h >> 24) % 10) as usize];
                 members.push((
                     format!("{wife}{}", WOMEN[((h >> 28) % 8) as usize]),
@@ -90,13 +94,15 @@ pub async fn registry(db: &Db, now: i64) -> Result<String, CliError> {
                 members.push((
                     format!("{surname}{}", CHILDREN[((h >> (48 + c)) % 8) as usize]),
                     day_of(year, h >> (50 + c)),
-                    (h >> (52 + c)) % 2 == 0,
+                    (h >> (52 + c)).is_multiple_of(2),
                     Relation::Child,
                 ));
             }
             let mut registered: Vec<Member> = Vec::new();
             let head_name = members[0].0.clone();
             let mut head_number = String::new();
+            // Two households in three are on 低保.
+            let on_dibao = (h >> 6) % 3 != 2;
             for (name, born, male, relation) in &members {
                 seq += 1;
                 let Some(id_number) = id_number(born, seq, *male) else {
@@ -138,6 +144,20 @@ pub async fn registry(db: &Db, now: i64) -> Result<String, CliError> {
                 .map_err(store::StoreError::Invalid)?;
                 if *relation == Relation::Head {
                     head_number = person.id_number.clone();
+                }
+                if on_dibao {
+                    roster_rows += 1;
+                    roster.push_str(&format!(
+                        "{roster_rows},{name},{},{head_name},{},{},{village},{}\n",
+                        person.id_number,
+                        members.len(),
+                        members.len() * 310,
+                        if (h >> 3).is_multiple_of(2) {
+                            "A类"
+                        } else {
+                            "B类"
+                        },
+                    ));
                 }
                 let r = store::beneficiaries::register(db, &actor, &all, village, &person).await?;
                 people += 1;
@@ -198,11 +218,138 @@ pub async fn registry(db: &Db, now: i64) -> Result<String, CliError> {
             }
         }
     }
+    let lists = agency_lists(db, &actor, &today, roster, roster_rows, now).await?;
     let linked = link_needs(db, &all, &actor, &first_heads, now).await?;
     let merges = duplicates(db, &actor, &first_heads, &today).await?;
     Ok(format!(
-        "受助人：新安县 {} 个村 {households} 户 {people} 人（身份证号、电话、银行账号加密，页面只显示部分；未满 14 岁的由监护人同意），帮扶记录 {acts} 条（物质、服务、发展，筑梦未来助学金记在县里的项目下，部分孩子的助学链条有断档）；{linked} 件求助已关联到受助人；{merges}",
+        "受助人：新安县 {} 个村 {households} 户 {people} 人（身份证号、电话、银行账号加密，页面只显示部分；未满 14 岁的由监护人同意），帮扶记录 {acts} 条（物质、服务、发展，筑梦未来助学金记在县里的项目下，部分孩子的助学链条有断档）；{lists}；{linked} 件求助已关联到受助人；{merges}",
         villages.len()
+    ))
+}
+
+/// The county matches the civil-affairs bureau's 低保 roster (GB18030, as county offices save
+/// it; with people the registry does not hold, a mistyped number and a row of another county)
+/// the way its page does; a school's enrolment list is left staged, waiting for its columns.
+async fn agency_lists(
+    db: &Db,
+    actor: &Actor,
+    today: &str,
+    mut roster: String,
+    mut rows: usize,
+    now: i64,
+) -> Result<String, CliError> {
+    let all = domain::access::System::operator("demo").scope();
+    // Households on 低保 the registry has not met, a typo, and a family of 老城区.
+    for (i, first17) in [
+        "41032319660315003",
+        "41032319900521004",
+        "41032320051108005",
+    ]
+    .iter()
+    .enumerate()
+    {
+        if let Some(c) = domain::donor::id_check_char(first17) {
+            rows += 1;
+            roster.push_str(&format!(
+                "{rows},未登记{},{first17}{c},未登记{},3,930,410323100201,A类\n",
+                i + 1,
+                i + 1
+            ));
+        }
+    }
+    rows += 1;
+    roster.push_str(&format!(
+        "{rows},抄错号码,410323199001010010,抄错号码,1,310,410323100201,B类\n"
+    ));
+    rows += 1;
+    roster.push_str(&format!(
+        "{rows},外县人员,11010519491231002X,外县人员,1,310,410302001001,A类\n"
+    ));
+    let (gb, _, _) = encoding_rs::GB18030.encode(&roster);
+    let file = "新安县2026年12月低保名册.csv";
+    let shape =
+        xfer::roster::shape(file, &gb).map_err(|e| CliError::Harness(format!("演示名册：{e}")))?;
+    let xinan = store::org_units::get(db, &all, "410323")
+        .await?
+        .ok_or_else(|| CliError::Harness("演示数据缺少新安县".into()))?;
+    let staged = store::agency_lists::stage(
+        db,
+        actor,
+        &all,
+        &store::agency_lists::NewUpload {
+            org_code: xinan.code.clone(),
+            file_name: file.into(),
+            headers: shape.headers.clone(),
+            rows: shape.rows,
+            bytes: &gb,
+        },
+        now,
+    )
+    .await?;
+    let column = |m: xfer::roster::Meaning| shape.guessed(m);
+    let columns = xfer::roster::RosterColumns {
+        id: column(xfer::roster::Meaning::IdNumber)
+            .ok_or_else(|| CliError::Harness("演示名册没有身份证号列".into()))?,
+        id_is_index: false,
+        division: column(xfer::roster::Meaning::Division),
+        category: column(xfer::roster::Meaning::Category),
+    };
+    let read = xfer::roster::read(file, &gb, &columns)
+        .map_err(|e| CliError::Harness(format!("演示名册：{e}")))?;
+    let year: u32 = today[..4].parse().unwrap_or(2026);
+    let list = domain::agency::ImportInput {
+        kind: "dibao".into(),
+        source: "新安县民政局".into(),
+        legal_basis: "《社会救助暂行办法》第五十九条、《河南省最低生活保障办法》；新安县民政局与新安县慈善总会困难群众信息共享协议（2026年）".into(),
+        purpose: "找出低保家庭中尚未得到资助的大中小学生和一年内未获帮扶的人，由慈善会主动对接".into(),
+        necessity: "只用身份证号比对本县已登记的受助人，名册原件比对后即删除，只保留名单种类、类别和有效期".into(),
+        risks: "名单泄露可能使困难家庭受到歧视或诈骗".into(),
+        measures: "加密暂存、比对后删除原件、只有县级工作人员可操作、全程审计、结果到期失效".into(),
+        assessed_on: format!("{year}-11-20"),
+        valid_until: format!("{}-06-30", year + 1),
+    }
+    .parse(today)
+    .map_err(store::StoreError::Invalid)?;
+    let report = store::agency_lists::match_roster(
+        db,
+        actor,
+        &all,
+        &store::agency_lists::NewMatch {
+            upload_id: staged.id,
+            unit_path: xinan.org_path.clone(),
+            list,
+            by_blind_index: false,
+            rows: &read,
+        },
+        today,
+        now,
+    )
+    .await?;
+    // A school's enrolment list, staged and waiting for its columns to be mapped.
+    let enrolment =
+        "学生姓名,公民身份号码,就读学校,学段\n张欣怡,410323200803010012,新安县第一高级中学,高中\n";
+    let shape = xfer::roster::shape("新安一高在校生名单.csv", enrolment.as_bytes())
+        .map_err(|e| CliError::Harness(format!("演示名单：{e}")))?;
+    store::agency_lists::stage(
+        db,
+        actor,
+        &all,
+        &store::agency_lists::NewUpload {
+            org_code: xinan.code,
+            file_name: "新安一高在校生名单.csv".into(),
+            headers: shape.headers,
+            rows: shape.rows,
+            bytes: enrolment.as_bytes(),
+        },
+        now,
+    )
+    .await?;
+    Ok(format!(
+        "新安县民政局低保名册 {} 行已比对：{} 人对上，{} 人未在本县登记，{} 行跳过（号码抄错、外县）；未获资助的困难家庭学生见 /orgs/410323/agency-lists；一份在校生名单待核对各列",
+        report.read,
+        report.matched,
+        report.unmatched,
+        report.skipped.len()
     ))
 }
 
@@ -224,17 +371,17 @@ fn help_for(m: &Member, h: u64, today: &str, this_year: u64) -> Vec<AssistanceIn
     let recorded = |year: u64| year >= 2010;
     if m.relation == Relation::Child {
         // Primary aid at 8 and junior-high aid at 13 in most households; senior high rarely.
-        if h % 3 != 0 && age >= 8 && recorded(born_year + 8) {
+        if !h.is_multiple_of(3) && age >= 8 && recorded(born_year + 8) {
             out.push(grant("primary", born_year + 8, "500", "春蕾助学金"));
         }
         if h % 4 != 1 && age >= 13 && recorded(born_year + 13) {
             out.push(grant("junior", born_year + 13, "800", "助学金"));
         }
-        if h % 5 == 0 && age >= 16 && recorded(born_year + 16) {
+        if h.is_multiple_of(5) && age >= 16 && recorded(born_year + 16) {
             out.push(grant("senior", born_year + 16, "1500", "高中助学金"));
         }
         // At college: half of them have the county's 筑梦未来 grant this year.
-        if (18..=22).contains(&age) && h % 2 == 0 && this_year > 2025 {
+        if (18..=22).contains(&age) && h.is_multiple_of(2) && this_year > 2025 {
             out.push(AssistanceInput {
                 project_code: "ZMWL-410323-2026".into(),
                 ..grant("college", this_year, "5000", "筑梦未来助学金")
@@ -265,7 +412,7 @@ fn help_for(m: &Member, h: u64, today: &str, this_year: u64) -> Vec<AssistanceIn
             ..AssistanceInput::default()
         });
     }
-    if m.relation == Relation::Spouse && h % 7 == 0 {
+    if m.relation == Relation::Spouse && h.is_multiple_of(7) {
         out.push(AssistanceInput {
             dimension: "service".into(),
             kind: "康复训练".into(),

@@ -195,6 +195,9 @@ struct ShowPage {
     chain: Vec<ChainStage>,
     needs: Vec<store::needs::Need>,
     merged: Vec<store::beneficiaries::MergedRegistration>,
+    /// The agency lists the person was matched on (lapsed ones marked).
+    lists: Vec<store::agency_lists::Membership>,
+    today: String,
     /// Approved projects of the unit's subtree the help may belong to: (code, name).
     projects: Vec<(String, String)>,
     can_handle: bool,
@@ -312,6 +315,7 @@ async fn show_page<P: perm::Perm>(
     };
     let needs = store::needs::of_person(db, scope, id, now).await?;
     let merged = store::beneficiaries::merged_into(db, scope, id).await?;
+    let lists = store::agency_lists::lists_of(db, scope, id).await?;
     let can_handle = unit.may(Permission::HandleNeeds);
     let projects = if can_handle {
         project_choices(state, scope, &unit.unit().org_path).await?
@@ -331,6 +335,8 @@ async fn show_page<P: perm::Perm>(
             chain,
             needs,
             merged,
+            lists,
+            today,
             projects,
             can_handle,
             shown,

@@ -1,5 +1,6 @@
 //! Server-rendered pages.
 
+pub mod agency_lists;
 pub mod audit;
 pub mod beneficiaries;
 pub mod campaigns;

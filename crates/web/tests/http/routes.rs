@@ -262,6 +262,62 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
     )
     .await
     .unwrap();
+    // Agency lists: roster 1 staged at the walked village, waiting for its columns; roster 2
+    // matched there as import 1.
+    let operator = domain::access::System::operator("test").scope();
+    let mut staged = Vec::new();
+    for _ in 0..2 {
+        let up = store::agency_lists::stage(
+            &app.db,
+            &Actor::cli("test"),
+            &operator,
+            &store::agency_lists::NewUpload {
+                org_code: target.into(),
+                file_name: "走查名册.csv".into(),
+                headers: vec!["身份证号".into()],
+                rows: 1,
+                bytes: "身份证号\n11010519491231002X\n".as_bytes(),
+            },
+            store::now_ms(),
+        )
+        .await
+        .unwrap();
+        staged.push(up.id);
+    }
+    let target_path = domain::org::DivisionCode::parse(target).unwrap().path();
+    store::agency_lists::match_roster(
+        &app.db,
+        &Actor::cli("test"),
+        &operator,
+        &store::agency_lists::NewMatch {
+            upload_id: staged[1],
+            unit_path: target_path,
+            list: domain::agency::ImportInput {
+                kind: "dibao".into(),
+                source: "走查民政局".into(),
+                legal_basis: "走查依据".into(),
+                purpose: "走查目的".into(),
+                necessity: "走查必要".into(),
+                risks: "走查风险".into(),
+                measures: "走查措施".into(),
+                assessed_on: "2026-01-01".into(),
+                valid_until: domain::time::china_day(store::now_ms() + 30 * 86_400_000),
+            }
+            .parse(&domain::time::china_day(store::now_ms()))
+            .unwrap(),
+            by_blind_index: false,
+            rows: &[domain::agency::RosterRow {
+                row: 2,
+                id: "11010519491231002X".into(),
+                division: String::new(),
+                category: String::new(),
+            }],
+        },
+        &domain::time::china_day(store::now_ms()),
+        store::now_ms(),
+    )
+    .await
+    .unwrap();
     // A need (id 1) raised at the walked village.
     store::needs::raise(
         &app.db,
