@@ -272,12 +272,13 @@ pub fn median_and_p90(mut durations: Vec<i64>) -> Option<(i64, i64)> {
         return None;
     }
     durations.sort_unstable();
-    let rank = |p: f64| {
-        let n = durations.len();
-        let r = (p * n as f64).ceil() as usize;
-        durations[r.clamp(1, n) - 1]
-    };
-    Some((rank(0.5), rank(0.9)))
+    // Ranks ⌈n/2⌉ and ⌈9n/10⌉ in whole numbers (a float 0.9 × n can land just above an
+    // integer and take the next rank); the store's SQL ranks the same way.
+    let n = durations.len();
+    Some((
+        durations[n.div_ceil(2) - 1],
+        durations[(9 * n).div_ceil(10) - 1],
+    ))
 }
 
 /// A need as typed at the desk or on a phone.

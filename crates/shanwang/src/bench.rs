@@ -8,6 +8,9 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 use store::{Actor, Db};
 
+mod registry;
+pub use registry::registry;
+
 fn median(mut xs: Vec<Duration>) -> Duration {
     xs.sort();
     xs[xs.len() / 2]
@@ -777,22 +780,7 @@ async fn ingest_on(
     std::fs::create_dir_all(&dir).map_err(harness)?;
     let url = match postgres {
         None => store::sqlite_url_in(&dir.join("db")).map_err(harness)?,
-        Some(server) => {
-            // A fresh database next to the one named, dropped afterwards.
-            sqlx::any::install_default_drivers();
-            let name = format!("sw_bench_{}", std::process::id());
-            let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(server).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name}"
-            )))
-            .execute(&mut admin)
-            .await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut admin)
-                .await?;
-            let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(server);
-            format!("{base}/{name}")
-        }
+        Some(server) => fresh_postgres(server).await?,
     };
     let run = |args: &[&str]| -> Result<String, CliError> {
         let out = Command::new(&exe)
@@ -1054,16 +1042,38 @@ async fn ingest_on(
     db.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     if let Some(server) = postgres {
-        let name = format!("sw_bench_{}", std::process::id());
-        if let Ok(mut admin) = <sqlx::AnyConnection as sqlx::Connection>::connect(server).await {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name}"
-            )))
-            .execute(&mut admin)
-            .await;
-        }
+        drop_postgres(server).await;
     }
     Ok(())
+}
+
+/// A fresh database next to the one `server` names (the bench's own, by process id), dropped
+/// afterwards with [`drop_postgres`]; its URL.
+async fn fresh_postgres(server: &str) -> Result<String, CliError> {
+    sqlx::any::install_default_drivers();
+    let name = format!("sw_bench_{}", std::process::id());
+    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(server).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name}"
+    )))
+    .execute(&mut admin)
+    .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await?;
+    let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(server);
+    Ok(format!("{base}/{name}"))
+}
+
+async fn drop_postgres(server: &str) {
+    let name = format!("sw_bench_{}", std::process::id());
+    if let Ok(mut admin) = <sqlx::AnyConnection as sqlx::Connection>::connect(server).await {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name}"
+        )))
+        .execute(&mut admin)
+        .await;
+    }
 }
 
 /// A process's resident memory now, in KiB (Linux; 0 where unknown).

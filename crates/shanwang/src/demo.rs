@@ -154,9 +154,8 @@ async fn has_demo_city(db: &Db) -> Result<bool, CliError> {
     )
 }
 
-/// Imports Luoyang, creates the demo staff, fills in a realistic share of "三有" facts.
-pub async fn seed(db: &Db) -> Result<(), CliError> {
-    let started = std::time::Instant::now();
+/// The real Luoyang network imported (1 city, 15 counties, 194 townships, 3,244 villages).
+pub async fn network(db: &Db) -> Result<org_units::ImportReport, CliError> {
     let mut rows = Vec::new();
     for (name, bytes) in LUOYANG {
         rows.extend(
@@ -166,9 +165,15 @@ pub async fn seed(db: &Db) -> Result<(), CliError> {
         );
     }
     let system = System::operator("demo");
-    let report =
-        org_units::import_divisions(db, &system, &Actor::cli("demo"), rows, &|_, _| {}).await?;
+    Ok(org_units::import_divisions(db, &system, &Actor::cli("demo"), rows, &|_, _| {}).await?)
+}
+
+/// Imports Luoyang, creates the demo staff, fills in a realistic share of "三有" facts.
+pub async fn seed(db: &Db) -> Result<(), CliError> {
+    let started = std::time::Instant::now();
+    let report = network(db).await?;
     crate::print_report(&report);
+    let system = System::operator("demo");
     for (username, display, role, org, _) in DEMO_USERS {
         store::users::create(
             db,

@@ -368,6 +368,24 @@ enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         page_runs: usize,
     },
+    /// Match a county's 低保 roster (100,000 households, one row per member) against a registry of 50,000; look people up by ID number; time the county needs dashboard over a year of needs; on SQLite and (with --postgres) PostgreSQL
+    Registry {
+        /// Households on the roster (about 2.5 rows each)
+        #[arg(long, default_value_t = 100_000)]
+        households: usize,
+        /// People in the registry (all of them on the roster)
+        #[arg(long, default_value_t = 50_000)]
+        registered: usize,
+        /// Needs raised in the county over the year
+        #[arg(long, default_value_t = 100_000)]
+        needs: usize,
+        /// Runs of the import and match to take the median of
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// A PostgreSQL server URL (postgres://user@host/db): a fresh database is made beside it
+        #[arg(long)]
+        postgres: Option<String>,
+    },
     /// Import a generated national-size division table into a fresh SQLite database; time the coverage page
     Import {
         /// Villages to generate (townships and counties scale with it)
@@ -517,6 +535,15 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         Command::Bench(BenchCommand::Projects { page_runs }) => {
             bench::projects(page_runs).await?;
+        }
+        Command::Bench(BenchCommand::Registry {
+            households,
+            registered,
+            needs,
+            runs,
+            postgres,
+        }) => {
+            bench::registry(households, registered, needs, runs, postgres).await?;
         }
         Command::Bench(BenchCommand::Import {
             villages,

@@ -227,6 +227,28 @@ pub async fn person(db: &Db, scope: &Scope, id: i64) -> Result<Option<Person>> {
     row.as_ref().map(from_row).transpose()
 }
 
+/// The person with this ID number (already checked) registered inside the scope, found by the
+/// blind index; someone registered only outside it is not found — nothing is told of them.
+pub async fn find_by_id_number(db: &Db, scope: &Scope, id_number: &str) -> Result<Option<Person>> {
+    let index = db.data_key()?.blind_index(id_number);
+    let (lo, hi) = scope.path_bounds();
+    // No ORDER BY … LIMIT: PostgreSQL would walk the primary key for it instead of the index.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM beneficiaries b JOIN org_units u ON u.code = b.org_code \
+         WHERE b.id_number_index = $1 AND b.org_path >= $2 AND b.org_path < $3 \
+         AND b.merged_into_id IS NULL"
+    )))
+    .bind(index)
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(db.pool())
+    .await?;
+    // Two registrations seen at once (before their merge): the earlier.
+    let mut people = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    people.sort_by_key(|p| p.id);
+    Ok(people.into_iter().next())
+}
+
 /// A consent recorded with a person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Consent {

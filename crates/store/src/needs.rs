@@ -426,7 +426,11 @@ pub struct ResponseTimes {
 }
 
 /// Response times for each unit one level below `unit_path` (and the unit itself), for needs
-/// raised since `since_ms`; the units in code order.
+/// raised since `since_ms`; the units in code order. Counted and ranked in the database (a
+/// county's year can hold 100,000 needs): each need falls in the group of the unit below that
+/// holds it — the prefix of its path one level down — or, raised at the unit itself, in the
+/// unit's own; the median and 90th percentile are nearest-rank, as
+/// [`domain::need::median_and_p90`] computes them.
 pub async fn response_times(
     db: &Db,
     scope: &Scope,
@@ -435,15 +439,6 @@ pub async fn response_times(
     now_ms: i64,
 ) -> Result<Vec<(String, String, ResponseTimes)>> {
     let (lo, hi) = scope.bounds_within(unit_path);
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM needs n JOIN org_units u ON u.code = n.org_code \
-         WHERE n.org_path >= $1 AND n.org_path < $2 AND n.raised_at_ms >= $3"
-    )))
-    .bind(&lo)
-    .bind(&hi)
-    .bind(since_ms)
-    .fetch_all(db.pool())
-    .await?;
     let children = sqlx::query(
         "SELECT code, name, org_path FROM org_units WHERE org_path >= $1 AND org_path < $2 \
          AND active = 1 AND (org_path = $3 OR parent_code = $4) ORDER BY code",
@@ -460,44 +455,91 @@ pub async fn response_times(
     )
     .fetch_all(db.pool())
     .await?;
-    let needs = rows
-        .iter()
-        .map(|r| from_row(r, now_ms))
-        .collect::<Result<Vec<_>>>()?;
-    let mut out = Vec::new();
+    // Every unit one level down has a path of the same length.
+    let mut group_len = unit_path.len() as i64;
     for c in &children {
         let path: String = c.try_get("org_path")?;
-        let own = path == unit_path;
-        let mut times = ResponseTimes::default();
-        let mut responses = Vec::new();
-        let mut resolutions = Vec::new();
-        for n in &needs {
-            let inside = if own {
-                n.org_path == path
-            } else {
-                n.org_path.starts_with(&path)
-            };
-            if !inside {
-                continue;
-            }
-            times.needs += 1;
-            if n.overdue {
-                times.overdue += 1;
-            }
-            if let Some(at) = n.first_response_at_ms {
-                responses.push(at - n.raised_at_ms);
-            }
-            if let (Some(at), NeedState::Resolved) = (n.closed_at_ms, n.state) {
-                resolutions.push(at - n.raised_at_ms);
-            }
+        group_len = group_len.max(path.len() as i64);
+    }
+    let keys = |pick: fn(NeedState) -> bool| {
+        NeedState::ALL
+            .into_iter()
+            .filter(|s| pick(*s))
+            .map(|s| format!("'{}'", s.key()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (waiting, open) = (keys(|s| !s.has_response()), keys(NeedState::is_open));
+    let range = "org_path >= $1 AND org_path < $2 AND raised_at_ms >= $3";
+    let group = "SUBSTR(org_path, 1, CAST($4 AS INTEGER))";
+    let counted = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {group} AS grp, COUNT(*) AS needs, \
+         SUM(CASE WHEN (state IN ({waiting}) AND respond_due_at_ms < $5) \
+         OR (state IN ({open}) AND resolve_due_at_ms < $5) THEN 1 ELSE 0 END) AS overdue \
+         FROM needs WHERE {range} GROUP BY {group}"
+    )))
+    .bind(&lo)
+    .bind(&hi)
+    .bind(since_ms)
+    .bind(group_len)
+    .bind(now_ms)
+    .fetch_all(db.pool())
+    .await?;
+    let ranked = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT grp, kind, rn, n, d FROM ( \
+           SELECT grp, kind, d, ROW_NUMBER() OVER (PARTITION BY grp, kind ORDER BY d) AS rn, \
+           COUNT(*) OVER (PARTITION BY grp, kind) AS n FROM ( \
+             SELECT {group} AS grp, 'response' AS kind, first_response_at_ms - raised_at_ms AS d \
+             FROM needs WHERE {range} AND first_response_at_ms IS NOT NULL \
+             UNION ALL \
+             SELECT {group} AS grp, 'resolution' AS kind, closed_at_ms - raised_at_ms AS d \
+             FROM needs WHERE {range} AND state = '{resolved}' AND closed_at_ms IS NOT NULL \
+           ) durations \
+         ) ranked WHERE rn = (n + 1) / 2 OR rn = (9 * n + 9) / 10",
+        resolved = NeedState::Resolved.key()
+    )))
+    .bind(&lo)
+    .bind(&hi)
+    .bind(since_ms)
+    .bind(group_len)
+    .fetch_all(db.pool())
+    .await?;
+    let mut times: std::collections::HashMap<String, ResponseTimes> =
+        std::collections::HashMap::new();
+    for r in &counted {
+        let t = times.entry(r.try_get("grp")?).or_default();
+        t.needs = r.try_get("needs")?;
+        t.overdue = r.try_get::<Option<i64>, _>("overdue")?.unwrap_or(0);
+    }
+    for r in &ranked {
+        let t = times.entry(r.try_get("grp")?).or_default();
+        let (kind, rn, n, d): (String, i64, i64, i64) = (
+            r.try_get("kind")?,
+            r.try_get("rn")?,
+            r.try_get("n")?,
+            r.try_get("d")?,
+        );
+        let (median, p90) = if kind == "response" {
+            (&mut t.response_median_ms, &mut t.response_p90_ms)
+        } else {
+            (&mut t.resolution_median_ms, &mut t.resolution_p90_ms)
+        };
+        // With few durations both ranks can be the same row.
+        if rn == (n + 1) / 2 {
+            *median = Some(d);
         }
-        let (rm, rp) = domain::need::median_and_p90(responses).unzip();
-        let (sm, sp) = domain::need::median_and_p90(resolutions).unzip();
-        times.response_median_ms = rm;
-        times.response_p90_ms = rp;
-        times.resolution_median_ms = sm;
-        times.resolution_p90_ms = sp;
-        out.push((c.try_get("code")?, c.try_get("name")?, times));
+        if rn == (9 * n + 9) / 10 {
+            *p90 = Some(d);
+        }
+    }
+    let mut out = Vec::with_capacity(children.len());
+    for c in &children {
+        let path: String = c.try_get("org_path")?;
+        out.push((
+            c.try_get("code")?,
+            c.try_get("name")?,
+            times.remove(&path).unwrap_or_default(),
+        ));
     }
     Ok(out)
 }

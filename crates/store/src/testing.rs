@@ -64,6 +64,13 @@ pub struct TestDbGuard {
     dir: Option<std::path::PathBuf>,
 }
 
+impl TestDbGuard {
+    /// Where a SQLite test database's files are (None on PostgreSQL).
+    pub fn dir(&self) -> Option<&std::path::Path> {
+        self.dir.as_deref()
+    }
+}
+
 impl Drop for TestDbGuard {
     fn drop(&mut self) {
         if let Some(dir) = &self.dir {

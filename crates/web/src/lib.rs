@@ -771,6 +771,12 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         page(
             Method::POST,
+            "/orgs/{code}/beneficiaries/find",
+            Unit(ViewOrg),
+            post(pages::beneficiaries::find),
+        ),
+        page(
+            Method::POST,
             "/orgs/{code}/beneficiaries/merges/{id}",
             Unit(HandleNeeds),
             post(pages::beneficiaries::decide_merge),

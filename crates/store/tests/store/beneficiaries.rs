@@ -110,6 +110,32 @@ both_backends!(
             beneficiaries::reveal(&db, &cli, &laocheng, first.person.id, IdNumber, "好奇").await,
             Err(StoreError::NotFound)
         ));
+        // Found by the number inside the scope; outside it, nothing.
+        assert_eq!(
+            beneficiaries::find_by_id_number(&db, &county, &p.id_number)
+                .await
+                .unwrap()
+                .map(|f| f.id),
+            Some(first.person.id)
+        );
+        let theirs = beneficiaries::find_by_id_number(&db, &laocheng, &p.id_number)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(theirs.id, second.person.id, "their own registration only");
+        let stranger = scope_of(
+            Role::Staff,
+            "410302002",
+            Permission::HandleNeeds,
+            "410302002",
+        )
+        .unwrap();
+        assert!(
+            beneficiaries::find_by_id_number(&db, &stranger, &p.id_number)
+                .await
+                .unwrap()
+                .is_none()
+        );
         let listed = beneficiaries::list(&db, &county, "/41/4103/410323/", 50)
             .await
             .unwrap();
@@ -258,3 +284,126 @@ both_backends!(
         assert_eq!((open.len(), open[0].1.id), (1, first.id));
     }
 );
+
+/// Registers people, records their help, matches a roster with their numbers, reads them in
+/// full: everything that touches an ID number, a phone or a bank account. Returns those plain
+/// values, which must be nowhere in the database.
+async fn handle_personal_data(db: &Db) -> Vec<String> {
+    Fixture::luoyang().build(db).await;
+    let cli = Actor::cli("test");
+    let all = domain::access::System::operator("test").scope();
+    let p = domain::beneficiary::NewPerson {
+        bank_account: "6228480402564890018".into(),
+        ..person("41032319580712002")
+    };
+    let made = beneficiaries::register(db, &cli, &all, "410323100201", &p)
+        .await
+        .unwrap();
+    for detail in [IdNumber, Phone, BankAccount] {
+        beneficiaries::reveal(db, &cli, &all, made.person.id, detail, "核对")
+            .await
+            .unwrap();
+    }
+    let roster = format!("身份证号\n{}\n", p.id_number);
+    let staged = store::agency_lists::stage(
+        db,
+        &cli,
+        &all,
+        &store::agency_lists::NewUpload {
+            org_code: "410323".into(),
+            file_name: "名册.csv".into(),
+            headers: vec!["身份证号".into()],
+            rows: 1,
+            bytes: roster.as_bytes(),
+        },
+        store::now_ms(),
+    )
+    .await
+    .unwrap();
+    let today = domain::time::china_day(store::now_ms());
+    let report = store::agency_lists::match_roster(
+        db,
+        &cli,
+        &all,
+        &store::agency_lists::NewMatch {
+            upload_id: staged.id,
+            unit_path: "/41/4103/410323/".into(),
+            list: domain::agency::ImportInput {
+                kind: "dibao".into(),
+                source: "新安县民政局".into(),
+                legal_basis: "测试依据".into(),
+                purpose: "测试目的".into(),
+                necessity: "测试必要".into(),
+                risks: "测试风险".into(),
+                measures: "测试措施".into(),
+                assessed_on: today.clone(),
+                valid_until: domain::time::china_day(store::now_ms() + 30 * 86_400_000),
+            }
+            .parse(&today)
+            .unwrap(),
+            by_blind_index: false,
+            rows: &[domain::agency::RosterRow {
+                row: 2,
+                id: p.id_number.clone(),
+                division: String::new(),
+                category: String::new(),
+            }],
+        },
+        &today,
+        store::now_ms(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.matched, 1);
+    vec![p.id_number.clone(), p.phone.clone(), p.bank_account.clone()]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_personal_number_is_in_the_sqlite_files() {
+    let (db, guard) = store::testing::fresh_db(store::Backend::Sqlite).await;
+    let plain = handle_personal_data(&db).await;
+    db.close().await;
+    let dir = guard.dir().unwrap();
+    let mut scanned = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        scanned += bytes.len();
+        for value in &plain {
+            assert!(
+                !bytes.windows(value.len()).any(|w| w == value.as_bytes()),
+                "{value} in plain text"
+            );
+        }
+    }
+    assert!(
+        scanned > 100_000,
+        "the database files were read ({scanned} bytes)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_personal_number_is_in_any_postgres_row() {
+    let (db, _guard) = store::testing::fresh_db(store::Backend::Postgres).await;
+    let plain = handle_personal_data(&db).await;
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert!(tables.len() > 40, "{tables:?}");
+    for table in &tables {
+        let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT CAST(t AS TEXT) FROM {table} t"
+        )))
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+        for row in &rows {
+            for value in &plain {
+                assert!(!row.contains(value.as_str()), "{value} in {table}");
+            }
+        }
+    }
+}

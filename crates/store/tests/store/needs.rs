@@ -228,3 +228,98 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    the_database_ranks_response_times_as_the_domain_does,
+    |db: Db| async move {
+        Fixture::luoyang().build(&db).await;
+        let cli = Actor::cli("test");
+        let all = domain::access::System::operator("test").scope();
+        let t0 = 1_767_225_600_000; // 2026-01-01 08:00 China time
+        // Needs at two villages of one township and one of another, answered after varied
+        // hours (a deterministic spread, some never answered, some resolved).
+        let villages = ["410323100201", "410323100202", "410302001001"];
+        let mut expected: std::collections::HashMap<&str, (Vec<i64>, Vec<i64>, i64)> =
+            std::collections::HashMap::new();
+        let mut x: i64 = 7;
+        for i in 0..37 {
+            x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
+            let village = villages[i % 3];
+            let township = if village.starts_with("410302") {
+                "410302001"
+            } else {
+                "410323100"
+            };
+            let raised = t0 + i as i64 * HOUR;
+            let n = needs::raise(&db, &cli, &all, village, &typed("ordinary"), raised)
+                .await
+                .unwrap();
+            let e = expected.entry(township).or_default();
+            e.2 += 1;
+            if x % 5 == 0 {
+                continue;
+            }
+            let after = 1 + x % 30;
+            for (action, at) in [
+                (NeedAction::Accept, raised + after * HOUR / 2),
+                (NeedAction::Respond, raised + after * HOUR),
+            ] {
+                needs::act(
+                    &db,
+                    &cli,
+                    &all,
+                    &NewNeedStep {
+                        need_id: n.id,
+                        action,
+                        note: "已联系。".into(),
+                        at_ms: at,
+                    },
+                )
+                .await
+                .unwrap();
+            }
+            e.0.push(after * HOUR);
+            if x % 3 == 0 {
+                let closed = raised + (after + 10) * HOUR;
+                needs::act(
+                    &db,
+                    &cli,
+                    &all,
+                    &NewNeedStep {
+                        need_id: n.id,
+                        action: NeedAction::Resolve,
+                        note: "已解决。".into(),
+                        at_ms: closed,
+                    },
+                )
+                .await
+                .unwrap();
+                e.1.push((after + 10) * HOUR);
+            }
+        }
+        let county = all.narrowed_to("/41/4103/410323/").unwrap();
+        for (scope, path, township) in [
+            (&county, "/41/4103/410323/", "410323100"),
+            (&all, "/41/4103/410302/", "410302001"),
+        ] {
+            let times = needs::response_times(&db, scope, path, t0 - HOUR, t0 + 400 * HOUR)
+                .await
+                .unwrap();
+            let (_, _, t) = times.iter().find(|(c, _, _)| c == township).unwrap();
+            let (responses, resolutions, count) = expected[township].clone();
+            assert_eq!(t.needs, count);
+            let want = domain::need::median_and_p90(responses);
+            assert_eq!(
+                (t.response_median_ms, t.response_p90_ms),
+                want.unzip(),
+                "{township}"
+            );
+            let want = domain::need::median_and_p90(resolutions);
+            assert_eq!(
+                (t.resolution_median_ms, t.resolution_p90_ms),
+                want.unzip(),
+                "{township}"
+            );
+        }
+    }
+);

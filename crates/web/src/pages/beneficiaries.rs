@@ -155,6 +155,35 @@ pub async fn register(
     list_page(&state, &viewer, unit, errors, kept, None).await
 }
 
+/// Finds a person of the unit's subtree by ID number (posted, so the number stays out of
+/// addresses and logs): their page, or "not registered here" beside the field.
+pub async fn find(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ViewOrg>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let lang = viewer.ctx.lang;
+    let mut errors = FieldErrors::default();
+    match domain::donor::id_number("find_id_number", form.get("find_id_number")) {
+        Err(e) => errors.add(vec![e], lang),
+        Ok(number) => {
+            match store::beneficiaries::find_by_id_number(&state.db, unit.scope(), &number).await? {
+                Some(p) => {
+                    return Ok(Redirect::to(&format!(
+                        "/orgs/{}/beneficiaries/{}",
+                        unit.unit().code,
+                        p.id
+                    ))
+                    .into_response());
+                }
+                None => errors.insert("find_id_number", lang.error("person_not_registered_here")),
+            }
+        }
+    }
+    list_page(&state, &viewer, unit, errors, HashMap::new(), None).await
+}
+
 /// Decides a merge proposed to this unit: keep one registration (the other merged into it)
 /// or keep both apart.
 pub async fn decide_merge(

@@ -311,6 +311,35 @@ both_backends!(
         assert!(
             household_page.body.contains("张小明") && household_page.body.contains("高中助学金")
         );
+        // Found by ID number (typed with full-width digits), posted so it stays out of URLs.
+        let found = app
+            .post_form(
+                &format!("{at}/find"),
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("find_id_number", "４１０３２３２００８０３０１００１２"),
+                ],
+            )
+            .await;
+        assert_eq!(found.status, StatusCode::SEE_OTHER);
+        assert_eq!(found.headers["location"].to_str().unwrap(), student);
+        let nobody = app
+            .post_form(
+                &format!("{at}/find"),
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("find_id_number", "11010519491231002X"),
+                ],
+            )
+            .await;
+        assert_eq!(nobody.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(nobody.body.contains("id=\"find_id_number-error\""));
+        assert!(
+            !nobody.body.contains("11010519491231002X"),
+            "the number is not echoed"
+        );
         // A need raised for the student by name is linked to the registered person.
         let need = store::needs::raise(
             &app.db,
