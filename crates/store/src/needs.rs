@@ -36,6 +36,14 @@ pub struct Need {
     pub outcome: String,
     /// The registered person it concerns, once linked.
     pub beneficiary_id: Option<i64>,
+    /// Referred to another unit: its code and name, and the need raised there.
+    pub referred_to_unit: Option<String>,
+    pub referred_to_unit_name: Option<String>,
+    pub referred_to_need_id: Option<i64>,
+    /// Referred to a project: its code.
+    pub referred_project_code: Option<String>,
+    /// Raised here by referral from that need (of another unit).
+    pub referred_from_id: Option<i64>,
     /// Against its clock at the time it was read.
     pub overdue: bool,
     /// The unit it has climbed to (its own while on time), by path.
@@ -73,7 +81,9 @@ pub struct NeedStep {
 const COLUMNS: &str = "n.id, n.org_code, u.name AS org_name, n.org_path, n.category, n.urgency, \
      n.channel, n.description, n.person, n.state, n.raised_by, n.raised_at_ms, \
      n.respond_due_at_ms, n.resolve_due_at_ms, n.first_response_at_ms, n.closed_at_ms, n.outcome, \
-     n.beneficiary_id";
+     n.beneficiary_id, n.referred_to_unit, \
+     (SELECT r.name FROM org_units r WHERE r.code = n.referred_to_unit) AS referred_to_unit_name, \
+     n.referred_to_need_id, n.referred_project_code, n.referred_from_id";
 
 /// `/41/4103/410323/` and 1 → `/41/4103/`: the unit `levels` above, not past the top given.
 fn ancestor(path: &str, levels: u32) -> String {
@@ -102,6 +112,11 @@ fn from_row(r: &sqlx::any::AnyRow, now_ms: i64) -> Result<Need> {
         closed_at_ms: r.try_get("closed_at_ms")?,
         outcome: r.try_get("outcome")?,
         beneficiary_id: r.try_get("beneficiary_id")?,
+        referred_to_unit: r.try_get("referred_to_unit")?,
+        referred_to_unit_name: r.try_get("referred_to_unit_name")?,
+        referred_to_need_id: r.try_get("referred_to_need_id")?,
+        referred_project_code: r.try_get("referred_project_code")?,
+        referred_from_id: r.try_get("referred_from_id")?,
         overdue: false,
         escalated_to: String::new(),
         steps: Vec::new(),
@@ -286,13 +301,23 @@ pub async fn need(db: &Db, scope: &Scope, id: i64, now_ms: i64) -> Result<Option
     need_in(&mut conn, scope, id, now_ms).await
 }
 
-/// A step on a need, with the note the person or the receiving unit reads.
+/// Where a need is referred: another unit of the network (by code), or a project of the
+/// referring unit's subtree (by its code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Referral {
+    Unit(String),
+    Project(String),
+}
+
+/// A step on a need, with the note the person or the receiving unit reads; a referral says
+/// where it goes.
 #[derive(Debug, Clone)]
 pub struct NewNeedStep {
     pub need_id: i64,
     pub action: NeedAction,
     pub note: String,
     pub at_ms: i64,
+    pub referral: Option<Referral>,
 }
 
 /// Takes a step on a need inside the scope (its unit or one above): only the table's steps;
@@ -302,12 +327,39 @@ pub async fn act(db: &Db, actor: &Actor, scope: &Scope, step: &NewNeedStep) -> R
     if note.chars().count() > 500 || (step.action.needs_note() && note.is_empty()) {
         return Err(FieldError::new("note", "need_note_missing").into());
     }
+    // A referral names where the need goes: a unit of the network (codes are public; the
+    // need is raised there on its own clock) or a project inside the scope.
+    let referral = match (step.action, &step.referral) {
+        (NeedAction::Refer, None) => {
+            return Err(FieldError::new("referred_to", "referral_missing").into());
+        }
+        (NeedAction::Refer, Some(Referral::Unit(code))) => {
+            let network = domain::access::System::operator("referral").scope();
+            let unit = crate::org_units::get(db, &network, code.trim())
+                .await?
+                .filter(|u| u.active)
+                .ok_or_else(|| StoreError::from(FieldError::new("referred_to", "org_unknown")))?;
+            Some(Referral::Unit(unit.code))
+        }
+        (NeedAction::Refer, Some(Referral::Project(code))) => {
+            let p = crate::projects::of_fund(db, scope, code.trim())
+                .await?
+                .ok_or_else(|| {
+                    StoreError::from(FieldError::new("referred_to", "project_unknown"))
+                })?;
+            Some(Referral::Project(p.code))
+        }
+        (_, _) => None,
+    };
     let mut tx = db.begin_write().await?;
     let n = need_in(&mut tx, scope, step.need_id, step.at_ms)
         .await?
         .ok_or(StoreError::NotFound)?;
     let to = next(n.state, step.action)
         .ok_or_else(|| StoreError::from(FieldError::new("action", "need_step_not_allowed")))?;
+    if matches!(&referral, Some(Referral::Unit(code)) if *code == n.org_code) {
+        return Err(FieldError::new("referred_to", "referral_to_itself").into());
+    }
     let first_response = (!n.state.has_response() && to.has_response()).then_some(step.at_ms);
     let closed = (!to.is_open()).then_some(step.at_ms);
     let moved = sqlx::query(
@@ -327,6 +379,68 @@ pub async fn act(db: &Db, actor: &Actor, scope: &Scope, step: &NewNeedStep) -> R
     .await?;
     if moved.rows_affected() != 1 {
         return Err(StoreError::Conflict("state"));
+    }
+    match &referral {
+        Some(Referral::Unit(code)) => {
+            let network = domain::access::System::operator("referral").scope();
+            let there = crate::org_units::get(db, &network, code)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let c = clock(n.category, n.urgency);
+            let raised: i64 = sqlx::query_scalar(
+                "INSERT INTO needs (org_code, org_path, category, urgency, channel, description, \
+                 person, state, raised_by, raised_at_ms, respond_due_at_ms, resolve_due_at_ms, \
+                 referred_from_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+            )
+            .bind(&there.code)
+            .bind(&there.org_path)
+            .bind(n.category.key())
+            .bind(n.urgency.key())
+            .bind(n.channel.key())
+            .bind(&n.description)
+            .bind(&n.person)
+            .bind(NeedState::Raised.key())
+            .bind(&actor.name)
+            .bind(step.at_ms)
+            .bind(step.at_ms + c.respond_within_ms)
+            .bind(step.at_ms + c.resolve_within_ms)
+            .bind(n.id)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE needs SET referred_to_unit = $1, referred_to_need_id = $2 WHERE id = $3",
+            )
+            .bind(&there.code)
+            .bind(raised)
+            .bind(n.id)
+            .execute(&mut *tx)
+            .await?;
+            audit::append(
+                &mut tx,
+                actor,
+                Change {
+                    action: "need.raise",
+                    org_path: &there.org_path,
+                    entity: format!("need:{raised}"),
+                    before: None,
+                    after: Some(json!({
+                        "category": n.category.key(),
+                        "urgency": n.urgency.key(),
+                        "referred_from": n.id,
+                    })),
+                },
+            )
+            .await?;
+        }
+        Some(Referral::Project(code)) => {
+            sqlx::query("UPDATE needs SET referred_project_code = $1 WHERE id = $2")
+                .bind(code)
+                .bind(n.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        None => {}
     }
     sqlx::query(
         "INSERT INTO need_steps (need_id, action, from_state, to_state, actor, actor_unit_path, \
@@ -350,7 +464,14 @@ pub async fn act(db: &Db, actor: &Actor, scope: &Scope, step: &NewNeedStep) -> R
             org_path: &n.org_path,
             entity: format!("need:{}", n.id),
             before: Some(json!({"state": n.state.key()})),
-            after: Some(json!({"state": to.key(), "action": step.action.key()})),
+            after: Some(json!({
+                "state": to.key(),
+                "action": step.action.key(),
+                "referred_to": match &referral {
+                    Some(Referral::Unit(c)) | Some(Referral::Project(c)) => Some(c.as_str()),
+                    None => None,
+                },
+            })),
         },
     )
     .await?;

@@ -86,11 +86,14 @@ pub async fn needs(db: &Db, now: i64) -> Result<String, CliError> {
             raised += 1;
             // How quickly this unit answers: townships differ (the ranking shows it).
             let pace = 1 + (crate::demo::hash(&village[..9], 61) % 8) as i64;
+            // Referrals go to the county (its civil-affairs relief), raised there anew.
             let step = |action: NeedAction, note: &str, after_hours: i64| NewNeedStep {
                 need_id: need.id,
                 action,
                 note: note.into(),
                 at_ms: at + after_hours * hour,
+                referral: (action == NeedAction::Refer)
+                    .then(|| store::needs::Referral::Unit(village[..6].to_string())),
             };
             let plan: Vec<NewNeedStep> = match (k, h % 7) {
                 // Lately raised: some untouched (overdue if urgent), some accepted, some answered.

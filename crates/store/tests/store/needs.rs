@@ -65,7 +65,8 @@ both_backends!(
                     need_id: urgent.id,
                     action: NeedAction::Accept,
                     note: String::new(),
-                    at_ms: t0
+                    at_ms: t0,
+                    referral: None
                 }
             )
             .await,
@@ -107,7 +108,8 @@ both_backends!(
                         need_id: urgent.id,
                         action: NeedAction::Resolve,
                         note: "x".into(),
-                        at_ms: late
+                        at_ms: late,
+                        referral: None
                     }
                 )
                 .await
@@ -124,6 +126,7 @@ both_backends!(
                 action: NeedAction::Accept,
                 note: String::new(),
                 at_ms: late,
+                referral: None,
             },
         )
         .await
@@ -138,7 +141,8 @@ both_backends!(
                         need_id: urgent.id,
                         action: NeedAction::Respond,
                         note: " ".into(),
-                        at_ms: late
+                        at_ms: late,
+                        referral: None
                     }
                 )
                 .await
@@ -155,6 +159,7 @@ both_backends!(
                 action: NeedAction::Respond,
                 note: "镇卫生院已派车送医。".into(),
                 at_ms: late + HOUR,
+                referral: None,
             },
         )
         .await
@@ -168,6 +173,7 @@ both_backends!(
                 action: NeedAction::Resolve,
                 note: "住院治疗，临时救助 3000 元已发放。".into(),
                 at_ms: t0 + 20 * HOUR,
+                referral: None,
             },
         )
         .await
@@ -195,6 +201,7 @@ both_backends!(
                 action: NeedAction::Decline,
                 note: "已由民政部门低保金覆盖。".into(),
                 at_ms: t0 + HOUR,
+                referral: None,
             },
         )
         .await
@@ -273,6 +280,7 @@ both_backends!(
                         action,
                         note: "已联系。".into(),
                         at_ms: at,
+                        referral: None,
                     },
                 )
                 .await
@@ -290,6 +298,7 @@ both_backends!(
                         action: NeedAction::Resolve,
                         note: "已解决。".into(),
                         at_ms: closed,
+                        referral: None,
                     },
                 )
                 .await
@@ -321,5 +330,131 @@ both_backends!(
                 "{township}"
             );
         }
+    }
+);
+
+both_backends!(
+    a_referral_raises_the_need_again_where_it_goes,
+    |db: Db| async move {
+        Fixture::luoyang().build(&db).await;
+        let cli = Actor::cli("test");
+        let village = scope_of(
+            Role::Staff,
+            "410323100201",
+            Permission::HandleNeeds,
+            "410323100201",
+        )
+        .unwrap();
+        let t0 = store::now_ms() - 10 * HOUR;
+        let n = needs::raise(&db, &cli, &village, "410323100201", &typed("ordinary"), t0)
+            .await
+            .unwrap();
+        let refer = |referral: Option<needs::Referral>| NewNeedStep {
+            need_id: n.id,
+            action: NeedAction::Refer,
+            note: "转介县民政局临时救助。".into(),
+            at_ms: t0 + HOUR,
+            referral,
+        };
+        let refused = |r: store::Result<NeedState>| error_code(&r.unwrap_err()).to_string();
+        assert_eq!(
+            refused(needs::act(&db, &cli, &village, &refer(None)).await),
+            "referral_missing"
+        );
+        assert_eq!(
+            refused(
+                needs::act(
+                    &db,
+                    &cli,
+                    &village,
+                    &refer(Some(needs::Referral::Unit("999999".into())))
+                )
+                .await
+            ),
+            "org_unknown"
+        );
+        assert_eq!(
+            refused(
+                needs::act(
+                    &db,
+                    &cli,
+                    &village,
+                    &refer(Some(needs::Referral::Unit("410323100201".into())))
+                )
+                .await
+            ),
+            "referral_to_itself"
+        );
+        // A project outside the village's scope is as unknown as none.
+        store::testing::approved_project(&db, "XFJY-LC", "幸福家园·老城", "410302").await;
+        assert_eq!(
+            refused(
+                needs::act(
+                    &db,
+                    &cli,
+                    &village,
+                    &refer(Some(needs::Referral::Project("XFJY-LC".into())))
+                )
+                .await
+            ),
+            "project_unknown"
+        );
+        // To the county: raised there anew on its own clock, each naming the other.
+        needs::act(
+            &db,
+            &cli,
+            &village,
+            &refer(Some(needs::Referral::Unit("410323".into()))),
+        )
+        .await
+        .unwrap();
+        let all = domain::access::System::operator("test").scope();
+        let here = needs::need(&db, &all, n.id, t0 + 2 * HOUR)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(here.state, NeedState::Referred);
+        assert_eq!(here.referred_to_unit.as_deref(), Some("410323"));
+        assert_eq!(here.referred_to_unit_name.as_deref(), Some("新安县"));
+        let there = needs::need(&db, &all, here.referred_to_need_id.unwrap(), t0 + 2 * HOUR)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (there.org_code.as_str(), there.state),
+            ("410323", NeedState::Raised)
+        );
+        assert_eq!(there.referred_from_id, Some(n.id));
+        assert_eq!(there.raised_at_ms, t0 + HOUR);
+        assert_eq!(there.description, here.description);
+        // The village does not see the county's need.
+        assert!(
+            needs::need(&db, &village, there.id, t0)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // To a project of the county's subtree.
+        store::testing::approved_project(&db, "ZMWL-XA", "筑梦未来·新安", "410323").await;
+        let county = scope_of(Role::Staff, "410323", Permission::HandleNeeds, "410323").unwrap();
+        needs::act(
+            &db,
+            &cli,
+            &county,
+            &NewNeedStep {
+                need_id: there.id,
+                action: NeedAction::Refer,
+                note: "纳入筑梦未来助学。".into(),
+                at_ms: t0 + 2 * HOUR,
+                referral: Some(needs::Referral::Project("ZMWL-XA".into())),
+            },
+        )
+        .await
+        .unwrap();
+        let there = needs::need(&db, &all, there.id, t0 + 3 * HOUR)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(there.referred_project_code.as_deref(), Some("ZMWL-XA"));
     }
 );

@@ -40,6 +40,14 @@ pub struct NeedStepRequest {
     #[serde(default)]
     #[schema(max_length = 500)]
     pub note: String,
+    /// `refer` only: the unit it goes to (raised there on its own clock)…
+    #[serde(default)]
+    #[schema(pattern = "^[0-9]{2,12}$")]
+    pub refer_to_unit: Option<String>,
+    /// …or the project of the unit's subtree it goes to (its code).
+    #[serde(default)]
+    #[schema(max_length = 40)]
+    pub refer_to_project: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -71,6 +79,13 @@ pub struct NeedJson {
     pub outcome: String,
     /// The registered person it concerns, once linked.
     pub beneficiary_id: Option<i64>,
+    /// Referred to this unit, where it was raised again as `referred_to_need`.
+    pub referred_to_unit: Option<String>,
+    pub referred_to_need: Option<i64>,
+    /// Referred to this project.
+    pub referred_to_project: Option<String>,
+    /// Raised here by referral from this need.
+    pub referred_from: Option<i64>,
 }
 
 fn to_json(n: Need) -> NeedJson {
@@ -100,6 +115,10 @@ fn to_json(n: Need) -> NeedJson {
             .to_string(),
         outcome: n.outcome,
         beneficiary_id: n.beneficiary_id,
+        referred_to_unit: n.referred_to_unit,
+        referred_to_need: n.referred_to_need_id,
+        referred_to_project: n.referred_project_code,
+        referred_from: n.referred_from_id,
     }
 }
 
@@ -191,11 +210,17 @@ pub async fn act(
     let action = NeedAction::parse(&req.action)
         .ok_or(AppError::invalid("action", "need_step_not_allowed"))?;
     let now = store::now_ms();
+    let referral = match (req.refer_to_project, req.refer_to_unit) {
+        (Some(p), _) if !p.trim().is_empty() => Some(store::needs::Referral::Project(p)),
+        (_, Some(u)) if !u.trim().is_empty() => Some(store::needs::Referral::Unit(u)),
+        _ => None,
+    };
     let step = store::needs::NewNeedStep {
         need_id: id,
         action,
         note: req.note,
         at_ms: now,
+        referral,
     };
     store::needs::act(&state.db, &unit.user().actor(), unit.scope(), &step).await?;
     let n = store::needs::need(&state.db, unit.scope(), id, now)

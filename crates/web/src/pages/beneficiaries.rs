@@ -298,8 +298,9 @@ fn notice(viewer: &Viewer, done: Option<&str>) -> Option<String> {
     Some(viewer.ctx.lang.t(&key(d)).into_owned())
 }
 
-/// The projects help recorded at this unit may belong to: approved or later, in its subtree.
-async fn project_choices(
+/// The projects help recorded at this unit may belong to (or a need be referred to): approved
+/// or later, in its subtree.
+pub(super) async fn project_choices(
     state: &AppState,
     scope: &domain::access::Scope,
     unit_path: &str,

@@ -196,6 +196,8 @@ struct ShowPage {
     linked: Option<store::beneficiaries::Person>,
     /// People of the need's unit who may be linked.
     people: Vec<store::beneficiaries::Person>,
+    /// Approved projects of the unit's subtree a need may be referred to: (code, name).
+    projects: Vec<(String, String)>,
     errors: FieldErrors,
     note: String,
     notice: Option<String>,
@@ -227,10 +229,14 @@ async fn show_page<P: perm::Perm>(
         Some(b) => store::beneficiaries::person(&state.db, unit.scope(), b).await?,
         None => None,
     };
-    let people = if can_handle {
-        store::beneficiaries::list(&state.db, unit.scope(), &n.org_path, 200).await?
+    let (people, projects) = if can_handle {
+        (
+            store::beneficiaries::list(&state.db, unit.scope(), &n.org_path, 200).await?,
+            super::beneficiaries::project_choices(state, unit.scope(), &unit.unit().org_path)
+                .await?,
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let status = shown.errors.status();
     let code = unit.unit().code.clone();
@@ -243,6 +249,7 @@ async fn show_page<P: perm::Perm>(
             can_handle,
             linked,
             people,
+            projects,
             errors: shown.errors,
             note: shown.note,
             notice: shown.notice,
@@ -294,11 +301,25 @@ pub async fn act(
     match NeedAction::parse(form.get("action")) {
         None => errors.insert("action", viewer.ctx.lang.error("need_step_not_allowed")),
         Some(action) => {
+            let (to_unit, to_project) = (
+                form.get("referred_to_unit").trim(),
+                form.get("referred_project").trim(),
+            );
+            let referral = match (action, to_unit, to_project) {
+                (NeedAction::Refer, _, p) if !p.is_empty() => {
+                    Some(store::needs::Referral::Project(p.to_string()))
+                }
+                (NeedAction::Refer, u, _) if !u.is_empty() => {
+                    Some(store::needs::Referral::Unit(u.to_string()))
+                }
+                _ => None,
+            };
             let step = store::needs::NewNeedStep {
                 need_id: id,
                 action,
                 note: note.clone(),
                 at_ms: store::now_ms(),
+                referral,
             };
             match store::needs::act(&state.db, &unit.user().actor(), unit.scope(), &step).await {
                 Ok(_) => {

@@ -15,6 +15,7 @@ mod donors;
 mod facts;
 mod funds;
 mod hardening;
+mod needs;
 mod orgs;
 mod projects;
 mod public;
