@@ -85,6 +85,19 @@ const COLUMNS: &str = "n.id, n.org_code, u.name AS org_name, n.org_path, n.categ
      (SELECT r.name FROM org_units r WHERE r.code = n.referred_to_unit) AS referred_to_unit_name, \
      n.referred_to_need_id, n.referred_project_code, n.referred_from_id";
 
+/// The paths of a unit's city, county and township ('' for a level above the unit's own), kept
+/// on each need so that a dashboard's groups are one column (see `response_times`).
+pub fn level_paths(org_path: &str) -> [String; 3] {
+    let parts: Vec<&str> = org_path.split('/').filter(|p| !p.is_empty()).collect();
+    [2, 3, 4].map(|depth| {
+        if parts.len() >= depth {
+            format!("/{}/", parts[..depth].join("/"))
+        } else {
+            String::new()
+        }
+    })
+}
+
 /// `/41/4103/410323/` and 1 → `/41/4103/`: the unit `levels` above, not past the top given.
 fn ancestor(path: &str, levels: u32) -> String {
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
@@ -148,11 +161,13 @@ pub async fn raise(
         .await?
         .ok_or_else(|| StoreError::from(FieldError::new("org_code", "org_unknown")))?;
     let c = clock(new.category, new.urgency);
+    let levels = level_paths(&unit.org_path);
     let mut tx = db.begin_write().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO needs (org_code, org_path, category, urgency, channel, description, person, \
-         state, raised_by, raised_at_ms, respond_due_at_ms, resolve_due_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+         state, raised_by, raised_at_ms, respond_due_at_ms, resolve_due_at_ms, city_path, \
+         county_path, township_path) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
     .bind(&unit.code)
     .bind(&unit.org_path)
@@ -166,6 +181,9 @@ pub async fn raise(
     .bind(at_ms)
     .bind(at_ms + c.respond_within_ms)
     .bind(at_ms + c.resolve_within_ms)
+    .bind(&levels[0])
+    .bind(&levels[1])
+    .bind(&levels[2])
     .fetch_one(&mut *tx)
     .await?;
     audit::append(
@@ -362,11 +380,16 @@ pub async fn act(db: &Db, actor: &Actor, scope: &Scope, step: &NewNeedStep) -> R
     }
     let first_response = (!n.state.has_response() && to.has_response()).then_some(step.at_ms);
     let closed = (!to.is_open()).then_some(step.at_ms);
+    // The durations the dashboard ranks: to the first response, and to a resolution.
+    let response_ms = first_response.map(|at| at - n.raised_at_ms);
+    let resolution_ms = (to == NeedState::Resolved).then_some(step.at_ms - n.raised_at_ms);
     let moved = sqlx::query(
         "UPDATE needs SET state = $1, \
          first_response_at_ms = COALESCE(first_response_at_ms, $2), \
          closed_at_ms = COALESCE(closed_at_ms, $3), \
-         outcome = CASE WHEN $4 = '' THEN outcome ELSE $4 END \
+         outcome = CASE WHEN $4 = '' THEN outcome ELSE $4 END, \
+         response_ms = COALESCE(response_ms, $7), \
+         resolution_ms = COALESCE(resolution_ms, $8) \
          WHERE id = $5 AND state = $6",
     )
     .bind(to.key())
@@ -375,6 +398,8 @@ pub async fn act(db: &Db, actor: &Actor, scope: &Scope, step: &NewNeedStep) -> R
     .bind(if to.is_open() { "" } else { note.as_str() })
     .bind(n.id)
     .bind(n.state.key())
+    .bind(response_ms)
+    .bind(resolution_ms)
     .execute(&mut *tx)
     .await?;
     if moved.rows_affected() != 1 {
@@ -387,11 +412,12 @@ pub async fn act(db: &Db, actor: &Actor, scope: &Scope, step: &NewNeedStep) -> R
                 .await?
                 .ok_or(StoreError::NotFound)?;
             let c = clock(n.category, n.urgency);
+            let levels = level_paths(&there.org_path);
             let raised: i64 = sqlx::query_scalar(
                 "INSERT INTO needs (org_code, org_path, category, urgency, channel, description, \
                  person, state, raised_by, raised_at_ms, respond_due_at_ms, resolve_due_at_ms, \
-                 referred_from_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+                 referred_from_id, city_path, county_path, township_path) VALUES ($1, $2, $3, \
+                 $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
             )
             .bind(&there.code)
             .bind(&there.org_path)
@@ -406,6 +432,9 @@ pub async fn act(db: &Db, actor: &Actor, scope: &Scope, step: &NewNeedStep) -> R
             .bind(step.at_ms + c.respond_within_ms)
             .bind(step.at_ms + c.resolve_within_ms)
             .bind(n.id)
+            .bind(&levels[0])
+            .bind(&levels[1])
+            .bind(&levels[2])
             .fetch_one(&mut *tx)
             .await?;
             sqlx::query(
@@ -547,11 +576,13 @@ pub struct ResponseTimes {
 }
 
 /// Response times for each unit one level below `unit_path` (and the unit itself), for needs
-/// raised since `since_ms`; the units in code order. Counted and ranked in the database (a
-/// county's year can hold 100,000 needs): each need falls in the group of the unit below that
-/// holds it — the prefix of its path one level down — or, raised at the unit itself, in the
-/// unit's own; the median and 90th percentile are nearest-rank, as
-/// [`domain::need::median_and_p90`] computes them.
+/// raised since `since_ms`; the units in code order. A county's year can hold 100,000 needs,
+/// so nothing is sorted: one pass over a covering index counts each group (its needs, those
+/// overdue now, its durations), and each median and 90th percentile (nearest rank, as
+/// [`domain::need::median_and_p90`]) is the k-th entry of an index on the group's column and
+/// the duration. A need's group is its unit one level below `unit_path` — the need's city,
+/// county or township path, or its own path below a township — or the unit's own when raised
+/// there.
 pub async fn response_times(
     db: &Db,
     scope: &Scope,
@@ -576,12 +607,13 @@ pub async fn response_times(
     )
     .fetch_all(db.pool())
     .await?;
-    // Every unit one level down has a path of the same length.
-    let mut group_len = unit_path.len() as i64;
-    for c in &children {
-        let path: String = c.try_get("org_path")?;
-        group_len = group_len.max(path.len() as i64);
-    }
+    let depth = unit_path.split('/').filter(|p| !p.is_empty()).count();
+    let group = match depth {
+        1 => "city_path",
+        2 => "county_path",
+        3 => "township_path",
+        _ => "org_path",
+    };
     let keys = |pick: fn(NeedState) -> bool| {
         NeedState::ALL
             .into_iter()
@@ -591,66 +623,112 @@ pub async fn response_times(
             .join(", ")
     };
     let (waiting, open) = (keys(|s| !s.has_response()), keys(NeedState::is_open));
-    let range = "org_path >= $1 AND org_path < $2 AND raised_at_ms >= $3";
-    let group = "SUBSTR(org_path, 1, CAST($4 AS INTEGER))";
-    let counted = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {group} AS grp, COUNT(*) AS needs, \
-         SUM(CASE WHEN (state IN ({waiting}) AND respond_due_at_ms < $5) \
-         OR (state IN ({open}) AND resolve_due_at_ms < $5) THEN 1 ELSE 0 END) AS overdue \
-         FROM needs WHERE {range} GROUP BY {group}"
+    // Counted per unit in index order (no sorting), then summed per group here.
+    let per_unit = sqlx::query(
+        "SELECT org_path, COUNT(*) AS needs, COUNT(response_ms) AS responses, \
+         COUNT(resolution_ms) AS resolutions FROM needs \
+         WHERE org_path >= $1 AND org_path < $2 AND raised_at_ms >= $3 GROUP BY org_path",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .bind(since_ms)
+    .fetch_all(db.pool())
+    .await?;
+    // Overdue: only open needs can be, and they are few.
+    let overdue = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT org_path, COUNT(*) AS overdue FROM needs \
+         WHERE state IN ({open}) AND org_path >= $1 AND org_path < $2 AND raised_at_ms >= $3 \
+         AND ((state IN ({waiting}) AND respond_due_at_ms < $4) OR resolve_due_at_ms < $4) \
+         GROUP BY org_path"
     )))
     .bind(&lo)
     .bind(&hi)
     .bind(since_ms)
-    .bind(group_len)
     .bind(now_ms)
     .fetch_all(db.pool())
     .await?;
-    let ranked = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT grp, kind, rn, n, d FROM ( \
-           SELECT grp, kind, d, ROW_NUMBER() OVER (PARTITION BY grp, kind ORDER BY d) AS rn, \
-           COUNT(*) OVER (PARTITION BY grp, kind) AS n FROM ( \
-             SELECT {group} AS grp, 'response' AS kind, first_response_at_ms - raised_at_ms AS d \
-             FROM needs WHERE {range} AND first_response_at_ms IS NOT NULL \
-             UNION ALL \
-             SELECT {group} AS grp, 'resolution' AS kind, closed_at_ms - raised_at_ms AS d \
-             FROM needs WHERE {range} AND state = '{resolved}' AND closed_at_ms IS NOT NULL \
-           ) durations \
-         ) ranked WHERE rn = (n + 1) / 2 OR rn = (9 * n + 9) / 10",
-        resolved = NeedState::Resolved.key()
-    )))
-    .bind(&lo)
-    .bind(&hi)
-    .bind(since_ms)
-    .bind(group_len)
-    .fetch_all(db.pool())
-    .await?;
+    let group_of = |org_path: &str| -> String {
+        if org_path == unit_path {
+            return org_path.to_string();
+        }
+        let parts: Vec<&str> = org_path.split('/').filter(|p| !p.is_empty()).collect();
+        format!("/{}/", parts[..(depth + 1).min(parts.len())].join("/"))
+    };
+    // (needs, overdue, responses, resolutions) per group.
+    let mut counts: std::collections::HashMap<String, [i64; 4]> = std::collections::HashMap::new();
+    for r in &per_unit {
+        let c = counts
+            .entry(group_of(&r.try_get::<String, _>("org_path")?))
+            .or_default();
+        c[0] += r.try_get::<i64, _>("needs")?;
+        c[2] += r.try_get::<i64, _>("responses")?;
+        c[3] += r.try_get::<i64, _>("resolutions")?;
+    }
+    for r in &overdue {
+        let c = counts
+            .entry(group_of(&r.try_get::<String, _>("org_path")?))
+            .or_default();
+        c[1] += r.try_get::<i64, _>("overdue")?;
+    }
+    // Every rank wanted — median and 90th percentile of each group's durations — read in one
+    // statement (one round trip), each a walk along the group's index.
+    // A rank past the middle is walked to from the longest end: the 90th percentile of n is
+    // the (n − rank + 1)-th longest, a tenth of the way in.
+    let mut wanted: Vec<(String, &'static str, &'static str, &'static str, i64)> = Vec::new();
+    for (grp, c) in &counts {
+        // Groups are the unit and units below it, inside the scope by the range above.
+        let column = if grp == unit_path { "org_path" } else { group };
+        for (duration, n) in [("response_ms", c[2]), ("resolution_ms", c[3])] {
+            if n > 0 {
+                wanted.push((grp.clone(), column, duration, "ASC", (n + 1) / 2 - 1));
+                wanted.push((grp.clone(), column, duration, "DESC", n - (9 * n + 9) / 10));
+            }
+        }
+    }
+    let mut ranked: Vec<Option<i64>> = Vec::with_capacity(wanted.len());
+    for chunk in wanted.chunks(64) {
+        let picks: Vec<String> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, (_, column, duration, order, _))| {
+                let b = 3 * i + 1;
+                format!(
+                    "(SELECT {duration} FROM needs WHERE {column} = ${b} \
+                     AND {duration} IS NOT NULL AND raised_at_ms >= ${} \
+                     ORDER BY {duration} {order} LIMIT 1 OFFSET ${}) AS r{i}",
+                    b + 1,
+                    b + 2
+                )
+            })
+            .collect();
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {}", picks.join(", "))));
+        for (grp, _, _, _, offset) in chunk {
+            q = q.bind(grp).bind(since_ms).bind(*offset);
+        }
+        let row = q.fetch_one(db.pool()).await?;
+        for i in 0..chunk.len() {
+            ranked.push(row.try_get(i)?);
+        }
+    }
     let mut times: std::collections::HashMap<String, ResponseTimes> =
         std::collections::HashMap::new();
-    for r in &counted {
-        let t = times.entry(r.try_get("grp")?).or_default();
-        t.needs = r.try_get("needs")?;
-        t.overdue = r.try_get::<Option<i64>, _>("overdue")?.unwrap_or(0);
-    }
-    for r in &ranked {
-        let t = times.entry(r.try_get("grp")?).or_default();
-        let (kind, rn, n, d): (String, i64, i64, i64) = (
-            r.try_get("kind")?,
-            r.try_get("rn")?,
-            r.try_get("n")?,
-            r.try_get("d")?,
+    for (grp, [needs, overdue, _, _]) in &counts {
+        times.insert(
+            grp.clone(),
+            ResponseTimes {
+                needs: *needs,
+                overdue: *overdue,
+                ..ResponseTimes::default()
+            },
         );
-        let (median, p90) = if kind == "response" {
-            (&mut t.response_median_ms, &mut t.response_p90_ms)
-        } else {
-            (&mut t.resolution_median_ms, &mut t.resolution_p90_ms)
-        };
-        // With few durations both ranks can be the same row.
-        if rn == (n + 1) / 2 {
-            *median = Some(d);
-        }
-        if rn == (9 * n + 9) / 10 {
-            *p90 = Some(d);
+    }
+    for ((grp, _, duration, _, _), pair) in wanted.chunks(2).map(|w| &w[0]).zip(ranked.chunks(2)) {
+        if let Some(t) = times.get_mut(grp) {
+            if *duration == "response_ms" {
+                (t.response_median_ms, t.response_p90_ms) = (pair[0], pair[1]);
+            } else {
+                (t.resolution_median_ms, t.resolution_p90_ms) = (pair[0], pair[1]);
+            }
         }
     }
     let mut out = Vec::with_capacity(children.len());
@@ -667,6 +745,26 @@ pub async fn response_times(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_need_keeps_the_paths_of_its_city_county_and_township() {
+        assert_eq!(
+            super::level_paths("/41/4103/410323/410323101/410323101001/"),
+            [
+                "/41/4103/".to_string(),
+                "/41/4103/410323/".into(),
+                "/41/4103/410323/410323101/".into()
+            ]
+        );
+        assert_eq!(
+            super::level_paths("/41/4103/410323/"),
+            [
+                "/41/4103/".to_string(),
+                "/41/4103/410323/".into(),
+                String::new()
+            ]
+        );
+    }
+
     #[test]
     fn an_ancestor_is_found_by_levels() {
         assert_eq!(

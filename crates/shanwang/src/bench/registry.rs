@@ -436,10 +436,15 @@ async fn registry_on(
     Ok(())
 }
 
-/// Table statistics brought up to date after the bulk set-up, as a running installation's
-/// autovacuum (PostgreSQL) or `ANALYZE` (SQLite) keeps them: the planner picks indexes by them.
+/// Table statistics (and PostgreSQL's visibility map, which index-only scans read) brought up
+/// to date after the bulk set-up, as a running installation's autovacuum or `ANALYZE` keeps
+/// them: the planner picks indexes by them.
 async fn analyze(db: &Db) -> Result<(), CliError> {
-    sqlx::query("ANALYZE").execute(db.pool()).await?;
+    let sql = match db.backend() {
+        store::Backend::Sqlite => "ANALYZE",
+        store::Backend::Postgres => "VACUUM ANALYZE",
+    };
+    sqlx::query(sql).execute(db.pool()).await?;
     Ok(())
 }
 
@@ -471,7 +476,14 @@ async fn needs_year(db: &Db, villages: &[String], count: usize, now: i64) -> Res
             _ if closed < now => (NeedState::Resolved, Some(responded), Some(closed)),
             _ => (NeedState::Responded, Some(responded), None),
         };
+        // What `store::needs` keeps beside each need for the dashboard.
+        let [city, county, township] = store::needs::level_paths(&path);
         rows.push(vec![
+            Cell::from(first.map(|at| at - raised)),
+            Cell::from(done.map(|at| at - raised)),
+            Cell::from(city),
+            Cell::from(county),
+            Cell::from(township),
             Cell::from(village.as_str()),
             Cell::from(path),
             Cell::from(category.key()),
@@ -495,6 +507,11 @@ async fn needs_year(db: &Db, villages: &[String], count: usize, now: i64) -> Res
         db.backend(),
         "needs",
         &[
+            "response_ms",
+            "resolution_ms",
+            "city_path",
+            "county_path",
+            "township_path",
             "org_code",
             "org_path",
             "category",

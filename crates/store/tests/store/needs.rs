@@ -307,14 +307,18 @@ both_backends!(
             }
         }
         let county = all.narrowed_to("/41/4103/410323/").unwrap();
-        for (scope, path, township) in [
-            (&county, "/41/4103/410323/", "410323100"),
-            (&all, "/41/4103/410302/", "410302001"),
+        // Each township's figures, seen from its county and (one level up) as its county's
+        // from the city: each township here is the only one of its county with needs.
+        for (scope, path, group, township) in [
+            (&county, "/41/4103/410323/", "410323100", "410323100"),
+            (&all, "/41/4103/410302/", "410302001", "410302001"),
+            (&all, "/41/4103/", "410323", "410323100"),
+            (&all, "/41/4103/", "410302", "410302001"),
         ] {
             let times = needs::response_times(&db, scope, path, t0 - HOUR, t0 + 400 * HOUR)
                 .await
                 .unwrap();
-            let (_, _, t) = times.iter().find(|(c, _, _)| c == township).unwrap();
+            let (_, _, t) = times.iter().find(|(c, _, _)| c == group).unwrap();
             let (responses, resolutions, count) = expected[township].clone();
             assert_eq!(t.needs, count);
             let want = domain::need::median_and_p90(responses);
