@@ -753,13 +753,7 @@ pub async fn ingest(
     clients: usize,
     postgres: Option<String>,
 ) -> Result<(), CliError> {
-    let mut targets = vec![("SQLite", None)];
-    match postgres {
-        Some(url) => targets.push(("PostgreSQL", Some(url))),
-        None => {
-            println!("PostgreSQL: not measured (give --postgres postgres://…/db to measure it)")
-        }
-    }
+    let targets = targets(postgres);
     for (name, server_url) in targets {
         println!("== {name} ==");
         ingest_on(orders, batch, clients, server_url.as_deref()).await?;
@@ -1045,6 +1039,19 @@ async fn ingest_on(
         drop_postgres(server).await;
     }
     Ok(())
+}
+
+/// The databases a bench runs on: SQLite, and PostgreSQL when a server is named (said when
+/// it is not).
+fn targets(postgres: Option<String>) -> Vec<(&'static str, Option<String>)> {
+    let mut targets = vec![("SQLite", None)];
+    match postgres {
+        Some(url) => targets.push(("PostgreSQL", Some(url))),
+        None => {
+            println!("PostgreSQL: not measured (give --postgres postgres://…/db to measure it)")
+        }
+    }
+    targets
 }
 
 /// A fresh database next to the one `server` names (the bench's own, by process id), dropped

@@ -81,13 +81,7 @@ pub async fn registry(
     runs: usize,
     postgres: Option<String>,
 ) -> Result<(), CliError> {
-    let mut targets = vec![("SQLite", None)];
-    match postgres {
-        Some(url) => targets.push(("PostgreSQL", Some(url))),
-        None => {
-            println!("PostgreSQL: not measured (give --postgres postgres://…/db to measure it)")
-        }
-    }
+    let targets = super::targets(postgres);
     for (name, server) in targets {
         println!("== {name} ==");
         let dir =
