@@ -53,6 +53,7 @@ impl Role {
                     | HandleComplaints
                     | ManageProjects
                     | HandleNeeds
+                    | ManageVolunteers
             ),
             Role::Finance => matches!(p, ViewOrg | ManageFunds | ViewMoney),
             Role::Reviewer => matches!(p, ViewOrg | ReviewProjects),
@@ -95,10 +96,12 @@ pub enum Permission {
     /// Raise the needs people bring to the unit and take them on: accept, respond, resolve,
     /// refer, decline.
     HandleNeeds,
+    /// Register the unit's volunteers and keep their records.
+    ManageVolunteers,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 15] = [
         Permission::ViewOrg,
         Permission::EditOrgFacts,
         Permission::ViewAudit,
@@ -113,6 +116,7 @@ impl Permission {
         Permission::ManageProjects,
         Permission::ReviewProjects,
         Permission::HandleNeeds,
+        Permission::ManageVolunteers,
     ];
 
     /// Changes data (so an auditor must never hold it).
@@ -129,6 +133,7 @@ impl Permission {
                 | Permission::ManageProjects
                 | Permission::ReviewProjects
                 | Permission::HandleNeeds
+                | Permission::ManageVolunteers
         )
     }
 }

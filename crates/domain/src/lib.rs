@@ -25,6 +25,7 @@ pub mod receipt;
 pub mod statement;
 pub mod text;
 pub mod time;
+pub mod volunteer;
 
 /// Lowercase hex SHA-256: evidence files, signed request bodies, token and visitor digests.
 pub fn sha256_hex(bytes: &[u8]) -> String {

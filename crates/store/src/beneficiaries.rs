@@ -331,43 +331,7 @@ async fn list_where(
     .collect()
 }
 
-/// A sealed detail of a person that may be read in full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Detail {
-    IdNumber,
-    Phone,
-    BankAccount,
-}
-
-impl Detail {
-    pub const ALL: [Detail; 3] = [Detail::IdNumber, Detail::Phone, Detail::BankAccount];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Detail::IdNumber => "id_number",
-            Detail::Phone => "phone",
-            Detail::BankAccount => "bank_account",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Detail> {
-        Detail::ALL.into_iter().find(|d| d.key() == s)
-    }
-
-    fn read(self) -> crate::secrets::SealedRead {
-        let (columns, action): (&'static [&'static str], _) = match self {
-            Detail::IdNumber => (&["id_number_sealed"], "beneficiary.reveal_id_number"),
-            Detail::Phone => (&["phone_sealed"], "beneficiary.reveal_phone"),
-            Detail::BankAccount => (&["bank_account_sealed"], "beneficiary.reveal_bank_account"),
-        };
-        crate::secrets::SealedRead {
-            table: "beneficiaries",
-            columns,
-            action,
-            entity: "beneficiary",
-        }
-    }
-}
+pub use crate::secrets::Detail;
 
 /// A person's ID number, phone or bank account in full, read with a reason that goes in the
 /// trail.
@@ -379,9 +343,16 @@ pub async fn reveal(
     detail: Detail,
     reason: &str,
 ) -> Result<String> {
-    let reason = domain::text::reason(reason, "reveal_reason_missing")?;
-    let plain = crate::secrets::read_sealed(db, actor, scope, &detail.read(), id, &reason).await?;
-    Ok(plain.into_iter().next().unwrap_or_default())
+    crate::secrets::reveal(
+        db,
+        actor,
+        scope,
+        ("beneficiaries", "beneficiary"),
+        id,
+        detail,
+        reason,
+    )
+    .await
 }
 
 /// Open merge proposals waiting at exactly the unit at `unit_path` (inside the scope): the two

@@ -561,7 +561,7 @@ pub async fn reveal_contact(
     let read = crate::secrets::SealedRead {
         table: "complaints",
         columns: &["contact_name_sealed", "contact_phone_sealed"],
-        action: "complaint.reveal_contact",
+        action: "complaint.reveal_contact".into(),
         entity: "complaint",
     };
     let mut plain = crate::secrets::read_sealed(db, actor, scope, &read, id, &reason)

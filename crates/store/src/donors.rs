@@ -329,7 +329,7 @@ pub async fn reveal_id_number(
     let read = crate::secrets::SealedRead {
         table: "donors",
         columns: &["id_number_sealed"],
-        action: "donor.reveal_id_number",
+        action: "donor.reveal_id_number".into(),
         entity: "donor",
     };
     let plain = crate::secrets::read_sealed(db, actor, scope, &read, donor_id, &reason).await?;

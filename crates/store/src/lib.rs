@@ -33,6 +33,7 @@ pub mod secrets;
 pub mod statements;
 pub mod testing;
 pub mod users;
+pub mod volunteers;
 
 use domain::FieldError;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -183,9 +183,64 @@ pub(crate) struct SealedRead {
     pub table: &'static str,
     pub columns: &'static [&'static str],
     /// The audit action, e.g. `donor.reveal_id_number`.
-    pub action: &'static str,
+    pub action: String,
     /// The entity's kind in the trail, e.g. `donor`.
     pub entity: &'static str,
+}
+
+/// A sealed detail of a person that may be read in full (with a reason, in the trail): the
+/// same three for every register of people (beneficiaries, volunteers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    IdNumber,
+    Phone,
+    BankAccount,
+}
+
+impl Detail {
+    pub const ALL: [Detail; 3] = [Detail::IdNumber, Detail::Phone, Detail::BankAccount];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Detail::IdNumber => "id_number",
+            Detail::Phone => "phone",
+            Detail::BankAccount => "bank_account",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Detail> {
+        Detail::ALL.into_iter().find(|d| d.key() == s)
+    }
+
+    fn column(self) -> &'static [&'static str] {
+        match self {
+            Detail::IdNumber => &["id_number_sealed"],
+            Detail::Phone => &["phone_sealed"],
+            Detail::BankAccount => &["bank_account_sealed"],
+        }
+    }
+}
+
+/// Reads one sealed detail of the person `id` of `table` (inside the scope) in full, with a
+/// reason that goes in the trail as `{entity}.reveal_{detail}`.
+pub(crate) async fn reveal(
+    db: &crate::Db,
+    actor: &crate::Actor,
+    scope: &domain::access::Scope,
+    (table, entity): (&'static str, &'static str),
+    id: i64,
+    detail: Detail,
+    reason: &str,
+) -> crate::Result<String> {
+    let reason = domain::text::reason(reason, "reveal_reason_missing")?;
+    let read = SealedRead {
+        table,
+        columns: detail.column(),
+        action: format!("{entity}.reveal_{}", detail.key()),
+        entity,
+    };
+    let plain = read_sealed(db, actor, scope, &read, id, &reason).await?;
+    Ok(plain.into_iter().next().unwrap_or_default())
 }
 
 /// Opens sealed columns of row `id` inside the scope for a reader who gave `reason` (checked by
@@ -230,7 +285,7 @@ pub(crate) async fn read_sealed(
         &mut tx,
         actor,
         crate::audit::Change {
-            action: what.action,
+            action: &what.action,
             org_path: &org_path,
             entity: format!("{}:{id}", what.entity),
             before: None,

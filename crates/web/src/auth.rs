@@ -309,6 +309,7 @@ pub mod perm {
         ManageProjects,
         ReviewProjects,
         HandleNeeds,
+        ManageVolunteers,
     );
 }
 

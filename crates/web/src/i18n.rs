@@ -145,6 +145,18 @@ impl Label for domain::beneficiary::Relation {
     }
 }
 
+impl Label for domain::volunteer::Availability {
+    fn label_key(&self) -> &'static str {
+        use domain::volunteer::Availability;
+        match self {
+            Availability::Weekdays => "availability.weekdays",
+            Availability::Weekends => "availability.weekends",
+            Availability::Evenings => "availability.evenings",
+            Availability::Anytime => "availability.anytime",
+        }
+    }
+}
+
 impl Label for domain::agency::ListKind {
     fn label_key(&self) -> &'static str {
         use domain::agency::ListKind;
@@ -632,6 +644,11 @@ mod tests {
         );
         wanted.extend(domain::agency::ListKind::ALL.iter().map(Label::label_key));
         wanted.extend(
+            domain::volunteer::Availability::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(
             domain::assistance::Dimension::ALL
                 .iter()
                 .map(Label::label_key),
@@ -726,6 +743,7 @@ mod tests {
                 + 3
                 + 5
                 + 5
+                + 4
         );
         for file in ["zh-CN.yml", "en.yml"] {
             let known: std::collections::HashSet<String> = keys(file).into_iter().collect();

@@ -25,3 +25,4 @@ mod project_status;
 mod projects;
 mod receipts;
 mod users;
+mod volunteers;

@@ -10,6 +10,7 @@ pub mod needs;
 pub mod orgs;
 pub mod projects;
 pub mod public;
+pub mod volunteers;
 
 use crate::error::AppError;
 use axum::extract::{FromRequest, Request};
@@ -167,6 +168,13 @@ pub mod closed {
     }
     pub fn relation() -> Object {
         one_of(domain::beneficiary::Relation::ALL.map(|r| r.key()))
+    }
+    pub fn availability() -> Object {
+        one_of(domain::volunteer::Availability::ALL.map(|a| a.key()))
+    }
+    /// When a volunteer can serve, or null (left out) for `anytime`.
+    pub fn availability_or_null() -> Object {
+        super::one_of_or_null(domain::volunteer::Availability::ALL.map(|a| a.key()))
     }
     /// Which needs a list shows.
     pub fn need_showing() -> Object {

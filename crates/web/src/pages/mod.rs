@@ -29,6 +29,7 @@ pub mod public_projects;
 pub mod receipts;
 pub mod statements;
 pub mod users;
+pub mod volunteers;
 
 use crate::auth::{LANG_COOKIE, PageContext};
 use crate::error::AppError;

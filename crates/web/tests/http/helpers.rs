@@ -244,6 +244,9 @@ pub fn probe_body(path: &str) -> &'static str {
         "/api/v1/beneficiaries" => {
             r#"{"name":"走查","id_number":"11010519491231002X","org_code":"410323101001"}"#
         }
+        "/api/v1/volunteers" => {
+            r#"{"name":"走查","id_number":"11010519491231002X","phone":"13903791234","org_code":"410323101001"}"#
+        }
         "/api/v1/disbursements" => {
             r#"{"fund_code":"WALK-FUND","payee":"走查商户","amount_fen":1,"function_code":"program","purpose":"走查"}"#
         }
@@ -281,7 +284,9 @@ pub fn probe_form(path: &str) -> Vec<(&'static str, &'static str)> {
         vec![("action", "accept"), ("note", "走查")]
     } else if path.contains("/complaints/") && path.ends_with("/contact") {
         vec![("reason", "走查")]
-    } else if path.contains("/beneficiaries/") && path.ends_with("/reveal") {
+    } else if (path.contains("/beneficiaries/") || path.contains("/volunteers/"))
+        && path.ends_with("/reveal")
+    {
         vec![("detail", "id_number"), ("reason", "走查")]
     } else if path.ends_with("/assistance") {
         vec![
@@ -404,4 +409,15 @@ pub fn signed(
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_string()))
         .unwrap()
+}
+
+/// The page a registration redirected to, without its query: `/orgs/…/beneficiaries/7`.
+pub fn person_page(made: &Resp) -> String {
+    made.headers["location"]
+        .to_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string()
 }

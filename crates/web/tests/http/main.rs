@@ -23,3 +23,4 @@ mod receipts;
 mod routes;
 mod statements;
 mod users;
+mod volunteers;

@@ -318,6 +318,24 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
     )
     .await
     .unwrap();
+    // A volunteer (id 1) of the walked village.
+    store::volunteers::register(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::System::operator("test").scope(),
+        target,
+        &domain::volunteer::VolunteerInput {
+            name: "走查".into(),
+            id_number: "11010519491231002X".into(),
+            phone: "13903791234".into(),
+            availability: "anytime".into(),
+            ..Default::default()
+        }
+        .parse("2026-12-07")
+        .unwrap(),
+    )
+    .await
+    .unwrap();
     // A need (id 1) raised at the walked village.
     store::needs::raise(
         &app.db,

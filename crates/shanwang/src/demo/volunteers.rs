@@ -1,0 +1,79 @@
+//! The demo's volunteers (issue 13 §1, first part): registered by real name at 新安县's village
+//! workstations — skills, when they can serve, most agreeing to publication, two secondary-school
+//! students with a parent's consent.
+
+use crate::error::CliError;
+use domain::volunteer::VolunteerInput;
+use store::Db;
+
+const NAMES: [&str; 12] = [
+    "王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊", "赵敏", "黄丽", "周强", "吴霞", "孙涛",
+    "马琳",
+];
+const SKILLS: [&str; 8] = [
+    "助老", "急救", "心理疏导", "课业辅导", "理发", "家电维修", "文艺", "摄影",
+];
+const WHEN: [&str; 4] = ["weekends", "evenings", "weekdays", "anytime"];
+
+/// Registers the volunteers; returns a summary line.
+pub async fn volunteers(db: &Db, now: i64) -> Result<String, CliError> {
+    let all = domain::access::System::operator("demo").scope();
+    let actor = super::projects::actor_of(db, "xinan.staff").await?;
+    let today = domain::time::china_day(now);
+    let xinan = store::org_units::get(db, &all, "410323")
+        .await?
+        .ok_or_else(|| CliError::Harness("演示数据缺少新安县".into()))?;
+    let mut villages = Vec::new();
+    for township in store::org_units::children(db, &all, &xinan).await? {
+        for v in store::org_units::children(db, &all, &township.unit)
+            .await?
+            .into_iter()
+            .take(2)
+        {
+            villages.push(v.unit.code);
+        }
+    }
+    let (mut registered, mut minors) = (0, 0);
+    for (i, village) in villages.iter().enumerate() {
+        for k in 0..4u64 {
+            let h = crate::demo::hash(&format!("{village}-v{k}"), 83);
+            // The first volunteer of every eleventh village is a senior-high student.
+            let minor = k == 0 && i % 11 == 0;
+            let this_year: u64 = today[..4].parse().unwrap_or(2026);
+            let year = if minor { this_year - 17 } else { 1960 + h % 45 };
+            let first17 = format!(
+                "410323{year}{:02}{:02}{:03}",
+                1 + (h >> 8) % 12,
+                1 + (h >> 12) % 28,
+                500 + (i as u64 * 4 + k) % 500
+            );
+            let Some(check) = domain::donor::id_check_char(&first17) else {
+                continue;
+            };
+            let skills: Vec<&str> = (0..1 + (h >> 16) % 3)
+                .map(|s| SKILLS[((h >> (20 + s * 3)) % 8) as usize])
+                .collect();
+            let mut skills = skills;
+            skills.dedup();
+            let v = VolunteerInput {
+                name: NAMES[((h >> 24) % 12) as usize].into(),
+                id_number: format!("{first17}{check}"),
+                phone: format!("137{:08}", h % 100_000_000),
+                skills: skills.join("、"),
+                availability: WHEN[((h >> 28) % 4) as usize].into(),
+                consent_publication: (h >> 30) % 5 != 0,
+                guardian_name: if minor { "家长".into() } else { String::new() },
+                guardian_relation: if minor { "母亲".into() } else { String::new() },
+            }
+            .parse(&today)
+            .map_err(store::StoreError::Invalid)?;
+            store::volunteers::register(db, &actor, &all, village, &v).await?;
+            registered += 1;
+            minors += usize::from(minor);
+        }
+    }
+    Ok(format!(
+        "志愿者：新安县 {} 个村工作站实名登记 {registered} 人（身份证号、电话加密，编号 ZY 开头；{minors} 名高中生经监护人同意），见 /orgs/410323/volunteers",
+        villages.len()
+    ))
+}

@@ -1,0 +1,237 @@
+//! Volunteers on pages (issue 13 §1): a unit's volunteers with their ID numbers and phones
+//! masked, the form that registers one by real name (a second registration of the same person
+//! told only that they are a volunteer already), each volunteer's page where the ID number or
+//! phone is read in full with a reason.
+
+use super::form_data::FormData;
+use super::{FieldErrors, Layout, render_as};
+use crate::AppState;
+use crate::auth::{InUnit, Viewer, perm};
+use crate::error::AppError;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::access::Permission;
+use domain::volunteer::{Availability, VolunteerInput};
+use std::collections::HashMap;
+use store::org_units::OrgUnit;
+use store::secrets::Detail;
+use store::volunteers::Volunteer;
+
+const SHOWN: i64 = 200;
+
+#[derive(Template)]
+#[template(path = "volunteers.html")]
+struct ListPage {
+    layout: Layout,
+    unit: OrgUnit,
+    volunteers: Vec<Volunteer>,
+    total: i64,
+    can_register: bool,
+    errors: FieldErrors,
+    typed: HashMap<String, String>,
+}
+
+impl ListPage {
+    fn typed(&self, field: &str) -> String {
+        self.typed.get(field).cloned().unwrap_or_default()
+    }
+    fn availabilities(&self) -> Vec<(&'static str, String)> {
+        Availability::ALL
+            .into_iter()
+            .map(|a| (a.key(), self.layout.label(a)))
+            .collect()
+    }
+}
+
+async fn list_page<P: perm::Perm>(
+    state: &AppState,
+    viewer: &Viewer,
+    unit: InUnit<P>,
+    errors: FieldErrors,
+    typed: HashMap<String, String>,
+) -> Result<Response, AppError> {
+    let path = unit.unit().org_path.clone();
+    let (volunteers, total) =
+        store::volunteers::list(&state.db, unit.scope(), &path, SHOWN).await?;
+    let can_register = unit.may(Permission::ManageVolunteers);
+    let status = errors.status();
+    let code = unit.unit().code.clone();
+    Ok(render_as(
+        &ListPage {
+            layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/volunteers")),
+            unit: unit.into_unit(),
+            volunteers,
+            total,
+            can_register,
+            errors,
+            typed,
+        },
+        status,
+    ))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ViewOrg>,
+) -> Result<Response, AppError> {
+    list_page(
+        &state,
+        &viewer,
+        unit,
+        FieldErrors::default(),
+        HashMap::new(),
+    )
+    .await
+}
+
+/// Registers a volunteer at the unit: every problem beside its field, nothing stored.
+pub async fn register(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ManageVolunteers>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let lang = viewer.ctx.lang;
+    let typed = VolunteerInput {
+        name: form.get("name").into(),
+        id_number: form.get("id_number").into(),
+        phone: form.get("phone").into(),
+        skills: form.get("skills").into(),
+        availability: form.get("availability").into(),
+        consent_publication: form.get("consent_publication") == "1",
+        guardian_name: form.get("guardian_name").into(),
+        guardian_relation: form.get("guardian_relation").into(),
+    };
+    let mut errors = FieldErrors::default();
+    match typed.parse(&domain::time::china_day(store::now_ms())) {
+        Err(refused) => errors.add(refused, lang),
+        Ok(v) => {
+            let code = unit.unit().code.clone();
+            match store::volunteers::register(
+                &state.db,
+                &unit.user().actor(),
+                unit.scope(),
+                &code,
+                &v,
+            )
+            .await
+            {
+                Ok(made) => {
+                    return Ok(Redirect::to(&format!(
+                        "/orgs/{code}/volunteers/{}?done=registered",
+                        made.id
+                    ))
+                    .into_response());
+                }
+                Err(refused) => errors.add_refusal(refused, lang)?,
+            }
+        }
+    }
+    // What was typed comes back, but never the ID number or the phone.
+    let mut kept = form.fields.clone();
+    kept.remove("id_number");
+    kept.remove("phone");
+    list_page(&state, &viewer, unit, errors, kept).await
+}
+
+#[derive(Template)]
+#[template(path = "volunteer.html")]
+struct ShowPage {
+    layout: Layout,
+    unit: OrgUnit,
+    v: Volunteer,
+    can_reveal: bool,
+    full: Option<(Detail, String)>,
+    errors: FieldErrors,
+    notice: Option<String>,
+}
+
+impl ShowPage {
+    fn full(&self, detail: &str) -> Option<&str> {
+        self.full
+            .as_ref()
+            .filter(|(d, _)| d.key() == detail)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+async fn show_page<P: perm::Perm>(
+    state: &AppState,
+    viewer: &Viewer,
+    unit: InUnit<P>,
+    id: i64,
+    full: Option<(Detail, String)>,
+    errors: FieldErrors,
+    notice: Option<String>,
+) -> Result<Response, AppError> {
+    let v = store::volunteers::volunteer(&state.db, unit.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let can_reveal = unit.may(Permission::ManageVolunteers);
+    let status = errors.status();
+    let code = unit.unit().code.clone();
+    Ok(render_as(
+        &ShowPage {
+            layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/volunteers/{id}")),
+            unit: unit.into_unit(),
+            v,
+            can_reveal,
+            full,
+            errors,
+            notice,
+        },
+        status,
+    ))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ViewOrg>,
+    Path((_, id)): Path<(String, i64)>,
+    axum::extract::Query(q): axum::extract::Query<super::beneficiaries::DoneQuery>,
+) -> Result<Response, AppError> {
+    let notice = (q.done.as_deref() == Some("registered"))
+        .then(|| viewer.ctx.lang.t("volunteers.done.registered").into_owned());
+    show_page(
+        &state,
+        &viewer,
+        unit,
+        id,
+        None,
+        FieldErrors::default(),
+        notice,
+    )
+    .await
+}
+
+/// The ID number or phone in full, with a reason that goes in the trail.
+pub async fn reveal(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ManageVolunteers>,
+    Path((_, id)): Path<(String, i64)>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    let mut full = None;
+    match Detail::parse(form.get("detail")) {
+        None => errors.insert("detail", viewer.ctx.lang.error("reveal_detail_missing")),
+        Some(detail) => match store::volunteers::reveal(
+            &state.db,
+            &unit.user().actor(),
+            unit.scope(),
+            id,
+            detail,
+            form.get("reason"),
+        )
+        .await
+        {
+            Ok(n) => full = Some((detail, n)),
+            Err(refused) => errors.add_refusal(refused, viewer.ctx.lang)?,
+        },
+    }
+    show_page(&state, &viewer, unit, id, full, errors, None).await
+}

@@ -1,0 +1,133 @@
+//! Volunteers from pages and the API: registered by real name, masked, one record per person
+//! (a second registration anywhere told only that), read in full with a reason.
+
+use crate::helpers::*;
+
+both_backends!(
+    a_volunteer_is_registered_from_a_page_and_the_api,
+    |app: App| async move {
+        let clerk = app.browser("shisi.village").await;
+        let at = "/orgs/410323101001/volunteers";
+        let bad = app
+            .post_form(
+                at,
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("name", "李志强"),
+                    ("id_number", "410323198503120010"),
+                    ("phone", "139"),
+                    ("availability", "weekends"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.body.contains("id=\"id_number-error\"") && bad.body.contains("id=\"phone-error\"")
+        );
+        assert!(
+            !bad.body.contains("410323198503120010"),
+            "a typed ID number is never echoed"
+        );
+        assert!(bad.body.contains("value=\"李志强\""), "the name comes back");
+        let made = app
+            .post_form(
+                at,
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("name", "李志强"),
+                    ("id_number", "410323198503120017"),
+                    ("phone", "13903791234"),
+                    ("skills", "助老、急救"),
+                    ("availability", "weekends"),
+                    ("consent_publication", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+        let page = made.headers["location"]
+            .to_str()
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let shown = app.get(&page, Some(&clerk.cookie)).await;
+        assert!(
+            shown.body.contains("410***********0017") && !shown.body.contains("410323198503120017")
+        );
+        assert!(shown.body.contains("id=\"number\">ZY"));
+        let read = app
+            .post_form(
+                &format!("{page}/reveal"),
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("detail", "phone"),
+                    ("reason", "通知活动"),
+                ],
+            )
+            .await;
+        assert!(read.body.contains("id=\"phone-full\">13903791234"));
+        // The same person registered through the API by another county: refused on the ID.
+        let other = app.api_token("laocheng.admin").await;
+        let again = app
+            .api(
+                Method::POST,
+                "/api/v1/volunteers",
+                Some(&other),
+                Some(r#"{"name":"李志强","id_number":"410323198503120017","phone":"13903795678","org_code":"410302001001"}"#),
+            )
+            .await;
+        assert_eq!(
+            again.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            again.body
+        );
+        assert!(!again.body.contains("石寺") && !again.body.contains("410323101001"));
+        let fresh = app
+            .api(
+                Method::POST,
+                "/api/v1/volunteers",
+                Some(&other),
+                Some(r#"{"name":"王芳","id_number":"11010519491231002X","phone":"13903795678","org_code":"410302001001"}"#),
+            )
+            .await;
+        assert_eq!(fresh.status, StatusCode::CREATED, "{}", fresh.body);
+        let json = fresh.json();
+        assert_eq!(json["id_number"], "110***********002X");
+        assert_eq!(
+            (json["phone"].as_str(), json["availability"].as_str()),
+            (Some("5678"), Some("anytime"))
+        );
+        // Read back through the API inside the scope; outside it, as if it did not exist.
+        let id = json["id"].as_i64().unwrap();
+        let back = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/orgs/410302/volunteers/{id}"),
+                Some(&other),
+                None,
+            )
+            .await;
+        assert_eq!(back.status, StatusCode::OK);
+        let token = app.api_token("shisi.village").await;
+        let hidden = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/orgs/410323101001/volunteers/{id}"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+        // An auditor reads the list, never a register form.
+        let auditor = app.browser("city.auditor").await;
+        let list = app
+            .get("/orgs/410323/volunteers", Some(&auditor.cookie))
+            .await;
+        assert!(list.body.contains("李志强") && !list.body.contains("id=\"volunteer-form\""));
+    }
+);
