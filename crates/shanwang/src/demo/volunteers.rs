@@ -7,11 +7,17 @@ use domain::volunteer::VolunteerInput;
 use store::Db;
 
 const NAMES: [&str; 12] = [
-    "王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊", "赵敏", "黄丽", "周强", "吴霞", "孙涛",
-    "马琳",
+    "王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊", "赵敏", "黄丽", "周强", "吴霞", "孙涛", "马琳",
 ];
 const SKILLS: [&str; 8] = [
-    "助老", "急救", "心理疏导", "课业辅导", "理发", "家电维修", "文艺", "摄影",
+    "助老",
+    "急救",
+    "心理疏导",
+    "课业辅导",
+    "理发",
+    "家电维修",
+    "文艺",
+    "摄影",
 ];
 const WHEN: [&str; 4] = ["weekends", "evenings", "weekdays", "anytime"];
 
@@ -61,9 +67,17 @@ pub async fn volunteers(db: &Db, now: i64) -> Result<String, CliError> {
                 phone: format!("137{:08}", h % 100_000_000),
                 skills: skills.join("、"),
                 availability: WHEN[((h >> 28) % 4) as usize].into(),
-                consent_publication: (h >> 30) % 5 != 0,
-                guardian_name: if minor { "家长".into() } else { String::new() },
-                guardian_relation: if minor { "母亲".into() } else { String::new() },
+                consent_publication: !(h >> 30).is_multiple_of(5),
+                guardian_name: if minor {
+                    "家长".into()
+                } else {
+                    String::new()
+                },
+                guardian_relation: if minor {
+                    "母亲".into()
+                } else {
+                    String::new()
+                },
             }
             .parse(&today)
             .map_err(store::StoreError::Invalid)?;
