@@ -154,6 +154,38 @@ impl VolunteerInput {
     }
 }
 
+/// A volunteer team as typed: its name (unique at its unit) and what it does.
+#[derive(Debug, Clone, Default)]
+pub struct TeamInput {
+    pub name: String,
+    pub focus: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewTeam {
+    pub name: String,
+    pub focus: String,
+}
+
+impl TeamInput {
+    pub fn parse(&self) -> Result<NewTeam, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let name = crate::text::normalize(&self.name);
+        if name.chars().count() < 2 || name.chars().count() > 30 {
+            errors.push(FieldError::new("name", "team_name_missing"));
+        }
+        let focus = crate::text::prose(&self.focus);
+        if focus.chars().count() > 60 {
+            errors.push(FieldError::new("focus", "team_focus_too_long"));
+        }
+        if errors.is_empty() {
+            Ok(NewTeam { name, focus })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +256,24 @@ mod tests {
             ..typed()
         };
         assert!(adult.parse("2026-12-07").is_ok());
+    }
+
+    #[test]
+    fn a_team_has_a_name_and_says_what_it_does() {
+        let t = TeamInput {
+            name: " 石寺社区助老服务队 ".into(),
+            focus: "助老、助残，每周上门探访。".into(),
+        }
+        .parse()
+        .unwrap();
+        assert_eq!(t.name, "石寺社区助老服务队");
+        let e = TeamInput {
+            name: "队".into(),
+            focus: "长".repeat(61),
+        }
+        .parse()
+        .unwrap_err();
+        let fields: Vec<&str> = e.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["name", "focus"]);
     }
 }

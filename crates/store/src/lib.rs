@@ -31,6 +31,7 @@ pub mod public;
 pub mod receipts;
 pub mod secrets;
 pub mod statements;
+pub mod teams;
 pub mod testing;
 pub mod users;
 pub mod volunteers;

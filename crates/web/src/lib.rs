@@ -806,6 +806,24 @@ pub fn route_specs() -> Vec<RouteSpec> {
             post(pages::volunteers::reveal),
         ),
         page(
+            Method::POST,
+            "/orgs/{code}/teams",
+            Unit(ManageVolunteers),
+            post(pages::volunteers::create_team),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/teams/{id}",
+            Unit(ViewOrg),
+            get(pages::volunteers::team),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/teams/{id}/members",
+            Unit(ManageVolunteers),
+            post(pages::volunteers::add_member),
+        ),
+        page(
             Method::GET,
             "/orgs/{code}/agency-lists",
             Unit(ViewOrg),

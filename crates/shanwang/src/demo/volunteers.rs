@@ -39,8 +39,9 @@ pub async fn volunteers(db: &Db, now: i64) -> Result<String, CliError> {
             villages.push(v.unit.code);
         }
     }
-    let (mut registered, mut minors) = (0, 0);
+    let (mut registered, mut minors, mut teams) = (0, 0, 0);
     for (i, village) in villages.iter().enumerate() {
+        let mut here = Vec::new();
         for k in 0..4u64 {
             let h = crate::demo::hash(&format!("{village}-v{k}"), 83);
             // The first volunteer of every eleventh village is a senior-high student.
@@ -81,13 +82,46 @@ pub async fn volunteers(db: &Db, now: i64) -> Result<String, CliError> {
             }
             .parse(&today)
             .map_err(store::StoreError::Invalid)?;
-            store::volunteers::register(db, &actor, &all, village, &v).await?;
+            here.push(
+                store::volunteers::register(db, &actor, &all, village, &v)
+                    .await?
+                    .id,
+            );
             registered += 1;
             minors += usize::from(minor);
         }
+        // Every village but each seventh has its team, the first volunteer leading it.
+        if i % 7 == 6 {
+            continue;
+        }
+        let unit = store::org_units::get(db, &all, village)
+            .await?
+            .ok_or_else(|| CliError::Harness(format!("演示数据缺少 {village}")))?;
+        let name = format!(
+            "{}志愿服务队",
+            unit.name
+                .trim_end_matches("村民委员会")
+                .trim_end_matches("居民委员会")
+        );
+        let team = domain::volunteer::TeamInput {
+            name,
+            focus: "助老助残、环境整治、政策宣传".into(),
+        }
+        .parse()
+        .map_err(store::StoreError::Invalid)?;
+        let team = store::teams::create(db, &actor, &all, village, &team).await?;
+        teams += 1;
+        for (n, volunteer_id) in here.into_iter().enumerate() {
+            let m = store::teams::NewMember {
+                team_id: team.id,
+                volunteer_id,
+                leads: n == 0,
+            };
+            store::teams::add_member(db, &actor, &all, &m).await?;
+        }
     }
     Ok(format!(
-        "志愿者：新安县 {} 个村工作站实名登记 {registered} 人（身份证号、电话加密，编号 ZY 开头；{minors} 名高中生经监护人同意），见 /orgs/410323/volunteers",
+        "志愿者：新安县 {} 个村工作站实名登记 {registered} 人（身份证号、电话加密，编号 ZY 开头；{minors} 名高中生经监护人同意），{teams} 支服务队（有的村还没有），见 /orgs/410323/volunteers",
         villages.len()
     ))
 }

@@ -123,3 +123,103 @@ both_backends!(
         assert_ne!(second.number, made.number);
     }
 );
+
+both_backends!(
+    a_team_belongs_to_a_unit_and_its_members_to_the_scope,
+    |db: Db| async move {
+        Fixture::luoyang().build(&db).await;
+        let cli = Actor::cli("test");
+        let village = scope_of(
+            Role::Staff,
+            "410323100201",
+            Permission::ManageVolunteers,
+            "410323100201",
+        )
+        .unwrap();
+        let laocheng = scope_of(
+            Role::Staff,
+            "410302",
+            Permission::ManageVolunteers,
+            "410302",
+        )
+        .unwrap();
+        let lead = volunteers::register(
+            &db,
+            &cli,
+            &village,
+            "410323100201",
+            &typed("41032319850312001"),
+        )
+        .await
+        .unwrap();
+        let elsewhere = volunteers::register(
+            &db,
+            &cli,
+            &laocheng,
+            "410302001001",
+            &typed("41030219900101002"),
+        )
+        .await
+        .unwrap();
+        let t = domain::volunteer::TeamInput {
+            name: "河北村助老服务队".into(),
+            focus: "助老、助残".into(),
+        }
+        .parse()
+        .unwrap();
+        let team = store::teams::create(&db, &cli, &village, "410323100201", &t)
+            .await
+            .unwrap();
+        assert!(matches!(
+            store::teams::create(&db, &cli, &village, "410323100201", &t).await,
+            Err(StoreError::Conflict("name"))
+        ));
+        let join = |volunteer_id, leads| store::teams::NewMember {
+            team_id: team.id,
+            volunteer_id,
+            leads,
+        };
+        store::teams::add_member(&db, &cli, &village, &join(lead.id, true))
+            .await
+            .unwrap();
+        assert!(matches!(
+            store::teams::add_member(&db, &cli, &village, &join(lead.id, false)).await,
+            Err(StoreError::Conflict("volunteer_id"))
+        ));
+        // A volunteer outside the scope cannot be added; another county sees no team.
+        assert_eq!(
+            error_code(
+                &store::teams::add_member(&db, &cli, &village, &join(elsewhere.id, false))
+                    .await
+                    .unwrap_err()
+            ),
+            "volunteer_unknown"
+        );
+        assert!(
+            store::teams::team(&db, &laocheng, team.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(matches!(
+            store::teams::add_member(&db, &cli, &laocheng, &join(elsewhere.id, false)).await,
+            Err(StoreError::NotFound)
+        ));
+        let members = store::teams::members(&db, &village, team.id).await.unwrap();
+        assert_eq!(
+            (members.len(), members[0].leads, members[0].volunteer.id),
+            (1, true, lead.id)
+        );
+        let county = scope_of(
+            Role::Staff,
+            "410323",
+            Permission::ManageVolunteers,
+            "410323",
+        )
+        .unwrap();
+        let listed = store::teams::teams(&db, &county, "/41/4103/410323/")
+            .await
+            .unwrap();
+        assert_eq!((listed.len(), listed[0].members), (1, 1));
+    }
+);

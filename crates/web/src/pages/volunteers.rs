@@ -27,6 +27,7 @@ struct ListPage {
     unit: OrgUnit,
     volunteers: Vec<Volunteer>,
     total: i64,
+    teams: Vec<store::teams::Team>,
     can_register: bool,
     errors: FieldErrors,
     typed: HashMap<String, String>,
@@ -54,6 +55,7 @@ async fn list_page<P: perm::Perm>(
     let path = unit.unit().org_path.clone();
     let (volunteers, total) =
         store::volunteers::list(&state.db, unit.scope(), &path, SHOWN).await?;
+    let teams = store::teams::teams(&state.db, unit.scope(), &path).await?;
     let can_register = unit.may(Permission::ManageVolunteers);
     let status = errors.status();
     let code = unit.unit().code.clone();
@@ -63,6 +65,7 @@ async fn list_page<P: perm::Perm>(
             unit: unit.into_unit(),
             volunteers,
             total,
+            teams,
             can_register,
             errors,
             typed,
@@ -234,4 +237,144 @@ pub async fn reveal(
         },
     }
     show_page(&state, &viewer, unit, id, full, errors, None).await
+}
+
+/// Forms a team at the unit: its name (unique there) and what it does.
+pub async fn create_team(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ManageVolunteers>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let lang = viewer.ctx.lang;
+    let typed = domain::volunteer::TeamInput {
+        name: form.get("team_name").into(),
+        focus: form.get("focus").into(),
+    };
+    let mut errors = FieldErrors::default();
+    match typed.parse() {
+        // The form names the team's field `team_name` (the register form has its own `name`).
+        Err(refused) => {
+            for e in refused {
+                let field = if e.field == "name" {
+                    "team_name"
+                } else {
+                    e.field
+                };
+                errors.insert(field, lang.error(e.code));
+            }
+        }
+        Ok(t) => {
+            let code = unit.unit().code.clone();
+            match store::teams::create(&state.db, &unit.user().actor(), unit.scope(), &code, &t)
+                .await
+            {
+                Ok(team) => {
+                    return Ok(
+                        Redirect::to(&format!("/orgs/{code}/teams/{}", team.id)).into_response()
+                    );
+                }
+                Err(store::StoreError::Conflict(_)) => {
+                    errors.insert("team_name", lang.error("team_name_taken"));
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+    }
+    list_page(&state, &viewer, unit, errors, form.fields.clone()).await
+}
+
+#[derive(Template)]
+#[template(path = "team.html")]
+struct TeamPage {
+    layout: Layout,
+    unit: OrgUnit,
+    team: store::teams::Team,
+    members: Vec<store::teams::Member>,
+    /// Volunteers of the team's unit who may join.
+    candidates: Vec<Volunteer>,
+    can_manage: bool,
+    errors: FieldErrors,
+}
+
+async fn team_page<P: perm::Perm>(
+    state: &AppState,
+    viewer: &Viewer,
+    unit: InUnit<P>,
+    id: i64,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let (db, scope) = (&state.db, unit.scope());
+    let team = store::teams::team(db, scope, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let members = store::teams::members(db, scope, id).await?;
+    let can_manage = unit.may(Permission::ManageVolunteers);
+    let candidates = if can_manage {
+        let (all, _) = store::volunteers::list(db, scope, &team.org_path, SHOWN).await?;
+        all.into_iter()
+            .filter(|v| !members.iter().any(|m| m.volunteer.id == v.id))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let status = errors.status();
+    let code = unit.unit().code.clone();
+    Ok(render_as(
+        &TeamPage {
+            layout: Layout::new(&viewer.ctx, &format!("/orgs/{code}/teams/{id}")),
+            unit: unit.into_unit(),
+            team,
+            members,
+            candidates,
+            can_manage,
+            errors,
+        },
+        status,
+    ))
+}
+
+pub async fn team(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ViewOrg>,
+    Path((_, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    team_page(&state, &viewer, unit, id, FieldErrors::default()).await
+}
+
+/// A volunteer of the unit joins the team (leading it, if ticked).
+pub async fn add_member(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ManageVolunteers>,
+    Path((_, id)): Path<(String, i64)>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let lang = viewer.ctx.lang;
+    let mut errors = FieldErrors::default();
+    match form.get("volunteer_id").trim().parse::<i64>() {
+        Err(_) => errors.insert("volunteer_id", lang.error("volunteer_unknown")),
+        Ok(volunteer_id) => {
+            let m = store::teams::NewMember {
+                team_id: id,
+                volunteer_id,
+                leads: form.get("leads") == "1",
+            };
+            match store::teams::add_member(&state.db, &unit.user().actor(), unit.scope(), &m).await
+            {
+                Ok(()) => {
+                    return Ok(
+                        Redirect::to(&format!("/orgs/{}/teams/{id}", unit.unit().code))
+                            .into_response(),
+                    );
+                }
+                Err(store::StoreError::Conflict(_)) => {
+                    errors.insert("volunteer_id", lang.error("team_member_already"));
+                }
+                Err(refused) => errors.add_refusal(refused, lang)?,
+            }
+        }
+    }
+    team_page(&state, &viewer, unit, id, errors).await
 }

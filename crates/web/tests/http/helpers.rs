@@ -298,6 +298,8 @@ pub fn probe_form(path: &str) -> Vec<(&'static str, &'static str)> {
         vec![("decision", "keep_apart")]
     } else if path.contains("/households/") && path.ends_with("/members") {
         vec![("beneficiary_id", "1"), ("relation", "child")]
+    } else if path.contains("/teams/") && path.ends_with("/members") {
+        vec![("volunteer_id", "1")]
     } else if path.contains("/agency-lists/uploads/") {
         // The columns, but not the basis: refused beside the fields, the roster kept.
         vec![("id_column", "0")]

@@ -336,6 +336,21 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
     )
     .await
     .unwrap();
+    // A team (id 1) of the walked village.
+    store::teams::create(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::System::operator("test").scope(),
+        target,
+        &domain::volunteer::TeamInput {
+            name: "走查服务队".into(),
+            focus: String::new(),
+        }
+        .parse()
+        .unwrap(),
+    )
+    .await
+    .unwrap();
     // A need (id 1) raised at the walked village.
     store::needs::raise(
         &app.db,

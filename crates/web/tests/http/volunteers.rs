@@ -131,3 +131,105 @@ both_backends!(
         assert!(list.body.contains("李志强") && !list.body.contains("id=\"volunteer-form\""));
     }
 );
+
+both_backends!(
+    a_workstation_forms_a_team_and_its_volunteers_join,
+    |app: App| async move {
+        let clerk = app.browser("shisi.village").await;
+        let registered = app
+            .post_form(
+                "/orgs/410323101001/volunteers",
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("name", "李志强"),
+                    ("id_number", "410323198503120017"),
+                    ("phone", "13903791234"),
+                    ("availability", "weekends"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            registered.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            registered.body
+        );
+        let form = |name: &'static str| {
+            let (app, clerk) = (&app, &clerk);
+            async move {
+                app.post_form(
+                    "/orgs/410323101001/teams",
+                    Some(&clerk.cookie),
+                    &[
+                        ("csrf", &clerk.csrf),
+                        ("team_name", name),
+                        ("focus", "助老、助残"),
+                    ],
+                )
+                .await
+            }
+        };
+        let short = form("队").await;
+        assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(short.body.contains("id=\"team_name-error\""));
+        let made = form("石寺社区助老服务队").await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+        let team = made.headers["location"].to_str().unwrap().to_string();
+        let again = form("石寺社区助老服务队").await;
+        assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(again.body.contains("id=\"team_name-error\""));
+        let page = app.get(&team, Some(&clerk.cookie)).await;
+        let volunteer = page
+            .body
+            .split("<option value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let joined = app
+            .post_form(
+                &format!("{team}/members"),
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("volunteer_id", &volunteer),
+                    ("leads", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(joined.status, StatusCode::SEE_OTHER, "{}", joined.body);
+        let twice = app
+            .post_form(
+                &format!("{team}/members"),
+                Some(&clerk.cookie),
+                &[("csrf", &clerk.csrf), ("volunteer_id", &volunteer)],
+            )
+            .await;
+        assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(twice.body.contains("id=\"volunteer_id-error\""));
+        let read = app.get(&team, Some(&clerk.cookie)).await;
+        assert!(read.body.contains("李志强") && read.body.contains("class=\"badge\""));
+        // Another county answers the team as if there were none.
+        let other = app.browser("laocheng.staff").await;
+        let theirs = app
+            .get(&team.replace("410323101001", "410302"), Some(&other.cookie))
+            .await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+        let list = app
+            .get("/orgs/410323/volunteers", Some(&clerk.cookie))
+            .await;
+        assert_eq!(
+            list.status,
+            StatusCode::FORBIDDEN,
+            "a village clerk does not see the county"
+        );
+        let county = app.browser("xinan.staff").await;
+        let list = app
+            .get("/orgs/410323/volunteers", Some(&county.cookie))
+            .await;
+        assert!(list.body.contains("石寺社区助老服务队") && list.body.contains("1 人"));
+    }
+);
