@@ -210,6 +210,12 @@ pub async fn education_chain(
         .await?
         .ok_or(StoreError::NotFound)?;
     let records = of_people(db, &[beneficiary_id]).await?;
+    Ok(chain_of(&person.born_on, today, &records))
+}
+
+/// The education chain of someone born on `born` from their help already read (only school
+/// aid counts).
+pub fn chain_of(born: &str, today: &str, records: &[AssistanceRecord]) -> Vec<ChainStage> {
     let aid: Vec<StageAid<'_>> = records
         .iter()
         .filter_map(|r| {
@@ -220,9 +226,5 @@ pub async fn education_chain(
             })
         })
         .collect();
-    Ok(domain::assistance::education_chain(
-        &person.born_on,
-        today,
-        &aid,
-    ))
+    domain::assistance::education_chain(born, today, &aid)
 }

@@ -554,17 +554,22 @@ pub struct MergedRegistration {
     pub merged_at_ms: i64,
 }
 
-/// The registrations merged into a person inside the scope (their history, oldest first).
+/// The registrations merged into a person inside the scope (their history, oldest first) —
+/// those made inside the scope: one made outside it stays as unseen as it was before the merge.
 pub async fn merged_into(db: &Db, scope: &Scope, id: i64) -> Result<Vec<MergedRegistration>> {
     if person(db, scope, id).await?.is_none() {
         return Err(StoreError::NotFound);
     }
+    let (lo, hi) = scope.path_bounds();
     sqlx::query(
         "SELECT u.name AS org_name, b.registered_by, b.registered_at_ms, b.merged_at_ms \
          FROM beneficiaries b JOIN org_units u ON u.code = b.org_code \
-         WHERE b.merged_into_id = $1 ORDER BY b.registered_at_ms, b.id",
+         WHERE b.merged_into_id = $1 AND b.org_path >= $2 AND b.org_path < $3 \
+         ORDER BY b.registered_at_ms, b.id",
     )
     .bind(id)
+    .bind(lo)
+    .bind(hi)
     .fetch_all(db.pool())
     .await?
     .iter()

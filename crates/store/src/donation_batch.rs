@@ -218,26 +218,34 @@ async fn funds_of<'a>(
     let mut by_code = ledger::funds_by_codes(&mut *conn, backend, scope, &codes).await?;
     let mut funds: Vec<Fund> = Vec::new();
     let mut fund_index: HashMap<&str, usize> = HashMap::new();
+    // Whether a fund may raise depends on the day (a campaign in force): each fund is checked
+    // once per day its gifts fall on.
+    let mut checked: std::collections::HashSet<(&str, String)> = std::collections::HashSet::new();
     for (i, g) in gifts.iter().enumerate() {
-        if fund_index.contains_key(g.fund_code.as_str()) {
-            continue;
-        }
-        let fund = by_code.remove(&g.fund_code).ok_or(row_error(
-            i,
-            FieldError::new("fund_code", "fund_unknown").into(),
-        ))?;
-        if !fund.active {
-            return Err(row_error(
-                i,
-                FieldError::new("fund_code", "fund_closed").into(),
-            ));
-        }
+        let at = match fund_index.get(g.fund_code.as_str()) {
+            Some(&at) => at,
+            None => {
+                let fund = by_code.remove(&g.fund_code).ok_or(row_error(
+                    i,
+                    FieldError::new("fund_code", "fund_unknown").into(),
+                ))?;
+                if !fund.active {
+                    return Err(row_error(
+                        i,
+                        FieldError::new("fund_code", "fund_closed").into(),
+                    ));
+                }
+                fund_index.insert(g.fund_code.as_str(), funds.len());
+                funds.push(fund);
+                funds.len() - 1
+            }
+        };
         let day = domain::time::china_day(g.received_at_ms.unwrap_or_else(crate::now_ms));
-        crate::campaigns::may_raise(&mut *conn, &fund, &day)
-            .await
-            .map_err(|e| row_error(i, e))?;
-        fund_index.insert(g.fund_code.as_str(), funds.len());
-        funds.push(fund);
+        if checked.insert((g.fund_code.as_str(), day.clone())) {
+            crate::campaigns::may_raise(&mut *conn, &funds[at], &day)
+                .await
+                .map_err(|e| row_error(i, e))?;
+        }
     }
     Ok((funds, fund_index))
 }

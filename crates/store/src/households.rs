@@ -165,29 +165,37 @@ pub async fn household(db: &Db, scope: &Scope, id: i64) -> Result<Option<Househo
          WHERE id = $1 AND org_path >= $2 AND org_path < $3",
     )
     .bind(id)
-    .bind(lo)
-    .bind(hi)
+    .bind(&lo)
+    .bind(&hi)
     .fetch_optional(db.pool())
     .await?
     else {
         return Ok(None);
     };
-    let members = sqlx::query(
-        "SELECT beneficiary_id, relation FROM household_members WHERE household_id = $1 \
-         ORDER BY CASE WHEN relation = 'head' THEN 0 ELSE 1 END, added_at_ms, beneficiary_id",
-    )
+    let members = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {}, hm.relation FROM household_members hm \
+         JOIN beneficiaries b ON b.id = hm.beneficiary_id \
+         JOIN org_units u ON u.code = b.org_code \
+         WHERE hm.household_id = $1 AND b.org_path >= $2 AND b.org_path < $3 \
+         AND b.merged_into_id IS NULL \
+         ORDER BY CASE WHEN hm.relation = 'head' THEN 0 ELSE 1 END, hm.added_at_ms, \
+         hm.beneficiary_id",
+        crate::beneficiaries::COLUMNS
+    )))
     .bind(id)
+    .bind(&lo)
+    .bind(&hi)
     .fetch_all(db.pool())
     .await?;
-    let mut out = Vec::with_capacity(members.len());
-    for m in &members {
-        let relation = crate::closed_set(m, "relation", Relation::parse)?;
-        if let Some(person) =
-            crate::beneficiaries::person(db, scope, m.try_get("beneficiary_id")?).await?
-        {
-            out.push(Member { person, relation });
-        }
-    }
+    let out = members
+        .iter()
+        .map(|m| {
+            Ok(Member {
+                person: crate::beneficiaries::from_row(m)?,
+                relation: crate::closed_set(m, "relation", Relation::parse)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(Some(Household {
         id: row.try_get("id")?,
         org_code: row.try_get("org_code")?,

@@ -88,21 +88,20 @@ const COLUMNS: &str = "n.id, n.org_code, u.name AS org_name, n.org_path, n.categ
 /// The paths of a unit's city, county and township ('' for a level above the unit's own), kept
 /// on each need so that a dashboard's groups are one column (see `response_times`).
 pub fn level_paths(org_path: &str) -> [String; 3] {
-    let parts: Vec<&str> = org_path.split('/').filter(|p| !p.is_empty()).collect();
-    [2, 3, 4].map(|depth| {
-        if parts.len() >= depth {
-            format!("/{}/", parts[..depth].join("/"))
-        } else {
-            String::new()
-        }
-    })
+    [2, 3, 4].map(|depth| path_prefix(org_path, depth).unwrap_or_default())
+}
+
+/// The path of the unit at `depth` (1: province, 2: city, …) above or at `path`; None when
+/// `path` is not that deep. `/41/4103/410323/` and 2 → `/41/4103/`.
+fn path_prefix(path: &str, depth: usize) -> Option<String> {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    (parts.len() >= depth).then(|| format!("/{}/", parts[..depth].join("/")))
 }
 
 /// `/41/4103/410323/` and 1 → `/41/4103/`: the unit `levels` above, not past the top given.
 fn ancestor(path: &str, levels: u32) -> String {
-    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-    let keep = parts.len().saturating_sub(levels as usize).max(1);
-    format!("/{}/", parts[..keep].join("/"))
+    let depth = path.split('/').filter(|p| !p.is_empty()).count();
+    path_prefix(path, depth.saturating_sub(levels as usize).max(1)).unwrap_or_default()
 }
 
 fn from_row(r: &sqlx::any::AnyRow, now_ms: i64) -> Result<Need> {
@@ -647,12 +646,12 @@ pub async fn response_times(
     .bind(now_ms)
     .fetch_all(db.pool())
     .await?;
+    // A need's group: the unit itself, or its unit one level below.
     let group_of = |org_path: &str| -> String {
-        if org_path == unit_path {
-            return org_path.to_string();
+        match path_prefix(org_path, depth + 1) {
+            Some(below) if org_path != unit_path => below,
+            _ => org_path.to_string(),
         }
-        let parts: Vec<&str> = org_path.split('/').filter(|p| !p.is_empty()).collect();
-        format!("/{}/", parts[..(depth + 1).min(parts.len())].join("/"))
     };
     // (needs, overdue, responses, resolutions) per group.
     let mut counts: std::collections::HashMap<String, [i64; 4]> = std::collections::HashMap::new();

@@ -172,28 +172,31 @@ pub async fn add_member(db: &Db, actor: &Actor, scope: &Scope, m: &NewMember) ->
     Ok(())
 }
 
-/// The members of a team inside the scope (those the scope sees), leaders first, by name.
+/// The members of a team inside the scope (those the scope sees), leaders first, then by when
+/// they joined.
 pub async fn members(db: &Db, scope: &Scope, team_id: i64) -> Result<Vec<Member>> {
     if team(db, scope, team_id).await?.is_none() {
         return Err(StoreError::NotFound);
     }
-    let rows = sqlx::query(
-        "SELECT volunteer_id, leads FROM volunteer_team_members WHERE team_id = $1 \
-         ORDER BY leads DESC, joined_at_ms, volunteer_id",
-    )
+    let (lo, hi) = scope.path_bounds();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {}, m.leads FROM volunteer_team_members m \
+         JOIN volunteers v ON v.id = m.volunteer_id JOIN org_units u ON u.code = v.org_code \
+         WHERE m.team_id = $1 AND v.org_path >= $2 AND v.org_path < $3 \
+         ORDER BY m.leads DESC, m.joined_at_ms, m.volunteer_id",
+        crate::volunteers::COLUMNS
+    )))
     .bind(team_id)
+    .bind(lo)
+    .bind(hi)
     .fetch_all(db.pool())
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        if let Some(volunteer) =
-            crate::volunteers::volunteer(db, scope, r.try_get("volunteer_id")?).await?
-        {
-            out.push(Member {
-                volunteer,
-                leads: r.try_get::<i64, _>("leads")? != 0,
-            });
-        }
-    }
-    Ok(out)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Member {
+            volunteer: crate::volunteers::from_row(r)?,
+            leads: r.try_get::<i64, _>("leads")? != 0,
+        })
+    })
+    .collect()
 }

@@ -37,12 +37,12 @@ pub struct Volunteer {
     pub registered_at_ms: i64,
 }
 
-const COLUMNS: &str = "v.id, v.number, v.org_code, u.name AS org_name, v.org_path, v.name, \
+pub(crate) const COLUMNS: &str = "v.id, v.number, v.org_code, u.name AS org_name, v.org_path, v.name, \
      v.born_on, v.id_number_shown, v.phone_shown, v.skills_json, v.availability, \
      v.consent_publication, v.guardian_name, v.guardian_relation, v.registered_by, \
      v.registered_at_ms";
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Volunteer> {
+pub(crate) fn from_row(r: &sqlx::any::AnyRow) -> Result<Volunteer> {
     let skills: String = r.try_get("skills_json")?;
     Ok(Volunteer {
         id: r.try_get("id")?,

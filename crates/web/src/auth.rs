@@ -431,6 +431,17 @@ impl<P: perm::Perm> Grantee<P> {
         authorize(&self.session.user.grants, other, path)
     }
 
+    /// The unit a request body names by `org_code`, with the caller's scope for `P` there.
+    /// Unit codes are public facts: a unit outside the grants is refused (403), not hidden; a
+    /// code that is none is refused beside the field.
+    pub fn unit_named(&self, org_code: &str) -> Result<(DivisionCode, Scope), AppError> {
+        let org = DivisionCode::parse(org_code)
+            .map_err(|_| AppError::invalid("org_code", "org_unknown"))?;
+        let scope = authorize(&self.session.user.grants, P::PERMISSION, &org.path())
+            .ok_or(AppError::Forbidden)?;
+        Ok((org, scope))
+    }
+
     /// A fund named in the request, with the scope it was found in. Not found, or outside
     /// every scope: the same refusal, naming `field`.
     pub async fn fund(

@@ -342,7 +342,12 @@ pub(crate) trait RowSink {
         blank: impl FnOnce() -> bool,
         cell: impl Fn(usize) -> &'a str,
     ) -> Result<(), ImportError>;
-    fn error(&self, row: Option<usize>, field: Option<&str>, kind: ImportErrorKind) -> ImportError;
+    /// The file's name, for errors.
+    fn file(&self) -> &str;
+    /// What is wrong, where: the file, the row and column when known.
+    fn error(&self, row: Option<usize>, field: Option<&str>, kind: ImportErrorKind) -> ImportError {
+        error(self.file(), row, field, kind)
+    }
     /// Room for about this many rows.
     fn reserve(&mut self, _rows: usize) {}
 }
@@ -434,8 +439,8 @@ impl RowSink for Table {
         self.rows.reserve(rows);
     }
 
-    fn error(&self, row: Option<usize>, field: Option<&str>, kind: ImportErrorKind) -> ImportError {
-        error(&self.file, row, field, kind)
+    fn file(&self) -> &str {
+        &self.file
     }
 
     fn header<'a>(&mut self, cells: impl Iterator<Item = &'a str>) -> Result<(), ImportError> {

@@ -59,13 +59,8 @@ impl RowSink for Sink {
         self.columns.is_some()
     }
 
-    fn error(&self, row: Option<usize>, field: Option<&str>, kind: ImportErrorKind) -> ImportError {
-        ImportError {
-            file: self.file.clone(),
-            row,
-            field: field.map(str::to_string),
-            kind,
-        }
+    fn file(&self) -> &str {
+        &self.file
     }
 
     fn header<'a>(&mut self, cells: impl Iterator<Item = &'a str>) -> Result<(), ImportError> {

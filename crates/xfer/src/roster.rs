@@ -137,13 +137,8 @@ impl RowSink for ShapeSink {
     fn has_header(&self) -> bool {
         self.headers.is_some()
     }
-    fn error(&self, row: Option<usize>, field: Option<&str>, kind: ImportErrorKind) -> ImportError {
-        ImportError {
-            file: self.file.clone(),
-            row,
-            field: field.map(str::to_string),
-            kind,
-        }
+    fn file(&self) -> &str {
+        &self.file
     }
     fn header<'a>(&mut self, cells: impl Iterator<Item = &'a str>) -> Result<(), ImportError> {
         let mut headers: Vec<String> = cells.map(|c| c.trim().to_string()).collect();
@@ -194,13 +189,8 @@ impl RowSink for ReadSink<'_> {
     fn has_header(&self) -> bool {
         self.header_seen
     }
-    fn error(&self, row: Option<usize>, field: Option<&str>, kind: ImportErrorKind) -> ImportError {
-        ImportError {
-            file: self.file.clone(),
-            row,
-            field: field.map(str::to_string),
-            kind,
-        }
+    fn file(&self) -> &str {
+        &self.file
     }
     fn reserve(&mut self, rows: usize) {
         self.rows.reserve(rows);

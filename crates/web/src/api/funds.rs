@@ -7,9 +7,7 @@ use crate::error::AppError;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use domain::access::Permission;
 use domain::ledger::{FundKind, NewFund};
-use domain::org::DivisionCode;
 use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -60,15 +58,10 @@ pub async fn create(
     caller: Grantee<perm::ManageFunds>,
     ApiJson(req): ApiJson<FundRequest>,
 ) -> Result<(StatusCode, Json<FundJson>), AppError> {
-    let org = DivisionCode::parse(&req.org_code)
-        .map_err(|_| AppError::invalid("org_code", "org_unknown"))?;
+    let (org, scope) = caller.unit_named(&req.org_code)?;
     let kind = FundKind::parse(&req.kind)
         .filter(|k| FundKind::OPENED_BY_HAND.contains(k))
         .ok_or(AppError::invalid("kind", "fund_kind_invalid"))?;
-    // Unit codes are public facts: a unit outside the grants is refused, not hidden.
-    let scope = caller
-        .scope_at(Permission::ManageFunds, &org.path())
-        .ok_or(AppError::Forbidden)?;
     let new =
         NewFund::parse(&req.code, &req.name, org.as_str(), kind).map_err(AppError::Invalid)?;
     let fund = store::ledger::create_fund(&state.db, &caller.user().actor(), &scope, &new).await?;

@@ -337,12 +337,7 @@ pub async fn register_beneficiary(
     caller: crate::auth::Grantee<perm::HandleNeeds>,
     ApiJson(req): ApiJson<BeneficiaryRequest>,
 ) -> Result<(StatusCode, Json<BeneficiaryJson>), AppError> {
-    let org = domain::org::DivisionCode::parse(&req.org_code)
-        .map_err(|_| AppError::invalid("org_code", "org_unknown"))?;
-    // Unit codes are public facts: a unit outside the grants is refused, not hidden.
-    let scope = caller
-        .scope_at(domain::access::Permission::HandleNeeds, &org.path())
-        .ok_or(AppError::Forbidden)?;
+    let (org, scope) = caller.unit_named(&req.org_code)?;
     let today = domain::time::china_day(store::now_ms());
     let person = domain::beneficiary::PersonInput {
         name: req.name,

@@ -95,12 +95,7 @@ pub async fn register(
     caller: crate::auth::Grantee<perm::ManageVolunteers>,
     ApiJson(req): ApiJson<VolunteerRequest>,
 ) -> Result<(StatusCode, Json<VolunteerJson>), AppError> {
-    let org = domain::org::DivisionCode::parse(&req.org_code)
-        .map_err(|_| AppError::invalid("org_code", "org_unknown"))?;
-    // Unit codes are public facts: a unit outside the grants is refused, not hidden.
-    let scope = caller
-        .scope_at(domain::access::Permission::ManageVolunteers, &org.path())
-        .ok_or(AppError::Forbidden)?;
+    let (org, scope) = caller.unit_named(&req.org_code)?;
     let today = domain::time::china_day(store::now_ms());
     let availability = req
         .availability

@@ -71,13 +71,16 @@ async fn list_page<P: perm::Perm>(
     let today = domain::time::china_day(store::now_ms());
     let imports = store::agency_lists::imports(db, scope, &path, 50).await?;
     let pending = store::agency_lists::pending(db, scope, &path, store::now_ms()).await?;
-    let mut gaps = Vec::new();
+    // Each gap counted once; the chosen one's people read with its count.
+    let (mut gaps, mut people, mut total) = (Vec::new(), Vec::new(), 0);
     for g in Gap::ALL {
-        let (_, n) = store::agency_lists::identified(db, scope, &path, g, &today, 0).await?;
+        let shown = if g == gap { SHOWN } else { 0 };
+        let (list, n) = store::agency_lists::identified(db, scope, &path, g, &today, shown).await?;
+        if g == gap {
+            (people, total) = (list, n);
+        }
         gaps.push((g, n));
     }
-    let (people, total) =
-        store::agency_lists::identified(db, scope, &path, gap, &today, SHOWN).await?;
     let below: Vec<(String, String, String)> = store::org_units::children(db, scope, unit.unit())
         .await?
         .into_iter()

@@ -339,7 +339,7 @@ async fn show_page<P: perm::Perm>(
     let school_age = domain::beneficiary::age_on(&p.born_on, &today)
         .is_some_and(|a| a <= SchoolStage::College.ages().1);
     let chain = if school_age || history.iter().any(|r| r.school_stage.is_some()) {
-        store::assistance::education_chain(db, scope, id, &today).await?
+        store::assistance::chain_of(&p.born_on, &today, &history)
     } else {
         Vec::new()
     };

@@ -446,8 +446,14 @@ both_backends!(
             )
             .await;
         assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.body);
-        let kept = app.get(&student, Some(&clerk.cookie)).await;
+        // The township that decided sees the registration merged in; the kept record's own
+        // village does not learn of the other village's.
+        let at_township = student.replace("410323101001", "410323101");
+        let kept = app.get(&at_township, Some(&next.cookie)).await;
         assert!(kept.body.contains("class=\"merged\">新融社区居民委员会"));
+        let kept = app.get(&student, Some(&clerk.cookie)).await;
+        assert_eq!(kept.status, StatusCode::OK);
+        assert!(!kept.body.contains("新融社区") && !kept.body.contains("class=\"merged\""));
         let gone = app.get(&again_page, Some(&next.cookie)).await;
         assert_eq!(gone.status, StatusCode::NOT_FOUND);
     }
