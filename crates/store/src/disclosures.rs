@@ -126,12 +126,10 @@ impl Subject {
     }
 }
 
-/// A project inside the scope as a subject — one that owes disclosures (approved or later):
-/// nothing is published of a draft or a rejected proposal, whichever way the request comes.
+/// A project inside the scope as a subject.
 pub async fn project_subject(db: &Db, scope: &Scope, id: i64) -> Result<Option<Subject>> {
     Ok(crate::projects::project(db, scope, id)
         .await?
-        .filter(|p| p.state.owes_disclosures())
         .as_ref()
         .map(Subject::of_project))
 }
