@@ -22,6 +22,7 @@ RULES_NO_SCHEMA_CAN_STATE = frozenset(
         "member_registered_elsewhere",
         "budget_line_not_project",
         "budget_line_unknown",
+        "project_unknown",
         # check characters (GB 32100 credit codes, GB 11643 ID numbers)
         "credit_code_check",
         "id_number_check",
@@ -31,6 +32,7 @@ RULES_NO_SCHEMA_CAN_STATE = frozenset(
         "fund_needs_campaign",
         "need_step_not_allowed",
         "person_registered_here",
+        "volunteer_registered",
         "fund_state_invalid",
         "not_maker",
         "own_request",
@@ -45,11 +47,17 @@ RULES_NO_SCHEMA_CAN_STATE = frozenset(
         "ends_before_start",
         "receipt_range_reversed",
         "credit_code_for_person",
-        # a note needed for every step of a need but accepting
+        # a note needed for every step of a need but accepting; a referral names where it goes,
+        # never the need's own unit
         "need_note_missing",
+        "referral_missing",
+        "referral_to_itself",
+        # skills counted after splitting the text
+        "skills_too_many",
         # a date against today (a child under 14 needs a guardian's consent)
         "guardian_missing",
         "guardian_relation_missing",
+        "guardian_missing_minor",
         "occurred_in_future",
         "occurred_too_long_ago",
     }
