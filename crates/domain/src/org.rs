@@ -75,6 +75,22 @@ impl Level {
     }
 }
 
+/// The path of a unit's parent (`/41/4103/410323/` for `/41/4103/410323/410323101/`); the
+/// root's is itself.
+pub fn parent_path(path: &str) -> String {
+    let trimmed = path.trim_end_matches('/');
+    match trimmed.rfind('/') {
+        Some(0) | None => path.to_string(),
+        Some(i) => format!("{}/", &trimmed[..i]),
+    }
+}
+
+/// A village-level unit that is an urban community (社区居民委员会) rather than a village
+/// (村民委员会): M2 asks each community for a 慈善管家.
+pub fn is_community(level: Level, name: &str) -> bool {
+    level == Level::Village && name.contains("社区")
+}
+
 /// A valid statistical division code in its short form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DivisionCode(String);
@@ -530,5 +546,17 @@ mod tests {
             let padded = format!("{:0<12}", a.as_str());
             prop_assert_eq!(DivisionCode::parse(&padded).unwrap(), a);
         }
+    }
+
+    #[test]
+    fn a_parent_path_drops_the_last_code() {
+        assert_eq!(
+            parent_path("/41/4103/410323/410323101/"),
+            "/41/4103/410323/"
+        );
+        assert_eq!(parent_path("/41/"), "/41/");
+        assert!(is_community(Level::Village, "石寺社区居民委员会"));
+        assert!(!is_community(Level::Village, "石寺村民委员会"));
+        assert!(!is_community(Level::Township, "社区街道"));
     }
 }

@@ -186,6 +186,88 @@ impl TeamInput {
     }
 }
 
+/// A social worker's professional title (社会工作者职业水平): the 慈善管家 of a community holds one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SocialWorkerLevel {
+    /// 助理社会工作师
+    Assistant,
+    /// 社会工作师
+    Intermediate,
+    /// 高级社会工作师
+    Senior,
+}
+
+impl SocialWorkerLevel {
+    pub const ALL: [SocialWorkerLevel; 3] = [
+        SocialWorkerLevel::Assistant,
+        SocialWorkerLevel::Intermediate,
+        SocialWorkerLevel::Senior,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            SocialWorkerLevel::Assistant => "assistant",
+            SocialWorkerLevel::Intermediate => "intermediate",
+            SocialWorkerLevel::Senior => "senior",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SocialWorkerLevel> {
+        SocialWorkerLevel::ALL
+            .into_iter()
+            .find(|l| l.key() == s.trim())
+    }
+}
+
+/// A 慈善管家 links at least this many volunteer teams (M2: "5–8"); fewer is a gap.
+pub const STEWARD_MIN_TEAMS: i64 = 5;
+/// …and at most this many.
+pub const STEWARD_MAX_TEAMS: i64 = 8;
+
+/// A certified social worker as typed, to be a community's 慈善管家.
+#[derive(Debug, Clone, Default)]
+pub struct StewardInput {
+    pub name: String,
+    pub certificate_no: String,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewSteward {
+    pub name: String,
+    /// Upper-case letters and digits, as printed on the certificate.
+    pub certificate_no: String,
+    pub level: SocialWorkerLevel,
+}
+
+impl StewardInput {
+    pub fn parse(&self) -> Result<NewSteward, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let name = crate::text::normalize(&self.name);
+        if name.is_empty() || name.chars().count() > 30 {
+            errors.push(FieldError::new("steward_name", "person_name_missing"));
+        }
+        let certificate_no = crate::text::normalize(&self.certificate_no).to_uppercase();
+        let n = certificate_no.chars().count();
+        if !(6..=30).contains(&n) || !certificate_no.chars().all(|c| c.is_ascii_alphanumeric()) {
+            errors.push(FieldError::new("certificate_no", "certificate_no_invalid"));
+        }
+        let level = SocialWorkerLevel::parse(&self.level);
+        if level.is_none() {
+            errors.push(FieldError::new("level", "social_worker_level_unknown"));
+        }
+        match level {
+            Some(level) if errors.is_empty() => Ok(NewSteward {
+                name,
+                certificate_no,
+                level,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,5 +357,31 @@ mod tests {
         .unwrap_err();
         let fields: Vec<&str> = e.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["name", "focus"]);
+    }
+
+    #[test]
+    fn a_steward_holds_a_certificate_and_a_level() {
+        let s = StewardInput {
+            name: " 王慧 ".into(),
+            certificate_no: "ｓｗ２０２３４１０３００１２".into(),
+            level: "intermediate".into(),
+        }
+        .parse()
+        .unwrap();
+        assert_eq!(s.name, "王慧");
+        assert_eq!(s.certificate_no, "SW202341030012");
+        assert_eq!(s.level, SocialWorkerLevel::Intermediate);
+        let wrong = StewardInput {
+            name: String::new(),
+            certificate_no: "12-34".into(),
+            level: "expert".into(),
+        }
+        .parse()
+        .unwrap_err();
+        let fields: Vec<&str> = wrong.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["steward_name", "certificate_no", "level"]);
+        for l in SocialWorkerLevel::ALL {
+            assert_eq!(SocialWorkerLevel::parse(l.key()), Some(l));
+        }
     }
 }

@@ -95,6 +95,14 @@ async fn check(db: &Db, scope: &Scope, path: &str, rows: &[FactsRow]) -> Result<
             };
             let before = unit.map(|u| u.facts.clone());
             let after = before.as_ref().and_then(|b| match r.over(b).validate() {
+                // Registered teams make the count; a sheet cannot type another.
+                Ok(facts)
+                    if unit.is_some_and(|u| u.service_teams_registered)
+                        && facts.service_teams != b.service_teams =>
+                {
+                    errors.push(FieldError::new("service_teams", "service_teams_registered"));
+                    None
+                }
                 Ok(facts) => Some(facts),
                 Err(errs) => {
                     errors.extend(errs);

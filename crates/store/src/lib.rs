@@ -34,6 +34,7 @@ pub mod statements;
 pub mod teams;
 pub mod testing;
 pub mod users;
+pub mod volunteer_network;
 pub mod volunteers;
 
 use domain::FieldError;

@@ -21,11 +21,14 @@ pub struct OrgUnit {
     pub active: bool,
     pub facts: UnitFacts,
     pub set_up: bool,
+    /// The "三有" service-team count is its registered volunteer teams' (issue 13 §2): once a
+    /// team is registered here, the count is no longer typed.
+    pub service_teams_registered: bool,
     pub updated_at_ms: i64,
 }
 
 const UNIT_COLUMNS: &str = "code, name, level, parent_code, org_path, active, site_address, \
-     leader_name, leader_phone, service_teams, contact_phone, set_up, updated_at_ms";
+     leader_name, leader_phone, service_teams, contact_phone, set_up, service_teams_registered, updated_at_ms";
 
 fn unit_from_row(r: &AnyRow) -> Result<OrgUnit> {
     let level: i64 = r.try_get("level")?;
@@ -46,6 +49,7 @@ fn unit_from_row(r: &AnyRow) -> Result<OrgUnit> {
             contact_phone: r.try_get("contact_phone")?,
         },
         set_up: set_up != 0,
+        service_teams_registered: r.try_get::<i64, _>("service_teams_registered")? != 0,
         updated_at_ms: r.try_get("updated_at_ms")?,
     })
 }
@@ -326,6 +330,9 @@ pub async fn update_facts_in(
         .ok_or(StoreError::NotFound)?;
     if before.facts == *facts {
         return Ok(());
+    }
+    if before.service_teams_registered && before.facts.service_teams != facts.service_teams {
+        return Err(domain::FieldError::new("service_teams", "service_teams_registered").into());
     }
     sqlx::query(
         "UPDATE org_units SET site_address = $1, leader_name = $2, leader_phone = $3, \

@@ -76,6 +76,26 @@ pub async fn create(
     .fetch_one(&mut *tx)
     .await
     .map_err(crate::conflict_as("name"))?;
+    // The unit's "三有" service-team count is now its registered teams'.
+    let registered: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM volunteer_teams WHERE org_code = $1")
+            .bind(&unit.code)
+            .fetch_one(&mut *tx)
+            .await?;
+    let facts = domain::org::UnitFacts {
+        service_teams: registered,
+        ..unit.facts.clone()
+    };
+    sqlx::query(
+        "UPDATE org_units SET service_teams = $1, service_teams_registered = 1, set_up = $2, \
+         updated_at_ms = $3 WHERE code = $4",
+    )
+    .bind(registered)
+    .bind(i16::from(facts.is_set_up()))
+    .bind(now_ms())
+    .bind(&unit.code)
+    .execute(&mut *tx)
+    .await?;
     audit::append(
         &mut tx,
         actor,
@@ -83,8 +103,8 @@ pub async fn create(
             action: "team.create",
             org_path: &unit.org_path,
             entity: format!("team:{id}"),
-            before: None,
-            after: Some(json!({ "name": t.name, "focus": t.focus })),
+            before: Some(json!({ "service_teams": unit.facts.service_teams })),
+            after: Some(json!({ "name": t.name, "focus": t.focus, "service_teams": registered })),
         },
     )
     .await?;

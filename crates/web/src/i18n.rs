@@ -157,6 +157,17 @@ impl Label for domain::volunteer::Availability {
     }
 }
 
+impl Label for domain::volunteer::SocialWorkerLevel {
+    fn label_key(&self) -> &'static str {
+        use domain::volunteer::SocialWorkerLevel;
+        match self {
+            SocialWorkerLevel::Assistant => "social_worker.assistant",
+            SocialWorkerLevel::Intermediate => "social_worker.intermediate",
+            SocialWorkerLevel::Senior => "social_worker.senior",
+        }
+    }
+}
+
 impl Label for domain::agency::ListKind {
     fn label_key(&self) -> &'static str {
         use domain::agency::ListKind;
@@ -649,6 +660,11 @@ mod tests {
                 .map(Label::label_key),
         );
         wanted.extend(
+            domain::volunteer::SocialWorkerLevel::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(
             domain::assistance::Dimension::ALL
                 .iter()
                 .map(Label::label_key),
@@ -744,6 +760,7 @@ mod tests {
                 + 5
                 + 5
                 + 4
+                + 3
         );
         for file in ["zh-CN.yml", "en.yml"] {
             let known: std::collections::HashSet<String> = keys(file).into_iter().collect();

@@ -812,6 +812,24 @@ pub fn route_specs() -> Vec<RouteSpec> {
             post(pages::volunteers::create_team),
         ),
         page(
+            Method::POST,
+            "/orgs/{code}/liaison",
+            Unit(ManageVolunteers),
+            post(pages::volunteers::appoint_liaison),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/stewards",
+            Unit(ManageVolunteers),
+            post(pages::volunteers::appoint_steward),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/stewards/{id}/teams",
+            Unit(ManageVolunteers),
+            post(pages::volunteers::link_steward_team),
+        ),
+        page(
             Method::GET,
             "/orgs/{code}/teams/{id}",
             Unit(ViewOrg),

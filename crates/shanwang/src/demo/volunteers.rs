@@ -39,7 +39,8 @@ pub async fn volunteers(db: &Db, now: i64) -> Result<String, CliError> {
             villages.push(v.unit.code);
         }
     }
-    let (mut registered, mut minors, mut teams) = (0, 0, 0);
+    let (mut registered, mut minors, mut teams, mut liaisons) = (0, 0, 0, 0);
+    let mut stewards = Vec::new();
     for (i, village) in villages.iter().enumerate() {
         let mut here = Vec::new();
         for k in 0..4u64 {
@@ -90,13 +91,35 @@ pub async fn volunteers(db: &Db, now: i64) -> Result<String, CliError> {
             registered += 1;
             minors += usize::from(minor);
         }
-        // Every village but each seventh has its team, the first volunteer leading it.
-        if i % 7 == 6 {
-            continue;
+        // Every village but each fifth has its liaison, the second volunteer.
+        if i % 5 != 3
+            && let Some(&liaison) = here.get(1)
+        {
+            store::volunteer_network::appoint_liaison(db, &actor, &all, village, liaison).await?;
+            liaisons += 1;
         }
         let unit = store::org_units::get(db, &all, village)
             .await?
             .ok_or_else(|| CliError::Harness(format!("演示数据缺少 {village}")))?;
+        // Each community's 慈善管家, a certified social worker.
+        if domain::org::is_community(unit.level, &unit.name) {
+            let n = stewards.len();
+            let s = domain::volunteer::NewSteward {
+                name: ["王慧", "刘欣然", "陈晓燕"][n % 3].into(),
+                certificate_no: format!("SW2023410323{:04}", 17 + n * 31),
+                level: [
+                    domain::volunteer::SocialWorkerLevel::Intermediate,
+                    domain::volunteer::SocialWorkerLevel::Assistant,
+                ][n % 2],
+            };
+            stewards.push(
+                store::volunteer_network::appoint_steward(db, &actor, &all, village, &s).await?,
+            );
+        }
+        // Every village but each seventh has its team, the first volunteer leading it.
+        if i % 7 == 6 {
+            continue;
+        }
         let name = format!(
             "{}志愿服务队",
             unit.name
@@ -120,8 +143,33 @@ pub async fn volunteers(db: &Db, now: i64) -> Result<String, CliError> {
             store::teams::add_member(db, &actor, &all, &m).await?;
         }
     }
+    // The first steward's community runs four more teams; each steward links the teams of
+    // their township (the others fall short of five: a gap the coverage page shows).
+    for (n, s) in stewards.iter().enumerate() {
+        if n == 0 {
+            for focus in ["四点半课堂", "邻里守望", "文明实践", "应急救援"] {
+                let t = domain::volunteer::TeamInput {
+                    name: format!("{}{focus}服务队", s.org_name.trim_end_matches("居民委员会")),
+                    focus: focus.into(),
+                }
+                .parse()
+                .map_err(store::StoreError::Invalid)?;
+                store::teams::create(db, &actor, &all, &s.org_code, &t).await?;
+                teams += 1;
+            }
+        }
+        let township = domain::org::parent_path(&s.org_path);
+        for t in store::teams::teams(db, &all, &township)
+            .await?
+            .into_iter()
+            .take(6)
+        {
+            store::volunteer_network::link_team(db, &actor, &all, s.id, t.id).await?;
+        }
+    }
     Ok(format!(
-        "志愿者：新安县 {} 个村工作站实名登记 {registered} 人（身份证号、电话加密，编号 ZY 开头；{minors} 名高中生经监护人同意），{teams} 支服务队（有的村还没有），见 /orgs/410323/volunteers",
-        villages.len()
+        "志愿者：新安县 {} 个村工作站实名登记 {registered} 人（身份证号、电话加密，编号 ZY 开头；{minors} 名高中生经监护人同意），{teams} 支服务队（有的村还没有），{liaisons} 个工作站有联络员，{} 个社区有慈善管家；缺口见 /orgs/410323/coverage#network",
+        villages.len(),
+        stewards.len()
     ))
 }

@@ -154,11 +154,17 @@ pub async fn update(
     unit: InUnit<perm::EditOrgFacts>,
     Form(form): Form<FactsForm>,
 ) -> Result<Response, AppError> {
+    // Once teams are registered here the count is theirs: the field is shown, not typed.
+    let registered = unit.unit().service_teams_registered;
     let input = UnitFactsInput {
         site_address: form.site_address.clone(),
         leader_name: form.leader_name.clone(),
         leader_phone: form.leader_phone.clone(),
-        service_teams: form.service_teams.clone(),
+        service_teams: if registered {
+            unit.unit().facts.service_teams.to_string()
+        } else {
+            form.service_teams.clone()
+        },
         contact_phone: form.contact_phone.clone(),
     };
     match input.validate() {
@@ -190,6 +196,9 @@ pub async fn update(
     }
 }
 
+/// Workstations listed by what they lack, at most.
+const NETWORK_GAPS_SHOWN: usize = 100;
+
 #[derive(Template)]
 #[template(path = "org_coverage.html")]
 struct CoveragePage {
@@ -199,6 +208,8 @@ struct CoveragePage {
     levels_chart: String,
     ranked: Vec<ChildCoverage>,
     ranked_chart: String,
+    network: store::volunteer_network::VolunteerCoverage,
+    network_chart: String,
 }
 
 impl CoveragePage {
@@ -249,6 +260,25 @@ pub async fn coverage(
             })
             .collect::<Vec<_>>(),
     );
+    let network = store::volunteer_network::coverage(
+        &state.db,
+        unit.scope(),
+        unit.unit(),
+        NETWORK_GAPS_SHOWN,
+    )
+    .await?;
+    let network_chart = percent_bars(
+        &layout.t("network.chart"),
+        &network
+            .by_child
+            .iter()
+            .filter(|(_, _, g)| g.workstations > 0)
+            .map(|(_, name, g)| Bar {
+                label: name,
+                permille: domain::org::permille(g.workstations - g.without_liaison, g.workstations),
+            })
+            .collect::<Vec<_>>(),
+    );
     Ok(render(&CoveragePage {
         layout,
         unit: unit.into_unit(),
@@ -256,6 +286,8 @@ pub async fn coverage(
         levels_chart,
         ranked,
         ranked_chart,
+        network,
+        network_chart,
     }))
 }
 

@@ -29,13 +29,62 @@ struct ListPage {
     total: i64,
     teams: Vec<store::teams::Team>,
     can_register: bool,
+    network: Network,
     errors: FieldErrors,
     typed: HashMap<String, String>,
 }
 
+/// The workstation's liaison and the community's 慈善管家 (issue 13 §2), for the unit's page.
+#[derive(Default)]
+struct Network {
+    workstation: bool,
+    community: bool,
+    liaison: Option<store::volunteer_network::Liaison>,
+    steward: Option<store::volunteer_network::Steward>,
+    steward_teams: Vec<store::teams::Team>,
+    /// Teams of the township the steward may still link.
+    linkable: Vec<store::teams::Team>,
+}
+
+const REGISTER_FIELDS: [&str; 7] = [
+    "name",
+    "id_number",
+    "phone",
+    "skills",
+    "availability",
+    "guardian_name",
+    "guardian_relation",
+];
+
 impl ListPage {
     fn typed(&self, field: &str) -> String {
         self.typed.get(field).cloned().unwrap_or_default()
+    }
+    /// The registration itself was refused (not another form on the page).
+    fn register_refused(&self) -> bool {
+        REGISTER_FIELDS
+            .iter()
+            .any(|f| !self.errors.get(f).is_empty())
+    }
+    /// Volunteers registered at the unit itself: who may be its liaison.
+    fn here(&self) -> Vec<&Volunteer> {
+        self.volunteers
+            .iter()
+            .filter(|v| v.org_code == self.unit.code)
+            .collect()
+    }
+    fn steward_levels(&self) -> Vec<(&'static str, String)> {
+        domain::volunteer::SocialWorkerLevel::ALL
+            .into_iter()
+            .map(|l| (l.key(), self.layout.label(l)))
+            .collect()
+    }
+    fn steward_band(&self) -> String {
+        format!(
+            "{}–{}",
+            domain::volunteer::STEWARD_MIN_TEAMS,
+            domain::volunteer::STEWARD_MAX_TEAMS
+        )
     }
     fn availabilities(&self) -> Vec<(&'static str, String)> {
         Availability::ALL
@@ -57,6 +106,7 @@ async fn list_page<P: perm::Perm>(
         store::volunteers::list(&state.db, unit.scope(), &path, SHOWN).await?;
     let teams = store::teams::teams(&state.db, unit.scope(), &path).await?;
     let can_register = unit.may(Permission::ManageVolunteers);
+    let network = network_of(state, &unit).await?;
     let status = errors.status();
     let code = unit.unit().code.clone();
     Ok(render_as(
@@ -67,11 +117,151 @@ async fn list_page<P: perm::Perm>(
             total,
             teams,
             can_register,
+            network,
             errors,
             typed,
         },
         status,
     ))
+}
+
+async fn network_of<P: perm::Perm>(
+    state: &AppState,
+    unit: &InUnit<P>,
+) -> Result<Network, AppError> {
+    use store::volunteer_network as net;
+    let (db, scope, u) = (&state.db, unit.scope(), unit.unit());
+    let workstation = u.level == domain::org::Level::Village;
+    let community = domain::org::is_community(u.level, &u.name);
+    let mut n = Network {
+        workstation,
+        community,
+        ..Network::default()
+    };
+    if workstation {
+        n.liaison = net::liaison(db, scope, &u.code).await?;
+    }
+    if community {
+        n.steward = net::stewards(db, scope, &u.org_path)
+            .await?
+            .into_iter()
+            .next();
+        if let Some(s) = &n.steward {
+            n.steward_teams = net::steward_teams(db, scope, s.id).await?;
+            let township = domain::org::parent_path(&u.org_path);
+            n.linkable = store::teams::teams(db, scope, &township)
+                .await?
+                .into_iter()
+                .filter(|t| !n.steward_teams.iter().any(|l| l.id == t.id))
+                .collect();
+        }
+    }
+    Ok(n)
+}
+
+fn to_network(code: &str) -> Response {
+    Redirect::to(&format!("/orgs/{code}/volunteers#network")).into_response()
+}
+
+/// Appoints a volunteer registered at the workstation as its liaison.
+pub async fn appoint_liaison(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ManageVolunteers>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let lang = viewer.ctx.lang;
+    let mut errors = FieldErrors::default();
+    let code = unit.unit().code.clone();
+    match form.get("liaison_id").trim().parse::<i64>() {
+        Err(_) => errors.insert("liaison_id", lang.error("liaison_not_here")),
+        Ok(id) => match store::volunteer_network::appoint_liaison(
+            &state.db,
+            &unit.user().actor(),
+            unit.scope(),
+            &code,
+            id,
+        )
+        .await
+        {
+            Ok(_) => return Ok(to_network(&code)),
+            // The form names the field `liaison_id` (the team form has its own volunteer).
+            Err(store::StoreError::Invalid(refused)) => {
+                for e in refused {
+                    errors.insert("liaison_id", lang.error(e.code));
+                }
+            }
+            Err(other) => return Err(other.into()),
+        },
+    }
+    list_page(&state, &viewer, unit, errors, HashMap::new()).await
+}
+
+/// Appoints the community's 慈善管家: name, certificate number, level.
+pub async fn appoint_steward(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ManageVolunteers>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let lang = viewer.ctx.lang;
+    let typed = domain::volunteer::StewardInput {
+        name: form.get("steward_name").into(),
+        certificate_no: form.get("certificate_no").into(),
+        level: form.get("level").into(),
+    };
+    let mut errors = FieldErrors::default();
+    let code = unit.unit().code.clone();
+    match typed.parse() {
+        Err(refused) => errors.add(refused, lang),
+        Ok(s) => match store::volunteer_network::appoint_steward(
+            &state.db,
+            &unit.user().actor(),
+            unit.scope(),
+            &code,
+            &s,
+        )
+        .await
+        {
+            Ok(_) => return Ok(to_network(&code)),
+            Err(refused) => errors.add_refusal(refused, lang)?,
+        },
+    }
+    list_page(&state, &viewer, unit, errors, form.fields.clone()).await
+}
+
+/// Links a team of the township to the community's 慈善管家.
+pub async fn link_steward_team(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ManageVolunteers>,
+    Path((_, id)): Path<(String, i64)>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let lang = viewer.ctx.lang;
+    let mut errors = FieldErrors::default();
+    let code = unit.unit().code.clone();
+    // The steward must be this community's: another unit's answers as unknown.
+    let own = store::volunteer_network::steward(&state.db, unit.scope(), id)
+        .await?
+        .filter(|s| s.org_code == code)
+        .ok_or(AppError::NotFound)?;
+    match form.get("team_id").trim().parse::<i64>() {
+        Err(_) => errors.insert("team_id", lang.error("steward_team_far")),
+        Ok(team) => match store::volunteer_network::link_team(
+            &state.db,
+            &unit.user().actor(),
+            unit.scope(),
+            own.id,
+            team,
+        )
+        .await
+        {
+            Ok(_) => return Ok(to_network(&code)),
+            Err(refused) => errors.add_refusal(refused, lang)?,
+        },
+    }
+    list_page(&state, &viewer, unit, errors, HashMap::new()).await
 }
 
 pub async fn list(

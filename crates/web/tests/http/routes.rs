@@ -351,6 +351,20 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
     )
     .await
     .unwrap();
+    // The walked community's 慈善管家 (id 1).
+    store::volunteer_network::appoint_steward(
+        &app.db,
+        &Actor::cli("test"),
+        &domain::access::System::operator("test").scope(),
+        target,
+        &domain::volunteer::NewSteward {
+            name: "走查".into(),
+            certificate_no: "WALK0001".into(),
+            level: domain::volunteer::SocialWorkerLevel::Assistant,
+        },
+    )
+    .await
+    .unwrap();
     // A need (id 1) raised at the walked village.
     store::needs::raise(
         &app.db,
@@ -570,8 +584,9 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
         200,
         "the walk's own gift and the insider's, nothing from the outsider"
     );
-    // Nothing the outsider did changed the unit.
-    assert_eq!(app.facts_of(target).await, (String::new(), 0));
+    // Nothing the outsider did changed the unit (its one service team is the walk's registered
+    // team, counted when it was formed).
+    assert_eq!(app.facts_of(target).await, (String::new(), 1));
     // Every write the walk made is in the trail with the unit it concerns.
     let without_unit: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE org_path = '' OR org_code = ''")

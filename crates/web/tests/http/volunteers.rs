@@ -233,3 +233,168 @@ both_backends!(
         assert!(list.body.contains("石寺社区助老服务队") && list.body.contains("1 人"));
     }
 );
+
+both_backends!(
+    a_community_gets_its_liaison_and_steward_and_the_county_sees_the_gaps,
+    |app: App| async move {
+        let clerk = app.browser("shisi.village").await;
+        let page = app
+            .get("/orgs/410323101001/volunteers", Some(&clerk.cookie))
+            .await;
+        assert!(page.body.contains("id=\"no-liaison\"") && page.body.contains("id=\"no-steward\""));
+        // Nobody registered here yet: no liaison can be appointed.
+        let nobody = app
+            .post_form(
+                "/orgs/410323101001/liaison",
+                Some(&clerk.cookie),
+                &[("csrf", &clerk.csrf), ("liaison_id", "")],
+            )
+            .await;
+        assert_eq!(nobody.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(nobody.body.contains("id=\"liaison_id-error\""));
+        let registered = app
+            .post_form(
+                "/orgs/410323101001/volunteers",
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("name", "李志强"),
+                    ("id_number", "410323198503120017"),
+                    ("phone", "13903791234"),
+                    ("availability", "weekends"),
+                ],
+            )
+            .await;
+        let id = registered.headers["location"]
+            .to_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let appointed = app
+            .post_form(
+                "/orgs/410323101001/liaison",
+                Some(&clerk.cookie),
+                &[("csrf", &clerk.csrf), ("liaison_id", &id)],
+            )
+            .await;
+        assert_eq!(
+            appointed.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            appointed.body
+        );
+        // A steward: every wrong field beside itself, then appointed once.
+        let wrong = app
+            .post_form(
+                "/orgs/410323101001/stewards",
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("steward_name", ""),
+                    ("certificate_no", "12"),
+                    ("level", "expert"),
+                ],
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for field in ["steward_name", "certificate_no", "level"] {
+            assert!(
+                wrong.body.contains(&format!("id=\"{field}-error\"")),
+                "{field}"
+            );
+        }
+        let steward = app
+            .post_form(
+                "/orgs/410323101001/stewards",
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("steward_name", "王慧"),
+                    ("certificate_no", "sw20234103"),
+                    ("level", "intermediate"),
+                ],
+            )
+            .await;
+        assert_eq!(steward.status, StatusCode::SEE_OTHER, "{}", steward.body);
+        let made = app
+            .post_form(
+                "/orgs/410323101001/teams",
+                Some(&clerk.cookie),
+                &[("csrf", &clerk.csrf), ("team_name", "石寺社区助老服务队")],
+            )
+            .await;
+        let team = made.headers["location"]
+            .to_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let page = app
+            .get("/orgs/410323101001/volunteers", Some(&clerk.cookie))
+            .await;
+        assert!(page.body.contains("id=\"liaison\"") && page.body.contains("SW20234103"));
+        assert!(
+            page.body.contains("id=\"steward-short\""),
+            "one team of five"
+        );
+        let steward_id = page
+            .body
+            .split("/stewards/")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let link = |team: String| {
+            let (app, clerk, steward_id) = (&app, &clerk, steward_id.clone());
+            async move {
+                app.post_form(
+                    &format!("/orgs/410323101001/stewards/{steward_id}/teams"),
+                    Some(&clerk.cookie),
+                    &[("csrf", &clerk.csrf), ("team_id", &team)],
+                )
+                .await
+            }
+        };
+        assert_eq!(link(team.clone()).await.status, StatusCode::SEE_OTHER);
+        let twice = link(team).await;
+        assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(twice.body.contains("id=\"team_id-error\""));
+        // The village's "三有" count is now its registered teams': the form shows, not asks.
+        let edit = app
+            .get("/orgs/410323101001/edit", Some(&clerk.cookie))
+            .await;
+        assert!(edit.body.contains("readonly") && !edit.body.contains("name=\"service_teams\""));
+        // The county's coverage page counts what is missing, by township.
+        let county = app.browser("xinan.staff").await;
+        let coverage = app.get("/orgs/410323/coverage", Some(&county.cookie)).await;
+        assert_eq!(coverage.status, StatusCode::OK);
+        assert!(coverage.body.contains("id=\"network-gaps\""));
+        let short = coverage
+            .body
+            .split("id=\"stewards-short\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap();
+        assert_eq!(short, "1 / 1");
+        // Another county cannot link to this steward.
+        let other = app.browser("laocheng.staff").await;
+        let theirs = app
+            .post_form(
+                &format!("/orgs/410302/stewards/{steward_id}/teams"),
+                Some(&other.cookie),
+                &[("csrf", &other.csrf), ("team_id", "1")],
+            )
+            .await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    }
+);
