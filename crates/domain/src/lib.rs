@@ -2,6 +2,7 @@
 //! Pure: no I/O, no clock, no database.
 
 pub mod access;
+pub mod activity;
 pub mod agency;
 pub mod assistance;
 pub mod audit;

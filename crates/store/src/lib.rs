@@ -2,6 +2,7 @@
 //! One repository module per aggregate; every write appends to the audit chain in its own
 //! transaction.
 
+pub mod activities;
 pub mod agency_lists;
 pub mod assistance;
 pub mod audit;

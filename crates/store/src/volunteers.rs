@@ -220,3 +220,72 @@ pub async fn reveal(
     )
     .await
 }
+
+/// Opens a volunteer's own sign-in: the username is their volunteer number in lower case, the
+/// password temporary (returned, shown once; changed at the first sign-in). The account holds
+/// no grant: it sees only the volunteer's self-service pages.
+pub async fn open_account(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    id: i64,
+) -> Result<(String, String)> {
+    let v = volunteer(db, scope, id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let (password, hash) = crate::users::temporary_credentials().await?;
+    let username = v.number.to_lowercase();
+    let mut tx = db.begin_write().await?;
+    let has: Option<i64> = sqlx::query_scalar("SELECT user_id FROM volunteers WHERE id = $1")
+        .bind(v.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if has.is_some() {
+        return Err(FieldError::new("account", "volunteer_account_open").into());
+    }
+    let user_id =
+        crate::users::insert_user(&mut tx, &username, &v.name, &hash, &v.org_path, true).await?;
+    sqlx::query("UPDATE volunteers SET user_id = $1 WHERE id = $2")
+        .bind(user_id)
+        .bind(v.id)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Change {
+            action: "volunteer.open_account",
+            org_path: &v.org_path,
+            entity: format!("volunteer:{}", v.id),
+            before: None,
+            after: Some(
+                json!({ "username": username, "user": user_id, "temporary_password": true }),
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((username, password))
+}
+
+/// Whether a volunteer has their own sign-in.
+pub async fn has_account(db: &Db, id: i64) -> Result<bool> {
+    let user: Option<i64> = sqlx::query_scalar("SELECT user_id FROM volunteers WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .flatten();
+    Ok(user.is_some())
+}
+
+/// The volunteer a signed-in user is, if any.
+pub async fn of_user(db: &Db, user_id: i64) -> Result<Option<Volunteer>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM volunteers v JOIN org_units u ON u.code = v.org_code \
+         WHERE v.user_id = $1"
+    )))
+    .bind(user_id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}

@@ -50,6 +50,43 @@ pub fn count_bars(title: &str, bars: &[(&str, i64)]) -> String {
     draw(title, &rows)
 }
 
+/// Two bars per row — this year's over last year's (lighter) — scaled to the largest of
+/// either, each with its number: rows of (label, this year, last year).
+pub fn paired_bars(title: &str, rows: &[(&str, i64, i64)]) -> String {
+    let most = rows
+        .iter()
+        .map(|(_, a, b)| (*a).max(*b))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let row_h = 30;
+    let height = row_h * rows.len() as i64 + 6;
+    let track = WIDTH - LABEL_W - PCT_W;
+    let mut svg = format!(
+        r#"<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">"#,
+        escape(title)
+    );
+    for (i, (full_label, this, last)) in rows.iter().enumerate() {
+        let y = i as i64 * row_h + 4;
+        let label: String = full_label.chars().take(8).collect();
+        let w = |n: i64| track * n.max(0) / most;
+        let _ = write!(
+            svg,
+            r#"<text x="0" y="{ty}" class="lbl">{}</text><rect x="{LABEL_W}" y="{y}" width="{}" height="12" class="bar"/><text x="{px}" y="{t1}" class="pct">{this}</text><rect x="{LABEL_W}" y="{y2}" width="{}" height="10" class="bar last"/><text x="{px}" y="{t2}" class="pct last">{last}</text>"#,
+            escape(&label),
+            w(*this),
+            w(*last),
+            ty = y + 15,
+            y2 = y + 13,
+            t1 = y + 10,
+            t2 = y + 22,
+            px = WIDTH - PCT_W + 6,
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 /// Rows of (label, length in per mille of the track, the text at the end, drawn as a warning).
 fn draw(title: &str, rows: &[(&str, i64, String, bool)]) -> String {
     let height = ROW_H * rows.len() as i64 + 6;
@@ -118,5 +155,20 @@ mod tests {
         assert!(svg.contains(&format!(r#"width="{}" height="18" class="bar""#, track / 4)));
         assert!(svg.contains(r#"class="pct">4</text>"#) && svg.contains(r#"class="pct">0</text>"#));
         assert!(!count_bars("空", &[]).contains("<rect"));
+    }
+
+    #[test]
+    fn paired_bars_put_this_year_over_last() {
+        let svg = paired_bars("服务时长", &[("1月", 200, 100), ("2月", 0, 50)]);
+        let track = WIDTH - LABEL_W - PCT_W;
+        assert!(svg.contains(&format!(r#"width="{track}" height="12" class="bar""#)));
+        assert!(svg.contains(&format!(
+            r#"width="{}" height="10" class="bar last""#,
+            track / 2
+        )));
+        assert!(
+            svg.contains(r#"class="pct">200</text>"#)
+                && svg.contains(r#"class="pct last">50</text>"#)
+        );
     }
 }

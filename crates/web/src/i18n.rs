@@ -168,6 +168,30 @@ impl Label for domain::volunteer::SocialWorkerLevel {
     }
 }
 
+impl Label for domain::activity::Attendance {
+    fn label_key(&self) -> &'static str {
+        use domain::activity::Attendance;
+        match self {
+            Attendance::SignedUp => "attendance.signed_up",
+            Attendance::Withdrawn => "attendance.withdrawn",
+            Attendance::SignedIn => "attendance.signed_in",
+            Attendance::SignedOut => "attendance.signed_out",
+            Attendance::Confirmed => "attendance.confirmed",
+        }
+    }
+}
+
+impl Label for store::activities::CorrectionState {
+    fn label_key(&self) -> &'static str {
+        use store::activities::CorrectionState;
+        match self {
+            CorrectionState::Open => "hours_correction.open",
+            CorrectionState::Accepted => "hours_correction.accepted",
+            CorrectionState::Refused => "hours_correction.refused",
+        }
+    }
+}
+
 impl Label for domain::agency::ListKind {
     fn label_key(&self) -> &'static str {
         use domain::agency::ListKind;
@@ -660,6 +684,16 @@ mod tests {
                 .map(Label::label_key),
         );
         wanted.extend(
+            domain::activity::Attendance::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(
+            store::activities::CorrectionState::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(
             domain::volunteer::SocialWorkerLevel::ALL
                 .iter()
                 .map(Label::label_key),
@@ -760,6 +794,8 @@ mod tests {
                 + 5
                 + 5
                 + 4
+                + 3
+                + 5
                 + 3
         );
         for file in ["zh-CN.yml", "en.yml"] {

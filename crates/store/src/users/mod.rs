@@ -170,19 +170,15 @@ async fn create_within(
     } else {
         display_name.trim()
     };
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO users (username, display_name, password_hash, created_at_ms, org_path, \
-         must_change_password) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    let id = insert_user(
+        &mut tx,
+        username,
+        display_name,
+        &password_hash,
+        &org_path,
+        temporary,
     )
-    .bind(username)
-    .bind(display_name)
-    .bind(&password_hash)
-    .bind(now)
-    .bind(&org_path)
-    .bind(i16::from(temporary))
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(conflict_as("username"))?;
+    .await?;
     sqlx::query(
         "INSERT INTO grants (user_id, role, org_code, org_path, created_at_ms) \
          VALUES ($1, $2, $3, $4, $5)",
@@ -220,6 +216,38 @@ async fn create_within(
         }],
         must_change_password: temporary,
     })
+}
+
+/// A user row, homed at `org_path`; grants are the caller's.
+pub(crate) async fn insert_user(
+    conn: &mut sqlx::AnyConnection,
+    username: &str,
+    display_name: &str,
+    password_hash: &str,
+    org_path: &str,
+    temporary: bool,
+) -> Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO users (username, display_name, password_hash, created_at_ms, org_path, \
+         must_change_password) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(username)
+    .bind(display_name)
+    .bind(password_hash)
+    .bind(now_ms())
+    .bind(org_path)
+    .bind(i16::from(temporary))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(conflict_as("username"))
+}
+
+/// A temporary password (shown once) and its hash, made before any transaction opens: hashing
+/// takes a while and must not hold the database's write lock.
+pub(crate) async fn temporary_credentials() -> Result<(String, String)> {
+    let password = admin::temporary_password();
+    let hash = hash_password(&password).await?;
+    Ok((password, hash))
 }
 
 /// Sets a new password and lifts any lock (the operator's task at the command line). Like an

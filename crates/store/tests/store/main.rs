@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod activities;
 mod agency_lists;
 mod assistance;
 mod audit;

@@ -1,5 +1,6 @@
 //! Server-rendered pages.
 
+pub mod activities;
 pub mod agency_lists;
 pub mod audit;
 pub mod beneficiaries;
@@ -17,6 +18,7 @@ pub mod filters;
 pub mod form_data;
 pub mod funds;
 pub mod login;
+pub mod me;
 pub mod merchants;
 pub mod needs;
 pub mod orgs;
@@ -347,12 +349,23 @@ pub fn error_page(lang: Lang, err: &AppError) -> Response {
 /// Where a user changes their own password (and must, after an admin set it).
 pub const PASSWORD_PATH: &str = "/account/password";
 
-pub async fn home(ctx: PageContext) -> Response {
+pub async fn home(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    ctx: PageContext,
+) -> Response {
     let Some(session) = &ctx.session else {
         return Redirect::to("/login").into_response();
     };
     match home_grant(&session.user.grants) {
         Some(g) => Redirect::to(&format!("/orgs/{}", g.org_code)).into_response(),
+        // A volunteer's own account holds no grant: their pages are their home.
+        None if matches!(
+            store::volunteers::of_user(&state.db, session.user.id).await,
+            Ok(Some(_))
+        ) =>
+        {
+            Redirect::to("/me").into_response()
+        }
         // Every grant was taken: the login page would send them straight back here.
         None => users::no_grants(&ctx),
     }

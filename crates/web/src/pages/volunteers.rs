@@ -339,9 +339,21 @@ struct ShowPage {
     full: Option<(Detail, String)>,
     errors: FieldErrors,
     notice: Option<String>,
+    hours: store::activities::VolunteerHours,
+    stars: usize,
+    places: Vec<(store::activities::Place, String, String)>,
+    has_account: bool,
+    /// Just opened: the username and the temporary password, shown this once.
+    account: Option<(String, String)>,
 }
 
 impl ShowPage {
+    fn hours(&self, minutes: &i64) -> String {
+        domain::activity::hours_text(*minutes)
+    }
+    fn star_text(&self) -> String {
+        "★".repeat(self.stars)
+    }
     fn full(&self, detail: &str) -> Option<&str> {
         self.full
             .as_ref()
@@ -350,19 +362,38 @@ impl ShowPage {
     }
 }
 
+/// What a volunteer's page shows besides the record: a detail read in full, a notice, an account
+/// just opened.
+#[derive(Default)]
+struct Shown {
+    full: Option<(Detail, String)>,
+    notice: Option<String>,
+    account: Option<(String, String)>,
+}
+
 async fn show_page<P: perm::Perm>(
     state: &AppState,
     viewer: &Viewer,
     unit: InUnit<P>,
     id: i64,
-    full: Option<(Detail, String)>,
     errors: FieldErrors,
-    notice: Option<String>,
+    shown: Shown,
 ) -> Result<Response, AppError> {
+    let Shown {
+        full,
+        notice,
+        account,
+    } = shown;
     let v = store::volunteers::volunteer(&state.db, unit.scope(), id)
         .await?
         .ok_or(AppError::NotFound)?;
     let can_reveal = unit.may(Permission::ManageVolunteers);
+    let hours = store::activities::hours_of(&state.db, v.id).await?;
+    let stars = store::activities::star_levels(&state.db, &v.org_path)
+        .await?
+        .stars(hours.minutes);
+    let places = store::activities::places_of(&state.db, v.id, 20).await?;
+    let has_account = store::volunteers::has_account(&state.db, v.id).await?;
     let status = errors.status();
     let code = unit.unit().code.clone();
     Ok(render_as(
@@ -374,6 +405,11 @@ async fn show_page<P: perm::Perm>(
             full,
             errors,
             notice,
+            hours,
+            stars,
+            places,
+            has_account,
+            account,
         },
         status,
     ))
@@ -388,16 +424,11 @@ pub async fn show(
 ) -> Result<Response, AppError> {
     let notice = (q.done.as_deref() == Some("registered"))
         .then(|| viewer.ctx.lang.t("volunteers.done.registered").into_owned());
-    show_page(
-        &state,
-        &viewer,
-        unit,
-        id,
-        None,
-        FieldErrors::default(),
+    let shown = Shown {
         notice,
-    )
-    .await
+        ..Shown::default()
+    };
+    show_page(&state, &viewer, unit, id, FieldErrors::default(), shown).await
 }
 
 /// The ID number or phone in full, with a reason that goes in the trail.
@@ -426,7 +457,31 @@ pub async fn reveal(
             Err(refused) => errors.add_refusal(refused, viewer.ctx.lang)?,
         },
     }
-    show_page(&state, &viewer, unit, id, full, errors, None).await
+    let shown = Shown {
+        full,
+        ..Shown::default()
+    };
+    show_page(&state, &viewer, unit, id, errors, shown).await
+}
+
+/// Opens the volunteer's own sign-in; the temporary password is shown this once.
+pub async fn open_account(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ManageVolunteers>,
+    Path((_, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    let mut account = None;
+    match store::volunteers::open_account(&state.db, &unit.user().actor(), unit.scope(), id).await {
+        Ok(opened) => account = Some(opened),
+        Err(refused) => errors.add_refusal(refused, viewer.ctx.lang)?,
+    }
+    let shown = Shown {
+        account,
+        ..Shown::default()
+    };
+    show_page(&state, &viewer, unit, id, errors, shown).await
 }
 
 /// Forms a team at the unit: its name (unique there) and what it does.

@@ -328,13 +328,14 @@ pub async fn call(app: &App, method: &Method, path: &str, who: Option<(&Browser,
 /// The same route naming objects that do not exist.
 pub fn ghost(path: &str) -> String {
     path.replace("{id}", "999999")
+        .replace("{correction}", "999999")
         .replace("{visit}", "999999")
         .replace("{number}", "41030126-0000009999")
         .replace("{fund}", "NO-SUCH-FUND")
 }
 
 pub fn names_an_object(path: &str) -> bool {
-    ["{id}", "{number}", "{fund}"]
+    ["{id}", "{number}", "{fund}", "{correction}"]
         .iter()
         .any(|p| path.contains(p))
 }
@@ -360,6 +361,7 @@ pub fn concrete(path: &str, code: &str) -> String {
         .replace("{lang}", "en")
         .replace("{number}", "41030126-0000000001")
         .replace("{id}", "1")
+        .replace("{correction}", "1")
         .replace("{visit}", "1")
         .replace("{fund}", "WALK-FUND")
 }

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod access;
+mod activities;
 mod agency_lists;
 mod api;
 mod audit;

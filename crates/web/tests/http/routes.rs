@@ -351,6 +351,68 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
     )
     .await
     .unwrap();
+    // An activity (id 1) of the walked village, happening now, its volunteer signed in and out
+    // and asking for a correction (id 1).
+    {
+        let operator = domain::access::System::operator("test").scope();
+        let now = store::now_ms();
+        let activity = store::activities::create(
+            &app.db,
+            &Actor::cli("test"),
+            &operator,
+            &store::activities::NewActivityAt {
+                org_code: target,
+                team_id: Some(1),
+                project_code: None,
+                activity: &domain::activity::NewActivity {
+                    title: "走查活动".into(),
+                    place: "走查".into(),
+                    starts_at_ms: now - 3_600_000,
+                    ends_at_ms: now + 3_600_000,
+                    places: 5,
+                    content: String::new(),
+                },
+            },
+        )
+        .await
+        .unwrap();
+        let by = store::activities::By::Organiser(&operator);
+        store::activities::sign_up(&app.db, &Actor::cli("test"), by, activity.id, 1, now)
+            .await
+            .unwrap();
+        for step in [
+            domain::activity::AttendanceStep::SignIn,
+            domain::activity::AttendanceStep::SignOut,
+        ] {
+            let s = store::activities::Step {
+                activity_id: activity.id,
+                volunteer_id: 1,
+                step,
+                check_key: None,
+                at_ms: now,
+            };
+            store::activities::step(&app.db, &Actor::cli("test"), by, &s)
+                .await
+                .unwrap();
+        }
+        let v = store::volunteers::volunteer(&app.db, &operator, 1)
+            .await
+            .unwrap()
+            .unwrap();
+        store::activities::ask_correction(
+            &app.db,
+            &Actor::cli("test"),
+            &v,
+            activity.id,
+            &domain::activity::NewCorrection {
+                signed_in_ms: now - 3_600_000,
+                signed_out_ms: now,
+                reason: "走查".into(),
+            },
+        )
+        .await
+        .unwrap();
+    }
     // The walked community's 慈善管家 (id 1).
     store::volunteer_network::appoint_steward(
         &app.db,

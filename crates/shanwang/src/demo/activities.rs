@@ -1,0 +1,204 @@
+//! The demo's activities and hours (issue 13 §3): two years of monthly activities held by
+//! 新安县's village teams — fewer and shorter last year, more this year, so the hours views show
+//! growth — each volunteer signed up, in and out, the organiser confirming; a few forgot to
+//! scan out on time and asked for corrections (one accepted, one refused, one waiting); the
+//! next weeks' activities open for sign-up; and the first volunteer's own account
+//! (`zy00000001`, the demo password) to see it all from a phone.
+
+use crate::error::CliError;
+use domain::activity::{AttendanceStep, NewActivity};
+use store::Db;
+use store::activities::{self, By, NewActivityAt, Step};
+
+const TITLES: [(&str, &str); 6] = [
+    ("敬老院探访", "陪伴老人、理发、打扫卫生"),
+    ("四点半课堂", "留守儿童课业辅导"),
+    ("村道清洁", "清理村道垃圾、整治环境"),
+    ("义诊咨询", "测血压、健康咨询"),
+    ("政策宣传", "讲解低保、医保政策"),
+    ("邻里守望", "走访独居老人，查看安全隐患"),
+];
+const HOUR_MS: i64 = 3_600_000;
+
+fn short_name(unit: &str) -> &str {
+    unit.trim_end_matches("村民委员会")
+        .trim_end_matches("居民委员会")
+}
+
+/// Where a village or community meets: 村委会 or 社区服务中心.
+fn meeting_place(unit: &str) -> String {
+    if unit.ends_with("居民委员会") {
+        format!("{}服务中心", short_name(unit))
+    } else {
+        format!("{}村委会", short_name(unit))
+    }
+}
+
+/// Holds the activities; returns a summary line.
+pub async fn activities(db: &Db, now: i64) -> Result<String, CliError> {
+    let all = domain::access::System::operator("demo").scope();
+    let actor = super::projects::actor_of(db, "xinan.staff").await?;
+    let xinan = store::org_units::get(db, &all, "410323")
+        .await?
+        .ok_or_else(|| CliError::Harness("演示数据缺少新安县".into()))?;
+    let teams = store::teams::teams(db, &all, &xinan.org_path).await?;
+    let today = domain::time::china_day(now);
+    let (today_start, _) =
+        domain::time::china_day_range_ms(&today).ok_or_else(|| CliError::Harness("日期".into()))?;
+    let (mut held, mut confirmed, mut corrections) = (0, 0, 0);
+    // Six teams keep a monthly activity for two years; the first team's come first, so the
+    // first volunteer's activities have the lowest numbers.
+    for (t, team) in teams.iter().filter(|t| t.members > 0).take(6).enumerate() {
+        let members = store::teams::members(db, &all, team.id).await?;
+        for months_ago in (0..23i64).rev() {
+            let h = crate::demo::hash(&format!("{}-{months_ago}", team.id), 97);
+            // The 10th (±) of each month, at 09:00 China time.
+            let day = today_start - (months_ago * 30 + 3 + (h % 5) as i64) * 86_400_000;
+            let starts = day + 9 * HOUR_MS;
+            let this_year = domain::time::china_day(starts)[..4] == today[..4];
+            // This year's activities run longer than last year's.
+            let hours = if this_year { 3 } else { 2 };
+            let (title, content) = TITLES[(t + months_ago as usize) % TITLES.len()];
+            let a = activities::create(
+                db,
+                &actor,
+                &all,
+                &NewActivityAt {
+                    org_code: &team.org_code,
+                    team_id: Some(team.id),
+                    project_code: None,
+                    activity: &NewActivity {
+                        title: title.into(),
+                        place: meeting_place(&team.org_name),
+                        starts_at_ms: starts,
+                        ends_at_ms: starts + hours * HOUR_MS,
+                        places: 10,
+                        content: content.into(),
+                    },
+                },
+            )
+            .await?;
+            held += 1;
+            let org = By::Organiser(&all);
+            // Last year only some came; this year all of them.
+            let coming = if this_year {
+                members.len()
+            } else {
+                members.len().div_ceil(2)
+            };
+            for (k, m) in members.iter().take(coming).enumerate() {
+                let vid = m.volunteer.id;
+                activities::sign_up(db, &actor, org, a.id, vid, starts - 5 * 86_400_000).await?;
+                let step = |step, at_ms| Step {
+                    activity_id: a.id,
+                    volunteer_id: vid,
+                    step,
+                    check_key: None,
+                    at_ms,
+                };
+                // Someone comes a quarter of an hour late now and then.
+                let late = if (h >> (k * 3)) % 4 == 0 {
+                    15 * 60_000
+                } else {
+                    0
+                };
+                activities::step(
+                    db,
+                    &actor,
+                    org,
+                    &step(AttendanceStep::SignIn, starts + late),
+                )
+                .await?;
+                let out = starts + hours * HOUR_MS + 10 * 60_000;
+                activities::step(db, &actor, org, &step(AttendanceStep::SignOut, out)).await?;
+                activities::step(
+                    db,
+                    &actor,
+                    org,
+                    &step(AttendanceStep::Confirm, out + HOUR_MS),
+                )
+                .await?;
+                confirmed += 1;
+                // Last month's late arrivals asked for a correction.
+                if months_ago == 1 && late > 0 && corrections < 3 {
+                    let c = activities::ask_correction(
+                        db,
+                        &actor,
+                        &m.volunteer,
+                        a.id,
+                        &domain::activity::NewCorrection {
+                            signed_in_ms: starts,
+                            signed_out_ms: starts + hours * HOUR_MS,
+                            reason: "到了先帮忙搬东西，晚了一刻钟才扫码签到".into(),
+                        },
+                    )
+                    .await?;
+                    match corrections {
+                        0 => {
+                            activities::answer_correction(db, &actor, &all, c.id, true, "属实")
+                                .await?;
+                        }
+                        1 => {
+                            activities::answer_correction(
+                                db,
+                                &actor,
+                                &all,
+                                c.id,
+                                false,
+                                "当天签到表上是 9:15 到场，维持原时长",
+                            )
+                            .await?;
+                        }
+                        _ => {}
+                    }
+                    corrections += 1;
+                }
+            }
+        }
+        // Next week's activity, open for sign-up.
+        let starts = today_start + (7 + t as i64) * 86_400_000 + 9 * HOUR_MS;
+        activities::create(
+            db,
+            &actor,
+            &all,
+            &NewActivityAt {
+                org_code: &team.org_code,
+                team_id: Some(team.id),
+                project_code: None,
+                activity: &NewActivity {
+                    title: "冬季送温暖入户".into(),
+                    place: format!("{}各户", short_name(&team.org_name)),
+                    starts_at_ms: starts,
+                    ends_at_ms: starts + 3 * HOUR_MS,
+                    places: 12,
+                    content: "给困难户送棉衣、米面油".into(),
+                },
+            },
+        )
+        .await?;
+        held += 1;
+    }
+    // The first volunteer's own account, with the demo password.
+    let first = store::volunteers::volunteer(db, &all, 1)
+        .await?
+        .ok_or_else(|| CliError::Harness("演示数据缺少第一位志愿者".into()))?;
+    let (username, temporary) = store::volunteers::open_account(db, &actor, &all, first.id).await?;
+    let user = store::users::find(db, &username)
+        .await?
+        .ok_or_else(|| CliError::Harness("志愿者账号".into()))?;
+    store::users::admin::change_password(
+        db,
+        &user,
+        "",
+        &store::users::admin::NewPassword {
+            current: &temporary,
+            new: crate::demo::DEMO_PASSWORD,
+        },
+        &store::users::SignInLimits::default(),
+    )
+    .await?;
+    Ok(format!(
+        "志愿服务活动：新安县 6 支服务队两年来每月一次活动，共 {held} 场（含下周可报名的），{confirmed} 人次时长已确认（今年比去年多，见 /orgs/410323/hours），{corrections} 份时长更正申请（同意、不同意、待答复各一）；志愿者本人账号 {username}（{}，密码同上）可用手机报名、扫码签到签退、看自己的时长",
+        first.name
+    ))
+}
