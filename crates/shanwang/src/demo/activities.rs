@@ -97,7 +97,7 @@ pub async fn activities(db: &Db, now: i64) -> Result<String, CliError> {
                     at_ms,
                 };
                 // Someone comes a quarter of an hour late now and then.
-                let late = if (h >> (k * 3)) % 4 == 0 {
+                let late = if (h >> (k * 3)).is_multiple_of(4) {
                     15 * 60_000
                 } else {
                     0
