@@ -60,6 +60,29 @@ RULES_NO_SCHEMA_CAN_STATE = frozenset(
         "guardian_missing_minor",
         "occurred_in_future",
         "occurred_too_long_ago",
+        # a calendar date and time (30 February), an activity's end against its start and its
+        # length
+        "time_invalid",
+        "activity_ends_before",
+        "activity_over_a_day",
+        # a volunteer or team named in the body, unknown or outside the scope; an activity's
+        # places and times against now and the volunteer's other places; a place's state
+        "volunteer_unknown",
+        "activity_team_unknown",
+        "activity_ended",
+        "activity_full",
+        "activity_overlaps",
+        "attendance_signed_up_already",
+        "attendance_not_signed_up",
+        "attendance_not_signed_in",
+        "attendance_signed_in_already",
+        "attendance_signed_out_already",
+        "attendance_not_signed_out",
+        "attendance_confirmed_already",
+        "attendance_too_late_to_withdraw",
+        "attendance_withdrawn",
+        "scan_code_wrong",
+        "sign_in_outside_activity",
     }
 )
 

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, described by `/api/openapi.json`.
 
+pub mod activities;
 pub mod auth;
 pub mod disbursements;
 pub mod donations;
@@ -171,6 +172,19 @@ pub mod closed {
     }
     pub fn availability() -> Object {
         one_of(domain::volunteer::Availability::ALL.map(|a| a.key()))
+    }
+    pub fn attendance() -> Object {
+        one_of(domain::activity::Attendance::ALL.map(|a| a.key()))
+    }
+    pub fn attendance_step() -> Object {
+        one_of(domain::activity::AttendanceStep::ALL.map(|a| a.key()))
+    }
+    /// What a volunteer does with an activity's code.
+    pub fn scan_step() -> Object {
+        one_of([
+            domain::activity::AttendanceStep::SignIn.key(),
+            domain::activity::AttendanceStep::SignOut.key(),
+        ])
     }
     /// When a volunteer can serve, or null (left out) for `anytime`.
     pub fn availability_or_null() -> Object {

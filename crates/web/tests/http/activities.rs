@@ -331,3 +331,121 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    activities_and_hours_through_the_api,
+    |app: App| async move {
+        let token = app.api_token("shisi.village").await;
+        let at = "/api/v1/orgs/410323101001";
+        let registered = app
+            .api(
+                Method::POST,
+                "/api/v1/volunteers",
+                Some(&token),
+                Some(r#"{"name":"王芳","id_number":"11010519491231002X","phone":"13903795678","org_code":"410323101001"}"#),
+            )
+            .await;
+        let volunteer = registered.json()["id"].as_i64().unwrap();
+        let now = store::now_ms();
+        let body = |from: i64, until: i64| {
+            format!(
+                r#"{{"title":"义诊咨询","place":"石寺社区服务中心","starts_at":"{}","ends_at":"{}","places":5}}"#,
+                minute(from),
+                minute(until)
+            )
+        };
+        let backwards = app
+            .api(
+                Method::POST,
+                &format!("{at}/activities"),
+                Some(&token),
+                Some(&body(now, now - 3_600_000)),
+            )
+            .await;
+        assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(backwards.json()["field"], "ends_at");
+        let made = app
+            .api(
+                Method::POST,
+                &format!("{at}/activities"),
+                Some(&token),
+                Some(&body(now - 3_600_000, now + 3_600_000)),
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+        let id = made.json()["id"].as_i64().unwrap();
+        assert!(
+            made.json()["starts_at"]
+                .as_str()
+                .unwrap()
+                .ends_with("+08:00")
+        );
+        let up = app
+            .api(
+                Method::POST,
+                &format!("{at}/activities/{id}/places"),
+                Some(&token),
+                Some(&format!(r#"{{"volunteer_id":{volunteer}}}"#)),
+            )
+            .await;
+        assert_eq!(up.status, StatusCode::CREATED, "{}", up.body);
+        let step = |s: &'static str| {
+            let (app, token) = (&app, &token);
+            async move {
+                app.api(
+                    Method::POST,
+                    &format!("{at}/activities/{id}/steps"),
+                    Some(token),
+                    Some(&format!(r#"{{"volunteer_id":{volunteer},"step":"{s}"}}"#)),
+                )
+                .await
+            }
+        };
+        let early = step("sign_out").await;
+        assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(early.json()["code"], "attendance_not_signed_in");
+        for s in ["sign_in", "sign_out", "confirm"] {
+            let r = step(s).await;
+            assert_eq!(r.status, StatusCode::OK, "{s}: {}", r.body);
+        }
+        let read = app
+            .api(
+                Method::GET,
+                &format!("{at}/activities/{id}"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(read.json()["volunteers"][0]["state"], "confirmed");
+        let hours = app
+            .api(Method::GET, &format!("{at}/hours"), Some(&token), None)
+            .await;
+        assert_eq!(hours.status, StatusCode::OK);
+        assert_eq!(hours.json()["by_month"].as_array().unwrap().len(), 12);
+        let teams = app
+            .api(Method::GET, &format!("{at}/teams"), Some(&token), None)
+            .await;
+        assert_eq!(teams.status, StatusCode::OK);
+        // Another county's token: the activity is as missing as one that does not exist.
+        let other = app.api_token("laocheng.admin").await;
+        let theirs = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/orgs/410302/activities/{id}"),
+                Some(&other),
+                None,
+            )
+            .await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+        // A staff token is no volunteer's: the self-service scan answers not found.
+        let not_volunteer = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/me/activities/{id}/scan"),
+                Some(&token),
+                Some(r#"{"key":"x","step":"sign_in"}"#),
+            )
+            .await;
+        assert_eq!(not_volunteer.status, StatusCode::NOT_FOUND);
+    }
+);

@@ -251,6 +251,14 @@ pub fn probe_body(path: &str) -> &'static str {
             r#"{"fund_code":"WALK-FUND","payee":"走查商户","amount_fen":1,"function_code":"program","purpose":"走查"}"#
         }
         p if p.ends_with("/actions") => r#"{"action":"approve","note":"走查"}"#,
+        p if p.ends_with("/activities") => {
+            r#"{"title":"走查活动","place":"走查","starts_at":"2099-01-01T09:00","ends_at":"2099-01-01T11:00","places":5}"#
+        }
+        p if p.contains("/activities/") && p.ends_with("/steps") => {
+            r#"{"volunteer_id":1,"step":"confirm"}"#
+        }
+        p if p.ends_with("/places") => r#"{"volunteer_id":1}"#,
+        p if p.ends_with("/scan") => r#"{"key":"x","step":"sign_in"}"#,
         p if p.ends_with("/needs") => {
             r#"{"category":"medical","urgency":"urgent","channel":"phone","description":"走查求助说明","person":"走查"}"#
         }
