@@ -9,6 +9,7 @@ pub mod audit;
 pub mod beneficiaries;
 pub mod bulk;
 pub mod campaigns;
+pub mod certificates;
 pub mod commerce;
 pub mod complaints;
 pub mod compliance;

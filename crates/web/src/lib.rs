@@ -895,6 +895,36 @@ pub fn route_specs() -> Vec<RouteSpec> {
             Unit(ManageVolunteers),
             post(pages::volunteers::open_account),
         ),
+        page(
+            Method::POST,
+            "/orgs/{code}/volunteers/{id}/certificates",
+            Unit(ManageVolunteers),
+            post(pages::certificates::issue),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/certificates/{id}",
+            Unit(ViewOrg),
+            get(pages::certificates::show),
+        ),
+        page(
+            Method::GET,
+            "/me/certificates/{id}",
+            SignedIn,
+            get(pages::certificates::mine),
+        ),
+        page(
+            Method::GET,
+            "/public/certificates",
+            Public,
+            get(pages::certificates::check_form),
+        ),
+        page(
+            Method::POST,
+            "/public/certificates",
+            Public,
+            post(pages::certificates::check),
+        ),
         page(Method::GET, "/me", SignedIn, get(pages::me::me)),
         page(
             Method::POST,

@@ -178,10 +178,54 @@ pub async fn activities(db: &Db, now: i64) -> Result<String, CliError> {
         .await?;
         held += 1;
     }
-    // The first volunteer's own account, with the demo password.
+    // The first volunteer's own account, with the demo password, and this year's certificate
+    // from their village (and last year's from the county's records of two others).
     let first = store::volunteers::volunteer(db, &all, 1)
         .await?
         .ok_or_else(|| CliError::Harness("演示数据缺少第一位志愿者".into()))?;
+    let year = &today[..4];
+    let last_year = (year.parse::<i64>().unwrap_or(2026) - 1).to_string();
+    let mut certificates = 0;
+    let mut wanted = vec![(
+        first.id,
+        first.org_code.clone(),
+        format!("{year}-01-01"),
+        today.clone(),
+    )];
+    let served_last_year: i64 = last_year.parse().unwrap_or_default();
+    for id in 2..=40 {
+        if wanted.len() == 3 {
+            break;
+        }
+        let h = activities::hours_of(db, id).await?;
+        if h.by_year
+            .iter()
+            .any(|(y, m)| *y == served_last_year && *m > 0)
+        {
+            wanted.push((
+                id,
+                "410323".to_string(),
+                format!("{last_year}-01-01"),
+                format!("{last_year}-12-31"),
+            ));
+        }
+    }
+    for (volunteer_id, org_code, from, until) in wanted {
+        store::certificates::issue(
+            db,
+            &actor,
+            &all,
+            &store::certificates::NewCertificate {
+                volunteer_id,
+                org_code: &org_code,
+                from_day: &from,
+                until_day: &until,
+                contact: "0379-67212345",
+            },
+        )
+        .await?;
+        certificates += 1;
+    }
     let (username, temporary) = store::volunteers::open_account(db, &actor, &all, first.id).await?;
     let user = store::users::find(db, &username)
         .await?
@@ -198,7 +242,7 @@ pub async fn activities(db: &Db, now: i64) -> Result<String, CliError> {
     )
     .await?;
     Ok(format!(
-        "志愿服务活动：新安县 6 支服务队两年来每月一次活动，共 {held} 场（含下周可报名的），{confirmed} 人次时长已确认（今年比去年多，见 /orgs/410323/hours），{corrections} 份时长更正申请（同意、不同意、待答复各一）；志愿者本人账号 {username}（{}，密码同上）可用手机报名、扫码签到签退、看自己的时长",
+        "志愿服务活动：新安县 6 支服务队两年来每月一次活动，共 {held} 场（含下周可报名的），{confirmed} 人次时长已确认（今年比去年多，见 /orgs/410323/hours），{corrections} 份时长更正申请（同意、不同意、待答复各一），{certificates} 份志愿服务证明（可在 /public/certificates 用编号和校验码查验）；志愿者本人账号 {username}（{}，密码同上）可用手机报名、扫码签到签退、看自己的时长",
         first.name
     ))
 }

@@ -451,3 +451,174 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    certificates_are_numbered_without_repeats_and_checked_by_code,
+    |db: Db| async move {
+        Fixture::luoyang().build(&db).await;
+        let cli = Actor::cli("test");
+        let village = scope_of(
+            Role::Staff,
+            "410323100201",
+            Permission::ManageVolunteers,
+            "410323100201",
+        )
+        .unwrap();
+        let laocheng = scope_of(
+            Role::Staff,
+            "410302",
+            Permission::ManageVolunteers,
+            "410302",
+        )
+        .unwrap();
+        let v = volunteer(&db, &village, "410323100201", "41032319850312001").await;
+        let a = activities::create(
+            &db,
+            &cli,
+            &village,
+            &NewActivityAt {
+                org_code: "410323100201",
+                team_id: None,
+                project_code: None,
+                activity: &typed("敬老院探访", "2026-10-29T09:00", "2026-10-29T11:30", "10"),
+            },
+        )
+        .await
+        .unwrap();
+        let org = By::Organiser(&village);
+        activities::sign_up(&db, &cli, org, a.id, v.id, at("2026-10-20T09:00"))
+            .await
+            .unwrap();
+        for (s, t) in [
+            (AttendanceStep::SignIn, "2026-10-29T09:00"),
+            (AttendanceStep::SignOut, "2026-10-29T11:30"),
+            (AttendanceStep::Confirm, "2026-10-29T12:00"),
+        ] {
+            activities::step(
+                &db,
+                &cli,
+                org,
+                &Step {
+                    activity_id: a.id,
+                    volunteer_id: v.id,
+                    step: s,
+                    check_key: None,
+                    at_ms: at(t),
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let ask = |from: &'static str, until: &'static str| store::certificates::NewCertificate {
+            volunteer_id: v.id,
+            org_code: "410323100201",
+            from_day: from,
+            until_day: until,
+            contact: "0379-67212345",
+        };
+        // No hours in those days; days out of order.
+        assert_eq!(
+            error_code(
+                &store::certificates::issue(&db, &cli, &village, &ask("2026-01-01", "2026-06-30"))
+                    .await
+                    .unwrap_err()
+            ),
+            "certificate_no_hours"
+        );
+        assert_eq!(
+            error_code(
+                &store::certificates::issue(&db, &cli, &village, &ask("2026-12-31", "2026-01-01"))
+                    .await
+                    .unwrap_err()
+            ),
+            "ends_before_start"
+        );
+        assert!(matches!(
+            store::certificates::issue(&db, &cli, &laocheng, &ask("2026-01-01", "2026-12-31"))
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        // Twelve issued at once: twelve numbers, none repeated, none skipped.
+        let mut tasks = Vec::new();
+        for _ in 0..12 {
+            let (db, cli, village) = (db.clone(), cli.clone(), village.clone());
+            let vid = v.id;
+            tasks.push(tokio::spawn(async move {
+                store::certificates::issue(
+                    &db,
+                    &cli,
+                    &village,
+                    &store::certificates::NewCertificate {
+                        volunteer_id: vid,
+                        org_code: "410323100201",
+                        from_day: "2026-01-01",
+                        until_day: "2026-12-31",
+                        contact: "0379-67212345",
+                    },
+                )
+                .await
+                .unwrap()
+            }));
+        }
+        let mut numbers = Vec::new();
+        for t in tasks {
+            let c = t.await.unwrap();
+            assert_eq!(
+                (c.minutes, c.activities, c.content.as_str()),
+                (150, 1, "敬老院探访")
+            );
+            numbers.push(c.number);
+        }
+        numbers.sort();
+        let year = &domain::time::china_day(store::now_ms())[..4];
+        let want: Vec<String> = (1..=12)
+            .map(|n| format!("410323100201-{year}-{n:05}"))
+            .collect();
+        assert_eq!(numbers, want);
+        let mine = store::certificates::of_volunteer(&db, v.id).await.unwrap();
+        assert_eq!(mine.len(), 12);
+        let c = &mine[0];
+        assert_eq!(c.id_number_shown, v.id_number_shown);
+        // The public check: a wrong code finds nothing; the right one, the name masked.
+        let limits = store::public::TraceLimits::default();
+        assert_eq!(
+            store::certificates::check(&db, &c.number, "WRONG123", "1.2.3.4", &limits)
+                .await
+                .unwrap(),
+            Ok(None)
+        );
+        let checked = store::certificates::check(
+            &db,
+            &c.number.to_lowercase(),
+            &c.check_code.to_lowercase(),
+            "1.2.3.4",
+            &limits,
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (checked.volunteer_name.as_str(), checked.minutes),
+            ("李*", 150)
+        );
+        // Failures are limited per address: ten an hour.
+        for _ in 0..10 {
+            let _ = store::certificates::check(&db, "X-1", "X", "5.6.7.8", &limits)
+                .await
+                .unwrap();
+        }
+        assert!(
+            store::certificates::check(&db, "X-2", "X", "5.6.7.8", &limits)
+                .await
+                .unwrap()
+                .is_err()
+        );
+        assert!(
+            store::certificates::certificate(&db, &laocheng, c.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+);

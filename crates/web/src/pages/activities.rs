@@ -162,9 +162,19 @@ impl ShowPage {
     }
 }
 
-/// The absolute address a volunteer's phone opens from the activity's code: the host the
-/// organiser reached, the scheme the cookies say.
+/// The absolute address a volunteer's phone opens from the activity's code.
 fn scan_url(state: &AppState, headers: &HeaderMap, a: &Activity) -> String {
+    format!(
+        "{}/me/scan/{}?k={}",
+        site_root(state, headers),
+        a.id,
+        a.check_key
+    )
+}
+
+/// This site as the staff member reached it (printed on codes and certificates): the host they
+/// asked for, the scheme the cookies say.
+pub fn site_root(state: &AppState, headers: &HeaderMap) -> String {
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -178,7 +188,7 @@ fn scan_url(state: &AppState, headers: &HeaderMap, a: &Activity) -> String {
     } else {
         "http"
     };
-    format!("{scheme}://{host}/me/scan/{}?k={}", a.id, a.check_key)
+    format!("{scheme}://{host}")
 }
 
 /// The code as SVG, drawn here (no script, no image service).

@@ -36,6 +36,7 @@ struct MePage {
     open: Vec<Activity>,
     places: Vec<(Place, String, String)>,
     corrections: Vec<Correction>,
+    certificates: Vec<store::certificates::Certificate>,
     /// The activity whose form was refused, and why.
     refused_at: Option<i64>,
     errors: FieldErrors,
@@ -89,6 +90,7 @@ async fn me_page(
     let open = activities::open_to(&state.db, &v, now, 30).await?;
     let places = activities::places_of(&state.db, v.id, 50).await?;
     let corrections = activities::corrections_of(&state.db, v.id).await?;
+    let certificates = store::certificates::of_volunteer(&state.db, v.id).await?;
     let status = errors.status();
     Ok(render_as(
         &MePage {
@@ -101,6 +103,7 @@ async fn me_page(
             open,
             places,
             corrections,
+            certificates,
             refused_at,
             errors,
             notice,

@@ -5,6 +5,7 @@ pub mod agency_lists;
 pub mod audit;
 pub mod beneficiaries;
 pub mod campaigns;
+pub mod certificates;
 pub mod complaints;
 pub mod compliance;
 pub mod disbursements;

@@ -345,9 +345,17 @@ struct ShowPage {
     has_account: bool,
     /// Just opened: the username and the temporary password, shown this once.
     account: Option<(String, String)>,
+    certificates: Vec<store::certificates::Certificate>,
+    certificate_form: HashMap<String, String>,
 }
 
 impl ShowPage {
+    fn typed(&self, field: &str) -> String {
+        self.certificate_form
+            .get(field)
+            .cloned()
+            .unwrap_or_default()
+    }
     fn hours(&self, minutes: &i64) -> String {
         domain::activity::hours_text(*minutes)
     }
@@ -369,6 +377,8 @@ struct Shown {
     full: Option<(Detail, String)>,
     notice: Option<String>,
     account: Option<(String, String)>,
+    /// What was typed into the certificate form, when it comes back.
+    typed: HashMap<String, String>,
 }
 
 async fn show_page<P: perm::Perm>(
@@ -383,7 +393,22 @@ async fn show_page<P: perm::Perm>(
         full,
         notice,
         account,
+        typed,
     } = shown;
+    let certificates = store::certificates::of_volunteer(&state.db, id).await?;
+    let this_year = &domain::time::china_day(store::now_ms())[..4];
+    let mut certificate_form = HashMap::from([
+        ("from_day".to_string(), format!("{this_year}-01-01")),
+        (
+            "until_day".to_string(),
+            domain::time::china_day(store::now_ms()),
+        ),
+        (
+            "contact".to_string(),
+            unit.unit().facts.contact_phone.clone(),
+        ),
+    ]);
+    certificate_form.extend(typed);
     let v = store::volunteers::volunteer(&state.db, unit.scope(), id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -410,9 +435,27 @@ async fn show_page<P: perm::Perm>(
             places,
             has_account,
             account,
+            certificates,
+            certificate_form,
         },
         status,
     ))
+}
+
+/// The volunteer's page again, with what the certificate form was refused for.
+pub async fn show_with_errors<P: perm::Perm>(
+    state: &AppState,
+    viewer: &Viewer,
+    unit: InUnit<P>,
+    id: i64,
+    errors: FieldErrors,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let shown = Shown {
+        typed: form.fields.clone(),
+        ..Shown::default()
+    };
+    show_page(state, viewer, unit, id, errors, shown).await
 }
 
 pub async fn show(

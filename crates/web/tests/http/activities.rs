@@ -329,6 +329,107 @@ both_backends!(
             "{}",
             mine.body
         );
+        // The village issues a certificate of the hour: bad days beside their fields first.
+        let today = domain::time::china_day(store::now_ms());
+        let wrong = app
+            .post_form(
+                &format!("{at}/volunteers/{volunteer}/certificates"),
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("from_day", "2026-02-30"),
+                    ("until_day", &today),
+                    ("contact", ""),
+                ],
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for field in ["from_day", "contact"] {
+            assert!(
+                wrong.body.contains(&format!("id=\"{field}-error\"")),
+                "{field}"
+            );
+        }
+        let issued = app
+            .post_form(
+                &format!("{at}/volunteers/{volunteer}/certificates"),
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("from_day", &today),
+                    ("until_day", &today),
+                    ("contact", "0379-67212345"),
+                ],
+            )
+            .await;
+        assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.body);
+        let page = app.get(issued.location(), Some(&clerk.cookie)).await;
+        assert!(page.body.contains("id=\"cert-hours\">1.0") && page.body.contains("410*"));
+        let between = |body: &str, from: &str| {
+            body.split(from)
+                .nth(1)
+                .unwrap()
+                .split(['<', '"'])
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        let number = between(&page.body, "id=\"cert-number\">");
+        let code = between(&page.body, "id=\"cert-code\">");
+        assert!(number.starts_with("410323101001-"), "{number}");
+        // The volunteer downloads it from their own page.
+        let mine = app.get("/me", Some(&me.cookie)).await;
+        let link = between(&mine.body, "href=\"/me/certificates/");
+        let file = app
+            .get(
+                &format!("/me/certificates/{link}?download=1"),
+                Some(&me.cookie),
+            )
+            .await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert!(
+            file.headers["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment")
+        );
+        assert!(file.body.starts_with("<!doctype html>") && file.body.contains(&number));
+        // Anyone checks it with the number and code; a wrong code says only that.
+        let visitor = app.visitor("/public/certificates").await;
+        let bad = app
+            .post_form(
+                "/public/certificates",
+                Some(&visitor.cookie),
+                &[
+                    ("csrf", &visitor.csrf),
+                    ("number", &number),
+                    ("code", "ABCDEFGH"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::NOT_FOUND);
+        let good = app
+            .post_form(
+                "/public/certificates",
+                Some(&visitor.cookie),
+                &[
+                    ("csrf", &visitor.csrf),
+                    ("number", &number),
+                    ("code", &code),
+                ],
+            )
+            .await;
+        assert_eq!(good.status, StatusCode::OK);
+        assert!(good.body.contains("id=\"checked-hours\">1.0") && good.body.contains("李*"));
+        assert!(!good.body.contains("李志强"));
+        // Another county's staff cannot open it.
+        let theirs = app
+            .get(
+                &issued.location().replace("410323101001", "410302"),
+                Some(&other.cookie),
+            )
+            .await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND);
     }
 );
 

@@ -380,16 +380,17 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
         store::activities::sign_up(&app.db, &Actor::cli("test"), by, activity.id, 1, now)
             .await
             .unwrap();
-        for step in [
-            domain::activity::AttendanceStep::SignIn,
-            domain::activity::AttendanceStep::SignOut,
+        for (step, at_ms) in [
+            (domain::activity::AttendanceStep::SignIn, now - 1_800_000),
+            (domain::activity::AttendanceStep::SignOut, now),
+            (domain::activity::AttendanceStep::Confirm, now),
         ] {
             let s = store::activities::Step {
                 activity_id: activity.id,
                 volunteer_id: 1,
                 step,
                 check_key: None,
-                at_ms: now,
+                at_ms,
             };
             store::activities::step(&app.db, &Actor::cli("test"), by, &s)
                 .await
@@ -408,6 +409,22 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
                 signed_in_ms: now - 3_600_000,
                 signed_out_ms: now,
                 reason: "走查".into(),
+            },
+        )
+        .await
+        .unwrap();
+        // Its certificate (id 1).
+        let today = domain::time::china_day(now);
+        store::certificates::issue(
+            &app.db,
+            &Actor::cli("test"),
+            &operator,
+            &store::certificates::NewCertificate {
+                volunteer_id: 1,
+                org_code: target,
+                from_day: &today,
+                until_day: &today,
+                contact: "走查",
             },
         )
         .await
