@@ -78,13 +78,14 @@ async function signIn(page, username) {
   if (saved) {
     await page.context().addCookies(saved);
     await page.goto(`${base}/`);
-    if (/\/orgs\//.test(page.url())) return;
+    if (!/\/login/.test(page.url())) return;
   }
   await page.goto(`${base}/`);
   await page.waitForURL(/\/login/);
   await page.fill('#username', username);
   await page.fill('#password', password);
-  await Promise.all([page.waitForURL(/\/orgs\//), page.click('form.form button[type=submit]')]);
+  // Staff land on their unit, a volunteer on their own page.
+  await Promise.all([page.waitForURL(/\/(orgs\/|me$)/), page.click('form.form button[type=submit]')]);
   sessions.set(username, await page.context().cookies());
 }
 
@@ -1380,4 +1381,77 @@ test('a county matches an agency list and records the aid it points to (phone)',
   const after = Number((await page.textContent('#gaps strong')).match(/（(\d+)）/)[1]);
   assert.equal(after, before - 1);
   await context.close();
+});
+
+test('a volunteer signs up on a phone, scans in and out, the organiser confirms, the volunteer sees the hours and downloads the certificate', async () => {
+  const phone = { width: 360, height: 740 };
+  const volunteer = await (await browser.newContext({ viewport: phone, locale: 'zh-CN', acceptDownloads: true })).newPage();
+  const organiser = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' })).newPage();
+  await signIn(organiser, 'xinan.staff');
+  await signIn(volunteer, 'zy00000001');
+  assert.match(volunteer.url(), /\/me$/, 'a volunteer\'s account lands on their own page');
+  const hoursBefore = Number(await volunteer.textContent('#my-hours'));
+  // China time as a datetime-local value.
+  const chinaMinute = (ms) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 16);
+  const start = chinaMinute(Date.now() - 30 * 60_000);
+  // The organiser holds an activity at the volunteer's community, happening now.
+  await organiser.goto(`${base}/orgs/410323001001/activities`);
+  await organiser.fill('#title', '社区防诈骗宣传');
+  await organiser.fill('#place', '西苑社区服务中心');
+  await organiser.fill('#starts_at', start);
+  await organiser.fill('#ends_at', chinaMinute(Date.now() - 60 * 60_000));
+  await organiser.fill('#places', '8');
+  await Promise.all([organiser.waitForLoadState('load'), organiser.click('#activity-form button[type=submit]')]);
+  assert.ok((await organiser.textContent('#ends_at-error')).length > 0, 'an end before the start, beside the field');
+  await organiser.fill('#ends_at', chinaMinute(Date.now() + 2 * 3600_000));
+  await Promise.all([organiser.waitForURL(/\/activities\/\d+$/), organiser.click('#activity-form button[type=submit]')]);
+  const id = organiser.url().split('/').pop();
+  assert.ok(await organiser.locator('#qr svg').count() === 1, 'the sign-in code, drawn by the server');
+  const scanUrl = (await organiser.textContent('#scan-url')).trim();
+  // The volunteer signs up on the phone…
+  await volunteer.goto(`${base}/me`);
+  await Promise.all([volunteer.waitForURL(/done=signed_up/), volunteer.click(`#open li[data-activity="${id}"] button.primary`)]);
+  await check(volunteer, phone, 'phone-volunteer-signed-up');
+  // …scans the code to sign in, and again to sign out.
+  await volunteer.goto(scanUrl.replace(/^https?:\/\/[^/]+/, base));
+  await check(volunteer, phone, 'phone-volunteer-scan');
+  await Promise.all([volunteer.waitForURL(/done=signed_in/), volunteer.click('#sign_in')]);
+  await volunteer.goto(scanUrl.replace(/^https?:\/\/[^/]+/, base));
+  await Promise.all([volunteer.waitForURL(/done=signed_out/), volunteer.click('#sign_out')]);
+  // They came at the start but scanned late: they ask for the half hour, with a reason.
+  const mine = volunteer.locator(`#mine li[data-activity="${id}"]`);
+  await mine.locator('summary').click();
+  await mine.locator('input[name=signed_in_at]').fill(start);
+  await mine.locator('input[name=signed_out_at]').fill(chinaMinute(Date.now()));
+  await mine.locator('input[name=reason]').fill('准时到场，先帮忙布置，后来才扫码');
+  await Promise.all([volunteer.waitForURL(/done=asked/), mine.locator('button[type=submit]').click()]);
+  // The organiser confirms the hours and accepts the correction.
+  await organiser.goto(`${base}/orgs/410323001001/activities/${id}`);
+  const row = organiser.locator('#place-list tr[data-volunteer="1"]');
+  assert.equal(await row.getAttribute('data-state'), 'signed_out');
+  await Promise.all([organiser.waitForLoadState('load'), row.locator('button.step-confirm').click()]);
+  assert.equal(await organiser.getAttribute('#place-list tr[data-volunteer="1"]', 'data-state'), 'confirmed');
+  await organiser.fill('#corrections input[name=answer]', '属实');
+  await Promise.all([organiser.waitForLoadState('load'), organiser.click('#corrections button[value=accept]')]);
+  await check(organiser, { width: 1280 }, 'desktop-activity-confirmed');
+  // The volunteer sees the half hour.
+  await volunteer.goto(`${base}/me`);
+  const hoursAfter = Number(await volunteer.textContent('#my-hours'));
+  assert.ok(Math.abs(hoursAfter - hoursBefore - 0.5) < 0.11, `${hoursBefore} → ${hoursAfter}`);
+  // The community issues this year's certificate; the volunteer downloads it on the phone.
+  await organiser.goto(`${base}/orgs/410323001001/volunteers/1`);
+  await organiser.fill('#contact', '0379-67212345');
+  await Promise.all([organiser.waitForURL(/\/certificates\/\d+$/), organiser.click('#certificate-form button[type=submit]')]);
+  const number = (await organiser.textContent('#cert-number')).trim();
+  await volunteer.goto(`${base}/me`);
+  await Promise.all([volunteer.waitForURL(/\/me\/certificates\/\d+$/), volunteer.locator('#my-certificates a', { hasText: number }).click()]);
+  const certified = Number(await volunteer.textContent('#cert-hours'));
+  assert.ok(certified >= 0.5 && certified <= hoursAfter, `certified ${certified} of ${hoursAfter}`);
+  await check(volunteer, phone, 'phone-volunteer-certificate');
+  const [download] = await Promise.all([volunteer.waitForEvent('download'), volunteer.click('#download')]);
+  assert.match(download.suggestedFilename(), new RegExp(`${number}\\.html$`));
+  const saved = readFileSync(await download.path(), 'utf8');
+  assert.ok(saved.includes(number) && saved.includes('志愿服务证明'), 'the file is the certificate');
+  await volunteer.context().close();
+  await organiser.context().close();
 });

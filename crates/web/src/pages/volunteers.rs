@@ -403,10 +403,15 @@ async fn show_page<P: perm::Perm>(
             "until_day".to_string(),
             domain::time::china_day(store::now_ms()),
         ),
-        (
-            "contact".to_string(),
-            unit.unit().facts.contact_phone.clone(),
-        ),
+        // The unit's contact phone, or else its site: where the certificate can be checked.
+        ("contact".to_string(), {
+            let f = &unit.unit().facts;
+            if f.contact_phone.is_empty() {
+                f.site_address.clone()
+            } else {
+                f.contact_phone.clone()
+            }
+        }),
     ]);
     certificate_form.extend(typed);
     let v = store::volunteers::volunteer(&state.db, unit.scope(), id)
