@@ -26,6 +26,7 @@ pub mod receipt;
 pub mod statement;
 pub mod text;
 pub mod time;
+pub mod training;
 pub mod volunteer;
 
 /// Lowercase hex SHA-256: evidence files, signed request bodies, token and visitor digests.

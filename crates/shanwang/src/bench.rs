@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use store::{Actor, Db};
 
 mod registry;
+mod volunteers;
 pub use registry::registry;
+pub use volunteers::volunteers;
 
 fn median(mut xs: Vec<Duration>) -> Duration {
     xs.sort();

@@ -386,6 +386,21 @@ enum BenchCommand {
         #[arg(long)]
         postgres: Option<String>,
     },
+    /// 50,000 volunteers across Luoyang with a year of 1,000,000 confirmed hour records; time the city's hours view and a volunteer's own page; on SQLite and (with --postgres) PostgreSQL
+    Volunteers {
+        /// Registered volunteers
+        #[arg(long, default_value_t = 50_000)]
+        volunteers: usize,
+        /// Confirmed hour records in the year
+        #[arg(long, default_value_t = 1_000_000)]
+        records: usize,
+        /// Runs of each page to take the median of
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// A PostgreSQL server URL (postgres://user@host/db): a fresh database is made beside it
+        #[arg(long)]
+        postgres: Option<String>,
+    },
     /// Import a generated national-size division table into a fresh SQLite database; time the coverage page
     Import {
         /// Villages to generate (townships and counties scale with it)
@@ -544,6 +559,14 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             postgres,
         }) => {
             bench::registry(households, registered, needs, runs, postgres).await?;
+        }
+        Command::Bench(BenchCommand::Volunteers {
+            volunteers,
+            records,
+            runs,
+            postgres,
+        }) => {
+            bench::volunteers(volunteers, records, runs, postgres).await?;
         }
         Command::Bench(BenchCommand::Import {
             villages,

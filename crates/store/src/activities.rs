@@ -220,7 +220,8 @@ async fn teams_of(db: &Db, volunteer_id: i64) -> Result<Vec<i64>> {
     )
 }
 
-/// The activities open to a volunteer that have not ended by `now`, soonest first.
+/// The activities open to a volunteer that have not ended by `now`, soonest first: those held
+/// at their unit or one above it, or by a team they are in (each an index lookup).
 pub async fn open_to(db: &Db, v: &Volunteer, now: i64, limit: i64) -> Result<Vec<Activity>> {
     // Units at or above the volunteer's: every prefix of their path.
     let mut prefixes: Vec<String> = Vec::new();
@@ -230,23 +231,25 @@ pub async fn open_to(db: &Db, v: &Volunteer, now: i64, limit: i64) -> Result<Vec
         }
     }
     let teams = teams_of(db, v.id).await?;
-    let mut found = Vec::new();
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE a.ends_at_ms > $1 ORDER BY a.starts_at_ms, a.id LIMIT 500"
-    )))
-    .bind(now)
-    .fetch_all(db.pool())
-    .await?;
-    for r in &rows {
-        let a = from_row(r)?;
-        if prefixes.contains(&a.org_path) || a.open_to(v, &teams) {
-            found.push(a);
-        }
-        if found.len() as i64 >= limit {
-            break;
-        }
+    let mut filter = format!("a.org_path IN ({})", crate::placeholders(3, prefixes.len()));
+    if !teams.is_empty() {
+        filter.push_str(&format!(
+            " OR a.team_id IN ({})",
+            crate::placeholders(3 + prefixes.len(), teams.len())
+        ));
     }
-    Ok(found)
+    let sql = format!(
+        "SELECT {COLUMNS} FROM {FROM} WHERE a.ends_at_ms > $1 AND ({filter}) \
+         ORDER BY a.starts_at_ms, a.id LIMIT $2"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(limit);
+    for p in &prefixes {
+        q = q.bind(p);
+    }
+    for t in &teams {
+        q = q.bind(t);
+    }
+    q.fetch_all(db.pool()).await?.iter().map(from_row).collect()
 }
 
 /// Who acts on a place: the organiser (through their scope) or the volunteer themself.
@@ -1002,6 +1005,8 @@ pub async fn unit_hours(
     unit: &crate::org_units::OrgUnit,
     year: i64,
 ) -> Result<UnitHours> {
+    /// The most teams the view lists, busiest first.
+    const TEAMS_SHOWN: i64 = 50;
     let mut out = UnitHours {
         year,
         by_month: vec![TwoYears::default(); 12],
@@ -1011,17 +1016,6 @@ pub async fn unit_hours(
         return Ok(out);
     }
     let (lo, hi) = domain::org::subtree_bounds(&unit.org_path);
-    let rows = sqlx::query(
-        "SELECT h.org_code, h.org_path, u.level, h.year, h.month, h.minutes \
-         FROM service_hours_by_unit h JOIN org_units u ON u.code = h.org_code \
-         WHERE h.year IN ($1, $2) AND h.org_path >= $3 AND h.org_path < $4",
-    )
-    .bind(year)
-    .bind(year - 1)
-    .bind(&lo)
-    .bind(&hi)
-    .fetch_all(db.pool())
-    .await?;
     let children: Vec<crate::org_units::ChildCoverage> =
         crate::org_units::children(db, scope, unit)
             .await?
@@ -1045,64 +1039,100 @@ pub async fn unit_hours(
             t.last_year += m;
         }
     };
-    for r in rows {
-        let path: String = r.try_get("org_path")?;
-        let level = domain::org::Level::from_i64(r.try_get("level")?);
-        let this = r.try_get::<i64, _>("year")? == year;
-        let month: i64 = r.try_get("month")?;
-        let m: i64 = r.try_get("minutes")?;
-        add(&mut out.total, this, m);
-        if let Some(slot) = out.by_month.get_mut((month - 1).clamp(0, 11) as usize) {
-            add(slot, this, m);
-        }
-        if let Some(i) = children
-            .iter()
-            .position(|c| path.starts_with(&c.unit.org_path))
-        {
-            add(&mut out.by_child[i].2, this, m);
-        }
-        if let Some(level) = level {
-            match out.by_level.iter_mut().find(|(l, _)| *l == level) {
-                Some((_, t)) => add(t, this, m),
-                None => {
-                    let mut t = TwoYears::default();
-                    add(&mut t, this, m);
-                    out.by_level.push((level, t));
+    // One pass over the month totals of the subtree, grouped by month, by the level of the
+    // unit that held the activities (its code's length) and by the unit below this one it
+    // lies under (its code's first digits). Children are of one level, but a city without
+    // counties holds townships directly: a pass per level of child, the first counting the
+    // rest.
+    let mut child_lens: Vec<usize> = children.iter().map(|c| c.unit.level.code_len()).collect();
+    child_lens.sort_unstable();
+    child_lens.dedup();
+    if child_lens.is_empty() {
+        child_lens.push(unit.code.len());
+    }
+    for (pass, len) in child_lens.iter().enumerate() {
+        // The length is a code length of ours, written into the statement: PostgreSQL wants
+        // the same expression, not a parameter, in the grouping.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT h.year, h.month, LENGTH(h.org_code) AS code_len, \
+             SUBSTR(h.org_code, 1, {len}) AS child, CAST(SUM(h.minutes) AS BIGINT) AS minutes \
+             FROM service_hours_by_unit h \
+             WHERE h.year IN ($1, $2) AND h.org_path >= $3 AND h.org_path < $4 \
+             GROUP BY h.year, h.month, LENGTH(h.org_code), SUBSTR(h.org_code, 1, {len})"
+        )))
+        .bind(year)
+        .bind(year - 1)
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_all(db.pool())
+        .await?;
+        for r in rows {
+            let this = r.try_get::<i64, _>("year")? == year;
+            let m: i64 = r.try_get("minutes")?;
+            let child: String = r.try_get("child")?;
+            if let Some(i) = children
+                .iter()
+                .position(|c| c.unit.code == child && c.unit.level.code_len() == *len)
+            {
+                add(&mut out.by_child[i].2, this, m);
+            }
+            if pass > 0 {
+                continue;
+            }
+            let month: i64 = r.try_get("month")?;
+            add(&mut out.total, this, m);
+            if let Some(slot) = out.by_month.get_mut((month - 1).clamp(0, 11) as usize) {
+                add(slot, this, m);
+            }
+            let code_len: i64 = r.try_get("code_len")?;
+            if let Some(level) = domain::org::Level::from_code_len(code_len as usize) {
+                match out.by_level.iter_mut().find(|(l, _)| *l == level) {
+                    Some((_, t)) => add(t, this, m),
+                    None => {
+                        let mut t = TwoYears::default();
+                        add(&mut t, this, m);
+                        out.by_level.push((level, t));
+                    }
                 }
             }
         }
     }
     out.by_level.sort_by_key(|(l, _)| *l as i64);
-    let teams = crate::teams::teams(db, scope, &unit.org_path).await?;
-    let team_rows = sqlx::query(
-        "SELECT h.team_id, h.year, h.minutes FROM service_hours_by_team h \
+    // The busiest teams of the year, and what each did the year before.
+    let busiest: Vec<(i64, i64)> = sqlx::query(
+        "SELECT h.team_id, h.minutes FROM service_hours_by_team h \
          JOIN volunteer_teams t ON t.id = h.team_id \
-         WHERE h.year IN ($1, $2) AND t.org_path >= $3 AND t.org_path < $4",
+         WHERE h.year = $1 AND t.org_path >= $2 AND t.org_path < $3 \
+         ORDER BY h.minutes DESC, h.team_id LIMIT $4",
     )
     .bind(year)
-    .bind(year - 1)
     .bind(&lo)
     .bind(&hi)
+    .bind(TEAMS_SHOWN)
     .fetch_all(db.pool())
-    .await?;
-    let mut by_team: std::collections::HashMap<i64, TwoYears> = Default::default();
-    for r in team_rows {
-        let t = by_team.entry(r.try_get("team_id")?).or_default();
-        add(
-            t,
-            r.try_get::<i64, _>("year")? == year,
-            r.try_get("minutes")?,
-        );
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("team_id")?, r.try_get("minutes")?)))
+    .collect::<Result<_>>()?;
+    for (team_id, minutes) in busiest {
+        let Some(team) = crate::teams::team(db, scope, team_id).await? else {
+            continue;
+        };
+        let last_year: Option<i64> = sqlx::query_scalar(
+            "SELECT minutes FROM service_hours_by_team WHERE team_id = $1 AND year = $2",
+        )
+        .bind(team_id)
+        .bind(year - 1)
+        .fetch_optional(db.pool())
+        .await?;
+        out.teams.push((
+            team,
+            TwoYears {
+                this_year: minutes,
+                last_year: last_year.unwrap_or_default(),
+            },
+        ));
     }
-    out.teams = teams
-        .into_iter()
-        .map(|t| {
-            let h = by_team.remove(&t.id).unwrap_or_default();
-            (t, h)
-        })
-        .collect();
-    out.teams
-        .sort_by_key(|(t, h)| (-h.this_year, -h.last_year, t.id));
     Ok(out)
 }
 

@@ -93,6 +93,27 @@ fn check_code() -> String {
         .collect()
 }
 
+/// The next number of a unit's certificates of a kind in a year. The counter row is written
+/// first in the caller's transaction: a second issuer waits on it there, so two certificates
+/// issued at once never share a number and none is skipped.
+pub(crate) async fn next_number(
+    conn: &mut sqlx::AnyConnection,
+    org_code: &str,
+    kind: &str,
+    year: i64,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO certificate_counters (org_code, kind, year, last_no) VALUES ($1, $2, $3, 1) \
+         ON CONFLICT (org_code, kind, year) DO UPDATE SET \
+         last_no = certificate_counters.last_no + 1 RETURNING last_no",
+    )
+    .bind(org_code)
+    .bind(kind)
+    .bind(year)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
 /// Issues a certificate for a volunteer of the scope's hours confirmed at activities of the
 /// unit's subtree in the days given; none there is refused, as are days out of order.
 pub async fn issue(
@@ -164,16 +185,7 @@ pub async fn issue(
         .parse()
         .unwrap_or_default();
     let mut tx = db.begin_write().await?;
-    // The counter row is written first: the second of two issuers waits on it here.
-    let last: i64 = sqlx::query_scalar(
-        "INSERT INTO certificate_counters (org_code, year, last_no) VALUES ($1, $2, 1) \
-         ON CONFLICT (org_code, year) DO UPDATE SET last_no = certificate_counters.last_no + 1 \
-         RETURNING last_no",
-    )
-    .bind(&unit.code)
-    .bind(year)
-    .fetch_one(&mut *tx)
-    .await?;
+    let last = next_number(&mut tx, &unit.code, "service", year).await?;
     let number = format!("{}-{year}-{last:05}", unit.code);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO service_certificates (number, check_code, org_code, org_path, volunteer_id, \

@@ -35,6 +35,7 @@ pub mod secrets;
 pub mod statements;
 pub mod teams;
 pub mod testing;
+pub mod training;
 pub mod users;
 pub mod volunteer_network;
 pub mod volunteers;

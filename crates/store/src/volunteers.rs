@@ -289,3 +289,154 @@ pub async fn of_user(db: &Db, user_id: i64) -> Result<Option<Volunteer>> {
     .await?;
     row.as_ref().map(from_row).transpose()
 }
+
+/// One volunteer's record in the five blocks of 志愿服务条例 art. 19, for an export a national
+/// volunteer system could take: identity, service, training, honours, evaluation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Record {
+    pub volunteer: Volunteer,
+    /// The ID number in full when the export was asked for with a reason, else masked.
+    pub id_number: String,
+    pub minutes: i64,
+    pub minutes_this_year: i64,
+    pub services: i64,
+    pub last_served_on: String,
+    /// Course titles and certificate numbers.
+    pub courses: Vec<String>,
+    pub training_minutes: i64,
+    pub training_certificates: Vec<String>,
+    /// Honours the volunteer received (none are recorded before honours are).
+    pub honours: Vec<String>,
+    pub stars: usize,
+}
+
+/// The records of the volunteers of a unit's subtree inside the scope. With `full_reason`, the
+/// ID numbers are opened in full and the export is in the trail with the reason; without, they
+/// stay masked and nothing is written.
+pub async fn records(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    unit: &crate::org_units::OrgUnit,
+    full_reason: Option<&str>,
+) -> Result<Vec<Record>> {
+    if !scope.contains(&unit.org_path) {
+        return Err(StoreError::NotFound);
+    }
+    let reason = full_reason
+        .map(|r| domain::text::reason(r, "reveal_reason_missing"))
+        .transpose()?;
+    let (lo, hi) = domain::org::subtree_bounds(&unit.org_path);
+    let year: i64 = domain::time::china_day(now_ms())[..4]
+        .parse()
+        .unwrap_or_default();
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS}, v.id_number_sealed, \
+         (SELECT CAST(COALESCE(SUM(h.minutes), 0) AS BIGINT) FROM service_hours h \
+          WHERE h.volunteer_id = v.id) AS minutes, \
+         (SELECT CAST(COALESCE(SUM(h.minutes), 0) AS BIGINT) FROM service_hours h \
+          WHERE h.volunteer_id = v.id AND h.year = $3) AS minutes_this_year, \
+         (SELECT COUNT(DISTINCT h.activity_id) FROM service_hours h WHERE h.volunteer_id = v.id) \
+          AS services, \
+         (SELECT MAX(h.day) FROM service_hours h WHERE h.volunteer_id = v.id) AS last_served_on \
+         FROM volunteers v JOIN org_units u ON u.code = v.org_code \
+         WHERE v.org_path >= $1 AND v.org_path < $2 ORDER BY v.org_path, v.id"
+    )))
+    .bind(&lo)
+    .bind(&hi)
+    .bind(year)
+    .fetch_all(db.pool())
+    .await?;
+    let key = if reason.is_some() {
+        Some(db.data_key()?)
+    } else {
+        None
+    };
+    let training = sqlx::query(
+        "SELECT a.trainee_id, c.id AS course_id, c.title, CAST(SUM(s.minutes) AS BIGINT) AS minutes \
+         FROM training_attendance a JOIN training_sessions s ON s.id = a.session_id \
+         JOIN training_courses c ON c.id = s.course_id JOIN volunteers v ON v.id = a.trainee_id \
+         WHERE a.trainee_kind = 'volunteer' AND v.org_path >= $1 AND v.org_path < $2 \
+         GROUP BY a.trainee_id, c.id, c.title",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_all(db.pool())
+    .await?;
+    let certificates = sqlx::query(
+        "SELECT t.trainee_id, t.number FROM training_certificates t \
+         JOIN volunteers v ON v.id = t.trainee_id \
+         WHERE t.trainee_kind = 'volunteer' AND v.org_path >= $1 AND v.org_path < $2",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    let mut levels: std::collections::HashMap<String, domain::activity::StarLevels> =
+        Default::default();
+    for r in &rows {
+        let v = from_row(r)?;
+        let id_number = match &key {
+            Some(key) => {
+                let sealed: String = r.try_get("id_number_sealed")?;
+                key.open(&sealed).unwrap_or_default()
+            }
+            None => v.id_number_shown.clone(),
+        };
+        let minutes: i64 = r.try_get("minutes")?;
+        if !levels.contains_key(&v.org_path) {
+            levels.insert(
+                v.org_path.clone(),
+                crate::activities::star_levels(db, &v.org_path).await?,
+            );
+        }
+        let stars = levels.get(&v.org_path).map_or(0, |l| l.stars(minutes));
+        let mut courses = Vec::new();
+        let mut training_minutes = 0;
+        for t in &training {
+            if t.try_get::<i64, _>("trainee_id")? == v.id {
+                courses.push(t.try_get::<String, _>("title")?);
+                training_minutes += t.try_get::<i64, _>("minutes")?;
+            }
+        }
+        let mut training_certificates = Vec::new();
+        for c in &certificates {
+            if c.try_get::<i64, _>("trainee_id")? == v.id {
+                training_certificates.push(c.try_get::<String, _>("number")?);
+            }
+        }
+        out.push(Record {
+            id_number,
+            minutes,
+            minutes_this_year: r.try_get("minutes_this_year")?,
+            services: r.try_get("services")?,
+            last_served_on: r
+                .try_get::<Option<String>, _>("last_served_on")?
+                .unwrap_or_default(),
+            courses,
+            training_minutes,
+            training_certificates,
+            honours: Vec::new(),
+            stars,
+            volunteer: v,
+        });
+    }
+    if let Some(reason) = reason {
+        let mut tx = db.begin_write().await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action: "volunteer.export_full",
+                org_path: &unit.org_path,
+                entity: format!("org_unit:{}", unit.code),
+                before: None,
+                after: Some(json!({ "volunteers": out.len(), "reason": reason })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(out)
+}

@@ -192,6 +192,17 @@ impl Label for store::activities::CorrectionState {
     }
 }
 
+impl Label for domain::training::TrainingTier {
+    fn label_key(&self) -> &'static str {
+        use domain::training::TrainingTier;
+        match self {
+            TrainingTier::City => "training_tier.city",
+            TrainingTier::County => "training_tier.county",
+            TrainingTier::Township => "training_tier.township",
+        }
+    }
+}
+
 impl Label for domain::agency::ListKind {
     fn label_key(&self) -> &'static str {
         use domain::agency::ListKind;
@@ -796,6 +807,7 @@ mod tests {
                 + 4
                 + 3
                 + 5
+                + 3
                 + 3
         );
         for file in ["zh-CN.yml", "en.yml"] {

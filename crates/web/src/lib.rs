@@ -795,6 +795,18 @@ pub fn route_specs() -> Vec<RouteSpec> {
         ),
         page(
             Method::GET,
+            "/orgs/{code}/volunteers/export",
+            Unit(ManageVolunteers),
+            get(pages::volunteers::export),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/volunteers/export",
+            Unit(ManageVolunteers),
+            post(pages::volunteers::export_full),
+        ),
+        page(
+            Method::GET,
             "/orgs/{code}/volunteers/{id}",
             Unit(ViewOrg),
             get(pages::volunteers::show),
@@ -924,6 +936,42 @@ pub fn route_specs() -> Vec<RouteSpec> {
             "/public/certificates",
             Public,
             post(pages::certificates::check),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/training",
+            Unit(ViewOrg),
+            get(pages::training::list),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/training",
+            Unit(ManageVolunteers),
+            post(pages::training::create),
+        ),
+        page(
+            Method::GET,
+            "/orgs/{code}/training/{id}",
+            Unit(ViewOrg),
+            get(pages::training::show),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/training/{id}/sessions",
+            Unit(ManageVolunteers),
+            post(pages::training::add_session),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/training/{id}/sessions/{session}/attendance",
+            Unit(ManageVolunteers),
+            post(pages::training::attendance),
+        ),
+        page(
+            Method::POST,
+            "/orgs/{code}/training/{id}/certificates",
+            Unit(ManageVolunteers),
+            post(pages::training::certify),
         ),
         page(Method::GET, "/me", SignedIn, get(pages::me::me)),
         page(

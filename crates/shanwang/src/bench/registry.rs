@@ -433,7 +433,7 @@ async fn registry_on(
 /// Table statistics (and PostgreSQL's visibility map, which index-only scans read) brought up
 /// to date after the bulk set-up, as a running installation's autovacuum or `ANALYZE` keeps
 /// them: the planner picks indexes by them.
-async fn analyze(db: &Db) -> Result<(), CliError> {
+pub(super) async fn analyze(db: &Db) -> Result<(), CliError> {
     let sql = match db.backend() {
         store::Backend::Sqlite => "ANALYZE",
         store::Backend::Postgres => "VACUUM ANALYZE",

@@ -246,3 +246,104 @@ pub async fn activities(db: &Db, now: i64) -> Result<String, CliError> {
         first.name
     ))
 }
+
+/// The three tiers of training (issue 13 §5): the city's course for staff, 新安县's in project
+/// practice, and first-aid skills for the volunteers of 新安县's first township; some attended
+/// everything and hold certificates, others are still untrained.
+pub async fn training(db: &Db, now: i64) -> Result<String, CliError> {
+    use domain::training::{NewCourse, NewSession};
+    let all = domain::access::System::operator("demo").scope();
+    let actor = super::projects::actor_of(db, "xinan.staff").await?;
+    let today = domain::time::china_day(now);
+    let day = |back: i64| domain::time::add_days(&today, -back).unwrap_or_else(|| today.clone());
+    let xinan = store::org_units::get(db, &all, "410323")
+        .await?
+        .ok_or_else(|| CliError::Harness("演示数据缺少新安县".into()))?;
+    let first_township = store::org_units::children(db, &all, &xinan)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| CliError::Harness("新安县没有乡镇".into()))?
+        .unit;
+    let (mut courses, mut certified) = (0, 0);
+    for (code, title, content, sessions, share) in [
+        (
+            "4103",
+            "慈善法与信息公开实务",
+            "慈善法、募捐备案、信息公开时限",
+            1,
+            2usize,
+        ),
+        (
+            "410323",
+            "项目全过程管理实务",
+            "需求评估、三访三议、执行监督与结项",
+            2,
+            3,
+        ),
+        (
+            first_township.code.as_str(),
+            "志愿者急救技能培训",
+            "心肺复苏、止血包扎、AED 使用",
+            2,
+            1,
+        ),
+    ] {
+        let c = store::training::create(
+            db,
+            &actor,
+            &all,
+            code,
+            &NewCourse {
+                title: title.into(),
+                content: content.into(),
+            },
+        )
+        .await?;
+        courses += 1;
+        let people: Vec<i64> = store::training::trainees(db, &all, c.id, 500)
+            .await?
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        for s in 0..sessions {
+            let session = store::training::add_session(
+                db,
+                &actor,
+                &all,
+                c.id,
+                &NewSession {
+                    held_on: day(60 - 14 * s as i64),
+                    place: "会议室".into(),
+                    minutes: 180,
+                },
+            )
+            .await?;
+            // Every `share`-th person came (the volunteers' course: all but one in four).
+            let came: Vec<i64> = people
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| {
+                    if share == 1 {
+                        i % 4 != 3
+                    } else {
+                        i % share == 0
+                    }
+                })
+                .map(|(_, id)| *id)
+                .collect();
+            if !came.is_empty() {
+                store::training::record_attendance(db, &actor, &all, c.id, session, &came).await?;
+            }
+        }
+        certified += match store::training::certify(db, &actor, &all, c.id).await {
+            Ok(n) => n,
+            // Nobody attended every session: no certificate, nothing wrong.
+            Err(store::StoreError::Invalid(_)) => 0,
+            Err(other) => return Err(other.into()),
+        };
+    }
+    Ok(format!(
+        "培训：市、县、乡镇三级 {courses} 门课程（工作人员、项目实务、志愿者技能），{certified} 人全勤获结业证书；未培训人员见 /orgs/410323/training；志愿者记录可按《志愿服务条例》五部分导出（/orgs/410323/volunteers）"
+    ))
+}

@@ -4,9 +4,11 @@
 -- public portal with the number and the check code printed on it.
 CREATE TABLE certificate_counters (
     org_code TEXT NOT NULL REFERENCES org_units (code),
+    -- `service` or `training`: each kind numbers on its own.
+    kind TEXT NOT NULL,
     year BIGINT NOT NULL,
     last_no BIGINT NOT NULL,
-    PRIMARY KEY (org_code, year)
+    PRIMARY KEY (org_code, kind, year)
 );
 
 CREATE TABLE service_certificates (

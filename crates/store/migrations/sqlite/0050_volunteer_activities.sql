@@ -23,7 +23,8 @@ CREATE TABLE volunteer_activities (
     created_by TEXT NOT NULL,
     created_at_ms BIGINT NOT NULL
 );
-CREATE INDEX volunteer_activities_path ON volunteer_activities (org_path, starts_at_ms);
+CREATE INDEX volunteer_activities_path ON volunteer_activities (org_path, ends_at_ms);
+CREATE INDEX volunteer_activities_team ON volunteer_activities (team_id, ends_at_ms);
 
 CREATE TABLE activity_attendances (
     id INTEGER PRIMARY KEY,
@@ -83,7 +84,7 @@ CREATE TABLE service_hours_by_unit (
     records BIGINT NOT NULL,
     PRIMARY KEY (org_code, year, month)
 );
-CREATE INDEX service_hours_by_unit_path ON service_hours_by_unit (year, org_path);
+CREATE INDEX service_hours_by_unit_path ON service_hours_by_unit (year, org_path, month, minutes);
 
 CREATE TABLE star_levels (
     org_code TEXT PRIMARY KEY REFERENCES org_units (code),
@@ -98,3 +99,4 @@ CREATE TABLE service_hours_by_team (
     minutes BIGINT NOT NULL,
     PRIMARY KEY (team_id, year)
 );
+CREATE INDEX service_hours_by_team_year ON service_hours_by_team (year, minutes);

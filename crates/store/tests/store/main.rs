@@ -25,5 +25,6 @@ mod org_units;
 mod project_status;
 mod projects;
 mod receipts;
+mod training;
 mod users;
 mod volunteers;

@@ -671,3 +671,119 @@ pub async fn add_member(
     }
     team_page(&state, &viewer, unit, id, errors).await
 }
+
+/// The export's columns, in the five blocks of 志愿服务条例 art. 19 (docs/ARCHITECTURE.md
+/// lists them): identity, service, training, honours, evaluation.
+pub const EXPORT_HEADERS: [&str; 19] = [
+    "身份信息:志愿者编号",
+    "身份信息:姓名",
+    "身份信息:证件类型",
+    "身份信息:证件号码",
+    "身份信息:出生日期",
+    "身份信息:所属单位代码",
+    "身份信息:所属单位",
+    "身份信息:技能",
+    "身份信息:同意公开",
+    "服务信息:累计服务时长(小时)",
+    "服务信息:本年服务时长(小时)",
+    "服务信息:服务次数",
+    "服务信息:最近服务日期",
+    "培训信息:培训课程",
+    "培训信息:培训时长(小时)",
+    "培训信息:结业证书编号",
+    "表彰信息:表彰奖励",
+    "评价信息:星级",
+    "评价信息:登记日期",
+];
+
+fn export_csv(
+    unit: &OrgUnit,
+    records: &[store::volunteers::Record],
+    full: bool,
+) -> Result<Response, AppError> {
+    use xfer::export::Cell;
+    let hours = |m: i64| Cell::Text(domain::activity::hours_text(m));
+    let rows: Vec<Vec<Cell>> = records
+        .iter()
+        .map(|r| {
+            let v = &r.volunteer;
+            vec![
+                Cell::Text(v.number.clone()),
+                Cell::Text(v.name.clone()),
+                Cell::Text("居民身份证".into()),
+                Cell::Text(r.id_number.clone()),
+                Cell::Text(v.born_on.clone()),
+                Cell::Text(v.org_code.clone()),
+                Cell::Text(v.org_name.clone()),
+                Cell::Text(v.skills.join("、")),
+                Cell::Text(if v.consent_publication { "是" } else { "否" }.into()),
+                hours(r.minutes),
+                hours(r.minutes_this_year),
+                Cell::Int(r.services),
+                Cell::Text(r.last_served_on.clone()),
+                Cell::Text(r.courses.join("；")),
+                hours(r.training_minutes),
+                Cell::Text(r.training_certificates.join("；")),
+                Cell::Text(r.honours.join("；")),
+                Cell::Int(r.stars as i64),
+                Cell::Text(domain::time::china_day(v.registered_at_ms)),
+            ]
+        })
+        .collect();
+    let bytes =
+        xfer::export::write_table(xfer::export::Format::Csv, "志愿者", &EXPORT_HEADERS, &rows)
+            .map_err(AppError::Internal)?;
+    let which = if full { "完整" } else { "脱敏" };
+    Ok(super::download(
+        "text/csv; charset=utf-8",
+        &format!("volunteers-{}.csv", unit.code),
+        &format!("{}志愿者记录（{which}）.csv", unit.name),
+        bytes,
+    ))
+}
+
+/// The unit's volunteers as CSV in the five blocks, ID numbers masked.
+pub async fn export(
+    State(state): State<AppState>,
+    unit: InUnit<perm::ManageVolunteers>,
+) -> Result<Response, AppError> {
+    let records = store::volunteers::records(
+        &state.db,
+        &unit.user().actor(),
+        unit.scope(),
+        unit.unit(),
+        None,
+    )
+    .await?;
+    export_csv(unit.unit(), &records, false)
+}
+
+/// The same with ID numbers in full, for a national system's import: the reason goes in the
+/// trail; without one, the page says so beside the field.
+pub async fn export_full(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    unit: InUnit<perm::ManageVolunteers>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    match store::volunteers::records(
+        &state.db,
+        &unit.user().actor(),
+        unit.scope(),
+        unit.unit(),
+        Some(form.get("export_reason")),
+    )
+    .await
+    {
+        Ok(records) => export_csv(unit.unit(), &records, true),
+        Err(store::StoreError::Invalid(_)) => {
+            let mut errors = FieldErrors::default();
+            errors.insert(
+                "export_reason",
+                viewer.ctx.lang.error("reveal_reason_missing"),
+            );
+            list_page(&state, &viewer, unit, errors, HashMap::new()).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}

@@ -337,13 +337,14 @@ pub async fn call(app: &App, method: &Method, path: &str, who: Option<(&Browser,
 pub fn ghost(path: &str) -> String {
     path.replace("{id}", "999999")
         .replace("{correction}", "999999")
+        .replace("{session}", "999999")
         .replace("{visit}", "999999")
         .replace("{number}", "41030126-0000009999")
         .replace("{fund}", "NO-SUCH-FUND")
 }
 
 pub fn names_an_object(path: &str) -> bool {
-    ["{id}", "{number}", "{fund}", "{correction}"]
+    ["{id}", "{number}", "{fund}", "{correction}", "{session}"]
         .iter()
         .any(|p| path.contains(p))
 }
@@ -351,7 +352,9 @@ pub fn names_an_object(path: &str) -> bool {
 pub fn concrete(path: &str, code: &str) -> String {
     // A complaint about the walked village is handled by its township, one level up; so is
     // the merge of its registration with the next village's.
-    let code = if (path.contains("/complaints/{id}") || path.contains("/merges/{id}"))
+    let code = if (path.contains("/complaints/{id}")
+        || path.contains("/merges/{id}")
+        || path.contains("/training"))
         && code.len() == 12
     {
         &code[..9]
@@ -370,6 +373,7 @@ pub fn concrete(path: &str, code: &str) -> String {
         .replace("{number}", "41030126-0000000001")
         .replace("{id}", "1")
         .replace("{correction}", "1")
+        .replace("{session}", "1")
         .replace("{visit}", "1")
         .replace("{fund}", "WALK-FUND")
 }

@@ -430,6 +430,35 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
         .await
         .unwrap();
     }
+    // A course (id 1) of the walked village's township, with a session (id 1) held today.
+    {
+        let operator = domain::access::System::operator("test").scope();
+        let course = store::training::create(
+            &app.db,
+            &Actor::cli("test"),
+            &operator,
+            &target[..9],
+            &domain::training::NewCourse {
+                title: "走查培训".into(),
+                content: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+        store::training::add_session(
+            &app.db,
+            &Actor::cli("test"),
+            &operator,
+            course.id,
+            &domain::training::NewSession {
+                held_on: domain::time::china_day(store::now_ms()),
+                place: "走查".into(),
+                minutes: 60,
+            },
+        )
+        .await
+        .unwrap();
+    }
     // The walked community's 慈善管家 (id 1).
     store::volunteer_network::appoint_steward(
         &app.db,

@@ -398,3 +398,149 @@ both_backends!(
         assert_eq!(theirs.status, StatusCode::NOT_FOUND);
     }
 );
+
+both_backends!(
+    a_township_trains_volunteers_and_the_county_exports_the_records,
+    |app: App| async move {
+        let clerk = app.browser("shisi.village").await;
+        let registered = app
+            .post_form(
+                "/orgs/410323101001/volunteers",
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("name", "李志强"),
+                    ("id_number", "410323198503120017"),
+                    ("phone", "13903791234"),
+                    ("availability", "weekends"),
+                ],
+            )
+            .await;
+        let volunteer = registered.headers["location"]
+            .to_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let county = app.browser("xinan.staff").await;
+        // A village holds no course.
+        let at_village = app
+            .post_form(
+                "/orgs/410323101001/training",
+                Some(&clerk.cookie),
+                &[("csrf", &clerk.csrf), ("course_title", "急救技能培训")],
+            )
+            .await;
+        assert_eq!(at_village.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(at_village.body.contains("id=\"course_title-error\""));
+        let made = app
+            .post_form(
+                "/orgs/410323101/training",
+                Some(&county.cookie),
+                &[("csrf", &county.csrf), ("course_title", "急救技能培训")],
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+        let course = made.headers["location"].to_str().unwrap().to_string();
+        let today = domain::time::china_day(store::now_ms());
+        let bad = app
+            .post_form(
+                &format!("{course}/sessions"),
+                Some(&county.cookie),
+                &[
+                    ("csrf", &county.csrf),
+                    ("held_on", &today),
+                    ("place", "镇文化站"),
+                    ("hours", "20"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("id=\"hours-error\""));
+        let session = app
+            .post_form(
+                &format!("{course}/sessions"),
+                Some(&county.cookie),
+                &[
+                    ("csrf", &county.csrf),
+                    ("held_on", &today),
+                    ("place", "镇文化站"),
+                    ("hours", "2"),
+                ],
+            )
+            .await;
+        assert_eq!(session.status, StatusCode::SEE_OTHER, "{}", session.body);
+        let page = app.get(&course, Some(&county.cookie)).await;
+        let session_id = page
+            .body
+            .split("data-session=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let box_name = format!("trainee_{volunteer}");
+        let ticked = app
+            .post_form(
+                &format!("{course}/sessions/{session_id}/attendance"),
+                Some(&county.cookie),
+                &[("csrf", &county.csrf), (&box_name, "1")],
+            )
+            .await;
+        assert_eq!(ticked.status, StatusCode::SEE_OTHER, "{}", ticked.body);
+        let certified = app
+            .post_form(
+                &format!("{course}/certificates"),
+                Some(&county.cookie),
+                &[("csrf", &county.csrf)],
+            )
+            .await;
+        assert_eq!(certified.status, StatusCode::SEE_OTHER);
+        let page = app.get(&course, Some(&county.cookie)).await;
+        assert!(page.body.contains("410323101-PX"));
+        let overview = app.get("/orgs/410323/training", Some(&county.cookie)).await;
+        assert!(
+            overview.body.contains("id=\"volunteers-untrained\">0 / 1"),
+            "{}",
+            overview.body
+        );
+        // The export: masked as a download; whole only with a reason.
+        let masked = app
+            .get("/orgs/410323/volunteers/export", Some(&county.cookie))
+            .await;
+        assert_eq!(masked.status, StatusCode::OK);
+        assert!(
+            masked.body.contains("身份信息:志愿者编号") && masked.body.contains("急救技能培训")
+        );
+        assert!(!masked.body.contains("410323198503120017"));
+        let no_reason = app
+            .post_form(
+                "/orgs/410323/volunteers/export",
+                Some(&county.cookie),
+                &[("csrf", &county.csrf)],
+            )
+            .await;
+        assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(no_reason.body.contains("id=\"export_reason-error\""));
+        let full = app
+            .post_form(
+                "/orgs/410323/volunteers/export",
+                Some(&county.cookie),
+                &[
+                    ("csrf", &county.csrf),
+                    ("export_reason", "导入全国志愿服务信息系统"),
+                ],
+            )
+            .await;
+        assert_eq!(full.status, StatusCode::OK);
+        assert!(full.body.contains("410323198503120017"));
+        // A village clerk cannot see the township's course.
+        let theirs = app.get(&course, Some(&clerk.cookie)).await;
+        assert_eq!(theirs.status, StatusCode::FORBIDDEN);
+    }
+);
