@@ -16,6 +16,7 @@ pub mod disbursement;
 pub mod disclosure;
 pub mod donor;
 pub mod evidence;
+pub mod honour;
 pub mod ledger;
 pub mod matching;
 pub mod money;

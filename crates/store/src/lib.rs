@@ -22,6 +22,7 @@ pub mod donors;
 pub mod exports;
 pub mod facts_uploads;
 pub mod feedback;
+pub mod honours;
 pub mod households;
 pub mod ledger;
 pub mod limits;

@@ -203,6 +203,29 @@ impl Label for domain::training::TrainingTier {
     }
 }
 
+impl Label for domain::honour::RoundState {
+    fn label_key(&self) -> &'static str {
+        use domain::honour::RoundState;
+        match self {
+            RoundState::Nominating => "round.nominating",
+            RoundState::Notice => "round.notice",
+            RoundState::Announced => "round.announced",
+        }
+    }
+}
+
+impl Label for domain::honour::NominationState {
+    fn label_key(&self) -> &'static str {
+        use domain::honour::NominationState;
+        match self {
+            NominationState::Nominated => "nomination.nominated",
+            NominationState::Selected => "nomination.selected",
+            NominationState::Declined => "nomination.declined",
+            NominationState::Honoured => "nomination.honoured",
+        }
+    }
+}
+
 impl Label for domain::agency::ListKind {
     fn label_key(&self) -> &'static str {
         use domain::agency::ListKind;
@@ -809,6 +832,8 @@ mod tests {
                 + 5
                 + 3
                 + 3
+                + 3
+                + 4
         );
         for file in ["zh-CN.yml", "en.yml"] {
             let known: std::collections::HashSet<String> = keys(file).into_iter().collect();

@@ -347,3 +347,157 @@ pub async fn training(db: &Db, now: i64) -> Result<String, CliError> {
         "培训：市、县、乡镇三级 {courses} 门课程（工作人员、项目实务、志愿者技能），{certified} 人全勤获结业证书；未培训人员见 /orgs/410323/training；志愿者记录可按《志愿服务条例》五部分导出（/orgs/410323/volunteers）"
     ))
 }
+
+/// Honours (issue 13 §6): 新安县's 最美志愿者 of this year on public notice with a vote and an
+/// objection waiting, nominated by villages and reviewed by their townships; the city's 慈善家庭
+/// announced earlier in the year.
+pub async fn honours(db: &Db, now: i64) -> Result<String, CliError> {
+    use domain::honour::{NewNomination, NewRound, NominationStep};
+    let all = domain::access::System::operator("demo").scope();
+    let actor = super::projects::actor_of(db, "xinan.staff").await?;
+    let today = domain::time::china_day(now);
+    let year: i64 = today[..4].parse().unwrap_or(2026);
+    let unit = |code: String| {
+        let all = all.clone();
+        async move {
+            store::org_units::get(db, &all, &code)
+                .await?
+                .ok_or_else(|| CliError::Harness(format!("演示数据缺少单位 {code}")))
+        }
+    };
+    let stories = [
+        "十年如一日照顾村里的五保老人，组织志愿服务队上门理发、打扫三百余次。",
+        "退休教师，每周四下午在四点半课堂辅导留守儿童功课，风雨无阻。",
+        "汛期带领村志愿服务队巡堤值守，帮助转移群众四十余户。",
+        "自费购置急救包，培训村民心肺复苏，去年救回突发心梗的邻居。",
+    ];
+    let mut rounds = Vec::new();
+    for (code, award, vote, started, announce) in [
+        ("410323", "最美志愿者", true, 2, false),
+        ("4103", "慈善家庭", false, 40, true),
+    ] {
+        let round_unit = unit(code.to_string()).await?;
+        let r = store::honours::create_round(
+            db,
+            &actor,
+            &all,
+            code,
+            &NewRound {
+                award: award.into(),
+                year,
+                places: 5,
+                notice_days: 5,
+                public_vote: vote,
+            },
+        )
+        .await?;
+        // Volunteers of 新安县 with the most hours, nominated by their villages.
+        let (people, _) = store::volunteers::list(db, &all, "/41/4103/410323/", 200).await?;
+        let mut names = std::collections::HashSet::new();
+        let mut nominated = 0;
+        // Four who agreed to be named, no two of one name; the city's from further on.
+        let skip = if code == "4103" { 4 } else { 0 };
+        for v in people
+            .iter()
+            .filter(|v| v.consent_publication && names.insert(v.name.clone()))
+            .skip(skip)
+            .take(4)
+        {
+            let village = unit(v.org_code.clone()).await?;
+            let n = store::honours::nominate(
+                db,
+                &actor,
+                &all,
+                &store::honours::NominationAt {
+                    round_id: r.id,
+                    unit: &village,
+                    volunteer_id: Some(v.id),
+                    nomination: &NewNomination {
+                        nominee: if award == "慈善家庭" {
+                            format!("{}家庭", v.name)
+                        } else {
+                            v.name.clone()
+                        },
+                        story: stories[nominated % stories.len()].into(),
+                        consent: true,
+                    },
+                },
+            )
+            .await?;
+            nominated += 1;
+            // Up one level at a time to the round's unit, which selects the first three.
+            let mut reviewing = domain::org::parent_path(&village.org_path);
+            loop {
+                let code = reviewing
+                    .trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let reviewer = unit(code).await?;
+                let top = reviewer.code == round_unit.code;
+                if top && nominated > 3 {
+                    store::honours::review(
+                        db,
+                        &actor,
+                        &all,
+                        &reviewer,
+                        n,
+                        NominationStep::Decline,
+                        "事迹材料不够充分，明年再报",
+                    )
+                    .await?;
+                    break;
+                }
+                let after = store::honours::review(
+                    db,
+                    &actor,
+                    &all,
+                    &reviewer,
+                    n,
+                    NominationStep::Recommend,
+                    "事迹属实",
+                )
+                .await?;
+                if top {
+                    break;
+                }
+                reviewing = after.reviewing_path;
+            }
+        }
+        let from = domain::time::add_days(&today, -started).unwrap_or_else(|| today.clone());
+        store::honours::start_notice(db, &actor, &all, &round_unit, r.id, &from).await?;
+        let shown = store::honours::public_round(db, r.id)
+            .await?
+            .map(|(_, n)| n)
+            .unwrap_or_default();
+        if announce {
+            store::honours::announce(db, &actor, &all, &round_unit, r.id, &today).await?;
+        } else if let Some(first) = shown.first() {
+            for (k, phone) in ["13700000001", "13700000002", "13700000003"]
+                .iter()
+                .enumerate()
+            {
+                let nominee = shown[k % shown.len()].id;
+                store::honours::vote(db, r.id, nominee, phone, "demo", &today)
+                    .await?
+                    .map_err(|_| CliError::Harness("投票次数".into()))?;
+            }
+            store::honours::object(
+                db,
+                r.id,
+                first.id,
+                "听说这位志愿者的服务时长有重复登记，请核实。",
+                "demo",
+                &today,
+            )
+            .await?
+            .map_err(|_| CliError::Harness("异议次数".into()))?;
+        }
+        rounds.push(format!("{year} {award}"));
+    }
+    Ok(format!(
+        "表彰：{}（新安县最美志愿者公示中，可投票、有 1 条异议待处理；市慈善家庭已公布），见 /public/honours 和 /orgs/410323/honours",
+        rounds.join("、")
+    ))
+}

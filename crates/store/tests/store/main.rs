@@ -16,6 +16,7 @@ mod donations;
 mod donors;
 mod facts_uploads;
 mod hardening;
+mod honours;
 mod households;
 mod ledger;
 mod matching;

@@ -18,6 +18,7 @@ pub mod feedback;
 pub mod filters;
 pub mod form_data;
 pub mod funds;
+pub mod honours;
 pub mod login;
 pub mod me;
 pub mod merchants;

@@ -338,15 +338,25 @@ pub fn ghost(path: &str) -> String {
     path.replace("{id}", "999999")
         .replace("{correction}", "999999")
         .replace("{session}", "999999")
+        .replace("{nomination}", "999999")
+        .replace("{objection}", "999999")
         .replace("{visit}", "999999")
         .replace("{number}", "41030126-0000009999")
         .replace("{fund}", "NO-SUCH-FUND")
 }
 
 pub fn names_an_object(path: &str) -> bool {
-    ["{id}", "{number}", "{fund}", "{correction}", "{session}"]
-        .iter()
-        .any(|p| path.contains(p))
+    [
+        "{id}",
+        "{number}",
+        "{fund}",
+        "{correction}",
+        "{session}",
+        "{nomination}",
+        "{objection}",
+    ]
+    .iter()
+    .any(|p| path.contains(p))
 }
 
 pub fn concrete(path: &str, code: &str) -> String {
@@ -374,6 +384,8 @@ pub fn concrete(path: &str, code: &str) -> String {
         .replace("{id}", "1")
         .replace("{correction}", "1")
         .replace("{session}", "1")
+        .replace("{nomination}", "1")
+        .replace("{objection}", "1")
         .replace("{visit}", "1")
         .replace("{fund}", "WALK-FUND")
 }

@@ -459,6 +459,83 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
         .await
         .unwrap();
     }
+    // An honours round (id 1) run by the walked village itself, its nomination (id 1) selected
+    // and on notice, with a public objection (id 1).
+    {
+        let operator = domain::access::System::operator("test").scope();
+        let village = store::org_units::get(&app.db, &operator, target)
+            .await
+            .unwrap()
+            .unwrap();
+        let year: i64 = domain::time::china_day(store::now_ms())[..4]
+            .parse()
+            .unwrap();
+        let round = store::honours::create_round(
+            &app.db,
+            &Actor::cli("test"),
+            &operator,
+            target,
+            &domain::honour::NewRound {
+                award: "走查之星".into(),
+                year,
+                places: 2,
+                notice_days: 5,
+                public_vote: true,
+            },
+        )
+        .await
+        .unwrap();
+        let nomination = store::honours::nominate(
+            &app.db,
+            &Actor::cli("test"),
+            &operator,
+            &store::honours::NominationAt {
+                round_id: round.id,
+                unit: &village,
+                volunteer_id: Some(1),
+                nomination: &domain::honour::NewNomination {
+                    nominee: "走查".into(),
+                    story: "走查走查走查走查走查走查走查走查走查走查".into(),
+                    consent: true,
+                },
+            },
+        )
+        .await
+        .unwrap();
+        store::honours::review(
+            &app.db,
+            &Actor::cli("test"),
+            &operator,
+            &village,
+            nomination,
+            domain::honour::NominationStep::Recommend,
+            "",
+        )
+        .await
+        .unwrap();
+        let today = domain::time::china_day(store::now_ms());
+        store::honours::start_notice(
+            &app.db,
+            &Actor::cli("test"),
+            &operator,
+            &village,
+            round.id,
+            &today,
+        )
+        .await
+        .unwrap();
+        store::honours::object(
+            &app.db,
+            round.id,
+            nomination,
+            "走查异议走查异议走查异议",
+            "walk",
+            &today,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    }
     // The walked community's 慈善管家 (id 1).
     store::volunteer_network::appoint_steward(
         &app.db,

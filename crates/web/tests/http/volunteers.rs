@@ -544,3 +544,170 @@ both_backends!(
         assert_eq!(theirs.status, StatusCode::FORBIDDEN);
     }
 );
+
+both_backends!(
+    a_county_honours_a_volunteer_through_nomination_notice_and_vote,
+    |app: App| async move {
+        let county = app.browser("xinan.staff").await;
+        let clerk = app.browser("shisi.village").await;
+        let year = domain::time::china_day(store::now_ms())[..4].to_string();
+        let bad = app
+            .post_form(
+                "/orgs/410323/honours",
+                Some(&county.cookie),
+                &[
+                    ("csrf", &county.csrf),
+                    ("award", "最美志愿者"),
+                    ("year", &year),
+                    ("places", "3"),
+                    ("notice_days", "3"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("id=\"notice_days-error\""));
+        let made = app
+            .post_form(
+                "/orgs/410323/honours",
+                Some(&county.cookie),
+                &[
+                    ("csrf", &county.csrf),
+                    ("award", "最美志愿者"),
+                    ("year", &year),
+                    ("places", "3"),
+                    ("notice_days", "5"),
+                    ("public_vote", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+        let id = made.headers["location"]
+            .to_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        // The village sees the county's round and nominates — not without consent.
+        let at = format!("/orgs/410323101001/honours/{id}");
+        let story = "十年如一日照顾村里的五保老人，组织志愿服务队上门服务三百余次。";
+        let refused = app
+            .post_form(
+                &format!("{at}/nominations"),
+                Some(&clerk.cookie),
+                &[("csrf", &clerk.csrf), ("nominee", "王芳"), ("story", story)],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains("id=\"consent-error\""));
+        let nominated = app
+            .post_form(
+                &format!("{at}/nominations"),
+                Some(&clerk.cookie),
+                &[
+                    ("csrf", &clerk.csrf),
+                    ("nominee", "王芳"),
+                    ("story", story),
+                    ("consent", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            nominated.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            nominated.body
+        );
+        let page = app.get(&at, Some(&clerk.cookie)).await;
+        let nomination = page
+            .body
+            .split("data-nomination=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        // The township recommends it (the county's staff acting on the township's page), the
+        // county selects it and puts it on notice.
+        for (who, unit) in [(&county, "410323101"), (&county, "410323")] {
+            let r = app
+                .post_form(
+                    &format!("/orgs/{unit}/honours/{id}/nominations/{nomination}/review"),
+                    Some(&who.cookie),
+                    &[
+                        ("csrf", &who.csrf),
+                        ("decision", "recommend"),
+                        ("note", "属实"),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{unit}: {}", r.body);
+        }
+        let notice = app
+            .post_form(
+                &format!("/orgs/410323/honours/{id}/notice"),
+                Some(&county.cookie),
+                &[("csrf", &county.csrf)],
+            )
+            .await;
+        assert_eq!(notice.status, StatusCode::SEE_OTHER, "{}", notice.body);
+        let early = app
+            .post_form(
+                &format!("/orgs/410323/honours/{id}/announce"),
+                Some(&county.cookie),
+                &[("csrf", &county.csrf)],
+            )
+            .await;
+        assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(early.body.contains("id=\"announce-error\""));
+        // The public votes once per phone and objects.
+        let visitor = app.visitor(&format!("/public/honours/{id}")).await;
+        let vote = |phone: &'static str| {
+            let (app, visitor, id, nomination) = (&app, &visitor, id.clone(), nomination.clone());
+            async move {
+                app.post_form(
+                    &format!("/public/honours/{id}/votes"),
+                    Some(&visitor.cookie),
+                    &[
+                        ("csrf", &visitor.csrf),
+                        ("nomination_id", &nomination),
+                        ("phone", phone),
+                    ],
+                )
+                .await
+            }
+        };
+        assert_eq!(vote("13903791234").await.status, StatusCode::OK);
+        let twice = vote("13903791234").await;
+        assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(twice.body.contains("id=\"phone-error\""));
+        let public = app.get(&format!("/public/honours/{id}"), None).await;
+        assert!(
+            public.body.contains("王芳") && public.body.contains("<span class=\"votes\">1</span>")
+        );
+        assert!(!public.body.contains("13903791234"));
+        let objected = app
+            .post_form(
+                &format!("/public/honours/{id}/objections"),
+                Some(&visitor.cookie),
+                &[
+                    ("csrf", &visitor.csrf),
+                    ("nomination_id", &nomination),
+                    ("text", "服务次数有夸大，请核实。再核实一下。"),
+                ],
+            )
+            .await;
+        assert_eq!(objected.status, StatusCode::OK);
+        let page = app
+            .get(&format!("/orgs/410323/honours/{id}"), Some(&county.cookie))
+            .await;
+        assert!(page.body.contains("data-objection="));
+        // Another county sees no such round.
+        let other = app.browser("laocheng.staff").await;
+        let theirs = app
+            .get(&format!("/orgs/410302/honours/{id}"), Some(&other.cookie))
+            .await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    }
+);
