@@ -173,6 +173,9 @@ pub struct Nomination {
     pub volunteer_id: Option<i64>,
     /// Confirmed service minutes, when the nominee is a registered volunteer: evidence.
     pub volunteer_minutes: i64,
+    pub donor_id: Option<i64>,
+    /// Their gifts not reversed, when the nominee is a registered donor: evidence.
+    pub donor_gifts: domain::money::Fen,
     pub story: String,
     pub consent: bool,
     pub state: NominationState,
@@ -186,7 +189,9 @@ pub struct Nomination {
 const NOMINATION_COLUMNS: &str = "n.id, n.round_id, n.org_code, u.name AS org_name, n.org_path, \
      n.nominee, n.volunteer_id, \
      (SELECT CAST(COALESCE(SUM(h.minutes), 0) AS BIGINT) FROM service_hours h \
-      WHERE h.volunteer_id = n.volunteer_id) AS volunteer_minutes, \
+      WHERE h.volunteer_id = n.volunteer_id) AS volunteer_minutes, n.donor_id, \
+     (SELECT CAST(COALESCE(SUM(d.amount_fen), 0) AS BIGINT) FROM donations d \
+      WHERE d.donor_id = n.donor_id AND d.reversed_by_id IS NULL) AS donor_gifts_fen, \
      n.story, n.consent, n.state, n.reviewing_path, \
      COALESCE((SELECT w.name FROM org_units w WHERE w.org_path = n.reviewing_path), '') \
       AS reviewing_name, n.votes, n.nominated_by, n.nominated_at_ms";
@@ -202,6 +207,8 @@ fn nomination_from_row(r: &sqlx::any::AnyRow) -> Result<Nomination> {
         nominee: r.try_get("nominee")?,
         volunteer_id: r.try_get("volunteer_id")?,
         volunteer_minutes: r.try_get("volunteer_minutes")?,
+        donor_id: r.try_get("donor_id")?,
+        donor_gifts: domain::money::Fen::new(r.try_get("donor_gifts_fen")?),
         story: r.try_get("story")?,
         consent: r.try_get::<i64, _>("consent")? != 0,
         state: crate::closed_set(r, "state", NominationState::parse)?,
@@ -250,6 +257,8 @@ pub struct NominationAt<'a> {
     pub unit: &'a OrgUnit,
     /// A registered volunteer of the scope, when the nominee is one (their hours are evidence).
     pub volunteer_id: Option<i64>,
+    /// A donor of the scope, when the nominee is one (their gifts are evidence).
+    pub donor_id: Option<i64>,
     pub nomination: &'a NewNomination,
 }
 
@@ -269,6 +278,11 @@ pub async fn nominate(db: &Db, actor: &Actor, scope: &Scope, at: &NominationAt<'
     {
         return Err(FieldError::new("volunteer_id", "volunteer_unknown").into());
     }
+    if let Some(d) = at.donor_id
+        && crate::donors::view(db, scope, d).await?.is_none()
+    {
+        return Err(FieldError::new("donor", "donor_unknown").into());
+    }
     let reviewing = if at.unit.org_path == r.org_path {
         r.org_path.clone()
     } else {
@@ -278,14 +292,15 @@ pub async fn nominate(db: &Db, actor: &Actor, scope: &Scope, at: &NominationAt<'
     let mut tx = db.begin_write().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO honour_nominations (round_id, org_code, org_path, nominee, volunteer_id, \
-         story, consent, state, reviewing_path, nominated_by, nominated_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'nominated', $8, $9, $10) RETURNING id",
+         donor_id, story, consent, state, reviewing_path, nominated_by, nominated_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'nominated', $9, $10, $11) RETURNING id",
     )
     .bind(r.id)
     .bind(&at.unit.code)
     .bind(&at.unit.org_path)
     .bind(&n.nominee)
     .bind(at.volunteer_id)
+    .bind(at.donor_id)
     .bind(&n.story)
     .bind(i16::from(n.consent))
     .bind(&reviewing)
@@ -303,7 +318,7 @@ pub async fn nominate(db: &Db, actor: &Actor, scope: &Scope, at: &NominationAt<'
             before: None,
             after: Some(json!({
                 "nomination": id, "nominee": n.nominee, "volunteer": at.volunteer_id,
-                "consent": n.consent,
+                "donor": at.donor_id, "consent": n.consent,
             })),
         },
     )

@@ -305,7 +305,7 @@ pub struct Record {
     pub courses: Vec<String>,
     pub training_minutes: i64,
     pub training_certificates: Vec<String>,
-    /// Honours the volunteer received (none are recorded before honours are).
+    /// Honours announced for the volunteer: `2026年新安县最美志愿者`.
     pub honours: Vec<String>,
     pub stars: usize,
 }
@@ -372,6 +372,16 @@ pub async fn records(
     .bind(&hi)
     .fetch_all(db.pool())
     .await?;
+    let honoured = sqlx::query(
+        "SELECT n.volunteer_id, r.year, r.award, u.name AS org_name FROM honour_nominations n \
+         JOIN honour_rounds r ON r.id = n.round_id JOIN org_units u ON u.code = r.org_code \
+         WHERE n.state = 'honoured' AND n.org_path >= $1 AND n.org_path < $2 \
+         AND n.volunteer_id IS NOT NULL ORDER BY r.year, r.id",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_all(db.pool())
+    .await?;
     let mut out = Vec::with_capacity(rows.len());
     let mut levels: std::collections::HashMap<String, domain::activity::StarLevels> =
         Default::default();
@@ -406,6 +416,17 @@ pub async fn records(
                 training_certificates.push(c.try_get::<String, _>("number")?);
             }
         }
+        let mut honours = Vec::new();
+        for h in &honoured {
+            if h.try_get::<i64, _>("volunteer_id")? == v.id {
+                honours.push(format!(
+                    "{}年{}{}",
+                    h.try_get::<i64, _>("year")?,
+                    h.try_get::<String, _>("org_name")?,
+                    h.try_get::<String, _>("award")?
+                ));
+            }
+        }
         out.push(Record {
             id_number,
             minutes,
@@ -417,7 +438,7 @@ pub async fn records(
             courses,
             training_minutes,
             training_certificates,
-            honours: Vec::new(),
+            honours,
             stars,
             volunteer: v,
         });

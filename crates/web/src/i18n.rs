@@ -728,6 +728,17 @@ mod tests {
                 .map(Label::label_key),
         );
         wanted.extend(
+            domain::training::TrainingTier::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(domain::honour::RoundState::ALL.iter().map(Label::label_key));
+        wanted.extend(
+            domain::honour::NominationState::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(
             domain::volunteer::SocialWorkerLevel::ALL
                 .iter()
                 .map(Label::label_key),

@@ -412,6 +412,7 @@ pub async fn honours(db: &Db, now: i64) -> Result<String, CliError> {
                     round_id: r.id,
                     unit: &village,
                     volunteer_id: Some(v.id),
+                    donor_id: None,
                     nomination: &NewNomination {
                         nominee: if award == "慈善家庭" {
                             format!("{}家庭", v.name)

@@ -28,6 +28,8 @@ CREATE TABLE honour_nominations (
     org_path TEXT NOT NULL,
     nominee TEXT NOT NULL,
     volunteer_id BIGINT REFERENCES volunteers (id),
+    -- A registered donor, when the nominee is one: their gifts are evidence.
+    donor_id BIGINT REFERENCES donors (id),
     story TEXT NOT NULL,
     consent SMALLINT NOT NULL,
     state TEXT NOT NULL,

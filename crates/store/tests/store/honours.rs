@@ -78,6 +78,7 @@ both_backends!(
                         round_id: r.id,
                         unit: &village_unit,
                         volunteer_id: None,
+                        donor_id: None,
                         nomination: &NominationInput {
                             nominee: name.into(),
                             story: story.into(),
@@ -91,6 +92,28 @@ both_backends!(
                 .unwrap()
             }
         };
+        // A donor the scope does not see is refused as evidence.
+        let no_donor = honours::nominate(
+            &db,
+            &cli,
+            &village,
+            &NominationAt {
+                round_id: r.id,
+                unit: &village_unit,
+                volunteer_id: None,
+                donor_id: Some(999_999),
+                nomination: &NominationInput {
+                    nominee: "张伟".into(),
+                    story: story.into(),
+                    consent: true,
+                }
+                .parse()
+                .unwrap(),
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(error_code(&no_donor), "donor_unknown");
         let first = nominate("王芳").await;
         let second = nominate("李娜").await;
         // Reviewed up one level at a time: the county cannot act before the township.

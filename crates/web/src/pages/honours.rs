@@ -3,6 +3,7 @@
 //! for it, and the round's unit puts the selected on notice, answers objections and announces;
 //! the public portal's notice with its objection form and vote, and the announced honours.
 
+use super::filters;
 use super::form_data::FormData;
 use super::{FieldErrors, Layout, render_as};
 use crate::AppState;
@@ -228,6 +229,20 @@ pub async fn nominate(
     let lang = viewer.ctx.lang;
     let mut errors = FieldErrors::default();
     let volunteer_id = form.get("volunteer_id").trim().parse::<i64>().ok();
+    // A donor named by what the clerk types (credit code, phone, name): exactly one, or the
+    // field says so.
+    let typed_donor = form.get("donor").trim();
+    let donor_id = if typed_donor.is_empty() {
+        None
+    } else {
+        match store::donors::the_one(&state.db, unit.scope(), typed_donor).await? {
+            Some(d) => Some(d.id),
+            None => {
+                errors.insert("donor", lang.error("donor_not_one"));
+                None
+            }
+        }
+    };
     let typed = NominationInput {
         nominee: form.get("nominee").into(),
         story: form.get("story").into(),
@@ -235,11 +250,13 @@ pub async fn nominate(
     };
     match typed.parse() {
         Err(refused) => errors.add(refused, lang),
+        Ok(_) if !errors.is_empty() => {}
         Ok(n) => {
             let at = honours::NominationAt {
                 round_id: id,
                 unit: unit.unit(),
                 volunteer_id,
+                donor_id,
                 nomination: &n,
             };
             match honours::nominate(&state.db, &unit.user().actor(), unit.scope(), &at).await {

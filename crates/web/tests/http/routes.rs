@@ -493,6 +493,7 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
                 round_id: round.id,
                 unit: &village,
                 volunteer_id: Some(1),
+                donor_id: None,
                 nomination: &domain::honour::NewNomination {
                     nominee: "走查".into(),
                     story: "走查走查走查走查走查走查走查走查走查走查".into(),
