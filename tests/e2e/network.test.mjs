@@ -146,7 +146,10 @@ for (const [label, viewport, village] of [
     await page.fill('#site_address', `${villageName.replace(/居民委员会|村民委员会/, '')}党群服务中心一楼`);
     await page.fill('#leader_name', '王芳');
     await page.fill('#leader_phone', '12345');
-    await page.fill('#service_teams', '2');
+    // A workstation with registered volunteer teams shows their count, not a box to type in.
+    const teams = page.locator('#service_teams');
+    if (await teams.isEditable()) await teams.fill('2');
+    else assert.ok(Number(await teams.inputValue()) >= 1, 'the count of its registered teams');
     await page.click('form.form button[type=submit]');
     await page.waitForSelector('#leader_phone-error');
     assert.match(await page.textContent('#leader_phone-error'), /电话号码格式不对/);

@@ -85,6 +85,15 @@ pub fn parent_path(path: &str) -> String {
     }
 }
 
+/// The paths of a unit and every unit above it, top first (`/41/`, `/41/4103/`, …, `path`).
+pub fn paths_up_to(path: &str) -> Vec<String> {
+    path.char_indices()
+        .skip(1)
+        .filter(|(_, c)| *c == '/')
+        .map(|(i, _)| path[..=i].to_string())
+        .collect()
+}
+
 /// A village-level unit that is an urban community (社区居民委员会) rather than a village
 /// (村民委员会): M2 asks each community for a 慈善管家.
 pub fn is_community(level: Level, name: &str) -> bool {
@@ -555,6 +564,10 @@ mod tests {
             "/41/4103/410323/"
         );
         assert_eq!(parent_path("/41/"), "/41/");
+        assert_eq!(
+            paths_up_to("/41/4103/410323/"),
+            ["/41/", "/41/4103/", "/41/4103/410323/"]
+        );
         assert!(is_community(Level::Village, "石寺社区居民委员会"));
         assert!(!is_community(Level::Village, "石寺村民委员会"));
         assert!(!is_community(Level::Township, "社区街道"));

@@ -224,12 +224,7 @@ async fn teams_of(db: &Db, volunteer_id: i64) -> Result<Vec<i64>> {
 /// at their unit or one above it, or by a team they are in (each an index lookup).
 pub async fn open_to(db: &Db, v: &Volunteer, now: i64, limit: i64) -> Result<Vec<Activity>> {
     // Units at or above the volunteer's: every prefix of their path.
-    let mut prefixes: Vec<String> = Vec::new();
-    for (i, c) in v.org_path.char_indices().skip(1) {
-        if c == '/' {
-            prefixes.push(v.org_path[..=i].to_string());
-        }
-    }
+    let prefixes = domain::org::paths_up_to(&v.org_path);
     let teams = teams_of(db, v.id).await?;
     let mut filter = format!("a.org_path IN ({})", crate::placeholders(3, prefixes.len()));
     if !teams.is_empty() {

@@ -89,12 +89,7 @@ pub async fn rounds(db: &Db, scope: &Scope, unit: &OrgUnit) -> Result<Vec<Round>
         return Ok(Vec::new());
     }
     let (lo, hi) = domain::org::subtree_bounds(&unit.org_path);
-    let mut above: Vec<String> = Vec::new();
-    for (i, c) in unit.org_path.char_indices().skip(1) {
-        if c == '/' {
-            above.push(unit.org_path[..=i].to_string());
-        }
-    }
+    let above = domain::org::paths_up_to(&unit.org_path);
     let sql = format!(
         "SELECT {ROUND_COLUMNS} FROM {ROUND_FROM} WHERE (r.org_path >= $1 AND r.org_path < $2) \
          OR r.org_path IN ({}) ORDER BY r.year DESC, r.id DESC",
