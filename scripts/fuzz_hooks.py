@@ -83,6 +83,8 @@ RULES_NO_SCHEMA_CAN_STATE = frozenset(
         "attendance_withdrawn",
         "scan_code_wrong",
         "sign_in_outside_activity",
+        # a decision's state
+        "decision_closed",
     }
 )
 

@@ -54,6 +54,7 @@ impl Role {
                     | ManageProjects
                     | HandleNeeds
                     | ManageVolunteers
+                    | RunMeetings
             ),
             Role::Finance => matches!(p, ViewOrg | ManageFunds | ViewMoney),
             Role::Reviewer => matches!(p, ViewOrg | ReviewProjects),
@@ -98,10 +99,12 @@ pub enum Permission {
     HandleNeeds,
     /// Register the unit's volunteers and keep their records.
     ManageVolunteers,
+    /// Convene joint meetings, record their decisions and report on those the unit owns.
+    RunMeetings,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Permission::ViewOrg,
         Permission::EditOrgFacts,
         Permission::ViewAudit,
@@ -117,6 +120,7 @@ impl Permission {
         Permission::ReviewProjects,
         Permission::HandleNeeds,
         Permission::ManageVolunteers,
+        Permission::RunMeetings,
     ];
 
     /// Changes data (so an auditor must never hold it).
@@ -134,6 +138,7 @@ impl Permission {
                 | Permission::ReviewProjects
                 | Permission::HandleNeeds
                 | Permission::ManageVolunteers
+                | Permission::RunMeetings
         )
     }
 }

@@ -19,6 +19,7 @@ pub mod evidence;
 pub mod honour;
 pub mod ledger;
 pub mod matching;
+pub mod meeting;
 pub mod money;
 pub mod need;
 pub mod org;

@@ -27,6 +27,7 @@ pub mod households;
 pub mod ledger;
 pub mod limits;
 pub mod matching;
+pub mod meetings;
 pub mod needs;
 pub mod org_units;
 pub mod projects;

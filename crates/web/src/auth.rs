@@ -310,6 +310,7 @@ pub mod perm {
         ReviewProjects,
         HandleNeeds,
         ManageVolunteers,
+        RunMeetings,
     );
 }
 

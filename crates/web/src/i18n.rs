@@ -226,6 +226,16 @@ impl Label for domain::honour::NominationState {
     }
 }
 
+impl Label for domain::meeting::DecisionState {
+    fn label_key(&self) -> &'static str {
+        use domain::meeting::DecisionState;
+        match self {
+            DecisionState::Open => "decision.open",
+            DecisionState::Closed => "decision.closed",
+        }
+    }
+}
+
 impl Label for domain::agency::ListKind {
     fn label_key(&self) -> &'static str {
         use domain::agency::ListKind;
@@ -734,6 +744,11 @@ mod tests {
         );
         wanted.extend(domain::honour::RoundState::ALL.iter().map(Label::label_key));
         wanted.extend(
+            domain::meeting::DecisionState::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(
             domain::honour::NominationState::ALL
                 .iter()
                 .map(Label::label_key),
@@ -845,6 +860,7 @@ mod tests {
                 + 3
                 + 3
                 + 4
+                + 2
         );
         for file in ["zh-CN.yml", "en.yml"] {
             let known: std::collections::HashSet<String> = keys(file).into_iter().collect();

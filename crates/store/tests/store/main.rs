@@ -20,6 +20,7 @@ mod honours;
 mod households;
 mod ledger;
 mod matching;
+mod meetings;
 mod migrations;
 mod needs;
 mod org_units;

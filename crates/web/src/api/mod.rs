@@ -6,6 +6,7 @@ pub mod disbursements;
 pub mod donations;
 pub mod donors;
 pub mod funds;
+pub mod meetings;
 pub mod merchants;
 pub mod needs;
 pub mod orgs;
@@ -172,6 +173,9 @@ pub mod closed {
     }
     pub fn availability() -> Object {
         one_of(domain::volunteer::Availability::ALL.map(|a| a.key()))
+    }
+    pub fn decision_state() -> Object {
+        one_of(domain::meeting::DecisionState::ALL.map(|d| d.key()))
     }
     pub fn attendance() -> Object {
         one_of(domain::activity::Attendance::ALL.map(|a| a.key()))

@@ -21,6 +21,7 @@ pub mod funds;
 pub mod honours;
 pub mod login;
 pub mod me;
+pub mod meetings;
 pub mod merchants;
 pub mod needs;
 pub mod orgs;

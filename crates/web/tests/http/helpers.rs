@@ -259,6 +259,7 @@ pub fn probe_body(path: &str) -> &'static str {
         }
         p if p.ends_with("/places") => r#"{"volunteer_id":1}"#,
         p if p.ends_with("/scan") => r#"{"key":"x","step":"sign_in"}"#,
+        p if p.ends_with("/reports") => r#"{"report":"走查报告"}"#,
         p if p.ends_with("/needs") => {
             r#"{"category":"medical","urgency":"urgent","channel":"phone","description":"走查求助说明","person":"走查"}"#
         }
@@ -368,6 +369,12 @@ pub fn concrete(path: &str, code: &str) -> String {
         && code.len() == 12
     {
         &code[..9]
+    } else {
+        code
+    };
+    // A joint meeting is the walked village's county's.
+    let code = if path.contains("/meetings") && code.len() > 6 {
+        &code[..6]
     } else {
         code
     };

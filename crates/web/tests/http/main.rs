@@ -16,6 +16,7 @@ mod donors;
 mod facts;
 mod funds;
 mod hardening;
+mod meetings;
 mod needs;
 mod orgs;
 mod projects;

@@ -537,6 +537,42 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
         .unwrap()
         .unwrap();
     }
+    // A joint meeting (id 1) of the walked village's county, with a decision (id 1) the village
+    // owns.
+    {
+        let operator = domain::access::System::operator("test").scope();
+        let meeting = store::meetings::convene(
+            &app.db,
+            &Actor::cli("test"),
+            &operator,
+            &store::meetings::NewMeetingAt {
+                org_code: &target[..6],
+                unit_codes: &[],
+                meeting: &domain::meeting::NewMeeting {
+                    title: "走查联席会议".into(),
+                    held_on: "2026-11-20".into(),
+                    place: "走查".into(),
+                    departments: vec!["民政局".into()],
+                    minutes: "走查纪要走查纪要走查纪要".into(),
+                },
+            },
+        )
+        .await
+        .unwrap();
+        store::meetings::decide(
+            &app.db,
+            &Actor::cli("test"),
+            &operator,
+            meeting.id,
+            &domain::meeting::NewDecision {
+                text: "走查决定".into(),
+                owner_code: target.into(),
+                due_on: "2099-12-31".into(),
+            },
+        )
+        .await
+        .unwrap();
+    }
     // The walked community's 慈善管家 (id 1).
     store::volunteer_network::appoint_steward(
         &app.db,
