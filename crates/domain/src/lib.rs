@@ -12,6 +12,7 @@ pub mod commerce;
 pub mod complaint;
 pub mod compliance;
 pub mod correction;
+pub mod culture;
 pub mod disbursement;
 pub mod disclosure;
 pub mod donor;

@@ -14,6 +14,7 @@ pub mod commerce;
 pub mod complaints;
 pub mod compliance;
 pub mod corrections;
+pub mod culture;
 pub mod disbursements;
 pub mod disclosures;
 pub mod donation_batch;

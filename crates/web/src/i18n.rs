@@ -236,6 +236,16 @@ impl Label for domain::meeting::DecisionState {
     }
 }
 
+impl Label for domain::culture::SiteKind {
+    fn label_key(&self) -> &'static str {
+        use domain::culture::SiteKind;
+        match self {
+            SiteKind::Park => "site_kind.park",
+            SiteKind::Corridor => "site_kind.corridor",
+        }
+    }
+}
+
 impl Label for domain::agency::ListKind {
     fn label_key(&self) -> &'static str {
         use domain::agency::ListKind;
@@ -743,6 +753,7 @@ mod tests {
                 .map(Label::label_key),
         );
         wanted.extend(domain::honour::RoundState::ALL.iter().map(Label::label_key));
+        wanted.extend(domain::culture::SiteKind::ALL.iter().map(Label::label_key));
         wanted.extend(
             domain::meeting::DecisionState::ALL
                 .iter()
@@ -860,6 +871,7 @@ mod tests {
                 + 3
                 + 3
                 + 4
+                + 2
                 + 2
         );
         for file in ["zh-CN.yml", "en.yml"] {

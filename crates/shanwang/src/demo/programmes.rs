@@ -1,5 +1,6 @@
-//! The demo's programmes (issue 14): joint meetings so far — the city's and 新安县's, with the
-//! departments that came, their minutes, and decisions open, overdue and done.
+//! The demo's programmes (issue 14) so far: joint meetings — the city's and 新安县's, with the
+//! departments that came, their minutes, and decisions open, overdue and done — and culture
+//! sites in most counties.
 
 use crate::error::CliError;
 use domain::meeting::{DecisionStep, NewDecision, NewMeeting};
@@ -113,5 +114,78 @@ pub async fn meetings(db: &Db, now: i64) -> Result<String, CliError> {
     }
     Ok(format!(
         "联席会议：市、新安县 {held} 次会议记录（参会部门、纪要），{decided} 项决定：{done} 项已办结，{overdue} 项逾期（责任单位和召集单位都能看到），其余办理中；见 /orgs/410323/meetings"
+    ))
+}
+
+/// Culture sites (issue 14 §5): most counties have a park or a corridor with a year of
+/// activities; four have none yet, as the city's page shows.
+pub async fn culture(db: &Db, now: i64) -> Result<String, CliError> {
+    use domain::culture::{NewEvent, NewSite, SiteKind};
+    let all = domain::access::System::operator("demo").scope();
+    let actor = super::projects::actor_of(db, "xinan.staff").await?;
+    let today = domain::time::china_day(now);
+    let day = |back: i64| domain::time::add_days(&today, -back).unwrap_or_else(|| today.clone());
+    let counties = store::org_units::codes_at(db, &all, domain::org::Level::County).await?;
+    let mut sites = 0;
+    for (i, code) in counties.iter().enumerate() {
+        // Every fifth county (from the fourth) has none yet.
+        if i % 5 == 3 {
+            continue;
+        }
+        let county = store::org_units::get(db, &all, code)
+            .await?
+            .ok_or_else(|| CliError::Harness(format!("演示数据缺少 {code}")))?;
+        let kind = if i % 2 == 0 {
+            SiteKind::Park
+        } else {
+            SiteKind::Corridor
+        };
+        let site = store::culture::create(
+            db,
+            &actor,
+            &all,
+            code,
+            &NewSite {
+                kind,
+                name: format!(
+                    "{}慈善文化{}",
+                    county.name,
+                    if kind == SiteKind::Park {
+                        "主题公园"
+                    } else {
+                        "长廊"
+                    }
+                ),
+                location: format!("{}人民广场东侧", county.name),
+                opened_on: day(400 + 20 * i as i64),
+            },
+        )
+        .await?;
+        sites += 1;
+        for (k, (title, back)) in [
+            ("中华慈善日主题活动", 93),
+            ("“慈善一日捐”启动仪式", 210),
+            ("慈善文化进社区", 30),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            store::culture::add_event(
+                db,
+                &actor,
+                &all,
+                site.id,
+                &NewEvent {
+                    held_on: day(back),
+                    title: title.into(),
+                    visitors: 300 + (i as i64 * 37 + k as i64 * 113) % 900,
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(format!(
+        "慈善文化阵地：{sites} 个县区有主题公园或长廊（各 3 场活动，照片可在阵地页面上传，演示数据不带照片），{} 个县区还没有；见 /orgs/4103/culture 和 /public/culture",
+        counties.len() - sites
     ))
 }

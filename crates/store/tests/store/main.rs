@@ -10,6 +10,7 @@ mod beneficiaries;
 mod campaigns;
 mod commerce;
 mod complaints;
+mod culture;
 mod disbursements;
 mod donation_batch;
 mod donations;

@@ -2,6 +2,7 @@
 
 pub mod activities;
 pub mod auth;
+pub mod culture;
 pub mod disbursements;
 pub mod donations;
 pub mod donors;
@@ -173,6 +174,9 @@ pub mod closed {
     }
     pub fn availability() -> Object {
         one_of(domain::volunteer::Availability::ALL.map(|a| a.key()))
+    }
+    pub fn site_kind() -> Object {
+        one_of(domain::culture::SiteKind::ALL.map(|k| k.key()))
     }
     pub fn decision_state() -> Object {
         one_of(domain::meeting::DecisionState::ALL.map(|d| d.key()))

@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod certificates;
 pub mod complaints;
 pub mod compliance;
+pub mod culture;
 pub mod disbursements;
 pub mod disclosures;
 pub mod donations;

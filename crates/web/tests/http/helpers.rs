@@ -372,8 +372,8 @@ pub fn concrete(path: &str, code: &str) -> String {
     } else {
         code
     };
-    // A joint meeting is the walked village's county's.
-    let code = if path.contains("/meetings") && code.len() > 6 {
+    // A joint meeting and a culture site are the walked village's county's.
+    let code = if (path.contains("/meetings") || path.contains("/culture")) && code.len() > 6 {
         &code[..6]
     } else {
         code

@@ -11,6 +11,7 @@ mod beneficiaries;
 mod commerce;
 mod complaints;
 mod compliance;
+mod culture;
 mod donations;
 mod donors;
 mod facts;

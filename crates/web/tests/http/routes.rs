@@ -573,6 +573,34 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
         .await
         .unwrap();
     }
+    // A culture site (id 1) of the walked village's county, with a photo (id 1).
+    {
+        let operator = domain::access::System::operator("test").scope();
+        let site = store::culture::create(
+            &app.db,
+            &Actor::cli("test"),
+            &operator,
+            &target[..6],
+            &domain::culture::NewSite {
+                kind: domain::culture::SiteKind::Corridor,
+                name: "走查文化长廊".into(),
+                location: "走查走查走查".into(),
+                opened_on: "2025-01-01".into(),
+            },
+        )
+        .await
+        .unwrap();
+        store::culture::add_photo(
+            &app.db,
+            &Actor::cli("test"),
+            &operator,
+            site.id,
+            "walk.png",
+            b"\x89PNG\r\n\x1a\nwalk",
+        )
+        .await
+        .unwrap();
+    }
     // The walked community's 慈善管家 (id 1).
     store::volunteer_network::appoint_steward(
         &app.db,
