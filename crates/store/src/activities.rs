@@ -1093,10 +1093,11 @@ pub async fn unit_hours(
         }
     }
     out.by_level.sort_by_key(|(l, _)| *l as i64);
-    // The busiest teams of the year, and what each did the year before.
-    let busiest: Vec<(i64, i64)> = sqlx::query(
-        "SELECT h.team_id, h.minutes FROM service_hours_by_team h \
-         JOIN volunteer_teams t ON t.id = h.team_id \
+    // The busiest teams of the year, each with what it did the year before, in one statement.
+    let busiest: Vec<(i64, i64, i64)> = sqlx::query(
+        "SELECT h.team_id, h.minutes, COALESCE((SELECT p.minutes FROM service_hours_by_team p \
+         WHERE p.team_id = h.team_id AND p.year = $5), 0) AS last_minutes \
+         FROM service_hours_by_team h JOIN volunteer_teams t ON t.id = h.team_id \
          WHERE h.year = $1 AND t.org_path >= $2 AND t.org_path < $3 \
          ORDER BY h.minutes DESC, h.team_id LIMIT $4",
     )
@@ -1104,29 +1105,28 @@ pub async fn unit_hours(
     .bind(&lo)
     .bind(&hi)
     .bind(TEAMS_SHOWN)
+    .bind(year - 1)
     .fetch_all(db.pool())
     .await?
     .iter()
-    .map(|r| Ok((r.try_get("team_id")?, r.try_get("minutes")?)))
+    .map(|r| {
+        Ok((
+            r.try_get("team_id")?,
+            r.try_get("minutes")?,
+            r.try_get("last_minutes")?,
+        ))
+    })
     .collect::<Result<_>>()?;
-    for (team_id, minutes) in busiest {
-        let Some(team) = crate::teams::team(db, scope, team_id).await? else {
-            continue;
-        };
-        let last_year: Option<i64> = sqlx::query_scalar(
-            "SELECT minutes FROM service_hours_by_team WHERE team_id = $1 AND year = $2",
-        )
-        .bind(team_id)
-        .bind(year - 1)
-        .fetch_optional(db.pool())
-        .await?;
-        out.teams.push((
-            team,
-            TwoYears {
-                this_year: minutes,
-                last_year: last_year.unwrap_or_default(),
-            },
-        ));
+    for (team_id, this_year, last_year) in busiest {
+        if let Some(team) = crate::teams::team(db, scope, team_id).await? {
+            out.teams.push((
+                team,
+                TwoYears {
+                    this_year,
+                    last_year,
+                },
+            ));
+        }
     }
     Ok(out)
 }

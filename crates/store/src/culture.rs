@@ -37,14 +37,32 @@ const COLUMNS: &str = "s.id, s.org_code, u.name AS org_name, s.org_path, s.kind,
 const FROM: &str = "culture_sites s JOIN org_units u ON u.code = s.org_code";
 
 async fn from_rows(db: &Db, rows: &[sqlx::any::AnyRow]) -> Result<Vec<Site>> {
+    // The photos of all these sites in one read.
+    let ids: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<std::result::Result<_, _>>()?;
+    let mut photos_of: std::collections::HashMap<i64, Vec<i64>> = Default::default();
+    if !ids.is_empty() {
+        let sql = format!(
+            "SELECT site_id, id FROM culture_site_photos WHERE site_id IN ({}) ORDER BY id",
+            crate::placeholders(1, ids.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &ids {
+            q = q.bind(id);
+        }
+        for r in q.fetch_all(db.pool()).await? {
+            photos_of
+                .entry(r.try_get("site_id")?)
+                .or_default()
+                .push(r.try_get("id")?);
+        }
+    }
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let id: i64 = r.try_get("id")?;
-        let photos: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM culture_site_photos WHERE site_id = $1 ORDER BY id")
-                .bind(id)
-                .fetch_all(db.pool())
-                .await?;
+        let photos = photos_of.remove(&id).unwrap_or_default();
         out.push(Site {
             id,
             org_code: r.try_get("org_code")?,

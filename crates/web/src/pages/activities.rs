@@ -418,11 +418,7 @@ pub struct YearQuery {
     year: Option<i64>,
 }
 
-fn this_year() -> i64 {
-    domain::time::china_day(store::now_ms())[..4]
-        .parse()
-        .unwrap_or(2026)
-}
+use super::this_year;
 
 async fn hours_page<P: perm::Perm>(
     state: &AppState,

@@ -19,9 +19,7 @@ use std::collections::HashMap;
 use store::honours::{self, Nomination, Objection, Round};
 use store::org_units::OrgUnit;
 
-fn today() -> String {
-    domain::time::china_day(store::now_ms())
-}
+use super::today;
 
 #[derive(Template)]
 #[template(path = "honours.html")]
@@ -58,7 +56,7 @@ async fn list_page<P: perm::Perm>(
             unit: unit.into_unit(),
             rounds,
             can_manage,
-            this_year: today()[..4].parse().unwrap_or(2026),
+            this_year: super::this_year(),
             errors,
             typed,
         },
@@ -97,7 +95,7 @@ pub async fn create(
         notice_days: form.get("notice_days").into(),
         public_vote: form.get("public_vote") == "1",
     };
-    match typed.parse(today()[..4].parse().unwrap_or(2026)) {
+    match typed.parse(super::this_year()) {
         Err(refused) => errors.add(refused, lang),
         Ok(r) => {
             let code = unit.unit().code.clone();

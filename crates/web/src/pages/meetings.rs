@@ -17,9 +17,7 @@ use std::collections::HashMap;
 use store::meetings::{self, Decision, Meeting, Report};
 use store::org_units::OrgUnit;
 
-fn today() -> String {
-    domain::time::china_day(store::now_ms())
-}
+use super::today;
 
 #[derive(Template)]
 #[template(path = "meetings.html")]

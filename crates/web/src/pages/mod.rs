@@ -351,6 +351,16 @@ pub fn error_page(lang: Lang, err: &AppError) -> Response {
     r
 }
 
+/// Today in China time, `2026-12-07`: the day forms and deadlines are judged by.
+pub fn today() -> String {
+    domain::time::china_day(store::now_ms())
+}
+
+/// This year in China time.
+pub fn this_year() -> i64 {
+    today()[..4].parse().unwrap_or(2026)
+}
+
 /// Where a user changes their own password (and must, after an admin set it).
 pub const PASSWORD_PATH: &str = "/account/password";
 

@@ -282,11 +282,7 @@ pub struct YearQuery {
     done: Option<String>,
 }
 
-fn this_year() -> i64 {
-    domain::time::china_day(store::now_ms())[..4]
-        .parse()
-        .unwrap_or(2026)
-}
+use super::this_year;
 
 pub async fn pledges(
     State(state): State<AppState>,

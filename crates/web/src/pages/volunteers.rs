@@ -395,14 +395,12 @@ async fn show_page<P: perm::Perm>(
         account,
         typed,
     } = shown;
-    let certificates = store::certificates::of_volunteer(&state.db, id).await?;
-    let this_year = &domain::time::china_day(store::now_ms())[..4];
     let mut certificate_form = HashMap::from([
-        ("from_day".to_string(), format!("{this_year}-01-01")),
         (
-            "until_day".to_string(),
-            domain::time::china_day(store::now_ms()),
+            "from_day".to_string(),
+            format!("{}-01-01", super::this_year()),
         ),
+        ("until_day".to_string(), super::today()),
         // The unit's contact phone, or else its site: where the certificate can be checked.
         ("contact".to_string(), {
             let f = &unit.unit().facts;
@@ -424,6 +422,7 @@ async fn show_page<P: perm::Perm>(
         .stars(hours.minutes);
     let places = store::activities::places_of(&state.db, v.id, 20).await?;
     let has_account = store::volunteers::has_account(&state.db, v.id).await?;
+    let certificates = store::certificates::of_volunteer(&state.db, v.id).await?;
     let status = errors.status();
     let code = unit.unit().code.clone();
     Ok(render_as(
