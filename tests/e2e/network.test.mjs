@@ -1386,6 +1386,45 @@ test('a county matches an agency list and records the aid it points to (phone)',
   await context.close();
 });
 
+test('a supermarket clerk hands goods out at the counter on a phone; beyond the balance is refused beside the field', async () => {
+  const viewport = { width: 360, height: 740 };
+  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await signIn(page, 'shisi.staff');
+  await page.goto(`${base}/orgs/410323101`);
+  await Promise.all([page.waitForURL(/\/supermarkets$/), page.click('#supermarkets-link')]);
+  await Promise.all([page.waitForURL(/\/supermarkets\/\d+$/), page.locator('#markets a').first().click()]);
+  // The household with the most left this month, and the stock of 毛巾 (¥10).
+  const card = await page.evaluate(() => {
+    const rows = [...document.querySelectorAll('#members tr[data-card]')];
+    const left = (tr) => Number(tr.lastElementChild.textContent.replace(/[¥,]/g, ''));
+    return rows.sort((a, b) => left(b) - left(a))[0].dataset.card;
+  });
+  const served = Number(await page.textContent('#served'));
+  await Promise.all([page.waitForURL(/\/counter$/), page.click('#counter-link')]);
+  await page.fill('#find-card', card);
+  await Promise.all([page.waitForURL(/counter\?card=/), page.click('#find-form button[type=submit]')]);
+  const balance = await page.textContent('#balance');
+  const towel = page.locator('.counter-goods li', { hasText: '毛巾' });
+  const stockBefore = Number((await towel.textContent()).match(/库存 (\d+)/)[1]);
+  // Far beyond the balance: refused beside the card, nothing taken.
+  await towel.locator('input').fill('999');
+  await Promise.all([page.waitForLoadState('load'), page.click('#redeem-form button[type=submit]')]);
+  assert.ok((await page.textContent('#card-error')).includes('余额'), 'over the balance, beside the card');
+  await check(page, viewport, 'phone-counter-refused');
+  assert.equal(await page.textContent('#balance'), balance, 'nothing taken from the balance');
+  await page.locator('.counter-goods li', { hasText: '毛巾' }).locator('input').fill('1');
+  await Promise.all([page.waitForLoadState('load'), page.click('#redeem-form button[type=submit]')]);
+  assert.ok((await page.textContent('#done')).includes('¥10.00'), 'one towel handed out');
+  const stockAfter = Number((await page.locator('.counter-goods li', { hasText: '毛巾' }).textContent()).match(/库存 (\d+)/)[1]);
+  assert.equal(stockAfter, stockBefore - 1);
+  await check(page, viewport, 'phone-counter-done');
+  // The month's statement counts the household once; the public sees totals, no name.
+  await page.goto(`${base}/public/supermarkets`);
+  assert.ok(Number(await page.textContent('.served')) >= served);
+  await context.close();
+});
+
 test('a volunteer signs up on a phone, scans in and out, the organiser confirms, the volunteer sees the hours and downloads the certificate', async () => {
   const phone = { width: 360, height: 740 };
   const volunteer = await (await browser.newContext({ viewport: phone, locale: 'zh-CN', acceptDownloads: true })).newPage();

@@ -55,6 +55,7 @@ impl Role {
                     | HandleNeeds
                     | ManageVolunteers
                     | RunMeetings
+                    | RunProgrammes
             ),
             Role::Finance => matches!(p, ViewOrg | ManageFunds | ViewMoney),
             Role::Reviewer => matches!(p, ViewOrg | ReviewProjects),
@@ -101,10 +102,13 @@ pub enum Permission {
     ManageVolunteers,
     /// Convene joint meetings, record their decisions and report on those the unit owns.
     RunMeetings,
+    /// Run the unit's programmes day to day: a charity supermarket's goods, households and
+    /// counter; meal points' elders, plans and meals served.
+    RunProgrammes,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::ViewOrg,
         Permission::EditOrgFacts,
         Permission::ViewAudit,
@@ -121,6 +125,7 @@ impl Permission {
         Permission::HandleNeeds,
         Permission::ManageVolunteers,
         Permission::RunMeetings,
+        Permission::RunProgrammes,
     ];
 
     /// Changes data (so an auditor must never hold it).
@@ -139,6 +144,7 @@ impl Permission {
                 | Permission::HandleNeeds
                 | Permission::ManageVolunteers
                 | Permission::RunMeetings
+                | Permission::RunProgrammes
         )
     }
 }

@@ -169,6 +169,11 @@ pub enum AccountKind {
     Expense(FunctionCode),
     /// 资金调拨: money moved between funds (matching transfers).
     Transfer,
+    /// 政府补助收入: a government subsidy received (a charity supermarket's or a meal
+    /// programme's), restricted to its purpose by the fund it goes into.
+    GrantIncome,
+    /// 提供服务收入: what the people served pay towards a service (an elder's share of a meal).
+    ServiceIncome,
 }
 
 impl AccountKind {
@@ -178,6 +183,8 @@ impl AccountKind {
             AccountKind::Income => "income".into(),
             AccountKind::Expense(f) => format!("expense:{}", f.key()),
             AccountKind::Transfer => "transfer".into(),
+            AccountKind::GrantIncome => "grant_income".into(),
+            AccountKind::ServiceIncome => "service_income".into(),
         }
     }
 
@@ -186,6 +193,8 @@ impl AccountKind {
             "cash" => Some(AccountKind::Cash),
             "income" => Some(AccountKind::Income),
             "transfer" => Some(AccountKind::Transfer),
+            "grant_income" => Some(AccountKind::GrantIncome),
+            "service_income" => Some(AccountKind::ServiceIncome),
             _ => s
                 .strip_prefix("expense:")
                 .and_then(FunctionCode::parse)
@@ -209,14 +218,20 @@ pub enum TxKind {
     Matching,
     Disbursement,
     Reversal,
+    /// A government subsidy received.
+    Grant,
+    /// A service delivered: its cost paid out of the fund, what the people served paid in.
+    Service,
 }
 
 impl TxKind {
-    pub const ALL: [TxKind; 4] = [
+    pub const ALL: [TxKind; 6] = [
         TxKind::Donation,
         TxKind::Matching,
         TxKind::Disbursement,
         TxKind::Reversal,
+        TxKind::Grant,
+        TxKind::Service,
     ];
 
     pub fn key(self) -> &'static str {
@@ -225,6 +240,8 @@ impl TxKind {
             TxKind::Matching => "matching",
             TxKind::Disbursement => "disbursement",
             TxKind::Reversal => "reversal",
+            TxKind::Grant => "grant",
+            TxKind::Service => "service",
         }
     }
 
@@ -325,6 +342,51 @@ impl TxDraft {
         .checked()
     }
 
+    /// A government subsidy received into a (restricted) fund: 政府补助收入, kept apart from
+    /// gifts.
+    pub fn grant(fund: &str, amount: Fen, memo: &str) -> Result<TxDraft, LedgerError> {
+        let (dr, cr) = positive(amount)?;
+        TxDraft {
+            kind: TxKind::Grant,
+            memo: memo.to_string(),
+            postings: vec![
+                posting(fund, AccountKind::Cash, dr),
+                posting(fund, AccountKind::GrantIncome, cr),
+            ],
+        }
+        .checked()
+    }
+
+    /// A service delivered: its whole `cost` paid out of the fund as programme expense, and
+    /// what the people served paid towards it (`paid_in`, at most the cost) received as
+    /// service income. The fund's cash falls by the difference — the subsidy.
+    pub fn service(
+        fund: &str,
+        cost: Fen,
+        paid_in: Fen,
+        memo: &str,
+    ) -> Result<TxDraft, LedgerError> {
+        let (dr, cr) = positive(cost)?;
+        if paid_in < Fen::ZERO || paid_in > cost {
+            return Err(LedgerError::NotPositive);
+        }
+        let mut postings = vec![
+            posting(fund, AccountKind::Expense(FunctionCode::Program), dr),
+            posting(fund, AccountKind::Cash, cr),
+        ];
+        if paid_in.is_positive() {
+            let (pd, pc) = positive(paid_in)?;
+            postings.push(posting(fund, AccountKind::Cash, pd));
+            postings.push(posting(fund, AccountKind::ServiceIncome, pc));
+        }
+        TxDraft {
+            kind: TxKind::Service,
+            memo: memo.to_string(),
+            postings,
+        }
+        .checked()
+    }
+
     /// The exact opposite of a stored transaction's postings.
     pub fn reversal_of(original: &[Posting], memo: &str) -> Result<TxDraft, LedgerError> {
         let postings = original
@@ -391,6 +453,32 @@ mod tests {
         let r = TxDraft::reversal_of(&d.postings, "wrong fund").unwrap();
         assert_eq!(r.postings[0].amount, Fen::new(-500));
         assert_eq!(r.kind, TxKind::Reversal);
+    }
+
+    #[test]
+    fn grants_and_services_balance_and_keep_their_income_apart() {
+        let g = TxDraft::grant("CS", Fen::new(1_000_000), "subsidy").unwrap();
+        assert_eq!(g.kind, TxKind::Grant);
+        assert_eq!(g.postings[1].account, AccountKind::GrantIncome);
+        // A meal of 15 yuan, 5 paid by the elder: cash falls by the 10 yuan subsidy.
+        let m = TxDraft::service("MEAL", Fen::new(1500), Fen::new(500), "meals").unwrap();
+        let cash: i64 = m.cash_changes().iter().map(|(_, a)| a.fen()).sum();
+        assert_eq!(cash, -1000);
+        assert_eq!(m.postings.len(), 4);
+        // Fully subsidised: no service income line of zero.
+        let free = TxDraft::service("MEAL", Fen::new(1500), Fen::ZERO, "meals").unwrap();
+        assert_eq!(free.postings.len(), 2);
+        assert!(TxDraft::service("MEAL", Fen::new(1500), Fen::new(1501), "").is_err());
+        assert!(TxDraft::service("MEAL", Fen::new(1500), Fen::new(-1), "").is_err());
+        for k in AccountKind::parse("grant_income")
+            .into_iter()
+            .chain(AccountKind::parse("service_income"))
+        {
+            assert_eq!(AccountKind::parse(&k.key()), Some(k));
+        }
+        for k in TxKind::ALL {
+            assert_eq!(TxKind::parse(k.key()), Some(k));
+        }
     }
 
     #[test]

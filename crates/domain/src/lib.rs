@@ -27,6 +27,7 @@ pub mod org;
 pub mod project;
 pub mod receipt;
 pub mod statement;
+pub mod supermarket;
 pub mod text;
 pub mod time;
 pub mod training;

@@ -39,6 +39,11 @@ impl Fen {
         amounts.into_iter().try_fold(Fen::ZERO, Fen::checked_add)
     }
 
+    /// `count` times this amount (a price times a quantity).
+    pub fn checked_times(self, count: i64) -> Option<Fen> {
+        self.0.checked_mul(count).map(Fen)
+    }
+
     pub fn checked_neg(self) -> Option<Fen> {
         self.0.checked_neg().map(Fen)
     }

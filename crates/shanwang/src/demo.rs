@@ -971,8 +971,9 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
     let honours = activities::honours(db, now).await?;
     let meetings = programmes::meetings(db, now).await?;
     let culture = programmes::culture(db, now).await?;
+    let supermarket = programmes::supermarket(db, now).await?;
     Ok(format!(
-        "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}（{stages}），新安县 1 笔捐赠已冲正（配套和票据随之冲回）、1 笔冲正待第二人审批，{paid} 笔支出（附发票，{published} 份发票已在公开账目中展示）、1 笔个人临时救助（公开时不显示姓名）；栾川县的票据号段只剩 12 个号码（/orgs/{DEMO_SHORT_RANGE_COUNTY}/receipts 有提醒）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{merchant_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对；{complaints}\n{pilot}\n{campaigns}\n{needs}\n{people}\n{volunteers}\n{activities}\n{training}\n{honours}\n{meetings}\n{culture}\n捐赠人自查示例：{}",
+        "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}（{stages}），新安县 1 笔捐赠已冲正（配套和票据随之冲回）、1 笔冲正待第二人审批，{paid} 笔支出（附发票，{published} 份发票已在公开账目中展示）、1 笔个人临时救助（公开时不显示姓名）；栾川县的票据号段只剩 12 个号码（/orgs/{DEMO_SHORT_RANGE_COUNTY}/receipts 有提醒）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{merchant_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对；{complaints}\n{pilot}\n{campaigns}\n{needs}\n{people}\n{volunteers}\n{activities}\n{training}\n{honours}\n{meetings}\n{culture}\n{supermarket}\n捐赠人自查示例：{}",
         general.len() + projects.len() + 2,
         matched.display(),
         traceable.unwrap_or_default()
@@ -1455,7 +1456,10 @@ pub fn print_logins(listen: SocketAddr) {
 
 /// A one-page PDF invoice for a demo payment request: a real, viewable file, so the evidence
 /// list, its digest and its download can be tried out.
-fn demo_invoice(i: usize, amount: domain::money::Fen) -> store::disbursements::EvidenceUpload {
+pub(crate) fn demo_invoice(
+    i: usize,
+    amount: domain::money::Fen,
+) -> store::disbursements::EvidenceUpload {
     let text = format!(
         "BT /F1 18 Tf 72 760 Td (Invoice No. LY-2026-{:05}) Tj 0 -32 Td /F1 12 Tf \
          (Xin'an Hongda Building Materials) Tj 0 -20 Td (Amount: CNY {}) Tj ET",

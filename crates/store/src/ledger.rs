@@ -532,6 +532,8 @@ pub(crate) async fn post_in(
                 TxKind::Matching => "ledger.matching",
                 TxKind::Disbursement => "ledger.disbursement",
                 TxKind::Reversal => "ledger.reversal",
+                TxKind::Grant => "ledger.grant",
+                TxKind::Service => "ledger.service",
             },
             org_path: &first.org_path,
             entity: format!("ledger_transaction:{tx_id}"),

@@ -36,6 +36,7 @@ pub mod public;
 pub mod receipts;
 pub mod secrets;
 pub mod statements;
+pub mod supermarkets;
 pub mod teams;
 pub mod testing;
 pub mod training;

@@ -387,6 +387,9 @@ pub struct FundTotals {
     pub raised: Fen,
     /// Matching money received from special funds.
     pub matched: Fen,
+    /// Other income: government subsidies (政府补助收入) and what the people served paid
+    /// (提供服务收入).
+    pub other_income: Fen,
     /// Paid out, all functions.
     pub spent: Fen,
     /// Held now.
@@ -401,6 +404,9 @@ impl FundTotals {
             Some(FundTotals {
                 raised: get(AccountKind::Income).checked_neg()?,
                 matched: get(AccountKind::Transfer).checked_neg()?.max(Fen::ZERO),
+                other_income: get(AccountKind::GrantIncome)
+                    .checked_add(get(AccountKind::ServiceIncome))?
+                    .checked_neg()?,
                 spent: Fen::checked_sum(expenses)?,
                 balance: get(AccountKind::Cash),
             })
@@ -414,6 +420,7 @@ impl FundTotals {
         Ok(FundTotals {
             raised: add(self.raised, other.raised)?,
             matched: add(self.matched, other.matched)?,
+            other_income: add(self.other_income, other.other_income)?,
             spent: add(self.spent, other.spent)?,
             balance: add(self.balance, other.balance)?,
         })

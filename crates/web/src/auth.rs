@@ -311,6 +311,7 @@ pub mod perm {
         HandleNeeds,
         ManageVolunteers,
         RunMeetings,
+        RunProgrammes,
     );
 }
 

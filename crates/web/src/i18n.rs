@@ -246,6 +246,43 @@ impl Label for domain::culture::SiteKind {
     }
 }
 
+impl Label for domain::supermarket::Source {
+    fn label_key(&self) -> &'static str {
+        use domain::supermarket::Source;
+        match self {
+            Source::Government => "market.source.government",
+            Source::Enterprise => "market.source.enterprise",
+            Source::Resident => "market.source.resident",
+            Source::Purchase => "market.source.purchase",
+        }
+    }
+}
+
+impl Label for domain::supermarket::Category {
+    fn label_key(&self) -> &'static str {
+        use domain::supermarket::Category;
+        match self {
+            Category::GrainOil => "market.category.grain_oil",
+            Category::Daily => "market.category.daily",
+            Category::Clothing => "market.category.clothing",
+            Category::Stationery => "market.category.stationery",
+            Category::Other => "market.category.other",
+        }
+    }
+}
+
+impl Label for domain::supermarket::Basis {
+    fn label_key(&self) -> &'static str {
+        use domain::supermarket::Basis;
+        match self {
+            Basis::Dibao => "market.basis.dibao",
+            Basis::Tekun => "market.basis.tekun",
+            Basis::DibaoEdge => "market.basis.dibao_edge",
+            Basis::Hardship => "market.basis.hardship",
+        }
+    }
+}
+
 impl Label for domain::agency::ListKind {
     fn label_key(&self) -> &'static str {
         use domain::agency::ListKind;
@@ -518,6 +555,8 @@ impl Label for domain::ledger::TxKind {
             TxKind::Matching => "ledger.kind.matching",
             TxKind::Disbursement => "ledger.kind.disbursement",
             TxKind::Reversal => "ledger.kind.reversal",
+            TxKind::Grant => "ledger.kind.grant",
+            TxKind::Service => "ledger.kind.service",
         }
     }
 }
@@ -833,10 +872,21 @@ mod tests {
                 .iter()
                 .map(Label::label_key),
         );
+        wanted.extend(
+            domain::supermarket::Source::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(
+            domain::supermarket::Category::ALL
+                .iter()
+                .map(Label::label_key),
+        );
+        wanted.extend(domain::supermarket::Basis::ALL.iter().map(Label::label_key));
         assert_eq!(
             wanted.len(),
             5 + 4
-                + 4
+                + 6
                 + 11
                 + 10
                 + 6
@@ -873,6 +923,9 @@ mod tests {
                 + 4
                 + 2
                 + 2
+                + 4
+                + 5
+                + 4
         );
         for file in ["zh-CN.yml", "en.yml"] {
             let known: std::collections::HashSet<String> = keys(file).into_iter().collect();

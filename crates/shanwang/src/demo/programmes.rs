@@ -189,3 +189,347 @@ pub async fn culture(db: &Db, now: i64) -> Result<String, CliError> {
         counties.len() - sites
     ))
 }
+
+/// An enterprise's credit code of 新安县 with its check character.
+fn credit_code(i: usize) -> Result<String, CliError> {
+    let stem = format!("91410323MA{:07}", 4_720_000 + i * 17);
+    (b'0'..=b'9')
+        .chain(b'A'..=b'Z')
+        .map(|c| format!("{stem}{}", c as char))
+        .find(|c| domain::donor::credit_code("credit_code", c).is_ok())
+        .ok_or_else(|| CliError::Harness("统一社会信用代码算不出校验位".into()))
+}
+
+/// 石寺镇's charity supermarket, a year old: its restricted fund, goods, a year of intakes from
+/// the three funding parts (the county's monthly subsidy, three enterprises' goods with
+/// receipts, residents' goods and money) and quarterly purchases paid by four eyes; the
+/// township's registry households and fourteen more of its own hardship list enrolled; one or
+/// two redemptions a month each, within quota and stock. Returns a summary line.
+pub async fn supermarket(db: &Db, now: i64) -> Result<String, CliError> {
+    use domain::beneficiary::PersonInput;
+    use domain::disbursement::Action;
+    use domain::ledger::{FunctionCode, FundKind, NewFund};
+    use domain::money::Fen;
+    use domain::supermarket::{Basis, Category, Intake, NewEnrolment, NewGoods, NewIntake, Source};
+    let all = domain::access::System::operator("demo").scope();
+    let finance = super::projects::actor_of(db, "xinan.finance").await?;
+    let staff = super::projects::actor_of(db, "shisi.staff").await?;
+    let person = |username: &'static str| async move {
+        store::users::find(db, username)
+            .await?
+            .map(|u| u.person())
+            .ok_or_else(|| CliError::Harness(format!("演示用户 {username}")))
+    };
+    let (maker, approver) = (person("xinan.finance").await?, person("xinan.admin").await?);
+    let today = domain::time::china_day(now);
+    let day = |back: i64| domain::time::add_days(&today, -back).unwrap_or_else(|| today.clone());
+    // Day `dom` of the month `m` months back, never after today: the year runs month by month
+    // up to this one, so this month's statement has its first days.
+    let (year, month_now): (i64, i64) = (
+        today[..4].parse().unwrap_or(2026),
+        today[5..7].parse().unwrap_or(12),
+    );
+    let on = |m: i64, dom: i64| {
+        let n = year * 12 + month_now - 1 - m;
+        let d = format!("{:04}-{:02}-{dom:02}", n / 12, n % 12 + 1);
+        if d > today { today.clone() } else { d }
+    };
+    let township = "410323101";
+    store::ledger::create_fund(
+        db,
+        &finance,
+        &all,
+        &NewFund::parse(
+            "XA-SS-CSCS",
+            "石寺镇慈善超市专项",
+            township,
+            FundKind::Special,
+        )
+        .map_err(store::StoreError::Invalid)?,
+    )
+    .await?;
+    let market = store::supermarkets::create(
+        db,
+        &finance,
+        &all,
+        township,
+        &domain::supermarket::NewSupermarket {
+            name: "石寺镇爱心超市".into(),
+            address: "石寺镇石寺社区便民服务中心一楼".into(),
+            fund_code: "XA-SS-CSCS".into(),
+        },
+    )
+    .await?;
+    let mut goods = Vec::new();
+    for (name, category, unit, yuan) in [
+        ("东北大米 10kg", Category::GrainOil, "袋", 45),
+        ("高筋面粉 10kg", Category::GrainOil, "袋", 38),
+        ("花生油 5L", Category::GrainOil, "桶", 65),
+        ("洗衣粉 1.5kg", Category::Daily, "袋", 15),
+        ("牙膏", Category::Daily, "支", 8),
+        ("毛巾", Category::Daily, "条", 10),
+        ("棉被", Category::Clothing, "床", 120),
+        ("冬季棉衣", Category::Clothing, "件", 80),
+        ("书包", Category::Stationery, "个", 50),
+        ("作业本（10 本）", Category::Stationery, "套", 12),
+    ] {
+        let id = store::supermarkets::add_goods(
+            db,
+            &staff,
+            &all,
+            market.id,
+            &NewGoods {
+                name: name.into(),
+                category,
+                unit: unit.into(),
+                price: Fen::new(yuan * 100),
+            },
+        )
+        .await?;
+        goods.push((id, yuan * 100));
+    }
+    let g = |i: usize| goods[i].0;
+    let enterprises = [
+        "新安县万家福超市有限公司",
+        "洛阳石寺粮油贸易有限公司",
+        "新安县恒信日化有限公司",
+    ];
+    let mut taken = 0;
+    let (by, scope, market_id) = (&finance, &all, market.id);
+    let take = |new: NewIntake| async move {
+        store::supermarkets::take_in(db, by, scope, market_id, &new)
+            .await
+            .map(|_| ())
+    };
+    let intake = |source: Source, received_on: String, giver: &str, intake: Intake| NewIntake {
+        source,
+        received_on,
+        giver_name: giver.into(),
+        giver_phone: String::new(),
+        credit_code: String::new(),
+        wishes: String::new(),
+        intake,
+        payment_id: None,
+    };
+    // Twelve months, oldest first: the subsidy on the 5th-ish, an enterprise's goods, residents'.
+    for month in (0..12i64).rev() {
+        take(intake(
+            Source::Government,
+            on(month, 1),
+            "新安县民政局",
+            Intake::Money(Fen::new(300_000)),
+        ))
+        .await?;
+        let e = month as usize % 3;
+        let mut gift = intake(
+            Source::Enterprise,
+            on(month, 2),
+            enterprises[e],
+            Intake::Goods(match e {
+                0 => vec![(g(0), 20), (g(1), 10), (g(3), 20)],
+                1 => vec![(g(0), 30), (g(2), 15)],
+                _ => vec![(g(3), 30), (g(4), 40), (g(5), 30)],
+            }),
+        );
+        gift.credit_code = credit_code(e)?;
+        gift.wishes = "用于石寺镇困难家庭".into();
+        take(gift).await?;
+        let mut cloth = intake(
+            Source::Resident,
+            on(month, 3),
+            "",
+            Intake::Goods(vec![(g(7), 4), (g(5), 10)]),
+        );
+        cloth.wishes = "冬衣请给老人".into();
+        take(cloth).await?;
+        let mut money = intake(
+            Source::Resident,
+            on(month, 4),
+            ["王建国", "李秀英", "张志强"][e],
+            Intake::Money(Fen::new(20_000 + month * 1_000)),
+        );
+        money.giver_phone = format!("1393790{:04}", 1000 + month);
+        take(money).await?;
+        taken += 4;
+        // Each quarter the fund buys quilts, oil and school things, paid by four eyes.
+        if month % 3 == 0 {
+            let lines = vec![(g(6), 10), (g(2), 10), (g(8), 8), (g(9), 20)];
+            let value: i64 = lines
+                .iter()
+                .map(|(id, q)| {
+                    goods
+                        .iter()
+                        .find(|(g, _)| g == id)
+                        .map_or(0, |(_, p)| p * q)
+                })
+                .sum();
+            let payment = store::disbursements::request(
+                db,
+                &maker,
+                &all,
+                &domain::disbursement::NewDisbursement::parse(
+                    "XA-SS-CSCS",
+                    "新安县万家福超市有限公司",
+                    Fen::new(value),
+                    FunctionCode::Program,
+                    "慈善超市采购棉被、食用油和学习用品",
+                )
+                .map_err(store::StoreError::Invalid)?,
+                &[crate::demo::demo_invoice(
+                    200 + month as usize,
+                    Fen::new(value),
+                )],
+            )
+            .await?;
+            store::disbursements::act(db, &approver, &all, payment, Action::Approve, "").await?;
+            store::disbursements::act(db, &approver, &all, payment, Action::Pay, "").await?;
+            let mut buy = intake(Source::Purchase, on(month, 5), "", Intake::Goods(lines));
+            buy.payment_id = Some(payment);
+            take(buy).await?;
+            taken += 1;
+        }
+    }
+    // The households: the township's registry households (their list in force, else its own
+    // hardship list), then fourteen of its own list registered here.
+    let registered = store::beneficiaries::list(
+        db,
+        &all,
+        &store::org_units::get(db, &all, township)
+            .await?
+            .ok_or_else(|| CliError::Harness("演示数据缺少石寺镇".into()))?
+            .org_path,
+        500,
+    )
+    .await?;
+    let mut ids: Vec<String> = Vec::new();
+    let mut heads = Vec::new();
+    for p in &registered {
+        if let Some(h) = p.household_id
+            && !heads.contains(&h)
+            && let Some(hh) = store::households::household(db, &all, h).await?
+            && hh.head().is_some_and(|head| head.id == p.id)
+        {
+            heads.push(h);
+            // The clerk reads the number off the household's 低保 card; the demo reveals it,
+            // which the trail records like any reveal.
+            let full = store::beneficiaries::reveal(
+                db,
+                &staff,
+                &all,
+                p.id,
+                store::secrets::Detail::IdNumber,
+                "登记慈善超市家庭，核对低保证",
+            )
+            .await?;
+            ids.push(full);
+        }
+    }
+    let villages: Vec<String> = store::org_units::children(
+        db,
+        &all,
+        &store::org_units::get(db, &all, township)
+            .await?
+            .ok_or_else(|| CliError::Harness("演示数据缺少石寺镇".into()))?,
+    )
+    .await?
+    .into_iter()
+    .map(|c| c.unit.code)
+    .collect();
+    let hardship = [
+        "户主突发脑梗，家中无劳力",
+        "房屋失火，衣物被褥烧毁",
+        "独居老人，子女在外无力赡养",
+        "因病致困，医疗费用负担重",
+    ];
+    for k in 0..14u64 {
+        let h = crate::demo::hash(&format!("cscs-{k}"), 91);
+        let born = format!(
+            "{}-{:02}-{:02}",
+            1948 + h % 20,
+            1 + (h >> 4) % 12,
+            1 + (h >> 8) % 28
+        );
+        let Some(id_number) = super::registry::id_number(&born, 460 + k, k % 2 == 0) else {
+            continue;
+        };
+        let person = PersonInput {
+            name: format!(
+                "{}{}",
+                ["孙", "马", "朱", "胡", "郭", "何", "高"][(h % 7) as usize],
+                ["德福", "桂芝", "满仓", "素琴", "广田", "玉兰"][((h >> 12) % 6) as usize]
+            ),
+            id_number: id_number.clone(),
+            phone: String::new(),
+            bank_account: String::new(),
+            consent_sharing: true,
+            sharing_scope: "石寺镇慈善超市核对救助对象".into(),
+            guardian_name: String::new(),
+            guardian_relation: String::new(),
+        }
+        .parse(&today)
+        .map_err(store::StoreError::Invalid)?;
+        let village = &villages[k as usize % villages.len()];
+        let r = store::beneficiaries::register(db, &staff, &all, village, &person).await?;
+        if r.person.household_id.is_none() {
+            store::households::found(db, &staff, &all, r.person.id).await?;
+        }
+        ids.push(id_number);
+    }
+    let mut members = Vec::new();
+    for (k, id_number) in ids.iter().enumerate() {
+        let mut enrolment = NewEnrolment {
+            id_number: id_number.clone(),
+            basis: Basis::Dibao,
+            quota: Fen::new(15_000),
+            note: String::new(),
+        };
+        let m = match store::supermarkets::enrol(db, &staff, &all, market.id, &enrolment, &day(360))
+            .await
+        {
+            Ok(m) => m,
+            Err(store::StoreError::Invalid(_)) => {
+                enrolment.basis = Basis::Hardship;
+                enrolment.quota = Fen::new(10_000);
+                enrolment.note = hardship[k % hardship.len()].into();
+                store::supermarkets::enrol(db, &staff, &all, market.id, &enrolment, &day(360))
+                    .await?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        members.push(m);
+    }
+    // Redemptions: every household once or twice a month, what fits its balance and the shelf.
+    let mut redeemed = 0;
+    for month in (0..12i64).rev() {
+        for (k, m) in members.iter().enumerate() {
+            let times = 1 + (k + month as usize) % 2;
+            for t in 0..times {
+                let when = on(month, 6 + (t as i64) * 12);
+                let h = crate::demo::hash(&format!("{}-{month}-{t}", m.card_number), 5);
+                let wish = match h % 4 {
+                    0 => vec![(g(0), 1), (g(3), 1)],
+                    1 => vec![(g(2), 1), (g(4), 2)],
+                    2 => vec![(g(1), 1), (g(5), 1)],
+                    _ => vec![(g(0), 1), (g(9), 1)],
+                };
+                match store::supermarkets::redeem(db, &staff, &all, market.id, m.id, &wish, &when)
+                    .await
+                {
+                    Ok(_) => redeemed += 1,
+                    // Short on the shelf or over the month's balance: the clerk offers other goods.
+                    Err(store::StoreError::Invalid(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+    Ok(format!(
+        "慈善超市：石寺镇爱心超市开办一年（/orgs/{township}/supermarkets/{}），{taken} 笔入库（县民政局每月补贴、三家企业捐物开票、居民捐物捐款、每季度用已支付款项采购），{} 户登记（低保名单上的按低保，其余按本镇临时困难名单），{redeemed} 次柜台兑换；柜台用 shisi.staff 登录，卡号如 {}",
+        market.id,
+        members.len(),
+        members
+            .first()
+            .map(|m| m.card_number.as_str())
+            .unwrap_or("")
+    ))
+}

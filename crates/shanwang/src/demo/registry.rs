@@ -24,7 +24,7 @@ const CHILDREN: [&str; 8] = [
 
 /// A generated, checksum-valid ID number of 新安县: birth day, a sequence whose parity is the
 /// sex (odd for men), the check character.
-fn id_number(born: &str, seq: u64, male: bool) -> Option<String> {
+pub(super) fn id_number(born: &str, seq: u64, male: bool) -> Option<String> {
     let seq = (seq % 500) * 2 + u64::from(male);
     let first17 = format!("410323{}{:03}", born.replace('-', ""), seq);
     domain::donor::id_check_char(&first17).map(|c| format!("{first17}{c}"))

@@ -28,6 +28,7 @@ mod org_units;
 mod project_status;
 mod projects;
 mod receipts;
+mod supermarkets;
 mod training;
 mod users;
 mod volunteers;

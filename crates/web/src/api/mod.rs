@@ -13,6 +13,7 @@ pub mod needs;
 pub mod orgs;
 pub mod projects;
 pub mod public;
+pub mod supermarkets;
 pub mod volunteers;
 
 use crate::error::AppError;
@@ -174,6 +175,9 @@ pub mod closed {
     }
     pub fn availability() -> Object {
         one_of(domain::volunteer::Availability::ALL.map(|a| a.key()))
+    }
+    pub fn intake_source() -> Object {
+        one_of(domain::supermarket::Source::ALL.map(|k| k.key()))
     }
     pub fn site_kind() -> Object {
         one_of(domain::culture::SiteKind::ALL.map(|k| k.key()))

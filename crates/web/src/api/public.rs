@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 pub struct PublicEntryJson {
     /// China time, `YYYY-MM-DD HH:MM:SS`.
     pub date: String,
-    /// `donation`, `matching`, `disbursement` or `reversal`.
+    /// `donation`, `matching`, `disbursement`, `reversal`, `grant` (a government subsidy) or
+    /// `service` (a service's cost and what its users paid).
     #[schema(schema_with = super::closed::ledger_kind)]
     pub kind: String,
     /// Positive in, negative out, in fen.
@@ -29,6 +30,9 @@ pub struct PublicFundJson {
     pub raised_fen: Fen,
     #[schema(value_type = i64)]
     pub matched_fen: Fen,
+    /// Government subsidies and what the people served paid, in fen.
+    #[schema(value_type = i64)]
+    pub other_income_fen: Fen,
     #[schema(value_type = i64)]
     pub spent_fen: Fen,
     #[schema(value_type = i64)]
@@ -55,6 +59,7 @@ pub async fn fund(
         fund_name: f.fund_name,
         raised_fen: f.totals.raised,
         matched_fen: f.totals.matched,
+        other_income_fen: f.totals.other_income,
         spent_fen: f.totals.spent,
         balance_fen: f.totals.balance,
         entries: f
@@ -79,6 +84,9 @@ pub struct PublicTotalsJson {
     pub raised_fen: Fen,
     #[schema(value_type = i64)]
     pub matched_fen: Fen,
+    /// Government subsidies and what the people served paid, in fen.
+    #[schema(value_type = i64)]
+    pub other_income_fen: Fen,
     #[schema(value_type = i64)]
     pub spent_fen: Fen,
     #[schema(value_type = i64)]
@@ -101,6 +109,7 @@ fn totals_json(code: &str, name: &str, t: &store::public::FundTotals) -> PublicT
         name: name.to_string(),
         raised_fen: t.raised,
         matched_fen: t.matched,
+        other_income_fen: t.other_income,
         spent_fen: t.spent,
         balance_fen: t.balance,
     }

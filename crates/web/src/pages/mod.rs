@@ -34,6 +34,7 @@ pub mod public;
 pub mod public_projects;
 pub mod receipts;
 pub mod statements;
+pub mod supermarkets;
 pub mod training;
 pub mod users;
 pub mod volunteers;

@@ -260,6 +260,9 @@ pub fn probe_body(path: &str) -> &'static str {
         p if p.ends_with("/places") => r#"{"volunteer_id":1}"#,
         p if p.ends_with("/scan") => r#"{"key":"x","step":"sign_in"}"#,
         p if p.ends_with("/reports") => r#"{"report":"走查报告"}"#,
+        p if p.ends_with("/redemptions") => {
+            r#"{"card":"CS000001","lines":[{"goods_id":1,"quantity":1}]}"#
+        }
         p if p.ends_with("/needs") => {
             r#"{"category":"medical","urgency":"urgent","channel":"phone","description":"走查求助说明","person":"走查"}"#
         }

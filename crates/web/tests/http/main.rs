@@ -25,5 +25,6 @@ mod public;
 mod receipts;
 mod routes;
 mod statements;
+mod supermarkets;
 mod users;
 mod volunteers;

@@ -601,6 +601,37 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
         .await
         .unwrap();
     }
+    // A charity supermarket (id 1) of the walked village, on its project fund, with goods (id 1).
+    {
+        let operator = domain::access::System::operator("test").scope();
+        let market = store::supermarkets::create(
+            &app.db,
+            &Actor::cli("test"),
+            &operator,
+            target,
+            &domain::supermarket::NewSupermarket {
+                name: "走查爱心超市".into(),
+                address: "走查走查".into(),
+                fund_code: "WALK-FUND".into(),
+            },
+        )
+        .await
+        .unwrap();
+        store::supermarkets::add_goods(
+            &app.db,
+            &Actor::cli("test"),
+            &operator,
+            market.id,
+            &domain::supermarket::NewGoods {
+                name: "走查大米".into(),
+                category: domain::supermarket::Category::GrainOil,
+                unit: "袋".into(),
+                price: domain::money::Fen::new(100),
+            },
+        )
+        .await
+        .unwrap();
+    }
     // The walked community's 慈善管家 (id 1).
     store::volunteer_network::appoint_steward(
         &app.db,
