@@ -18,6 +18,12 @@ RULES_NO_SCHEMA_CAN_STATE = frozenset(
         "quantity_invalid",
         "market_over_balance",
         "market_out_of_stock",
+        # a meal point's elders named in the body, the day against today, once a day, and the
+        # fund that carries the subsidy
+        "meal_elder_unknown",
+        "meal_sign_off_day",
+        "meal_already_served",
+        "meal_fund_short",
         "fund_unknown",
         "org_unknown",
         "org_out_of_scope",

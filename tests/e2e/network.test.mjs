@@ -1425,6 +1425,36 @@ test('a supermarket clerk hands goods out at the counter on a phone; beyond the 
   await context.close();
 });
 
+test('a meal point signs off today\'s elders on a phone; the same elder twice is refused', async () => {
+  const viewport = { width: 360, height: 740 };
+  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await signIn(page, 'shisi.village');
+  await page.goto(`${base}/orgs/410323101001`);
+  await Promise.all([page.waitForURL(/\/meals$/), page.click('#meals-link')]);
+  await Promise.all([page.waitForURL(/\/meals\/\d+$/), page.locator('#point-list a').first().click()]);
+  await check(page, viewport, 'phone-meal-point');
+  await Promise.all([page.waitForURL(/\/serve$/), page.click('#serve-link')]);
+  const served = Number(await page.textContent('#served'));
+  // A second phone at the same point opens the same list.
+  const other = await context.newPage();
+  await other.goto(page.url());
+  const first = page.locator('#serve-form input[type=checkbox]').first();
+  const id = await first.getAttribute('id');
+  await first.check();
+  await Promise.all([page.waitForLoadState('load'), page.click('#serve-form button[type=submit]')]);
+  assert.ok((await page.textContent('#done')).includes('1'), 'one signed off');
+  assert.equal(Number(await page.textContent('#served')), served + 1);
+  assert.equal(await page.locator(`#${id}`).count(), 0, 'now shown as served');
+  await check(page, viewport, 'phone-meal-serve');
+  // The other phone still shows the box: ticking it again is refused, nothing stored.
+  await other.check(`#${id}`);
+  await Promise.all([other.waitForLoadState('load'), other.click('#serve-form button[type=submit]')]);
+  assert.ok((await other.textContent('#elders-error')).includes('一天只签一次'));
+  assert.equal(Number(await other.textContent('#served')), served + 1);
+  await context.close();
+});
+
 test('a volunteer signs up on a phone, scans in and out, the organiser confirms, the volunteer sees the hours and downloads the certificate', async () => {
   const phone = { width: 360, height: 740 };
   const volunteer = await (await browser.newContext({ viewport: phone, locale: 'zh-CN', acceptDownloads: true })).newPage();

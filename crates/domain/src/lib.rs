@@ -20,6 +20,7 @@ pub mod evidence;
 pub mod honour;
 pub mod ledger;
 pub mod matching;
+pub mod meals;
 pub mod meeting;
 pub mod money;
 pub mod need;

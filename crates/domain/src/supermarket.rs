@@ -496,23 +496,6 @@ pub fn is_card_number(s: &str) -> bool {
         && s[2..].bytes().all(|b| b.is_ascii_digit())
 }
 
-/// `YYYY-MM` of a day `YYYY-MM-DD`.
-pub fn month_of(day: &str) -> &str {
-    day.get(..7).unwrap_or(day)
-}
-
-/// Whether `s` is a month `YYYY-MM` from 2000 to 2099.
-pub fn is_month(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 7
-        && b[4] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || c.is_ascii_digit())
-        && s[..2] == *"20"
-        && matches!(s[5..].parse::<u32>(), Ok(1..=12))
-}
-
 /// Each funding part's share in whole percent of their sum, the remainders handed out largest
 /// first so the shares add up to exactly 100 (all zero when nothing came in).
 pub fn shares(parts: [Fen; 3]) -> [u32; 3] {
@@ -670,9 +653,6 @@ mod tests {
         assert!(is_card_number("cs000042"));
         assert!(!is_card_number("410323195003150012"));
         assert!(!is_card_number("CS12"));
-        assert_eq!(month_of("2026-12-07"), "2026-12");
-        assert!(is_month("2026-02"));
-        assert!(!is_month("2026-13") && !is_month("2026-2") && !is_month("1999-01"));
         for k in Source::ALL {
             assert_eq!(Source::parse(k.key()), Some(k));
         }

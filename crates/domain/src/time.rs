@@ -112,8 +112,43 @@ pub fn typed_day_until(
     Some(d)
 }
 
+/// `YYYY-MM` of a day `YYYY-MM-DD`.
+pub fn month_of(day: &str) -> &str {
+    day.get(..7).unwrap_or(day)
+}
+
+/// Whether `s` is a month `YYYY-MM` from 2000 to 2099.
+pub fn is_month(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 7
+        && b[4] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || c.is_ascii_digit())
+        && s[..2] == *"20"
+        && matches!(s[5..].parse::<u32>(), Ok(1..=12))
+}
+
+/// The month `n` months after `month` (`YYYY-MM`; `n` may be negative).
+pub fn add_months(month: &str, n: i64) -> String {
+    let y: i64 = month.get(..4).and_then(|y| y.parse().ok()).unwrap_or(2000);
+    let m: i64 = month.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(1);
+    let k = y * 12 + (m - 1) + n;
+    format!("{:04}-{:02}", k.div_euclid(12), k.rem_euclid(12) + 1)
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn months_of_days() {
+        assert_eq!(month_of("2026-12-07"), "2026-12");
+        assert!(is_month("2026-02"));
+        assert!(!is_month("2026-13") && !is_month("2026-2") && !is_month("1999-01"));
+        assert_eq!(add_months("2026-12", -11), "2026-01");
+        assert_eq!(add_months("2026-01", -1), "2025-12");
+        assert_eq!(add_months("2026-11", 2), "2027-01");
+    }
     use super::*;
 
     #[test]

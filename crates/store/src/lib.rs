@@ -28,6 +28,7 @@ pub mod households;
 pub mod ledger;
 pub mod limits;
 pub mod matching;
+pub mod meals;
 pub mod meetings;
 pub mod needs;
 pub mod org_units;

@@ -348,7 +348,7 @@ pub async fn take_in(
     .bind(&new.wishes)
     .bind(value.fen())
     .bind(&new.received_on)
-    .bind(domain::supermarket::month_of(&new.received_on))
+    .bind(domain::time::month_of(&new.received_on))
     .bind(donation_id)
     .bind(ledger_id)
     .bind(payment.as_ref().map(|p| p.id))
@@ -624,15 +624,9 @@ pub async fn enrol(
     )
     .await?;
     tx.commit().await?;
-    member(
-        db,
-        scope,
-        market.id,
-        &card,
-        domain::supermarket::month_of(today),
-    )
-    .await?
-    .ok_or(StoreError::NotFound)
+    member(db, scope, market.id, &card, domain::time::month_of(today))
+        .await?
+        .ok_or(StoreError::NotFound)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -682,7 +676,7 @@ pub async fn redeem(
     let priced = priced(&all, &merged)?;
     let value = sum(&priced)?;
     let items: i64 = priced.iter().map(|l| l.1).sum();
-    let month = domain::supermarket::month_of(day).to_string();
+    let month = domain::time::month_of(day).to_string();
     let mut tx = db.begin_write().await?;
     let quota: Option<i64> = sqlx::query_scalar(
         "SELECT quota_fen FROM supermarket_households WHERE id = $1 AND supermarket_id = $2",

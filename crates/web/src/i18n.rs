@@ -246,6 +246,33 @@ impl Label for domain::culture::SiteKind {
     }
 }
 
+impl Label for domain::meals::SiteKind {
+    fn label_key(&self) -> &'static str {
+        use domain::meals::SiteKind;
+        match self {
+            SiteKind::Kitchen => "meals.kind.kitchen",
+            SiteKind::Point => "meals.kind.point",
+        }
+    }
+}
+
+impl Label for domain::meals::Priority {
+    fn label_key(&self) -> &'static str {
+        use domain::meals::Priority;
+        match self {
+            Priority::Tekun => "meals.priority.tekun",
+            Priority::Dibao => "meals.priority.dibao",
+            Priority::DibaoEdge => "meals.priority.dibao_edge",
+            Priority::Alone => "meals.priority.alone",
+            Priority::EmptyNest => "meals.priority.empty_nest",
+            Priority::LeftBehind => "meals.priority.left_behind",
+            Priority::Disabled => "meals.priority.disabled",
+            Priority::VeryOld => "meals.priority.very_old",
+            Priority::Other => "meals.priority.other",
+        }
+    }
+}
+
 impl Label for domain::supermarket::Source {
     fn label_key(&self) -> &'static str {
         use domain::supermarket::Source;
@@ -883,6 +910,8 @@ mod tests {
                 .map(Label::label_key),
         );
         wanted.extend(domain::supermarket::Basis::ALL.iter().map(Label::label_key));
+        wanted.extend(domain::meals::SiteKind::ALL.iter().map(Label::label_key));
+        wanted.extend(domain::meals::Priority::ALL.iter().map(Label::label_key));
         assert_eq!(
             wanted.len(),
             5 + 4
@@ -926,6 +955,8 @@ mod tests {
                 + 4
                 + 5
                 + 4
+                + 2
+                + 9
         );
         for file in ["zh-CN.yml", "en.yml"] {
             let known: std::collections::HashSet<String> = keys(file).into_iter().collect();

@@ -533,3 +533,207 @@ pub async fn supermarket(db: &Db, now: i64) -> Result<String, CliError> {
             .unwrap_or("")
     ))
 }
+
+/// Two central kitchens (汉关街道's and 石寺镇's) each feeding two village points for six months:
+/// each point's village fund with the county's monthly subsidy, twenty-odd elders registered and
+/// enrolled, each day planned and signed off — 汉关街道's second point losing elders these last
+/// months, 石寺镇's second running under half its capacity. Returns a summary line.
+pub async fn meals(db: &Db, now: i64) -> Result<String, CliError> {
+    use domain::beneficiary::PersonInput;
+    use domain::ledger::{FundKind, NewFund};
+    use domain::meals::{NewElder, NewSite, Priority, SiteKind};
+    use domain::money::Fen;
+    let all = domain::access::System::operator("demo").scope();
+    let staff = super::projects::actor_of(db, "xinan.staff").await?;
+    let finance = super::projects::actor_of(db, "xinan.finance").await?;
+    let today = domain::time::china_day(now);
+    let day = |back: i64| domain::time::add_days(&today, -back).unwrap_or_else(|| today.clone());
+    const SURNAMES: [&str; 8] = ["王", "李", "张", "刘", "陈", "杨", "赵", "周"];
+    const GIVEN: [&str; 10] = [
+        "桂兰", "秀英", "德明", "玉珍", "长顺", "凤莲", "有才", "春生", "淑芬", "福堂",
+    ];
+    const DIETS: [&str; 5] = ["少盐", "糖尿病，少糖", "牙口不好，要软烂", "", "不吃辣"];
+    let priorities = [
+        Priority::Alone,
+        Priority::EmptyNest,
+        Priority::Dibao,
+        Priority::VeryOld,
+        Priority::Tekun,
+        Priority::Other,
+        Priority::LeftBehind,
+        Priority::Disabled,
+    ];
+    let (mut points_made, mut elders_made, mut meals_signed) = (0, 0, 0i64);
+    let mut seq = 600u64;
+    for (k, (township, kitchen_name)) in [
+        ("410323001", "汉关街道中央厨房"),
+        ("410323101", "石寺镇中央厨房"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let unit = store::org_units::get(db, &all, township)
+            .await?
+            .ok_or_else(|| CliError::Harness(format!("演示数据缺少 {township}")))?;
+        let kitchen = store::meals::create(
+            db,
+            &staff,
+            &all,
+            township,
+            &NewSite {
+                kind: SiteKind::Kitchen,
+                name: kitchen_name.into(),
+                address: format!("{}敬老院东侧", unit.name),
+                capacity: 200,
+                kitchen_id: None,
+                price: Fen::ZERO,
+                fund_code: String::new(),
+            },
+        )
+        .await?;
+        let villages: Vec<_> = store::org_units::children(db, &all, &unit)
+            .await?
+            .into_iter()
+            .take(2)
+            .map(|c| c.unit)
+            .collect();
+        for (j, village) in villages.iter().enumerate() {
+            let fund = format!("ZC-{}", village.code);
+            store::ledger::create_fund(
+                db,
+                &finance,
+                &all,
+                &NewFund::parse(&fund, "老年助餐专项", &village.code, FundKind::Village)
+                    .map_err(store::StoreError::Invalid)?,
+            )
+            .await?;
+            // The second point of 石寺镇 is large for its elders: under half its capacity.
+            let (capacity, enrolled) = if k == 1 && j == 1 { (40, 14) } else { (30, 24) };
+            let point = store::meals::create(
+                db,
+                &staff,
+                &all,
+                &village.code,
+                &NewSite {
+                    kind: SiteKind::Point,
+                    name: format!(
+                        "{}老年助餐点",
+                        village
+                            .name
+                            .replace("居民委员会", "")
+                            .replace("村民委员会", "村")
+                    ),
+                    address: format!("{}党群服务中心一楼", village.name),
+                    capacity,
+                    kitchen_id: Some(kitchen.id),
+                    price: Fen::new(1_200),
+                    fund_code: fund.clone(),
+                },
+            )
+            .await?;
+            points_made += 1;
+            let mut elders = Vec::new();
+            for e in 0..enrolled {
+                seq += 1;
+                let h = crate::demo::hash(&format!("{}-{e}", village.code), 29);
+                let born = format!(
+                    "{}-{:02}-{:02}",
+                    1938 + h % 26,
+                    1 + (h >> 5) % 12,
+                    1 + (h >> 9) % 28
+                );
+                let Some(id_number) = super::registry::id_number(&born, seq, e % 2 == 0) else {
+                    continue;
+                };
+                let person = PersonInput {
+                    // Every elder of a point a name of their own.
+                    name: format!(
+                        "{}{}",
+                        SURNAMES[(e + 3 * k) % 8],
+                        GIVEN[(e / 8 + 3 * e + j) % 10]
+                    ),
+                    id_number: id_number.clone(),
+                    consent_sharing: true,
+                    sharing_scope: "老年助餐核对补贴对象".into(),
+                    ..Default::default()
+                }
+                .parse(&today)
+                .map_err(store::StoreError::Invalid)?;
+                store::beneficiaries::register(db, &staff, &all, &village.code, &person).await?;
+                let priority = priorities[(h >> 21) as usize % priorities.len()];
+                let subsidy = match priority {
+                    Priority::Tekun => 1_200,
+                    Priority::Dibao | Priority::DibaoEdge | Priority::Disabled => 800,
+                    Priority::VeryOld | Priority::Alone | Priority::LeftBehind => 500,
+                    _ => 300,
+                };
+                let id = store::meals::enrol(
+                    db,
+                    &staff,
+                    &all,
+                    point.id,
+                    &NewElder {
+                        id_number,
+                        priority,
+                        subsidy: Fen::new(subsidy),
+                        diet_note: DIETS[(h >> 25) as usize % DIETS.len()].into(),
+                    },
+                    &day(185),
+                )
+                .await?;
+                elders.push(id);
+                elders_made += 1;
+            }
+            // Six months, day by day: the subsidy on each month's first serving day, the plan,
+            // and the elders who came (most; fewer and fewer at 汉关街道's second point lately).
+            for back in (0..=182i64).rev() {
+                let d = day(back);
+                if back == 182 || d.ends_with("-01") {
+                    store::meals::receive_subsidy(
+                        db,
+                        &finance,
+                        &all,
+                        point.id,
+                        Fen::new(600_000),
+                        "新安县民政局",
+                        &d,
+                    )
+                    .await?;
+                }
+                store::meals::plan(db, &staff, &all, point.id, &d, elders.len() as i64).await?;
+                let leaving = if k == 0 && j == 1 && back < 70 {
+                    (70 - back) as usize / 6
+                } else {
+                    0
+                };
+                // Today's lunch is under way: the first half have been signed off.
+                let so_far = if back == 0 {
+                    elders.len() / 2
+                } else {
+                    elders.len()
+                };
+                let came: Vec<i64> = elders
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| {
+                        *i >= leaving
+                            && *i < so_far
+                            && !crate::demo::hash(&format!("{d}-{i}-{}", point.id), 3)
+                                .is_multiple_of(8)
+                    })
+                    .map(|(_, id)| *id)
+                    .collect();
+                if came.is_empty() {
+                    continue;
+                }
+                let s = store::meals::sign_off(db, &staff, &all, point.id, &came, &d, &d).await?;
+                meals_signed += s.meals;
+            }
+            // Tomorrow's plan is in.
+            store::meals::plan(db, &staff, &all, point.id, &day(-1), elders.len() as i64).await?;
+        }
+    }
+    Ok(format!(
+        "老年助餐：汉关街道、石寺镇 2 个中央厨房供 {points_made} 个村级助餐点（/orgs/410323/meals），{elders_made} 位老人登记（60 岁以上，含特困、低保、独居、高龄），近半年每天计划和签到，共 {meals_signed} 人次，县民政局每月拨补贴入助餐点基金；汉关街道第二个助餐点近来人次下降、石寺镇第二个不足一半容量，均已标出"
+    ))
+}

@@ -21,6 +21,7 @@ mod honours;
 mod households;
 mod ledger;
 mod matching;
+mod meals;
 mod meetings;
 mod migrations;
 mod needs;

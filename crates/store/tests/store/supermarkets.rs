@@ -65,7 +65,7 @@ both_backends!(
         let cli = Actor::cli("test");
         let all = domain::access::System::operator("test").scope();
         let today = domain::time::china_day(store::now_ms());
-        let month = domain::supermarket::month_of(&today).to_string();
+        let month = domain::time::month_of(&today).to_string();
         let finance = scope_of(
             Role::Finance,
             "410323",

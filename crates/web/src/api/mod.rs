@@ -7,6 +7,7 @@ pub mod disbursements;
 pub mod donations;
 pub mod donors;
 pub mod funds;
+pub mod meals;
 pub mod meetings;
 pub mod merchants;
 pub mod needs;

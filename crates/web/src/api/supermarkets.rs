@@ -105,9 +105,9 @@ pub async fn statement(
     Query(q): Query<StatementQuery>,
 ) -> Result<Json<StatementJson>, AppError> {
     let month = match q.month {
-        Some(m) if domain::supermarket::is_month(&m) => m,
+        Some(m) if domain::time::is_month(&m) => m,
         Some(_) => return Err(AppError::invalid("month", "month_invalid")),
-        None => domain::supermarket::month_of(&super::super::pages::today()).to_string(),
+        None => domain::time::month_of(&super::super::pages::today()).to_string(),
     };
     let s = store::supermarkets::statement(&state.db, unit.scope(), id, &month).await?;
     Ok(Json(StatementJson {
@@ -178,7 +178,7 @@ pub async fn redeem(
     ApiJson(req): ApiJson<RedeemRequest>,
 ) -> Result<Json<RedeemedJson>, AppError> {
     let day = super::super::pages::today();
-    let month = domain::supermarket::month_of(&day).to_string();
+    let month = domain::time::month_of(&day).to_string();
     let (db, scope) = (&state.db, unit.scope());
     store::supermarkets::supermarket(db, scope, id)
         .await?

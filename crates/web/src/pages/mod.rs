@@ -22,6 +22,7 @@ pub mod funds;
 pub mod honours;
 pub mod login;
 pub mod me;
+pub mod meals;
 pub mod meetings;
 pub mod merchants;
 pub mod needs;

@@ -127,19 +127,9 @@ pub struct MonthQuery {
 /// The month asked for, or this one.
 fn month_or_now(asked: Option<&str>) -> String {
     match asked {
-        Some(m) if domain::supermarket::is_month(m) => m.to_string(),
-        _ => domain::supermarket::month_of(&today()).to_string(),
+        Some(m) if domain::time::is_month(m) => m.to_string(),
+        _ => domain::time::month_of(&today()).to_string(),
     }
-}
-
-/// `YYYY-MM` eleven months before `month`: a year's window ending there.
-fn year_before(month: &str) -> String {
-    let (y, m): (i32, i32) = (
-        month[..4].parse().unwrap_or(2026),
-        month[5..].parse().unwrap_or(1),
-    );
-    let n = y * 12 + (m - 1) - 11;
-    format!("{:04}-{:02}", n / 12, n % 12 + 1)
 }
 
 #[derive(Template)]
@@ -209,7 +199,14 @@ async fn market_page<P: perm::Perm>(
     let intakes = store::supermarkets::intakes(db, &m, 30).await?;
     let members = store::supermarkets::members(db, &m, &month).await?;
     let statement = store::supermarkets::statement(db, scope, id, &month).await?;
-    let flows = store::supermarkets::flows(db, scope, id, &year_before(&month), &month).await?;
+    let flows = store::supermarkets::flows(
+        db,
+        scope,
+        id,
+        &domain::time::add_months(&month, -11),
+        &month,
+    )
+    .await?;
     let layout = Layout::new(
         &viewer.ctx,
         &format!("/orgs/{}/supermarkets/{id}", unit.unit().code),
@@ -488,7 +485,7 @@ async fn counter_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let goods = store::supermarkets::goods(db, &m).await?;
-    let month = domain::supermarket::month_of(&today()).to_string();
+    let month = domain::time::month_of(&today()).to_string();
     let member = if card.trim().is_empty() {
         None
     } else {
@@ -560,7 +557,7 @@ pub async fn redeem(
     let goods = store::supermarkets::goods(db, &m).await?;
     let card = form.get("card").to_string();
     let day = today();
-    let month = domain::supermarket::month_of(&day).to_string();
+    let month = domain::time::month_of(&day).to_string();
     let member = store::supermarkets::member(db, scope, id, &card, &month).await?;
     let mut marked = Vec::new();
     let mut done = None;

@@ -260,6 +260,9 @@ pub fn probe_body(path: &str) -> &'static str {
         p if p.ends_with("/places") => r#"{"volunteer_id":1}"#,
         p if p.ends_with("/scan") => r#"{"key":"x","step":"sign_in"}"#,
         p if p.ends_with("/reports") => r#"{"report":"走查报告"}"#,
+        p if p.ends_with("/meal-points/{id}/meals") || p.contains("/meal-points/") => {
+            r#"{"day":"2026-12-07","elder_ids":[1]}"#
+        }
         p if p.ends_with("/redemptions") => {
             r#"{"card":"CS000001","lines":[{"goods_id":1,"quantity":1}]}"#
         }
@@ -375,6 +378,10 @@ pub fn concrete(path: &str, code: &str) -> String {
     } else {
         code
     };
+    // The walked village's meal point is site 2 (site 1 is its township's kitchen).
+    if (path.contains("/meals/{id}") || path.contains("/meal-points/{id}")) && code.len() == 12 {
+        return path.replace("{code}", code).replace("{id}", "2");
+    }
     // A joint meeting and a culture site are the walked village's county's.
     let code = if (path.contains("/meetings") || path.contains("/culture")) && code.len() > 6 {
         &code[..6]

@@ -17,6 +17,7 @@ mod donors;
 mod facts;
 mod funds;
 mod hardening;
+mod meals;
 mod meetings;
 mod needs;
 mod orgs;

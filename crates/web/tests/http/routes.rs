@@ -632,6 +632,43 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
         .await
         .unwrap();
     }
+    // A central kitchen (id 1) of the walked village's township and the village's meal point
+    // (id 2) on its project fund.
+    {
+        let operator = domain::access::System::operator("test").scope();
+        let site = |kind, name: &str, kitchen, fund: &str| domain::meals::NewSite {
+            kind,
+            name: name.into(),
+            address: "走查走查".into(),
+            capacity: 30,
+            kitchen_id: kitchen,
+            price: domain::money::Fen::new(1_200),
+            fund_code: fund.into(),
+        };
+        let kitchen = store::meals::create(
+            &app.db,
+            &Actor::cli("test"),
+            &operator,
+            &target[..9],
+            &site(domain::meals::SiteKind::Kitchen, "走查中央厨房", None, ""),
+        )
+        .await
+        .unwrap();
+        store::meals::create(
+            &app.db,
+            &Actor::cli("test"),
+            &operator,
+            target,
+            &site(
+                domain::meals::SiteKind::Point,
+                "走查助餐点",
+                Some(kitchen.id),
+                "WALK-FUND",
+            ),
+        )
+        .await
+        .unwrap();
+    }
     // The walked community's 慈善管家 (id 1).
     store::volunteer_network::appoint_steward(
         &app.db,

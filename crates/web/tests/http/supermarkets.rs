@@ -240,7 +240,7 @@ both_backends!(
             )
             .await;
         assert_eq!(list.json()[0]["households"], 1);
-        let month = domain::supermarket::month_of(&today).to_string();
+        let month = domain::time::month_of(&today).to_string();
         let s = app
             .api(
                 Method::GET,
