@@ -222,16 +222,20 @@ pub enum TxKind {
     Grant,
     /// A service delivered: its cost paid out of the fund, what the people served paid in.
     Service,
+    /// Money moved between funds of different books by agreement (a county's share paid into
+    /// an alliance's pool).
+    Transfer,
 }
 
 impl TxKind {
-    pub const ALL: [TxKind; 6] = [
+    pub const ALL: [TxKind; 7] = [
         TxKind::Donation,
         TxKind::Matching,
         TxKind::Disbursement,
         TxKind::Reversal,
         TxKind::Grant,
         TxKind::Service,
+        TxKind::Transfer,
     ];
 
     pub fn key(self) -> &'static str {
@@ -242,6 +246,7 @@ impl TxKind {
             TxKind::Reversal => "reversal",
             TxKind::Grant => "grant",
             TxKind::Service => "service",
+            TxKind::Transfer => "transfer",
         }
     }
 
@@ -321,6 +326,13 @@ impl TxDraft {
             ],
         }
         .checked()
+    }
+
+    /// Money moved from one fund to another by agreement: the shape of a match, its own kind.
+    pub fn transfer(from: &str, to: &str, amount: Fen, memo: &str) -> Result<TxDraft, LedgerError> {
+        let mut d = TxDraft::matching(from, to, amount, memo)?;
+        d.kind = TxKind::Transfer;
+        Ok(d)
     }
 
     /// Money paid out of a fund, booked to a function.

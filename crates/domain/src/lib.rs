@@ -4,6 +4,7 @@
 pub mod access;
 pub mod activity;
 pub mod agency;
+pub mod alliance;
 pub mod assistance;
 pub mod audit;
 pub mod beneficiary;

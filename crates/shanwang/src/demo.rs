@@ -973,8 +973,9 @@ async fn seed_money(db: &Db) -> Result<String, CliError> {
     let culture = programmes::culture(db, now).await?;
     let supermarket = programmes::supermarket(db, now).await?;
     let meals = programmes::meals(db, now).await?;
+    let alliance = programmes::alliance(db, now).await?;
     Ok(format!(
-        "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}（{stages}），新安县 1 笔捐赠已冲正（配套和票据随之冲回）、1 笔冲正待第二人审批，{paid} 笔支出（附发票，{published} 份发票已在公开账目中展示）、1 笔个人临时救助（公开时不显示姓名）；栾川县的票据号段只剩 12 个号码（/orgs/{DEMO_SHORT_RANGE_COUNTY}/receipts 有提醒）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{merchant_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对；{complaints}\n{pilot}\n{campaigns}\n{needs}\n{people}\n{volunteers}\n{activities}\n{training}\n{honours}\n{meetings}\n{culture}\n{supermarket}\n{meals}\n捐赠人自查示例：{}",
+        "资金：{} 个基金（1 个已关闭），{gifts} 笔捐赠（近一年），1:1 配套 {}（{stages}），新安县 1 笔捐赠已冲正（配套和票据随之冲回）、1 笔冲正待第二人审批，{paid} 笔支出（附发票，{published} 份发票已在公开账目中展示）、1 笔个人临时救助（公开时不显示姓名）；栾川县的票据号段只剩 12 个号码（/orgs/{DEMO_SHORT_RANGE_COUNTY}/receipts 有提醒）；乡贤理事会和爱心企业联盟各 1 个；{ratings} 条项目评价（{held} 条留言待审核）；消费捐合作方 1 家，{merchant_orders} 单，已结算 {settled} 天；银行对账单 2 份，{suspected} 行疑似重复待核对；{complaints}\n{pilot}\n{campaigns}\n{needs}\n{people}\n{volunteers}\n{activities}\n{training}\n{honours}\n{meetings}\n{culture}\n{supermarket}\n{meals}\n{alliance}\n捐赠人自查示例：{}",
         general.len() + projects.len() + 2,
         matched.display(),
         traceable.unwrap_or_default()

@@ -148,6 +148,21 @@ pub async fn request(
     new: &NewDisbursement,
     evidence: &[EvidenceUpload],
 ) -> Result<i64> {
+    let mut tx = db.begin_write().await?;
+    let id = request_in(&mut tx, maker, scope, new, evidence).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The same, inside the caller's write transaction (an alliance's grant requests its payment
+/// with the decision that grants it).
+pub(crate) async fn request_in(
+    tx: &mut sqlx::AnyConnection,
+    maker: &Person,
+    scope: &Scope,
+    new: &NewDisbursement,
+    evidence: &[EvidenceUpload],
+) -> Result<i64> {
     let NewDisbursement {
         fund_code,
         payee,
@@ -162,8 +177,7 @@ pub async fn request(
     if !errors.is_empty() {
         return Err(StoreError::Invalid(errors));
     }
-    let mut tx = db.begin_write().await?;
-    let fund = crate::ledger::fund_in(&mut tx, scope, fund_code)
+    let fund = crate::ledger::fund_in(&mut *tx, scope, fund_code)
         .await?
         .ok_or(FieldError::new("fund_code", "fund_unknown"))?;
     if !fund.active {
@@ -189,7 +203,7 @@ pub async fn request(
             return Err(FieldError::new("budget_line", "budget_line_unknown").into());
         }
     }
-    let threshold = threshold_in(&mut tx, &fund.entity_code).await?;
+    let threshold = threshold_in(&mut *tx, &fund.entity_code).await?;
     let now = now_ms();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO disbursements (fund_id, org_path, entity_code, payee, amount_fen, function_code, \
@@ -211,10 +225,10 @@ pub async fn request(
     .bind(budget_line)
     .fetch_one(&mut *tx)
     .await?;
-    event(&mut tx, id, "", State::Requested, &maker.username, "").await?;
-    let files = store_evidence(&mut tx, maker, id, evidence, &checked).await?;
+    event(&mut *tx, id, "", State::Requested, &maker.username, "").await?;
+    let files = store_evidence(&mut *tx, maker, id, evidence, &checked).await?;
     audit::append(
-        &mut tx,
+        &mut *tx,
         &maker.actor(),
         Change {
             action: "disbursement.request",
@@ -230,7 +244,6 @@ pub async fn request(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 

@@ -534,6 +534,7 @@ pub(crate) async fn post_in(
                 TxKind::Reversal => "ledger.reversal",
                 TxKind::Grant => "ledger.grant",
                 TxKind::Service => "ledger.service",
+                TxKind::Transfer => "ledger.transfer",
             },
             org_path: &first.org_path,
             entity: format!("ledger_transaction:{tx_id}"),

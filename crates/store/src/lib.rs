@@ -4,6 +4,7 @@
 
 pub mod activities;
 pub mod agency_lists;
+pub mod alliances;
 pub mod assistance;
 pub mod audit;
 pub mod beneficiaries;

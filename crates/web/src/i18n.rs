@@ -584,6 +584,7 @@ impl Label for domain::ledger::TxKind {
             TxKind::Reversal => "ledger.kind.reversal",
             TxKind::Grant => "ledger.kind.grant",
             TxKind::Service => "ledger.kind.service",
+            TxKind::Transfer => "ledger.kind.transfer",
         }
     }
 }
@@ -915,7 +916,7 @@ mod tests {
         assert_eq!(
             wanted.len(),
             5 + 4
-                + 6
+                + 7
                 + 11
                 + 10
                 + 6

@@ -4,6 +4,7 @@ mod helpers;
 
 mod activities;
 mod agency_lists;
+mod alliances;
 mod assistance;
 mod audit;
 mod beneficiaries;

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by `/api/openapi.json`.
 
 pub mod activities;
+pub mod alliances;
 pub mod auth;
 pub mod culture;
 pub mod disbursements;
@@ -176,6 +177,9 @@ pub mod closed {
     }
     pub fn availability() -> Object {
         one_of(domain::volunteer::Availability::ALL.map(|a| a.key()))
+    }
+    pub fn application_state() -> Object {
+        one_of(domain::alliance::ApplicationState::ALL.map(|k| k.key()))
     }
     pub fn intake_source() -> Object {
         one_of(domain::supermarket::Source::ALL.map(|k| k.key()))

@@ -2,6 +2,7 @@
 
 pub mod activities;
 pub mod agency_lists;
+pub mod alliances;
 pub mod audit;
 pub mod beneficiaries;
 pub mod campaigns;

@@ -263,6 +263,9 @@ pub fn probe_body(path: &str) -> &'static str {
         p if p.ends_with("/meal-points/{id}/meals") || p.contains("/meal-points/") => {
             r#"{"day":"2026-12-07","elder_ids":[1]}"#
         }
+        p if p.contains("/alliances/") && p.ends_with("/applications") => {
+            r#"{"need_id":1,"bill_fen":10000,"insurance_fen":5000,"requested_fen":2000}"#
+        }
         p if p.ends_with("/redemptions") => {
             r#"{"card":"CS000001","lines":[{"goods_id":1,"quantity":1}]}"#
         }
@@ -347,6 +350,7 @@ pub fn ghost(path: &str) -> String {
         .replace("{session}", "999999")
         .replace("{nomination}", "999999")
         .replace("{objection}", "999999")
+        .replace("{application}", "999999")
         .replace("{visit}", "999999")
         .replace("{number}", "41030126-0000009999")
         .replace("{fund}", "NO-SUCH-FUND")
@@ -361,6 +365,7 @@ pub fn names_an_object(path: &str) -> bool {
         "{session}",
         "{nomination}",
         "{objection}",
+        "{application}",
     ]
     .iter()
     .any(|p| path.contains(p))
@@ -375,6 +380,12 @@ pub fn concrete(path: &str, code: &str) -> String {
         && code.len() == 12
     {
         &code[..9]
+    } else {
+        code
+    };
+    // The serious-illness alliance is hosted by the city.
+    let code = if path.contains("/alliances") && code.len() > 4 {
+        &code[..4]
     } else {
         code
     };
@@ -403,6 +414,7 @@ pub fn concrete(path: &str, code: &str) -> String {
         .replace("{session}", "1")
         .replace("{nomination}", "1")
         .replace("{objection}", "1")
+        .replace("{application}", "1")
         .replace("{visit}", "1")
         .replace("{fund}", "WALK-FUND")
 }

@@ -5,6 +5,7 @@ mod helpers;
 mod access;
 mod activities;
 mod agency_lists;
+mod alliances;
 mod api;
 mod audit;
 mod beneficiaries;

@@ -702,6 +702,62 @@ both_backends!(every_route_refuses_outsiders, |app: App| async move {
     )
     .await
     .unwrap();
+    // The city's serious-illness alliance (id 1) of 新安县 and 老城区, and an application (id 1)
+    // for need 1, linked to beneficiary 1.
+    {
+        let operator = domain::access::System::operator("test").scope();
+        let cli = Actor::cli("test");
+        store::ledger::create_fund(
+            &app.db,
+            &cli,
+            &operator,
+            &domain::ledger::NewFund::parse(
+                "WALK-POOL",
+                "走查资金池",
+                "4103",
+                domain::ledger::FundKind::Special,
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+        let alliance = store::alliances::create(
+            &app.db,
+            &cli,
+            &operator,
+            "4103",
+            &domain::alliance::NewAlliance {
+                name: "走查大病救助联盟".into(),
+                fund_code: "WALK-POOL".into(),
+                cap: domain::money::Fen::new(100_000),
+                share_permille: 500,
+                members: vec![
+                    ("410323".into(), domain::money::Fen::new(100)),
+                    ("410302".into(), domain::money::Fen::new(100)),
+                ],
+            },
+        )
+        .await
+        .unwrap();
+        store::needs::link_person(&app.db, &cli, &operator, 1, 1)
+            .await
+            .unwrap();
+        store::alliances::apply(
+            &app.db,
+            &cli,
+            &operator,
+            alliance.id,
+            &domain::alliance::NewApplication {
+                need_id: 1,
+                bill: domain::money::Fen::new(10_000),
+                insurance: domain::money::Fen::new(5_000),
+                requested: domain::money::Fen::new(2_000),
+            },
+            "2026-12-07",
+        )
+        .await
+        .unwrap();
+    }
     // A complaint about the walked village (id 1), handled by its township.
     store::complaints::file(
         &app.db,
