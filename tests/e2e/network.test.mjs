@@ -1455,6 +1455,31 @@ test('a meal point signs off today\'s elders on a phone; the same elder twice is
   await context.close();
 });
 
+test('the city reviews a serious-illness application: beyond the cap is refused beside the field, then decided', async () => {
+  const viewport = { width: 1280, height: 800 };
+  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await signIn(page, 'city.admin');
+  await page.goto(`${base}/orgs/4103`);
+  await Promise.all([page.waitForURL(/\/alliances$/), page.click('#alliances-link')]);
+  await Promise.all([page.waitForURL(/\/alliances\/\d+$/), page.locator('.alliance h2 a').first().click()]);
+  const waiting = page.locator('.application[data-state="submitted"]').first();
+  const id = await waiting.getAttribute('data-application');
+  await waiting.locator('select[name=decision]').selectOption('approve');
+  await waiting.locator('input[name=amount]').fill('999999');
+  await waiting.locator('input[name=payee]').fill('洛阳市中心医院');
+  await Promise.all([page.waitForLoadState('load'), waiting.locator('button[type=submit]').click()]);
+  assert.ok((await page.textContent('#amount-error')).includes('上限'), 'over the cap, beside the amount');
+  assert.equal(await page.getAttribute(`.application[data-application="${id}"]`, 'data-state'), 'submitted', 'nothing decided');
+  await check(page, viewport, 'alliance-refused');
+  const again = page.locator(`.application[data-application="${id}"]`);
+  await again.locator('select[name=decision]').selectOption('decline');
+  await again.locator('input[name=note]').fill('已由县级医疗救助解决');
+  await Promise.all([page.waitForURL(/done=decided/), again.locator('button[type=submit]').click()]);
+  assert.equal(await page.getAttribute(`.application[data-application="${id}"]`, 'data-state'), 'declined');
+  await context.close();
+});
+
 test('a volunteer signs up on a phone, scans in and out, the organiser confirms, the volunteer sees the hours and downloads the certificate', async () => {
   const phone = { width: 360, height: 740 };
   const volunteer = await (await browser.newContext({ viewport: phone, locale: 'zh-CN', acceptDownloads: true })).newPage();

@@ -291,7 +291,7 @@ pub async fn contribute(
         c.amount,
         &format!("{}：{} 出资", a.name, member.name),
     )
-    .map_err(|_| FieldError::new("amount", "amount_zero"))?;
+    .map_err(|_| FieldError::new("contribution_amount", "amount_zero"))?;
     let mut tx = db.begin_write().await?;
     let ledger_id = crate::ledger::post_in(
         &mut tx,
@@ -301,7 +301,14 @@ pub async fn contribute(
         None,
         day_start + 12 * 3_600_000,
     )
-    .await?;
+    .await
+    .map_err(|e| match e {
+        // The member's fund holds less than this.
+        StoreError::Invalid(errs) if errs.iter().any(|e| e.code == "insufficient_funds") => {
+            FieldError::new("contribution_amount", "insufficient_funds").into()
+        }
+        other => other,
+    })?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO alliance_contributions (alliance_id, member_code, amount_fen, from_fund, \
          contributed_on, ledger_transaction_id, recorded_by, recorded_at_ms) \

@@ -278,9 +278,10 @@ pub async fn contribute(
     let lang = viewer.ctx.lang;
     let mut errors = FieldErrors::default();
     let mut refused = Vec::new();
-    let amount = domain::money::Fen::parse_yuan("amount", form.get("amount"))
-        .map_err(|e| refused.push(e))
-        .ok();
+    let amount =
+        domain::money::Fen::parse_yuan("contribution_amount", form.get("contribution_amount"))
+            .map_err(|e| refused.push(e))
+            .ok();
     let day = domain::time::typed_day_until(
         "contributed_on",
         form.get("contributed_on"),

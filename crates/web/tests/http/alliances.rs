@@ -70,12 +70,28 @@ both_backends!(
                     ("csrf", &city.csrf),
                     ("member_code", "410323"),
                     ("from_fund", "XA-SHARE"),
-                    ("amount", "100000"),
+                    ("contribution_amount", "100000"),
                     ("contributed_on", &domain::time::china_day(store::now_ms())),
                 ],
             )
             .await;
         assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", booked.body);
+        // More than the county's fund holds: said beside the amount, nothing booked.
+        let short = app
+            .post_form(
+                "/orgs/4103/alliances/1/contributions",
+                Some(&city.cookie),
+                &[
+                    ("csrf", &city.csrf),
+                    ("member_code", "410323"),
+                    ("from_fund", "XA-SHARE"),
+                    ("contribution_amount", "1"),
+                    ("contributed_on", &domain::time::china_day(store::now_ms())),
+                ],
+            )
+            .await;
+        assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(short.body.contains("id=\"contribution_amount-error\""));
 
         // 新安县 applies for a resident whose medical need names them.
         let scope = domain::access::System::operator("test").scope();
