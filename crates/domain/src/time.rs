@@ -112,6 +112,12 @@ pub fn typed_day_until(
     Some(d)
 }
 
+/// Noon of a China day, in ms: when something dated only by its day is booked (a subsidy, a
+/// gift of goods, a day's meals), so it falls inside that day whatever the clock said.
+pub fn china_noon_ms(day: &str) -> Option<i64> {
+    china_day_range_ms(day).map(|(start, _)| start + 12 * 3_600_000)
+}
+
 /// `YYYY-MM` of a day `YYYY-MM-DD`.
 pub fn month_of(day: &str) -> &str {
     day.get(..7).unwrap_or(day)
@@ -148,6 +154,10 @@ mod tests {
         assert_eq!(add_months("2026-12", -11), "2026-01");
         assert_eq!(add_months("2026-01", -1), "2025-12");
         assert_eq!(add_months("2026-11", 2), "2027-01");
+        let noon = china_noon_ms("2026-12-07").unwrap();
+        assert_eq!(china_day(noon), "2026-12-07");
+        assert_eq!(china_day(noon - 12 * 3_600_000), "2026-12-07");
+        assert_eq!(china_day(noon + 12 * 3_600_000), "2026-12-08");
     }
     use super::*;
 

@@ -8,8 +8,10 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 use store::{Actor, Db};
 
+mod meals;
 mod registry;
 mod volunteers;
+pub use meals::meals;
 pub use registry::registry;
 pub use volunteers::volunteers;
 

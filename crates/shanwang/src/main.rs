@@ -386,6 +386,21 @@ enum BenchCommand {
         #[arg(long)]
         postgres: Option<String>,
     },
+    /// A meal point at 1,000 of Luoyang's workstations with six months of daily meals; time the city's and a county's 日均服务老人人次 overview; on SQLite and (with --postgres) PostgreSQL
+    Meals {
+        /// Meal points (one per workstation, spread over the city)
+        #[arg(long, default_value_t = 1_000)]
+        points: usize,
+        /// Elders enrolled at each point
+        #[arg(long, default_value_t = 30)]
+        elders: i64,
+        /// Runs of each page to take the median of
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// A PostgreSQL server URL (postgres://user@host/db): a fresh database is made beside it
+        #[arg(long)]
+        postgres: Option<String>,
+    },
     /// 50,000 volunteers across Luoyang with a year of 1,000,000 confirmed hour records; time the city's hours view and a volunteer's own page; on SQLite and (with --postgres) PostgreSQL
     Volunteers {
         /// Registered volunteers
@@ -559,6 +574,14 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             postgres,
         }) => {
             bench::registry(households, registered, needs, runs, postgres).await?;
+        }
+        Command::Bench(BenchCommand::Meals {
+            points,
+            elders,
+            runs,
+            postgres,
+        }) => {
+            bench::meals(points, elders, runs, postgres).await?;
         }
         Command::Bench(BenchCommand::Volunteers {
             volunteers,

@@ -283,7 +283,7 @@ pub async fn contribute(
     if from.entity_code != member.code {
         return Err(FieldError::new("from_fund", "alliance_fund_of_member").into());
     }
-    let (day_start, _) = domain::time::china_day_range_ms(&c.day)
+    let at_ms = domain::time::china_noon_ms(&c.day)
         .ok_or(FieldError::new("contributed_on", "date_invalid"))?;
     let draft = TxDraft::transfer(
         &from.code,
@@ -293,22 +293,15 @@ pub async fn contribute(
     )
     .map_err(|_| FieldError::new("contribution_amount", "amount_zero"))?;
     let mut tx = db.begin_write().await?;
-    let ledger_id = crate::ledger::post_in(
-        &mut tx,
-        actor,
-        scope,
-        &draft,
-        None,
-        day_start + 12 * 3_600_000,
-    )
-    .await
-    .map_err(|e| match e {
-        // The member's fund holds less than this.
-        StoreError::Invalid(errs) if errs.iter().any(|e| e.code == "insufficient_funds") => {
-            FieldError::new("contribution_amount", "insufficient_funds").into()
-        }
-        other => other,
-    })?;
+    let ledger_id = crate::ledger::post_in(&mut tx, actor, scope, &draft, None, at_ms)
+        .await
+        .map_err(|e| match e {
+            // The member's fund holds less than this.
+            StoreError::Invalid(errs) if errs.iter().any(|e| e.code == "insufficient_funds") => {
+                FieldError::new("contribution_amount", "insufficient_funds").into()
+            }
+            other => other,
+        })?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO alliance_contributions (alliance_id, member_code, amount_fen, from_fund, \
          contributed_on, ledger_transaction_id, recorded_by, recorded_at_ms) \

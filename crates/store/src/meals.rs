@@ -336,12 +336,13 @@ pub async fn day(db: &Db, point: &Site, day: &str) -> Result<Day> {
             .bind(day)
             .fetch_optional(db.pool())
             .await?;
-    let served: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM meals_served WHERE point_id = $1 AND day = $2")
+    let served: Option<i64> =
+        sqlx::query_scalar("SELECT meals FROM meal_days WHERE point_id = $1 AND day = $2")
             .bind(point.id)
             .bind(day)
-            .fetch_one(db.pool())
+            .fetch_optional(db.pool())
             .await?;
+    let served = served.unwrap_or(0);
     Ok(Day { planned, served })
 }
 
@@ -398,8 +399,8 @@ pub async fn sign_off(
     let subsidy =
         Fen::checked_sum(subsidies.iter().map(|(_, s)| *s)).ok_or(StoreError::Overflow)?;
     let paid_by_elders = cost.checked_sub(subsidy).ok_or(StoreError::Overflow)?;
-    let (day_start, _) = domain::time::china_day_range_ms(day)
-        .ok_or(FieldError::new("serve_day", "date_invalid"))?;
+    let at_ms =
+        domain::time::china_noon_ms(day).ok_or(FieldError::new("serve_day", "date_invalid"))?;
     let mut tx = db.begin_write().await?;
     let draft = TxDraft::service(
         &point.fund_code,
@@ -408,21 +409,14 @@ pub async fn sign_off(
         &format!("{} {day} 助餐 {n} 人次", point.name),
     )
     .map_err(|_| FieldError::new("elders", "meal_fund_short"))?;
-    let ledger_id = crate::ledger::post_in(
-        &mut tx,
-        actor,
-        scope,
-        &draft,
-        None,
-        day_start + 12 * 3_600_000,
-    )
-    .await
-    .map_err(|e| match e {
-        StoreError::Invalid(errs) if errs.iter().any(|e| e.code == "insufficient_funds") => {
-            FieldError::new("elders", "meal_fund_short").into()
-        }
-        other => other,
-    })?;
+    let ledger_id = crate::ledger::post_in(&mut tx, actor, scope, &draft, None, at_ms)
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid(errs) if errs.iter().any(|e| e.code == "insufficient_funds") => {
+                FieldError::new("elders", "meal_fund_short").into()
+            }
+            other => other,
+        })?;
     let now = now_ms();
     for (id, s) in &subsidies {
         let own = point.price.checked_sub(*s).ok_or(StoreError::Overflow)?;
@@ -448,6 +442,42 @@ pub async fn sign_off(
             other => other,
         })?;
     }
+    // The day's and the month's counts, in the same transaction: a first sign-off of the day
+    // adds a serving day to the month.
+    let month = domain::time::month_of(day);
+    let new_day = sqlx::query(
+        "INSERT INTO meal_days (point_id, day, month, org_path, meals) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (point_id, day) DO NOTHING",
+    )
+    .bind(point.id)
+    .bind(day)
+    .bind(month)
+    .bind(&point.org_path)
+    .bind(n)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !new_day {
+        sqlx::query("UPDATE meal_days SET meals = meals + $1 WHERE point_id = $2 AND day = $3")
+            .bind(n)
+            .bind(point.id)
+            .bind(day)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query(
+        "INSERT INTO meal_months (point_id, month, org_path, meals, days) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (point_id, month) DO UPDATE \
+         SET meals = meal_months.meals + excluded.meals, days = meal_months.days + excluded.days",
+    )
+    .bind(point.id)
+    .bind(month)
+    .bind(&point.org_path)
+    .bind(n)
+    .bind(i64::from(new_day))
+    .execute(&mut *tx)
+    .await?;
     audit::append(
         &mut tx,
         actor,
@@ -483,20 +513,12 @@ pub async fn receive_subsidy(
     day: &str,
 ) -> Result<i64> {
     let point = point_or_missing(db, scope, point_id).await?;
-    let (day_start, _) = domain::time::china_day_range_ms(day)
-        .ok_or(FieldError::new("received_on", "date_invalid"))?;
+    let at_ms =
+        domain::time::china_noon_ms(day).ok_or(FieldError::new("received_on", "date_invalid"))?;
     let draft = TxDraft::grant(&point.fund_code, amount, &format!("{}：{from}", point.name))
         .map_err(|_| FieldError::new("amount", "amount_zero"))?;
     let mut tx = db.begin_write().await?;
-    let id = crate::ledger::post_in(
-        &mut tx,
-        actor,
-        scope,
-        &draft,
-        None,
-        day_start + 12 * 3_600_000,
-    )
-    .await?;
+    let id = crate::ledger::post_in(&mut tx, actor, scope, &draft, None, at_ms).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -510,7 +532,7 @@ pub struct PointMonth {
 }
 
 /// Meals and serving days per point and month `[from, to]` (`YYYY-MM`), for the points of a
-/// unit's subtree inside the scope.
+/// unit's subtree inside the scope, from the monthly counts the sign-off keeps.
 pub async fn months(
     db: &Db,
     scope: &Scope,
@@ -519,11 +541,11 @@ pub async fn months(
     to: &str,
 ) -> Result<Vec<PointMonth>> {
     let (lo, hi) = scope.bounds_within(unit_path);
+    // One row a point-month (`meal_months`), not a row a meal.
     sqlx::query(
-        "SELECT m.point_id, m.month, COUNT(*) AS meals, COUNT(DISTINCT m.day) AS days \
-         FROM meals_served m JOIN meal_sites p ON p.id = m.point_id \
-         WHERE p.org_path >= $1 AND p.org_path < $2 AND m.month >= $3 AND m.month <= $4 \
-         GROUP BY m.point_id, m.month ORDER BY m.month, m.point_id",
+        "SELECT point_id, month, meals, days FROM meal_months \
+         WHERE month >= $3 AND month <= $4 AND org_path >= $1 AND org_path < $2 \
+         ORDER BY month, point_id",
     )
     .bind(lo)
     .bind(hi)

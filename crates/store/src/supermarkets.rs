@@ -291,10 +291,8 @@ pub async fn take_in(
             Some(p)
         }
     };
-    let (day_start, _) = domain::time::china_day_range_ms(&new.received_on)
+    let at_ms = domain::time::china_noon_ms(&new.received_on)
         .ok_or(FieldError::new("received_on", "date_invalid"))?;
-    // Noon of the day received: the gift's date, whatever the clerk's clock says.
-    let at_ms = day_start + 12 * 3_600_000;
     let description = lines
         .iter()
         .map(|(g, q, _)| format!("{} {q}{}", g.name, g.unit))

@@ -55,3 +55,24 @@ CREATE TABLE meals_served (
     UNIQUE (elder_id, day)
 );
 CREATE INDEX meals_served_point ON meals_served (point_id, month, day);
+
+-- Meals per point and day, kept in the sign-off's transaction (a point's day page reads it).
+CREATE TABLE meal_days (
+    point_id BIGINT NOT NULL REFERENCES meal_sites (id),
+    day TEXT NOT NULL,
+    month TEXT NOT NULL,
+    org_path TEXT NOT NULL,
+    meals BIGINT NOT NULL,
+    PRIMARY KEY (point_id, day)
+);
+
+-- And per point and month (meals, serving days), which the overviews read: a row a point-month.
+CREATE TABLE meal_months (
+    point_id BIGINT NOT NULL REFERENCES meal_sites (id),
+    month TEXT NOT NULL,
+    org_path TEXT NOT NULL,
+    meals BIGINT NOT NULL,
+    days BIGINT NOT NULL,
+    PRIMARY KEY (point_id, month)
+);
+CREATE INDEX meal_months_path ON meal_months (month, org_path);

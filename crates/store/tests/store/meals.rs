@@ -258,6 +258,21 @@ both_backends!(
             .unwrap();
         let d = meals::day(&db, &point, &today).await.unwrap();
         assert_eq!((d.planned, d.served), (Some(4), 2));
+        // The per-day counts the overviews read agree with the meals kept.
+        let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM meals_served")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        let counted: i64 = sqlx::query_scalar("SELECT CAST(SUM(meals) AS BIGINT) FROM meal_days")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        let by_month: i64 =
+            sqlx::query_scalar("SELECT CAST(SUM(meals) AS BIGINT) FROM meal_months")
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        assert_eq!((kept, counted, by_month), (5, 5, 5));
         let months = meals::months(&db, &county, "/41/4103/410323/", "2000-01", "2099-12")
             .await
             .unwrap();

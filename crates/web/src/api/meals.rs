@@ -53,7 +53,7 @@ pub async fn points(
     let months =
         store::meals::months(db, scope, path, &domain::time::add_months(&this, -2), &this).await?;
     Ok(Json(
-        crate::pages::meals::point_rows(&sites, &months, &this)
+        crate::pages::meals::point_rows(&sites, &crate::pages::meals::Served::new(months), &this)
             .into_iter()
             .map(|r| PointJson {
                 id: r.site.id,

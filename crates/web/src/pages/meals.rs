@@ -22,6 +22,8 @@ use store::org_units::OrgUnit;
 
 /// Months shown: this one and the five before.
 const MONTHS: i64 = 6;
+/// Above this many points, a unit's page lists only the flagged ones (at most this many).
+const POINTS_LISTED: usize = 60;
 
 /// A point's standing: this month so far, last month, and the flags on last month.
 pub struct PointRow {
@@ -33,12 +35,25 @@ pub struct PointRow {
     pub falling: bool,
 }
 
-fn served_in(months: &[PointMonth], point: i64, month: &str) -> MonthServed {
-    months
-        .iter()
-        .find(|m| m.point_id == point && m.month == month)
-        .map(|m| m.served)
-        .unwrap_or(MonthServed { meals: 0, days: 0 })
+/// The months read, by point and month (a page looks each up several times).
+pub(crate) struct Served(HashMap<(i64, String), MonthServed>);
+
+impl Served {
+    pub(crate) fn new(months: Vec<PointMonth>) -> Served {
+        Served(
+            months
+                .into_iter()
+                .map(|m| ((m.point_id, m.month), m.served))
+                .collect(),
+        )
+    }
+
+    fn of(&self, point: i64, month: &str) -> MonthServed {
+        self.0
+            .get(&(point, month.to_string()))
+            .copied()
+            .unwrap_or(MonthServed { meals: 0, days: 0 })
+    }
 }
 
 /// Tenths as `12.3`.
@@ -46,7 +61,7 @@ pub fn tenths(n: &i64) -> String {
     format!("{}.{}", n / 10, n % 10)
 }
 
-pub(crate) fn point_rows(sites: &[Site], months: &[PointMonth], this: &str) -> Vec<PointRow> {
+pub(crate) fn point_rows(sites: &[Site], months: &Served, this: &str) -> Vec<PointRow> {
     let last = domain::time::add_months(this, -1);
     let before = domain::time::add_months(this, -2);
     let mut rows: Vec<PointRow> = sites
@@ -54,9 +69,9 @@ pub(crate) fn point_rows(sites: &[Site], months: &[PointMonth], this: &str) -> V
         .filter(|s| s.kind == SiteKind::Point)
         .map(|s| {
             let (now, l, b) = (
-                served_in(months, s.id, this),
-                served_in(months, s.id, &last),
-                served_in(months, s.id, &before),
+                months.of(s.id, this),
+                months.of(s.id, &last),
+                months.of(s.id, &before),
             );
             PointRow {
                 site: s.clone(),
@@ -78,6 +93,8 @@ struct ListPage {
     unit: OrgUnit,
     kitchens: Vec<Site>,
     points: Vec<PointRow>,
+    /// Points in the subtree (more than are listed on a large unit's page).
+    all_points: usize,
     /// By unit below: name, this month's and last month's 日均 (tenths).
     below: Vec<(String, i64, i64)>,
     chart: String,
@@ -100,10 +117,10 @@ impl ListPage {
 }
 
 /// The sum over points of each one's 日均 in a month (elders served a day across the area).
-fn area_average(months: &[PointMonth], points: &[&Site], month: &str) -> i64 {
+fn area_average(months: &Served, points: &[&Site], month: &str) -> i64 {
     points
         .iter()
-        .map(|p| served_in(months, p.id, month).daily_average_tenths())
+        .map(|p| months.of(p.id, month).daily_average_tenths())
         .sum()
 }
 
@@ -119,7 +136,7 @@ async fn list_page<P: perm::Perm>(
     let sites = store::meals::sites(db, scope, &here.org_path).await?;
     let this = domain::time::month_of(&today()).to_string();
     let first = domain::time::add_months(&this, 1 - MONTHS);
-    let months = store::meals::months(db, scope, &here.org_path, &first, &this).await?;
+    let months = Served::new(store::meals::months(db, scope, &here.org_path, &first, &this).await?);
     let points: Vec<&Site> = sites.iter().filter(|s| s.kind == SiteKind::Point).collect();
     let layout = Layout::new(&viewer.ctx, &format!("/orgs/{}/meals", here.code));
     let series: Vec<(String, i64)> = (0..MONTHS)
@@ -181,7 +198,16 @@ async fn list_page<P: perm::Perm>(
                 .filter(|s| s.kind == SiteKind::Kitchen)
                 .cloned()
                 .collect(),
-            points: point_rows(&sites, &months, &this),
+            points: {
+                // A city's hundreds of points: the flagged ones; the table by unit has the rest.
+                let mut rows = point_rows(&sites, &months, &this);
+                if rows.len() > POINTS_LISTED {
+                    rows.retain(|r| r.under_capacity || r.falling);
+                    rows.truncate(POINTS_LISTED);
+                }
+                rows
+            },
+            all_points: points.len(),
             below,
             chart,
             can_open,
@@ -313,11 +339,12 @@ async fn site_page<P: perm::Perm>(
         SiteKind::Point => {
             let this = domain::time::month_of(&day).to_string();
             let first = domain::time::add_months(&this, 1 - MONTHS);
-            let all = store::meals::months(db, scope, &s.org_path, &first, &this).await?;
+            let all =
+                Served::new(store::meals::months(db, scope, &s.org_path, &first, &this).await?);
             let months = (0..MONTHS)
                 .map(|k| {
                     let m = domain::time::add_months(&first, k);
-                    let served = served_in(&all, s.id, &m);
+                    let served = all.of(s.id, &m);
                     (m, served.daily_average_tenths(), served.meals, served.days)
                 })
                 .collect();
