@@ -142,6 +142,10 @@ pub async fn apply(
     if !new.bill.is_positive() || !new.requested.is_positive() {
         return Err(AppError::invalid("bill_fen", "amount_zero"));
     }
+    let most = domain::money::MAX_AMOUNT;
+    if new.bill > most || new.insurance > most || new.requested > most {
+        return Err(AppError::invalid("bill_fen", "amount_too_large"));
+    }
     if new.insurance > new.bill || new.insurance < Fen::ZERO {
         return Err(AppError::invalid(
             "insurance_fen",

@@ -209,6 +209,12 @@ pub async fn act(
 ) -> Result<Json<NeedJson>, AppError> {
     let action = NeedAction::parse(&req.action)
         .ok_or(AppError::invalid("action", "need_step_not_allowed"))?;
+    // A unit named is a division code whatever the step (the schema's pattern), not ignored.
+    if let Some(u) = &req.refer_to_unit
+        && !(u.len() >= 2 && u.len() <= 12 && u.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(AppError::invalid("refer_to_unit", "org_unknown"));
+    }
     let now = store::now_ms();
     let referral = match (req.refer_to_project, req.refer_to_unit) {
         (Some(p), _) if !p.trim().is_empty() => Some(store::needs::Referral::Project(p)),

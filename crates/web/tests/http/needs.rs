@@ -154,6 +154,17 @@ both_backends!(
             .await;
         assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(early.json()["code"], "need_step_not_allowed");
+        // A unit that is no division code is refused whatever the step (was ignored on accept).
+        let odd = app
+            .api(
+                Method::POST,
+                &path,
+                Some(&token),
+                Some(r#"{"action":"accept","note":"","refer_to_unit":";"}"#),
+            )
+            .await;
+        assert_eq!(odd.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(odd.json()["field"], "refer_to_unit");
         let accepted = app
             .api(Method::POST, &path, Some(&token), Some(&step("accept", "")))
             .await;
