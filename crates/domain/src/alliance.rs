@@ -94,8 +94,11 @@ pub struct AllianceInput {
     pub cap: String,
     /// The alliance's share of the bill after insurance, in whole percent.
     pub share_percent: String,
-    /// `(county code, agreed yearly amount typed in yuan)`; blanks are not members.
+    /// `(county code, agreed yearly share)`: an amount in yuan, or a rule — a percentage of the
+    /// yearly target (`30%`); blanks are not members.
     pub members: Vec<(String, String)>,
+    /// The yearly target the percentages are of, in yuan (blank when every share is an amount).
+    pub target: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -128,20 +131,46 @@ impl AllianceInput {
         if share.is_none() {
             errors.push(FieldError::new("alliance_share", "alliance_share_range"));
         }
+        let target = if self.target.trim().is_empty() {
+            None
+        } else {
+            Fen::parse_yuan("target", &self.target)
+                .map_err(|e| errors.push(e))
+                .ok()
+        };
         let mut members = Vec::new();
-        let mut bad_amount = false;
+        let (mut bad_amount, mut percent_total, mut needs_target) = (false, 0i64, false);
         for (code, typed) in &self.members {
-            if typed.trim().is_empty() {
+            let typed = crate::text::normalize(typed);
+            if typed.is_empty() {
                 continue;
             }
-            match Fen::parse_yuan("members", typed) {
+            if let Some(p) = typed.strip_suffix('%') {
+                // A rule: this share of the yearly target.
+                match (p.trim().parse::<i64>(), target) {
+                    (Ok(p), Some(t)) if (1..=100).contains(&p) => {
+                        percent_total += p;
+                        let share = i128::from(t.fen()) * i128::from(p) / 100;
+                        members.push((code.clone(), Fen::new(share as i64)));
+                    }
+                    (Ok(p), None) if (1..=100).contains(&p) => needs_target = true,
+                    _ => bad_amount = true,
+                }
+                continue;
+            }
+            match Fen::parse_yuan("members", &typed) {
                 Ok(a) => members.push((code.clone(), a)),
                 Err(_) => bad_amount = true,
             }
         }
+        if needs_target && target.is_none() && self.target.trim().is_empty() {
+            errors.push(FieldError::new("target", "alliance_target_missing"));
+        }
         if bad_amount {
             errors.push(FieldError::new("members", "alliance_agreed_invalid"));
-        } else if members.len() < 2 {
+        } else if percent_total > 100 {
+            errors.push(FieldError::new("members", "alliance_shares_over"));
+        } else if members.len() + usize::from(needs_target) < 2 {
             errors.push(FieldError::new("members", "alliance_members_too_few"));
         }
         match (cap, share) {
@@ -334,9 +363,42 @@ mod tests {
                 ("410327".into(), "150000".into()),
                 ("410328".into(), "".into()),
             ],
+            target: String::new(),
         };
         let n = a.parse().unwrap();
         assert_eq!((n.share_permille, n.members.len()), (500, 2));
+        // A rule: shares of a yearly target.
+        let by_rule = AllianceInput {
+            members: vec![
+                ("410323".into(), "50%".into()),
+                ("410327".into(), "30％".into()),
+                ("410328".into(), "200000".into()),
+            ],
+            target: "500000".into(),
+            ..a.clone()
+        };
+        let r = by_rule.parse().unwrap();
+        assert_eq!(
+            r.members.iter().map(|m| m.1).collect::<Vec<_>>(),
+            [
+                Fen::new(25_000_000),
+                Fen::new(15_000_000),
+                Fen::new(20_000_000)
+            ]
+        );
+        let no_target = AllianceInput {
+            target: String::new(),
+            ..by_rule.clone()
+        };
+        assert_eq!(no_target.parse().unwrap_err()[0].field, "target");
+        let over = AllianceInput {
+            members: vec![
+                ("410323".into(), "60%".into()),
+                ("410327".into(), "50%".into()),
+            ],
+            ..by_rule
+        };
+        assert_eq!(over.parse().unwrap_err()[0].code, "alliance_shares_over");
         let alone = AllianceInput {
             members: vec![("410323".into(), "1".into())],
             share_percent: "0".into(),

@@ -116,6 +116,7 @@ pub async fn create(
         cap: form.get("cap").into(),
         share_percent: form.get("alliance_share").into(),
         members,
+        target: form.get("target").into(),
     };
     match typed.parse() {
         Err(refused) => errors.add(refused, lang),

@@ -51,6 +51,7 @@ both_backends!(
                         ("alliance_share", "50"),
                         ("agreed_410323", "100000"),
                         ("agreed_410302", agreed_laocheng),
+                        ("target", "250000"),
                     ],
                 )
                 .await
@@ -59,9 +60,21 @@ both_backends!(
         let alone = form("").await;
         assert_eq!(alone.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(alone.body.contains("id=\"members-error\""));
-        let made = form("50000").await;
+        // 老城区's share by rule: a fifth of the yearly target.
+        let made = form("20%").await;
         assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
         assert_eq!(made.headers["location"], "/orgs/4103/alliances/1");
+        let members = store::alliances::alliance(&app.db, &operator, 1)
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .members;
+        assert_eq!(
+            members.iter().map(|m| m.agreed.fen()).collect::<Vec<_>>(),
+            [5_000_000, 10_000_000],
+            "老城区 (410302) 20% of ¥250,000; 新安县 ¥100,000"
+        );
         let booked = app
             .post_form(
                 "/orgs/4103/alliances/1/contributions",
