@@ -238,11 +238,9 @@ pub fn plan(
     today: &str,
 ) -> Result<(String, i64), Vec<FieldError>> {
     let mut errors = Vec::new();
-    let day = crate::text::normalize(day);
     let latest = crate::time::add_days(today, 31).unwrap_or_default();
-    if crate::time::china_day_range_ms(&day).is_none() {
-        errors.push(FieldError::new("plan_day", "date_invalid"));
-    } else if day.as_str() < today || day > latest {
+    let day = crate::time::typed_day("plan_day", day, &mut errors).unwrap_or_default();
+    if !day.is_empty() && (day.as_str() < today || day > latest) {
         errors.push(FieldError::new("plan_day", "meal_plan_day"));
     }
     let planned = crate::text::normalize(planned).parse::<i64>().ok();

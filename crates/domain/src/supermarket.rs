@@ -317,12 +317,9 @@ impl IntakeInput {
         if source.is_none() {
             errors.push(FieldError::new("intake_source", "intake_source_unknown"));
         }
-        let received_on = crate::text::normalize(&self.received_on);
-        if crate::time::china_day_range_ms(&received_on).is_none() {
-            errors.push(FieldError::new("received_on", "date_invalid"));
-        } else if received_on.as_str() > today {
-            errors.push(FieldError::new("received_on", "date_in_future"));
-        }
+        let received_on =
+            crate::time::typed_day_until("received_on", &self.received_on, today, &mut errors)
+                .unwrap_or_default();
         let giver_name = crate::text::normalize(&self.giver_name);
         if giver_name.chars().count() > 60 {
             errors.push(FieldError::new("giver_name", "too_long"));

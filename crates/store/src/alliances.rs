@@ -384,9 +384,20 @@ fn app_from_row(r: &sqlx::any::AnyRow) -> Result<Application> {
 /// The applications the scope sees: all of them from the host's side, a member's residents'
 /// from inside that member.
 pub async fn applications(db: &Db, scope: &Scope, alliance_id: i64) -> Result<Vec<Application>> {
-    let Some((a, _)) = alliance(db, scope, alliance_id).await? else {
-        return Ok(Vec::new());
-    };
+    match alliance(db, scope, alliance_id).await? {
+        Some((a, _)) => applications_of(db, scope, &a, None).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The applications of an alliance the caller has seen, all or the one asked: from the host's
+/// side every one, from inside a member its residents' only.
+async fn applications_of(
+    db: &Db,
+    scope: &Scope,
+    a: &Alliance,
+    only: Option<i64>,
+) -> Result<Vec<Application>> {
     let (lo, hi) = if scope.contains(&a.org_path) {
         ("/".to_string(), "0".to_string())
     } else {
@@ -394,32 +405,18 @@ pub async fn applications(db: &Db, scope: &Scope, alliance_id: i64) -> Result<Ve
     };
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {APP_COLUMNS} FROM {APP_FROM} WHERE p.alliance_id = $1 \
-         AND p.org_path >= $2 AND p.org_path < $3 ORDER BY p.id DESC"
+         AND p.org_path >= $2 AND p.org_path < $3 AND ($4 IS NULL OR p.id = $4) \
+         ORDER BY p.id DESC"
     )))
     .bind(a.id)
     .bind(lo)
     .bind(hi)
+    .bind(only)
     .fetch_all(db.pool())
     .await?
     .iter()
     .map(app_from_row)
     .collect()
-}
-
-/// An application the scope sees.
-pub async fn application(db: &Db, scope: &Scope, id: i64) -> Result<Option<Application>> {
-    let alliance_id: Option<i64> =
-        sqlx::query_scalar("SELECT alliance_id FROM alliance_applications WHERE id = $1")
-            .bind(id)
-            .fetch_optional(db.pool())
-            .await?;
-    let Some(alliance_id) = alliance_id else {
-        return Ok(None);
-    };
-    Ok(applications(db, scope, alliance_id)
-        .await?
-        .into_iter()
-        .find(|a| a.id == id))
 }
 
 /// A member's staff apply for a resident: the medical need (inside the scope, in a member
@@ -506,23 +503,19 @@ pub async fn decide(
     db: &Db,
     person: &Person,
     scope: &Scope,
+    alliance_id: i64,
     application_id: i64,
     d: &NewDecision,
 ) -> Result<Application> {
-    let app = application(db, scope, application_id)
+    // Only the host's side decides; to anyone else the application does not exist.
+    let a = match alliance(db, scope, alliance_id).await? {
+        Some((a, Seen::Host)) => a,
+        _ => return Err(StoreError::NotFound),
+    };
+    let app = applications_of(db, scope, &a, Some(application_id))
         .await?
+        .pop()
         .ok_or(StoreError::NotFound)?;
-    let alliance_id: i64 =
-        sqlx::query_scalar("SELECT alliance_id FROM alliance_applications WHERE id = $1")
-            .bind(app.id)
-            .fetch_one(db.pool())
-            .await?;
-    let (a, seen) = alliance(db, scope, alliance_id)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    if seen != Seen::Host {
-        return Err(StoreError::NotFound);
-    }
     let next = app
         .state
         .next(d.action)
@@ -583,8 +576,9 @@ pub async fn decide(
     )
     .await?;
     tx.commit().await?;
-    application(db, scope, app.id)
+    applications_of(db, scope, &a, Some(app.id))
         .await?
+        .pop()
         .ok_or(StoreError::NotFound)
 }
 

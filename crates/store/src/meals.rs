@@ -93,6 +93,23 @@ pub async fn sites(db: &Db, scope: &Scope, unit_path: &str) -> Result<Vec<Site>>
     .collect()
 }
 
+/// The points a kitchen feeds, inside the scope.
+pub async fn points_of(db: &Db, scope: &Scope, kitchen_id: i64) -> Result<Vec<Site>> {
+    let (lo, hi) = scope.path_bounds();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM {FROM} WHERE s.kitchen_id = $1 AND s.org_path >= $2 \
+         AND s.org_path < $3 ORDER BY s.org_path, s.id"
+    )))
+    .bind(kitchen_id)
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
 /// The kitchens a point at `unit_path` may name: those of that unit or a unit above it (a
 /// kitchen feeds the points under it; seen from below, as templates are).
 pub async fn kitchens_over(db: &Db, unit_path: &str) -> Result<Vec<Site>> {

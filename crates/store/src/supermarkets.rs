@@ -26,6 +26,7 @@ use domain::supermarket::{
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Supermarket {
@@ -796,29 +797,32 @@ pub struct Statement {
     pub shares: [u32; 3],
 }
 
-/// Totals of intakes by source, for the months in `[from, to]` (`YYYY-MM`).
-async fn in_by_source(db: &Db, market_id: i64, from: &str, to: &str) -> Result<Vec<SourceTotal>> {
+/// Totals of intakes by source for the months in `[from, to]` (`YYYY-MM`), per supermarket:
+/// one (`Some(id)`) or all of them in one statement (the public page).
+async fn in_by_source(
+    db: &Db,
+    market_id: Option<i64>,
+    from: &str,
+    to: &str,
+) -> Result<HashMap<i64, Vec<SourceTotal>>> {
     let rows = sqlx::query(
-        "SELECT source, is_money, CAST(SUM(value_fen) AS BIGINT) AS value_fen \
-         FROM supermarket_intakes WHERE supermarket_id = $1 AND month >= $2 AND month <= $3 \
-         GROUP BY source, is_money",
+        "SELECT supermarket_id, source, is_money, CAST(SUM(value_fen) AS BIGINT) AS value_fen \
+         FROM supermarket_intakes WHERE ($1 IS NULL OR supermarket_id = $1) \
+         AND month >= $2 AND month <= $3 GROUP BY supermarket_id, source, is_money",
     )
     .bind(market_id)
     .bind(from)
     .bind(to)
     .fetch_all(db.pool())
     .await?;
-    let mut out: Vec<SourceTotal> = Source::ALL
-        .map(|source| SourceTotal {
-            source,
-            money: Fen::ZERO,
-            goods: Fen::ZERO,
-        })
-        .to_vec();
+    let mut out: HashMap<i64, Vec<SourceTotal>> = HashMap::new();
     for r in rows {
+        let totals = out
+            .entry(r.try_get("supermarket_id")?)
+            .or_insert_with(no_intakes);
         let source = crate::closed_set(&r, "source", Source::parse)?;
         let value = Fen::new(r.try_get("value_fen")?);
-        let t = out
+        let t = totals
             .iter_mut()
             .find(|t| t.source == source)
             .ok_or(StoreError::NotFound)?;
@@ -829,6 +833,17 @@ async fn in_by_source(db: &Db, market_id: i64, from: &str, to: &str) -> Result<V
         }
     }
     Ok(out)
+}
+
+/// Every source at zero.
+fn no_intakes() -> Vec<SourceTotal> {
+    Source::ALL
+        .map(|source| SourceTotal {
+            source,
+            money: Fen::ZERO,
+            goods: Fen::ZERO,
+        })
+        .to_vec()
 }
 
 fn funding_shares(sources: &[SourceTotal]) -> [u32; 3] {
@@ -842,10 +857,12 @@ fn funding_shares(sources: &[SourceTotal]) -> [u32; 3] {
     domain::supermarket::shares(Source::FUNDING.map(part))
 }
 
-/// The monthly statement of a supermarket inside the scope.
-pub async fn statement(db: &Db, scope: &Scope, market_id: i64, month: &str) -> Result<Statement> {
-    let market = market_or_missing(db, scope, market_id).await?;
-    let sources = in_by_source(db, market.id, month, month).await?;
+/// The monthly statement of a supermarket (loaded through the caller's scope).
+pub async fn statement(db: &Db, market: &Supermarket, month: &str) -> Result<Statement> {
+    let sources = in_by_source(db, Some(market.id), month, month)
+        .await?
+        .remove(&market.id)
+        .unwrap_or_else(no_intakes);
     let out = sqlx::query(
         "SELECT COUNT(*) AS redemptions, COUNT(DISTINCT member_id) AS households, \
          CAST(COALESCE(SUM(value_fen), 0) AS BIGINT) AS value_fen, \
@@ -876,14 +893,7 @@ pub struct MonthFlow {
 }
 
 /// The months `[from, to]` with anything in or out, oldest first.
-pub async fn flows(
-    db: &Db,
-    scope: &Scope,
-    market_id: i64,
-    from: &str,
-    to: &str,
-) -> Result<Vec<MonthFlow>> {
-    let market = market_or_missing(db, scope, market_id).await?;
+pub async fn flows(db: &Db, market: &Supermarket, from: &str, to: &str) -> Result<Vec<MonthFlow>> {
     let mut by_month: std::collections::BTreeMap<String, (Fen, Fen)> = Default::default();
     for (sql, is_in) in [
         (
@@ -944,10 +954,11 @@ pub async fn public_list(db: &Db) -> Result<Vec<PublicSupermarket>> {
     )
     .fetch_all(db.pool())
     .await?;
+    let mut all = in_by_source(db, None, "2000-01", "2099-12").await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let id: i64 = r.try_get("id")?;
-        let sources = in_by_source(db, id, "2000-01", "2099-12").await?;
+        let sources = all.remove(&id).unwrap_or_else(no_intakes);
         out.push(PublicSupermarket {
             id,
             name: r.try_get("name")?,

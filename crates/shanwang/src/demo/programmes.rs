@@ -1006,7 +1006,8 @@ pub async fn alliance(db: &Db, now: i64) -> Result<String, CliError> {
                 note: String::new(),
             },
         };
-        let decided = store::alliances::decide(db, &reviewer, &all, application, &decision).await?;
+        let decided =
+            store::alliances::decide(db, &reviewer, &all, a.id, application, &decision).await?;
         // Paid by a second person, all but the most recent grant.
         if let Some(payment) = decided.disbursement_id {
             if k == 5 {

@@ -261,19 +261,19 @@ both_backends!(
             note: String::new(),
         };
         assert!(matches!(
-            alliances::decide(&db, &reviewer, &xinan, first, &decision(15_000)).await,
+            alliances::decide(&db, &reviewer, &xinan, a.id, first, &decision(15_000)).await,
             Err(StoreError::NotFound)
         ));
-        let e = alliances::decide(&db, &reviewer, &city, first, &decision(15_001))
+        let e = alliances::decide(&db, &reviewer, &city, a.id, first, &decision(15_001))
             .await
             .unwrap_err();
         assert_eq!(error_code(&e), "alliance_over_cap");
-        let granted = alliances::decide(&db, &reviewer, &city, first, &decision(15_000))
+        let granted = alliances::decide(&db, &reviewer, &city, a.id, first, &decision(15_000))
             .await
             .unwrap();
         assert_eq!(granted.state, ApplicationState::Approved);
         assert_eq!(granted.payment_state.as_deref(), Some("requested"));
-        let e = alliances::decide(&db, &reviewer, &city, first, &decision(1))
+        let e = alliances::decide(&db, &reviewer, &city, a.id, first, &decision(1))
             .await
             .unwrap_err();
         assert_eq!(error_code(&e), "alliance_decided");
@@ -311,7 +311,7 @@ both_backends!(
         .await
         .unwrap();
         let before = audit_count(&db).await;
-        let e = alliances::decide(&db, &reviewer, &city, second, &drained)
+        let e = alliances::decide(&db, &reviewer, &city, a.id, second, &drained)
             .await
             .unwrap_err();
         assert_eq!(error_code(&e), "alliance_over_pool");
@@ -320,6 +320,7 @@ both_backends!(
             &db,
             &reviewer,
             &city,
+            a.id,
             second,
             &NewDecision {
                 action: ApplicationAction::Decline,

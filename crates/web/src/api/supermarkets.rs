@@ -107,9 +107,12 @@ pub async fn statement(
     let month = match q.month {
         Some(m) if domain::time::is_month(&m) => m,
         Some(_) => return Err(AppError::invalid("month", "month_invalid")),
-        None => domain::time::month_of(&super::super::pages::today()).to_string(),
+        None => domain::time::month_of(&crate::pages::today()).to_string(),
     };
-    let s = store::supermarkets::statement(&state.db, unit.scope(), id, &month).await?;
+    let market = store::supermarkets::supermarket(&state.db, unit.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let s = store::supermarkets::statement(&state.db, &market, &month).await?;
     Ok(Json(StatementJson {
         month: s.month,
         sources: s
@@ -177,7 +180,7 @@ pub async fn redeem(
     Path((_, id)): Path<(String, i64)>,
     ApiJson(req): ApiJson<RedeemRequest>,
 ) -> Result<Json<RedeemedJson>, AppError> {
-    let day = super::super::pages::today();
+    let day = crate::pages::today();
     let month = domain::time::month_of(&day).to_string();
     let (db, scope) = (&state.db, unit.scope());
     store::supermarkets::supermarket(db, scope, id)

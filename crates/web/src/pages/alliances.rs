@@ -5,7 +5,7 @@
 
 use super::filters;
 use super::form_data::FormData;
-use super::{FieldErrors, Layout, render_as, today};
+use super::{DoneQuery, FieldErrors, Layout, render_as, today};
 use crate::AppState;
 use crate::auth::{InUnit, PageContext, Viewer, perm};
 use crate::charts;
@@ -15,7 +15,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::Permission;
 use domain::alliance::{AllianceInput, ApplicationInput, DecisionInput};
-use serde::Deserialize;
 use std::collections::HashMap;
 use store::alliances::{Alliance, Application, Seen};
 use store::org_units::OrgUnit;
@@ -181,11 +180,6 @@ impl AlliancePage {
     fn max_grant(&self, a: &Application) -> domain::money::Fen {
         domain::alliance::max_grant(self.a.cap, self.a.share_permille, a.bill, a.insurance)
     }
-}
-
-#[derive(Deserialize)]
-pub struct DoneQuery {
-    pub done: Option<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -368,14 +362,6 @@ pub async fn decide(
         payee: form.get("payee").into(),
         note: form.get("note").into(),
     };
-    // The application must be this alliance's, seen from here.
-    let seen = store::alliances::applications(&state.db, unit.scope(), id)
-        .await?
-        .into_iter()
-        .any(|a| a.id == application);
-    if !seen {
-        return Err(AppError::NotFound);
-    }
     match typed.parse() {
         Err(refused) => errors.add(refused, lang),
         Ok(d) => {
@@ -383,6 +369,7 @@ pub async fn decide(
                 &state.db,
                 &unit.user().person(),
                 unit.scope(),
+                id,
                 application,
                 &d,
             )

@@ -5,7 +5,7 @@
 
 use super::filters;
 use super::form_data::FormData;
-use super::{FieldErrors, Layout, render_as, today};
+use super::{DoneQuery, FieldErrors, Layout, render_as, today};
 use crate::AppState;
 use crate::auth::{InUnit, Viewer, perm};
 use crate::charts;
@@ -306,11 +306,6 @@ impl SitePage {
     }
 }
 
-#[derive(Deserialize)]
-pub struct DoneQuery {
-    pub done: Option<String>,
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn site_page<P: perm::Perm>(
     state: &AppState,
@@ -332,8 +327,7 @@ async fn site_page<P: perm::Perm>(
     );
     let (points, elders, months) = match s.kind {
         SiteKind::Kitchen => {
-            let mut points = store::meals::sites(db, scope, scope.root_path()).await?;
-            points.retain(|p| p.kitchen_id == Some(s.id));
+            let points = store::meals::points_of(db, scope, s.id).await?;
             (points, Vec::new(), Vec::new())
         }
         SiteKind::Point => {

@@ -198,15 +198,9 @@ async fn market_page<P: perm::Perm>(
     let goods = store::supermarkets::goods(db, &m).await?;
     let intakes = store::supermarkets::intakes(db, &m, 30).await?;
     let members = store::supermarkets::members(db, &m, &month).await?;
-    let statement = store::supermarkets::statement(db, scope, id, &month).await?;
-    let flows = store::supermarkets::flows(
-        db,
-        scope,
-        id,
-        &domain::time::add_months(&month, -11),
-        &month,
-    )
-    .await?;
+    let statement = store::supermarkets::statement(db, &m, &month).await?;
+    let flows =
+        store::supermarkets::flows(db, &m, &domain::time::add_months(&month, -11), &month).await?;
     let layout = Layout::new(
         &viewer.ctx,
         &format!("/orgs/{}/supermarkets/{id}", unit.unit().code),
