@@ -350,13 +350,15 @@ both_backends!(
                 "{field}"
             );
         }
+        // From the day the activity began (China time): near midnight it spans two days.
+        let began = domain::time::china_day(store::now_ms() - 3 * 3_600_000);
         let issued = app
             .post_form(
                 &format!("{at}/volunteers/{volunteer}/certificates"),
                 Some(&clerk.cookie),
                 &[
                     ("csrf", &clerk.csrf),
-                    ("from_day", &today),
+                    ("from_day", &began),
                     ("until_day", &today),
                     ("contact", "0379-67212345"),
                 ],
